@@ -1,0 +1,5 @@
+//! One file per subcommand of `egov`.
+
+pub mod down;
+pub mod status;
+pub mod up;

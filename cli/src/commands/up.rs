@@ -1,0 +1,257 @@
+//! `egov up`: starts nats-server and every built service, waits until each is healthy,
+//! prints where to reach them, and stops them all on Ctrl-C or SIGTERM.
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use comfy_table::Table;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+
+use crate::health::{self, Health};
+use crate::process::{LOG_TAIL_LINES, Supervisor, log_tail};
+use crate::stack::{self, NATS_NAME, SERVICES, ServiceSpec};
+use crate::state::{self, NatsProcess, ServiceProcess, StackState};
+
+/// How long nats-server gets to accept connections.
+const NATS_READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long each service gets to answer SERVING.
+const SERVICE_READY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How often readiness and unexpected exits are checked.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Runs `egov up` with its data, logs and state under `data_dir`.
+pub async fn run(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let logs = data_dir.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+    let data_dir = data_dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", data_dir.display()))?;
+    if let Some(running) = state::read(&data_dir)?
+        && crate::process::runs(running.supervisor_pid, "egov")
+    {
+        bail!(
+            "a stack from {} is already running (egov up, pid {}); stop it with `egov down`",
+            data_dir.display(),
+            running.supervisor_pid
+        );
+    }
+
+    let nats_binary = egov_testkit::find_nats_server()?;
+    let bin_dir = std::env::current_exe()
+        .context("cannot locate the egov executable")?
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the egov executable has no parent dir")?;
+    let (present, skipped): (Vec<&ServiceSpec>, Vec<&ServiceSpec>) = SERVICES
+        .iter()
+        .partition(|spec| bin_dir.join(spec.binary).is_file());
+
+    // Listening from the start: a Ctrl-C during a slow start must still stop the
+    // children, which sit in their own process groups and do not see it.
+    let shutdown = egov_bus::shutdown::shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut supervisor = Supervisor::default();
+    let started = tokio::select! {
+        started = start(&mut supervisor, &data_dir, &nats_binary, &bin_dir, &present) => Some(started),
+        () = &mut shutdown => None,
+    };
+    let outcome = match started {
+        Some(Ok(state)) => {
+            print_stack(&state, &skipped, &bin_dir);
+            watch(&mut supervisor, shutdown).await
+        }
+        Some(Err(error)) => Err(error),
+        None => Ok(()),
+    };
+    println!("stopping the stack…");
+    supervisor.stop_all().await;
+    state::remove(&data_dir)?;
+    outcome.map(|()| ExitCode::SUCCESS)
+}
+
+/// Starts nats-server, then each service, writes the state file and waits for health.
+async fn start(
+    supervisor: &mut Supervisor,
+    data_dir: &Path,
+    nats_binary: &Path,
+    bin_dir: &Path,
+    present: &[&ServiceSpec],
+) -> anyhow::Result<StackState> {
+    let log_of = |name: &str| data_dir.join("logs").join(format!("{name}.log"));
+    let nats_addr = stack::nats_addr();
+    let nats_args = [
+        "-js".into(),
+        "-a".into(),
+        stack::HOST.to_string(),
+        "-p".into(),
+        stack::NATS_PORT.to_string(),
+        "-sd".into(),
+        data_dir.join("nats").display().to_string(),
+    ];
+    let nats = supervisor.spawn(NATS_NAME, nats_binary, &nats_args, &log_of(NATS_NAME))?;
+    let mut state = StackState {
+        supervisor_pid: std::process::id(),
+        nats: NatsProcess {
+            pid: nats.pid(),
+            addr: nats_addr,
+            log: nats.log.clone(),
+        },
+        services: Vec::new(),
+    };
+    wait_ready(supervisor, NATS_NAME, NATS_READY_TIMEOUT, || {
+        health::tcp(nats_addr, POLL)
+    })
+    .await?;
+
+    for spec in present {
+        let service_dir = data_dir.join(spec.name);
+        std::fs::create_dir_all(&service_dir)
+            .with_context(|| format!("cannot create {}", service_dir.display()))?;
+        if spec.name == "gateway" {
+            // The operator's edits survive restarts: the shipped table is only the first copy.
+            let registry = service_dir.join(stack::REGISTRY_FILE);
+            if !registry.exists() {
+                std::fs::write(&registry, stack::LOCAL_REGISTRY)
+                    .with_context(|| format!("cannot write {}", registry.display()))?;
+            }
+        }
+        let mut args: Vec<String> = vec![
+            "--grpc-listen".into(),
+            spec.grpc_addr().to_string(),
+            "--http-listen".into(),
+            spec.http_addr().to_string(),
+            "--data-dir".into(),
+            service_dir.display().to_string(),
+            "--nats-url".into(),
+            stack::nats_url(nats_addr),
+        ];
+        args.extend(spec.extra_args.iter().map(|arg| (*arg).to_owned()));
+        let binary = bin_dir.join(spec.binary);
+        let child = supervisor.spawn(spec.name, &binary, &args, &log_of(spec.name))?;
+        state.services.push(ServiceProcess {
+            name: spec.name.into(),
+            binary: spec.binary.into(),
+            pid: child.pid(),
+            grpc: spec.grpc_addr(),
+            http: spec.http_addr(),
+            log: child.log.clone(),
+        });
+    }
+    // Written before the health waits, so `egov down` can stop a stack stuck starting.
+    state::write(data_dir, &state)?;
+
+    for spec in present {
+        let addr = spec.grpc_addr();
+        wait_ready(supervisor, spec.name, SERVICE_READY_TIMEOUT, || {
+            health::grpc(addr, Duration::from_secs(1))
+        })
+        .await?;
+    }
+    Ok(state)
+}
+
+/// Polls `probe` until it says SERVING; fails with the log tail if `name` exits or times out.
+async fn wait_ready<F, P>(
+    supervisor: &mut Supervisor,
+    name: &str,
+    timeout: Duration,
+    probe: P,
+) -> anyhow::Result<()>
+where
+    P: Fn() -> F,
+    F: Future<Output = Health>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some((managed, status)) = supervisor.first_exited() {
+            let during = if managed.name == name {
+                String::new()
+            } else {
+                format!(" while {name} was starting")
+            };
+            bail!(
+                "{} exited ({status}){during}; end of {}:\n{}",
+                managed.name,
+                managed.log.display(),
+                log_tail(&managed.log, LOG_TAIL_LINES)
+            );
+        }
+        let health = probe().await;
+        if health.is_serving() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let log = log_path(supervisor, name);
+            bail!(
+                "{name} is {health} after {}s; end of {}:\n{}",
+                timeout.as_secs(),
+                log.display(),
+                log_tail(&log, LOG_TAIL_LINES)
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits for Ctrl-C / SIGTERM, or fails as soon as a child exits on its own.
+async fn watch(
+    supervisor: &mut Supervisor,
+    mut shutdown: Pin<&mut impl Future<Output = ()>>,
+) -> anyhow::Result<()> {
+    loop {
+        tokio::select! {
+            () = shutdown.as_mut() => return Ok(()),
+            () = tokio::time::sleep(POLL) => {
+                if let Some((managed, status)) = supervisor.first_exited() {
+                    bail!(
+                        "{} exited ({status}); end of {}:\n{}",
+                        managed.name,
+                        managed.log.display(),
+                        log_tail(&managed.log, LOG_TAIL_LINES)
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn log_path(supervisor: &Supervisor, name: &str) -> PathBuf {
+    supervisor.log_of(name).unwrap_or_default()
+}
+
+/// Prints where each process listens and logs, and which services were not built.
+fn print_stack(state: &StackState, skipped: &[&ServiceSpec], bin_dir: &Path) {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_header(["SERVICE", "gRPC", "HTTP", "LOG"]);
+    table.add_row([
+        NATS_NAME.to_owned(),
+        stack::nats_url(state.nats.addr),
+        "-".to_owned(),
+        state.nats.log.display().to_string(),
+    ]);
+    for service in &state.services {
+        table.add_row([
+            service.name.clone(),
+            service.grpc.to_string(),
+            format!("http://{0}/health  http://{0}/metrics", service.http),
+            service.log.display().to_string(),
+        ]);
+    }
+    println!("{table}");
+    for spec in skipped {
+        println!(
+            "skipped {}: {} is not built in {}",
+            spec.name,
+            spec.binary,
+            bin_dir.display()
+        );
+    }
+    println!("the stack is up; Ctrl-C stops it (or `egov down` from another terminal)");
+}

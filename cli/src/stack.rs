@@ -1,0 +1,117 @@
+//! The table of the stack's services: the one place a new service is added.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+/// The data dir `egov` uses when `--data-dir` is not given.
+pub const DEFAULT_DATA_DIR: &str = ".egov";
+
+/// The interface every local process listens on.
+pub const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+/// nats-server's client port.
+pub const NATS_PORT: u16 = 4222;
+
+/// The name nats-server goes by in tables, logs and the state file.
+pub const NATS_NAME: &str = "nats";
+
+/// Describes one service of the stack: its binary and its two ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceSpec {
+    /// The short name, also the name of its data dir and log file.
+    pub name: &'static str,
+    /// The binary's file name, looked up next to the `egov` executable.
+    pub binary: &'static str,
+    /// The gRPC port (health, reflection, the system's contract).
+    pub grpc_port: u16,
+    /// The HTTP port (`/health`, `/metrics`, any web UI).
+    pub http_port: u16,
+    /// Flags beyond the common four (listeners, data dir, NATS).
+    pub extra_args: &'static [&'static str],
+}
+
+impl ServiceSpec {
+    /// Returns the loopback gRPC address.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        SocketAddr::from((HOST, self.grpc_port))
+    }
+
+    /// Returns the loopback HTTP address.
+    pub fn http_addr(&self) -> SocketAddr {
+        SocketAddr::from((HOST, self.http_port))
+    }
+}
+
+/// The certification centre's gRPC endpoint, which every other service enrolls with.
+pub const PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
+
+/// The registry file name the gateway reads in its data dir.
+pub const REGISTRY_FILE: &str = "registry.toml";
+
+/// The local stack's registry, written to the gateway's data dir on first `egov up`.
+pub const LOCAL_REGISTRY: &str = include_str!("../../deploy/local/registry.toml");
+
+/// Every service `egov up` knows, in start order (the certification centre
+/// first: everyone enrolls with it); one row per service.
+///
+/// Ports reserved for the services still to come: labor 7140/7141,
+/// esobes 7150/7151, queue 7160/7161, backoffice 7170/7171.
+pub const SERVICES: &[ServiceSpec] = &[
+    ServiceSpec {
+        name: "pki",
+        binary: "egov-pki",
+        grpc_port: 7110,
+        http_port: 7111,
+        extra_args: &[],
+    },
+    ServiceSpec {
+        name: "gateway",
+        binary: "egov-gateway",
+        grpc_port: 7100,
+        http_port: 7101,
+        extra_args: &["--pki-endpoint", PKI_ENDPOINT],
+    },
+    ServiceSpec {
+        name: "citizens",
+        binary: "egov-citizens",
+        grpc_port: 7120,
+        http_port: 7121,
+        extra_args: &["--pki-endpoint", PKI_ENDPOINT],
+    },
+    ServiceSpec {
+        name: "notary",
+        binary: "egov-notary",
+        grpc_port: 7130,
+        http_port: 7131,
+        extra_args: &["--pki-endpoint", PKI_ENDPOINT],
+    },
+];
+
+/// Returns nats-server's client address.
+pub fn nats_addr() -> SocketAddr {
+    SocketAddr::from((HOST, NATS_PORT))
+}
+
+/// Returns the client URL of a nats-server at `addr`.
+pub fn nats_url(addr: SocketAddr) -> String {
+    format!("nats://{addr}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn no_two_services_share_a_name_binary_or_port() {
+        let mut names = HashSet::new();
+        let mut binaries = HashSet::new();
+        let mut ports = HashSet::from([NATS_PORT]);
+        for service in SERVICES {
+            assert!(names.insert(service.name), "{}", service.name);
+            assert!(binaries.insert(service.binary), "{}", service.binary);
+            assert!(ports.insert(service.grpc_port), "{}", service.grpc_port);
+            assert!(ports.insert(service.http_port), "{}", service.http_port);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! egov-bus: the NATS/JetStream and gRPC plumbing every egov-stack service shares.
+//!
+//! A service's `main` calls [`telemetry::init`], binds its listeners, then serves through
+//! [`grpc::serve`] and [`http::serve_http`] until [`shutdown::shutdown_signal`] resolves;
+//! NATS subjects and headers come from [`subjects`], trace context from [`trace_context`].
+//!
+//! # Layout
+//! - [`grpc`]: serves a service's tonic routes with grpc.health.v1 and reflection.
+//! - [`http`]: the operational HTTP routes (`/health`, `/metrics`) and their server.
+//! - [`telemetry`]: tracing, optional OTLP export and the Prometheus recorder.
+//! - [`shutdown`]: the Ctrl-C / SIGTERM future every server stops on.
+//! - [`trace_context`]: W3C `traceparent` in tonic metadata and NATS headers.
+//! - [`subjects`]: NATS subject builders and header names.
+//! - [`error`]: [`BusError`], what can fail while serving.
+
+pub mod error;
+pub mod grpc;
+pub mod http;
+pub mod shutdown;
+pub mod subjects;
+pub mod telemetry;
+pub mod trace_context;
+
+pub use error::BusError;
+pub use telemetry::{TelemetryError, TelemetryGuard};

@@ -1,0 +1,90 @@
+//! NATS subjects and header names, kept once so every service spells them alike.
+//!
+//! The gateway delivers async messages to a system on [`deliver`] and status
+//! changes on [`notify`]; the virtual clock's state travels on [`CLOCK`].
+
+use crate::BusError;
+
+/// The subject the virtual clock publishes its state on.
+pub const CLOCK: &str = "egov.clock";
+
+/// The prefix of the gateway's per-system delivery subjects.
+pub const DELIVER_PREFIX: &str = "egov.gw.deliver";
+
+/// The prefix of the gateway's per-system notification subjects.
+pub const NOTIFY_PREFIX: &str = "egov.gw.notify";
+
+/// Matches every system's delivery subject (for the gateway's stream).
+pub const DELIVER_ALL: &str = "egov.gw.deliver.*";
+
+/// Matches every system's notification subject (for the gateway's stream).
+pub const NOTIFY_ALL: &str = "egov.gw.notify.*";
+
+/// The header carrying the envelope's message id.
+pub const MESSAGE_ID_HEADER: &str = "Egov-Message-Id";
+
+/// The header carrying the envelope's correlation id (the id of the request answered).
+pub const CORRELATION_ID_HEADER: &str = "Egov-Correlation-Id";
+
+/// JetStream's de-duplication header; set to the message id so a resend is stored once.
+pub const NATS_MSG_ID_HEADER: &str = "Nats-Msg-Id";
+
+/// The W3C trace context header, as carried in NATS headers and gRPC metadata.
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+
+/// Returns `egov.gw.deliver.<system_id>`, where the gateway delivers messages for a system.
+pub fn deliver(system_id: &str) -> Result<String, BusError> {
+    Ok(format!("{DELIVER_PREFIX}.{}", token(system_id)?))
+}
+
+/// Returns `egov.gw.notify.<system_id>`, where the gateway reports status changes to a sender.
+pub fn notify(system_id: &str) -> Result<String, BusError> {
+    Ok(format!("{NOTIFY_PREFIX}.{}", token(system_id)?))
+}
+
+/// Checks that `value` is one subject token, so an id cannot widen or split a subject.
+fn token(value: &str) -> Result<&str, BusError> {
+    let bad = value.is_empty()
+        || value
+            .chars()
+            .any(|c| matches!(c, '.' | '*' | '>') || c.is_whitespace());
+    if bad {
+        return Err(BusError::InvalidSubjectToken {
+            token: value.to_owned(),
+        });
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliver_and_notify_append_the_system_id() {
+        assert_eq!(
+            deliver("notary").ok().as_deref(),
+            Some("egov.gw.deliver.notary")
+        );
+        assert_eq!(
+            notify("esobes").ok().as_deref(),
+            Some("egov.gw.notify.esobes")
+        );
+    }
+
+    #[test]
+    fn system_ids_that_would_split_or_widen_a_subject_are_refused() {
+        for bad in ["", "a.b", "*", ">", "a b", "tab\t"] {
+            assert!(
+                matches!(deliver(bad), Err(BusError::InvalidSubjectToken { .. })),
+                "{bad:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn wildcards_match_the_builders_prefixes() {
+        assert_eq!(DELIVER_ALL, format!("{DELIVER_PREFIX}.*"));
+        assert_eq!(NOTIFY_ALL, format!("{NOTIFY_PREFIX}.*"));
+    }
+}

@@ -1,0 +1,22 @@
+//! The runtime every simulated information system shares (citizens-DB,
+//! notary registry, Labour Market, E-sobes, queue register, back office).
+//!
+//! A system enrolls with the certification centre (НУЦ) for its seal
+//! certificate, answers the requests the gateway forwards with signed
+//! responses, and calls other systems through the gateway.
+//!
+//! # Layout
+//! - [`identity`]: [`SystemIdentity`], enrolment with the certification centre.
+//! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
+//! - [`caller`]: [`GatewayCaller`], signed calls to other systems through the gateway.
+//! - [`fault`]: [`Fault`], a signed refusal with a status code.
+
+pub mod caller;
+pub mod fault;
+pub mod identity;
+pub mod receiver;
+
+pub use caller::{CallError, GatewayCaller};
+pub use fault::Fault;
+pub use identity::{Enrolment, SystemIdentity};
+pub use receiver::{Handler, Receiver, Reply, Request};

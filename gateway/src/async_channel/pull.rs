@@ -1,0 +1,352 @@
+//! Pull delivery: `FetchMessages` hands a system the envelopes waiting on its
+//! durable consumer, once the caller proved it is that system; the fetched
+//! messages wait here, keyed by message id, for `AcknowledgeMessages`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_nats::jetstream::{self, AckKind};
+use egov_core::StatusCode;
+use egov_core::envelope::{RevocationSource, VerifyPolicy};
+use egov_proto::v1::{Envelope, MessageType};
+use futures::StreamExt;
+use prost::Message;
+
+use super::{AsyncChannel, Attempt, lock, message_id_of, names, settle, unknown_message};
+use crate::exchange::Refusal;
+
+/// Messages returned by a fetch that asks for none in particular.
+pub const DEFAULT_FETCH: u32 = 100;
+
+/// The most messages one fetch returns.
+pub const MAX_FETCH: u32 = 1000;
+
+/// How many fetched messages have their attempt recorded at once.
+const RECORD_CONCURRENCY: usize = 16;
+
+/// A message handed to its receiver and not yet acknowledged.
+pub(super) struct Fetched {
+    /// The JetStream message, whose reply subject acknowledges it.
+    message: jetstream::Message,
+    /// Its envelope, for the log's outbound hop.
+    envelope: Envelope,
+    /// The system that fetched it; only it may acknowledge.
+    system: String,
+    /// JetStream's delivered count at this fetch.
+    delivered: i64,
+    /// When it was fetched, to forget entries long redelivered.
+    at: Instant,
+}
+
+impl<R: RevocationSource + 'static> AsyncChannel<R> {
+    /// Returns up to `max_messages` envelopes waiting for `system_id`, oldest
+    /// first, after checking `proof`: a NOTIFICATION signed with the system's BIN.
+    pub async fn fetch(
+        self: &Arc<Self>,
+        system_id: &str,
+        max_messages: u32,
+        proof: Option<&Envelope>,
+    ) -> Result<Vec<Envelope>, Refusal> {
+        self.check_proof(system_id, proof).await?;
+        let wanted = match max_messages {
+            0 => DEFAULT_FETCH,
+            n => n.min(MAX_FETCH),
+        };
+        let consumer = self.consumer(system_id).await?;
+        let batch = match consumer
+            .fetch()
+            .max_messages(usize::try_from(wanted).unwrap_or(usize::MAX))
+            .messages()
+            .await
+        {
+            Ok(batch) => batch,
+            Err(err) => {
+                self.forget_consumer(system_id).await;
+                return Err(Refusal::new(
+                    StatusCode::Internal,
+                    format!("fetch from the delivery consumer of {system_id}: {err}"),
+                ));
+            }
+        };
+        let messages: Vec<jetstream::Message> = batch
+            .filter_map(|message| async move {
+                message
+                    .inspect_err(|err| tracing::warn!(error = %err, "fetch batch ended early"))
+                    .ok()
+            })
+            .collect()
+            .await;
+        self.forget_stale_fetches();
+        let envelopes = futures::stream::iter(messages)
+            .map(|message| self.hand_over(system_id, message))
+            .buffered(RECORD_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await;
+        Ok(envelopes.into_iter().flatten().collect())
+    }
+
+    /// Records the attempt of one fetched message and keeps it for the
+    /// acknowledgement; a message no longer ON_DELIVERY is terminated instead.
+    async fn hand_over(
+        self: &Arc<Self>,
+        system_id: &str,
+        message: jetstream::Message,
+    ) -> Option<Envelope> {
+        let delivered = message.info().map_or(1, |info| info.delivered);
+        let Some(message_id) = message_id_of(&message) else {
+            settle(&message, AckKind::Term).await;
+            return None;
+        };
+        match self.begin_attempt(&message_id, delivered).await {
+            Ok(Attempt::Deliver) => {}
+            Ok(Attempt::Skip(state)) => {
+                tracing::debug!(
+                    message_id,
+                    state = state.as_str(),
+                    "final message not handed over"
+                );
+                settle(&message, AckKind::Term).await;
+                return None;
+            }
+            Ok(Attempt::Orphan) => {
+                tracing::warn!(
+                    message_id,
+                    "stored message without a delivery state dropped"
+                );
+                settle(&message, AckKind::Term).await;
+                return None;
+            }
+            Err(err) => {
+                // Without a recorded attempt the state could go stale; let
+                // JetStream offer it again after ack_wait.
+                tracing::error!(message_id, error = %err, "delivery attempt not recorded");
+                return None;
+            }
+        }
+        let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
+        let envelope = match Envelope::decode(message.payload.as_ref()) {
+            Ok(envelope) => envelope,
+            Err(err) => {
+                settle(&message, AckKind::Term).await;
+                self.not_delivered(
+                    &message_id,
+                    &Envelope::default(),
+                    attempts,
+                    StatusCode::Internal,
+                    &format!("stored bytes are not an envelope: {err}"),
+                )
+                .await;
+                return None;
+            }
+        };
+        metrics::counter!("gateway_async_attempts_total", "mode" => "pull").increment(1);
+        lock(&self.fetched).insert(
+            message_id.clone(),
+            Fetched {
+                message,
+                envelope: envelope.clone(),
+                system: system_id.to_owned(),
+                delivered,
+                at: Instant::now(),
+            },
+        );
+        if delivered >= i64::from(self.settings.max_deliveries) {
+            self.expire_last_attempt(message_id, delivered);
+        }
+        Some(envelope)
+    }
+
+    /// After the last attempt's ack_wait, gives up on a message still
+    /// unacknowledged: JetStream will not offer it again, so it is NOT_DELIVERED.
+    fn expire_last_attempt(self: &Arc<Self>, message_id: String, delivered: i64) {
+        let channel = self.clone();
+        self.spawn_until_stopped(async move {
+            tokio::time::sleep(channel.settings.ack_wait).await;
+            let expired = {
+                let mut fetched = lock(&channel.fetched);
+                match fetched.get(&message_id) {
+                    Some(entry) if entry.delivered == delivered => fetched.remove(&message_id),
+                    _ => None,
+                }
+            };
+            if let Some(entry) = expired {
+                settle(&entry.message, AckKind::Term).await;
+                let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
+                channel
+                    .not_delivered(
+                        &message_id,
+                        &entry.envelope,
+                        attempts,
+                        StatusCode::TargetTimeout,
+                        &format!("not acknowledged after {attempts} deliveries"),
+                    )
+                    .await;
+            }
+        });
+    }
+
+    /// Forgets fetches whose ack_wait passed twice: JetStream has offered
+    /// them again (a newer fetch replaced the entry) or given up on them.
+    fn forget_stale_fetches(&self) {
+        let horizon = self.settings.ack_wait.saturating_mul(2);
+        lock(&self.fetched).retain(|_, entry| entry.at.elapsed() < horizon);
+    }
+
+    /// Confirms that `system_id` processed these fetched messages: each becomes
+    /// DELIVERED and is not offered again. Ids that fail are named in the refusal.
+    pub async fn acknowledge(
+        &self,
+        system_id: &str,
+        message_ids: &[String],
+    ) -> Result<(), Refusal> {
+        if self
+            .gateway
+            .registry()
+            .current()
+            .system(system_id)
+            .is_none()
+        {
+            return Err(Refusal::new(
+                StatusCode::AccessDenied,
+                format!("system {system_id:?} is not in the registry"),
+            ));
+        }
+        let mut failures = Vec::new();
+        for message_id in message_ids {
+            if let Err(refusal) = self.acknowledge_one(system_id, message_id).await {
+                failures.push(refusal);
+            }
+        }
+        match failures.first() {
+            None => Ok(()),
+            Some(first) => Err(Refusal::new(
+                first.code,
+                failures
+                    .iter()
+                    .map(|refusal| refusal.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+        }
+    }
+
+    async fn acknowledge_one(&self, system_id: &str, message_id: &str) -> Result<(), Refusal> {
+        let taken = {
+            let mut fetched = lock(&self.fetched);
+            match fetched.get(message_id) {
+                Some(entry) if entry.system == system_id => fetched.remove(message_id),
+                Some(_) => {
+                    return Err(Refusal::new(
+                        StatusCode::AccessDenied,
+                        format!("message {message_id} was not fetched by system {system_id}"),
+                    ));
+                }
+                None => None,
+            }
+        };
+        let Some(entry) = taken else {
+            return self.acknowledge_unfetched(system_id, message_id).await;
+        };
+        let attempts = u32::try_from(entry.delivered).unwrap_or(u32::MAX);
+        // The state is written first: if the JetStream ack is lost, the copy
+        // offered again finds DELIVERED and is terminated, never handed twice.
+        if let Err(err) = self.delivered(message_id, &entry.envelope, attempts).await {
+            lock(&self.fetched).insert(message_id.to_owned(), entry);
+            return Err(err.into());
+        }
+        if let Err(err) = entry.message.double_ack().await {
+            tracing::warn!(message_id, error = %err, "JetStream ack of a delivered message failed");
+        }
+        Ok(())
+    }
+
+    /// Answers an acknowledgement of a message not waiting here: a repeat
+    /// for a final message is accepted, anything else refused.
+    async fn acknowledge_unfetched(
+        &self,
+        system_id: &str,
+        message_id: &str,
+    ) -> Result<(), Refusal> {
+        if !names::is_valid_message_id(message_id) {
+            return Err(unknown_message(message_id));
+        }
+        match self.states.get(message_id).await? {
+            None => Err(unknown_message(message_id)),
+            Some((record, _)) if record.receiver != system_id => Err(Refusal::new(
+                StatusCode::AccessDenied,
+                format!("message {message_id} is not addressed to system {system_id}"),
+            )),
+            Some((record, _)) if record.state.is_final() => Ok(()),
+            Some(_) => Err(Refusal::new(
+                StatusCode::UnknownMessage,
+                format!(
+                    "message {message_id} awaits no acknowledgement here: it was not fetched from this gateway or its fetch expired; fetch it again"
+                ),
+            )),
+        }
+    }
+
+    /// Checks that a fetch comes from `system_id`: a verified NOTIFICATION it
+    /// sent, signed with its registered BIN, made recently.
+    async fn check_proof(&self, system_id: &str, proof: Option<&Envelope>) -> Result<(), Refusal> {
+        let proof = proof.ok_or_else(|| {
+            Refusal::new(
+                StatusCode::SignatureMissing,
+                format!("fetch for system {system_id:?} carries no signed proof"),
+            )
+        })?;
+        let verified = self
+            .gateway
+            .verifier()
+            .verify(proof, &VerifyPolicy::any())
+            .await
+            .map_err(|err| Refusal::new(err.status(), format!("fetch proof: {err}")))?;
+        let header = &verified.header;
+        if header.message_type != MessageType::Notification as i32 {
+            return Err(Refusal::new(
+                StatusCode::MalformedMessage,
+                format!(
+                    "fetch proof has message_type {}, expected NOTIFICATION",
+                    header.message_type
+                ),
+            ));
+        }
+        if header.sender_system_id != system_id {
+            return Err(Refusal::new(
+                StatusCode::AccessDenied,
+                format!(
+                    "fetch proof is sent by system {:?}, not {system_id:?}",
+                    header.sender_system_id
+                ),
+            ));
+        }
+        let registry = self.gateway.registry().current();
+        let system = registry.system(system_id).ok_or_else(|| {
+            Refusal::new(
+                StatusCode::AccessDenied,
+                format!("system {system_id:?} is not in the registry"),
+            )
+        })?;
+        if !verified.signed_by_bin(&system.bin) {
+            return Err(Refusal::new(
+                StatusCode::IinMismatch,
+                format!(
+                    "fetch proof carries no signature with BIN {} of system {system_id}",
+                    system.bin
+                ),
+            ));
+        }
+        let skew = (self.gateway.clock().now() - verified.message_time).abs();
+        if skew > self.settings.proof_max_age {
+            return Err(Refusal::new(
+                StatusCode::MalformedMessage,
+                format!(
+                    "fetch proof was made {} s from the gateway's time; at most {} s is accepted",
+                    skew.whole_seconds(),
+                    self.settings.proof_max_age.as_secs()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! The gateway's configuration: what it is (national or regional, its system
+//! id), where it listens, and where its registry, store, NATS and PKI are.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Which gateway this process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayRole {
+    /// The national e-government gateway (ЭҮШ / ШЭП).
+    #[default]
+    National,
+    /// A regional gateway (ЭҮАШ / РШЭП) fronting local executive bodies' workstations.
+    Regional,
+}
+
+/// The gateway's configuration, loaded by `egov_core::config::load`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// National or regional.
+    pub role: GatewayRole,
+    /// This gateway's own system id in the registry (`shep`, `rshep`).
+    pub system_id: String,
+    /// Address of the gRPC server (Gateway service, health, reflection).
+    pub grpc_listen: SocketAddr,
+    /// Address of the HTTP server (message log JSON, diagrams, admin, metrics).
+    pub http_listen: SocketAddr,
+    /// Directory for the default SQLite store.
+    pub data_dir: PathBuf,
+    /// Message log store URL; defaults to SQLite in `data_dir`. `postgres://…` for PostgreSQL.
+    pub database_url: Option<String>,
+    /// The registry file (routes and systems); defaults to `registry.toml` in `data_dir`.
+    pub registry: Option<PathBuf>,
+    /// NATS server URL for the async channel and NATS-routed services.
+    pub nats_url: String,
+    /// The certification centre's gRPC endpoint, for trust roots and revocation status.
+    pub pki_endpoint: String,
+    /// How long a revocation answer is reused, in seconds (default one hour).
+    pub revocation_freshness_secs: u64,
+    /// Largest envelope accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// How long a message id is remembered for replay protection, in seconds.
+    pub replay_window_secs: u64,
+    /// Most message ids remembered for replay protection.
+    pub replay_capacity: usize,
+    /// Delivery attempts of an async message before it is NOT_DELIVERED.
+    pub max_deliveries: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            role: GatewayRole::National,
+            system_id: "shep".into(),
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7100)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 7101)),
+            data_dir: PathBuf::from(".egov/gateway"),
+            database_url: None,
+            registry: None,
+            nats_url: "nats://127.0.0.1:4222".into(),
+            pki_endpoint: "http://127.0.0.1:7110".into(),
+            revocation_freshness_secs: 3600,
+            max_message_bytes: 4 * 1024 * 1024,
+            replay_window_secs: 600,
+            replay_capacity: 1_000_000,
+            max_deliveries: 5,
+        }
+    }
+}
+
+impl Config {
+    /// Returns the message log URL, defaulting to SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("gateway.db").display()
+            )
+        })
+    }
+
+    /// Returns the registry path, defaulting to `registry.toml` in the data dir.
+    pub fn registry_path(&self) -> PathBuf {
+        self.registry
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("registry.toml"))
+    }
+}
+
+impl egov_core::config::Validate for Config {
+    fn validate(&self) -> Result<(), String> {
+        if self.system_id.trim().is_empty() {
+            return Err("system_id must not be empty".into());
+        }
+        if self.max_message_bytes < 1024 {
+            return Err(format!(
+                "max_message_bytes {} is below the 1024-byte minimum",
+                self.max_message_bytes
+            ));
+        }
+        if self.max_deliveries == 0 {
+            return Err("max_deliveries must be at least 1".into());
+        }
+        Ok(())
+    }
+}

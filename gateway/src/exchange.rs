@@ -1,0 +1,680 @@
+//! The gateway's core: admitting a signed envelope (verification, replay,
+//! route, access rights, identity) and the sync exchange that forwards it to
+//! the target and verifies the signed answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use egov_core::clock::Clock;
+use egov_core::envelope::{
+    RevocationSource, Verified, Verifier, VerifyError, VerifyPolicy, sha256,
+};
+use egov_core::{Iin, StatusCode};
+use egov_proto::v1::message_receiver_client::MessageReceiverClient;
+use egov_proto::v1::{Envelope, Header, MessageType};
+use prost::Message;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::message_log::{Direction, LogRecord, MessageLog};
+use crate::registry::{Registry, RegistryHandle, ServiceRoute, Transport};
+use crate::replay::ReplayGuard;
+
+/// A refusal: the status code and the reason naming what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Refusal {
+    /// The code.
+    pub code: StatusCode,
+    /// The reason.
+    pub message: String,
+}
+
+impl Refusal {
+    /// Creates a refusal.
+    pub fn new(code: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Converts to the gRPC status the sender receives.
+    pub fn to_grpc(&self) -> tonic::Status {
+        let mut status = self.code.to_grpc(&self.message);
+        if let Ok(value) = self.code.as_str().parse() {
+            status.metadata_mut().insert(STATUS_CODE_METADATA, value);
+        }
+        status
+    }
+}
+
+impl From<VerifyError> for Refusal {
+    fn from(err: VerifyError) -> Refusal {
+        Refusal::new(err.status(), err.to_string())
+    }
+}
+
+/// gRPC metadata key carrying the gateway status code of a refusal.
+pub const STATUS_CODE_METADATA: &str = "egov-status-code";
+
+/// Which channel a message came in on, as the log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// gRPC `SendMessage`.
+    Sync,
+    /// JetStream `SendAsyncMessage`.
+    Async,
+}
+
+impl ChannelKind {
+    /// Returns the logged name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Sync => "SYNC",
+            ChannelKind::Async => "ASYNC",
+        }
+    }
+}
+
+/// An envelope that passed every check at the gateway's door.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    /// The verified header and signers.
+    pub verified: Verified,
+    /// Its route.
+    pub route: Arc<ServiceRoute>,
+    /// The registry table it was admitted under.
+    pub registry: Arc<Registry>,
+}
+
+/// The parts of the gateway that every channel shares.
+pub struct Gateway<R> {
+    /// This gateway's system id (the participant in diagrams).
+    pub system_id: String,
+    registry: Arc<RegistryHandle>,
+    verifier: Verifier<R>,
+    replay: ReplayGuard,
+    log: MessageLog,
+    clock: Arc<dyn Clock>,
+    max_message_bytes: usize,
+    targets: TargetPool,
+    nats: Option<async_nats::Client>,
+}
+
+impl<R> std::fmt::Debug for Gateway<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("system_id", &self.system_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a gateway is built from.
+pub struct GatewayParts<R> {
+    /// This gateway's system id.
+    pub system_id: String,
+    /// The live registry.
+    pub registry: Arc<RegistryHandle>,
+    /// The verifier (trusted roots and cached revocation).
+    pub verifier: Verifier<R>,
+    /// Replay protection.
+    pub replay: ReplayGuard,
+    /// The message log.
+    pub log: MessageLog,
+    /// The clock stamping log records.
+    pub clock: Arc<dyn Clock>,
+    /// Largest envelope accepted.
+    pub max_message_bytes: usize,
+    /// NATS, for NATS-routed services.
+    pub nats: Option<async_nats::Client>,
+}
+
+impl<R: RevocationSource> Gateway<R> {
+    /// Assembles a gateway.
+    pub fn new(parts: GatewayParts<R>) -> Gateway<R> {
+        Gateway {
+            system_id: parts.system_id,
+            registry: parts.registry,
+            verifier: parts.verifier,
+            replay: parts.replay,
+            log: parts.log,
+            clock: parts.clock,
+            max_message_bytes: parts.max_message_bytes,
+            targets: TargetPool::default(),
+            nats: parts.nats,
+        }
+    }
+
+    /// Returns the live registry.
+    pub fn registry(&self) -> &Arc<RegistryHandle> {
+        &self.registry
+    }
+
+    /// Returns the message log.
+    pub fn log(&self) -> &MessageLog {
+        &self.log
+    }
+
+    /// Returns the verifier.
+    pub fn verifier(&self) -> &Verifier<R> {
+        &self.verifier
+    }
+
+    /// Returns the clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Returns the NATS connection, if there is one (the async channel runs on it).
+    pub fn nats(&self) -> Option<&async_nats::Client> {
+        self.nats.as_ref()
+    }
+
+    /// Checks an envelope at the door: size, signatures, header, replay,
+    /// route, access rights and the identity rules.
+    pub async fn admit(&self, envelope: &Envelope) -> Result<Admitted, Refusal> {
+        let size = envelope.encoded_len();
+        if size > self.max_message_bytes {
+            return Err(Refusal::new(
+                StatusCode::MessageTooLarge,
+                format!(
+                    "envelope is {size} bytes, the limit is {}",
+                    self.max_message_bytes
+                ),
+            ));
+        }
+        let verified = self.verifier.verify(envelope, &VerifyPolicy::any()).await?;
+        let header = &verified.header;
+        check_header(header)?;
+        if !self.replay.first_time(&header.message_id) {
+            return Err(Refusal::new(
+                StatusCode::DuplicateMessageId,
+                format!("message id {} was already received", header.message_id),
+            ));
+        }
+        let registry = self.registry.current();
+        let route = registry.route(&header.service_id).cloned().ok_or_else(|| {
+            Refusal::new(
+                StatusCode::UnknownService,
+                format!("no route for service id {:?}", header.service_id),
+            )
+        })?;
+        if let Some(limit) = route.max_message_bytes
+            && size > limit
+        {
+            return Err(Refusal::new(
+                StatusCode::MessageTooLarge,
+                format!(
+                    "envelope is {size} bytes, service {} accepts {limit}",
+                    route.service_id
+                ),
+            ));
+        }
+        let sender = registry
+            .system(&header.sender_system_id)
+            .filter(|_| route.allows(&header.sender_system_id))
+            .ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::AccessDenied,
+                    format!(
+                        "system {:?} may not call service {}",
+                        header.sender_system_id, route.service_id
+                    ),
+                )
+            })?;
+        if header.receiver_system_id != route.target {
+            return Err(Refusal::new(
+                StatusCode::MalformedMessage,
+                format!(
+                    "receiver {:?} does not serve {}; its target is {}",
+                    header.receiver_system_id, route.service_id, route.target
+                ),
+            ));
+        }
+        if !verified.signed_by_bin(&sender.bin) {
+            return Err(Refusal::new(
+                StatusCode::IinMismatch,
+                format!(
+                    "no signature carries BIN {} of sender system {}",
+                    sender.bin, sender.id
+                ),
+            ));
+        }
+        check_user_iin(&verified)?;
+        Ok(Admitted {
+            verified,
+            route,
+            registry,
+        })
+    }
+
+    /// Runs one sync exchange: admit, forward, verify the answer, log every hop.
+    pub async fn send_message(&self, envelope: Envelope) -> Result<Envelope, Refusal> {
+        let started = Instant::now();
+        let received_at = self.clock.now();
+        let admitted = match self.admit(&envelope).await {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                self.log_refused(&envelope, ChannelKind::Sync, &refusal, received_at, started)
+                    .await;
+                return Err(refusal);
+            }
+        };
+        let route = admitted.route.clone();
+        let header = &admitted.verified.header;
+        self.log_hop(
+            &envelope,
+            header,
+            Direction::Inbound,
+            ChannelKind::Sync,
+            &route,
+            StatusCode::Success,
+            "",
+            received_at,
+            0,
+        )
+        .await;
+
+        let forwarded_at = self.clock.now();
+        let forward_started = Instant::now();
+        let outcome = match self.forward(&route, envelope.clone()).await {
+            Ok(answer) => self.check_answer(&admitted, answer).await,
+            Err(refusal) => Err(refusal),
+        };
+        let forward_us = elapsed_us(forward_started);
+        match outcome {
+            Ok((answer, answer_header)) => {
+                self.log_hop(
+                    &envelope,
+                    header,
+                    Direction::Outbound,
+                    ChannelKind::Sync,
+                    &route,
+                    StatusCode::Success,
+                    "",
+                    forwarded_at,
+                    forward_us,
+                )
+                .await;
+                let answered_at = self.clock.now();
+                self.log_hop(
+                    &answer,
+                    &answer_header,
+                    Direction::Inbound,
+                    ChannelKind::Sync,
+                    &route,
+                    StatusCode::Success,
+                    "",
+                    answered_at,
+                    0,
+                )
+                .await;
+                self.log_hop(
+                    &answer,
+                    &answer_header,
+                    Direction::Outbound,
+                    ChannelKind::Sync,
+                    &route,
+                    StatusCode::Success,
+                    "",
+                    answered_at,
+                    elapsed_us(started),
+                )
+                .await;
+                metrics::counter!("gateway_requests_total", "service" => route.service_id.clone(), "code" => StatusCode::Success.as_str()).increment(1);
+                metrics::histogram!("gateway_request_duration_seconds", "service" => route.service_id.clone())
+                    .record(started.elapsed().as_secs_f64());
+                Ok(answer)
+            }
+            Err(refusal) => {
+                self.log_hop(
+                    &envelope,
+                    header,
+                    Direction::Outbound,
+                    ChannelKind::Sync,
+                    &route,
+                    refusal.code,
+                    &refusal.message,
+                    forwarded_at,
+                    forward_us,
+                )
+                .await;
+                metrics::counter!("gateway_requests_total", "service" => route.service_id.clone(), "code" => refusal.code.as_str()).increment(1);
+                Err(refusal)
+            }
+        }
+    }
+
+    /// Sends the envelope to the route's target and returns its answer.
+    async fn forward(&self, route: &ServiceRoute, envelope: Envelope) -> Result<Envelope, Refusal> {
+        match &route.transport {
+            Transport::Grpc(endpoint) => {
+                let mut client = self.targets.client(endpoint)?;
+                let call = client.receive(envelope);
+                match tokio::time::timeout(route.timeout, call).await {
+                    Err(_) => Err(timeout_refusal(route)),
+                    Ok(Ok(answer)) => Ok(answer.into_inner()),
+                    Ok(Err(status)) => Err(target_status_refusal(route, &status)),
+                }
+            }
+            Transport::Nats(subject) => {
+                let nats = self.nats.as_ref().ok_or_else(|| {
+                    Refusal::new(
+                        StatusCode::TargetUnavailable,
+                        format!(
+                            "service {} is routed over NATS, which is not connected",
+                            route.service_id
+                        ),
+                    )
+                })?;
+                let request = nats.request(subject.clone(), envelope.encode_to_vec().into());
+                match tokio::time::timeout(route.timeout, request).await {
+                    Err(_) => Err(timeout_refusal(route)),
+                    Ok(Err(err)) => Err(Refusal::new(
+                        StatusCode::TargetUnavailable,
+                        format!("target {} on {subject}: {err}", route.target),
+                    )),
+                    Ok(Ok(reply)) => Envelope::decode(reply.payload.as_ref()).map_err(|err| {
+                        Refusal::new(
+                            StatusCode::MalformedMessage,
+                            format!(
+                                "target {} answered bytes that are not an envelope: {err}",
+                                route.target
+                            ),
+                        )
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Verifies the target's answer: signed by the target system, a response to this request.
+    async fn check_answer(
+        &self,
+        admitted: &Admitted,
+        answer: Envelope,
+    ) -> Result<(Envelope, Header), Refusal> {
+        let route = &admitted.route;
+        let request = &admitted.verified.header;
+        let verified = self
+            .verifier
+            .verify(&answer, &VerifyPolicy::any())
+            .await
+            .map_err(|err| {
+                Refusal::new(
+                    err.status(),
+                    format!("answer of target {}: {err}", route.target),
+                )
+            })?;
+        let target = admitted.registry.system(&route.target).ok_or_else(|| {
+            Refusal::new(
+                StatusCode::Internal,
+                format!("target {} left the registry", route.target),
+            )
+        })?;
+        if !verified.signed_by_bin(&target.bin) {
+            return Err(Refusal::new(
+                StatusCode::IinMismatch,
+                format!(
+                    "answer of target {} carries no signature with its BIN {}",
+                    target.id, target.bin
+                ),
+            ));
+        }
+        let header = verified.header;
+        if header.message_type != MessageType::Response as i32
+            || header.correlation_id != request.correlation_id
+        {
+            return Err(Refusal::new(
+                StatusCode::MalformedMessage,
+                format!(
+                    "answer of target {} is not a response with correlation id {}",
+                    route.target, request.correlation_id
+                ),
+            ));
+        }
+        Ok((answer, header))
+    }
+
+    /// Logs an envelope refused at the door, with whatever of its header decodes.
+    pub async fn log_refused(
+        &self,
+        envelope: &Envelope,
+        channel: ChannelKind,
+        refusal: &Refusal,
+        received_at: time::OffsetDateTime,
+        started: Instant,
+    ) {
+        let header = Header::decode(envelope.header.as_slice()).unwrap_or_default();
+        let store_body = self
+            .registry
+            .current()
+            .route(&header.service_id)
+            .is_none_or(|route| route.store_body);
+        let record = record(
+            envelope,
+            &header,
+            Direction::Inbound,
+            channel,
+            store_body,
+            refusal.code,
+            &refusal.message,
+            received_at,
+            elapsed_us(started),
+        );
+        tracing::info!(
+            message_id = %header.message_id,
+            correlation_id = %header.correlation_id,
+            service_id = %header.service_id,
+            sender = %header.sender_system_id,
+            code = %refusal.code,
+            reason = %refusal.message,
+            "message refused"
+        );
+        metrics::counter!("gateway_requests_total", "service" => header.service_id, "code" => refusal.code.as_str()).increment(1);
+        self.append(record).await;
+    }
+
+    /// Logs one hop of an admitted message.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn log_hop(
+        &self,
+        envelope: &Envelope,
+        header: &Header,
+        direction: Direction,
+        channel: ChannelKind,
+        route: &ServiceRoute,
+        code: StatusCode,
+        message: &str,
+        received_at: time::OffsetDateTime,
+        duration_us: i64,
+    ) {
+        let record = record(
+            envelope,
+            header,
+            direction,
+            channel,
+            route.store_body,
+            code,
+            message,
+            received_at,
+            duration_us,
+        );
+        self.append(record).await;
+    }
+
+    async fn append(&self, record: LogRecord) {
+        if let Err(err) = self.log.append(record).await {
+            tracing::error!(error = %err, "message log append failed");
+        }
+    }
+}
+
+/// Refuses headers that miss what routing needs.
+fn check_header(header: &Header) -> Result<(), Refusal> {
+    let missing = [
+        ("message_id", &header.message_id),
+        ("correlation_id", &header.correlation_id),
+        ("service_id", &header.service_id),
+        ("sender_system_id", &header.sender_system_id),
+    ]
+    .into_iter()
+    .find(|(_, value)| value.is_empty());
+    if let Some((field, _)) = missing {
+        return Err(Refusal::new(
+            StatusCode::MalformedMessage,
+            format!("header field {field} is empty"),
+        ));
+    }
+    match MessageType::try_from(header.message_type) {
+        Ok(MessageType::Unspecified) | Err(_) => Err(Refusal::new(
+            StatusCode::MalformedMessage,
+            format!(
+                "header message_type {} is not a known type",
+                header.message_type
+            ),
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// The flow's identity rule: a request made by a person carries their IIN,
+/// and the author's certificate must name the same IIN.
+fn check_user_iin(verified: &Verified) -> Result<(), Refusal> {
+    let user_iin = &verified.header.user_iin;
+    if user_iin.is_empty() {
+        return Ok(());
+    }
+    if Iin::parse(user_iin).is_err() {
+        return Err(Refusal::new(
+            StatusCode::MalformedMessage,
+            format!("header user_iin {user_iin:?} is not a valid IIN"),
+        ));
+    }
+    if verified.signer.iin.as_ref().map(Iin::as_str) != Some(user_iin.as_str()) {
+        return Err(VerifyError::IinMismatch {
+            request: user_iin.clone(),
+            certificate: verified
+                .signer
+                .iin
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), Iin::to_string),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn timeout_refusal(route: &ServiceRoute) -> Refusal {
+    Refusal::new(
+        StatusCode::TargetTimeout,
+        format!(
+            "target {} did not answer within {} ms",
+            route.target,
+            route.timeout.as_millis()
+        ),
+    )
+}
+
+fn target_status_refusal(route: &ServiceRoute, status: &tonic::Status) -> Refusal {
+    let code = StatusCode::from_grpc(status).unwrap_or(match status.code() {
+        tonic::Code::DeadlineExceeded => StatusCode::TargetTimeout,
+        _ => StatusCode::TargetUnavailable,
+    });
+    Refusal::new(
+        code,
+        format!("target {}: {}", route.target, status.message()),
+    )
+}
+
+fn elapsed_us(since: Instant) -> i64 {
+    i64::try_from(since.elapsed().as_micros()).unwrap_or(i64::MAX)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    envelope: &Envelope,
+    header: &Header,
+    direction: Direction,
+    channel: ChannelKind,
+    store_body: bool,
+    code: StatusCode,
+    message: &str,
+    received_at: time::OffsetDateTime,
+    duration_us: i64,
+) -> LogRecord {
+    let signers = envelope
+        .signatures
+        .iter()
+        .filter_map(|sig| sig.certificate_chain.first())
+        .map(|der| {
+            egov_core::pki::CertificateInfo::from_der(der)
+                .map(|cert| cert.subject)
+                .unwrap_or_else(|err| format!("(unreadable: {err})"))
+        })
+        .collect();
+    LogRecord {
+        message_id: header.message_id.clone(),
+        correlation_id: header.correlation_id.clone(),
+        in_reply_to: header.in_reply_to.clone(),
+        service_id: header.service_id.clone(),
+        sender: header.sender_system_id.clone(),
+        receiver: header.receiver_system_id.clone(),
+        message_type: MessageType::try_from(header.message_type)
+            .map(|t| {
+                t.as_str_name()
+                    .trim_start_matches("MESSAGE_TYPE_")
+                    .to_owned()
+            })
+            .unwrap_or_else(|_| header.message_type.to_string()),
+        channel: channel.as_str().to_owned(),
+        direction,
+        status_code: code.as_str().to_owned(),
+        status_message: message.to_owned(),
+        header: envelope.header.clone(),
+        body: store_body.then(|| envelope.payload.clone()),
+        body_sha256: sha256(&envelope.payload).to_vec(),
+        signatures: envelope
+            .signatures
+            .iter()
+            .map(Message::encode_to_vec)
+            .collect(),
+        signers,
+        received_at,
+        duration_us,
+    }
+}
+
+/// One lazily connected channel per target endpoint, reused by every request.
+#[derive(Debug, Default)]
+struct TargetPool {
+    clients: RwLock<HashMap<String, MessageReceiverClient<Channel>>>,
+}
+
+impl TargetPool {
+    fn client(&self, endpoint: &str) -> Result<MessageReceiverClient<Channel>, Refusal> {
+        if let Some(client) = self
+            .clients
+            .read()
+            .ok()
+            .and_then(|c| c.get(endpoint).cloned())
+        {
+            return Ok(client);
+        }
+        let channel = Endpoint::from_shared(endpoint.to_owned())
+            .map_err(|err| {
+                Refusal::new(
+                    StatusCode::TargetUnavailable,
+                    format!("target endpoint {endpoint:?} is not a valid URL: {err}"),
+                )
+            })?
+            .connect_lazy();
+        let client =
+            MessageReceiverClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
+        if let Ok(mut clients) = self.clients.write() {
+            clients.insert(endpoint.to_owned(), client.clone());
+        }
+        Ok(client)
+    }
+}

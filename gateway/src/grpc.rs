@@ -1,0 +1,166 @@
+//! The gateway's gRPC face: `egov.v1.Gateway`. The sync channel is served
+//! here; the async calls go to [`crate::async_channel`] when NATS is connected.
+
+use std::sync::Arc;
+
+use egov_core::StatusCode;
+use egov_core::envelope::{RevocationSource, to_timestamp};
+use egov_proto::v1::gateway_server::Gateway as GatewayApi;
+use egov_proto::v1::{
+    AcknowledgeMessagesRequest, AcknowledgeMessagesResponse, CancelMessageRequest,
+    CancelMessageResponse, FetchMessagesRequest, FetchMessagesResponse, GetMessageStatusRequest,
+    GetMessageStatusResponse, SendAsyncMessageRequest, SendAsyncMessageResponse,
+    SendMessageRequest, SendMessageResponse,
+};
+use tonic::{Request, Response, Status};
+
+use crate::async_channel::AsyncChannel;
+use crate::exchange::{Gateway, Refusal};
+
+/// Serves `egov.v1.Gateway` over a shared [`Gateway`].
+pub struct GatewayService<R> {
+    gateway: Arc<Gateway<R>>,
+    // None when NATS (or JetStream) is not there: the async calls then refuse.
+    async_channel: Option<Arc<AsyncChannel<R>>>,
+}
+
+impl<R> GatewayService<R> {
+    /// Wraps a gateway, without the async channel.
+    pub fn new(gateway: Arc<Gateway<R>>) -> GatewayService<R> {
+        GatewayService {
+            gateway,
+            async_channel: None,
+        }
+    }
+
+    /// Serves the async calls from this channel.
+    pub fn with_async_channel(mut self, channel: Arc<AsyncChannel<R>>) -> GatewayService<R> {
+        self.async_channel = Some(channel);
+        self
+    }
+
+    fn async_channel(&self) -> Result<&Arc<AsyncChannel<R>>, Status> {
+        self.async_channel.as_ref().ok_or_else(async_unavailable)
+    }
+}
+
+fn missing_envelope() -> Status {
+    Refusal::new(StatusCode::MalformedMessage, "request carries no envelope").to_grpc()
+}
+
+fn async_unavailable() -> Status {
+    Refusal::new(
+        StatusCode::TargetUnavailable,
+        "the async channel is not available on this gateway",
+    )
+    .to_grpc()
+}
+
+#[tonic::async_trait]
+impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
+    async fn send_message(
+        &self,
+        request: Request<SendMessageRequest>,
+    ) -> Result<Response<SendMessageResponse>, Status> {
+        let envelope = request.into_inner().envelope.ok_or_else(missing_envelope)?;
+        let answer = self
+            .gateway
+            .send_message(envelope)
+            .await
+            .map_err(|refusal| refusal.to_grpc())?;
+        Ok(Response::new(SendMessageResponse {
+            status: Some(StatusCode::Success.to_proto("")),
+            envelope: Some(answer),
+        }))
+    }
+
+    async fn send_async_message(
+        &self,
+        request: Request<SendAsyncMessageRequest>,
+    ) -> Result<Response<SendAsyncMessageResponse>, Status> {
+        let channel = self.async_channel()?;
+        let envelope = request.into_inner().envelope.ok_or_else(missing_envelope)?;
+        let message_id = channel.send(envelope).await.map_err(|r| r.to_grpc())?;
+        Ok(Response::new(SendAsyncMessageResponse {
+            status: Some(StatusCode::Success.to_proto("")),
+            message_id,
+        }))
+    }
+
+    async fn get_message_status(
+        &self,
+        request: Request<GetMessageStatusRequest>,
+    ) -> Result<Response<GetMessageStatusResponse>, Status> {
+        let channel = self.async_channel()?;
+        let record = channel
+            .status(&request.into_inner().message_id)
+            .await
+            .map_err(|r| r.to_grpc())?;
+        Ok(Response::new(GetMessageStatusResponse {
+            status: Some(StatusCode::Success.to_proto("")),
+            state: record.state.to_proto() as i32,
+            attempts: record.attempts,
+            changed_at: Some(to_timestamp(record.changed_at)),
+        }))
+    }
+
+    async fn fetch_messages(
+        &self,
+        request: Request<FetchMessagesRequest>,
+    ) -> Result<Response<FetchMessagesResponse>, Status> {
+        let channel = self.async_channel()?;
+        let request = request.into_inner();
+        let envelopes = channel
+            .fetch(
+                &request.system_id,
+                request.max_messages,
+                request.proof.as_ref(),
+            )
+            .await
+            .map_err(|r| r.to_grpc())?;
+        Ok(Response::new(FetchMessagesResponse {
+            status: Some(StatusCode::Success.to_proto("")),
+            envelopes,
+        }))
+    }
+
+    async fn acknowledge_messages(
+        &self,
+        request: Request<AcknowledgeMessagesRequest>,
+    ) -> Result<Response<AcknowledgeMessagesResponse>, Status> {
+        let channel = self.async_channel()?;
+        let request = request.into_inner();
+        channel
+            .acknowledge(&request.system_id, &request.message_ids)
+            .await
+            .map_err(|r| r.to_grpc())?;
+        Ok(Response::new(AcknowledgeMessagesResponse {
+            status: Some(StatusCode::Success.to_proto("")),
+        }))
+    }
+
+    async fn cancel_message(
+        &self,
+        request: Request<CancelMessageRequest>,
+    ) -> Result<Response<CancelMessageResponse>, Status> {
+        let channel = self.async_channel()?;
+        let request = request.into_inner();
+        let record = channel
+            .cancel(&request.message_id, &request.system_id)
+            .await
+            .map_err(|r| r.to_grpc())?;
+        // A message already final keeps its state: the answer says which.
+        let note = if record.state == crate::async_channel::DeliveryState::DeliveryStopped {
+            String::new()
+        } else {
+            format!(
+                "message is {}; its state is unchanged",
+                record.state.as_str()
+            )
+        };
+        Ok(Response::new(CancelMessageResponse {
+            status: Some(StatusCode::Success.to_proto(note)),
+            state: record.state.to_proto() as i32,
+        }))
+    }
+}

@@ -1,0 +1,269 @@
+//! The e-government gateway: ЭҮШ / ШЭП (national) or ЭҮАШ / РШЭП (regional),
+//! one binary whose role is set by config. Every message between two systems
+//! crosses it: it verifies the signed envelope, checks the route and access
+//! rights, forwards it (gRPC sync or NATS), verifies the signed answer and logs
+//! every hop. Run: `cargo run -p egov-gateway -- --help`.
+//!
+//! # Layout
+//! - [`async_channel`]: the async channel over NATS JetStream (delivery states, pull and push).
+//! - [`config`]: the gateway's configuration (role, listeners, store, PKI).
+//! - [`registry`]: the route table (service id → system, transport, allowed senders).
+//! - [`exchange`]: admission checks and the sync exchange.
+//! - [`replay`]: replay protection by message id.
+//! - [`message_log`]: the durable log of every hop and its Mermaid export.
+//! - [`grpc`]: the `egov.v1.Gateway` service.
+//! - [`http`]: the log as JSON, diagrams, registry reload.
+
+pub mod async_channel;
+pub mod config;
+pub mod exchange;
+pub mod grpc;
+pub mod http;
+pub mod message_log;
+pub mod registry;
+pub mod replay;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use egov_core::clock::SystemClock;
+use egov_core::envelope::{CachedRevocation, RevocationSource, Verifier};
+use egov_core::pki::CertificateInfo;
+use egov_proto::v1::GetCaCertificatesRequest;
+use egov_proto::v1::certification_centre_client::CertificationCentreClient;
+use egov_proto::v1::gateway_server::GatewayServer;
+use tokio::net::TcpListener;
+
+pub use async_channel::AsyncSettings;
+pub use config::{Config, GatewayRole};
+pub use exchange::{Gateway, GatewayParts, Refusal};
+
+use crate::async_channel::AsyncChannel;
+use crate::grpc::GatewayService;
+use crate::message_log::MessageLog;
+use crate::registry::RegistryHandle;
+use crate::replay::ReplayGuard;
+
+/// Failures starting or running the gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The registry file is missing or invalid.
+    #[error(transparent)]
+    Registry(#[from] registry::RegistryError),
+    /// The message log could not be opened.
+    #[error(transparent)]
+    MessageLog(#[from] message_log::MessageLogError),
+    /// The certification centre could not be reached for the trust roots.
+    #[error("certification centre at {endpoint}: {reason}")]
+    Pki {
+        /// Its endpoint.
+        endpoint: String,
+        /// What failed.
+        reason: String,
+    },
+    /// NATS could not be reached.
+    #[error("NATS at {url}: {reason}")]
+    Nats {
+        /// Its URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A server failed.
+    #[error(transparent)]
+    Bus(#[from] egov_bus::BusError),
+    /// Metrics could not be set up.
+    #[error(transparent)]
+    Telemetry(#[from] egov_bus::TelemetryError),
+    /// The data directory could not be created.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// The gateway's bound listeners.
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC (Gateway, health, reflection).
+    pub grpc: TcpListener,
+    /// HTTP (log, diagrams, admin, metrics).
+    pub http: TcpListener,
+}
+
+/// Starts the gateway from its config: trust roots and revocation from the
+/// certification centre, the registry file, the message log, then serves until `shutdown`.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| GatewayError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let channel = pki_channel(&config.pki_endpoint)?;
+    let roots = trust_roots(&config.pki_endpoint, channel.clone()).await?;
+    let revocation = CachedRevocation::new(
+        egov_pki::client::RemoteRevocation::new(channel),
+        Duration::from_secs(config.revocation_freshness_secs),
+    );
+    let nats = match async_nats::connect(&config.nats_url).await {
+        Ok(client) => Some(client),
+        Err(err) => {
+            tracing::warn!(url = %config.nats_url, error = %err, "NATS unreachable; NATS routes and the async channel are off");
+            None
+        }
+    };
+    let gateway = Gateway::new(GatewayParts {
+        system_id: config.system_id.clone(),
+        registry: Arc::new(RegistryHandle::open(config.registry_path())?),
+        verifier: Verifier::new(roots, revocation),
+        replay: ReplayGuard::new(
+            Duration::from_secs(config.replay_window_secs),
+            config.replay_capacity,
+        ),
+        log: MessageLog::connect(&config.database_url()).await?,
+        clock: SystemClock::shared(),
+        max_message_bytes: config.max_message_bytes,
+        nats,
+    });
+    tracing::info!(role = ?config.role, system_id = %config.system_id, "gateway starting");
+    let settings = AsyncSettings::from_config(&config);
+    serve_with(Arc::new(gateway), settings, listeners, shutdown).await
+}
+
+/// Serves an assembled gateway on its listeners until `shutdown`; tests call
+/// this with their own verifier and registry. The async channel runs with
+/// default settings when the gateway has NATS.
+pub async fn serve<R: RevocationSource + 'static>(
+    gateway: Arc<Gateway<R>>,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    serve_with(gateway, AsyncSettings::default(), listeners, shutdown).await
+}
+
+/// Serves like [`serve`], running the async channel with these settings when
+/// the gateway has NATS; without JetStream the async calls refuse.
+pub async fn serve_with<R: RevocationSource + 'static>(
+    gateway: Arc<Gateway<R>>,
+    async_settings: AsyncSettings,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    let metrics = egov_bus::telemetry::prometheus_handle()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let reload = tokio::spawn(reload_on_sighup(gateway.clone(), stop_rx.clone()));
+
+    let async_channel = match gateway.nats() {
+        Some(client) => {
+            match AsyncChannel::start(gateway.clone(), client.clone(), async_settings).await {
+                Ok(channel) => Some(channel),
+                Err(err) => {
+                    tracing::error!(error = %err, "async channel unavailable; its calls will be refused");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let mut service = GatewayService::new(gateway.clone());
+    if let Some(channel) = &async_channel {
+        service = service.with_async_channel(channel.clone());
+    }
+    let grpc_service = GatewayServer::new(service).max_decoding_message_size(64 * 1024 * 1024);
+    let routes = egov_bus::grpc::GrpcRoutes::new().add_service(grpc_service);
+    let http_router = egov_bus::http::router(
+        format!("egov-gateway/{}", gateway.system_id),
+        metrics,
+        http::routes(gateway.clone()),
+    );
+
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let grpc = egov_bus::grpc::serve(listeners.grpc, routes, stopped(stop_rx.clone()));
+    let web = egov_bus::http::serve_http(listeners.http, http_router, stopped(stop_rx));
+    let signal = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    let (grpc, web, ()) = tokio::join!(grpc, web, signal);
+    reload.abort();
+    if let Some(channel) = async_channel {
+        channel.stop();
+    }
+    if let Err(err) = gateway.log().flush().await {
+        tracing::error!(error = %err, "message log flush at shutdown failed");
+    }
+    grpc?;
+    web?;
+    Ok(())
+}
+
+/// Re-reads the registry on SIGHUP; a bad file is logged and the old table kept.
+async fn reload_on_sighup<R: RevocationSource + 'static>(
+    gateway: Arc<Gateway<R>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::warn!("SIGHUP handler unavailable; reload the registry over HTTP");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hangups.recv() => match gateway.registry().reload() {
+                Ok(registry) => tracing::info!(services = registry.services.len(), "registry reloaded on SIGHUP"),
+                Err(err) => tracing::error!(error = %err, "registry reload failed; the previous table stays in force"),
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+fn pki_channel(endpoint: &str) -> Result<tonic::transport::Channel, GatewayError> {
+    Ok(tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+        .map_err(|err| GatewayError::Pki {
+            endpoint: endpoint.to_owned(),
+            reason: err.to_string(),
+        })?
+        .connect_lazy())
+}
+
+/// Asks the certification centre for its root, retrying while it starts.
+async fn trust_roots(
+    endpoint: &str,
+    channel: tonic::transport::Channel,
+) -> Result<Vec<CertificateInfo>, GatewayError> {
+    let mut client = CertificationCentreClient::new(channel);
+    let mut last_error = String::new();
+    for _ in 0..50 {
+        match client
+            .get_ca_certificates(GetCaCertificatesRequest {})
+            .await
+        {
+            Ok(answer) => {
+                let root =
+                    CertificateInfo::from_der(&answer.into_inner().root_der).map_err(|err| {
+                        GatewayError::Pki {
+                            endpoint: endpoint.to_owned(),
+                            reason: format!("root certificate: {err}"),
+                        }
+                    })?;
+                return Ok(vec![root]);
+            }
+            Err(status) => last_error = status.message().to_owned(),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(GatewayError::Pki {
+        endpoint: endpoint.to_owned(),
+        reason: last_error,
+    })
+}

@@ -1,0 +1,947 @@
+//! The message log's durable store: SQLite by default, PostgreSQL by config,
+//! written by one background task that batches rows into transactions so that
+//! logging never sits on the gateway's hot path.
+//!
+//! Queries are checked at run time (no `query!` macros, so building needs no
+//! database). The schema lives twice, in `migrations/sqlite` and
+//! `migrations/postgres`, because the two disagree on the binary column type
+//! and on auto-numbered keys; the SQL in this file is the dialect they share.
+//!
+//! Column encodings (both stores):
+//! - times are integer unix microseconds, UTC (`received_at_us`, `duration_us`);
+//! - `signatures` is the protobuf encoding of `message { repeated bytes
+//!   signatures = 1; }`, each element one encoded `egov.v1.Signature`, so
+//!   `protoc --decode_raw` reads it;
+//! - `signers` is a JSON array of certificate subjects, as text;
+//! - `body` is NULL when the route keeps only `body_sha256`.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use prost::Message as _;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::record::{Direction, LogRecord};
+
+/// How many appended records may wait for the writer before `append` waits:
+/// over a second of the target load, so bursts and a slow commit are absorbed.
+const CHANNEL_CAPACITY: usize = 16_384;
+
+/// The most records the writer commits in one transaction.
+const MAX_BATCH: usize = 500;
+
+/// How long the writer keeps gathering after a batch's first record.
+const MAX_BATCH_DELAY: Duration = Duration::from_millis(10);
+
+/// Rows per INSERT statement. A batch is cut into statements of at most this
+/// many rows, so there are at most this many distinct INSERT texts, all of
+/// which fit the connection's prepared-statement cache (100 by default); 50
+/// rows of 18 columns stay far under both stores' bind-parameter limits.
+const ROWS_PER_STATEMENT: usize = 50;
+
+/// How often the writer tries a batch before giving it up as lost.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// The pause before the first retry; it quadruples on each later one.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// How long a SQLite connection waits for another process's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a query waits for a pooled connection before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Pooled connections for a file or server database: one for the writer, the
+/// rest for concurrent readers (WAL lets SQLite readers run beside the writer).
+const MAX_CONNECTIONS: u32 = 8;
+
+/// Expands to the stored columns in the order every query uses.
+macro_rules! columns {
+    () => {
+        "message_id, correlation_id, in_reply_to, service_id, sender, receiver, message_type, \
+         channel, direction, status_code, status_message, header, body, body_sha256, \
+         signatures, signers, received_at_us, duration_us"
+    };
+}
+
+const INSERT: &str = concat!("INSERT INTO message_log (", columns!(), ") ");
+
+const BY_MESSAGE_ID: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM message_log WHERE message_id = $1 ORDER BY id"
+);
+
+const BY_CORRELATION_ID: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM message_log WHERE correlation_id = $1 ORDER BY received_at_us, id"
+);
+
+/// What failed in the message log.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageLogError {
+    /// The database URL names a store the log does not support.
+    #[error(
+        "unsupported message log database url scheme {scheme:?}: expected sqlite: or postgres://"
+    )]
+    UnsupportedUrl {
+        /// The URL's scheme (never the whole URL, which may hold a password).
+        scheme: String,
+    },
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create the message log directory {}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened or reached.
+    #[error("cannot connect to the message log database {target}")]
+    Connect {
+        /// The SQLite file or the PostgreSQL `host:port/database`, never a password.
+        target: String,
+        /// Why it failed.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The schema migrations failed.
+    #[error("cannot migrate the message log schema")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A read query failed.
+    #[error("message log query failed")]
+    Query(#[source] sqlx::Error),
+    /// A stored row does not decode into a record.
+    #[error("message log row for message {message_id:?} has a corrupt {column}: {reason}")]
+    Corrupt {
+        /// The row's message id.
+        message_id: String,
+        /// The column that did not decode.
+        column: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Batches were given up after repeated write failures since the last flush.
+    #[error("message log lost {rows} rows after repeated write failures: {reason}")]
+    Lost {
+        /// How many rows were not stored.
+        rows: u64,
+        /// The last write error.
+        reason: String,
+    },
+    /// The background writer is gone, so nothing more can be stored.
+    #[error("message log writer stopped")]
+    WriterStopped,
+}
+
+/// The gateway's durable message log; cheap to clone, all clones share one writer.
+#[derive(Debug, Clone)]
+pub struct MessageLog {
+    backend: Backend,
+    commands: mpsc::Sender<Command>,
+}
+
+/// The connection pool of whichever store the URL chose.
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// What travels to the writer: records and flush requests share one channel,
+/// so a flush is answered only after everything appended before it.
+#[derive(Debug)]
+enum Command {
+    /// Boxed so every channel slot is pointer-sized, not record-sized.
+    Append(Box<LogRecord>),
+    Flush(oneshot::Sender<Result<(), MessageLogError>>),
+}
+
+impl MessageLog {
+    /// Opens the store at `database_url` (`sqlite://…`, `sqlite::memory:` or
+    /// `postgres://…`), applies pending migrations and starts the writer task.
+    pub async fn connect(database_url: &str) -> Result<MessageLog, MessageLogError> {
+        let backend = if database_url.starts_with("sqlite:") {
+            Backend::Sqlite(connect_sqlite(database_url).await?)
+        } else if database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+        {
+            let options = PgConnectOptions::from_str(database_url).map_err(|source| {
+                MessageLogError::Connect {
+                    target: "postgres".to_owned(),
+                    source,
+                }
+            })?;
+            let target = postgres_target(&options);
+            let pool = PgPoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(|source| MessageLogError::Connect { target, source })?;
+            sqlx::migrate!("./migrations/postgres")
+                .run(&pool)
+                .await
+                .map_err(MessageLogError::Migrate)?;
+            Backend::Postgres(pool)
+        } else {
+            let scheme = database_url
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            return Err(MessageLogError::UnsupportedUrl { scheme });
+        };
+        let (commands, receiver) = mpsc::channel(CHANNEL_CAPACITY);
+        tokio::spawn(run_writer(backend.clone(), receiver));
+        Ok(MessageLog { backend, commands })
+    }
+
+    /// Queues a record for the writer, waiting only while the queue is full.
+    ///
+    /// The record is stored once the writer commits its batch (within about
+    /// 10 ms); call [`MessageLog::flush`] to wait for that.
+    pub async fn append(&self, record: LogRecord) -> Result<(), MessageLogError> {
+        self.commands
+            .send(Command::Append(Box::new(record)))
+            .await
+            .map_err(|_| MessageLogError::WriterStopped)
+    }
+
+    /// Waits until every record appended before this call is committed.
+    ///
+    /// Fails with [`MessageLogError::Lost`] if the writer gave up any batch
+    /// since the previous flush was answered.
+    pub async fn flush(&self) -> Result<(), MessageLogError> {
+        let (done, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Flush(done))
+            .await
+            .map_err(|_| MessageLogError::WriterStopped)?;
+        answer.await.map_err(|_| MessageLogError::WriterStopped)?
+    }
+
+    /// Returns the committed rows of one message id (its INBOUND and OUTBOUND
+    /// hops), in insertion order; an unknown id gives an empty list.
+    pub async fn by_message_id(&self, message_id: &str) -> Result<Vec<LogRecord>, MessageLogError> {
+        self.select(BY_MESSAGE_ID, message_id).await
+    }
+
+    /// Returns the committed rows of one exchange, ordered by the time the
+    /// gateway received them, then by insertion; an unknown id gives an empty list.
+    pub async fn by_correlation_id(
+        &self,
+        correlation_id: &str,
+    ) -> Result<Vec<LogRecord>, MessageLogError> {
+        self.select(BY_CORRELATION_ID, correlation_id).await
+    }
+
+    async fn select(
+        &self,
+        sql: &'static str,
+        key: &str,
+    ) -> Result<Vec<LogRecord>, MessageLogError> {
+        // Stored keys went through the same substitution, so a key with NUL
+        // finds what it was stored as instead of failing on PostgreSQL.
+        let key = without_nul(key);
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query(sql)
+                .bind(key.as_ref())
+                .fetch_all(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .iter()
+                .map(decode_row)
+                .collect(),
+            Backend::Postgres(pool) => sqlx::query(sql)
+                .bind(key.as_ref())
+                .fetch_all(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .iter()
+                .map(decode_row)
+                .collect(),
+        }
+    }
+}
+
+/// Names a PostgreSQL database for errors and logs, leaving out credentials.
+fn postgres_target(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or_default()
+    )
+}
+
+async fn connect_sqlite(database_url: &str) -> Result<SqlitePool, MessageLogError> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .map_err(|source| MessageLogError::Connect {
+            target: "sqlite".to_owned(),
+            source,
+        })?
+        .journal_mode(SqliteJournalMode::Wal)
+        // With WAL, NORMAL syncs at checkpoints only: a power cut may lose
+        // the last commits but never corrupts the file; fsync per commit
+        // would cap the writer far below the target rate.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT);
+    let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+    let pool_options = if in_memory {
+        // An in-memory database lives as long as one of its connections, and
+        // several connections on it would contend on shared-cache table
+        // locks: keep exactly one, forever.
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|source| MessageLogError::CreateDir {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+        }
+        SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
+    };
+    let target = options.get_filename().display().to_string();
+    let pool = pool_options
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|source| MessageLogError::Connect { target, source })?;
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&pool)
+        .await
+        .map_err(MessageLogError::Migrate)?;
+    Ok(pool)
+}
+
+/// Rows lost since the last answered flush, reported to the next one.
+#[derive(Debug, Default)]
+struct Losses {
+    rows: u64,
+    reason: String,
+}
+
+/// Gathers commands into batches and commits them until every sender is gone.
+async fn run_writer(backend: Backend, mut commands: mpsc::Receiver<Command>) {
+    let mut batch: Vec<LogRecord> = Vec::with_capacity(MAX_BATCH);
+    let mut waiters: Vec<oneshot::Sender<Result<(), MessageLogError>>> = Vec::new();
+    let mut losses = Losses::default();
+    while let Some(first) = commands.recv().await {
+        let mut flush_now = take(first, &mut batch, &mut waiters);
+        let deadline = Instant::now() + MAX_BATCH_DELAY;
+        // A flush cuts the wait short: its caller is blocked on this batch.
+        while !flush_now && batch.len() < MAX_BATCH {
+            match tokio::time::timeout_at(deadline, commands.recv()).await {
+                Ok(Some(command)) => flush_now = take(command, &mut batch, &mut waiters),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            let rows: Vec<StoredRow> = batch.drain(..).map(StoredRow::from).collect();
+            if let Err(error) = write_with_retries(&backend, &rows).await {
+                let count = rows.len() as u64;
+                tracing::error!(rows = count, error = %error, "message log batch lost");
+                metrics::counter!("gateway_message_log_lost_rows_total").increment(count);
+                losses.rows += count;
+                losses.reason = error.to_string();
+            }
+        }
+        if !waiters.is_empty() {
+            for waiter in waiters.drain(..) {
+                let answer = if losses.rows == 0 {
+                    Ok(())
+                } else {
+                    Err(MessageLogError::Lost {
+                        rows: losses.rows,
+                        reason: losses.reason.clone(),
+                    })
+                };
+                // A caller that stopped waiting needs no answer.
+                let _ = waiter.send(answer);
+            }
+            losses = Losses::default();
+        }
+    }
+    tracing::debug!("message log writer stopped: every handle was dropped");
+}
+
+/// Files one command; returns whether it asks for an immediate commit.
+fn take(
+    command: Command,
+    batch: &mut Vec<LogRecord>,
+    waiters: &mut Vec<oneshot::Sender<Result<(), MessageLogError>>>,
+) -> bool {
+    match command {
+        Command::Append(record) => {
+            batch.push(*record);
+            false
+        }
+        Command::Flush(waiter) => {
+            waiters.push(waiter);
+            true
+        }
+    }
+}
+
+/// Commits one batch, retrying with growing pauses: a failed transaction
+/// rolls back whole, so a retry cannot store a row twice.
+async fn write_with_retries(backend: &Backend, rows: &[StoredRow]) -> Result<(), sqlx::Error> {
+    let mut delay = FIRST_RETRY_DELAY;
+    let mut attempt = 1;
+    loop {
+        let started = Instant::now();
+        match write_batch(backend, rows).await {
+            Ok(()) => {
+                metrics::counter!("gateway_message_log_rows_total").increment(rows.len() as u64);
+                metrics::histogram!("gateway_message_log_batch_rows").record(rows.len() as f64);
+                metrics::histogram!("gateway_message_log_commit_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                return Ok(());
+            }
+            Err(error) if attempt < WRITE_ATTEMPTS => {
+                tracing::warn!(
+                    rows = rows.len(),
+                    attempt,
+                    error = %error,
+                    "message log write failed, retrying"
+                );
+                tokio::time::sleep(delay).await;
+                delay *= 4;
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Inserts the rows in one transaction, a few multi-row statements long.
+async fn write_batch(backend: &Backend, rows: &[StoredRow]) -> Result<(), sqlx::Error> {
+    match backend {
+        Backend::Sqlite(pool) => {
+            let mut transaction = pool.begin().await?;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                insert_statement::<sqlx::Sqlite>(chunk)
+                    .build()
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await
+        }
+        Backend::Postgres(pool) => {
+            let mut transaction = pool.begin().await?;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                insert_statement::<sqlx::Postgres>(chunk)
+                    .build()
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await
+        }
+    }
+}
+
+/// Builds one `INSERT … VALUES (…), (…)` for the rows.
+fn insert_statement<DB>(rows: &[StoredRow]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB>,
+    String: Type<DB>,
+    for<'t> Vec<u8>: Encode<'t, DB>,
+    Vec<u8>: Type<DB>,
+    for<'t> Option<Vec<u8>>: Encode<'t, DB>,
+    Option<Vec<u8>>: Type<DB>,
+    for<'t> i64: Encode<'t, DB>,
+    i64: Type<DB>,
+{
+    let mut builder = QueryBuilder::new(INSERT);
+    builder.push_values(rows, |mut values, row| {
+        values
+            .push_bind(&row.message_id)
+            .push_bind(&row.correlation_id)
+            .push_bind(&row.in_reply_to)
+            .push_bind(&row.service_id)
+            .push_bind(&row.sender)
+            .push_bind(&row.receiver)
+            .push_bind(&row.message_type)
+            .push_bind(&row.channel)
+            .push_bind(&row.direction)
+            .push_bind(&row.status_code)
+            .push_bind(&row.status_message)
+            .push_bind(&row.header)
+            .push_bind(&row.body)
+            .push_bind(&row.body_sha256)
+            .push_bind(&row.signatures)
+            .push_bind(&row.signers)
+            .push_bind(row.received_at_us)
+            .push_bind(row.duration_us);
+    });
+    builder
+}
+
+/// A record in its stored form, encoded once so retries reuse it.
+#[derive(Debug)]
+struct StoredRow {
+    message_id: String,
+    correlation_id: String,
+    in_reply_to: String,
+    service_id: String,
+    sender: String,
+    receiver: String,
+    message_type: String,
+    channel: String,
+    direction: String,
+    status_code: String,
+    status_message: String,
+    header: Vec<u8>,
+    body: Option<Vec<u8>>,
+    body_sha256: Vec<u8>,
+    signatures: Vec<u8>,
+    signers: String,
+    received_at_us: i64,
+    duration_us: i64,
+}
+
+impl From<LogRecord> for StoredRow {
+    fn from(record: LogRecord) -> Self {
+        StoredRow {
+            message_id: without_nul(&record.message_id).into_owned(),
+            correlation_id: without_nul(&record.correlation_id).into_owned(),
+            in_reply_to: without_nul(&record.in_reply_to).into_owned(),
+            service_id: without_nul(&record.service_id).into_owned(),
+            sender: without_nul(&record.sender).into_owned(),
+            receiver: without_nul(&record.receiver).into_owned(),
+            message_type: without_nul(&record.message_type).into_owned(),
+            channel: without_nul(&record.channel).into_owned(),
+            direction: record.direction.as_str().to_owned(),
+            status_code: without_nul(&record.status_code).into_owned(),
+            status_message: without_nul(&record.status_message).into_owned(),
+            header: record.header,
+            body: record.body,
+            body_sha256: record.body_sha256,
+            signatures: StoredSignatures {
+                signatures: record.signatures,
+            }
+            .encode_to_vec(),
+            // Display of a JSON value cannot fail, unlike serde_json::to_string.
+            signers: serde_json::Value::from(record.signers).to_string(),
+            received_at_us: unix_micros(record.received_at),
+            duration_us: record.duration_us,
+        }
+    }
+}
+
+/// The `signatures` column: a protobuf list of encoded `egov.v1.Signature`s.
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredSignatures {
+    #[prost(bytes = "vec", repeated, tag = "1")]
+    signatures: Vec<Vec<u8>>,
+}
+
+/// Replaces NUL characters, which PostgreSQL text cannot hold: one such
+/// header field would otherwise fail, and so lose, a whole batch.
+fn without_nul(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Returns the time as unix microseconds; every `OffsetDateTime` fits in an i64.
+fn unix_micros(at: OffsetDateTime) -> i64 {
+    let micros = at.unix_timestamp_nanos().div_euclid(1_000);
+    i64::try_from(micros).unwrap_or(if micros < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Decodes one selected row (columns in [`columns!`] order) into a record.
+fn decode_row<R>(row: &R) -> Result<LogRecord, MessageLogError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database>,
+    String: Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database>,
+    Vec<u8>: Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database>,
+    i64: Type<R::Database>,
+{
+    let text = |column: &'static str| row.try_get::<String, _>(column);
+    let bytes = |column: &'static str| row.try_get::<Vec<u8>, _>(column);
+    let query = MessageLogError::Query;
+    let message_id = text("message_id").map_err(query)?;
+    let corrupt = |column: &'static str, reason: String| MessageLogError::Corrupt {
+        message_id: message_id.clone(),
+        column,
+        reason,
+    };
+
+    let direction = match text("direction").map_err(query)?.as_str() {
+        "INBOUND" => Direction::Inbound,
+        "OUTBOUND" => Direction::Outbound,
+        other => return Err(corrupt("direction", format!("unknown value {other:?}"))),
+    };
+    let signatures = StoredSignatures::decode(bytes("signatures").map_err(query)?.as_slice())
+        .map_err(|error| corrupt("signatures", error.to_string()))?
+        .signatures;
+    let signers: Vec<String> = serde_json::from_str(&text("signers").map_err(query)?)
+        .map_err(|error| corrupt("signers", error.to_string()))?;
+    let received_at_us = row.try_get::<i64, _>("received_at_us").map_err(query)?;
+    let received_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(received_at_us) * 1_000)
+        .map_err(|error| corrupt("received_at_us", error.to_string()))?;
+
+    Ok(LogRecord {
+        correlation_id: text("correlation_id").map_err(query)?,
+        in_reply_to: text("in_reply_to").map_err(query)?,
+        service_id: text("service_id").map_err(query)?,
+        sender: text("sender").map_err(query)?,
+        receiver: text("receiver").map_err(query)?,
+        message_type: text("message_type").map_err(query)?,
+        channel: text("channel").map_err(query)?,
+        direction,
+        status_code: text("status_code").map_err(query)?,
+        status_message: text("status_message").map_err(query)?,
+        header: bytes("header").map_err(query)?,
+        body: row.try_get::<Option<Vec<u8>>, _>("body").map_err(query)?,
+        body_sha256: bytes("body_sha256").map_err(query)?,
+        signatures,
+        signers,
+        received_at,
+        duration_us: row.try_get::<i64, _>("duration_us").map_err(query)?,
+        message_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn record(message_id: &str, correlation_id: &str, direction: Direction) -> LogRecord {
+        LogRecord {
+            message_id: message_id.into(),
+            correlation_id: correlation_id.into(),
+            in_reply_to: String::new(),
+            service_id: "citizens.person.get".into(),
+            sender: "portal".into(),
+            receiver: "citizens".into(),
+            message_type: "REQUEST".into(),
+            channel: "SYNC".into(),
+            direction,
+            status_code: "SCSS001".into(),
+            status_message: String::new(),
+            header: vec![0x0a, 0x02, b'm', b'1'],
+            body: Some(b"{\"iin\":\"900101300123\"}".to_vec()),
+            body_sha256: vec![0xab; 32],
+            signatures: vec![vec![1, 2, 3], Vec::new(), vec![0xff; 300]],
+            signers: vec!["CN=PORTAL, SERIALNUMBER=BIN000000000001".into()],
+            // Whole microseconds: the store keeps no finer precision.
+            received_at: datetime!(2026-03-02 10:00:00.123456 UTC),
+            duration_us: 1_250,
+        }
+    }
+
+    async fn open(dir: &tempfile::TempDir) -> MessageLog {
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("gateway.db").display()
+        );
+        MessageLog::connect(&url).await.unwrap()
+    }
+
+    fn sqlite(log: &MessageLog) -> &SqlitePool {
+        match &log.backend {
+            Backend::Sqlite(pool) => pool,
+            Backend::Postgres(_) => panic!("expected the SQLite backend"),
+        }
+    }
+
+    #[tokio::test]
+    async fn appended_records_are_found_by_message_and_correlation_id_after_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        let inbound = record("m1", "c1", Direction::Inbound);
+        let outbound = record("m1", "c1", Direction::Outbound);
+        let mut response = record("m2", "c1", Direction::Inbound);
+        response.in_reply_to = "m1".into();
+        response.message_type = "RESPONSE".into();
+        response.received_at = datetime!(2026-03-02 10:00:00.200000 UTC);
+        log.append(inbound.clone()).await.unwrap();
+        log.append(outbound.clone()).await.unwrap();
+        log.append(response.clone()).await.unwrap();
+        log.append(record("m9", "c9", Direction::Inbound))
+            .await
+            .unwrap();
+        log.flush().await.unwrap();
+
+        assert_eq!(
+            log.by_message_id("m1").await.unwrap(),
+            [inbound.clone(), outbound.clone()]
+        );
+        assert_eq!(
+            log.by_correlation_id("c1").await.unwrap(),
+            [inbound, outbound, response]
+        );
+    }
+
+    #[tokio::test]
+    async fn correlation_rows_come_by_received_time_then_insertion_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        let mut late = record("late", "c", Direction::Inbound);
+        late.received_at = datetime!(2026-03-02 10:00:05 UTC);
+        let mut early_first = record("early-1", "c", Direction::Inbound);
+        early_first.received_at = datetime!(2026-03-02 10:00:01 UTC);
+        let mut early_second = record("early-2", "c", Direction::Inbound);
+        early_second.received_at = datetime!(2026-03-02 10:00:01 UTC);
+        for r in [late, early_first, early_second] {
+            log.append(r).await.unwrap();
+        }
+        log.flush().await.unwrap();
+
+        let ids: Vec<String> = log
+            .by_correlation_id("c")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.message_id)
+            .collect();
+        assert_eq!(ids, ["early-1", "early-2", "late"]);
+    }
+
+    #[tokio::test]
+    async fn a_record_without_body_keeps_only_the_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        let mut private = record("m1", "c1", Direction::Inbound);
+        private.body = None;
+        log.append(private.clone()).await.unwrap();
+        log.flush().await.unwrap();
+
+        let found = log.by_message_id("m1").await.unwrap();
+        assert_eq!(found, [private]);
+        assert_eq!(found[0].body, None);
+        assert_eq!(found[0].body_sha256, vec![0xab; 32]);
+        let (body_is_null,): (bool,) =
+            sqlx::query_as("SELECT body IS NULL FROM message_log WHERE message_id = 'm1'")
+                .fetch_one(sqlite(&log))
+                .await
+                .unwrap();
+        assert!(body_is_null);
+    }
+
+    #[tokio::test]
+    async fn ten_thousand_appends_all_land_after_one_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        for i in 0..10_000 {
+            log.append(record(&format!("m{i}"), "bulk", Direction::Inbound))
+                .await
+                .unwrap();
+        }
+        log.flush().await.unwrap();
+
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM message_log")
+            .fetch_one(sqlite(&log))
+            .await
+            .unwrap();
+        assert_eq!(count, 10_000);
+        let bulk = log.by_correlation_id("bulk").await.unwrap();
+        assert_eq!(bulk.len(), 10_000);
+        // Same received_at everywhere: insertion order must decide.
+        assert_eq!(bulk[0].message_id, "m0");
+        assert_eq!(bulk[9_999].message_id, "m9999");
+    }
+
+    #[tokio::test]
+    async fn rows_survive_reopening_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = record("m1", "c1", Direction::Inbound);
+        {
+            let log = open(&dir).await;
+            log.append(kept.clone()).await.unwrap();
+            log.flush().await.unwrap();
+            sqlite(&log).close().await;
+        }
+        let reopened = open(&dir).await;
+        assert_eq!(reopened.by_message_id("m1").await.unwrap(), [kept]);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_or_malformed_id_finds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        log.append(record("m1", "c1", Direction::Inbound))
+            .await
+            .unwrap();
+        log.flush().await.unwrap();
+
+        for id in ["", "m2", "' OR 1=1 --", "m1\0", "%", "ид-сообщения"] {
+            assert!(log.by_message_id(id).await.unwrap().is_empty(), "{id:?}");
+            assert!(
+                log.by_correlation_id(id).await.unwrap().is_empty(),
+                "{id:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_nul_in_a_header_field_is_stored_as_a_replacement_character() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        log.append(record("m\0-1", "c1", Direction::Inbound))
+            .await
+            .unwrap();
+        log.flush().await.unwrap();
+
+        let found = log.by_message_id("m\0-1").await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].message_id, "m\u{FFFD}-1");
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_file_runs_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(sqlite(&log))
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn a_missing_data_directory_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/data/gateway.db");
+        let log = MessageLog::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        log.flush().await.unwrap();
+        assert!(path.exists());
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_works_through_its_single_connection() {
+        let log = MessageLog::connect("sqlite::memory:").await.unwrap();
+        let kept = record("m1", "c1", Direction::Outbound);
+        log.append(kept.clone()).await.unwrap();
+        log.flush().await.unwrap();
+        assert_eq!(log.by_correlation_id("c1").await.unwrap(), [kept]);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_scheme_is_refused_without_echoing_the_url() {
+        let error = MessageLog::connect("mysql://user:secret@db/log")
+            .await
+            .unwrap_err();
+        assert!(matches!(&error, MessageLogError::UnsupportedUrl { scheme } if scheme == "mysql"));
+        assert!(!error.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn a_postgres_target_is_named_without_its_password() {
+        let options =
+            PgConnectOptions::from_str("postgres://user:secret@db.internal:6543/log").unwrap();
+        assert_eq!(postgres_target(&options), "db.internal:6543/log");
+    }
+
+    #[tokio::test]
+    async fn a_flush_after_the_writer_stopped_says_so() {
+        let log = MessageLog::connect("sqlite::memory:").await.unwrap();
+        let (commands, receiver) = mpsc::channel(1);
+        drop(receiver);
+        let orphan = MessageLog {
+            backend: log.backend.clone(),
+            commands,
+        };
+        assert!(matches!(
+            orphan.flush().await,
+            Err(MessageLogError::WriterStopped)
+        ));
+        assert!(matches!(
+            orphan.append(record("m1", "c1", Direction::Inbound)).await,
+            Err(MessageLogError::WriterStopped)
+        ));
+    }
+
+    #[test]
+    fn stored_signatures_read_back_as_a_protobuf_list() {
+        let stored = StoredRow::from(record("m1", "c1", Direction::Inbound));
+        let decoded = StoredSignatures::decode(stored.signatures.as_slice()).unwrap();
+        assert_eq!(
+            decoded.signatures,
+            [vec![1, 2, 3], Vec::new(), vec![0xff; 300]]
+        );
+        assert_eq!(
+            stored.signers,
+            r#"["CN=PORTAL, SERIALNUMBER=BIN000000000001"]"#
+        );
+        assert_eq!(stored.received_at_us, 1_772_445_600_123_456);
+    }
+
+    /// Runs against PostgreSQL only when `EGOV_TEST_POSTGRES_URL` names a
+    /// scratch database (its `message_log` table is emptied first).
+    #[tokio::test]
+    async fn the_postgres_store_round_trips_records_when_a_server_is_given() {
+        let Ok(url) = std::env::var("EGOV_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let log = MessageLog::connect(&url).await.unwrap();
+        let Backend::Postgres(pool) = &log.backend else {
+            panic!("expected the PostgreSQL backend");
+        };
+        sqlx::query("DELETE FROM message_log")
+            .execute(pool)
+            .await
+            .unwrap();
+        let inbound = record("m1", "c1", Direction::Inbound);
+        let mut private = record("m1", "c1", Direction::Outbound);
+        private.body = None;
+        log.append(inbound.clone()).await.unwrap();
+        log.append(private.clone()).await.unwrap();
+        log.append(record("m\0-1", "c2", Direction::Inbound))
+            .await
+            .unwrap();
+        for i in 0..2_000 {
+            log.append(record(&format!("bulk{i}"), "bulk", Direction::Inbound))
+                .await
+                .unwrap();
+        }
+        log.flush().await.unwrap();
+
+        assert_eq!(
+            log.by_message_id("m1").await.unwrap(),
+            [inbound.clone(), private.clone()]
+        );
+        assert_eq!(
+            log.by_correlation_id("c1").await.unwrap(),
+            [inbound, private]
+        );
+        assert_eq!(log.by_message_id("m\0-1").await.unwrap().len(), 1);
+        assert!(log.by_message_id("nope").await.unwrap().is_empty());
+        let bulk = log.by_correlation_id("bulk").await.unwrap();
+        assert_eq!(bulk.len(), 2_000);
+        assert_eq!(bulk[1_999].message_id, "bulk1999");
+    }
+}

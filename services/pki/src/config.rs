@@ -1,0 +1,184 @@
+//! The certification centre's configuration: what it listens on, where it keeps
+//! its state and what its keys derive from.
+//!
+//! Loaded through `egov_core::config`: defaults, then the TOML file, then
+//! `EGOV_PKI__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use egov_core::config::{ConfigError, Validate};
+use serde::{Deserialize, Serialize};
+
+/// The service name: the config loader's env prefix (`EGOV_PKI__`) and the health and log name.
+pub const SERVICE: &str = "pki";
+
+/// Default gRPC listen address (`CertificationCentre`, health, reflection).
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7110";
+
+/// Default HTTP listen address (`/crl`, `/ca/*.der`, `/health`, `/metrics`).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7111";
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = ".egov/pki";
+
+/// Default seed of the CA keys and of derived holder keys.
+pub const DEFAULT_SEED: &str = "egov-stack";
+
+/// Default validity of an issued certificate, in days.
+pub const DEFAULT_VALIDITY_DAYS: u32 = 365;
+
+/// Default NATS URL, the one `egov up` starts.
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+
+/// The name of the SQLite file inside the data dir when no `database_url` is set.
+const DATABASE_FILE: &str = "pki.db";
+
+/// The certification centre's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the gRPC server binds (`CertificationCentre`, grpc.health.v1, reflection).
+    pub grpc_listen: SocketAddr,
+    /// Address the HTTP server binds (`/crl`, `/ca/root.der`, `/ca/intermediate.der`,
+    /// `/health`, `/metrics`).
+    pub http_listen: SocketAddr,
+    /// Directory of the centre's state; created on start if missing.
+    pub data_dir: PathBuf,
+    /// Database URL; unset means `sqlite://<data_dir>/pki.db?mode=rwc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Seed the CA keys (on first start) and every derived holder key come from:
+    /// the same seed gives the same keys, so test runs repeat.
+    pub seed: String,
+    /// Validity of a certificate when the request asks for 0 days.
+    pub default_validity_days: u32,
+    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    pub nats_url: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7110)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 7111)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
+            seed: DEFAULT_SEED.to_owned(),
+            default_validity_days: DEFAULT_VALIDITY_DAYS,
+            nats_url: DEFAULT_NATS_URL.to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the config through every layer: defaults, `file`, `EGOV_PKI__*` in `env`,
+    /// then `overrides` as `(key, value)` pairs from flags.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        egov_core::config::load(SERVICE, file, env, overrides)
+    }
+
+    /// Returns a config for tests and embedding: defaults with this data dir.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            ..Config::default()
+        }
+    }
+
+    /// Returns the database URL, derived from the data dir when unset.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join(DATABASE_FILE).display()
+            ),
+        }
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self) -> Result<(), String> {
+        if self.seed.is_empty() {
+            return Err("`seed` must not be empty: every key derives from it".into());
+        }
+        if self.default_validity_days == 0 {
+            return Err("`default_validity_days` must be at least 1, found 0".into());
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err("`data_dir` must not be empty".into());
+        }
+        if let Some(url) = &self.database_url
+            && !url.starts_with("sqlite:")
+        {
+            return Err(format!(
+                "`database_url` {url:?} is not supported: only sqlite:// URLs are"
+            ));
+        }
+        if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
+            return Err(format!(
+                "`grpc_listen` and `http_listen` are both {}",
+                self.grpc_listen
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(env: &[(&str, &str)], overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let overrides: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load(None, env, &overrides)
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite_in_the_data_dir() {
+        let config = load(&[], &[]).expect("defaults load");
+        assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
+        assert_eq!(config.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
+        assert_eq!(config.database_url(), "sqlite://.egov/pki/pki.db?mode=rwc");
+        assert_eq!(config.default_validity_days, 365);
+    }
+
+    #[test]
+    fn env_and_flags_override_defaults() {
+        let config = load(
+            &[("EGOV_PKI__DATABASE_URL", "sqlite://other.db?mode=rwc")],
+            &[("data_dir", "/tmp/x"), ("grpc_listen", "127.0.0.1:0")],
+        )
+        .expect("loads");
+        assert_eq!(config.database_url(), "sqlite://other.db?mode=rwc");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(config.grpc_listen.port(), 0);
+    }
+
+    #[test]
+    fn an_unknown_key_stops_the_start() {
+        let error = load(&[("EGOV_PKI__SEEED", "x")], &[]).expect_err("typo refused");
+        assert!(error.to_string().contains("seeed"), "{error}");
+    }
+
+    #[test]
+    fn a_postgres_url_is_refused_naming_the_key() {
+        let error =
+            load(&[("EGOV_PKI__DATABASE_URL", "postgres://db/pki")], &[]).expect_err("refused");
+        assert!(error.to_string().contains("database_url"), "{error}");
+    }
+}

@@ -1,0 +1,71 @@
+//! Starting the centre: open its state, then serve gRPC and HTTP on listeners
+//! bound by the caller until the shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use egov_core::clock::{Clock, SystemClock};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::PkiError;
+use crate::centre::Centre;
+use crate::config::Config;
+use crate::grpc::CentreService;
+
+/// Runs the centre on the real clock until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), PkiError> {
+    run_with_clock(config, SystemClock::shared(), grpc, http, shutdown).await
+}
+
+/// Runs the centre on `clock` (e.g. the stack's virtual clock) until `shutdown` resolves.
+pub async fn run_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), PkiError> {
+    // The process-wide recorder: main set telemetry up already, so this only
+    // fetches the handle; in-process tests get a recorder of their own.
+    let telemetry = egov_bus::telemetry::init(crate::config::SERVICE)
+        .map_err(|error| PkiError::Config(format!("telemetry: {error}")))?;
+    let centre = Arc::new(Centre::open(&config, clock).await?);
+    tracing::info!(
+        grpc = ?grpc.local_addr().ok(),
+        http = ?http.local_addr().ok(),
+        data_dir = %config.data_dir.display(),
+        "certification centre starting"
+    );
+
+    // One shutdown future, two servers: a watch channel fans it out.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+
+    let routes = egov_bus::grpc::GrpcRoutes::new()
+        .add_service(CentreService::new(centre.clone()).into_server());
+    let grpc_server = egov_bus::grpc::serve(grpc, routes, signalled(stopped.clone()));
+    let http_server = egov_bus::http::serve_http(
+        http,
+        crate::http::router(centre.clone(), telemetry.metrics()),
+        signalled(stopped),
+    );
+    let served = tokio::try_join!(grpc_server, http_server);
+    centre.close().await;
+    served?;
+    tracing::info!("certification centre stopped");
+    Ok(())
+}
+
+/// Resolves once the watch says stop (or its sender is gone).
+async fn signalled(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}

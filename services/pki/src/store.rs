@@ -1,0 +1,239 @@
+//! The certification centre's durable state in SQL: its CA, the certificates
+//! it issued with their revocations, and its serial and CRL-number counters.
+//!
+//! Queries are checked at run time (no `query!` macros, so building needs no
+//! database) and written in the SQL SQLite and PostgreSQL share: `$n`
+//! placeholders, `RETURNING`, `ON CONFLICT`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use time::OffsetDateTime;
+
+use crate::PkiError;
+
+/// How long a writer waits for SQLite's lock before failing; writes are short.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The CA hierarchy as stored: certificates and PKCS#8 keys, DER.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredCa {
+    /// The self-signed root certificate.
+    pub root_der: Vec<u8>,
+    /// The root's private key.
+    pub root_key_pkcs8: Vec<u8>,
+    /// The issuing intermediate certificate.
+    pub intermediate_der: Vec<u8>,
+    /// The intermediate's private key.
+    pub intermediate_key_pkcs8: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print private key bytes.
+        f.debug_struct("StoredCa").finish_non_exhaustive()
+    }
+}
+
+/// One issued certificate as stored, with its revocation if any.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CertificateRecord {
+    /// Serial number, lowercase hex without leading zero bytes.
+    pub serial: String,
+    /// The holder's surname.
+    pub surname: String,
+    /// The holder's given name.
+    pub given_name: String,
+    /// The holder's IIN.
+    pub iin: String,
+    /// The organisation's BIN, for organisation roles.
+    pub bin: Option<String>,
+    /// The organisation's name, for organisation roles.
+    pub organization: Option<String>,
+    /// The holder's role, e.g. `individual` or `right_to_sign`.
+    pub role: String,
+    /// `SIGN` or `AUTH`.
+    pub purpose: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// When the centre issued it.
+    pub issued_at: OffsetDateTime,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
+    /// Why it was revoked (RFC 5280 reason name), if it was.
+    pub revocation_reason: Option<String>,
+}
+
+/// One revoked certificate, as a revocation list names it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Revocation {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// When it was revoked.
+    pub revoked_at: OffsetDateTime,
+    /// Why (RFC 5280 reason name).
+    pub revocation_reason: String,
+}
+
+/// The monotonic counters the centre keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// Numbers issued certificates.
+    Serial,
+    /// Numbers issued revocation lists (the cRLNumber extension).
+    CrlNumber,
+}
+
+impl Counter {
+    fn name(self) -> &'static str {
+        match self {
+            Counter::Serial => "serial",
+            Counter::CrlNumber => "crl_number",
+        }
+    }
+}
+
+/// The certification centre's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://…`) and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store, PkiError> {
+        if !url.starts_with("sqlite:") {
+            // The SQL is portable, but this build links only the SQLite pool.
+            return Err(PkiError::Config(format!(
+                "database_url {url:?}: only sqlite:// URLs are supported"
+            )));
+        }
+        let options = SqliteConnectOptions::from_str(url)?.busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new().connect_with(options).await?;
+        sqlx::migrate!().run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Closes every connection, waiting for running queries.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Returns the stored CA hierarchy, if one was created.
+    pub async fn ca(&self) -> Result<Option<StoredCa>, PkiError> {
+        Ok(sqlx::query_as(
+            "SELECT root_der, root_key_pkcs8, intermediate_der, intermediate_key_pkcs8 \
+             FROM ca WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Stores the CA hierarchy unless one is already stored; returns whether it was.
+    ///
+    /// Two processes starting on one empty database both generate a hierarchy;
+    /// only the first insert wins, and both then load the winner.
+    pub async fn insert_ca(&self, ca: &StoredCa, now: OffsetDateTime) -> Result<bool, PkiError> {
+        let result = sqlx::query(
+            "INSERT INTO ca (id, root_der, root_key_pkcs8, intermediate_der, \
+             intermediate_key_pkcs8, created_at) VALUES (1, $1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&ca.root_der)
+        .bind(&ca.root_key_pkcs8)
+        .bind(&ca.intermediate_der)
+        .bind(&ca.intermediate_key_pkcs8)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Increments a counter and returns its new value (the first is 1).
+    pub async fn next(&self, counter: Counter) -> Result<u64, PkiError> {
+        let (value,): (i64,) =
+            sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+                .bind(counter.name())
+                .fetch_one(&self.pool)
+                .await?;
+        u64::try_from(value).map_err(|_| PkiError::Corrupt {
+            what: "counter",
+            reason: format!("{} is negative ({value})", counter.name()),
+        })
+    }
+
+    /// Stores a newly issued certificate.
+    pub async fn insert_certificate(&self, record: &CertificateRecord) -> Result<(), PkiError> {
+        sqlx::query(
+            "INSERT INTO certificates (serial, surname, given_name, iin, bin, organization, \
+             role, purpose, not_before, not_after, der, issued_at, revoked_at, revocation_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&record.serial)
+        .bind(&record.surname)
+        .bind(&record.given_name)
+        .bind(&record.iin)
+        .bind(&record.bin)
+        .bind(&record.organization)
+        .bind(&record.role)
+        .bind(&record.purpose)
+        .bind(record.not_before)
+        .bind(record.not_after)
+        .bind(&record.der)
+        .bind(record.issued_at)
+        .bind(record.revoked_at)
+        .bind(&record.revocation_reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Returns the certificate with this serial (lowercase hex), if it was issued here.
+    pub async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, PkiError> {
+        Ok(sqlx::query_as(
+            "SELECT serial, surname, given_name, iin, bin, organization, role, purpose, \
+             not_before, not_after, der, issued_at, revoked_at, revocation_reason \
+             FROM certificates WHERE serial = $1",
+        )
+        .bind(serial)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Marks a certificate revoked unless it already is; returns whether this call revoked it.
+    ///
+    /// One conditional UPDATE, so two concurrent revocations cannot both win.
+    pub async fn revoke(
+        &self,
+        serial: &str,
+        revoked_at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<bool, PkiError> {
+        let result = sqlx::query(
+            "UPDATE certificates SET revoked_at = $1, revocation_reason = $2 \
+             WHERE serial = $3 AND revoked_at IS NULL",
+        )
+        .bind(revoked_at)
+        .bind(reason)
+        .bind(serial)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Returns every revoked certificate, oldest revocation first.
+    pub async fn revoked(&self) -> Result<Vec<Revocation>, PkiError> {
+        Ok(sqlx::query_as(
+            "SELECT serial, revoked_at, revocation_reason FROM certificates \
+             WHERE revoked_at IS NOT NULL AND revocation_reason IS NOT NULL \
+             ORDER BY revoked_at, serial",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,796 @@
+//! The certification centre end to end: started in-process on loopback port 0
+//! with a throw-away data dir, driven through its gRPC client and HTTP routes.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use egov_core::StatusCode;
+use egov_core::envelope::{
+    IdentityRule, Signer, Verifier, VerifyError, VerifyPolicy, request_header,
+};
+use egov_core::pki::authority::KeyMaterial;
+use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
+use egov_pki::{Config, PkiError, RemoteRevocation};
+use egov_proto::v1::certification_centre_client::CertificationCentreClient;
+use egov_proto::v1::{
+    CertificateRole, CertificateStatus, GetCaCertificatesRequest, GetCertificateStatusRequest,
+    IssueCertificateRequest, IssueCertificateResponse, KeyUsage, RevocationReason,
+    RevokeCertificateRequest,
+};
+use tempfile::TempDir;
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use x509_parser::prelude::FromDer;
+use x509_parser::revocation_list::CertificateRevocationList;
+
+const CITIZEN_IIN: &str = "850102300131";
+const OTHER_IIN: &str = "900715400349";
+const CHILD_IIN: &str = "190305600014";
+const CLERK_IIN: &str = "881111300454";
+const EMPLOYMENT_CENTRE_BIN: &str = "120140000057";
+const OTHER_BIN: &str = "050840001233";
+
+/// A centre running in this process.
+struct Centre {
+    grpc: SocketAddr,
+    http: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), PkiError>>,
+}
+
+impl Centre {
+    async fn start(data_dir: &Path) -> Centre {
+        // Quiet logs: run() reuses the first subscriber installed in the process.
+        let quiet = egov_bus::telemetry::TelemetryConfig {
+            log_filter: "warn".into(),
+            json: false,
+            otlp_endpoint: None,
+        };
+        egov_bus::telemetry::init_with("egov-pki-tests", &quiet).expect("telemetry");
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind gRPC");
+        let http = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
+        let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = Config::with_data_dir(data_dir);
+        let task = tokio::spawn(egov_pki::run(config, grpc, http, async {
+            let _ = stopped.await;
+        }));
+        Centre {
+            grpc: grpc_addr,
+            http: http_addr,
+            stop,
+            task,
+        }
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.grpc))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect to the centre")
+    }
+
+    async fn client(&self) -> CertificationCentreClient<Channel> {
+        CertificationCentreClient::new(self.channel().await)
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .expect("join")
+            .expect("centre stops cleanly");
+    }
+
+    /// GETs a path over plain HTTP/1.1, expecting 200, returning the content type and body.
+    async fn get(&self, path: &str) -> (String, Vec<u8>) {
+        let mut stream = TcpStream::connect(self.http).await.expect("connect HTTP");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: pki\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("read");
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("end of headers");
+        let head = String::from_utf8_lossy(&response[..split]).to_string();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let content_type = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-type")
+                    .then(|| value.trim().to_owned())
+            })
+            .unwrap_or_default();
+        (content_type, response[split + 4..].to_vec())
+    }
+}
+
+fn person(iin: &str, usage: KeyUsage) -> IssueCertificateRequest {
+    IssueCertificateRequest {
+        surname: "ЖАНБОТА".into(),
+        given_name: "АЙГЕРІМ".into(),
+        iin: iin.into(),
+        role: CertificateRole::Individual.into(),
+        key_usage: usage.into(),
+        ..Default::default()
+    }
+}
+
+fn employee(iin: &str, bin: &str, role: CertificateRole) -> IssueCertificateRequest {
+    IssueCertificateRequest {
+        surname: "СЕРІКОВ".into(),
+        given_name: "НҰРЛАН".into(),
+        iin: iin.into(),
+        bin: bin.into(),
+        organization: "Employment centre of Astana".into(),
+        role: role.into(),
+        key_usage: KeyUsage::Sign.into(),
+        ..Default::default()
+    }
+}
+
+fn signer(issued: &IssueCertificateResponse) -> Signer {
+    Signer::new(
+        &issued.private_key_pkcs8,
+        vec![issued.certificate_der.clone(), issued.chain_der[0].clone()],
+    )
+    .expect("signer")
+}
+
+fn verifier(issued: &IssueCertificateResponse, channel: Channel) -> Verifier<RemoteRevocation> {
+    let root = CertificateInfo::from_der(&issued.chain_der[1]).expect("root parses");
+    Verifier::new(vec![root], RemoteRevocation::new(channel))
+}
+
+fn envelope(signer: &Signer, user_iin: &str) -> egov_proto::v1::Envelope {
+    let mut header = request_header(
+        "citizens.person.get",
+        "portal",
+        "citizens",
+        OffsetDateTime::now_utc(),
+    );
+    header.user_iin = user_iin.to_owned();
+    signer.seal(&header, b"payload".to_vec()).expect("seal")
+}
+
+async fn revoke(
+    client: &mut CertificationCentreClient<Channel>,
+    serial: &str,
+    reason: RevocationReason,
+) -> Result<OffsetDateTime, tonic::Status> {
+    let response = client
+        .revoke_certificate(RevokeCertificateRequest {
+            serial: serial.to_owned(),
+            reason: reason.into(),
+        })
+        .await?
+        .into_inner();
+    Ok(
+        egov_core::envelope::from_timestamp(&response.revoked_at.expect("revoked_at"))
+            .expect("in range"),
+    )
+}
+
+#[tokio::test]
+async fn a_persons_sign_certificate_comes_with_a_chain_that_verifies_an_envelope() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+
+    let issued = client
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
+        .await
+        .expect("issued")
+        .into_inner();
+
+    assert_eq!(issued.chain_der.len(), 2, "intermediate, then root");
+    let certificate = CertificateInfo::from_der(&issued.certificate_der).expect("parses");
+    assert_eq!(certificate.serial, issued.serial);
+    assert_eq!(
+        certificate.iin.map(|iin| iin.to_string()).as_deref(),
+        Some(CITIZEN_IIN)
+    );
+    assert_eq!(certificate.roles, vec![Role::Individual]);
+    assert_eq!(certificate.purpose, Some(KeyPurpose::Sign));
+    assert!(certificate.bin.is_none());
+    let policy = VerifyPolicy::any()
+        .with_role(Role::Individual)
+        .with_identity(IdentityRule::HeaderUserIin);
+    let verified = verifier(&issued, centre.channel().await)
+        .verify(&envelope(&signer(&issued), CITIZEN_IIN), &policy)
+        .await
+        .expect("the envelope verifies");
+    assert_eq!(verified.signer.serial, issued.serial);
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_person_asked_twice_gets_the_same_key_under_a_new_serial() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+
+    let first = client
+        .issue_certificate(person(OTHER_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    let second = client
+        .issue_certificate(person(OTHER_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    let auth = client
+        .issue_certificate(person(OTHER_IIN, KeyUsage::Auth))
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert!(!first.private_key_pkcs8.is_empty());
+    assert_eq!(first.private_key_pkcs8, second.private_key_pkcs8);
+    assert_ne!(first.serial, second.serial);
+    assert_ne!(
+        first.private_key_pkcs8, auth.private_key_pkcs8,
+        "AUTH keys differ from SIGN keys"
+    );
+    let auth_info = CertificateInfo::from_der(&auth.certificate_der).unwrap();
+    assert_eq!(auth_info.purpose, Some(KeyPurpose::Auth));
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn a_given_public_key_is_certified_and_no_private_key_comes_back() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let key = KeyMaterial::derive(b"the holder's own seed", "own key");
+
+    let issued = client
+        .issue_certificate(IssueCertificateRequest {
+            public_key_der: key.public_key_der().unwrap(),
+            validity_days: 30,
+            ..person(CHILD_IIN, KeyUsage::Sign)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert!(issued.private_key_pkcs8.is_empty());
+    let certificate = CertificateInfo::from_der(&issued.certificate_der).unwrap();
+    assert_eq!(certificate.spki_der, key.public_key_der().unwrap());
+    assert_eq!(
+        (certificate.not_after - certificate.not_before).whole_days(),
+        30
+    );
+    let signer = Signer::new(
+        key.pkcs8(),
+        vec![issued.certificate_der.clone(), issued.chain_der[0].clone()],
+    )
+    .unwrap();
+    verifier(&issued, centre.channel().await)
+        .verify(&envelope(&signer, CHILD_IIN), &VerifyPolicy::any())
+        .await
+        .expect("verifies with the holder's own key");
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn an_employee_certificate_carries_the_bin_and_both_policy_roles() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+
+    let issued = client
+        .issue_certificate(employee(
+            CLERK_IIN,
+            EMPLOYMENT_CENTRE_BIN,
+            CertificateRole::RightToSign,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let certificate = CertificateInfo::from_der(&issued.certificate_der).unwrap();
+    assert_eq!(
+        certificate.bin.map(|bin| bin.to_string()).as_deref(),
+        Some(EMPLOYMENT_CENTRE_BIN)
+    );
+    assert_eq!(
+        certificate.roles,
+        vec![Role::LegalEntity, Role::RightToSign]
+    );
+    verifier(&issued, centre.channel().await)
+        .verify(
+            &envelope(&signer(&issued), CLERK_IIN),
+            &VerifyPolicy::any().with_role(Role::RightToSign),
+        )
+        .await
+        .expect("verifies with the right-to-sign role");
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn revoking_answers_revoked_with_time_and_reason_and_the_verifier_refuses() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let issued = client
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    let verifier = verifier(&issued, centre.channel().await);
+    let signed = envelope(&signer(&issued), CITIZEN_IIN);
+    verifier
+        .verify(&signed, &VerifyPolicy::any())
+        .await
+        .expect("good before revocation");
+    let good = client
+        .get_certificate_status(GetCertificateStatusRequest {
+            serial: issued.serial.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(good.status(), CertificateStatus::Good);
+
+    let revoked_at = revoke(&mut client, &issued.serial, RevocationReason::KeyCompromise)
+        .await
+        .expect("revoked");
+
+    let status = client
+        .get_certificate_status(GetCertificateStatusRequest {
+            serial: issued.serial.to_uppercase(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.status(), CertificateStatus::Revoked);
+    assert_eq!(status.reason(), RevocationReason::KeyCompromise);
+    let status_time = egov_core::envelope::from_timestamp(&status.revoked_at.unwrap()).unwrap();
+    assert_eq!(status_time, revoked_at);
+    assert!(status.produced_at.is_some());
+
+    let error = verifier
+        .verify(&signed, &VerifyPolicy::any())
+        .await
+        .expect_err("refused after revocation");
+    match &error {
+        VerifyError::Revoked {
+            serial,
+            revoked_at: at,
+            reason,
+        } => {
+            assert_eq!(serial, &issued.serial);
+            assert_eq!(*at, revoked_at);
+            assert_eq!(reason, "keyCompromise");
+        }
+        other => panic!("expected Revoked, got {other}"),
+    }
+    assert_eq!(error.status(), StatusCode::CertificateRevoked);
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn revoking_twice_fails_the_precondition_naming_when() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let issued = client
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Auth))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = revoke(&mut client, &issued.serial, RevocationReason::Superseded)
+        .await
+        .expect("first revocation");
+
+    let error = revoke(&mut client, &issued.serial, RevocationReason::KeyCompromise)
+        .await
+        .expect_err("second revocation refused");
+
+    assert_eq!(error.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        error.message().contains(&issued.serial),
+        "{}",
+        error.message()
+    );
+    assert!(
+        error.message().contains(&first.year().to_string()),
+        "{}",
+        error.message()
+    );
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn revoking_refuses_an_unknown_serial_a_malformed_one_and_no_reason() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let issued = client
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let unknown = revoke(&mut client, "0badc0de", RevocationReason::KeyCompromise)
+        .await
+        .expect_err("unknown serial");
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+    assert!(
+        unknown.message().contains("0badc0de"),
+        "{}",
+        unknown.message()
+    );
+
+    let malformed = revoke(&mut client, "not-hex", RevocationReason::KeyCompromise)
+        .await
+        .expect_err("malformed serial");
+    assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
+    assert!(
+        malformed.message().contains("serial"),
+        "{}",
+        malformed.message()
+    );
+
+    let no_reason = revoke(&mut client, &issued.serial, RevocationReason::Unspecified)
+        .await
+        .expect_err("no reason");
+    assert_eq!(no_reason.code(), tonic::Code::InvalidArgument);
+    assert!(
+        no_reason.message().contains("reason"),
+        "{}",
+        no_reason.message()
+    );
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn a_serial_never_issued_is_unknown_and_a_malformed_one_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+
+    let status = client
+        .get_certificate_status(GetCertificateStatusRequest {
+            serial: "7fffffffffffffff".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.status(), CertificateStatus::Unknown);
+    assert!(status.revoked_at.is_none());
+    assert!(status.produced_at.is_some());
+
+    let error = client
+        .get_certificate_status(GetCertificateStatusRequest {
+            serial: "serial-42".into(),
+        })
+        .await
+        .expect_err("not hex");
+    assert_eq!(error.code(), tonic::Code::InvalidArgument);
+    assert!(error.message().contains("serial"), "{}", error.message());
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_data_dir_keeps_the_ca_the_revocations_and_the_serials() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let ca_before = client
+        .get_ca_certificates(GetCaCertificatesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let issued = client
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    let revoked_at = revoke(
+        &mut client,
+        &issued.serial,
+        RevocationReason::CessationOfOperation,
+    )
+    .await
+    .unwrap();
+    drop(client);
+    centre.stop().await;
+
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let ca_after = client
+        .get_ca_certificates(GetCaCertificatesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ca_after.root_der, ca_before.root_der);
+    assert_eq!(ca_after.intermediate_der, ca_before.intermediate_der);
+    let status = client
+        .get_certificate_status(GetCertificateStatusRequest {
+            serial: issued.serial.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.status(), CertificateStatus::Revoked);
+    assert_eq!(status.reason(), RevocationReason::CessationOfOperation);
+    assert_eq!(
+        egov_core::envelope::from_timestamp(&status.revoked_at.unwrap()),
+        Some(revoked_at)
+    );
+    let next = client
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(
+        next.serial, issued.serial,
+        "serials never repeat across restarts"
+    );
+    assert_eq!(next.private_key_pkcs8, issued.private_key_pkcs8);
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn the_crl_lists_the_revoked_serial_and_verifies_with_the_intermediate_key() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let revoked = client
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    let kept = client
+        .issue_certificate(person(OTHER_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    revoke(
+        &mut client,
+        &revoked.serial,
+        RevocationReason::AffiliationChanged,
+    )
+    .await
+    .unwrap();
+
+    let (content_type, der) = centre.get("/crl").await;
+    assert_eq!(content_type, "application/pkix-crl");
+    let (rest, crl) = CertificateRevocationList::from_der(&der).expect("CRL parses");
+    assert!(rest.is_empty());
+    let serials: Vec<String> = crl
+        .iter_revoked_certificates()
+        .map(|entry| egov_core::pki::serial_hex(entry.raw_serial()))
+        .collect();
+    assert_eq!(serials, vec![revoked.serial.clone()]);
+    assert!(!serials.contains(&kept.serial));
+
+    let (_, intermediate_der) = centre.get("/ca/intermediate.der").await;
+    assert_eq!(intermediate_der, revoked.chain_der[0]);
+    let (_, intermediate) =
+        x509_parser::parse_x509_certificate(&intermediate_der).expect("intermediate parses");
+    crl.verify_signature(intermediate.public_key())
+        .expect("the CRL is signed by the intermediate");
+    let (_, root_der) = centre.get("/ca/root.der").await;
+    assert_eq!(root_der, revoked.chain_der[1]);
+
+    let first_number = crl.crl_number().cloned().expect("CRL number");
+    let (_, again) = centre.get("/crl").await;
+    let (_, again) = x509_parser::parse_x509_crl(&again).expect("second CRL parses");
+    assert!(again.crl_number().cloned().expect("CRL number") > first_number);
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_field_named() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let cases = [
+        (
+            "IIN with letters",
+            IssueCertificateRequest {
+                iin: "85010230013A".into(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "iin",
+        ),
+        (
+            "IIN of wrong length",
+            IssueCertificateRequest {
+                iin: "8501023001".into(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "iin",
+        ),
+        (
+            "IIN with a wrong check digit",
+            IssueCertificateRequest {
+                iin: "850102300132".into(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "iin",
+        ),
+        (
+            "organisation role without BIN",
+            employee(CLERK_IIN, "", CertificateRole::Employee),
+            "bin",
+        ),
+        (
+            "organisation role with a bad BIN",
+            employee(CLERK_IIN, "120140000058", CertificateRole::Head),
+            "bin",
+        ),
+        (
+            "individual with a BIN",
+            IssueCertificateRequest {
+                bin: OTHER_BIN.into(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "bin",
+        ),
+        (
+            "unspecified role",
+            IssueCertificateRequest {
+                role: CertificateRole::Unspecified.into(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "role",
+        ),
+        (
+            "unknown role",
+            IssueCertificateRequest {
+                role: 42,
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "role",
+        ),
+        (
+            "unspecified usage",
+            person(CITIZEN_IIN, KeyUsage::Unspecified),
+            "key_usage",
+        ),
+        (
+            "empty surname",
+            IssueCertificateRequest {
+                surname: "  ".into(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "surname",
+        ),
+        (
+            "empty given name",
+            IssueCertificateRequest {
+                given_name: String::new(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "given_name",
+        ),
+        (
+            "garbage public key",
+            IssueCertificateRequest {
+                public_key_der: b"definitely not a SubjectPublicKeyInfo".to_vec(),
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "public_key_der",
+        ),
+        (
+            "validity beyond the CA",
+            IssueCertificateRequest {
+                validity_days: 100 * 365,
+                ..person(CITIZEN_IIN, KeyUsage::Sign)
+            },
+            "validity_days",
+        ),
+    ];
+
+    for (case, request, field) in cases {
+        let error = client.issue_certificate(request).await.expect_err(case);
+        assert_eq!(
+            error.code(),
+            tonic::Code::InvalidArgument,
+            "{case}: {error}"
+        );
+        assert!(
+            error.message().contains(&format!("{field}: ")),
+            "{case}: {}",
+            error.message()
+        );
+        assert_eq!(
+            StatusCode::from_grpc(&error),
+            Some(StatusCode::InvalidRequest),
+            "{case}"
+        );
+    }
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_centre_is_a_revocation_error_not_an_answer() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_lazy();
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let issued = centre
+        .client()
+        .await
+        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
+        .await
+        .unwrap()
+        .into_inner();
+    centre.stop().await;
+
+    let error = verifier(&issued, channel)
+        .verify(
+            &envelope(&signer(&issued), CITIZEN_IIN),
+            &VerifyPolicy::any(),
+        )
+        .await
+        .expect_err("no answer, no trust");
+    assert!(
+        matches!(error, VerifyError::RevocationUnavailable(_)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn health_reports_the_centre_serving_and_metrics_count_issued_certificates() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut health = HealthClient::new(centre.channel().await);
+    for service in ["egov.v1.CertificationCentre", ""] {
+        let answer = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .expect("health answers")
+            .into_inner();
+        assert_eq!(answer.status(), ServingStatus::Serving, "{service:?}");
+    }
+    centre
+        .client()
+        .await
+        .issue_certificate(employee(CLERK_IIN, OTHER_BIN, CertificateRole::Head))
+        .await
+        .unwrap();
+
+    let (_, body) = centre.get("/health").await;
+    assert!(String::from_utf8_lossy(&body).contains("\"ok\""));
+    let (_, metrics) = centre.get("/metrics").await;
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(
+        metrics.contains("pki_certificates_issued_total{role=\"head\""),
+        "{metrics}"
+    );
+
+    centre.stop().await;
+}
