@@ -1,0 +1,185 @@
+//! The fixture powers of attorney the registry (БНАЖ / ЕНИС) loads on its first start, one
+//! per validity a look-up can answer, so flows and tests have fixed numbers to ask for.
+//!
+//! Their dates count from the first start's date in Kazakhstan, so the valid ones stay
+//! valid however long after a release the stack runs; `FIXTURES.md` lists them.
+
+use egov_core::Iin;
+use egov_core::clock::Clock;
+use time::{Date, Duration};
+
+use crate::NotaryError;
+use crate::power_of_attorney::{PowerOfAttorney, local_date};
+use crate::store::Store;
+
+/// The name the fixture set is recorded under, so it loads once.
+pub const FIXTURE_SET: &str = "fixtures-v1";
+
+/// A power in force for every service: 850102300131 → 881111300454.
+pub const VALID_NUMBER: &str = "ENIS-000101";
+
+/// Principal of [`VALID_NUMBER`] (and of [`REVOKED_NUMBER`]).
+pub const VALID_PRINCIPAL_IIN: &str = "850102300131";
+
+/// Representative of [`VALID_NUMBER`] (and of [`REVOKED_NUMBER`]).
+pub const VALID_REPRESENTATIVE_IIN: &str = "881111300454";
+
+/// Days before the first start [`VALID_NUMBER`] was certified.
+pub const VALID_ISSUED_DAYS_BEFORE_FIRST_START: i64 = 30;
+
+/// Days [`VALID_NUMBER`] is in force after its issue date (three years).
+pub const VALID_TERM_DAYS: i64 = 1095;
+
+/// A power whose expiry date passed 35 days before the first start.
+pub const EXPIRED_NUMBER: &str = "ENIS-000102";
+
+/// Principal of [`EXPIRED_NUMBER`].
+pub const EXPIRED_PRINCIPAL_IIN: &str = "751204400013";
+
+/// Representative of [`EXPIRED_NUMBER`].
+pub const EXPIRED_REPRESENTATIVE_IIN: &str = "900715400349";
+
+/// A power the principal revoked, between the same pair as [`VALID_NUMBER`] and certified
+/// after it, so a find by the pair shows the valid one is preferred over the most recent.
+pub const REVOKED_NUMBER: &str = "ENIS-000103";
+
+/// A power in force only for public service C (home-schooling compensation, E-sobes).
+pub const SERVICE_C_NUMBER: &str = "ENIS-000104";
+
+/// The only service [`SERVICE_C_NUMBER`] covers.
+pub const SERVICE_C_CODE: &str = "C";
+
+/// Principal of [`SERVICE_C_NUMBER`]: the parent of child 190305600014.
+pub const SERVICE_C_PRINCIPAL_IIN: &str = "900715400349";
+
+/// Representative of [`SERVICE_C_NUMBER`].
+pub const SERVICE_C_REPRESENTATIVE_IIN: &str = "751204400013";
+
+/// A number that is never registered: a look-up of it answers NOT_FOUND.
+pub const UNKNOWN_NUMBER: &str = "ENIS-000999";
+
+/// Returns the fixture powers as dated for a first start on `first_start`.
+pub fn fixtures(first_start: Date) -> Result<Vec<PowerOfAttorney>, NotaryError> {
+    let day = |offset: i64| -> Result<Date, NotaryError> {
+        first_start
+            .checked_add(Duration::days(offset))
+            .ok_or_else(|| NotaryError::Corrupt {
+                what: "fixture date".into(),
+                reason: format!("{first_start} {offset:+} days is out of range"),
+            })
+    };
+    let iin = |value: &str| {
+        Iin::parse(value).map_err(|error| NotaryError::Corrupt {
+            what: "fixture IIN".into(),
+            reason: error.to_string(),
+        })
+    };
+    let valid_issued = day(-VALID_ISSUED_DAYS_BEFORE_FIRST_START)?;
+    Ok(vec![
+        PowerOfAttorney {
+            number: VALID_NUMBER.into(),
+            principal_iin: iin(VALID_PRINCIPAL_IIN)?,
+            representative_iin: iin(VALID_REPRESENTATIVE_IIN)?,
+            service_ids: Vec::new(),
+            notary_name: "Ахметова Гульнара Сериковна".into(),
+            issue_date: valid_issued,
+            expiry_date: day(VALID_TERM_DAYS - VALID_ISSUED_DAYS_BEFORE_FIRST_START)?,
+            revoked: false,
+        },
+        PowerOfAttorney {
+            number: EXPIRED_NUMBER.into(),
+            principal_iin: iin(EXPIRED_PRINCIPAL_IIN)?,
+            representative_iin: iin(EXPIRED_REPRESENTATIVE_IIN)?,
+            service_ids: Vec::new(),
+            notary_name: "Иванов Сергей Петрович".into(),
+            issue_date: day(-400)?,
+            expiry_date: day(-35)?,
+            revoked: false,
+        },
+        PowerOfAttorney {
+            number: REVOKED_NUMBER.into(),
+            principal_iin: iin(VALID_PRINCIPAL_IIN)?,
+            representative_iin: iin(VALID_REPRESENTATIVE_IIN)?,
+            service_ids: Vec::new(),
+            notary_name: "Ахметова Гульнара Сериковна".into(),
+            issue_date: day(-10)?,
+            expiry_date: day(355)?,
+            revoked: true,
+        },
+        PowerOfAttorney {
+            number: SERVICE_C_NUMBER.into(),
+            principal_iin: iin(SERVICE_C_PRINCIPAL_IIN)?,
+            representative_iin: iin(SERVICE_C_REPRESENTATIVE_IIN)?,
+            service_ids: vec![SERVICE_C_CODE.into()],
+            notary_name: "Жумабекова Айгерим Нурлановна".into(),
+            issue_date: day(-20)?,
+            expiry_date: day(345)?,
+            revoked: false,
+        },
+    ])
+}
+
+/// Loads the fixtures unless a previous start did; returns whether this call loaded them.
+pub async fn load(store: &Store, clock: &dyn Clock) -> Result<bool, NotaryError> {
+    let now = clock.now();
+    store
+        .load_once(FIXTURE_SET, &fixtures(local_date(now))?, now)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use egov_proto::v1::PowerOfAttorneyValidity;
+    use time::macros::date;
+
+    use super::*;
+
+    #[test]
+    fn every_fixture_iin_is_valid() {
+        for iin in [
+            "850102300131",
+            "900715400349",
+            "190305600014",
+            "881111300454",
+            "751204400013",
+        ] {
+            Iin::parse(iin).unwrap_or_else(|error| panic!("{iin}: {error}"));
+        }
+    }
+
+    #[test]
+    fn on_the_first_start_each_fixture_answers_its_validity() {
+        let first_start = date!(2026 - 11 - 25);
+        let powers = fixtures(first_start).expect("fixtures");
+        let validity = |number: &str, service: Option<&str>| {
+            powers
+                .iter()
+                .find(|power| power.number == number)
+                .map(|power| power.validity_on(first_start, service))
+        };
+        use PowerOfAttorneyValidity::*;
+        assert_eq!(validity(VALID_NUMBER, Some("B")), Some(Valid));
+        assert_eq!(validity(EXPIRED_NUMBER, None), Some(Expired));
+        assert_eq!(validity(REVOKED_NUMBER, None), Some(Revoked));
+        assert_eq!(validity(SERVICE_C_NUMBER, Some("C")), Some(Valid));
+        assert_eq!(
+            validity(SERVICE_C_NUMBER, Some("B")),
+            Some(ServiceNotCovered)
+        );
+        assert_eq!(validity(UNKNOWN_NUMBER, None), None);
+        let valid = powers.iter().find(|p| p.number == VALID_NUMBER).unwrap();
+        assert_eq!(valid.issue_date, date!(2026 - 10 - 26));
+        assert_eq!(valid.expiry_date, date!(2029 - 10 - 25));
+    }
+
+    #[test]
+    fn the_revoked_fixture_is_more_recent_than_the_valid_one_between_the_same_pair() {
+        let powers = fixtures(date!(2026 - 11 - 25)).expect("fixtures");
+        let (valid, revoked) = (&powers[0], &powers[2]);
+        assert_eq!(
+            (valid.principal_iin, valid.representative_iin),
+            (revoked.principal_iin, revoked.representative_iin)
+        );
+        assert!(revoked.issue_date > valid.issue_date);
+    }
+}

@@ -1,0 +1,139 @@
+//! Starting the registry (БНАЖ / ЕНИС): enroll with the certification centre, open the
+//! store, load the fixtures on the first start, then serve gRPC and HTTP on listeners
+//! bound by the caller until the shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use egov_core::clock::{Clock, SystemClock};
+use egov_core::envelope::{RevocationSource, Verifier};
+use egov_core::{Bin, Iin, systems};
+use egov_system::{Enrolment, Receiver, SystemIdentity};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::NotaryError;
+use crate::config::Config;
+use crate::grpc::NotaryService;
+use crate::handler::NotaryHandler;
+use crate::registry::Registry;
+use crate::store::Store;
+
+/// The two listeners a registry serves on, bound by the caller (port 0 in tests).
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC: `MessageReceiver`, `Notary`, health, reflection.
+    pub grpc: TcpListener,
+    /// HTTP: `POST /powers-of-attorney`, `/health`, `/metrics`.
+    pub http: TcpListener,
+}
+
+/// Runs the registry on the real clock until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NotaryError> {
+    run_with_clock(config, SystemClock::shared(), grpc, http, shutdown).await
+}
+
+/// Runs the registry on `clock` (e.g. the stack's virtual clock) until `shutdown` resolves:
+/// enrolls as [`systems::NOTARY`] with the centre at `config.pki_endpoint`, and checks every
+/// sender's certificate against that centre's revocation status.
+pub async fn run_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NotaryError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| NotaryError::Io {
+        action: format!("create data dir {}", config.data_dir.display()),
+        source,
+    })?;
+    // The store first: a bad database fails the start at once, not after enrolment.
+    let store = Store::open(&config.database_url()).await?;
+    let enrolment = Enrolment {
+        system_id: systems::NOTARY.id.to_owned(),
+        bin: Bin::parse(systems::NOTARY.bin)
+            .map_err(|error| NotaryError::Config(format!("notary BIN: {error}")))?,
+        organization: systems::NOTARY.name.to_owned(),
+        responsible_iin: Iin::parse(&config.responsible_iin)
+            .map_err(|error| NotaryError::Config(format!("responsible_iin: {error}")))?,
+    };
+    let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
+    let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        pki = %config.pki_endpoint,
+        "notary registry enrolled"
+    );
+    serve(
+        identity,
+        verifier,
+        store,
+        clock,
+        Listeners { grpc, http },
+        shutdown,
+    )
+    .await
+}
+
+/// Serves an enrolled registry until `shutdown` resolves: loads the fixtures on the first
+/// start, then answers the gateway (`MessageReceiver`), the direct `Notary` contract and
+/// the HTTP routes. Generic over the verifier's revocation source, so tests pass a
+/// sandbox's verifier and production the centre's.
+pub async fn serve<R: RevocationSource + 'static>(
+    identity: Arc<SystemIdentity>,
+    verifier: Arc<Verifier<R>>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NotaryError> {
+    let metrics = egov_bus::telemetry::prometheus_handle()
+        .map_err(|error| NotaryError::Config(format!("telemetry: {error}")))?;
+    if crate::fixtures::load(&store, clock.as_ref()).await? {
+        tracing::info!(
+            set = crate::fixtures::FIXTURE_SET,
+            "fixture powers of attorney loaded"
+        );
+    }
+    let registry = Registry::new(store.clone(), clock.clone());
+    tracing::info!(
+        system = %identity.system_id,
+        grpc = ?listeners.grpc.local_addr().ok(),
+        http = ?listeners.http.local_addr().ok(),
+        "notary registry starting"
+    );
+
+    // One shutdown future, two servers: a watch channel fans it out.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+
+    let handler = Arc::new(NotaryHandler::new(registry.clone()));
+    let receiver = Receiver::new(identity, verifier, handler, clock);
+    let routes = egov_bus::grpc::GrpcRoutes::new()
+        .add_service(receiver.into_server())
+        .add_service(NotaryService::new(registry.clone()).into_server());
+    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
+    let http_server = egov_bus::http::serve_http(
+        listeners.http,
+        crate::http::router(registry, metrics),
+        signalled(stopped),
+    );
+    let served = tokio::try_join!(grpc_server, http_server);
+    store.close().await;
+    served?;
+    tracing::info!("notary registry stopped");
+    Ok(())
+}
+
+/// Resolves once the watch says stop (or its sender is gone).
+async fn signalled(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
