@@ -1,5 +1,6 @@
 //! `egov`: the egov-stack command line. Brings the local stack up as processes (nats-server
-//! plus every built service), reports its health, and stops it again.
+//! plus every built service), reports its health, stops it again, and draws an exchange
+//! from the gateway's message log.
 //!
 //! Run `./dev up` (builds every binary, then runs `egov up`); from another terminal,
 //! `cargo run -p egov-cli -- status` or `-- down`. See `cli/README.md`.
@@ -34,6 +35,14 @@ enum Command {
     Status,
     /// Stops the stack `egov up` started with this data dir.
     Down,
+    /// Prints one exchange, from the gateway's message log, as a Mermaid sequence diagram.
+    Diagram {
+        /// The exchange's correlation id (the first request's message id).
+        correlation_id: String,
+        /// The gateway's gRPC endpoint.
+        #[arg(long, env = "EGOV_GATEWAY", default_value = stack::GATEWAY_ENDPOINT)]
+        gateway: String,
+    },
 }
 
 #[tokio::main]
@@ -43,5 +52,9 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Up => commands::up::run(&cli.data_dir).await,
         Command::Status => commands::status::run(&cli.data_dir).await,
         Command::Down => commands::down::run(&cli.data_dir).await,
+        Command::Diagram {
+            correlation_id,
+            gateway,
+        } => commands::diagram::run(&gateway, &correlation_id).await,
     }
 }

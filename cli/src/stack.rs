@@ -44,6 +44,9 @@ impl ServiceSpec {
 /// The certification centre's gRPC endpoint, which every other service enrolls with.
 pub const PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
 
+/// The gateway's gRPC endpoint, through which systems call each other.
+pub const GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
+
 /// The registry file name the gateway reads in its data dir.
 pub const REGISTRY_FILE: &str = "registry.toml";
 

@@ -18,7 +18,6 @@ use axum::routing::{get, post};
 use egov_core::envelope::RevocationSource;
 
 use crate::exchange::Gateway;
-use crate::message_log::mermaid::sequence_diagram;
 use crate::message_log::{LogRecord, MessageLogError};
 
 /// Builds the gateway's own HTTP routes.
@@ -103,7 +102,7 @@ async fn diagram<R: RevocationSource + 'static>(
     Path(correlation_id): Path<String>,
 ) -> Result<String, AppError> {
     let records = correlation_records(&gateway, &correlation_id).await?;
-    Ok(sequence_diagram(&records))
+    Ok(crate::log_service::diagram(&gateway.system_id, &records))
 }
 
 async fn reload<R: RevocationSource + 'static>(

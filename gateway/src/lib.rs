@@ -13,12 +13,14 @@
 //! - [`message_log`]: the durable log of every hop and its Mermaid export.
 //! - [`grpc`]: the `egov.v1.Gateway` service.
 //! - [`http`]: the log as JSON, diagrams, registry reload.
+//! - [`log_service`]: the log and its diagrams over gRPC (`egov.v1.GatewayLog`).
 
 pub mod async_channel;
 pub mod config;
 pub mod exchange;
 pub mod grpc;
 pub mod http;
+pub mod log_service;
 pub mod message_log;
 pub mod registry;
 pub mod replay;
@@ -177,7 +179,9 @@ pub async fn serve_with<R: RevocationSource + 'static>(
         service = service.with_async_channel(channel.clone());
     }
     let grpc_service = GatewayServer::new(service).max_decoding_message_size(64 * 1024 * 1024);
-    let routes = egov_bus::grpc::GrpcRoutes::new().add_service(grpc_service);
+    let routes = egov_bus::grpc::GrpcRoutes::new()
+        .add_service(grpc_service)
+        .add_service(log_service::LogService::new(gateway.clone()).into_server());
     let http_router = egov_bus::http::router(
         format!("egov-gateway/{}", gateway.system_id),
         metrics,

@@ -118,6 +118,7 @@ struct Stack {
     citizen: Credential,
     revocation: Arc<StaticRevocation>,
     client: GatewayClient<Channel>,
+    channel: Channel,
     http: SocketAddr,
 }
 
@@ -235,7 +236,8 @@ async fn start() -> Stack {
         portal,
         citizen,
         revocation,
-        client: GatewayClient::new(channel),
+        client: GatewayClient::new(channel.clone()),
+        channel,
         http: http_addr,
     }
 }
@@ -652,4 +654,73 @@ async fn two_hop_exchange_is_logged_and_drawn_as_a_mermaid_diagram() {
     assert!(diagram.starts_with("sequenceDiagram"), "{diagram}");
     let (status, _) = http(&stack, "GET", "/correlations/no-such-id").await;
     assert_eq!(status, 404);
+}
+
+/// Replaces each hop's measured duration, the one part of a diagram that varies per run.
+fn without_durations(diagram: &str) -> String {
+    diagram
+        .lines()
+        .map(|line| match line.rfind(", ") {
+            Some(at) if line.trim_start().starts_with("Note over") && line.ends_with(" ms") => {
+                format!("{}, N ms", &line[..at])
+            }
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn two_hop_exchange_is_drawn_over_grpc_exactly_as_the_regulations_diagram() {
+    use egov_proto::v1::GetDiagramRequest;
+    use egov_proto::v1::gateway_log_client::GatewayLogClient;
+
+    let stack = start().await;
+    let request = portal_request(&stack, "citizens.person.get", "citizens");
+    let correlation_id = Header::decode(request.header.as_slice())
+        .expect("header")
+        .correlation_id;
+    send(&stack, request).await.expect("answered");
+    let channel = stack.channel.clone();
+    let mut log = GatewayLogClient::new(channel);
+    let mut mermaid = String::new();
+    for _ in 0..50 {
+        if let Ok(answer) = log
+            .get_diagram(GetDiagramRequest {
+                correlation_id: correlation_id.clone(),
+            })
+            .await
+        {
+            mermaid = answer.into_inner().mermaid;
+            if mermaid.matches("->>").count() + mermaid.matches("-->>").count() >= 4 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let expected = "\
+sequenceDiagram
+    participant portal as portal
+    participant shep as ЭҮШ / ШЭП
+    participant citizens as citizens
+    portal->>shep: citizens.person.get (REQUEST)
+    Note over portal,shep: SCSS001, N ms
+    shep->>citizens: citizens.person.get (REQUEST)
+    Note over shep,citizens: SCSS001, N ms
+    citizens-->>shep: citizens.person.get (RESPONSE)
+    Note over citizens,shep: SCSS001, N ms
+    shep-->>portal: citizens.person.get (RESPONSE)
+    Note over shep,portal: SCSS001, N ms";
+    assert_eq!(without_durations(&mermaid), expected);
+
+    let unknown = log
+        .get_diagram(GetDiagramRequest {
+            correlation_id: "no-such-exchange".into(),
+        })
+        .await
+        .expect_err("unknown exchange");
+    assert_eq!(
+        StatusCode::from_grpc(&unknown),
+        Some(StatusCode::UnknownMessage)
+    );
 }

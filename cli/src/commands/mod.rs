@@ -1,5 +1,6 @@
 //! One file per subcommand of `egov`.
 
+pub mod diagram;
 pub mod down;
 pub mod status;
 pub mod up;
