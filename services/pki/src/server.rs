@@ -31,10 +31,10 @@ pub async fn run_with_clock(
     http: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), PkiError> {
-    // The process-wide recorder: main set telemetry up already, so this only
-    // fetches the handle; in-process tests get a recorder of their own.
-    let telemetry = egov_bus::telemetry::init(crate::config::SERVICE)
-        .map_err(|error| PkiError::Config(format!("telemetry: {error}")))?;
+    // The process-wide recorder (installed on first use): logging stays
+    // whatever main or the test set up.
+    let metrics = egov_bus::telemetry::prometheus_handle()
+        .map_err(|error| PkiError::Config(format!("metrics: {error}")))?;
     let centre = Arc::new(Centre::open(&config, clock).await?);
     tracing::info!(
         grpc = ?grpc.local_addr().ok(),
@@ -55,7 +55,7 @@ pub async fn run_with_clock(
     let grpc_server = egov_bus::grpc::serve(grpc, routes, signalled(stopped.clone()));
     let http_server = egov_bus::http::serve_http(
         http,
-        crate::http::router(centre.clone(), telemetry.metrics()),
+        crate::http::router(centre.clone(), metrics),
         signalled(stopped),
     );
     let served = tokio::try_join!(grpc_server, http_server);
