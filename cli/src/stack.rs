@@ -57,7 +57,7 @@ pub const LOCAL_REGISTRY: &str = include_str!("../../deploy/local/registry.toml"
 /// first: everyone enrolls with it); one row per service.
 ///
 /// Ports reserved for the services still to come: labor 7140/7141,
-/// esobes 7150/7151, queue 7160/7161, backoffice 7170/7171.
+/// esobes 7150/7151, queue 7160/7161.
 pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
         name: "pki",
@@ -86,6 +86,18 @@ pub const SERVICES: &[ServiceSpec] = &[
         grpc_port: 7130,
         http_port: 7131,
         extra_args: &["--pki-endpoint", PKI_ENDPOINT],
+    },
+    ServiceSpec {
+        name: "backoffice",
+        binary: "egov-backoffice",
+        grpc_port: 7170,
+        http_port: 7171,
+        extra_args: &[
+            "--pki-endpoint",
+            PKI_ENDPOINT,
+            "--gateway-endpoint",
+            GATEWAY_ENDPOINT,
+        ],
     },
 ];
 

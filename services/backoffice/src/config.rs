@@ -1,0 +1,290 @@
+//! The back office's configuration: what it listens on, where it keeps its cases, which
+//! certification centre and gateway it uses, who its head is, and which services are done
+//! by people rather than the automatic policy.
+//!
+//! Loaded through `egov_core::config`: defaults, then the TOML file, then
+//! `EGOV_BACKOFFICE__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use egov_core::Iin;
+use egov_core::config::{ConfigError, Validate};
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{Policies, Policy};
+
+/// The service name: the config loader's env prefix (`EGOV_BACKOFFICE__`) and the health and log name.
+pub const SERVICE: &str = "backoffice";
+
+/// Default gRPC listen address (`MessageReceiver`, `BackOffice`, health, reflection).
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7170";
+
+/// Default HTTP listen address (`/health`, `/metrics`; the worklist later).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7171";
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = ".egov/backoffice";
+
+/// Default gRPC endpoint of the certification centre (egov-pki's default listen address).
+pub const DEFAULT_PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
+
+/// Default gRPC endpoint of the gateway (egov-gateway's default listen address).
+pub const DEFAULT_GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
+
+/// Default IIN of the person responsible for the back office's seal certificate.
+pub const DEFAULT_RESPONSIBLE_IIN: &str = "751204400013";
+
+/// Default IIN of the provider's head, whose HEAD certificate signs every result.
+pub const DEFAULT_HEAD_IIN: &str = "700416300127";
+
+/// Default time a certificate's revocation status is trusted before the centre is asked again.
+pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 300;
+
+/// Default wait before the first retry of an undelivered message, on the stack's clock.
+pub const DEFAULT_RETRY_INITIAL_SECS: u64 = 5;
+
+/// Default longest wait between retries; the wait doubles up to it.
+pub const DEFAULT_RETRY_MAX_SECS: u64 = 600;
+
+/// Default NATS URL, the one `egov up` starts.
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+
+/// The name of the SQLite file inside the data dir when no `database_url` is set.
+const DATABASE_FILE: &str = "backoffice.db";
+
+/// The back office's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the gRPC server binds (`egov.v1.MessageReceiver` for the gateway,
+    /// `egov.v1.BackOffice`, grpc.health.v1, reflection).
+    pub grpc_listen: SocketAddr,
+    /// Address the HTTP server binds (`/health`, `/metrics`).
+    pub http_listen: SocketAddr,
+    /// Directory of the back office's state; created on start if missing.
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite://…`); unset means `sqlite://<data_dir>/backoffice.db?mode=rwc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// gRPC endpoint of the certification centre the seal, the head's certificate and the
+    /// revocation status of every sender come from.
+    pub pki_endpoint: String,
+    /// gRPC endpoint of the gateway results and notifications are sent through.
+    pub gateway_endpoint: String,
+    /// IIN of the person responsible for the back office's seal (its certificate's SERIALNUMBER).
+    pub responsible_iin: String,
+    /// IIN of the provider's head (басшы / руководитель): the HEAD certificate enrolled for
+    /// this IIN and the back office's BIN signs every result.
+    pub head_iin: String,
+    /// The head's surname, as the certificate carries it.
+    pub head_surname: String,
+    /// The head's given name, as the certificate carries it.
+    pub head_given_name: String,
+    /// Seconds a certificate's revocation status is trusted before the centre is asked again.
+    pub revocation_freshness_secs: u64,
+    /// Directory of extra catalogue files (`<code>.toml`); a file replaces the embedded
+    /// service of its code, a new code adds a service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalogue_dir: Option<PathBuf>,
+    /// Who does each service's steps, by service code: `auto` (the default for every
+    /// service) or `manual` (people through the worklist), e.g. `policies = { B = "manual" }`.
+    pub policies: BTreeMap<String, Policy>,
+    /// Seconds before the first retry of an undelivered result, on the stack's clock.
+    pub delivery_retry_initial_secs: u64,
+    /// Longest seconds between retries; the wait doubles up to it.
+    pub delivery_retry_max_secs: u64,
+    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    pub nats_url: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7170)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 7171)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
+            pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
+            gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
+            responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
+            head_iin: DEFAULT_HEAD_IIN.to_owned(),
+            head_surname: "БАСШЫ".to_owned(),
+            head_given_name: "ҚЫЗМЕТ БЕРУШІ".to_owned(),
+            revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
+            catalogue_dir: None,
+            policies: BTreeMap::new(),
+            delivery_retry_initial_secs: DEFAULT_RETRY_INITIAL_SECS,
+            delivery_retry_max_secs: DEFAULT_RETRY_MAX_SECS,
+            nats_url: DEFAULT_NATS_URL.to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the config through every layer: defaults, `file`, `EGOV_BACKOFFICE__*` in `env`,
+    /// then `overrides` as `(key, value)` pairs from flags.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        egov_core::config::load(SERVICE, file, env, overrides)
+    }
+
+    /// Returns a config for tests and embedding: defaults with this data dir.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            ..Config::default()
+        }
+    }
+
+    /// Returns the database URL, derived from the data dir when unset.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join(DATABASE_FILE).display()
+            ),
+        }
+    }
+
+    /// Returns how long a revocation answer is trusted.
+    pub fn revocation_freshness(&self) -> Duration {
+        Duration::from_secs(self.revocation_freshness_secs)
+    }
+
+    /// Returns the policy of a service: its entry in `policies` (codes compared without
+    /// case, since env vars arrive lower-cased), else [`Policy::Auto`].
+    pub fn policy(&self, service_code: &str) -> Policy {
+        Policies::new(&self.policies).of(service_code)
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+impl Validate for Config {
+    fn validate(&self) -> Result<(), String> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err("`data_dir` must not be empty".into());
+        }
+        if let Some(url) = &self.database_url
+            && !url.starts_with("sqlite:")
+        {
+            return Err(format!(
+                "`database_url` {url:?} is not supported: only sqlite:// URLs are"
+            ));
+        }
+        for (key, url) in [
+            ("pki_endpoint", &self.pki_endpoint),
+            ("gateway_endpoint", &self.gateway_endpoint),
+        ] {
+            if !is_http_url(url) {
+                return Err(format!(
+                    "`{key}` {url:?} must be an http:// or https:// URL"
+                ));
+            }
+        }
+        for (key, iin) in [
+            ("responsible_iin", &self.responsible_iin),
+            ("head_iin", &self.head_iin),
+        ] {
+            if let Err(error) = Iin::parse(iin) {
+                return Err(format!("`{key}`: {error}"));
+            }
+        }
+        if self.head_surname.trim().is_empty() || self.head_given_name.trim().is_empty() {
+            return Err("`head_surname` and `head_given_name` must not be empty".into());
+        }
+        if self.revocation_freshness_secs == 0 {
+            return Err("`revocation_freshness_secs` must be at least 1, found 0".into());
+        }
+        if self.delivery_retry_initial_secs == 0 {
+            return Err("`delivery_retry_initial_secs` must be at least 1, found 0".into());
+        }
+        if self.delivery_retry_max_secs < self.delivery_retry_initial_secs {
+            return Err(format!(
+                "`delivery_retry_max_secs` ({}) is below `delivery_retry_initial_secs` ({})",
+                self.delivery_retry_max_secs, self.delivery_retry_initial_secs
+            ));
+        }
+        if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
+            return Err(format!(
+                "`grpc_listen` and `http_listen` are both {}",
+                self.grpc_listen
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(env: &[(&str, &str)], overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let overrides: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load(None, env, &overrides)
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite_and_every_service_automatic() {
+        let config = load(&[], &[]).expect("defaults load");
+        assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
+        assert_eq!(config.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
+        assert_eq!(config.gateway_endpoint, DEFAULT_GATEWAY_ENDPOINT);
+        assert_eq!(
+            config.database_url(),
+            "sqlite://.egov/backoffice/backoffice.db?mode=rwc"
+        );
+        for code in ["A", "B", "C", "D", "E", "F"] {
+            assert_eq!(config.policy(code), Policy::Auto);
+        }
+    }
+
+    #[test]
+    fn a_service_is_made_manual_by_a_file_or_an_env_var() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("backoffice.toml");
+        std::fs::write(&file, "[policies]\nB = \"manual\"\n").expect("write");
+        let config = Config::load(Some(&file), HashMap::new(), &[]).expect("loads");
+        assert_eq!(config.policy("B"), Policy::Manual);
+        assert_eq!(config.policy("C"), Policy::Auto);
+        let config = load(&[("EGOV_BACKOFFICE__POLICIES__F", "manual")], &[]).expect("loads");
+        assert_eq!(config.policy("F"), Policy::Manual);
+    }
+
+    #[test]
+    fn an_unknown_policy_is_refused_naming_the_key() {
+        let error =
+            load(&[("EGOV_BACKOFFICE__POLICIES__B", "sometimes")], &[]).expect_err("refused");
+        assert!(error.to_string().contains("policies"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_key_stops_the_start() {
+        let error = load(&[("EGOV_BACKOFFICE__HEAD_IINN", "x")], &[]).expect_err("typo refused");
+        assert!(error.to_string().contains("head_iinn"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_head_iin_is_refused_naming_the_key() {
+        let error = load(&[], &[("head_iin", "123")]).expect_err("refused");
+        assert!(error.to_string().contains("head_iin"), "{error}");
+    }
+}

@@ -1,0 +1,48 @@
+//! egov-backoffice: the provider back office (көрсетілетін қызметті беруші / услугодатель) of
+//! every service A–F in FLOWS.md — the office clerk (кеңсе / канцелярия), the head (басшы /
+//! руководитель) and the responsible executor (жауапты орындаушы / ответственный исполнитель)
+//! walking each case through the regulation's steps, norms and item-10 refusals.
+//! Run it with `cargo run -p egov-backoffice -- --data-dir .egov/backoffice` (or `egov up`).
+//!
+//! # Layout
+//! - [`config`]: [`Config`], its defaults and loading.
+//! - [`catalogue`]: [`Catalogue`], the services as data (`catalogue/*.toml`) and their checks.
+//! - [`norm`]: [`Norm`], a step's duration (`15 min`, `1 cd`, `6 wd`) and its due time.
+//! - [`policy`]: [`Policy`] (auto / manual) and the automatic decision by item-9 documents.
+//! - [`workflow`]: [`Workflow`], cases walking their steps; what gRPC, gateway and web call.
+//! - [`messages`]: the result and status `ServiceResult`s, and the service ids they go to.
+//! - [`delivery`]: [`Outbox`], sending results (head-signed) and statuses, with retries.
+//! - [`store`]: [`Store`], the SQLite state: cases, steps, results, deliveries.
+//! - [`head`]: the head's HEAD-role credential, which signs every result.
+//! - [`handler`]: [`BackOfficeHandler`], the service ids answered through the gateway.
+//! - [`grpc`]: the direct `egov.v1.BackOffice` tonic service.
+//! - [`http`]: `/health`, `/metrics`.
+//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled back office).
+//! - [`error`]: [`BackOfficeError`] and its mappings to a fault and a gRPC status.
+
+pub mod catalogue;
+pub mod config;
+pub mod delivery;
+pub mod error;
+pub mod grpc;
+pub mod handler;
+pub mod head;
+pub mod http;
+pub mod messages;
+pub mod norm;
+pub mod policy;
+pub mod server;
+pub mod store;
+pub mod workflow;
+
+pub use catalogue::{Catalogue, CatalogueError, OfficeRole, Service};
+pub use config::Config;
+pub use delivery::Outbox;
+pub use error::BackOfficeError;
+pub use handler::{BackOfficeHandler, GET_CASE_SERVICE_ID, OPEN_CASE_SERVICE_ID};
+pub use messages::{CABINET_NOTIFY_SERVICE_ID, decided_service_id};
+pub use norm::Norm;
+pub use policy::{Decision, Policy};
+pub use server::{Listeners, Parts, run, run_with_clock, serve};
+pub use store::Store;
+pub use workflow::Workflow;

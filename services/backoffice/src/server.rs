@@ -1,0 +1,196 @@
+//! Starting the back office: enroll with the certification centre (the seal, and the head's
+//! HEAD certificate), open the store, resume the open cases' timers, then serve gRPC and HTTP
+//! on listeners bound by the caller and deliver the outbox until the shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use egov_core::clock::{Clock, SystemClock};
+use egov_core::envelope::{RevocationSource, Signer, Verifier};
+use egov_core::{Bin, Iin, systems};
+use egov_system::{Enrolment, GatewayCaller, Receiver, SystemIdentity};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::BackOfficeError;
+use crate::catalogue::Catalogue;
+use crate::config::Config;
+use crate::delivery::{Outbox, Retry};
+use crate::grpc::BackOfficeService;
+use crate::handler::BackOfficeHandler;
+use crate::policy::Policies;
+use crate::store::Store;
+use crate::workflow::{Workflow, WorkflowParts};
+
+/// The two listeners the back office serves on, bound by the caller (port 0 in tests).
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC: `MessageReceiver`, `BackOffice`, health, reflection.
+    pub grpc: TcpListener,
+    /// HTTP: `/health`, `/metrics`.
+    pub http: TcpListener,
+}
+
+/// What an enrolled back office serves with.
+pub struct Parts<R> {
+    /// The back office's seal: it signs answers and countersigns results.
+    pub identity: Arc<SystemIdentity>,
+    /// The head's signing credential (HEAD role, the back office's BIN): it signs results.
+    pub head: Signer,
+    /// Verifies every request the gateway forwards.
+    pub verifier: Arc<Verifier<R>>,
+    /// The database.
+    pub store: Store,
+    /// The stack's clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Runs the back office on the real clock until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BackOfficeError> {
+    run_with_clock(config, SystemClock::shared(), grpc, http, shutdown).await
+}
+
+/// Runs the back office on `clock` (e.g. the stack's virtual clock) until `shutdown`
+/// resolves: enrolls as [`systems::BACKOFFICE`] and its head with the centre at
+/// `config.pki_endpoint`, and checks every sender's certificate against that centre.
+pub async fn run_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BackOfficeError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| BackOfficeError::Io {
+        action: format!("create data dir {}", config.data_dir.display()),
+        source,
+    })?;
+    // The store first: a bad database fails the start at once, not after enrolment.
+    let store = Store::open(&config.database_url()).await?;
+    let enrolment = Enrolment {
+        system_id: systems::BACKOFFICE.id.to_owned(),
+        bin: Bin::parse(systems::BACKOFFICE.bin)
+            .map_err(|error| BackOfficeError::Config(format!("back office BIN: {error}")))?,
+        organization: systems::BACKOFFICE.name.to_owned(),
+        responsible_iin: Iin::parse(&config.responsible_iin)
+            .map_err(|error| BackOfficeError::Config(format!("responsible_iin: {error}")))?,
+    };
+    let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
+    let head = crate::head::enroll(&config).await?;
+    let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        pki = %config.pki_endpoint,
+        head = %head.certificate().subject,
+        "back office enrolled"
+    );
+    let parts = Parts {
+        identity,
+        head,
+        verifier,
+        store,
+        clock,
+    };
+    serve(config, parts, Listeners { grpc, http }, shutdown).await
+}
+
+/// Serves an enrolled back office until `shutdown` resolves: loads the catalogue (embedded,
+/// plus `config.catalogue_dir`), resumes every open case's timers, answers the gateway
+/// (`MessageReceiver`) and the direct `BackOffice` contract, and delivers the outbox through
+/// `config.gateway_endpoint`. Generic over the verifier's revocation source, so tests pass a
+/// sandbox's verifier and production the centre's.
+pub async fn serve<R: RevocationSource + 'static>(
+    config: Config,
+    parts: Parts<R>,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BackOfficeError> {
+    let Parts {
+        identity,
+        head,
+        verifier,
+        store,
+        clock,
+    } = parts;
+    let metrics = egov_bus::telemetry::prometheus_handle()
+        .map_err(|error| BackOfficeError::Config(format!("telemetry: {error}")))?;
+    let catalogue = Arc::new(Catalogue::load(config.catalogue_dir.as_deref())?);
+    let policies = Policies::new(&config.policies);
+    policies
+        .check(&catalogue)
+        .map_err(BackOfficeError::Config)?;
+    crate::head::check(&head)?;
+
+    let wake = Arc::new(Notify::new());
+    let workflow = Workflow::new(WorkflowParts {
+        store: store.clone(),
+        catalogue: catalogue.clone(),
+        clock: clock.clone(),
+        policies,
+        deliveries: wake.clone(),
+    });
+    let resumed = workflow.resume().await?;
+    let caller = GatewayCaller::new(identity.clone(), &config.gateway_endpoint, clock.clone())?;
+    let outbox = Outbox::new(
+        store.clone(),
+        identity.clone(),
+        Arc::new(head),
+        caller,
+        clock.clone(),
+        wake,
+        Retry {
+            initial: std::time::Duration::from_secs(config.delivery_retry_initial_secs),
+            max: std::time::Duration::from_secs(config.delivery_retry_max_secs),
+        },
+    );
+    let (outbox_stop, outbox_stopped) = watch::channel(false);
+    let outbox_task = tokio::spawn(outbox.run(outbox_stopped));
+    tracing::info!(
+        system = %identity.system_id,
+        grpc = ?listeners.grpc.local_addr().ok(),
+        http = ?listeners.http.local_addr().ok(),
+        services = ?catalogue.codes(),
+        resumed,
+        "back office starting"
+    );
+
+    // One shutdown future, two servers: a watch channel fans it out.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+
+    let handler = Arc::new(BackOfficeHandler::new(workflow.clone()));
+    let receiver = Receiver::new(identity, verifier, handler, clock);
+    let routes = egov_bus::grpc::GrpcRoutes::new()
+        .add_service(receiver.into_server())
+        .add_service(BackOfficeService::new(workflow.clone()).into_server());
+    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
+    let http_server = egov_bus::http::serve_http(
+        listeners.http,
+        crate::http::router(metrics),
+        signalled(stopped),
+    );
+    let served = tokio::try_join!(grpc_server, http_server);
+    // Timers first, so no step ends after the outbox has stopped; nothing is lost either
+    // way, since the store keeps the open cases and the pending messages.
+    workflow.stop().await;
+    outbox_stop.send_replace(true);
+    if let Err(error) = outbox_task.await {
+        tracing::error!(error = %error, "delivery worker ended abnormally");
+    }
+    store.close().await;
+    served?;
+    tracing::info!("back office stopped");
+    Ok(())
+}
+
+/// Resolves once the watch says stop (or its sender is gone).
+async fn signalled(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
