@@ -49,6 +49,11 @@ pub struct Config {
     pub replay_capacity: usize,
     /// Delivery attempts of an async message before it is NOT_DELIVERED.
     pub max_deliveries: u32,
+    /// BIN of the gateway's seal, which countersigns relayed answers; defaults
+    /// to the BIN the stack's system table gives `system_id`.
+    pub bin: Option<String>,
+    /// IIN of the person responsible for the gateway's seal certificate.
+    pub seal_holder_iin: String,
 }
 
 impl Default for Config {
@@ -68,6 +73,8 @@ impl Default for Config {
             replay_window_secs: 600,
             replay_capacity: 1_000_000,
             max_deliveries: 5,
+            bin: None,
+            seal_holder_iin: "900715400349".into(),
         }
     }
 }
@@ -80,6 +87,13 @@ impl Config {
                 "sqlite://{}?mode=rwc",
                 self.data_dir.join("gateway.db").display()
             )
+        })
+    }
+
+    /// Returns the seal's BIN: the configured one, else the system table's.
+    pub fn seal_bin(&self) -> Option<String> {
+        self.bin.clone().or_else(|| {
+            egov_core::systems::by_id(&self.system_id).map(|system| system.bin.to_owned())
         })
     }
 
@@ -102,6 +116,11 @@ impl egov_core::config::Validate for Config {
                 self.max_message_bytes
             ));
         }
+        if let Some(bin) = &self.bin {
+            egov_core::Bin::parse(bin).map_err(|err| format!("bin: {err}"))?;
+        }
+        egov_core::Iin::parse(&self.seal_holder_iin)
+            .map_err(|err| format!("seal_holder_iin: {err}"))?;
         if self.max_deliveries == 0 {
             return Err("max_deliveries must be at least 1".into());
         }

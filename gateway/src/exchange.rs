@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use egov_core::clock::Clock;
 use egov_core::envelope::{
-    RevocationSource, Verified, Verifier, VerifyError, VerifyPolicy, sha256,
+    RevocationSource, Signer, Verified, Verifier, VerifyError, VerifyPolicy, sha256,
 };
 use egov_core::{Iin, StatusCode};
 use egov_proto::v1::message_receiver_client::MessageReceiverClient;
@@ -100,6 +100,7 @@ pub struct Gateway<R> {
     max_message_bytes: usize,
     targets: TargetPool,
     nats: Option<async_nats::Client>,
+    seal: Option<Arc<Signer>>,
 }
 
 impl<R> std::fmt::Debug for Gateway<R> {
@@ -143,7 +144,31 @@ impl<R: RevocationSource> Gateway<R> {
             max_message_bytes: parts.max_message_bytes,
             targets: TargetPool::default(),
             nats: parts.nats,
+            seal: None,
         }
+    }
+
+    /// Gives the gateway its own seal, which countersigns the answers it relays
+    /// when another gateway forwards to it (the regional role).
+    pub fn with_seal(mut self, seal: Arc<Signer>) -> Gateway<R> {
+        self.seal = Some(seal);
+        self
+    }
+
+    /// Relays a request another gateway forwarded here: the same exchange as
+    /// [`Gateway::send_message`], with the answer countersigned by this
+    /// gateway's seal so the forwarding gateway sees it signed by its target.
+    pub async fn relay(&self, envelope: Envelope) -> Result<Envelope, Refusal> {
+        let mut answer = self.send_message(envelope).await?;
+        if let Some(seal) = &self.seal {
+            seal.countersign(&mut answer).map_err(|err| {
+                Refusal::new(
+                    StatusCode::Internal,
+                    format!("countersigning the answer: {err}"),
+                )
+            })?;
+        }
+        Ok(answer)
     }
 
     /// Returns the live registry.
@@ -223,7 +248,10 @@ impl<R: RevocationSource> Gateway<R> {
                     ),
                 )
             })?;
-        if header.receiver_system_id != route.target {
+        // A request may name the route's target, or this gateway itself when
+        // another gateway relays it here (national ШЭП → regional РШЭП).
+        if header.receiver_system_id != route.target && header.receiver_system_id != self.system_id
+        {
             return Err(Refusal::new(
                 StatusCode::MalformedMessage,
                 format!(
@@ -285,9 +313,19 @@ impl<R: RevocationSource> Gateway<R> {
         let forward_us = elapsed_us(forward_started);
         match outcome {
             Ok((answer, answer_header)) => {
+                // The log names the hop's real peer: a header addressed to this
+                // gateway (a relay) still went on to the route's target.
+                let forwarded = Header {
+                    receiver_system_id: route.target.clone(),
+                    ..header.clone()
+                };
+                let answered = Header {
+                    sender_system_id: route.target.clone(),
+                    ..answer_header.clone()
+                };
                 self.log_hop(
                     &envelope,
-                    header,
+                    &forwarded,
                     Direction::Outbound,
                     ChannelKind::Sync,
                     &route,
@@ -300,7 +338,7 @@ impl<R: RevocationSource> Gateway<R> {
                 let answered_at = self.clock.now();
                 self.log_hop(
                     &answer,
-                    &answer_header,
+                    &answered,
                     Direction::Inbound,
                     ChannelKind::Sync,
                     &route,
@@ -328,9 +366,13 @@ impl<R: RevocationSource> Gateway<R> {
                 Ok(answer)
             }
             Err(refusal) => {
+                let forwarded = Header {
+                    receiver_system_id: route.target.clone(),
+                    ..header.clone()
+                };
                 self.log_hop(
                     &envelope,
-                    header,
+                    &forwarded,
                     Direction::Outbound,
                     ChannelKind::Sync,
                     &route,

@@ -164,3 +164,32 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
         }))
     }
 }
+
+/// Serves `egov.v1.MessageReceiver`, so another gateway can route to this one
+/// like to any system (the national gateway to a regional one).
+pub struct RelayService<R> {
+    gateway: Arc<Gateway<R>>,
+}
+
+impl<R> RelayService<R> {
+    /// Wraps a gateway.
+    pub fn new(gateway: Arc<Gateway<R>>) -> RelayService<R> {
+        RelayService { gateway }
+    }
+}
+
+#[tonic::async_trait]
+impl<R: RevocationSource + 'static> egov_proto::v1::message_receiver_server::MessageReceiver
+    for RelayService<R>
+{
+    async fn receive(
+        &self,
+        request: Request<egov_proto::v1::Envelope>,
+    ) -> Result<Response<egov_proto::v1::Envelope>, Status> {
+        self.gateway
+            .relay(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(|refusal| refusal.to_grpc())
+    }
+}

@@ -134,6 +134,13 @@ pub async fn run(
         max_message_bytes: config.max_message_bytes,
         nats,
     });
+    let gateway = match seal(&config).await? {
+        Some(seal) => gateway.with_seal(seal),
+        None => {
+            tracing::warn!(system_id = %config.system_id, "no BIN for this gateway: relayed answers go out without its countersignature");
+            gateway
+        }
+    };
     tracing::info!(role = ?config.role, system_id = %config.system_id, "gateway starting");
     let settings = AsyncSettings::from_config(&config);
     serve_with(Arc::new(gateway), settings, listeners, shutdown).await
@@ -181,7 +188,13 @@ pub async fn serve_with<R: RevocationSource + 'static>(
     let grpc_service = GatewayServer::new(service).max_decoding_message_size(64 * 1024 * 1024);
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(grpc_service)
-        .add_service(log_service::LogService::new(gateway.clone()).into_server());
+        .add_service(log_service::LogService::new(gateway.clone()).into_server())
+        .add_service(
+            egov_proto::v1::message_receiver_server::MessageReceiverServer::new(
+                grpc::RelayService::new(gateway.clone()),
+            )
+            .max_decoding_message_size(64 * 1024 * 1024),
+        );
     let http_router = egov_bus::http::router(
         format!("egov-gateway/{}", gateway.system_id),
         metrics,
@@ -229,6 +242,28 @@ async fn reload_on_sighup<R: RevocationSource + 'static>(
             _ = stop.changed() => return,
         }
     }
+}
+
+/// Enrolls the gateway's own seal with the certification centre.
+async fn seal(config: &Config) -> Result<Option<Arc<egov_core::envelope::Signer>>, GatewayError> {
+    let Some(bin) = config.seal_bin() else {
+        return Ok(None);
+    };
+    let pki = |reason: String| GatewayError::Pki {
+        endpoint: config.pki_endpoint.clone(),
+        reason,
+    };
+    let enrolment = egov_system::Enrolment {
+        system_id: config.system_id.clone(),
+        bin: egov_core::Bin::parse(&bin).map_err(|err| pki(format!("bin: {err}")))?,
+        organization: format!("egov-stack {}", config.system_id),
+        responsible_iin: egov_core::Iin::parse(&config.seal_holder_iin)
+            .map_err(|err| pki(format!("seal_holder_iin: {err}")))?,
+    };
+    let identity = egov_system::SystemIdentity::enroll(&config.pki_endpoint, &enrolment)
+        .await
+        .map_err(|err| pki(err.to_string()))?;
+    Ok(Some(Arc::new(identity.signer)))
 }
 
 fn pki_channel(endpoint: &str) -> Result<tonic::transport::Channel, GatewayError> {

@@ -78,6 +78,7 @@ pub struct Receiver<H, R> {
     verifier: Arc<Verifier<R>>,
     handler: Arc<H>,
     clock: Arc<dyn Clock>,
+    aliases: Arc<Vec<String>>,
 }
 
 impl<H, R> Clone for Receiver<H, R> {
@@ -87,6 +88,7 @@ impl<H, R> Clone for Receiver<H, R> {
             verifier: self.verifier.clone(),
             handler: self.handler.clone(),
             clock: self.clock.clone(),
+            aliases: self.aliases.clone(),
         }
     }
 }
@@ -104,7 +106,15 @@ impl<H: Handler, R: RevocationSource + 'static> Receiver<H, R> {
             verifier,
             handler,
             clock,
+            aliases: Arc::new(Vec::new()),
         }
+    }
+
+    /// Also accepts messages addressed to another system id: a workstation
+    /// (АРМ / АЖО) behind the regional gateway receives what is addressed to it.
+    pub fn also_addressed_as(mut self, system_id: &str) -> Receiver<H, R> {
+        Arc::make_mut(&mut self.aliases).push(system_id.to_owned());
+        self
     }
 
     /// Returns the tonic server to add to the system's gRPC routes.
@@ -122,7 +132,9 @@ impl<H: Handler, R: RevocationSource + 'static> Receiver<H, R> {
             .await
             .map_err(|err| Fault::new(err.status(), err.to_string()))?;
         let header = &verified.header;
-        if header.receiver_system_id != self.identity.system_id {
+        if header.receiver_system_id != self.identity.system_id
+            && !self.aliases.contains(&header.receiver_system_id)
+        {
             return Err(Fault::new(
                 StatusCode::MalformedMessage,
                 format!(

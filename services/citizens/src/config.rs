@@ -1,0 +1,226 @@
+//! The citizens-DB's configuration: what it listens on, where it keeps its database,
+//! which certification centre it enrolls with and what population it generates.
+//!
+//! Loaded through `egov_core::config`: defaults, then the TOML file, then
+//! `EGOV_CITIZENS__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use egov_core::config::{ConfigError, Validate};
+use serde::{Deserialize, Serialize};
+
+/// The service name: the config loader's env prefix (`EGOV_CITIZENS__`) and the health and log name.
+pub const SERVICE: &str = "citizens";
+
+/// Default gRPC listen address (MessageReceiver, Citizens, health, reflection).
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7120";
+
+/// Default HTTP listen address (`/health`, `/metrics`).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7121";
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = ".egov/citizens";
+
+/// Default seed of the synthetic population.
+pub const DEFAULT_SEED: &str = "egov-stack";
+
+/// Default number of generated persons (fixtures come on top).
+pub const DEFAULT_POPULATION: usize = 10_000;
+
+/// Largest population accepted: well inside the IIN serial space, and a load that
+/// still fits a few minutes on a small machine.
+pub const MAX_POPULATION: usize = 20_000_000;
+
+/// Default endpoint of the certification centre (egov-pki's default gRPC address).
+pub const DEFAULT_PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
+
+/// Default NATS URL, the one `egov up` starts.
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+
+/// Default time a revocation answer of the certification centre is trusted, in seconds.
+pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 60;
+
+/// The name of the SQLite file inside the data dir when no `database_url` is set.
+const DATABASE_FILE: &str = "citizens.db";
+
+/// The citizens-DB's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the gRPC server binds (`egov.v1.MessageReceiver` for the gateway,
+    /// `egov.v1.Citizens` for direct callers, grpc.health.v1, reflection).
+    pub grpc_listen: SocketAddr,
+    /// Address the HTTP server binds (`/health`, `/metrics`).
+    pub http_listen: SocketAddr,
+    /// Directory of the database; created on start if missing.
+    pub data_dir: PathBuf,
+    /// Database URL; unset means `sqlite://<data_dir>/citizens.db?mode=rwc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Seed the synthetic population derives from: the same seed and size give the
+    /// same persons, families and legal entities on every machine.
+    pub seed: String,
+    /// Number of generated persons, loaded on first start when the database is empty.
+    pub population: usize,
+    /// gRPC endpoint of the certification centre (enrolment and revocation status).
+    pub pki_endpoint: String,
+    /// How long a revocation answer is trusted before it is asked again, in seconds.
+    pub revocation_freshness_secs: u64,
+    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    pub nats_url: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7120)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 7121)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
+            seed: DEFAULT_SEED.to_owned(),
+            population: DEFAULT_POPULATION,
+            pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
+            revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
+            nats_url: DEFAULT_NATS_URL.to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the config through every layer: defaults, `file`, `EGOV_CITIZENS__*` in `env`,
+    /// then `overrides` as `(key, value)` pairs from flags.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        egov_core::config::load(SERVICE, file, env, overrides)
+    }
+
+    /// Returns a config for tests and embedding: defaults with this data dir.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            ..Config::default()
+        }
+    }
+
+    /// Returns the database URL, derived from the data dir when unset.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join(DATABASE_FILE).display()
+            ),
+        }
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self) -> Result<(), String> {
+        if self.seed.is_empty() {
+            return Err("`seed` must not be empty: the population derives from it".into());
+        }
+        if self.population > MAX_POPULATION {
+            return Err(format!(
+                "`population` {} is above the maximum of {MAX_POPULATION}",
+                self.population
+            ));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err("`data_dir` must not be empty".into());
+        }
+        if let Some(url) = &self.database_url
+            && !url.starts_with("sqlite:")
+        {
+            return Err(format!(
+                "`database_url` {url:?} is not supported: only sqlite:// URLs are"
+            ));
+        }
+        if !self.pki_endpoint.starts_with("http://") && !self.pki_endpoint.starts_with("https://") {
+            return Err(format!(
+                "`pki_endpoint` {:?} must be an http:// or https:// URL",
+                self.pki_endpoint
+            ));
+        }
+        if self.revocation_freshness_secs == 0 {
+            return Err("`revocation_freshness_secs` must be at least 1, found 0".into());
+        }
+        if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
+            return Err(format!(
+                "`grpc_listen` and `http_listen` are both {}",
+                self.grpc_listen
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(env: &[(&str, &str)], overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let overrides: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load(None, env, &overrides)
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite_in_the_data_dir() {
+        let config = load(&[], &[]).expect("defaults load");
+        assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
+        assert_eq!(config.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
+        assert_eq!(
+            config.database_url(),
+            "sqlite://.egov/citizens/citizens.db?mode=rwc"
+        );
+        assert_eq!(config.population, 10_000);
+        assert_eq!(config.seed, "egov-stack");
+        assert_eq!(config.pki_endpoint, DEFAULT_PKI_ENDPOINT);
+    }
+
+    #[test]
+    fn env_and_flags_override_defaults() {
+        let config = load(
+            &[("EGOV_CITIZENS__POPULATION", "500")],
+            &[("data_dir", "/tmp/x"), ("seed", "other")],
+        )
+        .expect("loads");
+        assert_eq!(config.population, 500);
+        assert_eq!(config.seed, "other");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn an_unknown_key_stops_the_start() {
+        let error = load(&[("EGOV_CITIZENS__POPULATON", "5")], &[]).expect_err("typo refused");
+        assert!(error.to_string().contains("populaton"), "{error}");
+    }
+
+    #[test]
+    fn an_empty_seed_is_refused_naming_the_key() {
+        let error = load(&[], &[("seed", "")]).expect_err("refused");
+        assert!(error.to_string().contains("`seed`"), "{error}");
+    }
+
+    #[test]
+    fn a_postgres_url_is_refused_naming_the_key() {
+        let error = load(
+            &[("EGOV_CITIZENS__DATABASE_URL", "postgres://db/citizens")],
+            &[],
+        )
+        .expect_err("refused");
+        assert!(error.to_string().contains("database_url"), "{error}");
+    }
+}

@@ -1,0 +1,132 @@
+//! Starting the citizens-DB: prepare the database, enroll with the certification centre,
+//! then serve `MessageReceiver` (for the gateway), `egov.v1.Citizens` (direct), health and
+//! reflection on gRPC, and `/health`, `/metrics` on HTTP, until the shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use egov_core::clock::{Clock, SystemClock};
+use egov_core::envelope::{RevocationSource, Verifier};
+use egov_core::{Bin, Iin, systems};
+use egov_system::{Enrolment, Receiver, SystemIdentity};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{Config, SERVICE};
+use crate::grpc::CitizensService;
+use crate::handler::CitizensHandler;
+use crate::registry::Registry;
+use crate::store::Store;
+use crate::{CitizensError, fixtures, load};
+
+/// The organisation named in the citizens-DB's seal certificate (O).
+pub const ORGANIZATION: &str = "Ministry of Digital Development (ЖТ МДБ / ГБД ФЛ operator)";
+
+/// The two listeners the citizens-DB serves on, bound by the caller (port 0 in tests).
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC: MessageReceiver, Citizens, health, reflection.
+    pub grpc: TcpListener,
+    /// HTTP: `/health`, `/metrics`.
+    pub http: TcpListener,
+}
+
+/// Runs the citizens-DB on the real clock until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), CitizensError> {
+    run_with_clock(config, SystemClock::shared(), grpc, http, shutdown).await
+}
+
+/// Runs the citizens-DB on `clock` (e.g. the stack's virtual clock) until `shutdown` resolves:
+/// prepares the database (generating the population on first start), enrolls with the
+/// certification centre as [`systems::CITIZENS`], and serves.
+pub async fn run_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), CitizensError> {
+    // The database first: generating a large population takes a while, and the
+    // certification centre may be starting at the same time.
+    let prepared = load::prepare(&config, false).await?;
+    let store = Store::open(&config.database_url()).await?;
+    let enrolment = Enrolment {
+        system_id: systems::CITIZENS.id.to_owned(),
+        bin: Bin::parse(systems::CITIZENS.bin)
+            .map_err(|error| CitizensError::Config(format!("system BIN: {error}")))?,
+        organization: ORGANIZATION.to_owned(),
+        responsible_iin: Iin::parse(fixtures::CITIZENS_SEAL_HOLDER)
+            .map_err(|error| CitizensError::Config(format!("seal holder IIN: {error}")))?,
+    };
+    let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
+    let verifier = identity.remote_verifier(
+        &config.pki_endpoint,
+        Duration::from_secs(config.revocation_freshness_secs),
+    )?;
+    tracing::info!(
+        grpc = ?grpc.local_addr().ok(),
+        http = ?http.local_addr().ok(),
+        database = %config.database_url(),
+        seed = %prepared.seed,
+        population = prepared.size,
+        "citizens-DB starting"
+    );
+    serve(
+        identity,
+        verifier,
+        Arc::new(Registry::new(store)),
+        clock,
+        Listeners { grpc, http },
+        shutdown,
+    )
+    .await
+}
+
+/// Serves a prepared registry under an identity until `shutdown` resolves; generic over
+/// the verifier's revocation source, so tests pass a sandbox's.
+pub async fn serve<R: RevocationSource + 'static>(
+    identity: Arc<SystemIdentity>,
+    verifier: Arc<Verifier<R>>,
+    registry: Arc<Registry>,
+    clock: Arc<dyn Clock>,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), CitizensError> {
+    let metrics = egov_bus::telemetry::prometheus_handle()
+        .map_err(|error| CitizensError::Config(format!("telemetry: {error}")))?;
+    let handler = Arc::new(CitizensHandler::new(registry.clone()));
+    let receiver = Receiver::new(identity, verifier, handler, clock);
+
+    // One shutdown future, two servers: a watch channel fans it out.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+
+    let routes = egov_bus::grpc::GrpcRoutes::new()
+        .add_service(receiver.into_server())
+        .add_service(CitizensService::new(registry.clone()).into_server());
+    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
+    let http_server = egov_bus::http::serve_http(
+        listeners.http,
+        egov_bus::http::ops_router(SERVICE, metrics),
+        signalled(stopped),
+    );
+    let served = tokio::try_join!(grpc_server, http_server);
+    registry.store().close().await;
+    served?;
+    tracing::info!("citizens-DB stopped");
+    Ok(())
+}
+
+/// Resolves once the watch says stop (or its sender is gone).
+async fn signalled(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
