@@ -55,9 +55,6 @@ pub const LOCAL_REGISTRY: &str = include_str!("../../deploy/local/registry.toml"
 
 /// Every service `egov up` knows, in start order (the certification centre
 /// first: everyone enrolls with it); one row per service.
-///
-/// Ports reserved for the services still to come: labor 7140/7141,
-/// esobes 7150/7151, queue 7160/7161.
 pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
         name: "pki",
@@ -92,6 +89,42 @@ pub const SERVICES: &[ServiceSpec] = &[
         binary: "egov-backoffice",
         grpc_port: 7170,
         http_port: 7171,
+        extra_args: &[
+            "--pki-endpoint",
+            PKI_ENDPOINT,
+            "--gateway-endpoint",
+            GATEWAY_ENDPOINT,
+        ],
+    },
+    ServiceSpec {
+        name: "labor",
+        binary: "egov-labor",
+        grpc_port: 7140,
+        http_port: 7141,
+        extra_args: &[
+            "--pki-endpoint",
+            PKI_ENDPOINT,
+            "--gateway-endpoint",
+            GATEWAY_ENDPOINT,
+        ],
+    },
+    ServiceSpec {
+        name: "esobes",
+        binary: "egov-esobes",
+        grpc_port: 7150,
+        http_port: 7151,
+        extra_args: &[
+            "--pki-endpoint",
+            PKI_ENDPOINT,
+            "--gateway-endpoint",
+            GATEWAY_ENDPOINT,
+        ],
+    },
+    ServiceSpec {
+        name: "queue",
+        binary: "egov-queue",
+        grpc_port: 7160,
+        http_port: 7161,
         extra_args: &[
             "--pki-endpoint",
             PKI_ENDPOINT,

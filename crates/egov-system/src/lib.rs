@@ -10,10 +10,12 @@
 //! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
 //! - [`caller`]: [`GatewayCaller`], signed calls to other systems through the gateway.
 //! - [`fault`]: [`Fault`], a signed refusal with a status code.
+//! - [`intake`]: [`intake::Intake`], the application intake of the target systems (B, C, D).
 
 pub mod caller;
 pub mod fault;
 pub mod identity;
+pub mod intake;
 pub mod receiver;
 
 pub use caller::{CallError, GatewayCaller};

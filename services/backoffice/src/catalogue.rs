@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use egov_proto::v1::{BackOfficeRole, Channel, ResultKind, ServiceApplication};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::norm::Norm;
 
@@ -73,7 +73,7 @@ pub enum CatalogueError {
 }
 
 /// A name or text in the three languages of the stack.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Names {
     /// Kazakh.
@@ -336,6 +336,18 @@ pub struct Step {
     pub inferred: bool,
     /// Where the seeds say so.
     pub source: Option<String>,
+}
+
+impl Step {
+    /// Returns the actions a person may take at this step: its own action, and `refuse` at
+    /// the deciding step (which then needs an item-10 ground).
+    pub fn actions(&self) -> Vec<&str> {
+        let mut actions = vec![self.action.as_str()];
+        if self.decides {
+            actions.push(REFUSE_ACTION);
+        }
+        actions
+    }
 }
 
 /// A public service of the catalogue.

@@ -22,7 +22,7 @@ pub const SERVICE: &str = "backoffice";
 /// Default gRPC listen address (`MessageReceiver`, `BackOffice`, health, reflection).
 pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7170";
 
-/// Default HTTP listen address (`/health`, `/metrics`; the worklist later).
+/// Default HTTP listen address (the worklist pages and API, `/health`, `/metrics`).
 pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7171";
 
 /// Default data directory, relative to the working directory.
@@ -39,6 +39,12 @@ pub const DEFAULT_RESPONSIBLE_IIN: &str = "751204400013";
 
 /// Default IIN of the provider's head, whose HEAD certificate signs every result.
 pub const DEFAULT_HEAD_IIN: &str = "700416300127";
+
+/// Default name of the demo's office clerk (кеңсе маманы / сотрудник канцелярии).
+pub const DEFAULT_CLERK_NAME: &str = "Айгүл Серікова";
+
+/// Default name of the demo's responsible executor (жауапты орындаушы / ответственный исполнитель).
+pub const DEFAULT_EXECUTOR_NAME: &str = "Дәурен Омаров";
 
 /// Default time a certificate's revocation status is trusted before the centre is asked again.
 pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 300;
@@ -62,7 +68,7 @@ pub struct Config {
     /// Address the gRPC server binds (`egov.v1.MessageReceiver` for the gateway,
     /// `egov.v1.BackOffice`, grpc.health.v1, reflection).
     pub grpc_listen: SocketAddr,
-    /// Address the HTTP server binds (`/health`, `/metrics`).
+    /// Address the HTTP server binds (the worklist pages and JSON API, `/health`, `/metrics`).
     pub http_listen: SocketAddr,
     /// Directory of the back office's state; created on start if missing.
     pub data_dir: PathBuf,
@@ -83,6 +89,11 @@ pub struct Config {
     pub head_surname: String,
     /// The head's given name, as the certificate carries it.
     pub head_given_name: String,
+    /// Name of the office clerk the worklist's role picker signs in as (one person per
+    /// role in the demo; EDS sign-in comes with the portal).
+    pub clerk_name: String,
+    /// Name of the responsible executor the worklist's role picker signs in as.
+    pub executor_name: String,
     /// Seconds a certificate's revocation status is trusted before the centre is asked again.
     pub revocation_freshness_secs: u64,
     /// Directory of extra catalogue files (`<code>.toml`); a file replaces the embedded
@@ -113,6 +124,8 @@ impl Default for Config {
             head_iin: DEFAULT_HEAD_IIN.to_owned(),
             head_surname: "БАСШЫ".to_owned(),
             head_given_name: "ҚЫЗМЕТ БЕРУШІ".to_owned(),
+            clerk_name: DEFAULT_CLERK_NAME.to_owned(),
+            executor_name: DEFAULT_EXECUTOR_NAME.to_owned(),
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             catalogue_dir: None,
             policies: BTreeMap::new(),
@@ -201,6 +214,9 @@ impl Validate for Config {
         }
         if self.head_surname.trim().is_empty() || self.head_given_name.trim().is_empty() {
             return Err("`head_surname` and `head_given_name` must not be empty".into());
+        }
+        if self.clerk_name.trim().is_empty() || self.executor_name.trim().is_empty() {
+            return Err("`clerk_name` and `executor_name` must not be empty".into());
         }
         if self.revocation_freshness_secs == 0 {
             return Err("`revocation_freshness_secs` must be at least 1, found 0".into());

@@ -1,10 +1,17 @@
-//! The back office's HTTP side: `/health` and `/metrics` for now. The clerk / head /
-//! executor worklist pages are a later task and will call [`crate::workflow::Workflow`].
+//! The back office's HTTP side: the worklist's pages and JSON API ([`crate::web`]) beside
+//! egov-bus's `/health` and `/metrics`.
 
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-/// Returns the back office's routes: egov-bus's `/health` and `/metrics`.
-pub fn router(metrics: PrometheusHandle) -> Router {
-    egov_bus::http::router(crate::config::SERVICE, metrics, Router::new())
+use crate::web::People;
+use crate::workflow::Workflow;
+
+/// Returns the back office's routes: the worklist, `/health` and `/metrics`.
+pub fn router(metrics: PrometheusHandle, workflow: Workflow, people: People) -> Router {
+    egov_bus::http::router(
+        crate::config::SERVICE,
+        metrics,
+        crate::web::router(workflow, people),
+    )
 }

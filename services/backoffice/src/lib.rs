@@ -16,7 +16,8 @@
 //! - [`head`]: the head's HEAD-role credential, which signs every result.
 //! - [`handler`]: [`BackOfficeHandler`], the service ids answered through the gateway.
 //! - [`grpc`]: the direct `egov.v1.BackOffice` tonic service.
-//! - [`http`]: `/health`, `/metrics`.
+//! - [`web`]: the worklist — pages and JSON API for clerk, head and executor.
+//! - [`http`]: the worklist's routes beside `/health` and `/metrics`.
 //! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled back office).
 //! - [`error`]: [`BackOfficeError`] and its mappings to a fault and a gRPC status.
 
@@ -33,6 +34,7 @@ pub mod norm;
 pub mod policy;
 pub mod server;
 pub mod store;
+pub mod web;
 pub mod workflow;
 
 pub use catalogue::{Catalogue, CatalogueError, OfficeRole, Service};
@@ -45,4 +47,4 @@ pub use norm::Norm;
 pub use policy::{Decision, Policy};
 pub use server::{Listeners, Parts, run, run_with_clock, serve};
 pub use store::Store;
-pub use workflow::Workflow;
+pub use workflow::{CaseFile, Workflow};

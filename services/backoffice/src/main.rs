@@ -21,7 +21,7 @@ struct Args {
     /// Address of the gRPC server (MessageReceiver, BackOffice, health, reflection) [default: 127.0.0.1:7170].
     #[arg(long)]
     grpc_listen: Option<SocketAddr>,
-    /// Address of the HTTP server (/health, /metrics) [default: 127.0.0.1:7171].
+    /// Address of the HTTP server (worklist pages and API, /health, /metrics) [default: 127.0.0.1:7171].
     #[arg(long)]
     http_listen: Option<SocketAddr>,
     /// Directory of the back office's database.

@@ -8,7 +8,7 @@ use egov_proto::v1::{AttachedDocument, ServiceApplication};
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
-use crate::catalogue::{AutoCheck, Catalogue, Service};
+use crate::catalogue::{AutoCheck, Catalogue, Names, Service};
 
 /// How a service's steps are done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -155,6 +155,38 @@ pub fn decide(service: &Service, application: &ServiceApplication, on: Date) -> 
     Decision::Approve
 }
 
+/// One Standard item-9 document of a service, as an application has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentCheck {
+    /// The document's code.
+    pub code: String,
+    /// Its name.
+    pub name: Names,
+    /// Whether the application's channel requires it.
+    pub required: bool,
+    /// Whether the application attaches at least one copy.
+    pub present: bool,
+}
+
+/// Returns the service's item-9 list against an application: every document of the
+/// catalogue, whether the application's channel requires it, and whether a copy is attached.
+pub fn checklist(service: &Service, application: &ServiceApplication) -> Vec<DocumentCheck> {
+    let channel = application.channel();
+    service
+        .documents
+        .iter()
+        .map(|doc| DocumentCheck {
+            code: doc.code.clone(),
+            name: doc.name.clone(),
+            required: doc.required_on(channel),
+            present: application
+                .documents
+                .iter()
+                .any(|attached| attached.kind == doc.code),
+        })
+        .collect()
+}
+
 fn refuse(service: &Service, check: AutoCheck, reason: String) -> Decision {
     match service.ground_for(check) {
         Some(ground) => Decision::Refuse {
@@ -287,6 +319,31 @@ mod tests {
             matches!(&decision, Decision::Refuse { reason, .. } if reason.contains("2025-13-01 is not a date")),
             "{decision:?}"
         );
+    }
+
+    #[test]
+    fn the_checklist_marks_each_item_9_document_present_or_missing() {
+        let app = application(Channel::Portal, vec![attached("application", None)]);
+        let list = checklist(&adoption(), &app);
+        let marks: Vec<(&str, bool)> = list
+            .iter()
+            .map(|doc| (doc.code.as_str(), doc.present))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                ("application", true),
+                ("health_certificate", false),
+                ("no_criminal_record_certificate", false),
+                ("marriage_certificate", false)
+            ]
+        );
+        let optional: Vec<&str> = list
+            .iter()
+            .filter(|doc| !doc.required)
+            .map(|doc| doc.code.as_str())
+            .collect();
+        assert_eq!(optional, ["marriage_certificate"]);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::workflow::{Workflow, WorkflowParts};
 pub struct Listeners {
     /// gRPC: `MessageReceiver`, `BackOffice`, health, reflection.
     pub grpc: TcpListener,
-    /// HTTP: `/health`, `/metrics`.
+    /// HTTP: the worklist pages and JSON API, `/health`, `/metrics`.
     pub http: TcpListener,
 }
 
@@ -173,7 +173,11 @@ pub async fn serve<R: RevocationSource + 'static>(
     let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
     let http_server = egov_bus::http::serve_http(
         listeners.http,
-        crate::http::router(metrics),
+        crate::http::router(
+            metrics,
+            workflow.clone(),
+            crate::web::People::from_config(&config),
+        ),
         signalled(stopped),
     );
     let served = tokio::try_join!(grpc_server, http_server);

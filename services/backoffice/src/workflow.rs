@@ -22,10 +22,10 @@ use tokio::sync::{Notify, watch};
 
 use crate::BackOfficeError;
 use crate::catalogue::{
-    Catalogue, OfficeRole, REFUSE_ACTION, Service, channel_name, result_kind_name,
+    Catalogue, OfficeRole, REFUSE_ACTION, Service, Step, channel_name, result_kind_name,
 };
 use crate::messages::{self, About, CABINET_NOTIFY_SERVICE_ID, decided_service_id};
-use crate::policy::{self, Decision, Policies, Policy};
+use crate::policy::{self, Decision, DocumentCheck, Policies, Policy};
 use crate::store::{
     CaseRecord, DecisionRecord, KIND_RESULT, KIND_STATUS, NewDelivery, ResultRecord, StepEnd,
     StepRecord, Store, Transition,
@@ -81,6 +81,49 @@ struct Inner {
     stop: watch::Sender<bool>,
 }
 
+/// A case as the worklist shows it: the case with what it was opened with and where its
+/// result went, read in one place so the web layer only renders.
+#[derive(Debug, Clone)]
+pub struct CaseFile {
+    /// The case: its steps, its result, whether it is closed.
+    pub case: Case,
+    /// Its service.
+    pub service: Arc<Service>,
+    /// The application it was opened with.
+    pub application: ServiceApplication,
+    /// The service's item-9 documents against the application.
+    pub documents: Vec<DocumentCheck>,
+    /// Each step's comment, by step index.
+    pub comments: Vec<Option<String>>,
+    /// The deciding step's decision, once it was taken (the head signs what it says).
+    pub decision: Option<Decision>,
+    /// Who does its steps.
+    pub policy: Policy,
+    /// When it was opened.
+    pub opened_at: OffsetDateTime,
+    /// When the whole service is due, if a term is known.
+    pub term_due_at: Option<OffsetDateTime>,
+    /// The system its result goes to; empty when it is handed over at the office.
+    pub reply_to_system_id: String,
+    /// When that system accepted the result, once it did.
+    pub result_delivered_at: Option<OffsetDateTime>,
+}
+
+impl CaseFile {
+    /// Returns the catalogue step a person may act on now; none once the case is closed.
+    pub fn open_step(&self) -> Option<&Step> {
+        if self.case.closed {
+            return None;
+        }
+        let current = self
+            .case
+            .steps
+            .last()
+            .filter(|step| step.ended_at.is_none())?;
+        self.service.steps.get(usize::try_from(current.index).ok()?)
+    }
+}
+
 /// What was done to end a step.
 struct Taken {
     action: String,
@@ -114,6 +157,11 @@ impl Workflow {
     /// Returns the store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Returns the time on the stack's clock, the time due dates are judged against.
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
     }
 
     /// Restarts the timers of every open case under the automatic policy (cases survive
@@ -294,6 +342,39 @@ impl Workflow {
         self.view(&case).await
     }
 
+    /// Returns a case with its service, application, item-9 checklist, the steps' comments
+    /// and its result's delivery: what the worklist's case page shows.
+    pub async fn case_file(&self, id: &str) -> Result<CaseFile, BackOfficeError> {
+        let record = self.load(id).await?;
+        let steps = self.inner.store.steps(&record.id).await?;
+        let case = self.view_with(&record, &steps).await?;
+        let service = self.service(&record.service_code)?.clone();
+        let application = application(&record)?;
+        let result_delivered_at = self
+            .inner
+            .store
+            .result(&record.id)
+            .await?
+            .and_then(|result| result.delivered_at);
+        let decision = match record.decided_at {
+            Some(_) => Some(stored_decision(&record)?.0),
+            None => None,
+        };
+        Ok(CaseFile {
+            documents: policy::checklist(&service, &application),
+            decision,
+            comments: steps.iter().map(|step| step.comment.clone()).collect(),
+            policy: stored_policy(&record)?,
+            opened_at: record.opened_at,
+            term_due_at: record.term_due_at,
+            reply_to_system_id: record.reply_to_system_id,
+            result_delivered_at,
+            case,
+            service,
+            application,
+        })
+    }
+
     /// Returns a case as a system sees it through the gateway: only the cases it opened or
     /// that report to it; any other id reads as unknown.
     pub async fn case_for_system(&self, id: &str, system: &str) -> Result<Case, BackOfficeError> {
@@ -365,14 +446,10 @@ impl Workflow {
         }
         let refusing = request.action == REFUSE_ACTION && step.decides;
         if !refusing && request.action != step.action {
-            let mut expected = vec![step.action.clone()];
-            if step.decides {
-                expected.push(REFUSE_ACTION.to_owned());
-            }
             return Err(BackOfficeError::WrongAction {
                 case: case.id,
                 step: step.index,
-                expected,
+                expected: step.actions().into_iter().map(str::to_owned).collect(),
                 got: request.action.clone(),
             });
         }

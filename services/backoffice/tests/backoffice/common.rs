@@ -127,6 +127,7 @@ impl MessageReceiver for Recorder {
 /// A running back office.
 struct Running {
     grpc: SocketAddr,
+    http: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), BackOfficeError>>,
 }
@@ -243,6 +244,7 @@ impl Stack {
         let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind gRPC");
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
         let grpc_addr = grpc.local_addr().expect("addr");
+        let http_addr = http.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(egov_backoffice::serve(
             self.config.clone(),
@@ -265,6 +267,7 @@ impl Stack {
         }
         self.running = Some(Running {
             grpc: grpc_addr,
+            http: http_addr,
             stop,
             task,
         });
@@ -291,6 +294,11 @@ impl Stack {
             tokio::time::sleep(POLL_EVERY).await;
         }
         panic!("the back office does not answer on {addr}");
+    }
+
+    /// Returns the address of the back office's HTTP server (the worklist, `/health`).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.running.as_ref().expect("running").http
     }
 
     /// Returns the caller of a requester system.

@@ -1,0 +1,285 @@
+//! The worklist in a real browser: the back office in-process on port 0 behind the sandbox
+//! gateway (service B under the manual policy), Debian's `chromedriver` started as a child
+//! on a free port, and headless Chromium driven through fantoccini by hand through every step
+//! — clerk registers, head assigns, executor drafts (after a refusal without a ground is shown
+//! on the page), head signs, clerk issues — switching role and language on the way. Needs
+//! `apt-get install chromium chromium-driver` (`./dev` installs them); fails, never skips.
+
+#[path = "backoffice/common.rs"]
+#[allow(dead_code)] // shared with the `backoffice` test binary, which uses the rest of it
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use egov_core::systems;
+use egov_proto::v1::{Channel, ResultKind};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use common::{Options, Stack, application, next_monday_morning, service_result};
+
+/// What to run when the browser is missing.
+const INSTALL: &str = "apt-get install chromium chromium-driver";
+
+/// How long chromedriver may take to listen, and a page to show an element.
+const READY_WITHIN: Duration = Duration::from_secs(20);
+
+/// Returns the first of `names` found on PATH or in /usr/bin.
+fn find_binary(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin")])
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A chromedriver child process on a free loopback port, killed on drop.
+struct ChromeDriver {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ChromeDriver {
+    /// Starts chromedriver, failing with the install command when it is missing.
+    fn start() -> ChromeDriver {
+        let binary = find_binary(&["chromedriver"]).unwrap_or_else(|| {
+            panic!("chromedriver is not on PATH nor in /usr/bin: install it with `{INSTALL}` (./dev does this when run as root)")
+        });
+        let port = egov_testkit::free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
+        ChromeDriver {
+            child,
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        }
+    }
+
+    /// Waits until chromedriver accepts connections.
+    async fn ready(&mut self) -> String {
+        let deadline = tokio::time::Instant::now() + READY_WITHIN;
+        loop {
+            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
+                return format!("http://{}", self.addr);
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "chromedriver exited before listening on {}: {status}",
+                    self.addr
+                );
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "chromedriver did not listen on {} within {READY_WITHIN:?}",
+                self.addr
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens a headless Chromium session through chromedriver.
+async fn browser(webdriver: &str, chromium: &Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1200,900",
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(webdriver)
+        .await
+        .unwrap_or_else(|error| {
+            panic!("chromedriver at {webdriver} opened no Chromium session: {error}")
+        })
+}
+
+/// Waits for an element and returns its text.
+async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .wait()
+        .at_most(READY_WITHIN)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no {css} on the page: {error}"))
+        .text()
+        .await
+        .unwrap_or_else(|error| panic!("no text of {css}: {error}"))
+}
+
+/// Clicks an element once it is there.
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(READY_WITHIN)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no {css} to click: {error}"))
+        .click()
+        .await
+        .unwrap_or_else(|error| panic!("clicking {css} failed: {error}"));
+}
+
+/// Returns the whole page's text, as a person reads it.
+async fn page_text(client: &Client) -> String {
+    text_of(client, "body").await
+}
+
+/// Walks the case through every step by hand, as the three people do.
+async fn walk_every_step(client: Client, base: String, number: &'static str) {
+    // The clerk's worklist in Kazakh: the task is there, its page has the register form.
+    client
+        .goto(&format!("{base}/worklist?role=clerk&lang=kk"))
+        .await
+        .expect("the worklist opens");
+    assert_eq!(
+        text_of(&client, "#worklist-heading").await,
+        "Кеңсе маманы: менің тапсырмаларым"
+    );
+    client
+        .find(Locator::LinkText(number))
+        .await
+        .expect("the case is in the clerk's worklist")
+        .click()
+        .await
+        .expect("the case opens");
+    assert_eq!(text_of(&client, "#do-register").await, "Тіркеу");
+    click(&client, "#do-register").await;
+    assert_eq!(text_of(&client, "#done").await, "Қадам орындалды: Тіркелді");
+
+    // The head, through the role picker, assigns the executor.
+    click(&client, "#role-head").await;
+    assert!(
+        text_of(&client, "#form-assign")
+            .await
+            .contains("Дәурен Омаров")
+    );
+    click(&client, "#do-assign").await;
+    text_of(&client, "#done").await;
+
+    // Russian from here on; the executor first refuses without a ground.
+    click(&client, "#lang-ru").await;
+    client
+        .wait()
+        .at_most(READY_WITHIN)
+        .for_element(Locator::Css("html[lang='ru']"))
+        .await
+        .expect("the page switches to Russian");
+    assert!(page_text(&client).await.contains("Руководитель"));
+    click(&client, "#role-executor").await;
+    assert_eq!(
+        text_of(&client, "#do-draft").await,
+        "Подготовить проект результата"
+    );
+    click(&client, "#do-refuse").await;
+    let error = text_of(&client, "#error").await;
+    assert!(
+        error.contains("Не указано или неверно основание для отказа")
+            && error.contains("a refusal needs an item-10 ground")
+            && error.contains("Дело не изменено"),
+        "{error}"
+    );
+    click(&client, "#do-draft").await;
+    assert_eq!(
+        text_of(&client, "#done").await,
+        "Шаг выполнен: Проект подготовлен"
+    );
+
+    // The head signs what the executor drafted, the clerk issues it.
+    click(&client, "#role-head").await;
+    assert!(
+        text_of(&client, "#decision")
+            .await
+            .contains("Справка о регистрации в качестве безработного")
+    );
+    click(&client, "#do-sign").await;
+    text_of(&client, "#done").await;
+    click(&client, "#role-clerk").await;
+    click(&client, "#do-issue").await;
+    assert_eq!(
+        text_of(&client, "#case-closed").await,
+        "Дело закрыто, результат выдан"
+    );
+    assert_eq!(
+        text_of(&client, "#result-kind").await,
+        "Справка о регистрации в качестве безработного"
+    );
+
+    // Nothing is left in the clerk's worklist.
+    click(&client, "#my-tasks").await;
+    assert_eq!(text_of(&client, "#no-tasks").await, "Задач нет");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_head_and_executor_walk_a_case_in_the_browser_to_a_delivered_certificate() {
+    let chromium = find_binary(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
+        panic!("chromium is not on PATH nor in /usr/bin: install it with `{INSTALL}` (./dev does this when run as root)")
+    });
+    let mut driver = ChromeDriver::start();
+    let webdriver = driver.ready().await;
+
+    let stack = Stack::start(
+        next_monday_morning(),
+        Options {
+            manual: vec!["B"],
+            ..Options::default()
+        },
+    )
+    .await;
+    const NUMBER: &str = "LABOR-UI-1";
+    let opened = stack
+        .open(
+            systems::LABOR.id,
+            application("B", Channel::Portal, &["application"]),
+            NUMBER,
+        )
+        .await
+        .expect("opened through the gateway");
+
+    let client = browser(&webdriver, &chromium).await;
+    // The walk runs as its own task so that a failed assertion still closes the browser.
+    let walked = tokio::spawn(walk_every_step(
+        client.clone(),
+        format!("http://{}", stack.http_addr()),
+        NUMBER,
+    ))
+    .await;
+    let _ = client.close().await;
+    if let Err(error) = walked {
+        match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => panic!("the browser walk did not finish: {error}"),
+        }
+    }
+
+    let case = stack.case(&opened.id).await;
+    assert!(case.closed);
+    assert_eq!(
+        case.result.expect("a result").kind(),
+        ResultKind::Certificate
+    );
+    let received = stack.wait_received(systems::LABOR.id, 1).await;
+    let delivered = service_result(&received[0]);
+    assert_eq!(delivered.kind(), ResultKind::Certificate);
+    assert_eq!(delivered.registration_number, NUMBER);
+}

@@ -1,0 +1,156 @@
+//! Starting the Labour Market AIS («Еңбек нарығы» ААЖ): enroll with the certification
+//! centre, open the store, record the fixture employment on the first start, then serve gRPC
+//! and HTTP on listeners bound by the caller until the shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use egov_core::clock::{Clock, SystemClock};
+use egov_core::envelope::{RevocationSource, Verifier};
+use egov_core::{Bin, Iin, systems};
+use egov_system::intake::{ApplicationHandler, Intake, KeepingReceiver};
+use egov_system::{Enrolment, GatewayCaller, Receiver, SystemIdentity};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::LaborError;
+use crate::certificate::{DECIDED_SERVICE_ID, PROFILE, UnemployedCertificate};
+use crate::config::Config;
+use crate::store::Store;
+
+/// The two listeners the system serves on, bound by the caller (port 0 in tests).
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC: `MessageReceiver`, health, reflection.
+    pub grpc: TcpListener,
+    /// HTTP: `POST /employment`, `DELETE /employment/{iin}`, `/health`, `/metrics`.
+    pub http: TcpListener,
+}
+
+/// What an enrolled system serves with.
+pub struct Parts<R> {
+    /// The system's seal: it signs every answer and every call.
+    pub identity: Arc<SystemIdentity>,
+    /// Verifies every request the gateway forwards.
+    pub verifier: Arc<Verifier<R>>,
+    /// The database.
+    pub store: Store,
+    /// The stack's clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Runs the system on the real clock until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaborError> {
+    run_with_clock(config, SystemClock::shared(), grpc, http, shutdown).await
+}
+
+/// Runs the system on `clock` (e.g. the stack's virtual clock) until `shutdown` resolves:
+/// enrolls as [`systems::LABOR`] with the centre at `config.pki_endpoint`, and checks every
+/// sender's certificate against that centre's revocation status.
+pub async fn run_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaborError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| LaborError::Io {
+        action: format!("create data dir {}", config.data_dir.display()),
+        source,
+    })?;
+    // The store first: a bad database fails the start at once, not after enrolment.
+    let store = Store::open(&config.database_url()).await?;
+    let enrolment = Enrolment {
+        system_id: systems::LABOR.id.to_owned(),
+        bin: Bin::parse(systems::LABOR.bin)
+            .map_err(|error| LaborError::Config(format!("labor BIN: {error}")))?,
+        organization: systems::LABOR.name.to_owned(),
+        responsible_iin: Iin::parse(&config.responsible_iin)
+            .map_err(|error| LaborError::Config(format!("responsible_iin: {error}")))?,
+    };
+    let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
+    let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        pki = %config.pki_endpoint,
+        gateway = %config.gateway_endpoint,
+        "labour market AIS enrolled"
+    );
+    let parts = Parts {
+        identity,
+        verifier,
+        store,
+        clock,
+    };
+    serve(config, parts, Listeners { grpc, http }, shutdown).await
+}
+
+/// Serves an enrolled system until `shutdown` resolves: records the fixture employment on the
+/// first start, answers the gateway (`MessageReceiver`: [`crate::SERVICE_IDS`]) and the HTTP
+/// routes, and calls the citizens-DB, the notary registry and the back office through
+/// `config.gateway_endpoint`. Generic over the verifier's revocation source, so tests pass a
+/// sandbox's verifier and production the centre's.
+pub async fn serve<R: RevocationSource + 'static>(
+    config: Config,
+    parts: Parts<R>,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaborError> {
+    let Parts {
+        identity,
+        verifier,
+        store,
+        clock,
+    } = parts;
+    let metrics = egov_bus::telemetry::prometheus_handle()
+        .map_err(|error| LaborError::Config(format!("telemetry: {error}")))?;
+    if crate::fixtures::load(&store, clock.as_ref()).await? {
+        tracing::info!(
+            set = crate::fixtures::FIXTURE_SET,
+            "fixture employment recorded"
+        );
+    }
+    let caller = GatewayCaller::new(identity.clone(), &config.gateway_endpoint, clock.clone())?;
+    let intake = Arc::new(Intake::new(PROFILE, store.clone(), caller, clock.clone()));
+    let handler = ApplicationHandler::new(intake, UnemployedCertificate::new(store.clone()));
+    tracing::info!(
+        system = %identity.system_id,
+        grpc = ?listeners.grpc.local_addr().ok(),
+        http = ?listeners.http.local_addr().ok(),
+        "labour market AIS starting"
+    );
+
+    // One shutdown future, two servers: a watch channel fans it out.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+
+    let receiver = KeepingReceiver::new(
+        Receiver::new(identity, verifier, Arc::new(handler), clock.clone()),
+        vec![DECIDED_SERVICE_ID.to_owned()],
+    );
+    let routes = egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server());
+    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
+    let http_server = egov_bus::http::serve_http(
+        listeners.http,
+        crate::http::router(store.clone(), clock, metrics),
+        signalled(stopped),
+    );
+    let served = tokio::try_join!(grpc_server, http_server);
+    store.close().await;
+    served?;
+    tracing::info!("labour market AIS stopped");
+    Ok(())
+}
+
+/// Resolves once the watch says stop (or its sender is gone).
+async fn signalled(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
