@@ -20,6 +20,17 @@ pub enum BusError {
     /// The HTTP server stopped with an I/O error.
     #[error("HTTP server failed")]
     Http(#[source] std::io::Error),
+    /// A listener could not be bound.
+    #[error("cannot bind {what} on {addr}")]
+    Bind {
+        /// The config key of the address.
+        what: &'static str,
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A subject token (a system id) was empty or held `.`, `*`, `>` or whitespace.
     #[error(
         "invalid NATS subject token {token:?}: must be non-empty without '.', '*', '>' or whitespace"

@@ -8,6 +8,7 @@
 //! - [`grpc`]: serves a service's tonic routes with grpc.health.v1 and reflection.
 //! - [`http`]: the operational HTTP routes (`/health`, `/metrics`) and their server.
 //! - [`telemetry`]: tracing, optional OTLP export and the Prometheus recorder.
+//! - [`service`]: the flags every service binary takes, and binding its listeners.
 //! - [`shutdown`]: the Ctrl-C / SIGTERM future every server stops on.
 //! - [`trace_context`]: W3C `traceparent` in tonic metadata and NATS headers.
 //! - [`subjects`]: NATS subject builders and header names.
@@ -16,6 +17,7 @@
 pub mod error;
 pub mod grpc;
 pub mod http;
+pub mod service;
 pub mod shutdown;
 pub mod subjects;
 pub mod telemetry;
