@@ -101,6 +101,7 @@ pub struct Gateway<R> {
     targets: TargetPool,
     nats: Option<async_nats::Client>,
     seal: Option<Arc<Signer>>,
+    signers: SubjectCache,
 }
 
 impl<R> std::fmt::Debug for Gateway<R> {
@@ -145,6 +146,7 @@ impl<R: RevocationSource> Gateway<R> {
             targets: TargetPool::default(),
             nats: parts.nats,
             seal: None,
+            signers: SubjectCache::default(),
         }
     }
 
@@ -504,6 +506,7 @@ impl<R: RevocationSource> Gateway<R> {
             &refusal.message,
             received_at,
             elapsed_us(started),
+            self.signers.subjects(envelope),
         );
         tracing::info!(
             message_id = %header.message_id,
@@ -542,6 +545,7 @@ impl<R: RevocationSource> Gateway<R> {
             message,
             received_at,
             duration_us,
+            self.signers.subjects(envelope),
         );
         self.append(record).await;
     }
@@ -645,17 +649,11 @@ fn record(
     message: &str,
     received_at: time::OffsetDateTime,
     duration_us: i64,
+    signers: Vec<String>,
 ) -> LogRecord {
-    let signers = envelope
-        .signatures
-        .iter()
-        .filter_map(|sig| sig.certificate_chain.first())
-        .map(|der| {
-            egov_core::pki::CertificateInfo::from_der(der)
-                .map(|cert| cert.subject)
-                .unwrap_or_else(|err| format!("(unreadable: {err})"))
-        })
-        .collect();
+    // An OUTBOUND hop carries the very bytes its INBOUND hop (same message id)
+    // already stored: keep them once, and only the hash here.
+    let keep_bytes = direction == Direction::Inbound;
     LogRecord {
         message_id: header.message_id.clone(),
         correlation_id: header.correlation_id.clone(),
@@ -675,7 +673,7 @@ fn record(
         status_code: code.as_str().to_owned(),
         status_message: message.to_owned(),
         header: envelope.header.clone(),
-        body: store_body.then(|| envelope.payload.clone()),
+        body: (store_body && keep_bytes).then(|| envelope.payload.clone()),
         body_sha256: sha256(&envelope.payload).to_vec(),
         signatures: envelope
             .signatures
@@ -718,5 +716,45 @@ impl TargetPool {
             clients.insert(endpoint.to_owned(), client.clone());
         }
         Ok(client)
+    }
+}
+
+/// Signers' certificate subjects by the digest of the certificate, so the log
+/// does not parse the same certificates again for every hop.
+#[derive(Debug, Default)]
+struct SubjectCache {
+    subjects: RwLock<HashMap<[u8; 32], Arc<str>>>,
+}
+
+impl SubjectCache {
+    /// Most subjects kept; beyond it the cache starts afresh.
+    const CAPACITY: usize = 10_000;
+
+    /// Returns the subject of each signature's certificate, in order.
+    fn subjects(&self, envelope: &Envelope) -> Vec<String> {
+        envelope
+            .signatures
+            .iter()
+            .filter_map(|sig| sig.certificate_chain.first())
+            .map(|der| self.subject(der).to_string())
+            .collect()
+    }
+
+    fn subject(&self, der: &[u8]) -> Arc<str> {
+        let key = sha256(der);
+        if let Some(subject) = self.subjects.read().ok().and_then(|s| s.get(&key).cloned()) {
+            return subject;
+        }
+        let subject: Arc<str> = egov_core::pki::CertificateInfo::from_der(der)
+            .map(|cert| cert.subject)
+            .unwrap_or_else(|err| format!("(unreadable: {err})"))
+            .into();
+        if let Ok(mut subjects) = self.subjects.write() {
+            if subjects.len() >= Self::CAPACITY {
+                subjects.clear();
+            }
+            subjects.insert(key, subject.clone());
+        }
+        subject
     }
 }

@@ -53,13 +53,14 @@ pub struct LogRecord {
     /// The encoded header bytes as signed (empty if the envelope did not decode).
     #[serde(with = "hex_bytes")]
     pub header: Vec<u8>,
-    /// The payload bytes; `None` when the route keeps only the hash (privacy).
+    /// The payload bytes; `None` when the route keeps only the hash (privacy), and
+    /// on an OUTBOUND hop, whose bytes the INBOUND hop of the same message holds.
     #[serde(with = "hex_opt")]
     pub body: Option<Vec<u8>>,
     /// SHA-256 of the payload, always kept.
     #[serde(with = "hex_bytes")]
     pub body_sha256: Vec<u8>,
-    /// The encoded signatures (each `egov.v1.Signature`), as they travelled.
+    /// The encoded signatures (each `egov.v1.Signature`), as they travelled; empty on an OUTBOUND hop.
     #[serde(skip)]
     pub signatures: Vec<Vec<u8>>,
     /// Subjects of the signers' certificates, for reading without decoding.

