@@ -350,6 +350,22 @@ mod tests {
             let entry = registry.system(system.id).expect(system.id);
             assert_eq!(entry.bin.as_str(), system.bin, "{}", system.id);
         }
+        // The simulated systems run an async inbox; the portal and ЦОН fetch.
+        for system in [
+            "citizens",
+            "notary",
+            "labor",
+            "esobes",
+            "queue",
+            "backoffice",
+        ] {
+            let entry = registry.system(system).expect(system);
+            assert_eq!(entry.delivery, Delivery::Push, "{system}");
+        }
+        assert_eq!(
+            registry.system("portal").map(|s| s.delivery),
+            Some(Delivery::Pull)
+        );
     }
 
     #[test]

@@ -363,7 +363,7 @@ async fn start_inbox(
 ) -> tokio::sync::mpsc::UnboundedReceiver<Envelope> {
     let mut inbox = stack
         .nats
-        .subscribe(format!("egov.sys.{system}.inbox"))
+        .subscribe(egov_bus::subjects::inbox(system).expect("inbox subject"))
         .await
         .expect("subscribe");
     stack.nats.flush().await.expect("flush");
@@ -494,7 +494,7 @@ async fn delivery_is_not_delivered_after_bounded_redeliveries() {
     // notary's inbox takes every message and never answers.
     let mut silent = stack
         .nats
-        .subscribe("egov.sys.notary.inbox")
+        .subscribe(egov_bus::subjects::inbox("notary").expect("inbox subject"))
         .await
         .expect("subscribe");
     stack.nats.flush().await.expect("flush");

@@ -1,7 +1,8 @@
 //! NATS subjects and header names, kept once so every service spells them alike.
 //!
-//! The gateway delivers async messages to a system on [`deliver`] and status
-//! changes on [`notify`]; the virtual clock's state travels on [`CLOCK`].
+//! The gateway stores async messages for a system on [`deliver`], pushes them to a
+//! push-mode system's [`inbox`] and reports status changes on [`notify`]; the
+//! virtual clock's state travels on [`CLOCK`].
 
 use crate::BusError;
 
@@ -13,6 +14,9 @@ pub const DELIVER_PREFIX: &str = "egov.gw.deliver";
 
 /// The prefix of the gateway's per-system notification subjects.
 pub const NOTIFY_PREFIX: &str = "egov.gw.notify";
+
+/// The prefix of a system's own subjects; its push inbox is `egov.sys.<system>.inbox`.
+pub const SYSTEM_PREFIX: &str = "egov.sys";
 
 /// Matches every system's delivery subject (for the gateway's stream).
 pub const DELIVER_ALL: &str = "egov.gw.deliver.*";
@@ -40,6 +44,12 @@ pub fn deliver(system_id: &str) -> Result<String, BusError> {
 /// Returns `egov.gw.notify.<system_id>`, where the gateway reports status changes to a sender.
 pub fn notify(system_id: &str) -> Result<String, BusError> {
     Ok(format!("{NOTIFY_PREFIX}.{}", token(system_id)?))
+}
+
+/// Returns `egov.sys.<system_id>.inbox`, where the gateway pushes a push-mode system's
+/// async messages as NATS requests; any reply means received.
+pub fn inbox(system_id: &str) -> Result<String, BusError> {
+    Ok(format!("{SYSTEM_PREFIX}.{}.inbox", token(system_id)?))
 }
 
 /// Checks that `value` is one subject token, so an id cannot widen or split a subject.
@@ -70,6 +80,17 @@ mod tests {
             notify("esobes").ok().as_deref(),
             Some("egov.gw.notify.esobes")
         );
+    }
+
+    #[test]
+    fn inbox_is_per_system_and_refuses_ids_that_would_split_the_subject() {
+        assert_eq!(
+            inbox("notary").ok().as_deref(),
+            Some("egov.sys.notary.inbox")
+        );
+        for bad in ["", "a.b", "*", ">", "a b"] {
+            assert!(inbox(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! Calling another system through the gateway: the request is signed with
 //! the system's seal (countersigned, when a person authored it) and the
-//! answer decoded, a signed [`Fault`] turned back into an error.
+//! answer decoded, a signed [`Fault`] turned back into an error. The async
+//! channel's calls are here too: sending without waiting for the answer,
+//! fetching what waits for this system and acknowledging it.
 
 use std::sync::Arc;
 
 use egov_core::StatusCode;
 use egov_core::clock::Clock;
 use egov_core::envelope::{SignError, request_header};
+use egov_core::systems;
 use egov_proto::v1::gateway_client::GatewayClient;
-use egov_proto::v1::{Envelope, Header, SendMessageRequest};
+use egov_proto::v1::{
+    AcknowledgeMessagesRequest, Envelope, FetchMessagesRequest, Header, MessageType,
+    SendAsyncMessageRequest, SendMessageRequest,
+};
 use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
@@ -55,6 +61,9 @@ impl From<SignError> for CallError {
     }
 }
 
+/// The service id of the signed NOTIFICATION a system proves itself with when it fetches.
+pub const FETCH_PROOF_SERVICE_ID: &str = "egov.gw.fetch";
+
 /// Signs and sends requests to other systems through the gateway.
 #[derive(Clone)]
 pub struct GatewayCaller {
@@ -89,6 +98,11 @@ impl GatewayCaller {
             client: GatewayClient::new(channel),
             clock,
         })
+    }
+
+    /// Returns the identity the caller signs with.
+    pub fn identity(&self) -> &Arc<SystemIdentity> {
+        &self.identity
     }
 
     /// Returns a request header from this system, stamped now.
@@ -134,15 +148,78 @@ impl GatewayCaller {
                 envelope: Some(envelope),
             })
             .await
-            .map_err(|status| CallError::Refused {
-                code: StatusCode::from_grpc(&status).unwrap_or(StatusCode::TargetUnavailable),
-                message: status.message().to_owned(),
-            })?
+            .map_err(refused)?
             .into_inner();
         answer.envelope.ok_or_else(|| CallError::Refused {
             code: StatusCode::MalformedMessage,
             message: "gateway answered without an envelope".into(),
         })
+    }
+
+    /// Hands a signed envelope to the gateway's async channel and returns its
+    /// message id once the gateway stored it; the receiver gets it later.
+    pub async fn send_async(&self, envelope: Envelope) -> Result<String, CallError> {
+        let mut client = self.client.clone();
+        let answer = client
+            .send_async_message(SendAsyncMessageRequest {
+                envelope: Some(envelope),
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        Ok(answer.message_id)
+    }
+
+    /// Returns a fresh proof that a fetch comes from this system: a NOTIFICATION
+    /// to the gateway, sealed with the system's certificate.
+    pub fn fetch_proof(&self) -> Result<Envelope, CallError> {
+        let mut header = request_header(
+            FETCH_PROOF_SERVICE_ID,
+            &self.identity.system_id,
+            systems::GATEWAY.id,
+            self.clock.now(),
+        );
+        header.message_type = MessageType::Notification as i32;
+        Ok(self.identity.signer.seal(&header, Vec::new())?)
+    }
+
+    /// Fetches up to `max_messages` async messages waiting for this system
+    /// (0 means the gateway's default), oldest first.
+    pub async fn fetch(&self, max_messages: u32) -> Result<Vec<Envelope>, CallError> {
+        let proof = self.fetch_proof()?;
+        let mut client = self.client.clone();
+        let answer = client
+            .fetch_messages(FetchMessagesRequest {
+                system_id: self.identity.system_id.clone(),
+                max_messages,
+                proof: Some(proof),
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        Ok(answer.envelopes)
+    }
+
+    /// Confirms that fetched messages were processed, so the gateway marks
+    /// them DELIVERED and does not offer them again.
+    pub async fn acknowledge(&self, message_ids: Vec<String>) -> Result<(), CallError> {
+        let mut client = self.client.clone();
+        client
+            .acknowledge_messages(AcknowledgeMessagesRequest {
+                system_id: self.identity.system_id.clone(),
+                message_ids,
+            })
+            .await
+            .map_err(refused)?;
+        Ok(())
+    }
+}
+
+/// Turns a gateway refusal into [`CallError::Refused`], keeping its code.
+fn refused(status: tonic::Status) -> CallError {
+    CallError::Refused {
+        code: StatusCode::from_grpc(&status).unwrap_or(StatusCode::TargetUnavailable),
+        message: status.message().to_owned(),
     }
 }
 

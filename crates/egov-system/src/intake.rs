@@ -37,7 +37,7 @@ use time::OffsetDateTime;
 
 use crate::caller::{CallError, GatewayCaller};
 use crate::fault::Fault;
-use crate::receiver::{Handler, Receiver, Reply, Request};
+use crate::receiver::{EnvelopeReceiver, Handler, Receiver, Reply, Request};
 
 /// Service id of the citizens-DB's person look-up (GetPersonRequest → GetPersonResponse).
 pub const PERSON_GET: &str = "citizens.person.get";
@@ -1138,6 +1138,12 @@ impl<H: Handler, R: RevocationSource + 'static> KeepingReceiver<H, R> {
         } else {
             self.inner.handle_envelope(envelope).await
         }
+    }
+}
+
+impl<H: Handler, R: RevocationSource + 'static> EnvelopeReceiver for KeepingReceiver<H, R> {
+    async fn handle_envelope(&self, envelope: Envelope) -> Result<Envelope, Fault> {
+        KeepingReceiver::handle_envelope(self, envelope).await
     }
 }
 

@@ -3,22 +3,26 @@
 //!
 //! A system enrolls with the certification centre (НУЦ) for its seal
 //! certificate, answers the requests the gateway forwards with signed
-//! responses, and calls other systems through the gateway.
+//! responses (sync over gRPC, async through its [`Inbox`]), and calls other
+//! systems through the gateway.
 //!
 //! # Layout
 //! - [`identity`]: [`SystemIdentity`], enrolment with the certification centre.
 //! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
 //! - [`caller`]: [`GatewayCaller`], signed calls to other systems through the gateway.
+//! - [`inbox`]: [`Inbox`], the async channel's messages (NATS push, or pull) to the same receiver.
 //! - [`fault`]: [`Fault`], a signed refusal with a status code.
 //! - [`intake`]: [`intake::Intake`], the application intake of the target systems (B, C, D).
 
 pub mod caller;
 pub mod fault;
 pub mod identity;
+pub mod inbox;
 pub mod intake;
 pub mod receiver;
 
 pub use caller::{CallError, GatewayCaller};
 pub use fault::Fault;
 pub use identity::{Enrolment, SystemIdentity};
-pub use receiver::{Handler, Receiver, Reply, Request};
+pub use inbox::{Handled, Inbox, InboxSettings, RunningInbox};
+pub use receiver::{EnvelopeReceiver, Handler, Receiver, Reply, Request};

@@ -72,6 +72,17 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> impl Future<Output = Result<Reply, Fault>> + Send;
 }
 
+/// Answers one signed envelope the way the sync path does: a [`Receiver`],
+/// or a wrapper of one; the async [`Inbox`](crate::inbox::Inbox) hands it
+/// what the gateway pushes or the system fetches.
+pub trait EnvelopeReceiver: Clone + Send + Sync + 'static {
+    /// Verifies and handles one envelope: the signed answer, or the refusal.
+    fn handle_envelope(
+        &self,
+        envelope: Envelope,
+    ) -> impl Future<Output = Result<Envelope, Fault>> + Send;
+}
+
 /// Verifies, dispatches and signs: a system's `MessageReceiver`.
 pub struct Receiver<H, R> {
     identity: Arc<SystemIdentity>,
@@ -176,6 +187,12 @@ impl<H: Handler, R: RevocationSource + 'static> Receiver<H, R> {
             .signer
             .seal(&header, reply.payload)
             .map_err(|err| Fault::new(StatusCode::Internal, format!("signing the answer: {err}")))
+    }
+}
+
+impl<H: Handler, R: RevocationSource + 'static> EnvelopeReceiver for Receiver<H, R> {
+    async fn handle_envelope(&self, envelope: Envelope) -> Result<Envelope, Fault> {
+        Receiver::handle_envelope(self, envelope).await
     }
 }
 

@@ -7,7 +7,7 @@
 //! # Layout
 //! - [`nats`]: finding the `nats-server` binary and running it for one test.
 //! - [`ports`]: free loopback ports and listeners.
-//! - [`sandbox`]: a certification centre and a gateway in-process, for tests that go through the gateway.
+//! - [`sandbox`]: a certification centre and a gateway in-process (its async channel too, on NATS), for tests that go through the gateway.
 //! - [`TestkitError`]: what can fail while starting things.
 
 pub mod nats;

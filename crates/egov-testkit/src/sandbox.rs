@@ -1,6 +1,7 @@
 //! A sandbox: a test certification centre and a real gateway in-process on
 //! loopback, so a system's tests go through the gateway exactly as in the
-//! stack — signed requests, routes, access rights, signed answers.
+//! stack — signed requests, routes, access rights, signed answers. Started
+//! with [`Sandbox::start_with_nats`], the gateway also runs its async channel.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -13,7 +14,7 @@
 //! # }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,9 @@ use tempfile::TempDir;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+/// The async channel's tuning, for [`Sandbox::start_with_nats`].
+pub use egov_gateway::AsyncSettings;
+
 /// The seed the sandbox's certification centre derives every key from.
 pub const SANDBOX_SEED: &[u8] = b"egov-sandbox";
 
@@ -45,6 +49,8 @@ pub type SandboxVerifier = Verifier<Arc<StaticRevocation>>;
 #[derive(Default)]
 struct Table {
     systems: BTreeMap<String, String>,
+    // Systems the async channel pushes to; the others fetch.
+    push: BTreeSet<String>,
     routes: BTreeMap<String, (String, SocketAddr, Vec<String>)>,
 }
 
@@ -73,6 +79,24 @@ impl Sandbox {
     ///
     /// Panics when the gateway cannot start: a sandbox is test scaffolding.
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> Sandbox {
+        Sandbox::start_inner(clock, None).await
+    }
+
+    /// Starts a sandbox on the real clock whose gateway runs the async channel
+    /// on the NATS server at `nats_url` (JetStream on) with `settings`.
+    ///
+    /// Panics when NATS or the gateway cannot start: a sandbox is test scaffolding.
+    pub async fn start_with_nats(nats_url: &str, settings: AsyncSettings) -> Sandbox {
+        let client = async_nats::connect(nats_url)
+            .await
+            .expect("sandbox gateway's NATS connection");
+        Sandbox::start_inner(SystemClock::shared(), Some((client, settings))).await
+    }
+
+    async fn start_inner(
+        clock: Arc<dyn Clock>,
+        nats: Option<(async_nats::Client, AsyncSettings)>,
+    ) -> Sandbox {
         let dir = tempfile::tempdir().expect("sandbox temp dir");
         let ca = CaHierarchy::generate(
             SANDBOX_SEED,
@@ -96,7 +120,7 @@ impl Sandbox {
             log: MessageLog::connect(&log_url).await.expect("message log"),
             clock: clock.clone(),
             max_message_bytes: 4 * 1024 * 1024,
-            nats: None,
+            nats: nats.as_ref().map(|(client, _)| client.clone()),
         }));
         let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -106,8 +130,10 @@ impl Sandbox {
             .expect("bind");
         let gateway_addr = grpc.local_addr().expect("addr");
         let gateway_http = http.local_addr().expect("addr");
-        tokio::spawn(egov_gateway::serve(
+        let settings = nats.map(|(_, settings)| settings).unwrap_or_default();
+        tokio::spawn(egov_gateway::serve_with(
             gateway.clone(),
+            settings,
             Listeners { grpc, http },
             std::future::pending(),
         ));
@@ -234,6 +260,16 @@ impl Sandbox {
             .expect("gateway caller")
     }
 
+    /// Has the async channel push a system's messages to its NATS inbox
+    /// (`delivery = "push"`); registered systems fetch them otherwise.
+    pub fn deliver_by_push(&self, system_id: &str) {
+        {
+            let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            table.push.insert(system_id.to_owned());
+        }
+        self.reload();
+    }
+
     /// Routes a service id to a system's gRPC address for the given senders.
     pub fn route(&self, service_id: &str, target: &str, addr: SocketAddr, senders: &[&str]) {
         {
@@ -255,7 +291,14 @@ impl Sandbox {
             let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
             let mut text = String::new();
             for (id, bin) in &table.systems {
-                text.push_str(&format!("[systems.{id}]\nbin = \"{bin}\"\n\n"));
+                let delivery = if table.push.contains(id) {
+                    "push"
+                } else {
+                    "pull"
+                };
+                text.push_str(&format!(
+                    "[systems.{id}]\nbin = \"{bin}\"\ndelivery = \"{delivery}\"\n\n"
+                ));
             }
             for (service, (target, addr, senders)) in &table.routes {
                 let senders: Vec<String> = senders.iter().map(|s| format!("{s:?}")).collect();

@@ -12,7 +12,7 @@
 //! - stream `EGOV_NOTIFY` on `egov.gw.notify.*`: encoded `egov.v1.DeliveryNotification`s.
 //!
 //! # Layout
-//! - [`names`]: stream, bucket, consumer and inbox names.
+//! - [`names`]: stream, bucket and consumer names (subjects are `egov_bus::subjects`).
 //! - [`state`]: delivery states and their compare-and-set bucket.
 //! - `pull`: `FetchMessages` / `AcknowledgeMessages` and the caller's proof.
 //! - `push`: one worker per push-mode system, sending to its inbox.

@@ -1,8 +1,7 @@
-//! Names the async channel gives its JetStream objects and NATS subjects:
-//! the delivery and notification streams, the delivery-state bucket, the
-//! per-system consumers and the push-mode inbox subject.
-
-use egov_bus::BusError;
+//! Names the async channel gives its JetStream objects: the delivery and
+//! notification streams, the delivery-state bucket and the per-system
+//! consumers. NATS subjects, the push inbox included, come from
+//! `egov_bus::subjects`, which systems share.
 
 /// The file-stored stream holding every async message until it is delivered
 /// (subjects `egov.gw.deliver.*`).
@@ -15,9 +14,6 @@ pub const NOTIFY_STREAM: &str = "EGOV_NOTIFY";
 /// The key-value bucket of delivery states, keyed by message id.
 pub const STATE_BUCKET: &str = "EGOV_DELIVERY";
 
-/// The prefix of a system's own subjects; its push inbox is `egov.sys.<system>.inbox`.
-pub const SYSTEM_PREFIX: &str = "egov.sys";
-
 /// The prefix of a system's durable delivery consumer, `deliver-<system>`.
 pub const CONSUMER_PREFIX: &str = "deliver-";
 
@@ -25,14 +21,6 @@ pub const CONSUMER_PREFIX: &str = "deliver-";
 /// exhausted its deliveries.
 pub const MAX_DELIVERIES_ADVISORY: &str =
     "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.EGOV_DELIVER.*";
-
-/// Returns `egov.sys.<system_id>.inbox`, where the gateway pushes a push-mode
-/// system's messages as NATS requests; any reply means received.
-pub fn inbox(system_id: &str) -> Result<String, BusError> {
-    // Validated by egov-bus's builder so every subject token follows one rule.
-    egov_bus::subjects::deliver(system_id)?;
-    Ok(format!("{SYSTEM_PREFIX}.{system_id}.inbox"))
-}
 
 /// Returns `deliver-<system_id>`, the durable consumer of one system's
 /// messages, or `None` if the id cannot name a JetStream consumer.
@@ -56,17 +44,6 @@ pub fn is_valid_message_id(message_id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inbox_is_per_system_and_refuses_ids_that_would_split_the_subject() {
-        assert_eq!(
-            inbox("notary").ok().as_deref(),
-            Some("egov.sys.notary.inbox")
-        );
-        for bad in ["", "a.b", "*", ">", "a b"] {
-            assert!(inbox(bad).is_err(), "{bad:?} accepted");
-        }
-    }
 
     #[test]
     fn advisory_subject_names_the_delivery_stream() {

@@ -15,7 +15,7 @@ use egov_proto::v1::{Envelope, Header};
 use futures::StreamExt;
 use prost::Message;
 
-use super::{AsyncChannel, Attempt, header_value, lock, message_id_of, names, settle};
+use super::{AsyncChannel, Attempt, header_value, lock, message_id_of, settle};
 use crate::registry::Delivery;
 
 /// Pause before a worker re-opens its consumer after an error.
@@ -62,7 +62,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
 
     /// Delivers a system's messages until stopped, re-opening its consumer after errors.
     async fn push_worker(self: Arc<Self>, system_id: String) {
-        let inbox = match names::inbox(&system_id) {
+        let inbox = match egov_bus::subjects::inbox(&system_id) {
             Ok(inbox) => inbox,
             Err(err) => {
                 tracing::error!(system_id, error = %err, "push-mode system has no inbox subject");

@@ -107,8 +107,12 @@ pub struct Config {
     pub delivery_retry_initial_secs: u64,
     /// Longest seconds between retries; the wait doubles up to it.
     pub delivery_retry_max_secs: u64,
-    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    /// NATS server URL of the async push inbox (`egov.sys.backoffice.inbox`); empty turns it
+    /// off, and an unreachable server only logs a warning.
     pub nats_url: String,
+    /// Whether to fetch async messages from the gateway, for the back office registered there
+    /// with `delivery = "pull"`.
+    pub async_pull: bool,
 }
 
 impl Default for Config {
@@ -132,6 +136,7 @@ impl Default for Config {
             delivery_retry_initial_secs: DEFAULT_RETRY_INITIAL_SECS,
             delivery_retry_max_secs: DEFAULT_RETRY_MAX_SECS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
+            async_pull: false,
         }
     }
 }
@@ -264,6 +269,7 @@ mod tests {
         assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
         assert_eq!(config.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
         assert_eq!(config.gateway_endpoint, DEFAULT_GATEWAY_ENDPOINT);
+        assert!(!config.async_pull);
         assert_eq!(
             config.database_url(),
             "sqlite://.egov/backoffice/backoffice.db?mode=rwc"
@@ -302,5 +308,11 @@ mod tests {
     fn a_bad_head_iin_is_refused_naming_the_key() {
         let error = load(&[], &[("head_iin", "123")]).expect_err("refused");
         assert!(error.to_string().contains("head_iin"), "{error}");
+    }
+
+    #[test]
+    fn async_pull_comes_from_the_environment() {
+        let config = load(&[("EGOV_BACKOFFICE__ASYNC_PULL", "true")], &[]).expect("loads");
+        assert!(config.async_pull);
     }
 }

@@ -18,7 +18,8 @@
 //! - [`grpc`]: the direct `egov.v1.BackOffice` tonic service.
 //! - [`web`]: the worklist — pages and JSON API for clerk, head and executor.
 //! - [`http`]: the worklist's routes beside `/health` and `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled back office).
+//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled back office;
+//!   [`serve_with_inbox`] also takes the gateway's async channel).
 //! - [`error`]: [`BackOfficeError`] and its mappings to a fault and a gRPC status.
 
 pub mod catalogue;
@@ -45,6 +46,6 @@ pub use handler::{BackOfficeHandler, GET_CASE_SERVICE_ID, OPEN_CASE_SERVICE_ID};
 pub use messages::{CABINET_NOTIFY_SERVICE_ID, decided_service_id};
 pub use norm::Norm;
 pub use policy::{Decision, Policy};
-pub use server::{Listeners, Parts, run, run_with_clock, serve};
+pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
 pub use workflow::{CaseFile, Workflow};

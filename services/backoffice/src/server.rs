@@ -1,6 +1,7 @@
 //! Starting the back office: enroll with the certification centre (the seal, and the head's
 //! HEAD certificate), open the store, resume the open cases' timers, then serve gRPC and HTTP
-//! on listeners bound by the caller and deliver the outbox until the shutdown future resolves.
+//! on listeners bound by the caller and the gateway's async channel through the system's
+//! inbox, and deliver the outbox, until the shutdown future resolves.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Signer, Verifier};
 use egov_core::{Bin, Iin, systems};
-use egov_system::{Enrolment, GatewayCaller, Receiver, SystemIdentity};
+use egov_system::{Enrolment, GatewayCaller, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
@@ -95,7 +96,19 @@ pub async fn run_with_clock(
         store,
         clock,
     };
-    serve(config, parts, Listeners { grpc, http }, shutdown).await
+    let inbox = InboxSettings::new(
+        &config.gateway_endpoint,
+        &config.nats_url,
+        config.async_pull,
+    );
+    serve_with_inbox(
+        config,
+        parts,
+        Listeners { grpc, http },
+        Some(inbox),
+        shutdown,
+    )
+    .await
 }
 
 /// Serves an enrolled back office until `shutdown` resolves: loads the catalogue (embedded,
@@ -103,10 +116,23 @@ pub async fn run_with_clock(
 /// (`MessageReceiver`) and the direct `BackOffice` contract, and delivers the outbox through
 /// `config.gateway_endpoint`. Generic over the verifier's revocation source, so tests pass a
 /// sandbox's verifier and production the centre's.
+/// The async channel stays off; see [`serve_with_inbox`].
 pub async fn serve<R: RevocationSource + 'static>(
     config: Config,
     parts: Parts<R>,
     listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BackOfficeError> {
+    serve_with_inbox(config, parts, listeners, None, shutdown).await
+}
+
+/// Serves like [`serve`], and also the gateway's async channel as `inbox` says (push on
+/// NATS, pull from the gateway); `None`, or NATS unreachable, leaves the sync path alone.
+pub async fn serve_with_inbox<R: RevocationSource + 'static>(
+    config: Config,
+    parts: Parts<R>,
+    listeners: Listeners,
+    inbox: Option<InboxSettings>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BackOfficeError> {
     let Parts {
@@ -166,7 +192,8 @@ pub async fn serve<R: RevocationSource + 'static>(
     });
 
     let handler = Arc::new(BackOfficeHandler::new(workflow.clone()));
-    let receiver = Receiver::new(identity, verifier, handler, clock);
+    let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
+    let inbox = Inbox::launch(receiver.clone(), identity, clock, inbox.as_ref()).await;
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(receiver.into_server())
         .add_service(BackOfficeService::new(workflow.clone()).into_server());
@@ -181,7 +208,9 @@ pub async fn serve<R: RevocationSource + 'static>(
         signalled(stopped),
     );
     let served = tokio::try_join!(grpc_server, http_server);
-    // Timers first, so no step ends after the outbox has stopped; nothing is lost either
+    // The inbox first: its handlers open cases on the workflow.
+    inbox.stop().await;
+    // Timers next, so no step ends after the outbox has stopped; nothing is lost either
     // way, since the store keeps the open cases and the pending messages.
     workflow.stop().await;
     outbox_stop.send_replace(true);

@@ -1,5 +1,6 @@
 //! The citizens-DB's configuration: what it listens on, where it keeps its database,
-//! which certification centre it enrolls with and what population it generates.
+//! which certification centre it enrolls with, what population it generates and how it
+//! takes part in the gateway's async channel.
 //!
 //! Loaded through `egov_core::config`: defaults, then the TOML file, then
 //! `EGOV_CITIZENS__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
@@ -35,6 +36,10 @@ pub const MAX_POPULATION: usize = 20_000_000;
 /// Default endpoint of the certification centre (egov-pki's default gRPC address).
 pub const DEFAULT_PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
 
+/// Default gRPC endpoint of the gateway async answers are sent through (egov-gateway's
+/// default listen address).
+pub const DEFAULT_GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
+
 /// Default NATS URL, the one `egov up` starts.
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
@@ -67,8 +72,15 @@ pub struct Config {
     pub pki_endpoint: String,
     /// How long a revocation answer is trusted before it is asked again, in seconds.
     pub revocation_freshness_secs: u64,
-    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    /// gRPC endpoint of the gateway the answers to async requests are sent through
+    /// (and async messages fetched from, with `async_pull`).
+    pub gateway_endpoint: String,
+    /// NATS server URL of the async push inbox (`egov.sys.citizens.inbox`); empty turns it
+    /// off, and an unreachable server only logs a warning.
     pub nats_url: String,
+    /// Whether to fetch async messages from the gateway, for a citizens-DB registered there
+    /// with `delivery = "pull"`.
+    pub async_pull: bool,
 }
 
 impl Default for Config {
@@ -82,7 +94,9 @@ impl Default for Config {
             population: DEFAULT_POPULATION,
             pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
+            gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
             nats_url: DEFAULT_NATS_URL.to_owned(),
+            async_pull: false,
         }
     }
 }
@@ -139,11 +153,15 @@ impl Validate for Config {
                 "`database_url` {url:?} is not supported: only sqlite:// URLs are"
             ));
         }
-        if !self.pki_endpoint.starts_with("http://") && !self.pki_endpoint.starts_with("https://") {
-            return Err(format!(
-                "`pki_endpoint` {:?} must be an http:// or https:// URL",
-                self.pki_endpoint
-            ));
+        for (key, endpoint) in [
+            ("pki_endpoint", &self.pki_endpoint),
+            ("gateway_endpoint", &self.gateway_endpoint),
+        ] {
+            if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
+                return Err(format!(
+                    "`{key}` {endpoint:?} must be an http:// or https:// URL"
+                ));
+            }
         }
         if self.revocation_freshness_secs == 0 {
             return Err("`revocation_freshness_secs` must be at least 1, found 0".into());
@@ -188,6 +206,28 @@ mod tests {
         assert_eq!(config.population, 10_000);
         assert_eq!(config.seed, "egov-stack");
         assert_eq!(config.pki_endpoint, DEFAULT_PKI_ENDPOINT);
+        assert_eq!(config.gateway_endpoint, DEFAULT_GATEWAY_ENDPOINT);
+        assert!(!config.async_pull);
+    }
+
+    #[test]
+    fn async_pull_and_the_gateway_endpoint_come_from_the_environment() {
+        let config = load(
+            &[
+                ("EGOV_CITIZENS__ASYNC_PULL", "true"),
+                ("EGOV_CITIZENS__GATEWAY_ENDPOINT", "http://gw:7100"),
+            ],
+            &[],
+        )
+        .expect("loads");
+        assert!(config.async_pull);
+        assert_eq!(config.gateway_endpoint, "http://gw:7100");
+    }
+
+    #[test]
+    fn a_gateway_endpoint_without_scheme_is_refused_naming_the_key() {
+        let error = load(&[], &[("gateway_endpoint", "127.0.0.1:7100")]).expect_err("refused");
+        assert!(error.to_string().contains("gateway_endpoint"), "{error}");
     }
 
     #[test]

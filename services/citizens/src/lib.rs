@@ -18,7 +18,7 @@
 //! - [`registry`]: [`Registry`], validated look-ups with metrics, shared by both channels.
 //! - [`handler`]: the `MessageReceiver` handler for the gateway's service ids.
 //! - [`grpc`]: the direct `egov.v1.Citizens` tonic service.
-//! - [`server`]: [`run`] and [`serve`].
+//! - [`server`]: [`run`], [`serve`] and [`serve_with_inbox`] (with the gateway's async channel).
 //! - [`error`]: [`CitizensError`] and its mapping to faults and gRPC statuses.
 
 pub mod config;
@@ -40,7 +40,7 @@ pub use config::Config;
 pub use error::CitizensError;
 pub use population::Population;
 pub use registry::Registry;
-pub use server::{Listeners, run, run_with_clock, serve};
+pub use server::{Listeners, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
 
 /// Service id of the person look-up by IIN (GetPersonRequest → GetPersonResponse).

@@ -28,7 +28,7 @@ struct Args {
     /// Directory of the database.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
-    /// NATS server URL (accepted, not used yet).
+    /// NATS server URL (the gateway's async channel).
     #[arg(long)]
     nats_url: Option<String>,
     /// gRPC endpoint of the certification centre.

@@ -1,6 +1,7 @@
 //! Starting the citizens-DB: prepare the database, enroll with the certification centre,
 //! then serve `MessageReceiver` (for the gateway), `egov.v1.Citizens` (direct), health and
-//! reflection on gRPC, and `/health`, `/metrics` on HTTP, until the shutdown future resolves.
+//! reflection on gRPC, `/health`, `/metrics` on HTTP, and the gateway's async channel
+//! through the system's inbox, until the shutdown future resolves.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::{Bin, Iin, systems};
-use egov_system::{Enrolment, Receiver, SystemIdentity};
+use egov_system::{Enrolment, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -77,19 +78,26 @@ pub async fn run_with_clock(
         population = prepared.size,
         "citizens-DB starting"
     );
-    serve(
+    let inbox = InboxSettings::new(
+        &config.gateway_endpoint,
+        &config.nats_url,
+        config.async_pull,
+    );
+    serve_with_inbox(
         identity,
         verifier,
         Arc::new(Registry::new(store)),
         clock,
         Listeners { grpc, http },
+        Some(inbox),
         shutdown,
     )
     .await
 }
 
 /// Serves a prepared registry under an identity until `shutdown` resolves; generic over
-/// the verifier's revocation source, so tests pass a sandbox's.
+/// the verifier's revocation source, so tests pass a sandbox's. The async channel stays
+/// off; see [`serve_with_inbox`].
 pub async fn serve<R: RevocationSource + 'static>(
     identity: Arc<SystemIdentity>,
     verifier: Arc<Verifier<R>>,
@@ -98,10 +106,28 @@ pub async fn serve<R: RevocationSource + 'static>(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CitizensError> {
+    serve_with_inbox(
+        identity, verifier, registry, clock, listeners, None, shutdown,
+    )
+    .await
+}
+
+/// Serves like [`serve`], and also the gateway's async channel as `inbox` says (push on
+/// NATS, pull from the gateway); `None`, or NATS unreachable, leaves the sync path alone.
+pub async fn serve_with_inbox<R: RevocationSource + 'static>(
+    identity: Arc<SystemIdentity>,
+    verifier: Arc<Verifier<R>>,
+    registry: Arc<Registry>,
+    clock: Arc<dyn Clock>,
+    listeners: Listeners,
+    inbox: Option<InboxSettings>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), CitizensError> {
     let metrics = egov_bus::telemetry::prometheus_handle()
         .map_err(|error| CitizensError::Config(format!("telemetry: {error}")))?;
     let handler = Arc::new(CitizensHandler::new(registry.clone()));
-    let receiver = Receiver::new(identity, verifier, handler, clock);
+    let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
+    let inbox = Inbox::launch(receiver.clone(), identity, clock, inbox.as_ref()).await;
 
     // One shutdown future, two servers: a watch channel fans it out.
     let (stop, stopped) = watch::channel(false);
@@ -120,6 +146,8 @@ pub async fn serve<R: RevocationSource + 'static>(
         signalled(stopped),
     );
     let served = tokio::try_join!(grpc_server, http_server);
+    // Before the store closes: the inbox's handlers use it.
+    inbox.stop().await;
     registry.store().close().await;
     served?;
     tracing::info!("citizens-DB stopped");

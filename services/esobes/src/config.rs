@@ -66,8 +66,12 @@ pub struct Config {
     pub responsible_iin: String,
     /// Seconds a certificate's revocation status is trusted before the centre is asked again.
     pub revocation_freshness_secs: u64,
-    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    /// NATS server URL of the async push inbox (`egov.sys.esobes.inbox`); empty turns it
+    /// off, and an unreachable server only logs a warning.
     pub nats_url: String,
+    /// Whether to fetch async messages from the gateway, for the system registered there
+    /// with `delivery = "pull"`.
+    pub async_pull: bool,
 }
 
 impl Default for Config {
@@ -82,6 +86,7 @@ impl Default for Config {
             responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
+            async_pull: false,
         }
     }
 }
@@ -187,6 +192,7 @@ mod tests {
         assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
         assert_eq!(config.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
         assert_eq!(config.gateway_endpoint, DEFAULT_GATEWAY_ENDPOINT);
+        assert!(!config.async_pull);
         assert_eq!(
             config.database_url(),
             "sqlite://.egov/esobes/esobes.db?mode=rwc"
@@ -225,5 +231,11 @@ mod tests {
     fn a_gateway_endpoint_without_scheme_is_refused_naming_the_key() {
         let error = load(&[], &[("gateway_endpoint", "127.0.0.1:7100")]).expect_err("refused");
         assert!(error.to_string().contains("gateway_endpoint"), "{error}");
+    }
+
+    #[test]
+    fn async_pull_comes_from_the_environment() {
+        let config = load(&[("EGOV_ESOBES__ASYNC_PULL", "true")], &[]).expect("loads");
+        assert!(config.async_pull);
     }
 }

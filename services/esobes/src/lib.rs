@@ -9,7 +9,8 @@
 //! - [`config`]: [`Config`], its defaults and loading.
 //! - [`compensation`]: service C's ids, its intake profile and its grounds check.
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables).
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system).
+//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system;
+//!   [`serve_with_inbox`] also takes the gateway's async channel).
 //! - [`error`]: [`EsobesError`] and its mapping to a fault.
 
 pub mod compensation;
@@ -24,5 +25,5 @@ pub use compensation::{
 };
 pub use config::Config;
 pub use error::EsobesError;
-pub use server::{Listeners, Parts, run, run_with_clock, serve};
+pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;

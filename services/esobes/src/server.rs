@@ -1,5 +1,6 @@
 //! Starting E-sobes («Е-собес» АЖ): enroll with the certification centre, open the store,
-//! then serve gRPC and HTTP on listeners bound by the caller until the shutdown future resolves.
+//! then serve gRPC and HTTP on listeners bound by the caller, and the gateway's async
+//! channel through the system's inbox, until the shutdown future resolves.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::{Bin, Iin, systems};
 use egov_system::intake::{ApplicationHandler, Intake, KeepingReceiver};
-use egov_system::{Enrolment, GatewayCaller, Receiver, SystemIdentity};
+use egov_system::{Enrolment, GatewayCaller, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -86,17 +87,42 @@ pub async fn run_with_clock(
         store,
         clock,
     };
-    serve(config, parts, Listeners { grpc, http }, shutdown).await
+    let inbox = InboxSettings::new(
+        &config.gateway_endpoint,
+        &config.nats_url,
+        config.async_pull,
+    );
+    serve_with_inbox(
+        config,
+        parts,
+        Listeners { grpc, http },
+        Some(inbox),
+        shutdown,
+    )
+    .await
 }
 
 /// Serves an enrolled system until `shutdown` resolves: answers the gateway
 /// (`MessageReceiver`: [`crate::SERVICE_IDS`]) and the HTTP routes, and calls the citizens-DB, the notary registry and the back office through
 /// `config.gateway_endpoint`. Generic over the verifier's revocation source, so tests pass a
 /// sandbox's verifier and production the centre's.
+/// The async channel stays off; see [`serve_with_inbox`].
 pub async fn serve<R: RevocationSource + 'static>(
     config: Config,
     parts: Parts<R>,
     listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), EsobesError> {
+    serve_with_inbox(config, parts, listeners, None, shutdown).await
+}
+
+/// Serves like [`serve`], and also the gateway's async channel as `inbox` says (push on
+/// NATS, pull from the gateway); `None`, or NATS unreachable, leaves the sync path alone.
+pub async fn serve_with_inbox<R: RevocationSource + 'static>(
+    config: Config,
+    parts: Parts<R>,
+    listeners: Listeners,
+    inbox: Option<InboxSettings>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), EsobesError> {
     let Parts {
@@ -125,9 +151,10 @@ pub async fn serve<R: RevocationSource + 'static>(
     });
 
     let receiver = KeepingReceiver::new(
-        Receiver::new(identity, verifier, Arc::new(handler), clock.clone()),
+        Receiver::new(identity.clone(), verifier, Arc::new(handler), clock.clone()),
         vec![DECIDED_SERVICE_ID.to_owned()],
     );
+    let inbox = Inbox::launch(receiver.clone(), identity, clock.clone(), inbox.as_ref()).await;
     let routes = egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server());
     let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
     let http_server = egov_bus::http::serve_http(
@@ -136,6 +163,8 @@ pub async fn serve<R: RevocationSource + 'static>(
         signalled(stopped),
     );
     let served = tokio::try_join!(grpc_server, http_server);
+    // Before the store closes: the inbox's handlers use it.
+    inbox.stop().await;
     store.close().await;
     served?;
     tracing::info!("E-sobes stopped");

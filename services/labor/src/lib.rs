@@ -11,7 +11,8 @@
 //! - [`fixtures`]: the employment recorded on the first start.
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables and the employment).
 //! - [`http`]: `POST /employment`, `DELETE /employment/{iin}`, `/health`, `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system).
+//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system;
+//!   [`serve_with_inbox`] also takes the gateway's async channel).
 //! - [`error`]: [`LaborError`] and its mapping to a fault.
 
 pub mod certificate;
@@ -30,5 +31,5 @@ pub use certificate::{
 pub use config::Config;
 pub use employment::Employment;
 pub use error::LaborError;
-pub use server::{Listeners, Parts, run, run_with_clock, serve};
+pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;

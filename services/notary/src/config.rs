@@ -1,5 +1,6 @@
 //! The notary registry's configuration (БНАЖ / ЕНИС): what it listens on, where it keeps
-//! its powers of attorney and which certification centre it enrolls with.
+//! its powers of attorney, which certification centre it enrolls with and how it takes
+//! part in the gateway's async channel.
 //!
 //! Loaded through `egov_core::config`: defaults, then the TOML file, then
 //! `EGOV_NOTARY__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
@@ -33,6 +34,10 @@ pub const DEFAULT_RESPONSIBLE_IIN: &str = "751204400013";
 /// Default time a certificate's revocation status is trusted before the centre is asked again.
 pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 300;
 
+/// Default gRPC endpoint of the gateway async answers are sent through (egov-gateway's
+/// default listen address).
+pub const DEFAULT_GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
+
 /// Default NATS URL, the one `egov up` starts.
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
@@ -61,8 +66,15 @@ pub struct Config {
     pub responsible_iin: String,
     /// Seconds a certificate's revocation status is trusted before the centre is asked again.
     pub revocation_freshness_secs: u64,
-    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    /// gRPC endpoint of the gateway the answers to async requests are sent through
+    /// (and async messages fetched from, with `async_pull`).
+    pub gateway_endpoint: String,
+    /// NATS server URL of the async push inbox (`egov.sys.notary.inbox`); empty turns it
+    /// off, and an unreachable server only logs a warning.
     pub nats_url: String,
+    /// Whether to fetch async messages from the gateway, for a registry registered there
+    /// with `delivery = "pull"`.
+    pub async_pull: bool,
 }
 
 impl Default for Config {
@@ -75,7 +87,9 @@ impl Default for Config {
             pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
             responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
+            gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
             nats_url: DEFAULT_NATS_URL.to_owned(),
+            async_pull: false,
         }
     }
 }
@@ -133,12 +147,15 @@ impl Validate for Config {
                 "`database_url` {url:?} is not supported: use sqlite:// or postgres://"
             ));
         }
-        if !(self.pki_endpoint.starts_with("http://") || self.pki_endpoint.starts_with("https://"))
-        {
-            return Err(format!(
-                "`pki_endpoint` {:?} must be an http:// or https:// URL",
-                self.pki_endpoint
-            ));
+        for (key, endpoint) in [
+            ("pki_endpoint", &self.pki_endpoint),
+            ("gateway_endpoint", &self.gateway_endpoint),
+        ] {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(format!(
+                    "`{key}` {endpoint:?} must be an http:// or https:// URL"
+                ));
+            }
         }
         if let Err(error) = Iin::parse(&self.responsible_iin) {
             return Err(format!("`responsible_iin`: {error}"));
@@ -180,10 +197,32 @@ mod tests {
         assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
         assert_eq!(config.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
         assert_eq!(config.pki_endpoint, DEFAULT_PKI_ENDPOINT);
+        assert_eq!(config.gateway_endpoint, DEFAULT_GATEWAY_ENDPOINT);
+        assert!(!config.async_pull);
         assert_eq!(
             config.database_url(),
             "sqlite://.egov/notary/notary.db?mode=rwc"
         );
+    }
+
+    #[test]
+    fn async_pull_and_the_gateway_endpoint_come_from_the_environment() {
+        let config = load(
+            &[
+                ("EGOV_NOTARY__ASYNC_PULL", "true"),
+                ("EGOV_NOTARY__GATEWAY_ENDPOINT", "http://gw:7100"),
+            ],
+            &[],
+        )
+        .expect("loads");
+        assert!(config.async_pull);
+        assert_eq!(config.gateway_endpoint, "http://gw:7100");
+    }
+
+    #[test]
+    fn a_gateway_endpoint_without_scheme_is_refused_naming_the_key() {
+        let error = load(&[], &[("gateway_endpoint", "127.0.0.1:7100")]).expect_err("refused");
+        assert!(error.to_string().contains("gateway_endpoint"), "{error}");
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! - [`grpc`]: the direct `egov.v1.Notary` tonic service.
 //! - [`registration`]: the operator's JSON body, checked field by field.
 //! - [`http`]: `POST /powers-of-attorney`, `/health`, `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled registry).
+//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled registry;
+//!   [`serve_with_inbox`] also takes the gateway's async channel).
 //! - [`error`]: [`NotaryError`] and its mappings to a fault and a gRPC status.
 
 pub mod config;
@@ -33,5 +34,5 @@ pub use error::NotaryError;
 pub use handler::{FIND_SERVICE_ID, GET_SERVICE_ID, NotaryHandler};
 pub use power_of_attorney::PowerOfAttorney;
 pub use registry::Registry;
-pub use server::{Listeners, run, run_with_clock, serve};
+pub use server::{Listeners, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;

@@ -1,6 +1,7 @@
 //! Starting the registry (БНАЖ / ЕНИС): enroll with the certification centre, open the
 //! store, load the fixtures on the first start, then serve gRPC and HTTP on listeners
-//! bound by the caller until the shutdown future resolves.
+//! bound by the caller, and the gateway's async channel through the system's inbox,
+//! until the shutdown future resolves.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::{Bin, Iin, systems};
-use egov_system::{Enrolment, Receiver, SystemIdentity};
+use egov_system::{Enrolment, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -69,12 +70,18 @@ pub async fn run_with_clock(
         pki = %config.pki_endpoint,
         "notary registry enrolled"
     );
-    serve(
+    let inbox = InboxSettings::new(
+        &config.gateway_endpoint,
+        &config.nats_url,
+        config.async_pull,
+    );
+    serve_with_inbox(
         identity,
         verifier,
         store,
         clock,
         Listeners { grpc, http },
+        Some(inbox),
         shutdown,
     )
     .await
@@ -83,13 +90,28 @@ pub async fn run_with_clock(
 /// Serves an enrolled registry until `shutdown` resolves: loads the fixtures on the first
 /// start, then answers the gateway (`MessageReceiver`), the direct `Notary` contract and
 /// the HTTP routes. Generic over the verifier's revocation source, so tests pass a
-/// sandbox's verifier and production the centre's.
+/// sandbox's verifier and production the centre's. The async channel stays off; see
+/// [`serve_with_inbox`].
 pub async fn serve<R: RevocationSource + 'static>(
     identity: Arc<SystemIdentity>,
     verifier: Arc<Verifier<R>>,
     store: Store,
     clock: Arc<dyn Clock>,
     listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NotaryError> {
+    serve_with_inbox(identity, verifier, store, clock, listeners, None, shutdown).await
+}
+
+/// Serves like [`serve`], and also the gateway's async channel as `inbox` says (push on
+/// NATS, pull from the gateway); `None`, or NATS unreachable, leaves the sync path alone.
+pub async fn serve_with_inbox<R: RevocationSource + 'static>(
+    identity: Arc<SystemIdentity>,
+    verifier: Arc<Verifier<R>>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    listeners: Listeners,
+    inbox: Option<InboxSettings>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NotaryError> {
     let metrics = egov_bus::telemetry::prometheus_handle()
@@ -116,7 +138,8 @@ pub async fn serve<R: RevocationSource + 'static>(
     });
 
     let handler = Arc::new(NotaryHandler::new(registry.clone()));
-    let receiver = Receiver::new(identity, verifier, handler, clock);
+    let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
+    let inbox = Inbox::launch(receiver.clone(), identity, clock, inbox.as_ref()).await;
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(receiver.into_server())
         .add_service(NotaryService::new(registry.clone()).into_server());
@@ -127,6 +150,8 @@ pub async fn serve<R: RevocationSource + 'static>(
         signalled(stopped),
     );
     let served = tokio::try_join!(grpc_server, http_server);
+    // Before the store closes: the inbox's handlers use it.
+    inbox.stop().await;
     store.close().await;
     served?;
     tracing::info!("notary registry stopped");

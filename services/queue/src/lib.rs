@@ -12,7 +12,8 @@
 //! - [`fixtures`]: the kindergartens and free places loaded on the first start.
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables, places and the queue).
 //! - [`http`]: `GET /places`, `POST /places`, `/health`, `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled register).
+//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled register;
+//!   [`serve_with_inbox`] also takes the gateway's async channel).
 //! - [`error`]: [`QueueError`] and its mapping to a fault.
 
 pub mod config;
@@ -30,5 +31,5 @@ pub use placement::{
     DECIDED_SERVICE_ID, PLACE_SERVICE_ID, POSITION_SERVICE_ID, PROFILE, QueueHandler,
     RESULT_SERVICE_ID, SERVICE_IDS,
 };
-pub use server::{Listeners, Parts, run, run_with_clock, serve};
+pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;

@@ -2,6 +2,7 @@
 //! behind a sandbox gateway, asked by the State Corporation (`con`) and the portal exactly
 //! as in the stack. Run with `cargo test -p egov-notary`.
 
+mod async_inbox;
 mod common;
 mod direct;
 mod lookups;
