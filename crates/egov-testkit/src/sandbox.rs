@@ -7,10 +7,11 @@
 //! # async fn demo() {
 //! let sandbox = egov_testkit::Sandbox::start().await;
 //! let citizens = sandbox.system("citizens", "050840001233");
+//! // Every system a route names, target or sender, is registered before the route.
+//! let portal = sandbox.caller("portal", "120140000057");
 //! // start the system with `citizens` and `sandbox.verifier()`, on a port-0 listener, then:
 //! # let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
 //! sandbox.route("citizens.person.get", "citizens", addr, &["portal"]);
-//! let portal = sandbox.caller("portal", "120140000057");
 //! # }
 //! ```
 
