@@ -24,6 +24,11 @@ pub const MAX_FETCH: u32 = 1000;
 /// How many fetched messages have their attempt recorded at once.
 const RECORD_CONCURRENCY: usize = 16;
 
+/// How many acknowledged messages are settled at once: each is a state write,
+/// a notification and a JetStream ack, all waiting on the server, so one at a
+/// time left a 250-id acknowledgement waiting ~1 s.
+const ACK_CONCURRENCY: usize = 32;
+
 /// A message handed to its receiver and not yet acknowledged.
 pub(super) struct Fetched {
     /// The JetStream message, whose reply subject acknowledges it.
@@ -212,10 +217,14 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             ));
         }
         let mut failures = Vec::new();
-        for message_id in message_ids {
-            if let Err(refusal) = self.acknowledge_one(system_id, message_id).await {
-                failures.push(refusal);
-            }
+        for chunk in message_ids.chunks(ACK_CONCURRENCY) {
+            let outcomes = futures::future::join_all(
+                chunk
+                    .iter()
+                    .map(|message_id| self.acknowledge_one(system_id, message_id)),
+            )
+            .await;
+            failures.extend(outcomes.into_iter().filter_map(Result::err));
         }
         match failures.first() {
             None => Ok(()),
