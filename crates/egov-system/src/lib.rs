@@ -7,6 +7,7 @@
 //! systems through the gateway.
 //!
 //! # Layout
+//! - [`intake_sql`]: the intake's tables in SQLite, shared by every intake store.
 //! - [`identity`]: [`SystemIdentity`], enrolment with the certification centre.
 //! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
 //! - [`caller`]: [`GatewayCaller`], signed calls to other systems through the gateway.
@@ -19,6 +20,7 @@ pub mod fault;
 pub mod identity;
 pub mod inbox;
 pub mod intake;
+pub mod intake_sql;
 pub mod receiver;
 
 pub use caller::{CallError, GatewayCaller};

@@ -87,6 +87,16 @@ impl From<EsobesError> for Fault {
     }
 }
 
+impl From<egov_system::intake_sql::IntakeSqlError> for EsobesError {
+    fn from(error: egov_system::intake_sql::IntakeSqlError) -> EsobesError {
+        use egov_system::intake_sql::IntakeSqlError;
+        match error {
+            IntakeSqlError::Corrupt { what, reason } => EsobesError::Corrupt { what, reason },
+            IntakeSqlError::Database(error) => EsobesError::Database(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,6 +94,16 @@ impl From<LaborError> for Fault {
     }
 }
 
+impl From<egov_system::intake_sql::IntakeSqlError> for LaborError {
+    fn from(error: egov_system::intake_sql::IntakeSqlError) -> LaborError {
+        use egov_system::intake_sql::IntakeSqlError;
+        match error {
+            IntakeSqlError::Corrupt { what, reason } => LaborError::Corrupt { what, reason },
+            IntakeSqlError::Database(error) => LaborError::Database(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,16 @@ impl From<QueueError> for Fault {
     }
 }
 
+impl From<egov_system::intake_sql::IntakeSqlError> for QueueError {
+    fn from(error: egov_system::intake_sql::IntakeSqlError) -> QueueError {
+        use egov_system::intake_sql::IntakeSqlError;
+        match error {
+            IntakeSqlError::Corrupt { what, reason } => QueueError::Corrupt { what, reason },
+            IntakeSqlError::Database(error) => QueueError::Database(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

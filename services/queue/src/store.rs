@@ -10,13 +10,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use egov_core::Iin;
-use egov_proto::v1::{AgeGroup, Channel, ResultKind};
+use egov_proto::v1::AgeGroup;
 use egov_system::intake::{IntakeStore, Registration, StoredResult};
+use egov_system::intake_sql;
 use sqlx::SqliteConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use std::sync::Arc;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::QueueError;
 use crate::entry::{Entry, EntryStatus, Kindergarten, NewEntry, Referral};
@@ -24,37 +24,6 @@ use crate::fixtures::KindergartenFixture;
 
 /// How long a writer waits for SQLite's lock before failing; writes are short.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// One row of `applications`.
-#[derive(Debug, sqlx::FromRow)]
-struct ApplicationRow {
-    registration_number: String,
-    service_code: String,
-    channel: i64,
-    recipient_iin: String,
-    representative_iin: String,
-    child_iin: String,
-    sender_system_id: String,
-    author_iin: String,
-    request_message_id: String,
-    application: Vec<u8>,
-    case_id: String,
-    registered_at: String,
-    due_at: String,
-}
-
-/// One row of `results`.
-#[derive(Debug, sqlx::FromRow)]
-struct ResultRow {
-    registration_number: String,
-    kind: i64,
-    refusal_ground: String,
-    result: Vec<u8>,
-    envelope: Vec<u8>,
-    signer_subject: String,
-    signer_iin: String,
-    received_at: String,
-}
 
 /// The prefix of referral numbers (жолдама): `REF-2026-000001`.
 pub const REFERRAL_PREFIX: &str = "REF";
@@ -423,93 +392,34 @@ impl IntakeStore for Store {
     type Error = QueueError;
 
     async fn next_sequence(&self, prefix: &str, year: i32) -> Result<u64, QueueError> {
-        let mut connection = self.pool.acquire().await?;
-        next_in(&mut connection, prefix, year).await
+        Ok(intake_sql::next_sequence(&self.pool, prefix, year).await?)
     }
 
     async fn insert_registration(&self, registration: &Registration) -> Result<(), QueueError> {
-        sqlx::query(
-            "INSERT INTO applications (registration_number, service_code, channel, recipient_iin, \
-             representative_iin, child_iin, sender_system_id, author_iin, request_message_id, \
-             application, case_id, registered_at, due_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&registration.registration_number)
-        .bind(&registration.service_code)
-        .bind(registration.channel as i64)
-        .bind(&registration.recipient_iin)
-        .bind(&registration.representative_iin)
-        .bind(&registration.child_iin)
-        .bind(&registration.sender_system_id)
-        .bind(&registration.author_iin)
-        .bind(&registration.request_message_id)
-        .bind(&registration.application)
-        .bind(&registration.case_id)
-        .bind(rfc3339(registration.registered_at)?)
-        .bind(rfc3339(registration.due_at)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        Ok(intake_sql::insert_registration(&self.pool, registration).await?)
     }
 
     async fn registration(&self, number: &str) -> Result<Option<Registration>, QueueError> {
-        let row: Option<ApplicationRow> = sqlx::query_as(
-            "SELECT registration_number, service_code, channel, recipient_iin, representative_iin, \
-             child_iin, sender_system_id, author_iin, request_message_id, application, case_id, \
-             registered_at, due_at FROM applications WHERE registration_number = $1",
-        )
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(registration_from_row).transpose()
+        Ok(intake_sql::registration(&self.pool, number).await?)
     }
 
     async fn insert_result(&self, result: &StoredResult) -> Result<bool, QueueError> {
-        let inserted = sqlx::query(
-            "INSERT INTO results (registration_number, kind, refusal_ground, result, envelope, \
-             signer_subject, signer_iin, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (registration_number) DO NOTHING",
-        )
-        .bind(&result.registration_number)
-        .bind(result.kind as i64)
-        .bind(&result.refusal_ground)
-        .bind(&result.result)
-        .bind(&result.envelope)
-        .bind(&result.signer_subject)
-        .bind(&result.signer_iin)
-        .bind(rfc3339(result.received_at)?)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(inserted == 1)
+        Ok(intake_sql::insert_result(&self.pool, result).await?)
     }
 
     async fn result(&self, number: &str) -> Result<Option<StoredResult>, QueueError> {
-        let row: Option<ResultRow> = sqlx::query_as(
-            "SELECT registration_number, kind, refusal_ground, result, envelope, signer_subject, \
-             signer_iin, received_at FROM results WHERE registration_number = $1",
-        )
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(result_from_row).transpose()
+        Ok(intake_sql::result(&self.pool, number).await?)
     }
 }
 
 /// Formats a timestamp for the TEXT `*_at` columns.
 fn rfc3339(time: OffsetDateTime) -> Result<String, QueueError> {
-    time.format(&Rfc3339).map_err(|error| QueueError::Corrupt {
-        what: "timestamp".into(),
-        reason: error.to_string(),
-    })
+    Ok(intake_sql::rfc3339(time)?)
 }
 
 /// Reads a TEXT `*_at` column.
 fn parse_time(what: &str, text: &str) -> Result<OffsetDateTime, QueueError> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|error| QueueError::Corrupt {
-        what: what.to_owned(),
-        reason: format!("{text:?}: {error}"),
-    })
+    Ok(intake_sql::parse_time(what, text)?)
 }
 
 /// Returns the next number of a sequence on a connection (inside a transaction, if any).
@@ -684,52 +594,5 @@ fn entry_from_row(row: EntryRow) -> Result<Entry, QueueError> {
         kindergarten_bin: row.kindergarten_bin,
         status,
         referral,
-    })
-}
-
-fn registration_from_row(row: ApplicationRow) -> Result<Registration, QueueError> {
-    let what = format!("application {}", row.registration_number);
-    let channel = i32::try_from(row.channel)
-        .ok()
-        .and_then(|value| Channel::try_from(value).ok())
-        .ok_or_else(|| QueueError::Corrupt {
-            what: what.clone(),
-            reason: format!("channel {} is not an egov.v1.Channel", row.channel),
-        })?;
-    Ok(Registration {
-        registered_at: parse_time(&what, &row.registered_at)?,
-        due_at: parse_time(&what, &row.due_at)?,
-        registration_number: row.registration_number,
-        service_code: row.service_code,
-        channel,
-        recipient_iin: row.recipient_iin,
-        representative_iin: row.representative_iin,
-        child_iin: row.child_iin,
-        sender_system_id: row.sender_system_id,
-        author_iin: row.author_iin,
-        request_message_id: row.request_message_id,
-        application: row.application,
-        case_id: row.case_id,
-    })
-}
-
-fn result_from_row(row: ResultRow) -> Result<StoredResult, QueueError> {
-    let what = format!("result of {}", row.registration_number);
-    let kind = i32::try_from(row.kind)
-        .ok()
-        .and_then(|value| ResultKind::try_from(value).ok())
-        .ok_or_else(|| QueueError::Corrupt {
-            what: what.clone(),
-            reason: format!("kind {} is not an egov.v1.ResultKind", row.kind),
-        })?;
-    Ok(StoredResult {
-        received_at: parse_time(&what, &row.received_at)?,
-        registration_number: row.registration_number,
-        kind,
-        refusal_ground: row.refusal_ground,
-        result: row.result,
-        envelope: row.envelope,
-        signer_subject: row.signer_subject,
-        signer_iin: row.signer_iin,
     })
 }
