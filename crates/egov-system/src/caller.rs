@@ -223,10 +223,9 @@ fn refused(status: tonic::Status) -> CallError {
     }
 }
 
-/// Decodes a signed answer: a `Fault` payload becomes [`CallError::Fault`].
-pub fn decode_answer<Resp: Message + prost::Name + Default>(
-    answer: &Envelope,
-) -> Result<Resp, CallError> {
+/// Checks that a signed answer is not a refusal, whatever it carries: a `Fault` payload
+/// becomes [`CallError::Fault`]. Returns the answer's header.
+pub fn accepted(answer: &Envelope) -> Result<Header, CallError> {
     let header = Header::decode(answer.header.as_slice())
         .map_err(|err| CallError::Decode(format!("answer header: {err}")))?;
     if header.payload_type == <egov_proto::v1::Fault as prost::Name>::type_url() {
@@ -234,6 +233,14 @@ pub fn decode_answer<Resp: Message + prost::Name + Default>(
             .map_err(|err| CallError::Decode(format!("fault: {err}")))?;
         return Err(CallError::Fault(Fault::from_proto(&fault)));
     }
+    Ok(header)
+}
+
+/// Decodes a signed answer: a `Fault` payload becomes [`CallError::Fault`].
+pub fn decode_answer<Resp: Message + prost::Name + Default>(
+    answer: &Envelope,
+) -> Result<Resp, CallError> {
+    let header = accepted(answer)?;
     if header.payload_type != Resp::type_url() {
         return Err(CallError::Decode(format!(
             "expected a {} answer, got {:?}",

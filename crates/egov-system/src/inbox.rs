@@ -26,6 +26,7 @@
 //! message by its service id, and the request's own route leads to this system.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,6 +64,10 @@ const REMEMBERED: usize = 10_000;
 /// How long a stop waits for messages being handled before abandoning them
 /// (unsettled, so the gateway delivers them again).
 const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// First and longest pause between attempts to reach a NATS that was down at start.
+const NATS_RETRY_MIN: Duration = Duration::from_millis(200);
+const NATS_RETRY_MAX: Duration = Duration::from_secs(10);
 
 /// Returns `<requester>.async.reply`, the service id an async answer to `requester` travels on.
 pub fn reply_service_id(requester: &str) -> String {
@@ -255,26 +260,31 @@ impl<E: EnvelopeReceiver> Inbox<E> {
         let mut running = RunningInbox {
             stop,
             tasks: Vec::new(),
-            pushing: false,
+            pushing: Arc::new(AtomicBool::new(false)),
             pulling: false,
         };
         if let Some(url) = &settings.nats_url {
-            let connected = async_nats::ConnectOptions::new()
-                .name(format!("egov-{system_id}"))
-                .connect(url.as_str())
-                .await;
-            match connected {
+            match connect_nats(url, &system_id).await {
                 Ok(client) => match inbox.clone().serve_push(client, stopped.clone()).await {
                     Ok(task) => {
                         running.tasks.push(task);
-                        running.pushing = true;
+                        running.pushing.store(true, Ordering::Release);
                     }
                     Err(error) => {
                         tracing::warn!(%system_id, %error, "async push inbox off; the sync path is unaffected");
                     }
                 },
                 Err(error) => {
-                    tracing::warn!(%system_id, %url, %error, "NATS unreachable: async push inbox off; the sync path is unaffected");
+                    // async-nats reconnects by itself only once it has connected: until then
+                    // this task retries, so a NATS that comes up later still gets the inbox.
+                    tracing::warn!(%system_id, %url, %error, "NATS unreachable: async push inbox waits for it; the sync path is unaffected");
+                    running
+                        .tasks
+                        .push(tokio::spawn(inbox.clone().push_when_reachable(
+                            url.clone(),
+                            stopped.clone(),
+                            running.pushing.clone(),
+                        )));
                 }
             }
         }
@@ -284,6 +294,45 @@ impl<E: EnvelopeReceiver> Inbox<E> {
             tracing::info!(%system_id, gateway = %settings.gateway_endpoint, "async pull started");
         }
         running
+    }
+
+    /// Retries connecting to NATS at `url` with backoff until it answers, then serves the
+    /// push inbox until `stop` turns true; `pushing` turns true once subscribed.
+    async fn push_when_reachable(
+        self,
+        url: String,
+        mut stop: watch::Receiver<bool>,
+        pushing: Arc<AtomicBool>,
+    ) {
+        let system_id = self.system_id().to_owned();
+        let mut pause = NATS_RETRY_MIN;
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+            pause = pause.saturating_mul(2).min(NATS_RETRY_MAX);
+            let client = match connect_nats(&url, &system_id).await {
+                Ok(client) => client,
+                Err(error) => {
+                    tracing::debug!(%system_id, %url, %error, retry_in_ms = pause.as_millis(), "NATS still unreachable");
+                    continue;
+                }
+            };
+            match self.clone().serve_push(client, stop.clone()).await {
+                Ok(task) => {
+                    pushing.store(true, Ordering::Release);
+                    tracing::info!(%system_id, %url, "NATS reachable: async push inbox on");
+                    if let Err(error) = task.await {
+                        tracing::warn!(%system_id, %error, "async push inbox task failed");
+                    }
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%system_id, %error, retry_in_ms = pause.as_millis(), "async push inbox could not subscribe; retrying");
+                }
+            }
+        }
     }
 
     /// Subscribes to the system's push inbox on `client` and serves it until
@@ -554,12 +603,24 @@ fn is_transient(error: &CallError) -> bool {
     )
 }
 
+/// Connects to NATS once, naming the connection after the system.
+async fn connect_nats(
+    url: &str,
+    system_id: &str,
+) -> Result<async_nats::Client, async_nats::ConnectError> {
+    async_nats::ConnectOptions::new()
+        .name(format!("egov-{system_id}"))
+        .connect(url)
+        .await
+}
+
 /// A started inbox; [`RunningInbox::stop`] ends it.
 #[derive(Debug)]
 pub struct RunningInbox {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    pushing: bool,
+    // Shared: a push inbox waiting for NATS turns it on later.
+    pushing: Arc<AtomicBool>,
     pulling: bool,
 }
 
@@ -569,14 +630,14 @@ impl RunningInbox {
         RunningInbox {
             stop: watch::channel(false).0,
             tasks: Vec::new(),
-            pushing: false,
+            pushing: Arc::new(AtomicBool::new(false)),
             pulling: false,
         }
     }
 
-    /// Returns whether the push subscription runs.
+    /// Returns whether the push subscription runs (false while NATS is awaited).
     pub fn is_pushing(&self) -> bool {
-        self.pushing
+        self.pushing.load(Ordering::Acquire)
     }
 
     /// Returns whether the pull loop runs.

@@ -201,6 +201,14 @@ pub trait IntakeStore: Clone + Send + Sync + 'static {
         number: &str,
     ) -> impl Future<Output = Result<Option<Registration>, Self::Error>> + Send;
 
+    /// Returns the application a request with this message id from `sender_system_id`
+    /// registered, if any: a redelivered request is answered, not registered twice.
+    fn registration_by_request(
+        &self,
+        sender_system_id: &str,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Option<Registration>, Self::Error>> + Send;
+
     /// Stores a decided result unless one is stored already; returns whether it was stored.
     fn insert_result(
         &self,
@@ -265,6 +273,20 @@ pub struct Admitted {
     pub message_id: String,
     /// The request's message time: every date rule is judged on it.
     pub message_time: OffsetDateTime,
+}
+
+/// A result the back office delivered, verified but not stored yet: a system that must act
+/// on it first (the queue register withdraws a refused child) does so between
+/// [`Intake::verify_decision`] and [`Intake::store_decision`], so no reader ever sees a
+/// stored result whose effect is missing.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The application it decides.
+    pub registration: Registration,
+    /// The document.
+    pub result: ServiceResult,
+    /// The row to store, with the signed envelope as received.
+    stored: StoredResult,
 }
 
 /// A result the back office delivered, as stored.
@@ -596,6 +618,20 @@ impl<St: IntakeStore> Intake<St> {
         })
     }
 
+    /// Returns the application this very request registered before, if any: the async
+    /// channel delivers at least once, and a system restarted between registering and
+    /// acknowledging gets the request again; it must answer it, not register it twice.
+    pub async fn registered_before(
+        &self,
+        request: &Request,
+    ) -> Result<Option<Registration>, Fault> {
+        let header = request.header();
+        self.store
+            .registration_by_request(&header.sender_system_id, &header.message_id)
+            .await
+            .map_err(|error| internal(self.profile.system.id, "read the application", &error))
+    }
+
     /// Admits an application: [`Intake::check`], then [`Intake::confirm`].
     pub async fn admit(
         &self,
@@ -851,11 +887,17 @@ impl<St: IntakeStore> Intake<St> {
         Ok(registration)
     }
 
-    /// Stores a result the back office delivered: it must come from the back office, be
-    /// authored by a certificate with the HEAD role (the provider's authorised person) and
-    /// decide an application registered here. The signed envelope is kept as received; a
-    /// repeated delivery keeps the first.
+    /// Stores a result the back office delivered ([`Intake::verify_decision`], then
+    /// [`Intake::store_decision`]).
     pub async fn decided(&self, request: &Request) -> Result<Decided, Fault> {
+        let decision = self.verify_decision(request).await?;
+        self.store_decision(decision).await
+    }
+
+    /// Checks a result the back office delivered: it must come from the back office, be
+    /// authored by a certificate with the HEAD role (the provider's authorised person) and
+    /// decide an application registered here. Nothing is stored yet.
+    pub async fn verify_decision(&self, request: &Request) -> Result<Decision, Fault> {
         let system = self.profile.system.id;
         let header = request.header();
         if header.sender_system_id != systems::BACKOFFICE.id {
@@ -922,6 +964,24 @@ impl<St: IntakeStore> Intake<St> {
             signer_iin: author.iin.map(|iin| iin.to_string()).unwrap_or_default(),
             received_at: self.clock.now(),
         };
+        Ok(Decision {
+            registration,
+            result,
+            stored,
+        })
+    }
+
+    /// Stores a verified result, keeping its signed envelope as received; a repeated
+    /// delivery keeps the first.
+    pub async fn store_decision(&self, decision: Decision) -> Result<Decided, Fault> {
+        let system = self.profile.system.id;
+        let Decision {
+            registration,
+            result,
+            stored,
+        } = decision;
+        let kind = stored.kind;
+        let author_subject = stored.signer_subject.clone();
         let first_time = self
             .store
             .insert_result(&stored)
@@ -938,7 +998,7 @@ impl<St: IntakeStore> Intake<St> {
                 system,
                 registration = %registration.registration_number,
                 kind = kind.as_str_name(),
-                signer = %author.subject,
+                signer = %author_subject,
                 "result stored"
             );
         }
@@ -1066,6 +1126,9 @@ impl<G: Grounds> ApplicationHandler<G> {
     /// Admits, checks the grounds and registers one application.
     async fn apply(&self, request: &Request) -> Result<ApplicationRegistered, Fault> {
         let apply: G::Apply = request.decode()?;
+        if let Some(registration) = self.intake.registered_before(request).await? {
+            return Ok(registration.to_registered());
+        }
         let admitted = self.intake.admit(request, G::application(apply)).await?;
         let for_back_office = self.grounds.check(&admitted, self.intake.lookups()).await?;
         self.intake.register(&admitted, for_back_office).await

@@ -1,12 +1,13 @@
-//! The intake's tables in SQLite (`sequences`, `applications`, `results`),
-//! written once for every system whose store implements
-//! [`IntakeStore`](crate::intake::IntakeStore): each service's store delegates
-//! to these functions and keeps only its own tables.
+//! The intake's tables (`sequences`, `applications`, `results`), written once for every
+//! system whose store implements [`IntakeStore`](crate::intake::IntakeStore): each service's
+//! store delegates to these functions and keeps only its own tables.
 //!
-//! Queries are checked at run time (no `query!` macros, so building needs no database).
+//! Queries are checked at run time (no `query!` macros, so building needs no database) and
+//! written in the SQL SQLite and PostgreSQL share, on an [`egov_store::Pool`] of either: each
+//! service's `migrations/sqlite` and `migrations/postgres` create the same three tables.
 
 use egov_proto::v1::{Channel, ResultKind};
-use sqlx::sqlite::SqlitePool;
+use egov_store::Pool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -60,11 +61,7 @@ struct ResultRow {
 }
 
 /// Returns the next number of a `prefix`-`year` sequence, starting at 1.
-pub async fn next_sequence(
-    pool: &SqlitePool,
-    prefix: &str,
-    year: i32,
-) -> Result<u64, IntakeSqlError> {
+pub async fn next_sequence(pool: &Pool, prefix: &str, year: i32) -> Result<u64, IntakeSqlError> {
     let last: i64 = sqlx::query_scalar(
         "INSERT INTO sequences (prefix, year, last) VALUES ($1, $2, 1) \
          ON CONFLICT (prefix, year) DO UPDATE SET last = sequences.last + 1 RETURNING last",
@@ -81,7 +78,7 @@ pub async fn next_sequence(
 
 /// Stores a registered application.
 pub async fn insert_registration(
-    pool: &SqlitePool,
+    pool: &Pool,
     registration: &Registration,
 ) -> Result<(), IntakeSqlError> {
     sqlx::query(
@@ -110,7 +107,7 @@ pub async fn insert_registration(
 
 /// Reads a registered application by its number.
 pub async fn registration(
-    pool: &SqlitePool,
+    pool: &Pool,
     number: &str,
 ) -> Result<Option<Registration>, IntakeSqlError> {
     let row: Option<ApplicationRow> = sqlx::query_as(
@@ -124,11 +121,27 @@ pub async fn registration(
     row.map(registration_from_row).transpose()
 }
 
+/// Returns the application registered from the request `message_id` of `sender_system_id`.
+pub async fn registration_by_request(
+    pool: &Pool,
+    sender_system_id: &str,
+    message_id: &str,
+) -> Result<Option<Registration>, IntakeSqlError> {
+    let row: Option<ApplicationRow> = sqlx::query_as(
+        "SELECT registration_number, service_code, channel, recipient_iin, representative_iin, \
+         child_iin, sender_system_id, author_iin, request_message_id, application, case_id, \
+         registered_at, due_at FROM applications \
+         WHERE request_message_id = $1 AND sender_system_id = $2",
+    )
+    .bind(message_id)
+    .bind(sender_system_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(registration_from_row).transpose()
+}
+
 /// Stores a decided result; returns false when one was already stored (the first is kept).
-pub async fn insert_result(
-    pool: &SqlitePool,
-    result: &StoredResult,
-) -> Result<bool, IntakeSqlError> {
+pub async fn insert_result(pool: &Pool, result: &StoredResult) -> Result<bool, IntakeSqlError> {
     let inserted = sqlx::query(
         "INSERT INTO results (registration_number, kind, refusal_ground, result, envelope, \
          signer_subject, signer_iin, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -149,10 +162,7 @@ pub async fn insert_result(
 }
 
 /// Reads the decided result of an application.
-pub async fn result(
-    pool: &SqlitePool,
-    number: &str,
-) -> Result<Option<StoredResult>, IntakeSqlError> {
+pub async fn result(pool: &Pool, number: &str) -> Result<Option<StoredResult>, IntakeSqlError> {
     let row: Option<ResultRow> = sqlx::query_as(
         "SELECT registration_number, kind, refusal_ground, result, envelope, signer_subject, \
          signer_iin, received_at FROM results WHERE registration_number = $1",

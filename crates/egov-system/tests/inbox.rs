@@ -384,7 +384,7 @@ async fn message_that_fails_the_systems_verification_is_settled_once_without_an_
 }
 
 #[tokio::test]
-async fn without_nats_the_inbox_stays_off_and_nothing_fails() {
+async fn nats_down_at_start_leaves_the_push_inbox_waiting_and_nothing_fails() {
     let stack = start(true).await;
     // A port nothing listens on.
     let port = egov_testkit::free_port();
@@ -402,5 +402,44 @@ async fn without_nats_the_inbox_stays_off_and_nothing_fails() {
     .await;
     assert!(!running.is_pushing());
     assert!(!running.is_pulling());
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn push_inbox_subscribes_once_a_nats_that_was_down_at_start_comes_up() {
+    let stack = start(true).await;
+    let port = egov_testkit::free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let settings = InboxSettings::new(&stack.sandbox.gateway_endpoint(), &url, false);
+    let running = Inbox::launch(
+        stack.receiver(),
+        stack.notary.clone(),
+        stack.sandbox.clock(),
+        Some(&settings),
+    )
+    .await;
+    assert!(!running.is_pushing(), "NATS is not up yet");
+
+    let _late = NatsServer::start_on(port).expect("nats-server comes up");
+    let mut subscribed = false;
+    for _ in 0..200 {
+        if running.is_pushing() {
+            subscribed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(subscribed, "the inbox subscribed once NATS answered");
+
+    // The subscription answers: bytes that are no envelope are settled as EMSG001.
+    let client = async_nats::connect(&url).await.expect("connect");
+    let reply = client
+        .request(
+            egov_bus::subjects::inbox(NOTARY).expect("subject"),
+            "not an envelope".into(),
+        )
+        .await
+        .expect("the inbox replies");
+    assert_eq!(reply.payload.as_ref(), b"EMSG001");
     running.stop().await;
 }

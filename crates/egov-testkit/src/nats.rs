@@ -83,6 +83,32 @@ impl NatsServer {
         })
     }
 
+    /// Starts nats-server with JetStream on `port` (one attempt): for a test where a
+    /// client was pointed at the port before the server came up.
+    pub fn start_on(port: u16) -> Result<Self, TestkitError> {
+        let binary = find_nats_server()?;
+        let dir = tempfile::Builder::new()
+            .prefix("egov-nats-")
+            .tempdir()
+            .map_err(|source| TestkitError::Io {
+                action: "create a temp dir for nats-server".into(),
+                source,
+            })?;
+        let mut child = spawn(&binary, port, dir.path())?;
+        match wait_ready(&mut child, port) {
+            Ok(()) => Ok(Self { child, port, dir }),
+            Err(reason) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(TestkitError::NatsServerNotReady {
+                    attempts: 1,
+                    reason,
+                    log_tail: log_tail(&log_path(dir.path()), LOG_TAIL_LINES),
+                })
+            }
+        }
+    }
+
     /// Returns the client URL, `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
@@ -224,7 +250,7 @@ fn wait_ready(child: &mut Child, port: u16) -> Result<(), String> {
 }
 
 /// Returns the last `lines` lines of a log file, or a note that it cannot be read.
-fn log_tail(path: &Path, lines: usize) -> String {
+pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
     const MAX_BYTES: u64 = 16 * 1024;
     let mut text = String::new();
     let read = File::open(path).and_then(|mut file| {

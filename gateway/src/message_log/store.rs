@@ -900,13 +900,11 @@ mod tests {
         assert_eq!(stored.received_at_us, 1_772_445_600_123_456);
     }
 
-    /// Runs against PostgreSQL only when `EGOV_TEST_POSTGRES_URL` names a
-    /// scratch database (its `message_log` table is emptied first).
+    /// Runs against a private PostgreSQL cluster the test starts (egov-testkit).
     #[tokio::test]
     async fn the_postgres_store_round_trips_records_when_a_server_is_given() {
-        let Ok(url) = std::env::var("EGOV_TEST_POSTGRES_URL") else {
-            return;
-        };
+        let postgres = egov_testkit::PostgresServer::start().unwrap();
+        let url = postgres.create_database("message_log").unwrap();
         let log = MessageLog::connect(&url).await.unwrap();
         let Backend::Postgres(pool) = &log.backend else {
             panic!("expected the PostgreSQL backend");

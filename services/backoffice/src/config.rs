@@ -72,7 +72,8 @@ pub struct Config {
     pub http_listen: SocketAddr,
     /// Directory of the back office's state; created on start if missing.
     pub data_dir: PathBuf,
-    /// Database URL (`sqlite://…`); unset means `sqlite://<data_dir>/backoffice.db?mode=rwc`.
+    /// Database URL: `sqlite://…` or `postgres://user:password@host/db` (PostgreSQL);
+    /// unset means `sqlite://<data_dir>/backoffice.db?mode=rwc`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     /// gRPC endpoint of the certification centre the seal, the head's certificate and the
@@ -192,12 +193,9 @@ impl Validate for Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err("`data_dir` must not be empty".into());
         }
-        if let Some(url) = &self.database_url
-            && !url.starts_with("sqlite:")
-        {
-            return Err(format!(
-                "`database_url` {url:?} is not supported: only sqlite:// URLs are"
-            ));
+        if let Some(url) = &self.database_url {
+            // The error names the key and the scheme only: the URL may hold a password.
+            egov_store::Backend::of("database_url", url).map_err(|error| error.to_string())?;
         }
         for (key, url) in [
             ("pki_endpoint", &self.pki_endpoint),
@@ -296,6 +294,27 @@ mod tests {
         let error =
             load(&[("EGOV_BACKOFFICE__POLICIES__B", "sometimes")], &[]).expect_err("refused");
         assert!(error.to_string().contains("policies"), "{error}");
+    }
+
+    #[test]
+    fn a_postgres_url_is_accepted() {
+        let url = "postgres://egov:s3cret@db:5432/backoffice";
+        let config = load(&[("EGOV_BACKOFFICE__DATABASE_URL", url)], &[]).expect("accepted");
+        assert_eq!(config.database_url(), url);
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused_naming_the_key_not_the_password() {
+        let error = load(
+            &[(
+                "EGOV_BACKOFFICE__DATABASE_URL",
+                "mysql://egov:s3cret@db/backoffice",
+            )],
+            &[],
+        )
+        .expect_err("refused");
+        assert!(error.to_string().contains("database_url"), "{error}");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 
     #[test]

@@ -10,8 +10,8 @@ use egov_core::StatusCode;
 use egov_core::clock::Clock;
 use egov_core::envelope::{Signer, party_iin};
 use egov_proto::v1::{Envelope, Header, ServiceResult};
-use egov_system::{CallError, Fault, GatewayCaller, SystemIdentity};
-use prost::Message;
+use egov_system::caller::accepted;
+use egov_system::{GatewayCaller, SystemIdentity};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 
@@ -191,7 +191,7 @@ impl Outbox {
             .caller
             .send(envelope)
             .await
-            .and_then(|answer| accepted(&answer))
+            .and_then(|answer| accepted(&answer).map(drop))
         {
             Ok(()) => return Outcome::Delivered,
             Err(error) => error,
@@ -239,18 +239,6 @@ impl Outbox {
             self.identity.signer.seal(&header, delivery.payload.clone())
         }
     }
-}
-
-/// Returns whether the receiver's signed answer accepts the message: anything but a `Fault`.
-fn accepted(answer: &Envelope) -> Result<(), CallError> {
-    let header = Header::decode(answer.header.as_slice())
-        .map_err(|error| CallError::Decode(format!("answer header: {error}")))?;
-    if header.payload_type == <egov_proto::v1::Fault as prost::Name>::type_url() {
-        let fault = egov_proto::v1::Fault::decode(answer.payload.as_slice())
-            .map_err(|error| CallError::Decode(format!("fault: {error}")))?;
-        return Err(CallError::Fault(Fault::from_proto(&fault)));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

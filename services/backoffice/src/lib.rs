@@ -12,7 +12,8 @@
 //! - [`workflow`]: [`Workflow`], cases walking their steps; what gRPC, gateway and web call.
 //! - [`messages`]: the result and status `ServiceResult`s, and the service ids they go to.
 //! - [`delivery`]: [`Outbox`], sending results (head-signed) and statuses, with retries.
-//! - [`store`]: [`Store`], the SQLite state: cases, steps, results, deliveries.
+//! - [`store`]: [`Store`], the SQL state (SQLite or PostgreSQL): cases, steps, results,
+//!   deliveries.
 //! - [`head`]: the head's HEAD-role credential, which signs every result.
 //! - [`handler`]: [`BackOfficeHandler`], the service ids answered through the gateway.
 //! - [`grpc`]: the direct `egov.v1.BackOffice` tonic service.

@@ -1,19 +1,19 @@
-//! The back office's durable state in SQLite: cases, their steps, results and the outbox of
+//! The back office's durable state in SQL (SQLite or PostgreSQL): cases, their steps, results and the outbox of
 //! messages to other systems. A change of a case and the messages that report it are written
 //! in one transaction, so a restart neither loses a notification nor sends one twice.
 //!
-//! Queries are checked at run time (no `query!` macros, so building needs no database).
+//! Queries are checked at run time (no `query!` macros, so building needs no database) and
+//! written in the SQL SQLite and PostgreSQL share, on an [`egov_store::Pool`] of either. Times
+//! are RFC 3339 text ([`Timestamp`]); flags are 0 / 1 on SQLite and BOOLEAN on PostgreSQL,
+//! read through [`Flag`].
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use egov_store::{Flag, OptionalTimestamp, Pool, Timestamp};
 use time::OffsetDateTime;
 
 use crate::BackOfficeError;
 
-/// How long a writer waits for SQLite's lock before failing; writes are short.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The schema, per database (BLOB or BYTEA, AUTOINCREMENT or an identity column).
+static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
 
 /// A delivery retried until the receiver accepts it.
 pub const STATE_PENDING: &str = "pending";
@@ -47,8 +47,10 @@ pub struct CaseRecord {
     /// `auto` or `manual`.
     pub policy: String,
     /// When it was opened.
+    #[sqlx(try_from = "Timestamp")]
     pub opened_at: OffsetDateTime,
     /// When the whole service is due.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub term_due_at: Option<OffsetDateTime>,
     /// `approve` or `refuse`, once the deciding step ended.
     pub decision: Option<String>,
@@ -57,8 +59,10 @@ pub struct CaseRecord {
     /// Why it was refused, or the deciding person's comment.
     pub decision_reason: Option<String>,
     /// When the deciding step ended.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub decided_at: Option<OffsetDateTime>,
     /// When the last step ended.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub closed_at: Option<OffsetDateTime>,
 }
 
@@ -76,10 +80,13 @@ pub struct StepRecord {
     /// The norm as written, or empty.
     pub norm: String,
     /// When it started.
+    #[sqlx(try_from = "Timestamp")]
     pub started_at: OffsetDateTime,
     /// When it is due, if it has a norm.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub due_at: Option<OffsetDateTime>,
     /// When it ended.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub ended_at: Option<OffsetDateTime>,
     /// What was done: the action, or `refuse`.
     pub taken_action: Option<String>,
@@ -101,10 +108,13 @@ pub struct ResultRecord {
     /// The encoded `ServiceResult`.
     pub payload: Vec<u8>,
     /// When it was decided.
+    #[sqlx(try_from = "Timestamp")]
     pub decided_at: OffsetDateTime,
     /// Whether the requester's system has not accepted it yet.
+    #[sqlx(try_from = "Flag")]
     pub delivery_pending: bool,
     /// When the requester's system accepted it.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub delivered_at: Option<OffsetDateTime>,
 }
 
@@ -126,18 +136,22 @@ pub struct DeliveryRecord {
     /// The encoded `ServiceResult`.
     pub payload: Vec<u8>,
     /// Whether it is retried until delivered (else dropped when no route exists).
+    #[sqlx(try_from = "Flag")]
     pub required: bool,
     /// [`STATE_PENDING`], [`STATE_DELIVERED`] or [`STATE_DROPPED`].
     pub state: String,
     /// Attempts so far.
     pub attempts: i64,
     /// When the next attempt is due.
+    #[sqlx(try_from = "Timestamp")]
     pub next_attempt_at: OffsetDateTime,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
     /// When it was written.
+    #[sqlx(try_from = "Timestamp")]
     pub created_at: OffsetDateTime,
     /// When it was delivered.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub delivered_at: Option<OffsetDateTime>,
 }
 
@@ -206,7 +220,7 @@ pub struct Transition {
 /// The back office's database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 // Column lists as macros: sqlx takes only `&'static str` SQL, which `concat!` builds.
@@ -233,16 +247,10 @@ macro_rules! delivery_columns {
 }
 
 impl Store {
-    /// Opens the database at `url` (`sqlite://…`) and applies pending migrations.
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies pending
+    /// migrations.
     pub async fn open(url: &str) -> Result<Store, BackOfficeError> {
-        if !url.starts_with("sqlite:") {
-            return Err(BackOfficeError::Config(format!(
-                "database_url {url:?}: only sqlite:// URLs are supported"
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?.busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().connect_with(options).await?;
-        sqlx::migrate!().run(&pool).await?;
+        let pool = egov_store::open(egov_store::DATABASE_URL_KEY, url, &MIGRATIONS).await?;
         Ok(Store { pool })
     }
 
@@ -276,13 +284,13 @@ impl Store {
         .bind(&case.recipient_iin)
         .bind(&case.application)
         .bind(&case.policy)
-        .bind(case.opened_at)
-        .bind(case.term_due_at)
+        .bind(Timestamp(case.opened_at))
+        .bind(case.term_due_at.map(Timestamp))
         .bind(&case.decision)
         .bind(&case.refusal_ground)
         .bind(&case.decision_reason)
-        .bind(case.decided_at)
-        .bind(case.closed_at)
+        .bind(case.decided_at.map(Timestamp))
+        .bind(case.closed_at.map(Timestamp))
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -310,7 +318,7 @@ impl Store {
             "UPDATE steps SET ended_at = $1, taken_action = $2, actor = $3, comment = $4 \
              WHERE case_id = $5 AND idx = $6 AND ended_at IS NULL",
         )
-        .bind(end.ended_at)
+        .bind(Timestamp(end.ended_at))
         .bind(&end.taken_action)
         .bind(&end.actor)
         .bind(&end.comment)
@@ -330,7 +338,7 @@ impl Store {
             .bind(decision.decision)
             .bind(&decision.refusal_ground)
             .bind(&decision.reason)
-            .bind(decision.decided_at)
+            .bind(Timestamp(decision.decided_at))
             .bind(&transition.case_id)
             .execute(&mut *tx)
             .await?;
@@ -340,7 +348,7 @@ impl Store {
         }
         if let Some(result) = &transition.close {
             sqlx::query("UPDATE cases SET closed_at = $1 WHERE id = $2")
-                .bind(end.ended_at)
+                .bind(Timestamp(end.ended_at))
                 .bind(&transition.case_id)
                 .execute(&mut *tx)
                 .await?;
@@ -352,9 +360,9 @@ impl Store {
             .bind(&result.kind)
             .bind(&result.refusal_ground)
             .bind(&result.payload)
-            .bind(result.decided_at)
+            .bind(Timestamp(result.decided_at))
             .bind(result.delivery_pending)
-            .bind(result.delivered_at)
+            .bind(result.delivered_at.map(Timestamp))
             .execute(&mut *tx)
             .await?;
         }
@@ -465,15 +473,15 @@ impl Store {
              last_error = NULL WHERE id = $3",
         )
         .bind(STATE_DELIVERED)
-        .bind(at)
+        .bind(Timestamp(at))
         .bind(delivery.id)
         .execute(&mut *tx)
         .await?;
         if delivery.kind == KIND_RESULT && delivery.required {
             sqlx::query(
-                "UPDATE results SET delivery_pending = 0, delivered_at = $1 WHERE case_id = $2",
+                "UPDATE results SET delivery_pending = FALSE, delivered_at = $1 WHERE case_id = $2",
             )
-            .bind(at)
+            .bind(Timestamp(at))
             .bind(&delivery.case_id)
             .execute(&mut *tx)
             .await?;
@@ -493,7 +501,7 @@ impl Store {
             "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $1, \
              last_error = $2 WHERE id = $3",
         )
-        .bind(next_attempt_at)
+        .bind(Timestamp(next_attempt_at))
         .bind(error)
         .bind(id)
         .execute(&self.pool)
@@ -517,7 +525,7 @@ impl Store {
 }
 
 async fn insert_step(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut egov_store::Transaction<'_>,
     step: &StepRecord,
 ) -> Result<(), BackOfficeError> {
     sqlx::query(concat!(
@@ -530,9 +538,9 @@ async fn insert_step(
     .bind(&step.role)
     .bind(&step.action)
     .bind(&step.norm)
-    .bind(step.started_at)
-    .bind(step.due_at)
-    .bind(step.ended_at)
+    .bind(Timestamp(step.started_at))
+    .bind(step.due_at.map(Timestamp))
+    .bind(step.ended_at.map(Timestamp))
     .bind(&step.taken_action)
     .bind(&step.actor)
     .bind(&step.comment)
@@ -542,7 +550,7 @@ async fn insert_step(
 }
 
 async fn insert_delivery(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut egov_store::Transaction<'_>,
     case_id: &str,
     delivery: &NewDelivery,
     now: OffsetDateTime,
@@ -560,8 +568,169 @@ async fn insert_delivery(
     .bind(&delivery.payload)
     .bind(delivery.required)
     .bind(STATE_PENDING)
-    .bind(now)
+    .bind(Timestamp(now))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egov_testkit::PostgresServer;
+    use time::macros::datetime;
+
+    fn delivery(kind: &'static str, required: bool) -> NewDelivery {
+        NewDelivery {
+            kind,
+            service_id: "labor.application.result".into(),
+            receiver_system_id: "labor".into(),
+            recipient_iin: "751204400013".into(),
+            payload: vec![0x0a, 0, 0xff],
+            required,
+        }
+    }
+
+    #[tokio::test]
+    async fn backoffice_store_keeps_cases_steps_results_and_deliveries_on_postgresql() {
+        let postgres = PostgresServer::start().expect("postgres starts");
+        let url = postgres.create_database("backoffice").expect("database");
+        let store = Store::open(&url).await.expect("opens and migrates");
+        let now = datetime!(2026-11-25 10:00:00.5 UTC);
+
+        let case = CaseRecord {
+            id: "0193a4f2-0000-7000-8000-000000000001".into(),
+            service_code: "B".into(),
+            registration_number: "B-2026-000001".into(),
+            requester_system_id: "labor".into(),
+            reply_to_system_id: "labor".into(),
+            recipient_iin: "751204400013".into(),
+            application: vec![0, 1, 2, 0xff],
+            policy: "manual".into(),
+            opened_at: now,
+            term_due_at: Some(now + time::Duration::days(1)),
+            decision: None,
+            refusal_ground: None,
+            decision_reason: None,
+            decided_at: None,
+            closed_at: None,
+        };
+        let first = StepRecord {
+            case_id: case.id.clone(),
+            idx: 0,
+            role: "clerk".into(),
+            action: "register".into(),
+            norm: "15 min".into(),
+            started_at: now,
+            due_at: Some(now + time::Duration::minutes(15)),
+            ended_at: None,
+            taken_action: None,
+            actor: None,
+            comment: None,
+        };
+        let opened = [delivery(KIND_STATUS, false)];
+        assert!(
+            store
+                .insert_case(&case, &first, &opened, now)
+                .await
+                .expect("opens")
+        );
+        assert!(
+            !store
+                .insert_case(&case, &first, &opened, now)
+                .await
+                .expect("opens"),
+            "a retried open made a second case"
+        );
+        assert_eq!(
+            store.case(&case.id).await.expect("reads"),
+            Some(case.clone())
+        );
+        assert_eq!(
+            store
+                .case_by_registration("labor", "B-2026-000001")
+                .await
+                .expect("reads"),
+            Some(case.clone())
+        );
+        assert_eq!(
+            store.open_cases().await.expect("lists"),
+            std::slice::from_ref(&case)
+        );
+        assert_eq!(
+            store.steps(&case.id).await.expect("lists"),
+            std::slice::from_ref(&first)
+        );
+
+        let decided_at = now + time::Duration::minutes(5);
+        let result = ResultRecord {
+            case_id: case.id.clone(),
+            kind: "refusal".into(),
+            refusal_ground: Some("item 10.2".into()),
+            payload: vec![0x12, 0],
+            decided_at,
+            delivery_pending: true,
+            delivered_at: None,
+        };
+        let transition = Transition {
+            case_id: case.id.clone(),
+            end: StepEnd {
+                idx: 0,
+                ended_at: decided_at,
+                taken_action: "refuse".into(),
+                actor: "clerk".into(),
+                comment: Some("no employment record".into()),
+            },
+            decision: Some(DecisionRecord {
+                decision: "refuse",
+                refusal_ground: Some("item 10.2".into()),
+                reason: Some("no employment record".into()),
+                decided_at,
+            }),
+            next: None,
+            close: Some(result.clone()),
+            deliveries: vec![delivery(KIND_RESULT, true)],
+        };
+        assert!(store.apply(&transition, decided_at).await.expect("applies"));
+        assert!(
+            !store.apply(&transition, decided_at).await.expect("applies"),
+            "an ended step ended twice"
+        );
+        assert!(store.open_cases().await.expect("lists").is_empty());
+        let closed = store.case(&case.id).await.expect("reads").expect("a case");
+        assert_eq!(closed.closed_at, Some(decided_at));
+        assert_eq!(closed.decision.as_deref(), Some("refuse"));
+        assert_eq!(store.result(&case.id).await.expect("reads"), Some(result));
+
+        let pending = store.pending_deliveries().await.expect("lists");
+        assert_eq!(pending.len(), 2);
+        assert!(!pending[0].required && pending[1].required);
+        assert_eq!(pending[1].next_attempt_at, decided_at);
+        let retry_at = decided_at + time::Duration::seconds(30);
+        store
+            .mark_retry(pending[1].id, retry_at, "unavailable")
+            .await
+            .expect("retries");
+        store
+            .mark_dropped(pending[0].id, "no route")
+            .await
+            .expect("drops");
+        let again = store.deliveries(&case.id).await.expect("lists");
+        assert_eq!(again[0].state, STATE_DROPPED);
+        assert_eq!(again[1].attempts, 1);
+        assert_eq!(again[1].last_error.as_deref(), Some("unavailable"));
+        store
+            .mark_delivered(&again[1], retry_at)
+            .await
+            .expect("delivered");
+        assert!(store.pending_deliveries().await.expect("lists").is_empty());
+        let delivered = store
+            .result(&case.id)
+            .await
+            .expect("reads")
+            .expect("a result");
+        assert!(!delivered.delivery_pending);
+        assert_eq!(delivered.delivered_at, Some(retry_at));
+        store.close().await;
+    }
 }

@@ -60,7 +60,8 @@ pub struct Config {
     pub http_listen: SocketAddr,
     /// Directory of the database; created on start if missing.
     pub data_dir: PathBuf,
-    /// Database URL; unset means `sqlite://<data_dir>/citizens.db?mode=rwc`.
+    /// Database URL: `sqlite://…` or `postgres://user:password@host/db` (PostgreSQL);
+    /// unset means `sqlite://<data_dir>/citizens.db?mode=rwc`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     /// Seed the synthetic population derives from: the same seed and size give the
@@ -146,12 +147,9 @@ impl Validate for Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err("`data_dir` must not be empty".into());
         }
-        if let Some(url) = &self.database_url
-            && !url.starts_with("sqlite:")
-        {
-            return Err(format!(
-                "`database_url` {url:?} is not supported: only sqlite:// URLs are"
-            ));
+        if let Some(url) = &self.database_url {
+            // The error names the key and the scheme only: the URL may hold a password.
+            egov_store::Backend::of("database_url", url).map_err(|error| error.to_string())?;
         }
         for (key, endpoint) in [
             ("pki_endpoint", &self.pki_endpoint),
@@ -255,12 +253,23 @@ mod tests {
     }
 
     #[test]
-    fn a_postgres_url_is_refused_naming_the_key() {
+    fn a_postgres_url_is_accepted() {
+        let url = "postgresql://egov:s3cret@db:5432/citizens";
+        let config = load(&[("EGOV_CITIZENS__DATABASE_URL", url)], &[]).expect("accepted");
+        assert_eq!(config.database_url(), url);
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused_naming_the_key_not_the_password() {
         let error = load(
-            &[("EGOV_CITIZENS__DATABASE_URL", "postgres://db/citizens")],
+            &[(
+                "EGOV_CITIZENS__DATABASE_URL",
+                "mysql://egov:s3cret@db/citizens",
+            )],
             &[],
         )
         .expect_err("refused");
         assert!(error.to_string().contains("database_url"), "{error}");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 }

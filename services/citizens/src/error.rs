@@ -55,6 +55,10 @@ pub enum CitizensError {
     /// The schema migrations could not be applied.
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The store named by `database_url` could not be opened: an unsupported scheme, an
+    /// unreachable server, a failed migration.
+    #[error("store: {0}")]
+    Store(#[from] egov_store::StoreError),
     /// A file-system step (e.g. creating the data dir) failed.
     #[error("could not {action}")]
     Io {

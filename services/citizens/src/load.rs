@@ -2,14 +2,19 @@
 //! fixtures that are loaded on every start, and [`prepare`], which does what a start needs.
 //!
 //! The load is built for a million persons in well under a minute on two cores: the
-//! generator runs on a blocking thread while SQLite inserts on its own worker, batches go
-//! in as multi-row INSERTs inside large transactions, the connection runs with
-//! `journal_mode=WAL, synchronous=OFF` and a large page cache, and the secondary indexes
-//! are dropped first and built once at the end.
+//! generator runs on a blocking thread while the database inserts, batches go in inside
+//! large transactions, and the secondary indexes are dropped first and built once at the
+//! end. On SQLite, batches are multi-row INSERTs on a connection with `journal_mode=WAL,
+//! synchronous=OFF` and a large page cache; on PostgreSQL they stream in through `COPY`.
+//! Both need their driver's own connection ([`LoadConnection`]), which is why the load does
+//! not go through the `Any` pool the look-ups use.
 
+use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use egov_store::{Backend, DATABASE_URL_KEY, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
@@ -42,6 +47,53 @@ const LOAD_CACHE_KIB: i64 = 1_048_576;
 
 /// The tables whose secondary indexes are dropped before a load and rebuilt after.
 const TABLES: [&str; 4] = ["persons", "documents", "family_links", "legal_entities"];
+
+/// The schema, per database: an INTEGER PRIMARY KEY is SQLite's rowid, a BIGINT PostgreSQL's.
+pub static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
+
+/// A connection for writing the citizens-DB, native to its database: SQLite's pragmas and
+/// PostgreSQL's `COPY` have no form in sqlx's `Any` driver.
+#[derive(Debug)]
+pub enum LoadConnection {
+    /// A SQLite file.
+    Sqlite(SqliteConnection),
+    /// A PostgreSQL database.
+    Postgres(PgConnection),
+}
+
+/// Runs the same statement on whichever connection: the SQL is shared, the driver types not.
+macro_rules! on_connection {
+    ($connection:expr, |$c:ident| $body:expr) => {
+        match $connection {
+            LoadConnection::Sqlite($c) => $body,
+            LoadConnection::Postgres($c) => $body,
+        }
+    };
+}
+
+impl LoadConnection {
+    /// Runs one statement without parameters.
+    async fn execute(&mut self, sql: String) -> Result<(), CitizensError> {
+        on_connection!(self, |c| {
+            sqlx::query(AssertSqlSafe(sql)).execute(&mut *c).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes the connection.
+    pub async fn close(self) -> Result<(), CitizensError> {
+        on_connection!(self, |c| c.close().await?);
+        Ok(())
+    }
+
+    /// Inserts rows: multi-row INSERTs on SQLite, `COPY` on PostgreSQL.
+    async fn insert_all<R: Insert>(&mut self, rows: &[R]) -> Result<(), CitizensError> {
+        match self {
+            LoadConnection::Sqlite(c) => insert_all(c, "", rows).await,
+            LoadConnection::Postgres(c) => copy_all(c, rows).await,
+        }
+    }
+}
 
 /// What a load wrote and how long it took.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,16 +142,40 @@ pub struct Prepared {
     pub size: usize,
 }
 
-/// Opens the database for writing, creating it and applying migrations, with the
-/// bulk-load settings: WAL (readers keep reading), no fsync, a large page cache.
-pub async fn open_for_load(url: &str) -> Result<SqliteConnection, CitizensError> {
-    if !url.starts_with("sqlite:") {
-        // The SQL is plain, but this build links only the SQLite driver.
-        return Err(CitizensError::Config(format!(
-            "database_url {url:?}: only sqlite:// URLs are supported"
-        )));
+/// Opens the database for writing and applies migrations. A SQLite file is created if
+/// missing and opened with the bulk-load settings: WAL (readers keep reading), no fsync, a
+/// large page cache.
+pub async fn open_for_load(url: &str) -> Result<LoadConnection, CitizensError> {
+    let connect_error = |backend: Backend| {
+        move |source| StoreError::Connect {
+            key: DATABASE_URL_KEY.to_owned(),
+            backend: backend.name(),
+            url: egov_store::redact(url),
+            source,
+        }
+    };
+    let migrate_error = |source| StoreError::Migrate {
+        key: DATABASE_URL_KEY.to_owned(),
+        url: egov_store::redact(url),
+        source,
+    };
+    if Backend::of(DATABASE_URL_KEY, url)? == Backend::Postgres {
+        let mut connection = PgConnectOptions::from_str(url)
+            .map_err(connect_error(Backend::Postgres))?
+            // COPY statements are short, but the fixtures' are not worth a log line each.
+            .disable_statement_logging()
+            .connect()
+            .await
+            .map_err(connect_error(Backend::Postgres))?;
+        MIGRATIONS
+            .postgres
+            .run_direct(None, &mut connection, false)
+            .await
+            .map_err(migrate_error)?;
+        return Ok(LoadConnection::Postgres(connection));
     }
-    let options = SqliteConnectOptions::from_str(url)?
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(connect_error(Backend::Sqlite))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Off)
@@ -108,13 +184,18 @@ pub async fn open_for_load(url: &str) -> Result<SqliteConnection, CitizensError>
         .busy_timeout(Duration::from_secs(5))
         // Multi-row INSERTs are tens of kilobytes of SQL: never log them.
         .disable_statement_logging();
-    let mut connection = options.connect().await?;
+    let mut connection = options
+        .connect()
+        .await
+        .map_err(connect_error(Backend::Sqlite))?;
     // `run_direct` on the connection itself: `run(&mut connection)` goes through `Acquire`,
     // whose higher-ranked bound leaves rustc unable to prove the caller's future `Send`.
-    sqlx::migrate!()
+    MIGRATIONS
+        .sqlite
         .run_direct(None, &mut connection, false)
-        .await?;
-    Ok(connection)
+        .await
+        .map_err(migrate_error)?;
+    Ok(LoadConnection::Sqlite(connection))
 }
 
 /// Prepares the database for a start: migrates it, generates the population when none is
@@ -185,12 +266,13 @@ pub async fn generate(url: &str, seed: &str, size: usize) -> Result<LoadReport, 
 
 /// Returns the stored population's seed and size, if one was generated.
 async fn stored_population(
-    connection: &mut SqliteConnection,
+    connection: &mut LoadConnection,
 ) -> Result<Option<(String, usize)>, CitizensError> {
-    let row: Option<(String, i64)> =
+    let row: Option<(String, i64)> = on_connection!(connection, |c| {
         sqlx::query_as("SELECT seed, size FROM population WHERE id = 1")
-            .fetch_optional(&mut *connection)
-            .await?;
+            .fetch_optional(&mut *c)
+            .await?
+    });
     Ok(row.map(|(seed, size)| (seed, usize::try_from(size).unwrap_or_default())))
 }
 
@@ -202,20 +284,24 @@ enum Produced {
 
 /// Wipes the tables and loads a generated population on an open connection.
 async fn generate_on(
-    connection: &mut SqliteConnection,
+    connection: &mut LoadConnection,
     seed: &str,
     size: usize,
 ) -> Result<LoadReport, CitizensError> {
     let started = Instant::now();
     let indexes = drop_indexes(connection).await?;
-    sqlx::query("BEGIN").execute(&mut *connection).await?;
-    for index in 0..=TABLES.len() {
-        let table = TABLES.get(index).copied().unwrap_or("population");
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}")))
-            .execute(&mut *connection)
-            .await?;
-    }
-    sqlx::query("COMMIT").execute(&mut *connection).await?;
+    let wipe = match connection {
+        // TRUNCATE: PostgreSQL frees the pages at once, where DELETE leaves dead rows.
+        LoadConnection::Postgres(_) => format!("TRUNCATE {}, population", TABLES.join(", ")),
+        LoadConnection::Sqlite(_) => TABLES
+            .iter()
+            .chain(&["population"])
+            .map(|table| format!("DELETE FROM {table};"))
+            .collect(),
+    };
+    connection.execute("BEGIN".into()).await?;
+    connection.execute(wipe).await?;
+    connection.execute("COMMIT".into()).await?;
 
     let (sender, mut receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
     let seed_owned = seed.to_owned();
@@ -246,25 +332,25 @@ async fn generate_on(
         total: Duration::ZERO,
     };
     let mut in_transaction = 0usize;
-    sqlx::query("BEGIN").execute(&mut *connection).await?;
+    connection.execute("BEGIN".into()).await?;
     while let Some(produced) = receiver.recv().await {
         match produced? {
             Produced::Batch(batch) => {
-                insert_all(connection, "", &batch.persons).await?;
-                insert_all(connection, "", &batch.documents).await?;
-                insert_all(connection, "", &batch.links).await?;
+                connection.insert_all(&batch.persons).await?;
+                connection.insert_all(&batch.documents).await?;
+                connection.insert_all(&batch.links).await?;
                 report.persons += batch.persons.len();
                 report.documents += batch.documents.len();
                 report.links += batch.links.len();
                 in_transaction += batch.persons.len();
                 if in_transaction >= PERSONS_PER_TRANSACTION {
-                    sqlx::query("COMMIT").execute(&mut *connection).await?;
-                    sqlx::query("BEGIN").execute(&mut *connection).await?;
+                    connection.execute("COMMIT".into()).await?;
+                    connection.execute("BEGIN".into()).await?;
                     in_transaction = 0;
                 }
             }
             Produced::LegalEntities(entities) => {
-                insert_all(connection, "", &entities).await?;
+                connection.insert_all(&entities).await?;
                 report.legal_entities += entities.len();
             }
         }
@@ -283,46 +369,66 @@ async fn generate_on(
     let indexing = Instant::now();
     for (name, sql) in indexes {
         tracing::debug!(index = %name, "building index");
-        sqlx::query(AssertSqlSafe(sql))
-            .execute(&mut *connection)
-            .await?;
+        connection.execute(sql).await?;
     }
     report.index = indexing.elapsed();
-    sqlx::query(
-        "INSERT INTO population (id, seed, size, census_date, elapsed_ms) VALUES (1, ?, ?, ?, ?)",
-    )
-    .bind(seed)
-    .bind(i64::try_from(size).unwrap_or(i64::MAX))
-    .bind(date_key(CENSUS_DATE))
-    .bind(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX))
-    .execute(&mut *connection)
-    .await?;
-    sqlx::query("COMMIT").execute(&mut *connection).await?;
-    // Fold the WAL back into the database file, so the first readers do not walk it.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut *connection)
+    let elapsed_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    on_connection!(&mut *connection, |c| {
+        sqlx::query(
+            "INSERT INTO population (id, seed, size, census_date, elapsed_ms) \
+             VALUES (1, $1, $2, $3, $4)",
+        )
+        .bind(seed)
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
+        .bind(date_key(CENSUS_DATE))
+        .bind(elapsed_ms)
+        .execute(&mut *c)
         .await?;
+    });
+    connection.execute("COMMIT".into()).await?;
+    let settle = match connection {
+        // Fold the WAL back into the database file, so the first readers do not walk it.
+        LoadConnection::Sqlite(_) => "PRAGMA wal_checkpoint(TRUNCATE)",
+        // Fresh statistics, so the first look-ups are planned on the loaded tables.
+        LoadConnection::Postgres(_) => "ANALYZE",
+    };
+    connection.execute(settle.into()).await?;
     report.total = started.elapsed();
     Ok(report)
 }
 
-/// Drops the secondary indexes of the citizens tables and returns their SQL to rebuild them.
+/// Drops the secondary indexes of the citizens tables and returns their SQL to rebuild them
+/// (primary keys stay: they are constraints, and the load checks them).
 async fn drop_indexes(
-    connection: &mut SqliteConnection,
+    connection: &mut LoadConnection,
 ) -> Result<Vec<(String, String)>, CitizensError> {
-    let indexes: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         ORDER BY name",
-    )
-    .fetch_all(&mut *connection)
-    .await?;
+    let indexes: Vec<(String, String, String)> = match connection {
+        LoadConnection::Sqlite(c) => {
+            sqlx::query_as(
+                "SELECT name, tbl_name, sql FROM sqlite_master \
+                 WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+            )
+            .fetch_all(&mut *c)
+            .await?
+        }
+        LoadConnection::Postgres(c) => {
+            sqlx::query_as(
+                "SELECT i.indexname::text, i.tablename::text, i.indexdef FROM pg_indexes i \
+                 WHERE i.schemaname = current_schema() AND NOT EXISTS \
+                 (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname) \
+                 ORDER BY i.indexname",
+            )
+            .fetch_all(&mut *c)
+            .await?
+        }
+    };
     let mut dropped = Vec::new();
     for (name, table, sql) in indexes {
         if !TABLES.contains(&table.as_str()) {
             continue;
         }
-        sqlx::query(AssertSqlSafe(format!("DROP INDEX IF EXISTS \"{name}\"")))
-            .execute(&mut *connection)
+        connection
+            .execute(format!("DROP INDEX IF EXISTS \"{name}\""))
             .await?;
         dropped.push((name, sql));
     }
@@ -331,7 +437,7 @@ async fn drop_indexes(
 
 /// Writes the fixtures, replacing earlier versions of them: they are loaded on every start,
 /// so a fixture changed in the code is changed in every database.
-pub async fn load_fixtures(connection: &mut SqliteConnection) -> Result<(), CitizensError> {
+pub async fn load_fixtures(connection: &mut LoadConnection) -> Result<(), CitizensError> {
     let batch = fixtures::batch()?;
     let entities = fixtures::legal_entities()?;
     let keys: Vec<i64> = batch
@@ -339,28 +445,39 @@ pub async fn load_fixtures(connection: &mut SqliteConnection) -> Result<(), Citi
         .iter()
         .map(|person| iin_key(&person.iin))
         .collect();
-    let mut transaction = connection.begin().await?;
-    for key in keys {
-        sqlx::query("DELETE FROM documents WHERE iin = ?")
-            .bind(key)
-            .execute(&mut *transaction)
-            .await?;
-        // Links are stored in both directions and fixtures link only to fixtures, so
-        // deleting by `iin` (indexed) removes every row that names a fixture.
-        sqlx::query("DELETE FROM family_links WHERE iin = ?")
-            .bind(key)
-            .execute(&mut *transaction)
-            .await?;
+    let bins: Vec<i64> = entities.iter().map(|entity| bin_key(&entity.bin)).collect();
+    connection.execute("BEGIN".into()).await?;
+    // Links are stored in both directions and fixtures link only to fixtures, so deleting by
+    // `iin` (indexed) removes every row that names a fixture. Persons and legal entities go
+    // too, where SQLite could INSERT OR REPLACE: PostgreSQL has no such verb.
+    for (table, column, key) in keys
+        .iter()
+        .flat_map(|key| {
+            [
+                ("documents", "iin", *key),
+                ("family_links", "iin", *key),
+                ("persons", "iin", *key),
+            ]
+        })
+        .chain(bins.iter().map(|bin| ("legal_entities", "bin", *bin)))
+    {
+        let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+        on_connection!(&mut *connection, |c| {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+        });
     }
-    insert_all(&mut transaction, "OR REPLACE", &batch.persons).await?;
-    insert_all(&mut transaction, "", &batch.documents).await?;
-    insert_all(&mut transaction, "", &batch.links).await?;
-    insert_all(&mut transaction, "OR REPLACE", &entities).await?;
-    transaction.commit().await?;
+    connection.insert_all(&batch.persons).await?;
+    connection.insert_all(&batch.documents).await?;
+    connection.insert_all(&batch.links).await?;
+    connection.insert_all(&entities).await?;
+    connection.execute("COMMIT".into()).await?;
     Ok(())
 }
 
-/// A row the loader can insert with a multi-row INSERT.
+/// A row the loader can insert with a multi-row INSERT (SQLite) or `COPY` (PostgreSQL).
 trait Insert {
     /// The table.
     const TABLE: &'static str;
@@ -370,6 +487,79 @@ trait Insert {
     const COUNT: usize;
     /// Binds the row's values in column order.
     fn bind<'q>(&self, query: Query<'q>) -> Query<'q>;
+    /// Appends the row as a line of `COPY … FROM STDIN` text: columns in order, tab-separated.
+    fn copy(&self, out: &mut CopyLine<'_>);
+}
+
+/// A line of PostgreSQL's `COPY` text format being written.
+struct CopyLine<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl CopyLine<'_> {
+    /// Appends a text value, escaping what the format gives a meaning.
+    fn text(&mut self, value: &str) -> &mut Self {
+        self.separate();
+        for c in value.chars() {
+            match c {
+                '\\' => self.out.push_str("\\\\"),
+                '\t' => self.out.push_str("\\t"),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                c => self.out.push(c),
+            }
+        }
+        self
+    }
+
+    /// Appends an integer value.
+    fn int(&mut self, value: i64) -> &mut Self {
+        self.separate();
+        let _ = write!(self.out, "{value}");
+        self
+    }
+
+    /// Appends an integer value or NULL.
+    fn maybe_int(&mut self, value: Option<i64>) -> &mut Self {
+        match value {
+            Some(value) => self.int(value),
+            None => {
+                self.separate();
+                self.out.push_str("\\N");
+                self
+            }
+        }
+    }
+
+    fn separate(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push('\t');
+        }
+    }
+}
+
+/// Streams rows into their table with one `COPY … FROM STDIN`.
+async fn copy_all<R: Insert>(
+    connection: &mut PgConnection,
+    rows: &[R],
+) -> Result<(), CitizensError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut data = String::with_capacity(rows.len() * 32 * R::COUNT);
+    for row in rows {
+        row.copy(&mut CopyLine {
+            out: &mut data,
+            first: true,
+        });
+        data.push('\n');
+    }
+    let statement = format!("COPY {} ({}) FROM STDIN", R::TABLE, R::COLUMNS);
+    let mut copy = connection.copy_in_raw(&statement).await?;
+    copy.send(data.into_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
 }
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
@@ -467,6 +657,36 @@ impl Insert for NewPerson {
             .bind(self.disabled)
             .bind(self.without_parental_care)
     }
+
+    fn copy(&self, line: &mut CopyLine<'_>) {
+        line.int(iin_key(&self.iin))
+            .text(&self.surname)
+            .text(self.name)
+            .text(&self.patronymic)
+            .int(self.gender() as i64)
+            .int(date_key(self.iin.birth_date()))
+            .maybe_int(self.death_date.map(date_key))
+            .int(self.life_status as i64)
+            .text(self.nationality)
+            .text(self.citizenship)
+            .text(self.birth_country)
+            .text(self.birth_place.region)
+            .text(self.birth_place.district)
+            .text(self.birth_place.locality)
+            .text(self.address.place.region)
+            .text(self.address.place.district)
+            .text(self.address.place.locality)
+            .text(self.address.street)
+            .int(i64::from(self.address.building));
+        match self.address.flat {
+            Some(flat) => line.int(i64::from(flat)),
+            None => line.text(""),
+        };
+        line.text(&self.birth_certificate)
+            .int(date_key(self.birth_certificate_date))
+            .int(i64::from(self.disabled))
+            .int(i64::from(self.without_parental_care));
+    }
 }
 
 impl Insert for NewDocument {
@@ -483,6 +703,15 @@ impl Insert for NewDocument {
             .bind(date_key(self.expiry_date))
             .bind(self.issuer)
     }
+
+    fn copy(&self, line: &mut CopyLine<'_>) {
+        line.int(iin_key(&self.iin))
+            .text(self.kind)
+            .text(&self.number)
+            .int(date_key(self.issue_date))
+            .int(date_key(self.expiry_date))
+            .text(self.issuer);
+    }
 }
 
 impl Insert for NewLink {
@@ -495,6 +724,12 @@ impl Insert for NewLink {
             .bind(iin_key(&self.iin))
             .bind(iin_key(&self.relative))
             .bind(self.kinship as i32)
+    }
+
+    fn copy(&self, line: &mut CopyLine<'_>) {
+        line.int(iin_key(&self.iin))
+            .int(iin_key(&self.relative))
+            .int(self.kinship as i64);
     }
 }
 
@@ -516,6 +751,20 @@ impl Insert for NewLegalEntity {
             .bind(i64::from(self.address.building))
             .bind(iin_key(&self.head))
             .bind(date_key(self.registration_date))
+    }
+
+    fn copy(&self, line: &mut CopyLine<'_>) {
+        line.int(bin_key(&self.bin))
+            .text(&self.name_kk)
+            .text(&self.name_ru)
+            .text(self.kind)
+            .text(self.address.place.region)
+            .text(self.address.place.district)
+            .text(self.address.place.locality)
+            .text(self.address.street)
+            .int(i64::from(self.address.building))
+            .int(iin_key(&self.head))
+            .int(date_key(self.registration_date));
     }
 }
 

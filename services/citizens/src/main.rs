@@ -55,7 +55,8 @@ enum Command {
         /// Seed of the population.
         #[arg(long)]
         seed: Option<String>,
-        /// Database URL, e.g. `sqlite:///tmp/citizens.db?mode=rwc`.
+        /// Database URL, e.g. `sqlite:///tmp/citizens.db?mode=rwc` or
+        /// `postgres://user:password@host/citizens`.
         #[arg(long)]
         database_url: Option<String>,
         /// Number of timed look-ups by IIN after the load (0 skips them).
@@ -127,11 +128,12 @@ async fn generate_and_time(config: &Config, lookups: u32) -> anyhow::Result<()> 
     let secs = report.total.as_secs_f64();
     println!(
         "generated and loaded {} persons, {} documents, {} family links, {} legal entities \
-         into {url} in {secs:.2} s (inserts {:.2} s, indexes {:.2} s): {:.0} persons/s, {:.0} rows/s",
+         into {} in {secs:.2} s (inserts {:.2} s, indexes {:.2} s): {:.0} persons/s, {:.0} rows/s",
         report.persons,
         report.documents,
         report.links,
         report.legal_entities,
+        egov_store::redact(&url),
         report.insert.as_secs_f64(),
         report.index.as_secs_f64(),
         report.persons_per_second(),

@@ -259,8 +259,10 @@ pub struct PersonRow {
     /// `YYYYMMDD`.
     pub birth_certificate_date: i64,
     /// Recorded disability.
+    #[sqlx(try_from = "egov_store::Flag")]
     pub disabled: bool,
     /// A child left without parental care.
+    #[sqlx(try_from = "egov_store::Flag")]
     pub without_parental_care: bool,
 }
 

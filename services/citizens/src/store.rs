@@ -1,11 +1,8 @@
-//! [`Store`]: the read side of the citizens-DB, a pool of read-only SQLite connections
-//! answering look-ups by primary key. Read-only at the connection level, so no request
-//! can change what is stored, whatever a handler does.
+//! [`Store`]: the read side of the citizens-DB, a pool of read-only connections (SQLite or
+//! PostgreSQL) answering look-ups by primary key. Read-only at the connection level, so no
+//! request can change what is stored, whatever a handler does.
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use egov_store::{Pool, StoreOptions};
 
 use crate::CitizensError;
 use crate::records::{
@@ -19,7 +16,7 @@ const READERS: u32 = 4;
 /// The read side of the citizens-DB.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 /// The stored population's description.
@@ -38,19 +35,11 @@ pub struct PopulationInfo {
 impl Store {
     /// Opens a prepared database (see [`crate::load::prepare`]) read-only.
     pub async fn open(url: &str) -> Result<Store, CitizensError> {
-        if !url.starts_with("sqlite:") {
-            return Err(CitizensError::Config(format!(
-                "database_url {url:?}: only sqlite:// URLs are supported"
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .read_only(true)
-            .create_if_missing(false)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
+        let pool = StoreOptions::new(egov_store::DATABASE_URL_KEY, url)
+            .read_only()
             .max_connections(READERS)
             .min_connections(1)
-            .connect_with(options)
+            .open(None)
             .await?;
         Ok(Store { pool })
     }
@@ -65,7 +54,7 @@ impl Store {
         Ok(sqlx::query_as(concat!(
             "SELECT ",
             person_columns!(),
-            " FROM persons WHERE iin = ?"
+            " FROM persons WHERE iin = $1"
         ))
         .bind(iin)
         .fetch_optional(&self.pool)
@@ -76,7 +65,7 @@ impl Store {
     pub async fn documents(&self, iin: i64) -> Result<Vec<DocumentRow>, CitizensError> {
         Ok(sqlx::query_as(
             "SELECT kind, number, issue_date, expiry_date, issuer FROM documents \
-             WHERE iin = ? ORDER BY issue_date, kind",
+             WHERE iin = $1 ORDER BY issue_date, kind",
         )
         .bind(iin)
         .fetch_all(&self.pool)
@@ -86,7 +75,7 @@ impl Store {
     /// Returns a person's family links as (relative's IIN key, `egov.v1.Kinship` value).
     pub async fn links(&self, iin: i64) -> Result<Vec<(i64, i32)>, CitizensError> {
         Ok(sqlx::query_as(
-            "SELECT relative_iin, kinship FROM family_links WHERE iin = ? \
+            "SELECT relative_iin, kinship FROM family_links WHERE iin = $1 \
              ORDER BY kinship, relative_iin",
         )
         .bind(iin)
@@ -99,7 +88,7 @@ impl Store {
         Ok(sqlx::query_as(concat!(
             "SELECT ",
             legal_entity_columns!(),
-            " FROM legal_entities WHERE bin = ?"
+            " FROM legal_entities WHERE bin = $1"
         ))
         .bind(bin)
         .fetch_optional(&self.pool)
@@ -130,7 +119,7 @@ impl Store {
         let step = (count / i64::from(limit.max(1))).max(1);
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT iin FROM (SELECT iin, ROW_NUMBER() OVER (ORDER BY iin) AS n FROM persons) \
-             WHERE n % ? = 0 ORDER BY iin LIMIT ?",
+             AS numbered WHERE n % $1 = 0 ORDER BY iin LIMIT $2",
         )
         .bind(step)
         .bind(i64::from(limit))
@@ -165,5 +154,84 @@ mod tests {
         let key = iin_key(&egov_core::Iin::parse(fixtures::UNEMPLOYED_ADULT).expect("valid"));
         assert!(store.person(key).await.expect("reads").is_some());
         assert_eq!(store.person_count().await.expect("counts"), 50 + 28);
+    }
+
+    #[tokio::test]
+    async fn citizens_store_keeps_persons_and_families_on_postgresql() {
+        let postgres = egov_testkit::PostgresServer::start().expect("postgres starts");
+        let url = postgres.create_database("citizens").expect("database");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let on_postgres = Config {
+            population: 300,
+            database_url: Some(url.clone()),
+            ..Config::with_data_dir(dir.path())
+        };
+        let on_sqlite = Config {
+            population: 300,
+            ..Config::with_data_dir(dir.path())
+        };
+        let loaded = crate::load::prepare(&on_postgres, false)
+            .await
+            .expect("generates through COPY");
+        assert!(loaded.generated.is_some());
+        let kept = crate::load::prepare(&on_postgres, false)
+            .await
+            .expect("prepares again");
+        assert!(
+            kept.generated.is_none(),
+            "a stored population was regenerated"
+        );
+        crate::load::prepare(&on_sqlite, false)
+            .await
+            .expect("prepares SQLite");
+
+        let postgres_store = Store::open(&url).await.expect("opens");
+        let sqlite_store = Store::open(&on_sqlite.database_url()).await.expect("opens");
+        assert_eq!(
+            postgres_store.person_count().await.expect("counts"),
+            300 + 28
+        );
+        assert_eq!(
+            postgres_store
+                .population()
+                .await
+                .expect("reads")
+                .map(|p| p.size),
+            Some(300)
+        );
+        // The same seed gives the same rows on both databases, fixtures included.
+        let mut keys = postgres_store.sample_iins(40).await.expect("samples");
+        assert_eq!(keys.len(), 40);
+        keys.extend(
+            fixtures::batch()
+                .expect("fixtures")
+                .persons
+                .iter()
+                .map(|person| iin_key(&person.iin)),
+        );
+        let mut links = 0;
+        for key in keys {
+            let person = postgres_store.person(key).await.expect("reads");
+            assert!(person.is_some(), "person {key} missing");
+            assert_eq!(person, sqlite_store.person(key).await.expect("reads"));
+            assert_eq!(
+                postgres_store.documents(key).await.expect("reads"),
+                sqlite_store.documents(key).await.expect("reads")
+            );
+            let family = postgres_store.links(key).await.expect("reads");
+            assert_eq!(family, sqlite_store.links(key).await.expect("reads"));
+            links += family.len();
+        }
+        assert!(links > 0, "no family links read back");
+        for entity in fixtures::legal_entities().expect("fixtures") {
+            let key = crate::records::bin_key(&entity.bin);
+            let stored = postgres_store.legal_entity(key).await.expect("reads");
+            assert!(stored.is_some(), "legal entity {key} missing");
+            assert_eq!(stored, sqlite_store.legal_entity(key).await.expect("reads"));
+        }
+        let written = sqlx::query("DELETE FROM persons")
+            .execute(&postgres_store.pool)
+            .await;
+        assert!(written.is_err(), "a read-only connection wrote");
     }
 }

@@ -54,7 +54,8 @@ pub struct Config {
     pub http_listen: SocketAddr,
     /// Directory of the system's state; created on start if missing.
     pub data_dir: PathBuf,
-    /// Database URL, `sqlite://…`; unset means `sqlite://<data_dir>/esobes.db?mode=rwc`.
+    /// Database URL: `sqlite://…` or `postgres://user:password@host/db` (PostgreSQL);
+    /// unset means `sqlite://<data_dir>/esobes.db?mode=rwc`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     /// gRPC endpoint of the certification centre the seal certificate and the revocation
@@ -143,12 +144,9 @@ impl Validate for Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err("`data_dir` must not be empty".into());
         }
-        if let Some(url) = &self.database_url
-            && !url.starts_with("sqlite:")
-        {
-            return Err(format!(
-                "`database_url` {url:?} is not supported: E-sobes keeps SQLite (sqlite://…)"
-            ));
+        if let Some(url) = &self.database_url {
+            // The error names the key and the scheme only: the URL may hold a password.
+            egov_store::Backend::of("database_url", url).map_err(|error| error.to_string())?;
         }
         check_endpoint("pki_endpoint", &self.pki_endpoint)?;
         check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
@@ -218,13 +216,21 @@ mod tests {
     }
 
     #[test]
-    fn a_postgres_url_is_refused_naming_the_key() {
+    fn a_postgres_url_is_accepted() {
+        let url = "postgresql://egov:s3cret@db:5432/esobes";
+        let config = load(&[("EGOV_ESOBES__DATABASE_URL", url)], &[]).expect("accepted");
+        assert_eq!(config.database_url(), url);
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused_naming_the_key_not_the_password() {
         let error = load(
-            &[("EGOV_ESOBES__DATABASE_URL", "postgres://db/esobes")],
+            &[("EGOV_ESOBES__DATABASE_URL", "mysql://egov:s3cret@db/esobes")],
             &[],
         )
         .expect_err("refused");
         assert!(error.to_string().contains("database_url"), "{error}");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`config`]: [`Config`], its defaults and loading.
 //! - [`compensation`]: service C's ids, its intake profile and its grounds check.
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables).
+//! - [`grpc`]: the direct gRPC contract (a signed call without the gateway).
 //! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system;
 //!   [`serve_with_inbox`] also takes the gateway's async channel).
 //! - [`error`]: [`EsobesError`] and its mapping to a fault.
@@ -16,6 +17,7 @@
 pub mod compensation;
 pub mod config;
 pub mod error;
+pub mod grpc;
 pub mod server;
 pub mod store;
 

@@ -1,37 +1,29 @@
-//! E-sobes's («Е-собес» АЖ) durable state in SQLite: the intake of service C
+//! E-sobes's («Е-собес» АЖ) durable state in SQL (SQLite or PostgreSQL): the intake of service C
 //! ([`IntakeStore`]: numbers, applications, results with their signed envelopes).
 //!
-//! Queries are checked at run time (no `query!` macros, so building needs no database).
+//! Queries are checked at run time (no `query!` macros, so building needs no database) and
+//! written in the SQL SQLite and PostgreSQL share, on an [`egov_store::Pool`] of either.
 
-use std::str::FromStr;
-use std::time::Duration;
-
+use egov_store::Pool;
 use egov_system::intake::{IntakeStore, Registration, StoredResult};
 use egov_system::intake_sql;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use crate::EsobesError;
 
-/// How long a writer waits for SQLite's lock before failing; writes are short.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The schema, per database (BLOB or BYTEA).
+static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
 
 /// E-sobes's database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Store {
-    /// Opens the SQLite database at `url` and applies pending migrations.
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies pending
+    /// migrations.
     pub async fn open(url: &str) -> Result<Store, EsobesError> {
-        if !url.starts_with("sqlite:") {
-            return Err(EsobesError::Config(format!(
-                "database_url {url:?}: only sqlite:// URLs are supported"
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?.busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().connect_with(options).await?;
-        sqlx::migrate!().run(&pool).await?;
+        let pool = egov_store::open(egov_store::DATABASE_URL_KEY, url, &MIGRATIONS).await?;
         Ok(Store { pool })
     }
 
@@ -64,11 +56,34 @@ impl IntakeStore for Store {
         Ok(intake_sql::registration(&self.pool, number).await?)
     }
 
+    async fn registration_by_request(
+        &self,
+        sender_system_id: &str,
+        message_id: &str,
+    ) -> Result<Option<Registration>, EsobesError> {
+        Ok(intake_sql::registration_by_request(&self.pool, sender_system_id, message_id).await?)
+    }
+
     async fn insert_result(&self, result: &StoredResult) -> Result<bool, EsobesError> {
         Ok(intake_sql::insert_result(&self.pool, result).await?)
     }
 
     async fn result(&self, number: &str) -> Result<Option<StoredResult>, EsobesError> {
         Ok(intake_sql::result(&self.pool, number).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egov_testkit::PostgresServer;
+
+    #[tokio::test]
+    async fn esobes_store_keeps_applications_and_results_on_postgresql() {
+        let postgres = PostgresServer::start().expect("postgres starts");
+        let url = postgres.create_database("esobes").expect("database");
+        let store = Store::open(&url).await.expect("opens and migrates");
+        egov_testkit::intake::intake_round_trips(&store, "C").await;
+        assert_eq!(store.count_applications().await.expect("counts"), 1);
     }
 }

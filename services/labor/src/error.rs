@@ -35,6 +35,10 @@ pub enum LaborError {
     /// The schema migrations could not be applied.
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The store named by `database_url` could not be opened: an unsupported scheme, an
+    /// unreachable server, a failed migration.
+    #[error("store: {0}")]
+    Store(#[from] egov_store::StoreError),
     /// Enrolling with the certification centre or building the verifier failed.
     #[error("identity: {0}")]
     Identity(#[from] egov_system::identity::IdentityError),

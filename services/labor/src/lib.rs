@@ -10,6 +10,7 @@
 //! - [`employment`]: [`Employment`], the register of employed persons, and its JSON body.
 //! - [`fixtures`]: the employment recorded on the first start.
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables and the employment).
+//! - [`grpc`]: the direct gRPC contract (a signed call without the gateway).
 //! - [`http`]: `POST /employment`, `DELETE /employment/{iin}`, `/health`, `/metrics`.
 //! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system;
 //!   [`serve_with_inbox`] also takes the gateway's async channel).
@@ -20,6 +21,7 @@ pub mod config;
 pub mod employment;
 pub mod error;
 pub mod fixtures;
+pub mod grpc;
 pub mod http;
 pub mod server;
 pub mod store;

@@ -22,7 +22,7 @@ use crate::store::Store;
 /// The two listeners the system serves on, bound by the caller (port 0 in tests).
 #[derive(Debug)]
 pub struct Listeners {
-    /// gRPC: `MessageReceiver`, health, reflection.
+    /// gRPC: `MessageReceiver`, the direct contract, health, reflection.
     pub grpc: TcpListener,
     /// HTTP: `POST /employment`, `DELETE /employment/{iin}`, `/health`, `/metrics`.
     pub http: TcpListener,
@@ -163,7 +163,9 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         vec![DECIDED_SERVICE_ID.to_owned()],
     );
     let inbox = Inbox::launch(receiver.clone(), identity, clock.clone(), inbox.as_ref()).await;
-    let routes = egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server());
+    let routes = egov_bus::grpc::GrpcRoutes::new()
+        .add_service(crate::grpc::LaborService::new(receiver.clone()).into_server())
+        .add_service(receiver.into_server());
     let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
     let http_server = egov_bus::http::serve_http(
         listeners.http,

@@ -1,23 +1,21 @@
-//! The Labour Market AIS's («Еңбек нарығы» ААЖ) durable state in SQLite: the intake of
+//! The Labour Market AIS's («Еңбек нарығы» ААЖ) durable state in SQL (SQLite or PostgreSQL): the intake of
 //! service B ([`IntakeStore`]: numbers, applications, results with their signed envelopes)
 //! and the register of employed persons.
 //!
-//! Queries are checked at run time (no `query!` macros, so building needs no database).
-
-use std::str::FromStr;
-use std::time::Duration;
+//! Queries are checked at run time (no `query!` macros, so building needs no database) and
+//! written in the SQL SQLite and PostgreSQL share, on an [`egov_store::Pool`] of either.
 
 use egov_core::{Bin, Iin};
+use egov_store::Pool;
 use egov_system::intake::{IntakeStore, Registration, StoredResult};
 use egov_system::intake_sql;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use time::{Date, OffsetDateTime};
 
 use crate::LaborError;
 use crate::employment::{Employment, format_date, parse_date};
 
-/// How long a writer waits for SQLite's lock before failing; writes are short.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The schema, per database (BLOB or BYTEA).
+static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
 
 /// One row of `employment`.
 #[derive(Debug, sqlx::FromRow)]
@@ -31,20 +29,14 @@ struct EmploymentRow {
 /// The Labour Market AIS's database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Store {
-    /// Opens the SQLite database at `url` and applies pending migrations.
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies pending
+    /// migrations.
     pub async fn open(url: &str) -> Result<Store, LaborError> {
-        if !url.starts_with("sqlite:") {
-            return Err(LaborError::Config(format!(
-                "database_url {url:?}: only sqlite:// URLs are supported"
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?.busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().connect_with(options).await?;
-        sqlx::migrate!().run(&pool).await?;
+        let pool = egov_store::open(egov_store::DATABASE_URL_KEY, url, &MIGRATIONS).await?;
         Ok(Store { pool })
     }
 
@@ -176,6 +168,14 @@ impl IntakeStore for Store {
         Ok(intake_sql::registration(&self.pool, number).await?)
     }
 
+    async fn registration_by_request(
+        &self,
+        sender_system_id: &str,
+        message_id: &str,
+    ) -> Result<Option<Registration>, LaborError> {
+        Ok(intake_sql::registration_by_request(&self.pool, sender_system_id, message_id).await?)
+    }
+
     async fn insert_result(&self, result: &StoredResult) -> Result<bool, LaborError> {
         Ok(intake_sql::insert_result(&self.pool, result).await?)
     }
@@ -202,4 +202,55 @@ fn employment_from_row(row: EmploymentRow) -> Result<Employment, LaborError> {
         employer_name: row.employer_name,
         since,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egov_testkit::PostgresServer;
+    use time::macros::{date, datetime};
+
+    #[tokio::test]
+    async fn labor_store_keeps_applications_results_and_employment_on_postgresql() {
+        let postgres = PostgresServer::start().expect("postgres starts");
+        let url = postgres.create_database("labor").expect("database");
+        let store = Store::open(&url).await.expect("opens and migrates");
+        egov_testkit::intake::intake_round_trips(&store, "B").await;
+        assert_eq!(store.count_applications().await.expect("counts"), 1);
+
+        let now = datetime!(2026-11-25 10:00 UTC);
+        let fixtures = crate::fixtures::fixtures().expect("fixtures");
+        assert!(
+            store
+                .load_once("fixtures-v1", &fixtures, now)
+                .await
+                .expect("loads")
+        );
+        assert!(
+            !store
+                .load_once("fixtures-v1", &fixtures, now)
+                .await
+                .expect("loads")
+        );
+        assert_eq!(store.all_employment().await.expect("lists"), fixtures);
+        let moved = Employment {
+            employer_name: "ТОО «Жаңа»".into(),
+            since: date!(2026 - 01 - 15),
+            ..fixtures[0].clone()
+        };
+        store.record_employment(&moved, now).await.expect("records");
+        assert_eq!(
+            store.employment(&moved.iin).await.expect("reads"),
+            Some(moved.clone())
+        );
+        store.end_employment(&moved.iin).await.expect("ends");
+        assert!(matches!(
+            store.end_employment(&moved.iin).await,
+            Err(LaborError::EmploymentNotFound { .. })
+        ));
+        store.close().await;
+        Store::open(&url)
+            .await
+            .expect("reopens on the applied schema");
+    }
 }

@@ -3,30 +3,28 @@
 //!
 //! Queries are checked at run time (no `query!` macros, so building needs no database)
 //! and written in the SQL SQLite and PostgreSQL share: `$n` placeholders, `ON CONFLICT`,
-//! TEXT dates in ISO form, BOOLEAN. The same migrations serve both; each query runs on
-//! whichever pool the URL opened.
-
-use std::str::FromStr;
-use std::time::Duration;
+//! TEXT dates in ISO form, BOOLEAN. The same migrations serve both, and every query runs on
+//! one [`egov_store::Pool`] whichever database the URL named.
 
 use egov_core::Iin;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use egov_store::{Connection, Flag, Pool};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::NotaryError;
 use crate::power_of_attorney::{PowerOfAttorney, format_date, parse_date};
 
-/// How long a writer waits for SQLite's lock before failing; writes are short.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The schema: portable DDL, one set for both databases.
+static MIGRATIONS: egov_store::Migrations = egov_store::migrations!(shared);
 
 /// The columns every read selects, joined with the covered services; a macro so that
 /// `concat!` keeps each query a `&'static str`.
 macro_rules! select_powers {
     () => {
+        // The cast: SQLite declares `revoked` BOOLEAN but stores 0 / 1, which sqlx's Any
+        // driver will not read as a BOOLEAN column; as an integer it reads on both.
         "SELECT p.number, p.principal_iin, p.representative_iin, p.notary_name, \
-         p.issue_date, p.expiry_date, p.revoked, s.service_id \
+         p.issue_date, p.expiry_date, CAST(p.revoked AS INTEGER) AS revoked, s.service_id \
          FROM powers_of_attorney p \
          LEFT JOIN power_of_attorney_services s ON s.number = p.number"
     };
@@ -41,64 +39,49 @@ struct Row {
     notary_name: String,
     issue_date: String,
     expiry_date: String,
+    #[sqlx(try_from = "Flag")]
     revoked: bool,
     service_id: Option<String>,
 }
 
-/// The pool of whichever database the URL named.
-#[derive(Debug, Clone)]
-enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-/// Runs the same code against either pool: the SQL is shared, only the driver types differ.
-macro_rules! on_pool {
-    ($pool:expr, |$p:ident| $body:expr) => {
-        match $pool {
-            Pool::Sqlite($p) => $body,
-            Pool::Postgres($p) => $body,
+/// Inserts a power and its services on a connection (inside a transaction); returns
+/// whether the number was free.
+async fn insert_power(
+    connection: &mut Connection,
+    power: &PowerOfAttorney,
+    registered_at: &str,
+) -> Result<bool, NotaryError> {
+    let free = sqlx::query(
+        "INSERT INTO powers_of_attorney (number, principal_iin, representative_iin, \
+         notary_name, issue_date, expiry_date, revoked, registered_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (number) DO NOTHING",
+    )
+    .bind(&power.number)
+    .bind(power.principal_iin.as_str())
+    .bind(power.representative_iin.as_str())
+    .bind(&power.notary_name)
+    .bind(format_date(power.issue_date))
+    .bind(format_date(power.expiry_date))
+    .bind(power.revoked)
+    .bind(registered_at)
+    .execute(&mut *connection)
+    .await?
+    .rows_affected()
+        == 1;
+    if free {
+        for (position, service_id) in power.service_ids.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO power_of_attorney_services (number, service_id, position) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(&power.number)
+            .bind(service_id)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .execute(&mut *connection)
+            .await?;
         }
-    };
-}
-
-/// Inserts a power and its services on a connection (inside a transaction); evaluates to
-/// whether the number was free. A macro, because the driver types differ per pool.
-macro_rules! insert_power {
-    ($conn:expr, $power:expr, $registered_at:expr) => {{
-        let power: &PowerOfAttorney = $power;
-        let free = sqlx::query(
-            "INSERT INTO powers_of_attorney (number, principal_iin, representative_iin, \
-             notary_name, issue_date, expiry_date, revoked, registered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (number) DO NOTHING",
-        )
-        .bind(&power.number)
-        .bind(power.principal_iin.as_str())
-        .bind(power.representative_iin.as_str())
-        .bind(&power.notary_name)
-        .bind(format_date(power.issue_date))
-        .bind(format_date(power.expiry_date))
-        .bind(power.revoked)
-        .bind($registered_at)
-        .execute(&mut *$conn)
-        .await?
-        .rows_affected()
-            == 1;
-        if free {
-            for (position, service_id) in power.service_ids.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO power_of_attorney_services (number, service_id, position) \
-                     VALUES ($1, $2, $3)",
-                )
-                .bind(&power.number)
-                .bind(service_id)
-                .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                .execute(&mut *$conn)
-                .await?;
-            }
-        }
-        free
-    }};
+    }
+    Ok(free)
 }
 
 /// The notary registry's database.
@@ -110,37 +93,24 @@ pub struct Store {
 impl Store {
     /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies pending migrations.
     pub async fn open(url: &str) -> Result<Store, NotaryError> {
-        let pool = if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?.busy_timeout(BUSY_TIMEOUT);
-            Pool::Sqlite(SqlitePoolOptions::new().connect_with(options).await?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Pool::Postgres(PgPoolOptions::new().connect(url).await?)
-        } else {
-            return Err(NotaryError::Config(format!(
-                "database_url {url:?}: only sqlite:// and postgres:// URLs are supported"
-            )));
-        };
-        let migrator = sqlx::migrate!();
-        on_pool!(&pool, |p| migrator.run(p).await?);
+        let pool = egov_store::open(egov_store::DATABASE_URL_KEY, url, &MIGRATIONS).await?;
         Ok(Store { pool })
     }
 
     /// Closes every connection, waiting for running queries.
     pub async fn close(&self) {
-        on_pool!(&self.pool, |p| p.close().await);
+        self.pool.close().await;
     }
 
     /// Returns the power of attorney with this number, if registered.
     pub async fn by_number(&self, number: &str) -> Result<Option<PowerOfAttorney>, NotaryError> {
-        let rows: Vec<Row> = on_pool!(&self.pool, |p| {
-            sqlx::query_as(concat!(
-                select_powers!(),
-                " WHERE p.number = $1 ORDER BY s.position"
-            ))
-            .bind(number)
-            .fetch_all(p)
-            .await?
-        });
+        let rows: Vec<Row> = sqlx::query_as(concat!(
+            select_powers!(),
+            " WHERE p.number = $1 ORDER BY s.position"
+        ))
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(group(rows)?.into_iter().next())
     }
 
@@ -150,27 +120,24 @@ impl Store {
         principal: &Iin,
         representative: &Iin,
     ) -> Result<Vec<PowerOfAttorney>, NotaryError> {
-        let rows: Vec<Row> = on_pool!(&self.pool, |p| {
-            sqlx::query_as(concat!(
-                select_powers!(),
-                " WHERE p.principal_iin = $1 AND p.representative_iin = $2 \
-                 ORDER BY p.number, s.position",
-            ))
-            .bind(principal.as_str())
-            .bind(representative.as_str())
-            .fetch_all(p)
-            .await?
-        });
+        let rows: Vec<Row> = sqlx::query_as(concat!(
+            select_powers!(),
+            " WHERE p.principal_iin = $1 AND p.representative_iin = $2 \
+             ORDER BY p.number, s.position",
+        ))
+        .bind(principal.as_str())
+        .bind(representative.as_str())
+        .fetch_all(&self.pool)
+        .await?;
         group(rows)
     }
 
     /// Returns every power of attorney, in number order (operators' listings, tests).
     pub async fn all(&self) -> Result<Vec<PowerOfAttorney>, NotaryError> {
-        let rows: Vec<Row> = on_pool!(&self.pool, |p| {
+        let rows: Vec<Row> =
             sqlx::query_as(concat!(select_powers!(), " ORDER BY p.number, s.position"))
-                .fetch_all(p)
-                .await?
-        });
+                .fetch_all(&self.pool)
+                .await?;
         group(rows)
     }
 
@@ -182,21 +149,14 @@ impl Store {
         registered_at: OffsetDateTime,
     ) -> Result<(), NotaryError> {
         let registered_at = rfc3339(registered_at)?;
-        let inserted = on_pool!(&self.pool, |p| {
-            let mut tx = p.begin().await?;
-            let inserted = insert_power!(&mut *tx, power, &registered_at);
-            if inserted {
-                tx.commit().await?;
-            }
-            inserted
-        });
-        if inserted {
-            Ok(())
-        } else {
-            Err(NotaryError::Duplicate {
+        let mut tx = self.pool.begin().await?;
+        if !insert_power(&mut tx, power, &registered_at).await? {
+            return Err(NotaryError::Duplicate {
                 number: power.number.clone(),
-            })
+            });
         }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Loads a fixture set once: the first call for `name` stores `powers` (skipping
@@ -208,28 +168,26 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, NotaryError> {
         let now = rfc3339(now)?;
-        on_pool!(&self.pool, |p| {
-            let mut tx = p.begin().await?;
-            // The marker row goes first: a second process starting on the same empty
-            // database conflicts here and loads nothing.
-            let marked = sqlx::query(
-                "INSERT INTO seeds (name, loaded_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(name)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if !marked {
-                return Ok(false);
-            }
-            for power in powers {
-                insert_power!(&mut *tx, power, &now);
-            }
-            tx.commit().await?;
-            Ok(true)
-        })
+        let mut tx = self.pool.begin().await?;
+        // The marker row goes first: a second process starting on the same empty
+        // database conflicts here and loads nothing.
+        let marked = sqlx::query(
+            "INSERT INTO seeds (name, loaded_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !marked {
+            return Ok(false);
+        }
+        for power in powers {
+            insert_power(&mut tx, power, &now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

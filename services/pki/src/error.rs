@@ -44,6 +44,10 @@ pub enum PkiError {
     /// The schema migrations could not be applied.
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The store named by `database_url` could not be opened: an unsupported scheme, an
+    /// unreachable server, a failed migration.
+    #[error("store: {0}")]
+    Store(#[from] egov_store::StoreError),
     /// Building a certificate or a revocation list failed.
     #[error("certificate authority failed")]
     Authority(#[from] egov_core::pki::authority::AuthorityError),

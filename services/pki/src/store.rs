@@ -3,18 +3,16 @@
 //!
 //! Queries are checked at run time (no `query!` macros, so building needs no
 //! database) and written in the SQL SQLite and PostgreSQL share: `$n`
-//! placeholders, `RETURNING`, `ON CONFLICT`.
+//! placeholders, `RETURNING`, `ON CONFLICT`. Times are RFC 3339 text
+//! ([`Timestamp`]); the DDL differs only in BLOB / BYTEA (`migrations/{sqlite,postgres}`).
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use egov_store::{OptionalTimestamp, Pool, Timestamp};
 use time::OffsetDateTime;
 
 use crate::PkiError;
 
-/// How long a writer waits for SQLite's lock before failing; writes are short.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The schema, per database.
+static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
 
 /// The CA hierarchy as stored: certificates and PKCS#8 keys, DER.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -56,14 +54,18 @@ pub struct CertificateRecord {
     /// `SIGN` or `AUTH`.
     pub purpose: String,
     /// Start of validity.
+    #[sqlx(try_from = "Timestamp")]
     pub not_before: OffsetDateTime,
     /// End of validity.
+    #[sqlx(try_from = "Timestamp")]
     pub not_after: OffsetDateTime,
     /// The certificate, DER.
     pub der: Vec<u8>,
     /// When the centre issued it.
+    #[sqlx(try_from = "Timestamp")]
     pub issued_at: OffsetDateTime,
     /// When it was revoked, if it was.
+    #[sqlx(try_from = "OptionalTimestamp")]
     pub revoked_at: Option<OffsetDateTime>,
     /// Why it was revoked (RFC 5280 reason name), if it was.
     pub revocation_reason: Option<String>,
@@ -75,6 +77,7 @@ pub struct Revocation {
     /// Serial number, lowercase hex.
     pub serial: String,
     /// When it was revoked.
+    #[sqlx(try_from = "Timestamp")]
     pub revoked_at: OffsetDateTime,
     /// Why (RFC 5280 reason name).
     pub revocation_reason: String,
@@ -101,21 +104,14 @@ impl Counter {
 /// The certification centre's database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Store {
-    /// Opens the database at `url` (`sqlite://…`) and applies pending migrations.
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies pending
+    /// migrations.
     pub async fn open(url: &str) -> Result<Store, PkiError> {
-        if !url.starts_with("sqlite:") {
-            // The SQL is portable, but this build links only the SQLite pool.
-            return Err(PkiError::Config(format!(
-                "database_url {url:?}: only sqlite:// URLs are supported"
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?.busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().connect_with(options).await?;
-        sqlx::migrate!().run(&pool).await?;
+        let pool = egov_store::open(egov_store::DATABASE_URL_KEY, url, &MIGRATIONS).await?;
         Ok(Store { pool })
     }
 
@@ -148,7 +144,7 @@ impl Store {
         .bind(&ca.root_key_pkcs8)
         .bind(&ca.intermediate_der)
         .bind(&ca.intermediate_key_pkcs8)
-        .bind(now)
+        .bind(Timestamp(now))
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)
@@ -182,11 +178,11 @@ impl Store {
         .bind(&record.organization)
         .bind(&record.role)
         .bind(&record.purpose)
-        .bind(record.not_before)
-        .bind(record.not_after)
+        .bind(Timestamp(record.not_before))
+        .bind(Timestamp(record.not_after))
         .bind(&record.der)
-        .bind(record.issued_at)
-        .bind(record.revoked_at)
+        .bind(Timestamp(record.issued_at))
+        .bind(record.revoked_at.map(Timestamp))
         .bind(&record.revocation_reason)
         .execute(&self.pool)
         .await?;
@@ -218,7 +214,7 @@ impl Store {
             "UPDATE certificates SET revoked_at = $1, revocation_reason = $2 \
              WHERE serial = $3 AND revoked_at IS NULL",
         )
-        .bind(revoked_at)
+        .bind(Timestamp(revoked_at))
         .bind(reason)
         .bind(serial)
         .execute(&self.pool)
@@ -235,5 +231,89 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egov_testkit::PostgresServer;
+    use time::macros::datetime;
+
+    #[tokio::test]
+    async fn pki_store_keeps_the_ca_certificates_and_counters_on_postgresql() {
+        let postgres = PostgresServer::start().expect("postgres starts");
+        let url = postgres.create_database("pki").expect("database");
+        let store = Store::open(&url).await.expect("opens and migrates");
+        let now = datetime!(2026-11-25 10:00:00.123456789 UTC);
+
+        let ca = StoredCa {
+            root_der: vec![0x30, 0, 1, 0xff],
+            root_key_pkcs8: vec![1, 2],
+            intermediate_der: vec![0x30, 3],
+            intermediate_key_pkcs8: vec![4, 0],
+        };
+        assert!(store.insert_ca(&ca, now).await.expect("stores"));
+        assert!(
+            !store.insert_ca(&ca, now).await.expect("stores"),
+            "a second CA won"
+        );
+        assert_eq!(store.ca().await.expect("reads"), Some(ca));
+
+        assert_eq!(store.next(Counter::Serial).await.expect("counts"), 1);
+        assert_eq!(store.next(Counter::Serial).await.expect("counts"), 2);
+        assert_eq!(store.next(Counter::CrlNumber).await.expect("counts"), 1);
+
+        let record = CertificateRecord {
+            serial: "0a1b2c".into(),
+            surname: "Сәрсенбаева".into(),
+            given_name: "Айгерим".into(),
+            iin: "751204400013".into(),
+            bin: Some("160240901053".into()),
+            organization: Some("ТОО «Сарыарқа Логистик»".into()),
+            role: "right_to_sign".into(),
+            purpose: "SIGN".into(),
+            not_before: now,
+            not_after: now + time::Duration::days(365),
+            der: vec![0x30, 0x82, 0, 1],
+            issued_at: now,
+            revoked_at: None,
+            revocation_reason: None,
+        };
+        store.insert_certificate(&record).await.expect("stores");
+        assert_eq!(
+            store.certificate("0a1b2c").await.expect("reads"),
+            Some(record.clone())
+        );
+        let revoked_at = now + time::Duration::hours(1);
+        assert!(
+            store
+                .revoke("0a1b2c", revoked_at, "keyCompromise")
+                .await
+                .expect("revokes")
+        );
+        assert!(
+            !store
+                .revoke("0a1b2c", revoked_at, "keyCompromise")
+                .await
+                .expect("revokes")
+        );
+        assert_eq!(
+            store.revoked().await.expect("lists"),
+            [Revocation {
+                serial: "0a1b2c".into(),
+                revoked_at,
+                revocation_reason: "keyCompromise".into(),
+            }]
+        );
+        assert_eq!(
+            store
+                .certificate("0a1b2c")
+                .await
+                .expect("reads")
+                .and_then(|r| r.revoked_at),
+            Some(revoked_at)
+        );
+        store.close().await;
     }
 }

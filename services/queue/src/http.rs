@@ -23,6 +23,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
 
 use crate::QueueError;
+use crate::cabinet::CabinetNotices;
 use crate::entry::{age_group_name, parse_age_group};
 use crate::store::Store;
 
@@ -37,13 +38,24 @@ pub const MAX_FREED: u32 = 1000;
 struct Http {
     store: Store,
     clock: Arc<dyn Clock>,
+    /// Told when freed places gave referrals, which go to the citizens' cabinets.
+    notices: CabinetNotices,
 }
 
 /// Returns the register's routes merged with `/health` and `/metrics`.
-pub fn router(store: Store, clock: Arc<dyn Clock>, metrics: PrometheusHandle) -> Router {
+pub fn router(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    notices: CabinetNotices,
+    metrics: PrometheusHandle,
+) -> Router {
     let routes = Router::new()
         .route(PLACES_PATH, get(list).post(free))
-        .with_state(Http { store, clock });
+        .with_state(Http {
+            store,
+            clock,
+            notices,
+        });
     egov_bus::http::router(crate::config::SERVICE, metrics, routes)
 }
 
@@ -165,6 +177,9 @@ async fn free(State(http): State<Http>, body: Bytes) -> Response {
         .await
     {
         Ok(freed) => {
+            if !freed.referred.is_empty() {
+                http.notices.wake();
+            }
             tracing::info!(kindergarten = %bin, age_group = age_group_name(group), count, referred = freed.referred.len(), "places freed");
             Json(Freed {
                 kindergarten_bin: bin,

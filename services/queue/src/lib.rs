@@ -11,15 +11,19 @@
 //! - [`placement`]: service D's ids, its intake profile and [`QueueHandler`].
 //! - [`fixtures`]: the kindergartens and free places loaded on the first start.
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables, places and the queue).
+//! - [`cabinet`]: referrals issued after the placement, handed to the citizen's cabinet.
+//! - [`grpc`]: the direct gRPC contract (a signed call without the gateway).
 //! - [`http`]: `GET /places`, `POST /places`, `/health`, `/metrics`.
 //! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled register;
 //!   [`serve_with_inbox`] also takes the gateway's async channel).
 //! - [`error`]: [`QueueError`] and its mapping to a fault.
 
+pub mod cabinet;
 pub mod config;
 pub mod entry;
 pub mod error;
 pub mod fixtures;
+pub mod grpc;
 pub mod http;
 pub mod placement;
 pub mod server;

@@ -23,6 +23,7 @@ use egov_system::intake::{Intake, Profile, Term, age_on, local_date, may_read, p
 use egov_system::{Fault, Handler, Reply, Request};
 
 use crate::QueueError;
+use crate::cabinet::CabinetNotices;
 use crate::entry::{Entry, EntryStatus, NewEntry, SCHOOL_AGE, age_group, age_group_name};
 use crate::store::Store;
 
@@ -119,13 +120,19 @@ pub fn answer(entry: &Entry, position: u32) -> PlaceInQueueResponse {
 pub struct QueueHandler {
     intake: Arc<Intake<Store>>,
     store: Store,
+    notices: CabinetNotices,
 }
 
 impl QueueHandler {
-    /// Creates the handler over the intake and the store.
-    pub fn new(intake: Arc<Intake<Store>>) -> QueueHandler {
+    /// Creates the handler over the intake and the store; `notices` hands the referrals a
+    /// withdrawal frees to the citizens' cabinets.
+    pub fn new(intake: Arc<Intake<Store>>, notices: CabinetNotices) -> QueueHandler {
         let store = intake.store().clone();
-        QueueHandler { intake, store }
+        QueueHandler {
+            intake,
+            store,
+            notices,
+        }
     }
 
     /// Checks the place asked for: a district with kindergartens, and a kindergarten (if
@@ -165,6 +172,11 @@ impl QueueHandler {
     /// Places a child in the queue, or refuses with the reason.
     async fn place(&self, request: &Request) -> Result<PlaceInQueueResponse, Fault> {
         let asked: PlaceInQueueRequest = request.decode()?;
+        if let Some(registration) = self.intake.registered_before(request).await? {
+            return self
+                .answer_again(&registration.registration_number, &registration.child_iin)
+                .await;
+        }
         let checked = self.intake.check(request, asked.application)?;
         let district = asked.district.trim();
         let kindergarten_bin = asked.kindergarten_bin.trim();
@@ -280,6 +292,30 @@ impl QueueHandler {
         Ok(answer)
     }
 
+    /// Answers a redelivered placement with where its entry stands now.
+    async fn answer_again(
+        &self,
+        registration_number: &str,
+        child_iin: &str,
+    ) -> Result<PlaceInQueueResponse, Fault> {
+        let child = parse_iin("application.child_iin", child_iin)?;
+        let entry = self
+            .store
+            .active_entry(&child)
+            .await?
+            .filter(|entry| entry.registration_number == registration_number)
+            .ok_or_else(|| {
+                Fault::not_found(format!(
+                    "application {registration_number} was registered, but child {child} is no longer queued under it"
+                ))
+            })?;
+        let position = match entry.status {
+            EntryStatus::Waiting => self.store.position(&entry).await?,
+            _ => 0,
+        };
+        Ok(answer(&entry, position))
+    }
+
     /// Answers where a child stands, to its recipient (or their representative) on the portal
     /// or to a State Corporation operator.
     async fn position(&self, request: &Request) -> Result<PlaceInQueueResponse, Fault> {
@@ -301,13 +337,14 @@ impl QueueHandler {
         Ok(answer(&entry, position))
     }
 
-    /// Stores the provider's signed result; a refusal takes the child out of the queue (again
-    /// on a repeated delivery, which changes nothing once withdrawn).
+    /// Stores the provider's signed result; a refusal first takes the child out of the queue
+    /// (again on a repeated delivery, which changes nothing once withdrawn), so a stored
+    /// refusal is never read while the child still holds its place.
     async fn decided(&self, request: &Request) -> Result<egov_proto::v1::Status, Fault> {
-        let decided = self.intake.decided(request).await?;
-        if decided.result.kind() == ResultKind::Refusal {
-            let number = &decided.registration.registration_number;
-            let reason = match decided.result.refusal_ground.as_str() {
+        let decision = self.intake.verify_decision(request).await?;
+        if decision.result.kind() == ResultKind::Refusal {
+            let number = &decision.registration.registration_number;
+            let reason = match decision.result.refusal_ground.as_str() {
                 "" => "refused by the provider",
                 ground => ground,
             };
@@ -321,8 +358,11 @@ impl QueueHandler {
                 referred = referred.len(),
                 "entry withdrawn after the provider's refusal"
             );
+            if !referred.is_empty() {
+                self.notices.wake();
+            }
         }
-        Ok(decided.ack())
+        Ok(self.intake.store_decision(decision).await?.ack())
     }
 }
 

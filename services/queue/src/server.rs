@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::QueueError;
+use crate::cabinet::CabinetNotices;
 use crate::config::Config;
 use crate::placement::{DECIDED_SERVICE_ID, PROFILE, QueueHandler};
 use crate::store::Store;
@@ -22,7 +23,7 @@ use crate::store::Store;
 /// The two listeners the system serves on, bound by the caller (port 0 in tests).
 #[derive(Debug)]
 pub struct Listeners {
-    /// gRPC: `MessageReceiver`, health, reflection.
+    /// gRPC: `MessageReceiver`, the direct contract, health, reflection.
     pub grpc: TcpListener,
     /// HTTP: `GET /places`, `POST /places`, `/health`, `/metrics`.
     pub http: TcpListener,
@@ -142,8 +143,9 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         );
     }
     let caller = GatewayCaller::new(identity.clone(), &config.gateway_endpoint, clock.clone())?;
+    let notices = CabinetNotices::new(store.clone(), caller.clone(), clock.clone());
     let intake = Arc::new(Intake::new(PROFILE, store.clone(), caller, clock.clone()));
-    let handler = QueueHandler::new(intake);
+    let handler = QueueHandler::new(intake, notices.clone());
     tracing::info!(
         system = %identity.system_id,
         grpc = ?listeners.grpc.local_addr().ok(),
@@ -158,21 +160,27 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         let _ = stop.send(true);
     });
 
+    let notices_task = notices.clone().spawn(stopped.clone());
     let receiver = KeepingReceiver::new(
         Receiver::new(identity.clone(), verifier, Arc::new(handler), clock.clone()),
         vec![DECIDED_SERVICE_ID.to_owned()],
     );
     let inbox = Inbox::launch(receiver.clone(), identity, clock.clone(), inbox.as_ref()).await;
-    let routes = egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server());
+    let routes = egov_bus::grpc::GrpcRoutes::new()
+        .add_service(crate::grpc::QueueRegisterService::new(receiver.clone()).into_server())
+        .add_service(receiver.into_server());
     let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
     let http_server = egov_bus::http::serve_http(
         listeners.http,
-        crate::http::router(store.clone(), clock, metrics),
+        crate::http::router(store.clone(), clock, notices, metrics),
         signalled(stopped),
     );
     let served = tokio::try_join!(grpc_server, http_server);
     // Before the store closes: the inbox's handlers use it.
     inbox.stop().await;
+    if let Err(error) = notices_task.await {
+        tracing::warn!(%error, "the cabinet referral task failed");
+    }
     store.close().await;
     served?;
     tracing::info!("queue register stopped");

@@ -1,20 +1,17 @@
-//! The kindergarten queue register's durable state in SQLite: the intake of service D
+//! The kindergarten queue register's durable state in SQL (SQLite or PostgreSQL): the intake of service D
 //! ([`IntakeStore`]: numbers, applications, results with their signed envelopes), the
 //! kindergartens with their free places, and the queue.
 //!
-//! Queries are checked at run time (no `query!` macros, so building needs no database). Every
+//! Queries are checked at run time (no `query!` macros, so building needs no database) and
+//! written in the SQL SQLite and PostgreSQL share, on an [`egov_store::Pool`] of either. Every
 //! change of the queue runs in one transaction under the store's writer lock, so a position,
 //! a free place and a referral number are never given twice.
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use egov_core::Iin;
 use egov_proto::v1::AgeGroup;
+use egov_store::{Connection, Pool};
 use egov_system::intake::{IntakeStore, Registration, StoredResult};
 use egov_system::intake_sql;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -22,8 +19,8 @@ use crate::QueueError;
 use crate::entry::{Entry, EntryStatus, Kindergarten, NewEntry, Referral};
 use crate::fixtures::KindergartenFixture;
 
-/// How long a writer waits for SQLite's lock before failing; writes are short.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The schema, per database (BLOB or BYTEA, AUTOINCREMENT or an identity column).
+static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
 
 /// The prefix of referral numbers (жолдама): `REF-2026-000001`.
 pub const REFERRAL_PREFIX: &str = "REF";
@@ -83,23 +80,19 @@ pub struct Freed {
 /// The queue register's database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     /// Serialises the queue's changes: SQLite allows one writer, and a read-then-write
-    /// placement must not interleave with another (a tokio Mutex: held across awaits).
+    /// placement must not interleave with another (a tokio Mutex: held across awaits). On
+    /// PostgreSQL shared by several processes, `places.free >= 0` and the one-active-entry
+    /// index still refuse a double placement; the losing transaction fails and rolls back.
     writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
-    /// Opens the SQLite database at `url` and applies pending migrations.
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies pending
+    /// migrations.
     pub async fn open(url: &str) -> Result<Store, QueueError> {
-        if !url.starts_with("sqlite:") {
-            return Err(QueueError::Config(format!(
-                "database_url {url:?}: only sqlite:// URLs are supported"
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?.busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().connect_with(options).await?;
-        sqlx::migrate!().run(&pool).await?;
+        let pool = egov_store::open(egov_store::DATABASE_URL_KEY, url, &MIGRATIONS).await?;
         Ok(Store {
             pool,
             writes: Arc::new(tokio::sync::Mutex::new(())),
@@ -248,6 +241,10 @@ impl Store {
             if let Some(referral) = &entry.referral {
                 add_free(&mut tx, &referral.kindergarten_bin, entry.age_group, 1).await?;
             }
+            sqlx::query("DELETE FROM cabinet_notices WHERE registration_number = $1")
+                .bind(registration_number)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM entries WHERE registration_number = $1")
                 .bind(registration_number)
                 .execute(&mut *tx)
@@ -316,6 +313,68 @@ impl Store {
         let free = free_in(&mut tx, bin, group).await?;
         tx.commit().await?;
         Ok(Freed { free, referred })
+    }
+
+    /// Returns the referrals waiting for the citizen's cabinet, oldest first, with the
+    /// attempts made so far.
+    pub async fn pending_cabinet_notices(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(Entry, u32)>, QueueError> {
+        let numbers: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT registration_number, attempts FROM cabinet_notices \
+             WHERE delivered_at IS NULL ORDER BY created_at, registration_number LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut pending = Vec::with_capacity(numbers.len());
+        let mut connection = self.pool.acquire().await?;
+        for (number, attempts) in numbers {
+            let entry =
+                entry_in(&mut connection, &number)
+                    .await?
+                    .ok_or_else(|| QueueError::Corrupt {
+                        what: format!("cabinet notice {number}"),
+                        reason: "its queue entry is missing".into(),
+                    })?;
+            pending.push((entry, u32::try_from(attempts).unwrap_or(u32::MAX)));
+        }
+        Ok(pending)
+    }
+
+    /// Records that the cabinet accepted the referral of `registration_number`.
+    pub async fn cabinet_notice_delivered(
+        &self,
+        registration_number: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), QueueError> {
+        sqlx::query(
+            "UPDATE cabinet_notices SET delivered_at = $2, attempts = attempts + 1, \
+             last_error = NULL WHERE registration_number = $1",
+        )
+        .bind(registration_number)
+        .bind(rfc3339(at)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt to hand the referral of `registration_number` to the cabinet.
+    pub async fn cabinet_notice_failed(
+        &self,
+        registration_number: &str,
+        error: &str,
+    ) -> Result<(), QueueError> {
+        sqlx::query(
+            "UPDATE cabinet_notices SET attempts = attempts + 1, last_error = $2 \
+             WHERE registration_number = $1",
+        )
+        .bind(registration_number)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Returns every kindergarten's free places by age group.
@@ -403,6 +462,14 @@ impl IntakeStore for Store {
         Ok(intake_sql::registration(&self.pool, number).await?)
     }
 
+    async fn registration_by_request(
+        &self,
+        sender_system_id: &str,
+        message_id: &str,
+    ) -> Result<Option<Registration>, QueueError> {
+        Ok(intake_sql::registration_by_request(&self.pool, sender_system_id, message_id).await?)
+    }
+
     async fn insert_result(&self, result: &StoredResult) -> Result<bool, QueueError> {
         Ok(intake_sql::insert_result(&self.pool, result).await?)
     }
@@ -423,11 +490,7 @@ fn parse_time(what: &str, text: &str) -> Result<OffsetDateTime, QueueError> {
 }
 
 /// Returns the next number of a sequence on a connection (inside a transaction, if any).
-async fn next_in(
-    connection: &mut SqliteConnection,
-    prefix: &str,
-    year: i32,
-) -> Result<u64, QueueError> {
+async fn next_in(connection: &mut Connection, prefix: &str, year: i32) -> Result<u64, QueueError> {
     let last: i64 = sqlx::query_scalar(
         "INSERT INTO sequences (prefix, year, last) VALUES ($1, $2, 1) \
          ON CONFLICT (prefix, year) DO UPDATE SET last = sequences.last + 1 RETURNING last",
@@ -444,7 +507,7 @@ async fn next_in(
 
 /// Reads an entry by registration number on a connection.
 async fn entry_in(
-    connection: &mut SqliteConnection,
+    connection: &mut Connection,
     registration_number: &str,
 ) -> Result<Option<Entry>, QueueError> {
     let row: Option<EntryRow> = sqlx::query_as(concat!(
@@ -459,7 +522,7 @@ async fn entry_in(
 
 /// Returns the free places of a group.
 async fn free_in(
-    connection: &mut SqliteConnection,
+    connection: &mut Connection,
     bin: &str,
     group: AgeGroup,
 ) -> Result<u64, QueueError> {
@@ -475,14 +538,17 @@ async fn free_in(
 
 /// Adds (or, negative, takes) free places of a group, creating the group's row if missing.
 async fn add_free(
-    connection: &mut SqliteConnection,
+    connection: &mut Connection,
     bin: &str,
     group: AgeGroup,
     count: i64,
 ) -> Result<(), QueueError> {
     sqlx::query(
-        "INSERT INTO places (kindergarten_bin, age_group, free) VALUES ($1, $2, MAX($3, 0)) \
-         ON CONFLICT (kindergarten_bin, age_group) DO UPDATE SET free = MAX(places.free + $3, 0)",
+        // CASE rather than MAX(a, b), which is SQLite's alone (PostgreSQL has GREATEST).
+        "INSERT INTO places (kindergarten_bin, age_group, free) \
+         VALUES ($1, $2, CASE WHEN $3 > 0 THEN $3 ELSE 0 END) \
+         ON CONFLICT (kindergarten_bin, age_group) DO UPDATE SET free = \
+         CASE WHEN places.free + $3 > 0 THEN places.free + $3 ELSE 0 END",
     )
     .bind(bin)
     .bind(group as i64)
@@ -495,7 +561,7 @@ async fn add_free(
 /// Issues a referral to a free place of `bin` for the entry `registration_number`, taking the
 /// place and a referral number.
 async fn refer(
-    connection: &mut SqliteConnection,
+    connection: &mut Connection,
     registration_number: &str,
     bin: &str,
     now: OffsetDateTime,
@@ -525,7 +591,7 @@ async fn refer(
 /// Gives the free places of a group, in queue order, to the children waiting for this
 /// kindergarten or for any of its district; returns the entries referred.
 async fn assign(
-    connection: &mut SqliteConnection,
+    connection: &mut Connection,
     bin: &str,
     group: AgeGroup,
     now: OffsetDateTime,
@@ -546,6 +612,16 @@ async fn assign(
             break;
         };
         refer(connection, &registration_number, bin, now).await?;
+        // A referral given later than the placement reaches the citizen only through the
+        // cabinet: noted in the same transaction, so it cannot be lost.
+        sqlx::query(
+            "INSERT INTO cabinet_notices (registration_number, created_at) VALUES ($1, $2) \
+             ON CONFLICT (registration_number) DO NOTHING",
+        )
+        .bind(&registration_number)
+        .bind(rfc3339(now)?)
+        .execute(&mut *connection)
+        .await?;
         if let Some(entry) = entry_in(connection, &registration_number).await? {
             referred.push(entry);
         }
@@ -595,4 +671,114 @@ fn entry_from_row(row: EntryRow) -> Result<Entry, QueueError> {
         status,
         referral,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::AGE_GROUPS;
+    use crate::fixtures::{BALAPAN, KINDERGARTENS, KYZGALDAK, KYZYLORDA_CITY, SHIELI_DISTRICT};
+    use egov_testkit::PostgresServer;
+    use time::macros::datetime;
+
+    fn child(iin: &str, number: &str, district: &str, bin: &str) -> NewEntry {
+        NewEntry {
+            child_iin: iin.into(),
+            registration_number: number.into(),
+            recipient_iin: "751204400013".into(),
+            representative_iin: String::new(),
+            district: district.into(),
+            age_group: AGE_GROUPS[2],
+            kindergarten_bin: bin.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn queue_store_places_refers_and_withdraws_on_postgresql() {
+        let postgres = PostgresServer::start().expect("postgres starts");
+        let url = postgres.create_database("queue").expect("database");
+        let store = Store::open(&url).await.expect("opens and migrates");
+        egov_testkit::intake::intake_round_trips(&store, "D").await;
+        let now = datetime!(2026-11-25 10:00 UTC);
+        assert!(
+            store
+                .load_once("fixtures-v1", &KINDERGARTENS, now)
+                .await
+                .expect("loads")
+        );
+        assert!(
+            !store
+                .load_once("fixtures-v1", &KINDERGARTENS, now)
+                .await
+                .expect("loads")
+        );
+        assert!(store.has_district(SHIELI_DISTRICT).await.expect("reads"));
+        assert_eq!(
+            store
+                .kindergarten(KYZGALDAK)
+                .await
+                .expect("reads")
+                .map(|k| k.district),
+            Some(KYZYLORDA_CITY.to_owned())
+        );
+
+        // A free place: referred at once, with a referral number.
+        let referred = store
+            .place(
+                &child("200101500011", "D-1", KYZYLORDA_CITY, KYZGALDAK),
+                now,
+            )
+            .await
+            .expect("placed");
+        assert_eq!(referred.status, EntryStatus::Referred);
+        let referral = referred.referral.clone().expect("a referral");
+        assert_eq!(referral.number, "REF-2026-000001");
+        // No free place: waiting, first in line; a second placement is refused.
+        let waiting = store
+            .place(&child("200202600022", "D-2", SHIELI_DISTRICT, BALAPAN), now)
+            .await
+            .expect("placed");
+        assert_eq!(waiting.status, EntryStatus::Waiting);
+        assert_eq!(store.position(&waiting).await.expect("position"), 1);
+        assert!(matches!(
+            store
+                .place(&child("200202600022", "D-3", SHIELI_DISTRICT, BALAPAN), now)
+                .await,
+            Err(QueueError::AlreadyQueued { .. })
+        ));
+        // Freed places go to the waiting child; the rest stays free.
+        let freed = store
+            .free_places(BALAPAN, AGE_GROUPS[2], 2, now)
+            .await
+            .expect("freed");
+        assert_eq!(freed.free, 1);
+        assert_eq!(freed.referred.len(), 1);
+        assert_eq!(freed.referred[0].registration_number, "D-2");
+        // A withdrawn referral gives its place back.
+        store
+            .withdraw("D-1", "refused", now)
+            .await
+            .expect("withdrawn");
+        assert_eq!(
+            store.entry("D-1").await.expect("reads").map(|e| e.status),
+            Some(EntryStatus::Withdrawn)
+        );
+        let places = store.places().await.expect("lists");
+        let free = |bin: &str| {
+            places
+                .iter()
+                .find(|row| row.bin == bin && row.age_group == AGE_GROUPS[2] as i64)
+                .map(|row| row.free)
+        };
+        assert_eq!(free(KYZGALDAK), Some(2));
+        assert_eq!(free(BALAPAN), Some(1));
+        // An undone placement goes, and so does the place it took.
+        store.undo("D-2").await.expect("undone");
+        assert_eq!(store.entry("D-2").await.expect("reads"), None);
+        let after_undo = store.places().await.expect("lists");
+        assert!(after_undo.iter().any(|row| row.bin == BALAPAN
+            && row.age_group == AGE_GROUPS[2] as i64
+            && row.free == 2));
+        store.close().await;
+    }
 }

@@ -70,6 +70,8 @@ pub struct Stack {
     pub notary: egov_notary::Store,
     /// The Labour Market AIS's HTTP address.
     pub http: SocketAddr,
+    /// The Labour Market AIS's gRPC address (its direct contract).
+    pub grpc: SocketAddr,
     pub portal: GatewayCaller,
     pub con: GatewayCaller,
 }
@@ -204,6 +206,7 @@ impl Stack {
             store,
             notary,
             http: labor_http,
+            grpc: labor_addr,
             portal,
             con,
         }

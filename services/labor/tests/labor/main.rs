@@ -6,5 +6,6 @@
 
 mod bad_input;
 mod common;
+mod direct;
 mod employment;
 mod service_b;

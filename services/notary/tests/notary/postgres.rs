@@ -1,31 +1,18 @@
-//! The store on PostgreSQL: the same migrations and queries as on SQLite. Needs a server;
-//! run with `EGOV_NOTARY_TEST_POSTGRES_URL=postgres://user@host/db cargo test -p egov-notary
-//! -- --ignored`; the test creates and drops a database of its own.
+//! The store on PostgreSQL: the same migrations and queries as on SQLite, on a private
+//! cluster the test starts (`egov_testkit::PostgresServer`; needs `apt-get install postgresql`).
 
 use egov_core::Iin;
 use egov_notary::fixtures::{VALID_NUMBER, VALID_PRINCIPAL_IIN, VALID_REPRESENTATIVE_IIN};
 use egov_notary::{NotaryError, PowerOfAttorney, Store};
-use sqlx::AssertSqlSafe;
+use egov_testkit::PostgresServer;
 use time::OffsetDateTime;
 use time::macros::date;
 
-/// The env var naming a server the test may create a database on.
-const POSTGRES_URL_ENV: &str = "EGOV_NOTARY_TEST_POSTGRES_URL";
-
 #[tokio::test]
-#[ignore = "needs a PostgreSQL server in EGOV_NOTARY_TEST_POSTGRES_URL"]
 async fn the_store_keeps_and_finds_powers_on_postgresql() {
-    let admin_url = std::env::var(POSTGRES_URL_ENV).expect(POSTGRES_URL_ENV);
-    let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect");
-    let name = format!("notary_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let (base, _) = admin_url.rsplit_once('/').expect("a URL with a database");
-    let store = Store::open(&format!("{base}/{name}"))
-        .await
-        .expect("open and migrate");
+    let postgres = PostgresServer::start().expect("postgres starts");
+    let url = postgres.create_database("notary").expect("database");
+    let store = Store::open(&url).await.expect("open and migrate");
 
     let first_start = date!(2026 - 11 - 25);
     let fixtures = egov_notary::fixtures::fixtures(first_start).expect("fixtures");
@@ -74,9 +61,15 @@ async fn the_store_keeps_and_finds_powers_on_postgresql() {
     assert_eq!(pair.len(), 2);
     assert_eq!(pair[0].number, VALID_NUMBER);
 
+    // A revoked power reads back revoked: BOOLEAN on PostgreSQL, 0 / 1 on SQLite.
+    let revoked = PowerOfAttorney {
+        number: "ENIS-000502".into(),
+        revoked: true,
+        ..power
+    };
+    store.insert(&revoked, now).await.expect("insert revoked");
+    assert_eq!(store.by_number("ENIS-000502").await.unwrap(), Some(revoked));
     store.close().await;
-    sqlx::query(AssertSqlSafe(format!("DROP DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("drop database");
+    // A second open finds the schema applied.
+    Store::open(&url).await.expect("reopens").close().await;
 }

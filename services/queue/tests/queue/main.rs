@@ -5,5 +5,6 @@
 //! Run with `cargo test -p egov-queue`.
 
 mod bad_input;
+mod cabinet;
 mod common;
 mod service_d;
