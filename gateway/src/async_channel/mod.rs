@@ -9,6 +9,9 @@
 //! - one durable pull consumer `deliver-<system>` per receiver, explicit ack,
 //!   `max_deliver` = `max_deliveries`;
 //! - bucket `EGOV_DELIVERY`: message id → [`state::DeliveryRecord`] (JSON);
+//!   written at send, at each final state and at a redelivery, never at a
+//!   first fetch (read only; its revision is carried to the acknowledgement's
+//!   compare-and-set, so a pull message costs two bucket writes and one read);
 //! - stream `EGOV_NOTIFY` on `egov.gw.notify.*`: encoded `egov.v1.DeliveryNotification`s.
 //!
 //! # Layout
@@ -46,6 +49,9 @@ use crate::message_log::Direction;
 use crate::registry::{ServiceRoute, Transport};
 
 pub use state::{DeliveryRecord, DeliveryState, StateError};
+
+/// A delivery record as read or written, with its bucket revision.
+type Known = (DeliveryRecord, u64);
 
 /// How often a publish to the delivery stream is tried before the send is refused;
 /// a retry is safe because JetStream drops a repeated `Nats-Msg-Id`.
@@ -142,8 +148,9 @@ pub enum AsyncChannelError {
 /// What a consumer found when it picked a message up.
 #[derive(Debug)]
 enum Attempt {
-    /// Still ON_DELIVERY: hand it over; the attempt is recorded.
-    Deliver,
+    /// Still ON_DELIVERY: hand it over. Carries the record and its revision
+    /// when known, so the final compare-and-set needs no second read.
+    Deliver(Option<Known>),
     /// Already final (cancelled, delivered, given up): stop its redelivery.
     Skip(DeliveryState),
     /// No state at all: its send was refused after the publish, so drop it.
@@ -442,13 +449,25 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         Ok(())
     }
 
-    /// Returns the delivery record of a message id.
+    /// Returns the delivery record of a message id; a first pull delivery
+    /// not yet stored counts if this gateway handed it over.
     pub async fn status(&self, message_id: &str) -> Result<DeliveryRecord, Refusal> {
         if !names::is_valid_message_id(message_id) {
             return Err(unknown_message(message_id));
         }
         match self.states.get(message_id).await? {
-            Some((record, _)) => Ok(record),
+            Some((mut record, _)) => {
+                // A first pull delivery is recorded only when the message
+                // reaches a final state (or is offered again): count the
+                // fetch this replica is holding.
+                if !record.state.is_final()
+                    && let Some(entry) = lock(&self.fetched).get(message_id)
+                {
+                    let delivered = u32::try_from(entry.delivered()).unwrap_or(u32::MAX);
+                    record.attempts = record.attempts.max(delivered);
+                }
+                Ok(record)
+            }
             None => Err(unknown_message(message_id)),
         }
     }
@@ -511,7 +530,21 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             state::Change::Unchanged(record) if record.state.is_final() => {
                 Attempt::Skip(record.state)
             }
-            state::Change::Unchanged(_) | state::Change::Changed { .. } => Attempt::Deliver,
+            state::Change::Unchanged(_) => Attempt::Deliver(None),
+            state::Change::Changed {
+                after, revision, ..
+            } => Attempt::Deliver(Some((after, revision))),
+        })
+    }
+
+    /// Reads the state of a message a consumer picked up for its first
+    /// delivery and says whether to hand it over, without writing: the
+    /// attempt is recorded with the final state (one bucket write less per message).
+    async fn check_first_attempt(&self, message_id: &str) -> Result<Attempt, StateError> {
+        Ok(match self.states.get(message_id).await? {
+            None => Attempt::Orphan,
+            Some((record, _)) if record.state.is_final() => Attempt::Skip(record.state),
+            Some(known) => Attempt::Deliver(Some(known)),
         })
     }
 
@@ -522,11 +555,12 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         message_id: &str,
         to: DeliveryState,
         attempts: u32,
+        known: Option<Known>,
     ) -> Result<Option<DeliveryRecord>, StateError> {
         let now = self.gateway.clock().now();
         let change = self
             .states
-            .update(message_id, |record| {
+            .update_from(message_id, known, |record| {
                 if record.state.is_final() {
                     return false;
                 }
@@ -551,9 +585,10 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         message_id: &str,
         envelope: &Envelope,
         attempts: u32,
+        known: Option<Known>,
     ) -> Result<(), StateError> {
         if let Some(record) = self
-            .finish(message_id, DeliveryState::Delivered, attempts)
+            .finish(message_id, DeliveryState::Delivered, attempts, known)
             .await?
         {
             self.log_outbound(envelope, &record, StatusCode::Success, "")
@@ -575,7 +610,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         reason: &str,
     ) {
         match self
-            .finish(message_id, DeliveryState::NotDelivered, attempts)
+            .finish(message_id, DeliveryState::NotDelivered, attempts, None)
             .await
         {
             Ok(Some(record)) => {

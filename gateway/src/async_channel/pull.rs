@@ -12,7 +12,7 @@ use egov_proto::v1::{Envelope, MessageType};
 use futures::StreamExt;
 use prost::Message;
 
-use super::{AsyncChannel, Attempt, lock, message_id_of, names, settle, unknown_message};
+use super::{AsyncChannel, Attempt, Known, lock, message_id_of, names, settle, unknown_message};
 use crate::exchange::Refusal;
 
 /// Messages returned by a fetch that asks for none in particular.
@@ -21,13 +21,13 @@ pub const DEFAULT_FETCH: u32 = 100;
 /// The most messages one fetch returns.
 pub const MAX_FETCH: u32 = 1000;
 
-/// How many fetched messages have their attempt recorded at once.
-const RECORD_CONCURRENCY: usize = 16;
+/// How many fetched messages have their state checked at once: each is a
+/// bucket read waiting on the server, so a whole batch goes out together.
+const RECORD_CONCURRENCY: usize = 256;
 
-/// How many acknowledged messages are settled at once: each is a state write,
-/// a notification and a JetStream ack, all waiting on the server, so one at a
-/// time left a 250-id acknowledgement waiting ~1 s.
-const ACK_CONCURRENCY: usize = 32;
+/// How many acknowledged messages are settled at once: each is a state write
+/// and a notification waiting on the server, so a whole batch goes out together.
+const ACK_CONCURRENCY: usize = 256;
 
 /// A message handed to its receiver and not yet acknowledged.
 pub(super) struct Fetched {
@@ -39,8 +39,18 @@ pub(super) struct Fetched {
     system: String,
     /// JetStream's delivered count at this fetch.
     delivered: i64,
+    /// The state record read (or written) at this fetch, so the
+    /// acknowledgement's compare-and-set needs no second read.
+    known: Option<Known>,
     /// When it was fetched, to forget entries long redelivered.
     at: Instant,
+}
+
+impl Fetched {
+    /// Returns JetStream's delivered count at this fetch.
+    pub(super) fn delivered(&self) -> i64 {
+        self.delivered
+    }
 }
 
 impl<R: RevocationSource + 'static> AsyncChannel<R> {
@@ -90,8 +100,9 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         Ok(envelopes.into_iter().flatten().collect())
     }
 
-    /// Records the attempt of one fetched message and keeps it for the
+    /// Checks the state of one fetched message and keeps it for the
     /// acknowledgement; a message no longer ON_DELIVERY is terminated instead.
+    /// A first delivery is only read, a redelivery records its attempt.
     async fn hand_over(
         self: &Arc<Self>,
         system_id: &str,
@@ -102,8 +113,13 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             settle(&message, AckKind::Term).await;
             return None;
         };
-        match self.begin_attempt(&message_id, delivered).await {
-            Ok(Attempt::Deliver) => {}
+        let attempt = if delivered <= 1 {
+            self.check_first_attempt(&message_id).await
+        } else {
+            self.begin_attempt(&message_id, delivered).await
+        };
+        let known = match attempt {
+            Ok(Attempt::Deliver(known)) => known,
             Ok(Attempt::Skip(state)) => {
                 tracing::debug!(
                     message_id,
@@ -127,7 +143,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 tracing::error!(message_id, error = %err, "delivery attempt not recorded");
                 return None;
             }
-        }
+        };
         let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
         let envelope = match Envelope::decode(message.payload.as_ref()) {
             Ok(envelope) => envelope,
@@ -152,6 +168,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 envelope: envelope.clone(),
                 system: system_id.to_owned(),
                 delivered,
+                known,
                 at: Instant::now(),
             },
         );
@@ -216,16 +233,17 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 format!("system {system_id:?} is not in the registry"),
             ));
         }
-        let mut failures = Vec::new();
-        for chunk in message_ids.chunks(ACK_CONCURRENCY) {
-            let outcomes = futures::future::join_all(
-                chunk
-                    .iter()
-                    .map(|message_id| self.acknowledge_one(system_id, message_id)),
-            )
+        // Collected first: a closure over borrowed ids inside the stream
+        // trips the compiler's Send check of the gRPC future.
+        let settling: Vec<_> = message_ids
+            .iter()
+            .map(|message_id| self.acknowledge_one(system_id, message_id))
+            .collect();
+        let failures: Vec<Refusal> = futures::stream::iter(settling)
+            .buffered(ACK_CONCURRENCY)
+            .filter_map(|outcome| std::future::ready(outcome.err()))
+            .collect()
             .await;
-            failures.extend(outcomes.into_iter().filter_map(Result::err));
-        }
         match failures.first() {
             None => Ok(()),
             Some(first) => Err(Refusal::new(
@@ -259,11 +277,16 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         let attempts = u32::try_from(entry.delivered).unwrap_or(u32::MAX);
         // The state is written first: if the JetStream ack is lost, the copy
         // offered again finds DELIVERED and is terminated, never handed twice.
-        if let Err(err) = self.delivered(message_id, &entry.envelope, attempts).await {
+        if let Err(err) = self
+            .delivered(message_id, &entry.envelope, attempts, entry.known.clone())
+            .await
+        {
             lock(&self.fetched).insert(message_id.to_owned(), entry);
             return Err(err.into());
         }
-        if let Err(err) = entry.message.double_ack().await {
+        // A plain ack, not a confirmed one: if it is lost, the copy offered
+        // again finds DELIVERED and is terminated.
+        if let Err(err) = entry.message.ack().await {
             tracing::warn!(message_id, error = %err, "JetStream ack of a delivered message failed");
         }
         Ok(())

@@ -107,8 +107,8 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             settle(&message, AckKind::Term).await;
             return;
         };
-        match self.begin_attempt(&message_id, delivered).await {
-            Ok(Attempt::Deliver) => {}
+        let known = match self.begin_attempt(&message_id, delivered).await {
+            Ok(Attempt::Deliver(known)) => known,
             Ok(Attempt::Skip(_) | Attempt::Orphan) => {
                 settle(&message, AckKind::Term).await;
                 return;
@@ -122,7 +122,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 .await;
                 return;
             }
-        }
+        };
         let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
         let envelope = match Envelope::decode(message.payload.as_ref()) {
             Ok(envelope) => envelope,
@@ -148,7 +148,10 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             Ok(_) => {
                 // The state is written first: if the ack is lost, the copy
                 // offered again finds DELIVERED and is terminated.
-                if let Err(err) = self.delivered(&message_id, &envelope, attempts).await {
+                if let Err(err) = self
+                    .delivered(&message_id, &envelope, attempts, known)
+                    .await
+                {
                     tracing::error!(message_id, error = %err, "DELIVERED state was not recorded");
                     settle(
                         &message,
@@ -157,7 +160,9 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                     .await;
                     return;
                 }
-                if let Err(err) = message.double_ack().await {
+                // A plain ack: if it is lost, the copy offered again finds
+                // DELIVERED and is terminated, so no confirmation is awaited.
+                if let Err(err) = message.ack().await {
                     tracing::warn!(message_id, error = %err, "JetStream ack of a delivered message failed");
                 }
             }

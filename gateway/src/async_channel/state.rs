@@ -65,7 +65,9 @@ impl DeliveryState {
 pub struct DeliveryRecord {
     /// The current state.
     pub state: DeliveryState,
-    /// Deliveries attempted so far (JetStream's delivered count).
+    /// Deliveries attempted so far (JetStream's delivered count). A first
+    /// pull delivery is stored with the final state (or the redelivery);
+    /// until then the gateway that handed it over adds it when asked.
     pub attempts: u32,
     /// The sending system, the only one that may cancel and the one notified.
     pub sender: String,
@@ -145,6 +147,8 @@ pub enum Change {
         before: DeliveryRecord,
         /// The record written.
         after: DeliveryRecord,
+        /// The revision of the record written.
+        revision: u64,
     },
 }
 
@@ -174,15 +178,16 @@ impl DeliveryStore {
         Ok(DeliveryStore { kv })
     }
 
-    /// Stores the first record of a message; refuses an id that already has one.
+    /// Stores the first record of a message and returns its revision; refuses
+    /// an id that already has one.
     pub async fn insert(
         &self,
         message_id: &str,
         record: &DeliveryRecord,
-    ) -> Result<(), StateError> {
+    ) -> Result<u64, StateError> {
         let value = encode(record);
         match self.kv.create(message_id, value.into()).await {
-            Ok(_) => Ok(()),
+            Ok(revision) => Ok(revision),
             Err(err) if err.kind() == CreateErrorKind::AlreadyExists => Err(StateError::Exists {
                 message_id: message_id.to_owned(),
             }),
@@ -215,10 +220,25 @@ impl DeliveryStore {
     pub async fn update(
         &self,
         message_id: &str,
+        change: impl FnMut(&mut DeliveryRecord) -> bool,
+    ) -> Result<Change, StateError> {
+        self.update_from(message_id, None, change).await
+    }
+
+    /// Like [`DeliveryStore::update`], but starts from a record and revision
+    /// read earlier, saving a read when nobody changed it since.
+    pub async fn update_from(
+        &self,
+        message_id: &str,
+        mut known: Option<(DeliveryRecord, u64)>,
         mut change: impl FnMut(&mut DeliveryRecord) -> bool,
     ) -> Result<Change, StateError> {
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let Some((before, revision)) = self.get(message_id).await? else {
+            let current = match known.take() {
+                Some(known) => Some(known),
+                None => self.get(message_id).await?,
+            };
+            let Some((before, revision)) = current else {
                 return Ok(Change::Missing);
             };
             let mut after = before.clone();
@@ -230,7 +250,13 @@ impl DeliveryStore {
                 .update(message_id, encode(&after).into(), revision)
                 .await
             {
-                Ok(_) => return Ok(Change::Changed { before, after }),
+                Ok(revision) => {
+                    return Ok(Change::Changed {
+                        before,
+                        after,
+                        revision,
+                    });
+                }
                 Err(err) if err.kind() == UpdateErrorKind::WrongLastRevision => continue,
                 Err(err) => return Err(unavailable(message_id, err)),
             }
