@@ -44,6 +44,8 @@
 //! bench only prints: a figure below target never fails it (timings vary
 //! ±25 % between runs on a shared VM; only same-run ratios are compared).
 //!
+//! `EGOV_BENCH_ONLY=sync` runs only (a), (a') and (b); the default runs every row.
+//!
 //! Child processes are this binary re-executed with `EGOV_BENCH_ROLE` set
 //! (`echo`, `echo-bus`, `target`, `gateway`): each binds `127.0.0.1:0`, prints
 //! `port=<n>` on stdout, and exits when its stdin closes, so none outlives
@@ -100,6 +102,14 @@ const REPLAY_ENV: &str = "EGOV_BENCH_REPLAY_CAPACITY";
 /// The gateway child's data dir (registry, SQLite message log), owned by the
 /// bench so it is deleted after the killed child, which cannot clean up.
 const DIR_ENV: &str = "EGOV_BENCH_DIR";
+
+/// Set to `sync` to run only the rows (a), (a') and (b), for quicker iterations.
+const ONLY_ENV: &str = "EGOV_BENCH_ONLY";
+
+/// Whether the async rows are skipped ([`ONLY_ENV`]).
+fn sync_only() -> bool {
+    std::env::var(ONLY_ENV).is_ok_and(|only| only == "sync")
+}
 
 /// Every key and certificate derives from this seed, so each process
 /// regenerates the same hierarchy instead of receiving key material.
@@ -403,7 +413,12 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
         })
     };
 
-    let (raw, async_rows) = match egov_testkit::NatsServer::start() {
+    let nats = if sync_only() {
+        Err(anyhow!("{ONLY_ENV}=sync"))
+    } else {
+        egov_testkit::NatsServer::start().map_err(anyhow::Error::from)
+    };
+    let (raw, async_rows) = match nats {
         Ok(nats) => {
             let raw = raw_jetstream(&nats.url(), sizes).await?;
             println!("  measured raw JetStream");

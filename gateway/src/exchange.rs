@@ -651,8 +651,8 @@ fn record(
     duration_us: i64,
     signers: Vec<String>,
 ) -> LogRecord {
-    // An OUTBOUND hop carries the very bytes its INBOUND hop (same message id)
-    // already stored: keep them once, and only the hash here.
+    // An OUTBOUND hop carries the very bytes and signatures its INBOUND hop
+    // (same message id) already stored: keep them once, and only the hash here.
     let keep_bytes = direction == Direction::Inbound;
     LogRecord {
         message_id: header.message_id.clone(),
@@ -675,11 +675,15 @@ fn record(
         header: envelope.header.clone(),
         body: (store_body && keep_bytes).then(|| envelope.payload.clone()),
         body_sha256: sha256(&envelope.payload).to_vec(),
-        signatures: envelope
-            .signatures
-            .iter()
-            .map(Message::encode_to_vec)
-            .collect(),
+        signatures: if keep_bytes {
+            envelope
+                .signatures
+                .iter()
+                .map(Message::encode_to_vec)
+                .collect()
+        } else {
+            Vec::new()
+        },
         signers,
         received_at,
         duration_us,

@@ -11,6 +11,7 @@ use ring::{digest, signature};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use super::batch::{self, Ed25519Batcher};
 use super::revocation::{RevocationError, RevocationSource, RevocationStatus};
 use super::{from_timestamp, sha256, signed_bytes};
 use crate::iin::{Bin, Iin};
@@ -264,7 +265,15 @@ impl Verified {
 struct TrustedChain {
     certificates: Vec<Arc<CertificateInfo>>,
     /// The signer's Ed25519 key, decompressed once for the chain's lifetime in the cache.
-    ed25519: Option<ed25519_dalek::VerifyingKey>,
+    ed25519: Option<Ed25519Key>,
+}
+
+/// A decompressed Ed25519 key and whether its signatures may be batched.
+#[derive(Debug)]
+struct Ed25519Key {
+    key: ed25519_dalek::VerifyingKey,
+    /// Decided once per key, as the check costs a scalar multiplication.
+    batchable: bool,
 }
 
 impl TrustedChain {
@@ -273,7 +282,11 @@ impl TrustedChain {
             .first()
             .filter(|leaf| leaf.key_algorithm == KeyAlgorithm::Ed25519)
             .and_then(|leaf| <[u8; 32]>::try_from(leaf.public_key.as_slice()).ok())
-            .and_then(|key| ed25519_dalek::VerifyingKey::from_bytes(&key).ok());
+            .and_then(|key| ed25519_dalek::VerifyingKey::from_bytes(&key).ok())
+            .map(|key| Ed25519Key {
+                batchable: batch::batchable(&key),
+                key,
+            });
         TrustedChain {
             certificates,
             ed25519,
@@ -292,6 +305,7 @@ pub struct Verifier<R> {
     // A std RwLock: held for a look-up or an insert only, never across an await.
     chains: RwLock<HashMap<[u8; 32], Arc<TrustedChain>>>,
     max_chains: usize,
+    ed25519: Ed25519Batcher,
 }
 
 impl<R: RevocationSource> Verifier<R> {
@@ -302,6 +316,7 @@ impl<R: RevocationSource> Verifier<R> {
             revocation,
             chains: RwLock::new(HashMap::new()),
             max_chains: 10_000,
+            ed25519: Ed25519Batcher::default(),
         }
     }
 
@@ -392,7 +407,7 @@ impl<R: RevocationSource> Verifier<R> {
         let chain = self.trusted_chain(&sig.certificate_chain)?;
         let leaf = chain.certificates[0].clone();
 
-        check_signature_value(algorithm, &leaf, chain.ed25519.as_ref(), sig)?;
+        check_signature_value(algorithm, &leaf, chain.ed25519.as_ref(), sig, &self.ed25519).await?;
         if sha256(&envelope.header) != sig.header_sha256.as_slice() {
             return Err(VerifyError::TamperedHeader);
         }
@@ -542,11 +557,12 @@ fn verify_issued_by(
     })
 }
 
-fn check_signature_value(
+async fn check_signature_value(
     algorithm: SignatureAlgorithm,
     leaf: &CertificateInfo,
-    ed25519: Option<&ed25519_dalek::VerifyingKey>,
+    ed25519: Option<&Ed25519Key>,
     sig: &Signature,
+    batcher: &Ed25519Batcher,
 ) -> Result<(), VerifyError> {
     let (verification, expected_len): (&dyn signature::VerificationAlgorithm, Option<usize>) =
         match (algorithm, leaf.key_algorithm) {
@@ -581,9 +597,13 @@ fn check_signature_value(
         // verification refuses the malleable encodings ring refuses too.
         let key = ed25519.ok_or_else(bad_value)?;
         let value = <[u8; 64]>::try_from(sig.value.as_slice()).map_err(|_| bad_value())?;
-        return key
-            .verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&value))
-            .map_err(|_| bad_value());
+        let value = ed25519_dalek::Signature::from_bytes(&value);
+        let valid = if key.batchable {
+            batcher.verify(&key.key, message, value).await
+        } else {
+            key.key.verify_strict(&message, &value).is_ok()
+        };
+        return if valid { Ok(()) } else { Err(bad_value()) };
     }
     signature::UnparsedPublicKey::new(verification, &leaf.public_key)
         .verify(&message, &sig.value)
