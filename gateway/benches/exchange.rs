@@ -90,8 +90,8 @@ use tonic::transport::{Channel, Endpoint, Server};
 
 /// Names the role of a re-executed child; unset in the bench process itself.
 const ROLE_ENV: &str = "EGOV_BENCH_ROLE";
-/// Set to `async` to measure only the async rows (c) and raw JetStream, for
-/// quicker iterations on the async channel; unset, every row is measured.
+/// `sync` measures only (a), (a') and (b), `async` only (c) and raw JetStream,
+/// for quicker iterations; unset, every row is measured.
 const ONLY_ENV: &str = "EGOV_BENCH_ONLY";
 /// The sync target's address, given to the gateway child for its registry.
 const TARGET_ENV: &str = "EGOV_BENCH_TARGET";
@@ -102,9 +102,6 @@ const REPLAY_ENV: &str = "EGOV_BENCH_REPLAY_CAPACITY";
 /// The gateway child's data dir (registry, SQLite message log), owned by the
 /// bench so it is deleted after the killed child, which cannot clean up.
 const DIR_ENV: &str = "EGOV_BENCH_DIR";
-
-/// Set to `sync` to run only the rows (a), (a') and (b), for quicker iterations.
-const ONLY_ENV: &str = "EGOV_BENCH_ONLY";
 
 /// Whether the async rows are skipped ([`ONLY_ENV`]).
 fn sync_only() -> bool {
