@@ -20,6 +20,7 @@ use egov_proto::v1::{Envelope, Header};
 use prost::Message;
 use tonic::metadata::{BinaryMetadataValue, MetadataMap};
 
+use crate::caller::{CallError, accepted};
 use crate::fault::Fault;
 use crate::receiver::EnvelopeReceiver;
 
@@ -77,23 +78,21 @@ where
 {
     let envelope = request_envelope(service_id, request).map_err(refusal)?;
     let answer = receiver.handle_envelope(envelope).await.map_err(refusal)?;
-    let header = Header::decode(answer.header.as_slice()).map_err(|error| {
-        refusal(Fault::new(
-            StatusCode::Internal,
-            format!("the system's answer header does not decode: {error}"),
-        ))
-    })?;
-    if header.payload_type == <egov_proto::v1::Fault as prost::Name>::type_url() {
-        let fault = egov_proto::v1::Fault::decode(answer.payload.as_slice()).map_err(|error| {
-            refusal(Fault::new(
+    let header = match accepted(&answer) {
+        Ok(header) => header,
+        // The system's signed refusal: its code as the status, its envelope beside it.
+        Err(CallError::Fault(fault)) => {
+            let mut status = refusal(fault);
+            put_envelope(status.metadata_mut(), &answer);
+            return Err(status);
+        }
+        Err(error) => {
+            return Err(refusal(Fault::new(
                 StatusCode::Internal,
-                format!("the system's refusal does not decode: {error}"),
-            ))
-        })?;
-        let mut status = refusal(Fault::from_proto(&fault));
-        put_envelope(status.metadata_mut(), &answer);
-        return Err(status);
-    }
+                format!("the system's answer does not decode: {error}"),
+            )));
+        }
+    };
     let body = Resp::decode(answer.payload.as_slice()).map_err(|error| {
         refusal(Fault::new(
             StatusCode::Internal,

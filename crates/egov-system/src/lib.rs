@@ -12,10 +12,12 @@
 //! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
 //! - [`caller`]: [`GatewayCaller`], signed calls to other systems through the gateway.
 //! - [`inbox`]: [`Inbox`], the async channel's messages (NATS push, or pull) to the same receiver.
+//! - [`cabinet`]: the citizen's cabinet's service id and notification fields.
 //! - [`direct`]: a system's direct gRPC contract, a signed call without the gateway.
 //! - [`fault`]: [`Fault`], a signed refusal with a status code.
 //! - [`intake`]: [`intake::Intake`], the application intake of the target systems (B, C, D).
 
+pub mod cabinet;
 pub mod caller;
 pub mod direct;
 pub mod fault;

@@ -9,26 +9,21 @@ use egov_proto::v1::{ResultKind, ServiceApplication, ServiceResult};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use egov_system::cabinet::{
+    CABINET_NOTIFY_SERVICE_ID, FIELD_RECIPIENT_IIN, FIELD_SERVICE_CODE, FIELD_STATUS,
+};
+
 use crate::catalogue::{Service, Step};
 use crate::policy::Decision;
 
-/// Service id of the citizen's cabinet notifications (the portal, a later issue).
-pub const CABINET_NOTIFY_SERVICE_ID: &str = "portal.cabinet.notify";
-
-/// Field of a notification: what happened (`registered`, `in_progress`, `issued`).
-pub const FIELD_STATUS: &str = "status";
 /// Field of a notification: when the service (or the current step) is due, RFC 3339.
 pub const FIELD_DUE_AT: &str = "due_at";
 /// Field: the step in progress (its action).
 pub const FIELD_STEP: &str = "step";
 /// Field: the role doing the step in progress.
 pub const FIELD_ROLE: &str = "role";
-/// Field: the service code.
-pub const FIELD_SERVICE_CODE: &str = "service_code";
 /// Field: the back office's case id.
 pub const FIELD_CASE_ID: &str = "case_id";
-/// Field: the recipient's IIN, whose cabinet the message is for.
-pub const FIELD_RECIPIENT_IIN: &str = "recipient_iin";
 /// Field of a refusal: the document it is issued as (`reasoned_refusal`…).
 pub const FIELD_REFUSAL_KIND: &str = "refusal_kind";
 /// Field of a refusal or a decision: why, or the person's comment.

@@ -13,6 +13,9 @@ use egov_core::clock::Clock;
 use egov_core::envelope::{party_iin, to_timestamp};
 use egov_core::systems;
 use egov_proto::v1::{ResultKind, ServiceResult};
+pub use egov_system::cabinet::{
+    CABINET_NOTIFY_SERVICE_ID, FIELD_RECIPIENT_IIN, FIELD_SERVICE_CODE, FIELD_STATUS,
+};
 use egov_system::caller::accepted;
 use egov_system::{CallError, GatewayCaller};
 use tokio::sync::{Notify, watch};
@@ -26,19 +29,10 @@ use crate::placement::{
 };
 use crate::store::Store;
 
-/// Service id of the citizen's cabinet (the portal), as the back office sends to it.
-pub const CABINET_NOTIFY_SERVICE_ID: &str = "portal.cabinet.notify";
-
-/// Field: what happened, as the cabinet's other notifications carry it.
-pub const FIELD_STATUS: &str = "status";
 /// Status of a referral issued after the placement.
 pub const STATUS_REFERRAL_ISSUED: &str = "referral_issued";
-/// Field: the recipient whose cabinet the referral is for.
-pub const FIELD_RECIPIENT_IIN: &str = "recipient_iin";
 /// Field: the child the referral is for.
 pub const FIELD_CHILD_IIN: &str = "child_iin";
-/// Field: the service code.
-pub const FIELD_SERVICE_CODE: &str = "service_code";
 
 /// How many pending referrals one round hands over.
 const BATCH: u32 = 64;

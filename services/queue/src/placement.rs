@@ -249,11 +249,8 @@ impl QueueHandler {
                 now,
             )
             .await?;
-        let position = match entry.status {
-            EntryStatus::Waiting => self.store.position(&entry).await?,
-            _ => 0,
-        };
-        let answer = answer(&entry, position);
+        let answer = self.current_answer(&entry).await?;
+        let position = answer.position;
 
         let mut application = admitted.application.clone();
         let fields = &mut application.fields;
@@ -292,6 +289,15 @@ impl QueueHandler {
         Ok(answer)
     }
 
+    /// The register's answer for an entry as it stands now (its position while waiting).
+    async fn current_answer(&self, entry: &Entry) -> Result<PlaceInQueueResponse, Fault> {
+        let position = match entry.status {
+            EntryStatus::Waiting => self.store.position(entry).await?,
+            _ => 0,
+        };
+        Ok(answer(entry, position))
+    }
+
     /// Answers a redelivered placement with where its entry stands now.
     async fn answer_again(
         &self,
@@ -309,11 +315,7 @@ impl QueueHandler {
                     "application {registration_number} was registered, but child {child} is no longer queued under it"
                 ))
             })?;
-        let position = match entry.status {
-            EntryStatus::Waiting => self.store.position(&entry).await?,
-            _ => 0,
-        };
-        Ok(answer(&entry, position))
+        self.current_answer(&entry).await
     }
 
     /// Answers where a child stands, to its recipient (or their representative) on the portal
@@ -330,11 +332,7 @@ impl QueueHandler {
         if !may_read(request, &entry.recipient_iin, &entry.representative_iin) {
             return Err(not_queued());
         }
-        let position = match entry.status {
-            EntryStatus::Waiting => self.store.position(&entry).await?,
-            _ => 0,
-        };
-        Ok(answer(&entry, position))
+        self.current_answer(&entry).await
     }
 
     /// Stores the provider's signed result; a refusal first takes the child out of the queue
