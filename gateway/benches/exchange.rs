@@ -29,7 +29,9 @@
 //!   the one the stack runs (every system is its own process).
 //! - **(c)** async messages end to end through JetStream: `SendAsyncMessage`
 //!   of signed messages to a pull-mode receiver, 256 in flight, while the
-//!   receiver `FetchMessages` + `AcknowledgeMessages` in batches of 256.
+//!   receiver `FetchMessages` + `AcknowledgeMessages` in batches of 256,
+//!   fetching the next batch while the last one's acknowledgement is on its
+//!   way, as the raw baseline's consumer pulls ahead.
 //!   Latency is per message, from the start of its `SendAsyncMessage` call to
 //!   the answer of the `AcknowledgeMessages` call that confirmed it. Skipped
 //!   with a printed line when the gateway answers that its async channel is
@@ -87,6 +89,10 @@ use time::macros::datetime;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
+
+/// The gateway binary's allocator, so the gateway child runs as in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Names the role of a re-executed child; unset in the bench process itself.
 const ROLE_ENV: &str = "EGOV_BENCH_ROLE";
@@ -191,6 +197,8 @@ struct Row {
     latencies: Vec<Duration>,
     errors: usize,
     first_error: Option<String>,
+    /// CPU time per operation of each process taking part, when measured.
+    cpu: Vec<(&'static str, Duration)>,
 }
 
 impl Row {
@@ -203,7 +211,19 @@ impl Row {
             latencies: outcome.latencies,
             errors: outcome.errors,
             first_error: outcome.first_error,
+            cpu: Vec::new(),
         }
+    }
+
+    /// Attaches the CPU a meter measured over this row's phase, per operation.
+    fn with_cpu(mut self, meter: CpuMeter) -> Row {
+        let ops = u32::try_from(self.ops.max(1)).unwrap_or(u32::MAX);
+        self.cpu = meter
+            .used()
+            .into_iter()
+            .map(|(name, used)| (name, used / ops))
+            .collect();
+        self
     }
 
     fn throughput(&self) -> f64 {
@@ -285,6 +305,44 @@ where
         }
     }
     (outcome, started.elapsed())
+}
+
+/// CPU time (user + system) of processes over a phase, read from
+/// `/proc/<pid>/stat`: on a shared VM throughput moves ±25 % between runs,
+/// while the CPU one operation costs each process is steadier.
+struct CpuMeter {
+    start: Vec<(&'static str, u32, Option<Duration>)>,
+}
+
+impl CpuMeter {
+    /// Starts measuring the named processes.
+    fn start(processes: &[(&'static str, u32)]) -> CpuMeter {
+        CpuMeter {
+            start: processes
+                .iter()
+                .map(|&(name, pid)| (name, pid, cpu_time(pid)))
+                .collect(),
+        }
+    }
+
+    /// Returns the CPU each process used since the start (those still readable).
+    fn used(&self) -> Vec<(&'static str, Duration)> {
+        self.start
+            .iter()
+            .filter_map(|&(name, pid, start)| Some((name, cpu_time(pid)?.saturating_sub(start?))))
+            .collect()
+    }
+}
+
+/// The CPU time a process used so far; `None` off Linux or once it is gone.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the line, in clock ticks (100 per second on Linux).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// Start times of a phase's messages, indexed by message, readable by the
@@ -417,9 +475,9 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
     };
     let (raw, async_rows) = match nats {
         Ok(nats) => {
-            let raw = raw_jetstream(&nats.url(), sizes).await?;
+            let raw = raw_jetstream(&nats, sizes).await?;
             println!("  measured raw JetStream");
-            let async_rows = gateway_async(&ids, &nats.url(), sizes).await?;
+            let async_rows = gateway_async(&ids, &nats, sizes).await?;
             if async_rows.is_some() {
                 println!("  measured (c) gateway async");
             }
@@ -574,8 +632,12 @@ async fn plain_echo(sizes: Sizes, role: &str, label: &'static str) -> anyhow::Re
         }
     };
     closed_loop(sizes.sync_warmup, SYNC_IN_FLIGHT, call.clone()).await;
+    let meter = CpuMeter::start(&[
+        ("client", std::process::id()),
+        ("server", child.process.id()),
+    ]);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call).await;
-    Ok(Row::new(label, outcome, elapsed))
+    Ok(Row::new(label, outcome, elapsed).with_cpu(meter))
 }
 
 /// Envelopes taken once each by the worker that drew their index.
@@ -681,16 +743,19 @@ async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<Row> {
     if let Some(error) = warm.first_error {
         bail!("gateway SendMessage fails in the warm-up: {error}");
     }
+    let meter = CpuMeter::start(&[
+        ("client", std::process::id()),
+        ("gateway", gateway.process.id()),
+        ("target", target.process.id()),
+    ]);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call(timed)).await;
-    Ok(Row::new(
-        "(b) gateway SendMessage, signed",
-        outcome,
-        elapsed,
-    ))
+    Ok(Row::new("(b) gateway SendMessage, signed", outcome, elapsed).with_cpu(meter))
 }
 
 /// The raw JetStream baseline: async-nats directly, no gateway.
-async fn raw_jetstream(url: &str, sizes: Sizes) -> anyhow::Result<Row> {
+async fn raw_jetstream(nats: &egov_testkit::NatsServer, sizes: Sizes) -> anyhow::Result<Row> {
+    let url = nats.url();
+    let url = url.as_str();
     // Two connections, as a publishing and a consuming party would have.
     let publisher = jetstream::new(async_nats::connect(url).await?);
     let consuming = jetstream::new(async_nats::connect(url).await?);
@@ -703,8 +768,9 @@ async fn raw_jetstream(url: &str, sizes: Sizes) -> anyhow::Result<Row> {
         })
         .await?;
     raw_phase(&publisher, &consuming, 1, sizes.async_warmup).await?;
+    let meter = CpuMeter::start(&[("client", std::process::id()), ("nats", nats.pid())]);
     let (outcome, elapsed) = raw_phase(&publisher, &consuming, 2, sizes.async_ops).await?;
-    Ok(Row::new("raw JetStream pub+consume", outcome, elapsed))
+    Ok(Row::new("raw JetStream pub+consume", outcome, elapsed).with_cpu(meter))
 }
 
 /// One phase on its own subject and durable pull consumer: a pull request
@@ -798,16 +864,17 @@ fn async_unavailable(status: &tonic::Status) -> bool {
 /// closed loop, delivery runs beside it. `None` when the gateway has no async channel.
 async fn gateway_async(
     ids: &Identities,
-    nats_url: &str,
+    nats: &egov_testkit::NatsServer,
     sizes: Sizes,
 ) -> anyhow::Result<Option<AsyncRows>> {
+    let nats_url = nats.url();
     let dir = tempfile::tempdir()?;
     let target = Spawned::start("target", &[])?;
     let gateway = Spawned::start(
         "gateway",
         &[
             (TARGET_ENV, target.addr().to_string()),
-            (NATS_ENV, nats_url.to_owned()),
+            (NATS_ENV, nats_url.clone()),
             (REPLAY_ENV, replay_capacity(sizes).to_string()),
             (DIR_ENV, dir.path().display().to_string()),
         ],
@@ -862,6 +929,11 @@ async fn gateway_async(
     if let Some(error) = warm.received.messages.first_error.or(warm.sent.first_error) {
         bail!("gateway async fails in the warm-up: {error}");
     }
+    let meter = CpuMeter::start(&[
+        ("client", std::process::id()),
+        ("gateway", gateway.process.id()),
+        ("nats", nats.pid()),
+    ]);
     let timed = async_phase(&sender, &fetcher, &receiver, timed, 2, sizes.async_ops).await;
     let received = timed.received;
     let batch = received.fetched / received.fetch.latencies.len().max(1);
@@ -870,7 +942,8 @@ async fn gateway_async(
             "(c) gateway async send→fetch→ack",
             received.messages,
             timed.elapsed,
-        ),
+        )
+        .with_cpu(meter),
         send: Row::new(
             "    (c) its SendAsyncMessage calls",
             timed.sent,
@@ -962,7 +1035,9 @@ struct AsyncPhase {
     sending: Duration,
 }
 
-/// The pull-mode receiver: fetches in batches and acknowledges each batch.
+/// The pull-mode receiver: fetches in batches and acknowledges each batch,
+/// fetching the next batch while the last one's acknowledgement is on its way
+/// (as the raw baseline's consumer pulls ahead while it acknowledges).
 async fn receive_all(
     mut client: GatewayClient<Channel>,
     receiver: Arc<Signer>,
@@ -973,7 +1048,12 @@ async fn receive_all(
     let mut arrivals = Arrivals::new(phase, count);
     let mut calls = Received::default();
     let deadline = Instant::now() + DRAIN_TIMEOUT;
-    while !arrivals.done() {
+    // At most one acknowledgement in flight beside the next fetch.
+    let mut acking: Option<tokio::task::JoinHandle<AckedBatch>> = None;
+    loop {
+        if arrivals.done() {
+            break;
+        }
         if Instant::now() > deadline {
             arrivals.outcome.fail(format!(
                 "receiver got {} of {count} before the deadline",
@@ -1008,41 +1088,90 @@ async fn receive_all(
                 continue;
             }
         };
+        if !envelopes.is_empty() {
+            calls.fetch.latencies.push(fetch_started.elapsed());
+            calls.fetched += envelopes.len();
+        }
+        // The previous batch's acknowledgement settles before this one's goes out.
+        if let Some(previous) = acking.take() {
+            settle_batch(previous.await, &mut arrivals, &mut calls, &starts);
+        }
         if envelopes.is_empty() {
+            if arrivals.done() {
+                break;
+            }
             // Nothing waiting yet: the sender is behind; do not spin a core.
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         }
-        calls.fetch.latencies.push(fetch_started.elapsed());
-        calls.fetched += envelopes.len();
-        let message_ids = envelopes
-            .iter()
-            .filter_map(|e| Header::decode(e.header.as_slice()).ok())
-            .map(|h| h.message_id)
-            .collect();
-        let ack_started = Instant::now();
-        let acked = client
-            .acknowledge_messages(AcknowledgeMessagesRequest {
-                system_id: RECEIVER.into(),
-                message_ids,
-            })
-            .await;
-        calls.ack.latencies.push(ack_started.elapsed());
-        if let Err(status) = acked {
-            arrivals.outcome.fail(format!(
-                "AcknowledgeMessages {:?}: {}",
-                status.code(),
-                status.message()
-            ));
-            continue;
-        }
-        let now = Instant::now();
-        for envelope in &envelopes {
-            arrivals.arrived(&envelope.payload, &starts, now);
-        }
+        let mut acker = client.clone();
+        acking = Some(tokio::spawn(async move {
+            let message_ids = envelopes
+                .iter()
+                .filter_map(|e| Header::decode(e.header.as_slice()).ok())
+                .map(|h| h.message_id)
+                .collect();
+            let started = Instant::now();
+            let acked = acker
+                .acknowledge_messages(AcknowledgeMessagesRequest {
+                    system_id: RECEIVER.into(),
+                    message_ids,
+                })
+                .await
+                .map(|_| ())
+                .map_err(|status| {
+                    format!(
+                        "AcknowledgeMessages {:?}: {}",
+                        status.code(),
+                        status.message()
+                    )
+                });
+            AckedBatch {
+                envelopes,
+                took: started.elapsed(),
+                acked,
+            }
+        }));
+    }
+    if let Some(last) = acking.take() {
+        settle_batch(last.await, &mut arrivals, &mut calls, &starts);
     }
     calls.messages = arrivals.outcome;
     calls
+}
+
+/// One fetched batch and the answer to its acknowledgement.
+struct AckedBatch {
+    envelopes: Vec<Envelope>,
+    took: Duration,
+    acked: Result<(), String>,
+}
+
+/// Counts an acknowledged batch's messages as arrived (or its failure).
+fn settle_batch(
+    joined: Result<AckedBatch, tokio::task::JoinError>,
+    arrivals: &mut Arrivals,
+    calls: &mut Received,
+    starts: &StartTimes,
+) {
+    let batch = match joined {
+        Ok(batch) => batch,
+        Err(err) => {
+            arrivals
+                .outcome
+                .fail(format!("acknowledging task failed: {err}"));
+            return;
+        }
+    };
+    calls.ack.latencies.push(batch.took);
+    if let Err(error) = batch.acked {
+        arrivals.outcome.fail(error);
+        return;
+    }
+    let now = Instant::now();
+    for envelope in &batch.envelopes {
+        arrivals.arrived(&envelope.payload, starts, now);
+    }
 }
 
 /// What the pull-mode receiver measured: per message end to end, and per
@@ -1120,6 +1249,15 @@ fn print_table(results: &Results) {
             row.percentile_ms(0.99),
             row.errors,
         );
+    }
+    println!();
+    for row in results.rows().filter(|row| !row.cpu.is_empty()) {
+        let parts: Vec<String> = row
+            .cpu
+            .iter()
+            .map(|(name, used)| format!("{name} {:.0}", used.as_secs_f64() * 1e6))
+            .collect();
+        println!("CPU µs per op, {}: {}", row.label.trim(), parts.join(", "));
     }
     for row in results.rows() {
         if let Some(error) = &row.first_error {

@@ -88,6 +88,38 @@ pub struct Admitted {
     pub registry: Arc<Registry>,
 }
 
+/// An envelope as the log keeps it: the body's digest and the signers'
+/// subjects are worked out once and shared by every hop of the envelope.
+#[derive(Debug, Clone)]
+pub struct Logged<'a> {
+    /// The envelope.
+    pub envelope: &'a Envelope,
+    body_sha256: Vec<u8>,
+    signers: Vec<String>,
+}
+
+impl<'a> Logged<'a> {
+    /// Takes both from a verification of this envelope: every signature's
+    /// payload digest was checked against the body, so no hashing is repeated.
+    pub fn verified(envelope: &'a Envelope, verified: &Verified) -> Logged<'a> {
+        let body_sha256 = envelope
+            .signatures
+            .first()
+            .map(|sig| sig.payload_sha256.clone())
+            .filter(|digest| digest.len() == 32)
+            .unwrap_or_else(|| sha256(&envelope.payload).to_vec());
+        Logged {
+            envelope,
+            body_sha256,
+            signers: verified
+                .signers
+                .iter()
+                .map(|signer| signer.subject.clone())
+                .collect(),
+        }
+    }
+}
+
 /// The parts of the gateway that every channel shares.
 pub struct Gateway<R> {
     /// This gateway's system id (the participant in diagrams).
@@ -293,8 +325,9 @@ impl<R: RevocationSource> Gateway<R> {
         };
         let route = admitted.route.clone();
         let header = &admitted.verified.header;
+        let request = Logged::verified(&envelope, &admitted.verified);
         self.log_hop(
-            &envelope,
+            &request,
             header,
             Direction::Inbound,
             ChannelKind::Sync,
@@ -314,7 +347,8 @@ impl<R: RevocationSource> Gateway<R> {
         };
         let forward_us = elapsed_us(forward_started);
         match outcome {
-            Ok((answer, answer_header)) => {
+            Ok((answer, verified_answer)) => {
+                let answer_header = &verified_answer.header;
                 // The log names the hop's real peer: a header addressed to this
                 // gateway (a relay) still went on to the route's target.
                 let forwarded = Header {
@@ -326,7 +360,7 @@ impl<R: RevocationSource> Gateway<R> {
                     ..answer_header.clone()
                 };
                 self.log_hop(
-                    &envelope,
+                    &request,
                     &forwarded,
                     Direction::Outbound,
                     ChannelKind::Sync,
@@ -338,8 +372,9 @@ impl<R: RevocationSource> Gateway<R> {
                 )
                 .await;
                 let answered_at = self.clock.now();
+                let logged_answer = Logged::verified(&answer, &verified_answer);
                 self.log_hop(
-                    &answer,
+                    &logged_answer,
                     &answered,
                     Direction::Inbound,
                     ChannelKind::Sync,
@@ -351,8 +386,8 @@ impl<R: RevocationSource> Gateway<R> {
                 )
                 .await;
                 self.log_hop(
-                    &answer,
-                    &answer_header,
+                    &logged_answer,
+                    answer_header,
                     Direction::Outbound,
                     ChannelKind::Sync,
                     &route,
@@ -373,7 +408,7 @@ impl<R: RevocationSource> Gateway<R> {
                     ..header.clone()
                 };
                 self.log_hop(
-                    &envelope,
+                    &request,
                     &forwarded,
                     Direction::Outbound,
                     ChannelKind::Sync,
@@ -438,7 +473,7 @@ impl<R: RevocationSource> Gateway<R> {
         &self,
         admitted: &Admitted,
         answer: Envelope,
-    ) -> Result<(Envelope, Header), Refusal> {
+    ) -> Result<(Envelope, Verified), Refusal> {
         let route = &admitted.route;
         let request = &admitted.verified.header;
         let verified = self
@@ -466,7 +501,7 @@ impl<R: RevocationSource> Gateway<R> {
                 ),
             ));
         }
-        let header = verified.header;
+        let header = &verified.header;
         if header.message_type != MessageType::Response as i32
             || header.correlation_id != request.correlation_id
         {
@@ -478,7 +513,7 @@ impl<R: RevocationSource> Gateway<R> {
                 ),
             ));
         }
-        Ok((answer, header))
+        Ok((answer, verified))
     }
 
     /// Logs an envelope refused at the door, with whatever of its header decodes.
@@ -497,7 +532,7 @@ impl<R: RevocationSource> Gateway<R> {
             .route(&header.service_id)
             .is_none_or(|route| route.store_body);
         let record = record(
-            envelope,
+            &self.logged(envelope),
             &header,
             Direction::Inbound,
             channel,
@@ -506,7 +541,6 @@ impl<R: RevocationSource> Gateway<R> {
             &refusal.message,
             received_at,
             elapsed_us(started),
-            self.signers.subjects(envelope),
         );
         tracing::info!(
             message_id = %header.message_id,
@@ -521,11 +555,22 @@ impl<R: RevocationSource> Gateway<R> {
         self.append(record).await;
     }
 
+    /// Prepares an envelope that was not verified here (refused, or read back
+    /// from the delivery stream) for the log: hashes its body and reads its
+    /// signers' subjects from their certificates.
+    pub fn logged<'a>(&self, envelope: &'a Envelope) -> Logged<'a> {
+        Logged {
+            envelope,
+            body_sha256: sha256(&envelope.payload).to_vec(),
+            signers: self.signers.subjects(envelope),
+        }
+    }
+
     /// Logs one hop of an admitted message.
     #[allow(clippy::too_many_arguments)]
     pub async fn log_hop(
         &self,
-        envelope: &Envelope,
+        envelope: &Logged<'_>,
         header: &Header,
         direction: Direction,
         channel: ChannelKind,
@@ -545,7 +590,6 @@ impl<R: RevocationSource> Gateway<R> {
             message,
             received_at,
             duration_us,
-            self.signers.subjects(envelope),
         );
         self.append(record).await;
     }
@@ -640,7 +684,7 @@ fn elapsed_us(since: Instant) -> i64 {
 
 #[allow(clippy::too_many_arguments)]
 fn record(
-    envelope: &Envelope,
+    logged: &Logged<'_>,
     header: &Header,
     direction: Direction,
     channel: ChannelKind,
@@ -649,8 +693,8 @@ fn record(
     message: &str,
     received_at: time::OffsetDateTime,
     duration_us: i64,
-    signers: Vec<String>,
 ) -> LogRecord {
+    let envelope = logged.envelope;
     // An OUTBOUND hop carries the very bytes and signatures its INBOUND hop
     // (same message id) already stored: keep them once, and only the hash here.
     let keep_bytes = direction == Direction::Inbound;
@@ -674,7 +718,7 @@ fn record(
         status_message: message.to_owned(),
         header: envelope.header.clone(),
         body: (store_body && keep_bytes).then(|| envelope.payload.clone()),
-        body_sha256: sha256(&envelope.payload).to_vec(),
+        body_sha256: logged.body_sha256.clone(),
         signatures: if keep_bytes {
             envelope
                 .signatures
@@ -684,7 +728,7 @@ fn record(
         } else {
             Vec::new()
         },
-        signers,
+        signers: logged.signers.clone(),
         received_at,
         duration_us,
     }

@@ -114,6 +114,11 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Returns the server's process id (to measure its CPU, for example).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Returns the client port.
     pub fn port(&self) -> u16 {
         self.port

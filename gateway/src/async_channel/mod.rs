@@ -44,7 +44,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::exchange::{Admitted, ChannelKind, Gateway, Refusal};
+use crate::exchange::{Admitted, ChannelKind, Gateway, Logged, Refusal};
 use crate::message_log::Direction;
 use crate::registry::{ServiceRoute, Transport};
 
@@ -286,7 +286,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         };
         self.gateway
             .log_hop(
-                &envelope,
+                &Logged::verified(&envelope, &admitted.verified),
                 header,
                 Direction::Inbound,
                 ChannelKind::Async,
@@ -693,7 +693,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         let waited = (now - record.accepted_at).whole_microseconds();
         self.gateway
             .log_hop(
-                envelope,
+                &self.gateway.logged(envelope),
                 &header,
                 Direction::Outbound,
                 ChannelKind::Async,
@@ -708,11 +708,11 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
 
     /// Returns the message's route, or a stand-in if a reload removed it since
     /// (only `store_body` matters to the log, and false is the safe side).
-    fn route_of(&self, record: &DeliveryRecord) -> ServiceRoute {
+    fn route_of(&self, record: &DeliveryRecord) -> Arc<ServiceRoute> {
         if let Some(route) = self.gateway.registry().current().route(&record.service_id) {
-            return ServiceRoute::clone(route);
+            return Arc::clone(route);
         }
-        ServiceRoute {
+        Arc::new(ServiceRoute {
             service_id: record.service_id.clone(),
             target: record.receiver.clone(),
             transport: Transport::Nats(
@@ -722,7 +722,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             allowed_senders: Vec::new(),
             store_body: false,
             max_message_bytes: None,
-        }
+        })
     }
 
     /// Returns the durable consumer of a system's messages, creating it (or
