@@ -42,6 +42,14 @@
 //!   with an explicit ack each. Latency is per message, from the start of its
 //!   publish to its consumer's ack being sent.
 //!
+//! - **(b) offered at half its rate**: the same exchange started at a fixed
+//!   rate, half of what the closed loop reached, whatever the answers (open
+//!   loop): the latency a sender sees when the gateway is not saturated.
+//!
+//! Under each row with processes of its own, the CPU time (user + system)
+//! each process used per operation, read from `/proc`: steadier between runs
+//! than throughput on a shared VM, and what tells where an exchange's cost is.
+//!
 //! Then the ratios (b)/(a) and (c)/(raw JetStream) against the targets. The
 //! bench only prints: a figure below target never fails it (timings vary
 //! ±25 % between runs on a shared VM; only same-run ratios are compared).
@@ -345,6 +353,36 @@ fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
+/// Starts `ops` calls at a fixed `rate` per second whatever the answers
+/// (open loop) and returns each call's latency from its scheduled start, so
+/// a stall delays, and counts against, every call due meanwhile.
+async fn open_loop<F, Fut>(ops: usize, rate: f64, call: F) -> (Outcome, Duration)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let started = tokio::time::Instant::now();
+    let mut calls = Vec::with_capacity(ops);
+    for index in 0..ops {
+        let due = started + Duration::from_secs_f64(index as f64 / rate);
+        tokio::time::sleep_until(due).await;
+        let call = call.clone();
+        calls.push(tokio::spawn(async move {
+            let outcome = call(index).await;
+            (outcome, due.elapsed())
+        }));
+    }
+    let mut outcome = Outcome::default();
+    for call in calls {
+        match call.await {
+            Ok((Ok(()), latency)) => outcome.latencies.push(latency),
+            Ok((Err(error), _)) => outcome.fail(error),
+            Err(err) => outcome.fail(format!("call panicked: {err}")),
+        }
+    }
+    (outcome, started.elapsed())
+}
+
 /// Start times of a phase's messages, indexed by message, readable by the
 /// consumer side to compute end-to-end latency without a shared lock.
 struct StartTimes {
@@ -459,12 +497,13 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
         let echo = plain_echo(sizes, "echo", "(a) tonic unary echo").await?;
         println!("  measured (a) plain tonic echo");
         let echo_bus = plain_echo(sizes, "echo-bus", "(a') same, egov_bus::grpc::serve").await?;
-        let sync = gateway_sync(&ids, sizes).await?;
+        let (sync, sync_paced) = gateway_sync(&ids, sizes).await?;
         println!("  measured (b) gateway SendMessage");
         Some(SyncRows {
             echo,
             echo_bus,
             sync,
+            sync_paced,
         })
     };
 
@@ -685,7 +724,7 @@ fn replay_capacity(sizes: Sizes) -> usize {
 }
 
 /// (b): signed sync exchange through the gateway, three processes.
-async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<Row> {
+async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<(Row, Row)> {
     // Declared first, so dropped after the children are killed.
     let dir = tempfile::tempdir()?;
     let target = Spawned::start("target", &[])?;
@@ -749,7 +788,16 @@ async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<Row> {
         ("target", target.process.id()),
     ]);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call(timed)).await;
-    Ok(Row::new("(b) gateway SendMessage, signed", outcome, elapsed).with_cpu(meter))
+    let closed = Row::new("(b) gateway SendMessage, signed", outcome, elapsed).with_cpu(meter);
+
+    // The same exchange offered at half the closed loop's rate: the latency
+    // a sender sees when the gateway is not saturated.
+    let rate = (closed.throughput() / 2.0).max(1.0);
+    let count = sizes.sync_ops / 2;
+    let paced = Arc::new(presign(&portal, SYNC_SERVICE, "citizens", 3, count)?);
+    let (outcome, elapsed) = open_loop(count, rate, call(paced)).await;
+    let open = Row::new(format!("    (b) offered at {rate:.0}/s"), outcome, elapsed);
+    Ok((closed, open))
 }
 
 /// The raw JetStream baseline: async-nats directly, no gateway.
@@ -1201,6 +1249,8 @@ struct SyncRows {
     echo: Row,
     echo_bus: Row,
     sync: Row,
+    /// (b) offered at a fixed rate below saturation.
+    sync_paced: Row,
 }
 
 /// Every measured row, in table order.
@@ -1220,6 +1270,7 @@ impl Results {
             sync_rows.map(|rows| &rows.echo),
             sync_rows.map(|rows| &rows.echo_bus),
             sync_rows.map(|rows| &rows.sync),
+            sync_rows.map(|rows| &rows.sync_paced),
             async_rows.map(|rows| &rows.end_to_end),
             async_rows.map(|rows| &rows.send),
             async_rows.map(|rows| &rows.fetch),
