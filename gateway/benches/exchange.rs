@@ -37,6 +37,8 @@
 //!   with a printed line when the gateway answers that its async channel is
 //!   not available. A second row gives the `SendAsyncMessage` calls alone,
 //!   to tell ingestion from delivery.
+//! - **(c')** the same, the sender sending 64 envelopes per
+//!   `SendAsyncMessages` call (256 in flight in all): a burst's cost.
 //! - **raw JetStream**: async-nats directly, publish + ack of 1 KiB messages
 //!   to a file-stored stream (256 in flight) while a pull consumer takes them
 //!   with an explicit ack each. Latency is per message, from the start of its
@@ -88,7 +90,7 @@ use egov_proto::v1::message_receiver_client::MessageReceiverClient;
 use egov_proto::v1::message_receiver_server::{MessageReceiver, MessageReceiverServer};
 use egov_proto::v1::{
     AcknowledgeMessagesRequest, Envelope, FetchMessagesRequest, Header, MessageType,
-    SendAsyncMessageRequest, SendMessageRequest,
+    SendAsyncMessageRequest, SendAsyncMessagesRequest, SendMessageRequest,
 };
 use futures::StreamExt;
 use prost::Message;
@@ -142,6 +144,8 @@ const SYNC_IN_FLIGHT: usize = 64;
 /// admits 200 concurrent streams per connection, the rest queue in the client.
 const ASYNC_IN_FLIGHT: usize = 256;
 const FETCH_BATCH: u32 = 256;
+/// Envelopes per `SendAsyncMessages` call in (c'); ASYNC_IN_FLIGHT in all.
+const SEND_BATCH: usize = 64;
 /// The raw baseline's own stream, beside the gateway's.
 const RAW_STREAM: &str = "BENCH_RAW";
 /// How long a consumer may wait for the last messages before the phase is
@@ -983,6 +987,28 @@ async fn gateway_async(
         ("nats", nats.pid()),
     ]);
     let timed = async_phase(&sender, &fetcher, &receiver, timed, 2, sizes.async_ops).await;
+
+    // The same messages sent in bursts of SEND_BATCH per SendAsyncMessages call.
+    let bursts = Arc::new(presign(
+        &portal,
+        ASYNC_SERVICE,
+        RECEIVER,
+        3,
+        sizes.async_ops,
+    )?);
+    let batch_meter = CpuMeter::start(&[
+        ("client", std::process::id()),
+        ("gateway", gateway.process.id()),
+        ("nats", nats.pid()),
+    ]);
+    let batched =
+        async_batched_phase(&sender, &fetcher, &receiver, bursts, 3, sizes.async_ops).await;
+    let batched_row = Row::new(
+        format!("(c') same, {SEND_BATCH} per SendAsyncMessages"),
+        batched.received.messages,
+        batched.elapsed,
+    )
+    .with_cpu(batch_meter);
     let received = timed.received;
     let batch = received.fetched / received.fetch.latencies.len().max(1);
     Ok(Some(AsyncRows {
@@ -1007,6 +1033,7 @@ async fn gateway_async(
             received.ack,
             timed.elapsed,
         ),
+        batched: batched_row,
     }))
 }
 
@@ -1016,6 +1043,8 @@ struct AsyncRows {
     send: Row,
     fetch: Row,
     ack: Row,
+    /// (c) with the sends batched.
+    batched: Row,
 }
 
 async fn async_phase(
@@ -1056,6 +1085,74 @@ async fn async_phase(
     };
     let began = Instant::now();
     let (sent, sending) = closed_loop(count, ASYNC_IN_FLIGHT, send).await;
+    let received = match receive.await {
+        Ok(received) => received,
+        Err(err) => {
+            let mut received = Received::default();
+            received.messages.fail(format!("receiver panicked: {err}"));
+            received
+        }
+    };
+    AsyncPhase {
+        elapsed: began.elapsed(),
+        received,
+        sent,
+        sending,
+    }
+}
+
+/// (c'): like [`async_phase`], the sends going [`SEND_BATCH`] to a
+/// `SendAsyncMessages` call, [`ASYNC_IN_FLIGHT`] envelopes in flight in all.
+async fn async_batched_phase(
+    sender: &GatewayClient<Channel>,
+    fetcher: &GatewayClient<Channel>,
+    receiver: &Arc<Signer>,
+    pool: Arc<Pool>,
+    phase: u8,
+    count: usize,
+) -> AsyncPhase {
+    let starts = Arc::new(StartTimes::new(count));
+    let receive = tokio::spawn(receive_all(
+        fetcher.clone(),
+        receiver.clone(),
+        starts.clone(),
+        phase,
+        count,
+    ));
+    let send = {
+        let sender = sender.clone();
+        let starts = starts.clone();
+        move |burst: usize| {
+            let mut sender = sender.clone();
+            let indexes = burst * SEND_BATCH..((burst + 1) * SEND_BATCH).min(count);
+            let envelopes: Vec<Envelope> = indexes.clone().filter_map(|i| pool.take(i)).collect();
+            let starts = starts.clone();
+            async move {
+                indexes.for_each(|index| starts.mark(index));
+                let answer = sender
+                    .send_async_messages(SendAsyncMessagesRequest { envelopes })
+                    .await
+                    .map_err(|s| format!("SendAsyncMessages {:?}: {}", s.code(), s.message()))?
+                    .into_inner();
+                match answer.results.iter().find_map(|result| {
+                    result
+                        .status
+                        .as_ref()
+                        .filter(|status| status.code != "SCSS001")
+                }) {
+                    None => Ok(()),
+                    Some(refused) => Err(format!("SendAsyncMessages refused one: {refused:?}")),
+                }
+            }
+        }
+    };
+    let began = Instant::now();
+    let (sent, sending) = closed_loop(
+        count.div_ceil(SEND_BATCH),
+        ASYNC_IN_FLIGHT / SEND_BATCH,
+        send,
+    )
+    .await;
     let received = match receive.await {
         Ok(received) => received,
         Err(err) => {
@@ -1275,6 +1372,7 @@ impl Results {
             async_rows.map(|rows| &rows.send),
             async_rows.map(|rows| &rows.fetch),
             async_rows.map(|rows| &rows.ack),
+            async_rows.map(|rows| &rows.batched),
             self.raw.as_ref(),
         ]
         .into_iter()
@@ -1348,6 +1446,12 @@ fn print_table(results: &Results) {
                 ratio * 100.0,
                 verdict(ratio >= 0.50),
                 rows.end_to_end.throughput()
+            );
+            let batched = rows.batched.throughput() / raw.throughput();
+            println!(
+                "(c')/raw = {:>5.1} %   the same with the sends batched ({:.0}/s)",
+                batched * 100.0,
+                rows.batched.throughput()
             );
         }
         _ => println!("(c)/raw  = n/a       (c) or the raw JetStream baseline was skipped"),

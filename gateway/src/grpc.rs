@@ -10,12 +10,15 @@ use egov_proto::v1::{
     AcknowledgeMessagesRequest, AcknowledgeMessagesResponse, CancelMessageRequest,
     CancelMessageResponse, FetchMessagesRequest, FetchMessagesResponse, GetMessageStatusRequest,
     GetMessageStatusResponse, SendAsyncMessageRequest, SendAsyncMessageResponse,
-    SendMessageRequest, SendMessageResponse,
+    SendAsyncMessagesRequest, SendAsyncMessagesResponse, SendMessageRequest, SendMessageResponse,
 };
 use tonic::{Request, Response, Status};
 
 use crate::async_channel::AsyncChannel;
 use crate::exchange::{Gateway, Refusal};
+
+/// The most envelopes one `SendAsyncMessages` call may carry.
+pub const MAX_SEND_BATCH: usize = 1000;
 
 /// Serves `egov.v1.Gateway` over a shared [`Gateway`].
 pub struct GatewayService<R> {
@@ -85,6 +88,40 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
             status: Some(StatusCode::Success.to_proto("")),
             message_id,
         }))
+    }
+
+    async fn send_async_messages(
+        &self,
+        request: Request<SendAsyncMessagesRequest>,
+    ) -> Result<Response<SendAsyncMessagesResponse>, Status> {
+        let channel = self.async_channel()?;
+        let envelopes = request.into_inner().envelopes;
+        if envelopes.len() > MAX_SEND_BATCH {
+            return Err(Refusal::new(
+                StatusCode::MessageTooLarge,
+                format!(
+                    "{} envelopes in one SendAsyncMessages call; at most {MAX_SEND_BATCH} are accepted",
+                    envelopes.len()
+                ),
+            )
+            .to_grpc());
+        }
+        let results = channel
+            .send_many(envelopes)
+            .await
+            .into_iter()
+            .map(|(message_id, outcome)| match outcome {
+                Ok(()) => SendAsyncMessageResponse {
+                    status: Some(StatusCode::Success.to_proto("")),
+                    message_id,
+                },
+                Err(refusal) => SendAsyncMessageResponse {
+                    status: Some(refusal.code.to_proto(&refusal.message)),
+                    message_id,
+                },
+            })
+            .collect();
+        Ok(Response::new(SendAsyncMessagesResponse { results }))
     }
 
     async fn get_message_status(

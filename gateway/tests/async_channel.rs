@@ -24,6 +24,7 @@ use egov_proto::v1::{
     AcknowledgeMessagesRequest, CancelMessageRequest, CancelMessageResponse, DeliveryNotification,
     DeliveryState, Envelope, FetchMessagesRequest, GetMessageStatusRequest,
     GetMessageStatusResponse, Header, MessageType, SendAsyncMessageRequest,
+    SendAsyncMessagesRequest,
 };
 use egov_testkit::NatsServer;
 use futures::StreamExt;
@@ -1123,4 +1124,78 @@ async fn first_pull_attempt_is_reported_at_once_and_stored_with_the_final_state(
     let stored = stored_record(&stack, &message_id).await;
     assert_eq!(stored["state"], "DELIVERED");
     assert_eq!(stored["attempts"], 1);
+}
+
+#[tokio::test]
+async fn batch_send_stores_each_message_and_refuses_only_the_bad_one_with_its_code() {
+    let stack = start().await;
+    let first = portal_message(&stack, TO_CITIZENS, "citizens", b"first");
+    let mut unsigned = portal_message(&stack, TO_CITIZENS, "citizens", b"unsigned");
+    unsigned.signatures.clear();
+    let last = portal_message(&stack, TO_CITIZENS, "citizens", b"last");
+    let ids: Vec<String> = [&first, &unsigned, &last]
+        .iter()
+        .map(|envelope| header_of(envelope).message_id)
+        .collect();
+
+    let answer = stack
+        .client
+        .clone()
+        .send_async_messages(SendAsyncMessagesRequest {
+            envelopes: vec![first, unsigned, last],
+        })
+        .await
+        .expect("the call is answered")
+        .into_inner();
+
+    let outcomes: Vec<(&str, &str)> = answer
+        .results
+        .iter()
+        .map(|result| {
+            (
+                result.status.as_ref().expect("status").code.as_str(),
+                result.message_id.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("SCSS001", ids[0].as_str()),
+            ("ESIG001", ids[1].as_str()),
+            ("SCSS001", ids[2].as_str()),
+        ]
+    );
+    assert_eq!(state(&stack, &ids[0]).await, DeliveryState::OnDelivery);
+    assert_eq!(state(&stack, &ids[2]).await, DeliveryState::OnDelivery);
+    assert_eq!(
+        status(&stack, &ids[1]).await.err(),
+        Some(StatusCode::UnknownMessage)
+    );
+    let fetched: BTreeSet<String> = fetch_as(&stack, &stack.citizens, "citizens")
+        .await
+        .expect("fetched")
+        .iter()
+        .map(|envelope| header_of(envelope).message_id)
+        .collect();
+    assert_eq!(fetched, BTreeSet::from([ids[0].clone(), ids[2].clone()]));
+}
+
+#[tokio::test]
+async fn batch_send_of_more_than_a_thousand_envelopes_is_refused_whole_with_emsg002() {
+    let stack = start().await;
+    let envelope = portal_message(&stack, TO_CITIZENS, "citizens", b"one of many");
+    let refused = stack
+        .client
+        .clone()
+        .send_async_messages(SendAsyncMessagesRequest {
+            envelopes: vec![envelope.clone(); 1001],
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(code_of(&refused), StatusCode::MessageTooLarge);
+    assert!(refused.message().contains("1001 envelopes"), "{refused:?}");
+
+    // Nothing of the refused call was stored: the envelope is still new.
+    send(&stack, envelope).await.expect("accepted on its own");
 }

@@ -310,6 +310,19 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         }
     }
 
+    /// Admits and stores several envelopes at once, each exactly as [`AsyncChannel::send`]
+    /// would; returns, in order, the message id each header names (empty when
+    /// it does not decode) with its outcome.
+    pub async fn send_many(&self, envelopes: Vec<Envelope>) -> Vec<(String, Result<(), Refusal>)> {
+        let sends = envelopes.into_iter().map(|envelope| async move {
+            let message_id = Header::decode(envelope.header.as_slice())
+                .map(|header| header.message_id)
+                .unwrap_or_default();
+            (message_id, self.send(envelope).await.map(drop))
+        });
+        futures::future::join_all(sends).await
+    }
+
     /// Records the ON_DELIVERY state, then publishes the envelope and waits for
     /// the stream's acknowledgement; the state goes if the publish fails.
     async fn store(
