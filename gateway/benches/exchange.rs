@@ -228,10 +228,9 @@ impl Row {
     }
 
     /// Attaches the CPU a meter measured over this row's phase, per operation.
-    fn with_cpu(mut self, meter: CpuMeter) -> Row {
+    fn with_cpu(mut self, used: Vec<(&'static str, Duration)>) -> Row {
         let ops = u32::try_from(self.ops.max(1)).unwrap_or(u32::MAX);
-        self.cpu = meter
-            .used()
+        self.cpu = used
             .into_iter()
             .map(|(name, used)| (name, used / ops))
             .collect();
@@ -680,7 +679,7 @@ async fn plain_echo(sizes: Sizes, role: &str, label: &'static str) -> anyhow::Re
         ("server", child.process.id()),
     ]);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call).await;
-    Ok(Row::new(label, outcome, elapsed).with_cpu(meter))
+    Ok(Row::new(label, outcome, elapsed).with_cpu(meter.used()))
 }
 
 /// Envelopes taken once each by the worker that drew their index.
@@ -792,7 +791,8 @@ async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<(Row, Ro
         ("target", target.process.id()),
     ]);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call(timed)).await;
-    let closed = Row::new("(b) gateway SendMessage, signed", outcome, elapsed).with_cpu(meter);
+    let closed =
+        Row::new("(b) gateway SendMessage, signed", outcome, elapsed).with_cpu(meter.used());
 
     // The same exchange offered at half the closed loop's rate: the latency
     // a sender sees when the gateway is not saturated.
@@ -822,7 +822,7 @@ async fn raw_jetstream(nats: &egov_testkit::NatsServer, sizes: Sizes) -> anyhow:
     raw_phase(&publisher, &consuming, 1, sizes.async_warmup).await?;
     let meter = CpuMeter::start(&[("client", std::process::id()), ("nats", nats.pid())]);
     let (outcome, elapsed) = raw_phase(&publisher, &consuming, 2, sizes.async_ops).await?;
-    Ok(Row::new("raw JetStream pub+consume", outcome, elapsed).with_cpu(meter))
+    Ok(Row::new("raw JetStream pub+consume", outcome, elapsed).with_cpu(meter.used()))
 }
 
 /// One phase on its own subject and durable pull consumer: a pull request
@@ -987,6 +987,7 @@ async fn gateway_async(
         ("nats", nats.pid()),
     ]);
     let timed = async_phase(&sender, &fetcher, &receiver, timed, 2, sizes.async_ops).await;
+    let timed_cpu = meter.used();
 
     // The same messages sent in bursts of SEND_BATCH per SendAsyncMessages call.
     let bursts = Arc::new(presign(
@@ -1003,12 +1004,13 @@ async fn gateway_async(
     ]);
     let batched =
         async_batched_phase(&sender, &fetcher, &receiver, bursts, 3, sizes.async_ops).await;
+    let batched_cpu = batch_meter.used();
     let batched_row = Row::new(
         format!("(c') same, {SEND_BATCH} per SendAsyncMessages"),
         batched.received.messages,
         batched.elapsed,
     )
-    .with_cpu(batch_meter);
+    .with_cpu(batched_cpu);
     let received = timed.received;
     let batch = received.fetched / received.fetch.latencies.len().max(1);
     Ok(Some(AsyncRows {
@@ -1017,7 +1019,7 @@ async fn gateway_async(
             received.messages,
             timed.elapsed,
         )
-        .with_cpu(meter),
+        .with_cpu(timed_cpu),
         send: Row::new(
             "    (c) its SendAsyncMessage calls",
             timed.sent,
