@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Signer, Verifier};
 use egov_core::{Bin, Iin, systems};
@@ -184,12 +185,8 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         "back office starting"
     );
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
     let handler = Arc::new(BackOfficeHandler::new(workflow.clone()));
     let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
@@ -197,17 +194,18 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(receiver.into_server())
         .add_service(BackOfficeService::new(workflow.clone()).into_server());
-    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        listeners.grpc,
+        routes,
         listeners.http,
         crate::http::router(
             metrics,
             workflow.clone(),
             crate::web::People::from_config(&config),
         ),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     // The inbox first: its handlers open cases on the workflow.
     inbox.stop().await;
     // Timers next, so no step ends after the outbox has stopped; nothing is lost either
@@ -221,9 +219,4 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     served?;
     tracing::info!("back office stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }

@@ -6,13 +6,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::{Bin, Iin, systems};
 use egov_system::intake::{Intake, KeepingReceiver};
 use egov_system::{Enrolment, GatewayCaller, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::QueueError;
 use crate::cabinet::CabinetNotices;
@@ -153,14 +153,10 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         "queue register starting"
     );
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
-    let notices_task = notices.clone().spawn(stopped.clone());
+    let notices_task = notices.clone().spawn(stop.receiver());
     let receiver = KeepingReceiver::new(
         Receiver::new(identity.clone(), verifier, Arc::new(handler), clock.clone()),
         vec![DECIDED_SERVICE_ID.to_owned()],
@@ -169,13 +165,14 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(crate::grpc::QueueRegisterService::new(receiver.clone()).into_server())
         .add_service(receiver.into_server());
-    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        listeners.grpc,
+        routes,
         listeners.http,
         crate::http::router(store.clone(), clock, notices, metrics),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     // Before the store closes: the inbox's handlers use it.
     inbox.stop().await;
     if let Err(error) = notices_task.await {
@@ -185,9 +182,4 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     served?;
     tracing::info!("queue register stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }
