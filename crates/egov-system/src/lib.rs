@@ -8,6 +8,7 @@
 //!
 //! # Layout
 //! - [`intake_sql`]: the intake's tables in SQLite, shared by every intake store.
+//! - [`config`]: [`SystemConfig`], the keys every system shares, and their checks.
 //! - [`identity`]: [`SystemIdentity`], enrolment with the certification centre.
 //! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
 //! - [`caller`]: [`GatewayCaller`], signed calls to other systems through the gateway.
@@ -19,6 +20,7 @@
 
 pub mod cabinet;
 pub mod caller;
+pub mod config;
 pub mod direct;
 pub mod fault;
 pub mod identity;
@@ -28,6 +30,7 @@ pub mod intake_sql;
 pub mod receiver;
 
 pub use caller::{CallError, GatewayCaller};
+pub use config::{SystemConfig, SystemDefaults};
 pub use fault::Fault;
 pub use identity::{Enrolment, SystemIdentity};
 pub use inbox::{Handled, Inbox, InboxSettings, RunningInbox};
