@@ -61,6 +61,15 @@ impl ServiceArgs {
     }
 }
 
+/// The two listeners a service serves on, bound by the caller (port 0 in tests).
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC: the service's contracts, health, reflection.
+    pub grpc: TcpListener,
+    /// HTTP: the service's own routes, `/health`, `/metrics`.
+    pub http: TcpListener,
+}
+
 /// Binds a service's gRPC and HTTP listeners, naming the address that failed.
 pub async fn bind(
     grpc: SocketAddr,

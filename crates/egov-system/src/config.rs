@@ -175,3 +175,66 @@ pub fn check_at_least_one(key: &str, value: u64) -> Result<(), String> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A system for the tests: the shared keys under its own name and defaults.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Sample;
+
+    impl SystemDefaults for Sample {
+        const SERVICE: &'static str = "sample";
+        const GRPC_LISTEN: SocketAddr = loopback(7990);
+        const HTTP_LISTEN: SocketAddr = loopback(7991);
+        const DATA_DIR: &'static str = ".egov/sample";
+        const DATABASE_FILE: &'static str = "sample.db";
+    }
+
+    fn load(env: &[(&str, &str)]) -> Result<SystemConfig<Sample>, ConfigError> {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        SystemConfig::load(None, env, &[])
+    }
+
+    #[test]
+    fn defaults_come_from_the_system() {
+        let config = load(&[]).expect("defaults load");
+        assert_eq!(config.grpc_listen.to_string(), "127.0.0.1:7990");
+        assert_eq!(config.http_listen.to_string(), "127.0.0.1:7991");
+        assert_eq!(
+            config.database_url(),
+            "sqlite://.egov/sample/sample.db?mode=rwc"
+        );
+        assert_eq!(config.revocation_freshness(), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn env_vars_carry_the_system_prefix() {
+        let config = load(&[("EGOV_SAMPLE__ASYNC_PULL", "true")]).expect("loads");
+        assert!(config.async_pull);
+        let error = load(&[("EGOV_SAMPLE__SYSTEM", "x")]).expect_err("not a key");
+        assert!(error.to_string().contains("system"), "{error}");
+    }
+
+    #[test]
+    fn every_check_names_its_key() {
+        for (key, value, needle) in [
+            (
+                "EGOV_SAMPLE__PKI_ENDPOINT",
+                "127.0.0.1:7110",
+                "pki_endpoint",
+            ),
+            ("EGOV_SAMPLE__RESPONSIBLE_IIN", "123", "responsible_iin"),
+            (
+                "EGOV_SAMPLE__REVOCATION_FRESHNESS_SECS",
+                "0",
+                "revocation_freshness_secs",
+            ),
+            ("EGOV_SAMPLE__HTTP_LISTEN", "127.0.0.1:7990", "http_listen"),
+        ] {
+            let error = load(&[(key, value)]).expect_err("refused");
+            assert!(error.to_string().contains(needle), "{error}");
+        }
+    }
+}

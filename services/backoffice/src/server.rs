@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+pub use egov_bus::service::Listeners;
 use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Signer, Verifier};
@@ -23,15 +24,6 @@ use crate::handler::BackOfficeHandler;
 use crate::policy::Policies;
 use crate::store::Store;
 use crate::workflow::{Workflow, WorkflowParts};
-
-/// The two listeners the back office serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: `MessageReceiver`, `BackOffice`, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: the worklist pages and JSON API, `/health`, `/metrics`.
-    pub http: TcpListener,
-}
 
 /// What an enrolled back office serves with.
 pub struct Parts<R> {

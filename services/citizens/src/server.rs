@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use egov_bus::service::Listeners;
 use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Verifier};
@@ -23,15 +24,6 @@ use crate::{CitizensError, fixtures, load};
 
 /// The organisation named in the citizens-DB's seal certificate (O).
 pub const ORGANIZATION: &str = "Ministry of Digital Development (ЖТ МДБ / ГБД ФЛ operator)";
-
-/// The two listeners the citizens-DB serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: MessageReceiver, Citizens, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: `/health`, `/metrics`.
-    pub http: TcpListener,
-}
 
 /// Runs the citizens-DB on the real clock until `shutdown` resolves.
 pub async fn run(

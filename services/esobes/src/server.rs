@@ -5,10 +5,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
+pub use egov_bus::service::Listeners;
 use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
-use egov_core::envelope::{RevocationSource, Verifier};
-use egov_core::{Bin, Iin, systems};
+use egov_core::envelope::RevocationSource;
+use egov_core::systems;
 use egov_system::intake::{ApplicationHandler, Intake, KeepingReceiver};
 use egov_system::{Enrolment, GatewayCaller, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
@@ -18,26 +19,8 @@ use crate::compensation::{DECIDED_SERVICE_ID, HomeSchoolingCompensation, PROFILE
 use crate::config::Config;
 use crate::store::Store;
 
-/// The two listeners the system serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: `MessageReceiver`, the direct contract, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: `/health`, `/metrics`.
-    pub http: TcpListener,
-}
-
 /// What an enrolled system serves with.
-pub struct Parts<R> {
-    /// The system's seal: it signs every answer and every call.
-    pub identity: Arc<SystemIdentity>,
-    /// Verifies every request the gateway forwards.
-    pub verifier: Arc<Verifier<R>>,
-    /// The database.
-    pub store: Store,
-    /// The stack's clock.
-    pub clock: Arc<dyn Clock>,
-}
+pub type Parts<R> = egov_system::Parts<R, Store>;
 
 /// Runs the system on the real clock until `shutdown` resolves.
 pub async fn run(
@@ -65,14 +48,8 @@ pub async fn run_with_clock(
     })?;
     // The store first: a bad database fails the start at once, not after enrolment.
     let store = Store::open(&config.database_url()).await?;
-    let enrolment = Enrolment {
-        system_id: systems::ESOBES.id.to_owned(),
-        bin: Bin::parse(systems::ESOBES.bin)
-            .map_err(|error| EsobesError::Config(format!("esobes BIN: {error}")))?,
-        organization: systems::ESOBES.name.to_owned(),
-        responsible_iin: Iin::parse(&config.responsible_iin)
-            .map_err(|error| EsobesError::Config(format!("responsible_iin: {error}")))?,
-    };
+    let enrolment = Enrolment::of(&systems::ESOBES, &config.responsible_iin)
+        .map_err(|error| EsobesError::Config(error.to_string()))?;
     let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
     let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
     tracing::info!(

@@ -6,10 +6,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
+pub use egov_bus::service::Listeners;
 use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
-use egov_core::envelope::{RevocationSource, Verifier};
-use egov_core::{Bin, Iin, systems};
+use egov_core::envelope::RevocationSource;
+use egov_core::systems;
 use egov_system::intake::{ApplicationHandler, Intake, KeepingReceiver};
 use egov_system::{Enrolment, GatewayCaller, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
@@ -19,26 +20,8 @@ use crate::certificate::{DECIDED_SERVICE_ID, PROFILE, UnemployedCertificate};
 use crate::config::Config;
 use crate::store::Store;
 
-/// The two listeners the system serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: `MessageReceiver`, the direct contract, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: `POST /employment`, `DELETE /employment/{iin}`, `/health`, `/metrics`.
-    pub http: TcpListener,
-}
-
 /// What an enrolled system serves with.
-pub struct Parts<R> {
-    /// The system's seal: it signs every answer and every call.
-    pub identity: Arc<SystemIdentity>,
-    /// Verifies every request the gateway forwards.
-    pub verifier: Arc<Verifier<R>>,
-    /// The database.
-    pub store: Store,
-    /// The stack's clock.
-    pub clock: Arc<dyn Clock>,
-}
+pub type Parts<R> = egov_system::Parts<R, Store>;
 
 /// Runs the system on the real clock until `shutdown` resolves.
 pub async fn run(
@@ -66,14 +49,8 @@ pub async fn run_with_clock(
     })?;
     // The store first: a bad database fails the start at once, not after enrolment.
     let store = Store::open(&config.database_url()).await?;
-    let enrolment = Enrolment {
-        system_id: systems::LABOR.id.to_owned(),
-        bin: Bin::parse(systems::LABOR.bin)
-            .map_err(|error| LaborError::Config(format!("labor BIN: {error}")))?,
-        organization: systems::LABOR.name.to_owned(),
-        responsible_iin: Iin::parse(&config.responsible_iin)
-            .map_err(|error| LaborError::Config(format!("responsible_iin: {error}")))?,
-    };
+    let enrolment = Enrolment::of(&systems::LABOR, &config.responsible_iin)
+        .map_err(|error| LaborError::Config(error.to_string()))?;
     let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
     let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
     tracing::info!(
