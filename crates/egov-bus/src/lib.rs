@@ -8,8 +8,8 @@
 //! - [`grpc`]: serves a service's tonic routes with grpc.health.v1 and reflection.
 //! - [`http`]: the operational HTTP routes (`/health`, `/metrics`) and their server.
 //! - [`telemetry`]: tracing, optional OTLP export and the Prometheus recorder.
-//! - [`service`]: the flags every service binary takes, and binding its listeners.
-//! - [`shutdown`]: the Ctrl-C / SIGTERM future every server stops on.
+//! - [`service`]: the flags every service binary takes, binding its listeners and serving both.
+//! - [`shutdown`]: the Ctrl-C / SIGTERM future every server stops on, and [`shutdown::Stop`].
 //! - [`trace_context`]: W3C `traceparent` in tonic metadata and NATS headers.
 //! - [`subjects`]: NATS subject builders and header names.
 //! - [`error`]: [`BusError`], what can fail while serving.

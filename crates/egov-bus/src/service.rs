@@ -4,9 +4,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::BusError;
+use crate::grpc::GrpcRoutes;
+use crate::shutdown::Stop;
 
 /// The flags every service takes; each overrides its config file and
 /// `EGOV_<SERVICE>__<KEY>` env vars. Flatten it into a binary's own parser.
@@ -58,6 +61,15 @@ impl ServiceArgs {
     }
 }
 
+/// The two listeners a service serves on, bound by the caller (port 0 in tests).
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC: the service's contracts, health, reflection.
+    pub grpc: TcpListener,
+    /// HTTP: the service's own routes, `/health`, `/metrics`.
+    pub http: TcpListener,
+}
+
 /// Binds a service's gRPC and HTTP listeners, naming the address that failed.
 pub async fn bind(
     grpc: SocketAddr,
@@ -72,6 +84,29 @@ pub async fn bind(
         bind(grpc, "grpc_listen").await?,
         bind(http, "http_listen").await?,
     ))
+}
+
+/// Serves a service's gRPC `routes` (with health and reflection) on `grpc` and its HTTP
+/// `router` on `http` until `stop` says stop; the first server to fail ends both.
+pub async fn serve_grpc_and_http(
+    grpc: TcpListener,
+    routes: impl Into<GrpcRoutes>,
+    http: TcpListener,
+    router: Router,
+    stop: &Stop,
+) -> Result<(), BusError> {
+    let grpc_server = crate::grpc::serve(grpc, routes, stop.stopped());
+    let http_server = crate::http::serve_http(http, router, stop.stopped());
+    tokio::try_join!(grpc_server, http_server).map(|((), ())| ())
+}
+
+/// Checks that the `grpc_listen` and `http_listen` keys name different addresses (port 0
+/// twice is fine: each bind gets its own port), returning a config's validation message.
+pub fn check_listeners(grpc: SocketAddr, http: SocketAddr) -> Result<(), String> {
+    if grpc == http && grpc.port() != 0 {
+        return Err(format!("`grpc_listen` and `http_listen` are both {grpc}"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -95,5 +130,17 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn the_same_listen_address_twice_is_refused_unless_port_zero() {
+        let addr: SocketAddr = "127.0.0.1:7140".parse().expect("addr");
+        let error = check_listeners(addr, addr).expect_err("clash");
+        assert!(
+            error.contains("grpc_listen") && error.contains("http_listen"),
+            "{error}"
+        );
+        let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        check_listeners(any, any).expect("port 0 twice");
     }
 }

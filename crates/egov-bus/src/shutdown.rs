@@ -1,4 +1,40 @@
-//! The future every server stops on: Ctrl-C or SIGTERM, whichever comes first.
+//! The future every server stops on: Ctrl-C or SIGTERM, whichever comes first, and
+//! [`Stop`], one such future fanned out to a service's servers and workers.
+
+use std::future::Future;
+
+use tokio::sync::watch;
+
+/// One shutdown future fanned out to every server and worker of a service.
+#[derive(Debug, Clone)]
+pub struct Stop {
+    stopped: watch::Receiver<bool>,
+}
+
+impl Stop {
+    /// Spawns the task that awaits `shutdown`, then tells every holder to stop.
+    pub fn spawn(shutdown: impl Future<Output = ()> + Send + 'static) -> Stop {
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        Stop { stopped }
+    }
+
+    /// Returns a receiver that turns `true` on stop, for a worker that watches it.
+    pub fn receiver(&self) -> watch::Receiver<bool> {
+        self.stopped.clone()
+    }
+
+    /// Returns a future that resolves on stop (or once the task that says it is gone).
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut stopped = self.stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    }
+}
 
 /// Resolves when the process receives Ctrl-C (SIGINT) or SIGTERM.
 ///

@@ -29,7 +29,9 @@
 //! - [`Migrations`] and [`migrations!`]: a service's schema, per database or shared.
 //! - [`types`]: [`Timestamp`], [`OptionalTimestamp`] and [`Flag`], the values `Any` lacks.
 //! - [`redact`]: a URL fit for logs, its password hidden.
+//! - [`location`]: the `data_dir` and `database_url` config keys, their default and checks.
 
+pub mod location;
 pub mod types;
 
 use std::time::Duration;
@@ -38,6 +40,7 @@ use sqlx::Executor as _;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 
+pub use location::{check_location, database_url_or_default};
 pub use types::{Flag, OptionalTimestamp, Timestamp};
 
 /// The pool every store queries: one type for SQLite and PostgreSQL.

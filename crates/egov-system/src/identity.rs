@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use egov_core::envelope::{CachedRevocation, Signer, Verifier};
+use egov_core::iin::{BinError, IinError};
 use egov_core::pki::CertificateInfo;
 use egov_core::pki::authority::Credential;
+use egov_core::systems::SystemInfo;
 use egov_core::{Bin, Iin};
 use egov_pki::client::RemoteRevocation;
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
@@ -51,6 +53,39 @@ pub struct Enrolment {
     pub organization: String,
     /// IIN of the person responsible for the system's seal.
     pub responsible_iin: Iin,
+}
+
+/// Why a system's [`Enrolment`] could not be put together from its registry entry and config.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolmentError {
+    /// The registry's BIN of the system is malformed.
+    #[error("{system} BIN: {source}")]
+    Bin {
+        /// The system id.
+        system: String,
+        /// Why the BIN was refused.
+        #[source]
+        source: BinError,
+    },
+    /// The config's `responsible_iin` is malformed.
+    #[error("responsible_iin: {0}")]
+    ResponsibleIin(#[source] IinError),
+}
+
+impl Enrolment {
+    /// Returns the enrolment of `system` as the registry lists it, its seal in the name of
+    /// `responsible_iin`.
+    pub fn of(system: &SystemInfo, responsible_iin: &str) -> Result<Enrolment, EnrolmentError> {
+        Ok(Enrolment {
+            system_id: system.id.to_owned(),
+            bin: Bin::parse(system.bin).map_err(|source| EnrolmentError::Bin {
+                system: system.id.to_owned(),
+                source,
+            })?,
+            organization: system.name.to_owned(),
+            responsible_iin: Iin::parse(responsible_iin).map_err(EnrolmentError::ResponsibleIin)?,
+        })
+    }
 }
 
 /// A system's signing identity and trust anchor.
@@ -158,4 +193,28 @@ fn channel(endpoint: &str) -> Result<Channel, IdentityError> {
             reason: err.to_string(),
         })?
         .connect_lazy())
+}
+
+#[cfg(test)]
+mod tests {
+    use egov_core::systems;
+
+    use super::*;
+
+    #[test]
+    fn an_enrolment_is_the_registry_entry_with_the_responsible_iin() {
+        let enrolment = Enrolment::of(&systems::LABOR, "751204400013").expect("enrolment");
+        assert_eq!(enrolment.system_id, systems::LABOR.id);
+        assert_eq!(enrolment.organization, systems::LABOR.name);
+        assert_eq!(enrolment.bin.to_string(), systems::LABOR.bin);
+    }
+
+    #[test]
+    fn a_bad_responsible_iin_is_refused_naming_the_key() {
+        let error = Enrolment::of(&systems::LABOR, "123").expect_err("refused");
+        assert!(
+            error.to_string().starts_with("responsible_iin: "),
+            "{error}"
+        );
+    }
 }

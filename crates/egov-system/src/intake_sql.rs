@@ -1,6 +1,6 @@
 //! The intake's tables (`sequences`, `applications`, `results`), written once for every
-//! system whose store implements [`IntakeStore`](crate::intake::IntakeStore): each service's
-//! store delegates to these functions and keeps only its own tables.
+//! system whose store implements [`IntakeStore`]: a service's store implements
+//! [`SqlIntakeStore`] (its pool and its error) and keeps only its own tables.
 //!
 //! Queries are checked at run time (no `query!` macros, so building needs no database) and
 //! written in the SQL SQLite and PostgreSQL share, on an [`egov_store::Pool`] of either: each
@@ -11,7 +11,7 @@ use egov_store::Pool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::intake::{Registration, StoredResult};
+use crate::intake::{IntakeStore, Registration, StoredResult};
 
 /// Failures reading or writing the intake's tables.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,55 @@ pub enum IntakeSqlError {
     /// The database could not be queried.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// A store that keeps the intake's tables in its SQL pool; [`IntakeStore`] comes with it.
+pub trait SqlIntakeStore: Clone + Send + Sync + 'static {
+    /// The store's error; every failure of the intake's tables converts into it.
+    type Error: std::error::Error + From<IntakeSqlError> + Send + Sync + 'static;
+
+    /// Returns the pool the intake's tables are in.
+    fn pool(&self) -> &Pool;
+}
+
+impl<S: SqlIntakeStore> IntakeStore for S {
+    type Error = S::Error;
+
+    async fn next_sequence(&self, prefix: &str, year: i32) -> Result<u64, S::Error> {
+        Ok(next_sequence(self.pool(), prefix, year).await?)
+    }
+
+    async fn insert_registration(&self, registration: &Registration) -> Result<(), S::Error> {
+        Ok(insert_registration(self.pool(), registration).await?)
+    }
+
+    async fn registration(&self, number: &str) -> Result<Option<Registration>, S::Error> {
+        Ok(registration(self.pool(), number).await?)
+    }
+
+    async fn registration_by_request(
+        &self,
+        sender_system_id: &str,
+        message_id: &str,
+    ) -> Result<Option<Registration>, S::Error> {
+        Ok(registration_by_request(self.pool(), sender_system_id, message_id).await?)
+    }
+
+    async fn insert_result(&self, result: &StoredResult) -> Result<bool, S::Error> {
+        Ok(insert_result(self.pool(), result).await?)
+    }
+
+    async fn result(&self, number: &str) -> Result<Option<StoredResult>, S::Error> {
+        Ok(result(self.pool(), number).await?)
+    }
+}
+
+/// Returns how many applications are registered (operators' listings, tests).
+pub async fn count_applications(pool: &Pool) -> Result<u64, IntakeSqlError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM applications")
+        .fetch_one(pool)
+        .await?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// One row of `applications`.

@@ -8,7 +8,9 @@
 //!
 //! # Layout
 //! - [`intake_sql`]: the intake's tables in SQLite, shared by every intake store.
+//! - [`config`]: [`SystemConfig`], the keys every system shares, and their checks.
 //! - [`identity`]: [`SystemIdentity`], enrolment with the certification centre.
+//! - [`parts`]: [`Parts`], what an enrolled system serves with.
 //! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
 //! - [`caller`]: [`GatewayCaller`], signed calls to other systems through the gateway.
 //! - [`inbox`]: [`Inbox`], the async channel's messages (NATS push, or pull) to the same receiver.
@@ -19,16 +21,20 @@
 
 pub mod cabinet;
 pub mod caller;
+pub mod config;
 pub mod direct;
 pub mod fault;
 pub mod identity;
 pub mod inbox;
 pub mod intake;
 pub mod intake_sql;
+pub mod parts;
 pub mod receiver;
 
 pub use caller::{CallError, GatewayCaller};
+pub use config::{SystemConfig, SystemDefaults};
 pub use fault::Fault;
-pub use identity::{Enrolment, SystemIdentity};
+pub use identity::{Enrolment, EnrolmentError, SystemIdentity};
 pub use inbox::{Handled, Inbox, InboxSettings, RunningInbox};
+pub use parts::Parts;
 pub use receiver::{EnvelopeReceiver, Handler, Receiver, Reply, Request};

@@ -11,6 +11,7 @@
 //! - [`nats`]: finding the `nats-server` binary and running it for one test.
 //! - [`postgres`]: finding PostgreSQL's binaries and running a throw-away cluster for one test.
 //! - [`ports`]: free loopback ports and listeners.
+//! - [`service`]: quiet logs, the next Monday morning, port-0 listeners and HTTP requests for a service's tests.
 //! - [`sandbox`]: a certification centre and a gateway in-process (its async channel too, on NATS), for tests that go through the gateway.
 //! - [`TestkitError`]: what can fail while starting things.
 
@@ -19,6 +20,7 @@ pub mod nats;
 pub mod ports;
 pub mod postgres;
 pub mod sandbox;
+pub mod service;
 
 pub use nats::{NATS_SERVER_INSTALL, NatsServer, find_nats_server};
 pub use ports::{free_listener, free_port};

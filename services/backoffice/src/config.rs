@@ -10,8 +10,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use egov_core::Iin;
 use egov_core::config::{ConfigError, Validate};
+pub use egov_system::config::{
+    DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT, DEFAULT_RESPONSIBLE_IIN,
+    DEFAULT_REVOCATION_FRESHNESS_SECS,
+};
+use egov_system::config::{check_at_least_one, check_endpoint, check_iin};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::{Policies, Policy};
@@ -28,15 +32,6 @@ pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7171";
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = ".egov/backoffice";
 
-/// Default gRPC endpoint of the certification centre (egov-pki's default listen address).
-pub const DEFAULT_PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
-
-/// Default gRPC endpoint of the gateway (egov-gateway's default listen address).
-pub const DEFAULT_GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
-
-/// Default IIN of the person responsible for the back office's seal certificate.
-pub const DEFAULT_RESPONSIBLE_IIN: &str = "751204400013";
-
 /// Default IIN of the provider's head, whose HEAD certificate signs every result.
 pub const DEFAULT_HEAD_IIN: &str = "700416300127";
 
@@ -46,17 +41,11 @@ pub const DEFAULT_CLERK_NAME: &str = "Айгүл Серікова";
 /// Default name of the demo's responsible executor (жауапты орындаушы / ответственный исполнитель).
 pub const DEFAULT_EXECUTOR_NAME: &str = "Дәурен Омаров";
 
-/// Default time a certificate's revocation status is trusted before the centre is asked again.
-pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 300;
-
 /// Default wait before the first retry of an undelivered message, on the stack's clock.
 pub const DEFAULT_RETRY_INITIAL_SECS: u64 = 5;
 
 /// Default longest wait between retries; the wait doubles up to it.
 pub const DEFAULT_RETRY_MAX_SECS: u64 = 600;
-
-/// Default NATS URL, the one `egov up` starts.
-pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
 /// The name of the SQLite file inside the data dir when no `database_url` is set.
 const DATABASE_FILE: &str = "backoffice.db";
@@ -163,13 +152,11 @@ impl Config {
 
     /// Returns the database URL, derived from the data dir when unset.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join(DATABASE_FILE).display()
-            ),
-        }
+        egov_store::database_url_or_default(
+            self.database_url.as_deref(),
+            &self.data_dir,
+            DATABASE_FILE,
+        )
     }
 
     /// Returns how long a revocation answer is trusted.
@@ -184,62 +171,31 @@ impl Config {
     }
 }
 
-fn is_http_url(url: &str) -> bool {
-    url.starts_with("http://") || url.starts_with("https://")
-}
-
 impl Validate for Config {
     fn validate(&self) -> Result<(), String> {
-        if self.data_dir.as_os_str().is_empty() {
-            return Err("`data_dir` must not be empty".into());
-        }
-        if let Some(url) = &self.database_url {
-            // The error names the key and the scheme only: the URL may hold a password.
-            egov_store::Backend::of("database_url", url).map_err(|error| error.to_string())?;
-        }
-        for (key, url) in [
-            ("pki_endpoint", &self.pki_endpoint),
-            ("gateway_endpoint", &self.gateway_endpoint),
-        ] {
-            if !is_http_url(url) {
-                return Err(format!(
-                    "`{key}` {url:?} must be an http:// or https:// URL"
-                ));
-            }
-        }
-        for (key, iin) in [
-            ("responsible_iin", &self.responsible_iin),
-            ("head_iin", &self.head_iin),
-        ] {
-            if let Err(error) = Iin::parse(iin) {
-                return Err(format!("`{key}`: {error}"));
-            }
-        }
+        egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
+        check_endpoint("pki_endpoint", &self.pki_endpoint)?;
+        check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
+        check_iin("responsible_iin", &self.responsible_iin)?;
+        check_iin("head_iin", &self.head_iin)?;
         if self.head_surname.trim().is_empty() || self.head_given_name.trim().is_empty() {
             return Err("`head_surname` and `head_given_name` must not be empty".into());
         }
         if self.clerk_name.trim().is_empty() || self.executor_name.trim().is_empty() {
             return Err("`clerk_name` and `executor_name` must not be empty".into());
         }
-        if self.revocation_freshness_secs == 0 {
-            return Err("`revocation_freshness_secs` must be at least 1, found 0".into());
-        }
-        if self.delivery_retry_initial_secs == 0 {
-            return Err("`delivery_retry_initial_secs` must be at least 1, found 0".into());
-        }
+        check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
+        check_at_least_one(
+            "delivery_retry_initial_secs",
+            self.delivery_retry_initial_secs,
+        )?;
         if self.delivery_retry_max_secs < self.delivery_retry_initial_secs {
             return Err(format!(
                 "`delivery_retry_max_secs` ({}) is below `delivery_retry_initial_secs` ({})",
                 self.delivery_retry_max_secs, self.delivery_retry_initial_secs
             ));
         }
-        if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
-            return Err(format!(
-                "`grpc_listen` and `http_listen` are both {}",
-                self.grpc_listen
-            ));
-        }
-        Ok(())
+        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
     }
 }
 

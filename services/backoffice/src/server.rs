@@ -6,6 +6,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+pub use egov_bus::service::Listeners;
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Signer, Verifier};
 use egov_core::{Bin, Iin, systems};
@@ -22,15 +24,6 @@ use crate::handler::BackOfficeHandler;
 use crate::policy::Policies;
 use crate::store::Store;
 use crate::workflow::{Workflow, WorkflowParts};
-
-/// The two listeners the back office serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: `MessageReceiver`, `BackOffice`, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: the worklist pages and JSON API, `/health`, `/metrics`.
-    pub http: TcpListener,
-}
 
 /// What an enrolled back office serves with.
 pub struct Parts<R> {
@@ -184,12 +177,8 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         "back office starting"
     );
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
     let handler = Arc::new(BackOfficeHandler::new(workflow.clone()));
     let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
@@ -197,17 +186,18 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(receiver.into_server())
         .add_service(BackOfficeService::new(workflow.clone()).into_server());
-    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        listeners.grpc,
+        routes,
         listeners.http,
         crate::http::router(
             metrics,
             workflow.clone(),
             crate::web::People::from_config(&config),
         ),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     // The inbox first: its handlers open cases on the workflow.
     inbox.stop().await;
     // Timers next, so no step ends after the outbox has stopped; nothing is lost either
@@ -221,9 +211,4 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     served?;
     tracing::info!("back office stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }

@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use egov_core::config::{ConfigError, Validate};
+pub use egov_system::config::{DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT};
+use egov_system::config::{check_at_least_one, check_endpoint};
 use serde::{Deserialize, Serialize};
 
 /// The service name: the config loader's env prefix (`EGOV_CITIZENS__`) and the health and log name.
@@ -32,16 +34,6 @@ pub const DEFAULT_POPULATION: usize = 10_000;
 /// Largest population accepted: well inside the IIN serial space, and a load that
 /// still fits a few minutes on a small machine.
 pub const MAX_POPULATION: usize = 20_000_000;
-
-/// Default endpoint of the certification centre (egov-pki's default gRPC address).
-pub const DEFAULT_PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
-
-/// Default gRPC endpoint of the gateway async answers are sent through (egov-gateway's
-/// default listen address).
-pub const DEFAULT_GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
-
-/// Default NATS URL, the one `egov up` starts.
-pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
 /// Default time a revocation answer of the certification centre is trusted, in seconds.
 pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 60;
@@ -123,13 +115,11 @@ impl Config {
 
     /// Returns the database URL, derived from the data dir when unset.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join(DATABASE_FILE).display()
-            ),
-        }
+        egov_store::database_url_or_default(
+            self.database_url.as_deref(),
+            &self.data_dir,
+            DATABASE_FILE,
+        )
     }
 }
 
@@ -144,33 +134,11 @@ impl Validate for Config {
                 self.population
             ));
         }
-        if self.data_dir.as_os_str().is_empty() {
-            return Err("`data_dir` must not be empty".into());
-        }
-        if let Some(url) = &self.database_url {
-            // The error names the key and the scheme only: the URL may hold a password.
-            egov_store::Backend::of("database_url", url).map_err(|error| error.to_string())?;
-        }
-        for (key, endpoint) in [
-            ("pki_endpoint", &self.pki_endpoint),
-            ("gateway_endpoint", &self.gateway_endpoint),
-        ] {
-            if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
-                return Err(format!(
-                    "`{key}` {endpoint:?} must be an http:// or https:// URL"
-                ));
-            }
-        }
-        if self.revocation_freshness_secs == 0 {
-            return Err("`revocation_freshness_secs` must be at least 1, found 0".into());
-        }
-        if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
-            return Err(format!(
-                "`grpc_listen` and `http_listen` are both {}",
-                self.grpc_listen
-            ));
-        }
-        Ok(())
+        egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
+        check_endpoint("pki_endpoint", &self.pki_endpoint)?;
+        check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
+        check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
+        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
     }
 }
 

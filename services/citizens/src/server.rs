@@ -7,12 +7,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use egov_bus::service::Listeners;
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::{Bin, Iin, systems};
 use egov_system::{Enrolment, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::config::{Config, SERVICE};
 use crate::grpc::CitizensService;
@@ -23,15 +24,6 @@ use crate::{CitizensError, fixtures, load};
 
 /// The organisation named in the citizens-DB's seal certificate (O).
 pub const ORGANIZATION: &str = "Ministry of Digital Development (ЖТ МДБ / ГБД ФЛ operator)";
-
-/// The two listeners the citizens-DB serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: MessageReceiver, Citizens, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: `/health`, `/metrics`.
-    pub http: TcpListener,
-}
 
 /// Runs the citizens-DB on the real clock until `shutdown` resolves.
 pub async fn run(
@@ -129,32 +121,24 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
     let inbox = Inbox::launch(receiver.clone(), identity, clock, inbox.as_ref()).await;
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(receiver.into_server())
         .add_service(CitizensService::new(registry.clone()).into_server());
-    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        listeners.grpc,
+        routes,
         listeners.http,
         egov_bus::http::ops_router(SERVICE, metrics),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     // Before the store closes: the inbox's handlers use it.
     inbox.stop().await;
     registry.store().close().await;
     served?;
     tracing::info!("citizens-DB stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }

@@ -5,39 +5,22 @@
 use std::future::Future;
 use std::sync::Arc;
 
+pub use egov_bus::service::Listeners;
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
-use egov_core::envelope::{RevocationSource, Verifier};
-use egov_core::{Bin, Iin, systems};
+use egov_core::envelope::RevocationSource;
+use egov_core::systems;
 use egov_system::intake::{ApplicationHandler, Intake, KeepingReceiver};
 use egov_system::{Enrolment, GatewayCaller, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::EsobesError;
 use crate::compensation::{DECIDED_SERVICE_ID, HomeSchoolingCompensation, PROFILE};
 use crate::config::Config;
 use crate::store::Store;
 
-/// The two listeners the system serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: `MessageReceiver`, the direct contract, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: `/health`, `/metrics`.
-    pub http: TcpListener,
-}
-
 /// What an enrolled system serves with.
-pub struct Parts<R> {
-    /// The system's seal: it signs every answer and every call.
-    pub identity: Arc<SystemIdentity>,
-    /// Verifies every request the gateway forwards.
-    pub verifier: Arc<Verifier<R>>,
-    /// The database.
-    pub store: Store,
-    /// The stack's clock.
-    pub clock: Arc<dyn Clock>,
-}
+pub type Parts<R> = egov_system::Parts<R, Store>;
 
 /// Runs the system on the real clock until `shutdown` resolves.
 pub async fn run(
@@ -65,14 +48,8 @@ pub async fn run_with_clock(
     })?;
     // The store first: a bad database fails the start at once, not after enrolment.
     let store = Store::open(&config.database_url()).await?;
-    let enrolment = Enrolment {
-        system_id: systems::ESOBES.id.to_owned(),
-        bin: Bin::parse(systems::ESOBES.bin)
-            .map_err(|error| EsobesError::Config(format!("esobes BIN: {error}")))?,
-        organization: systems::ESOBES.name.to_owned(),
-        responsible_iin: Iin::parse(&config.responsible_iin)
-            .map_err(|error| EsobesError::Config(format!("responsible_iin: {error}")))?,
-    };
+    let enrolment = Enrolment::of(&systems::ESOBES, &config.responsible_iin)
+        .map_err(|error| EsobesError::Config(error.to_string()))?;
     let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
     let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
     tracing::info!(
@@ -143,12 +120,8 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         "E-sobes starting"
     );
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
     let receiver = KeepingReceiver::new(
         Receiver::new(identity.clone(), verifier, Arc::new(handler), clock.clone()),
@@ -158,22 +131,18 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(crate::grpc::EsobesService::new(receiver.clone()).into_server())
         .add_service(receiver.into_server());
-    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        listeners.grpc,
+        routes,
         listeners.http,
         egov_bus::http::ops_router(crate::config::SERVICE, metrics),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     // Before the store closes: the inbox's handlers use it.
     inbox.stop().await;
     store.close().await;
     served?;
     tracing::info!("E-sobes stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }

@@ -1,5 +1,5 @@
 //! The Labour Market AIS's («Еңбек нарығы» ААЖ) durable state in SQL (SQLite or PostgreSQL): the intake of
-//! service B ([`IntakeStore`]: numbers, applications, results with their signed envelopes)
+//! service B ([`SqlIntakeStore`]: numbers, applications, results with their signed envelopes)
 //! and the register of employed persons.
 //!
 //! Queries are checked at run time (no `query!` macros, so building needs no database) and
@@ -7,8 +7,7 @@
 
 use egov_core::{Bin, Iin};
 use egov_store::Pool;
-use egov_system::intake::{IntakeStore, Registration, StoredResult};
-use egov_system::intake_sql;
+use egov_system::intake_sql::{self, SqlIntakeStore};
 use time::{Date, OffsetDateTime};
 
 use crate::LaborError;
@@ -146,42 +145,15 @@ impl Store {
 
     /// Returns how many applications are registered (operators' listings, tests).
     pub async fn count_applications(&self) -> Result<u64, LaborError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM applications")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        Ok(intake_sql::count_applications(&self.pool).await?)
     }
 }
 
-impl IntakeStore for Store {
+impl SqlIntakeStore for Store {
     type Error = LaborError;
 
-    async fn next_sequence(&self, prefix: &str, year: i32) -> Result<u64, LaborError> {
-        Ok(intake_sql::next_sequence(&self.pool, prefix, year).await?)
-    }
-
-    async fn insert_registration(&self, registration: &Registration) -> Result<(), LaborError> {
-        Ok(intake_sql::insert_registration(&self.pool, registration).await?)
-    }
-
-    async fn registration(&self, number: &str) -> Result<Option<Registration>, LaborError> {
-        Ok(intake_sql::registration(&self.pool, number).await?)
-    }
-
-    async fn registration_by_request(
-        &self,
-        sender_system_id: &str,
-        message_id: &str,
-    ) -> Result<Option<Registration>, LaborError> {
-        Ok(intake_sql::registration_by_request(&self.pool, sender_system_id, message_id).await?)
-    }
-
-    async fn insert_result(&self, result: &StoredResult) -> Result<bool, LaborError> {
-        Ok(intake_sql::insert_result(&self.pool, result).await?)
-    }
-
-    async fn result(&self, number: &str) -> Result<Option<StoredResult>, LaborError> {
-        Ok(intake_sql::result(&self.pool, number).await?)
+    fn pool(&self) -> &Pool {
+        &self.pool
     }
 }
 

@@ -6,12 +6,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
+pub use egov_bus::service::Listeners;
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{RevocationSource, Verifier};
-use egov_core::{Bin, Iin, systems};
+use egov_core::systems;
 use egov_system::{Enrolment, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::NotaryError;
 use crate::config::Config;
@@ -19,15 +20,6 @@ use crate::grpc::NotaryService;
 use crate::handler::NotaryHandler;
 use crate::registry::Registry;
 use crate::store::Store;
-
-/// The two listeners a registry serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: `MessageReceiver`, `Notary`, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: `POST /powers-of-attorney`, `/health`, `/metrics`.
-    pub http: TcpListener,
-}
 
 /// Runs the registry on the real clock until `shutdown` resolves.
 pub async fn run(
@@ -55,14 +47,8 @@ pub async fn run_with_clock(
     })?;
     // The store first: a bad database fails the start at once, not after enrolment.
     let store = Store::open(&config.database_url()).await?;
-    let enrolment = Enrolment {
-        system_id: systems::NOTARY.id.to_owned(),
-        bin: Bin::parse(systems::NOTARY.bin)
-            .map_err(|error| NotaryError::Config(format!("notary BIN: {error}")))?,
-        organization: systems::NOTARY.name.to_owned(),
-        responsible_iin: Iin::parse(&config.responsible_iin)
-            .map_err(|error| NotaryError::Config(format!("responsible_iin: {error}")))?,
-    };
+    let enrolment = Enrolment::of(&systems::NOTARY, &config.responsible_iin)
+        .map_err(|error| NotaryError::Config(error.to_string()))?;
     let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
     let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
     tracing::info!(
@@ -130,12 +116,8 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         "notary registry starting"
     );
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
     let handler = Arc::new(NotaryHandler::new(registry.clone()));
     let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
@@ -143,22 +125,18 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(receiver.into_server())
         .add_service(NotaryService::new(registry.clone()).into_server());
-    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        listeners.grpc,
+        routes,
         listeners.http,
         crate::http::router(registry, metrics),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     // Before the store closes: the inbox's handlers use it.
     inbox.stop().await;
     store.close().await;
     served?;
     tracing::info!("notary registry stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }

@@ -93,13 +93,11 @@ impl Config {
 
     /// Returns the database URL, derived from the data dir when unset.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join(DATABASE_FILE).display()
-            ),
-        }
+        egov_store::database_url_or_default(
+            self.database_url.as_deref(),
+            &self.data_dir,
+            DATABASE_FILE,
+        )
     }
 }
 
@@ -111,20 +109,8 @@ impl Validate for Config {
         if self.default_validity_days == 0 {
             return Err("`default_validity_days` must be at least 1, found 0".into());
         }
-        if self.data_dir.as_os_str().is_empty() {
-            return Err("`data_dir` must not be empty".into());
-        }
-        if let Some(url) = &self.database_url {
-            // The error names the key and the scheme only: the URL may hold a password.
-            egov_store::Backend::of("database_url", url).map_err(|error| error.to_string())?;
-        }
-        if self.grpc_listen == self.http_listen && self.grpc_listen.port() != 0 {
-            return Err(format!(
-                "`grpc_listen` and `http_listen` are both {}",
-                self.grpc_listen
-            ));
-        }
-        Ok(())
+        egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
+        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
     }
 }
 

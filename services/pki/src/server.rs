@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::PkiError;
 use crate::centre::Centre;
@@ -43,29 +43,21 @@ pub async fn run_with_clock(
         "certification centre starting"
     );
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(CentreService::new(centre.clone()).into_server());
-    let grpc_server = egov_bus::grpc::serve(grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        grpc,
+        routes,
         http,
         crate::http::router(centre.clone(), metrics),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     centre.close().await;
     served?;
     tracing::info!("certification centre stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }

@@ -6,13 +6,14 @@
 use std::future::Future;
 use std::sync::Arc;
 
+pub use egov_bus::service::Listeners;
+use egov_bus::shutdown::Stop;
 use egov_core::clock::{Clock, SystemClock};
-use egov_core::envelope::{RevocationSource, Verifier};
-use egov_core::{Bin, Iin, systems};
+use egov_core::envelope::RevocationSource;
+use egov_core::systems;
 use egov_system::intake::{Intake, KeepingReceiver};
 use egov_system::{Enrolment, GatewayCaller, Inbox, InboxSettings, Receiver, SystemIdentity};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::QueueError;
 use crate::cabinet::CabinetNotices;
@@ -20,26 +21,8 @@ use crate::config::Config;
 use crate::placement::{DECIDED_SERVICE_ID, PROFILE, QueueHandler};
 use crate::store::Store;
 
-/// The two listeners the system serves on, bound by the caller (port 0 in tests).
-#[derive(Debug)]
-pub struct Listeners {
-    /// gRPC: `MessageReceiver`, the direct contract, health, reflection.
-    pub grpc: TcpListener,
-    /// HTTP: `GET /places`, `POST /places`, `/health`, `/metrics`.
-    pub http: TcpListener,
-}
-
 /// What an enrolled system serves with.
-pub struct Parts<R> {
-    /// The system's seal: it signs every answer and every call.
-    pub identity: Arc<SystemIdentity>,
-    /// Verifies every request the gateway forwards.
-    pub verifier: Arc<Verifier<R>>,
-    /// The database.
-    pub store: Store,
-    /// The stack's clock.
-    pub clock: Arc<dyn Clock>,
-}
+pub type Parts<R> = egov_system::Parts<R, Store>;
 
 /// Runs the system on the real clock until `shutdown` resolves.
 pub async fn run(
@@ -67,14 +50,8 @@ pub async fn run_with_clock(
     })?;
     // The store first: a bad database fails the start at once, not after enrolment.
     let store = Store::open(&config.database_url()).await?;
-    let enrolment = Enrolment {
-        system_id: systems::QUEUE.id.to_owned(),
-        bin: Bin::parse(systems::QUEUE.bin)
-            .map_err(|error| QueueError::Config(format!("queue BIN: {error}")))?,
-        organization: systems::QUEUE.name.to_owned(),
-        responsible_iin: Iin::parse(&config.responsible_iin)
-            .map_err(|error| QueueError::Config(format!("responsible_iin: {error}")))?,
-    };
+    let enrolment = Enrolment::of(&systems::QUEUE, &config.responsible_iin)
+        .map_err(|error| QueueError::Config(error.to_string()))?;
     let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
     let verifier = identity.remote_verifier(&config.pki_endpoint, config.revocation_freshness())?;
     tracing::info!(
@@ -153,14 +130,10 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         "queue register starting"
     );
 
-    // One shutdown future, two servers: a watch channel fans it out.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
+    // One shutdown future, two servers: [`Stop`] fans it out.
+    let stop = Stop::spawn(shutdown);
 
-    let notices_task = notices.clone().spawn(stopped.clone());
+    let notices_task = notices.clone().spawn(stop.receiver());
     let receiver = KeepingReceiver::new(
         Receiver::new(identity.clone(), verifier, Arc::new(handler), clock.clone()),
         vec![DECIDED_SERVICE_ID.to_owned()],
@@ -169,13 +142,14 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(crate::grpc::QueueRegisterService::new(receiver.clone()).into_server())
         .add_service(receiver.into_server());
-    let grpc_server = egov_bus::grpc::serve(listeners.grpc, routes, signalled(stopped.clone()));
-    let http_server = egov_bus::http::serve_http(
+    let served = egov_bus::service::serve_grpc_and_http(
+        listeners.grpc,
+        routes,
         listeners.http,
         crate::http::router(store.clone(), clock, notices, metrics),
-        signalled(stopped),
-    );
-    let served = tokio::try_join!(grpc_server, http_server);
+        &stop,
+    )
+    .await;
     // Before the store closes: the inbox's handlers use it.
     inbox.stop().await;
     if let Err(error) = notices_task.await {
@@ -185,9 +159,4 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     served?;
     tracing::info!("queue register stopped");
     Ok(())
-}
-
-/// Resolves once the watch says stop (or its sender is gone).
-async fn signalled(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }

@@ -26,6 +26,7 @@ use egov_proto::v1::{
 };
 use egov_system::{CallError, Fault, GatewayCaller, Handler, Receiver, Reply, Request};
 use egov_testkit::Sandbox;
+pub use egov_testkit::service::next_monday_morning;
 use prost::Message;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -51,28 +52,6 @@ pub const REQUESTERS: [SystemInfo; 4] = [
 /// How far polls wait for an asynchronous hop (a timer task, a gateway delivery).
 const POLL_ROUNDS: u32 = 500;
 const POLL_EVERY: Duration = Duration::from_millis(10);
-
-/// Installs quiet logs once: serve() reuses the first subscriber of the process.
-fn quiet_telemetry() {
-    let quiet = egov_bus::telemetry::TelemetryConfig {
-        log_filter: "error".into(),
-        json: false,
-        otlp_endpoint: None,
-    };
-    egov_bus::telemetry::init_with("egov-backoffice-tests", &quiet).expect("telemetry");
-}
-
-/// Returns 09:00 in Astana on the first Monday after today: the sandbox's certificates are
-/// valid around the real today, so virtual time starts near it, at a known hour.
-pub fn next_monday_morning() -> OffsetDateTime {
-    let mut day = OffsetDateTime::now_utc().date();
-    loop {
-        day = day.next_day().expect("a next day");
-        if day.weekday() == time::Weekday::Monday {
-            return day.with_hms(4, 0, 0).expect("04:00").assume_utc();
-        }
-    }
-}
 
 /// What a test's stack starts with.
 #[derive(Debug, Clone, Default)]
@@ -149,7 +128,7 @@ pub struct Stack {
 impl Stack {
     /// Starts everything at `start` on the virtual clock.
     pub async fn start(start: OffsetDateTime, options: Options) -> Stack {
-        quiet_telemetry();
+        egov_testkit::service::quiet_logs("egov-backoffice-tests", "error");
         let clock = VirtualClock::new(start);
         let sandbox = Sandbox::start_with_clock(clock.shared()).await;
         let data_dir = sandbox.dir().join("backoffice");

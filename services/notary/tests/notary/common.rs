@@ -12,8 +12,7 @@ use egov_proto::v1::{
 };
 use egov_system::{CallError, GatewayCaller};
 use egov_testkit::Sandbox;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -33,16 +32,6 @@ pub struct Running {
     task: JoinHandle<Result<(), NotaryError>>,
 }
 
-/// Installs quiet logs once: serve() reuses the first subscriber of the process.
-fn quiet_telemetry() {
-    let quiet = egov_bus::telemetry::TelemetryConfig {
-        log_filter: "warn".into(),
-        json: false,
-        otlp_endpoint: None,
-    };
-    egov_bus::telemetry::init_with("egov-notary-tests", &quiet).expect("telemetry");
-}
-
 impl Running {
     /// Starts a sandbox and a registry on the real clock with a fresh database.
     pub async fn start() -> Running {
@@ -56,7 +45,7 @@ impl Running {
 
     /// Starts a registry behind `sandbox`, on the database file `database` or a fresh one.
     pub async fn start_with(sandbox: Sandbox, database: Option<PathBuf>) -> Running {
-        quiet_telemetry();
+        egov_testkit::service::quiet_logs("egov-notary-tests", "warn");
         let database = database.unwrap_or_else(|| sandbox.dir().join("notary.db"));
         let store = Store::open(&format!("sqlite://{}?mode=rwc", database.display()))
             .await
@@ -157,23 +146,7 @@ impl Running {
 
     /// Sends one HTTP/1.1 request and returns the status and the body.
     pub async fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(self.http).await.expect("connect HTTP");
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: notary\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.expect("send");
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.expect("read");
-        let response = String::from_utf8(response).expect("UTF-8 answer");
-        let (head, body) = response.split_once("\r\n\r\n").expect("end of headers");
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .expect("status code");
-        (status, body.to_owned())
+        egov_testkit::service::http_request(self.http, "notary", method, path, body).await
     }
 
     /// POSTs a registration and returns the status and the JSON answer.

@@ -1,0 +1,240 @@
+//! The configuration every information system behind the gateway shares: where it listens,
+//! where it keeps its state, which certification centre it enrolls with and which gateway it
+//! calls and takes async messages from.
+//!
+//! [`SystemConfig`] is the whole config of a target system that has no keys of its own (the
+//! Labour Market AIS, E-sobes, the queue register), parameterised by the system's
+//! [`SystemDefaults`]; systems with more keys keep their own struct and reuse the checks here.
+//! Loaded through `egov_core::config`: defaults, then the TOML file, then
+//! `EGOV_<SERVICE>__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
+
+use std::marker::PhantomData;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use egov_core::Iin;
+use egov_core::config::{ConfigError, Validate};
+use serde::{Deserialize, Serialize};
+
+/// Default gRPC endpoint of the certification centre (egov-pki's default listen address).
+pub const DEFAULT_PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
+
+/// Default gRPC endpoint of the national gateway (egov-gateway's default listen address).
+pub const DEFAULT_GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
+
+/// Default IIN of the person responsible for a system's seal certificate.
+pub const DEFAULT_RESPONSIBLE_IIN: &str = "751204400013";
+
+/// Default time a certificate's revocation status is trusted before the centre is asked again.
+pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 300;
+
+/// Default NATS URL, the one `egov up` starts.
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+
+/// Returns the loopback address on `port`, where every service listens by default.
+pub const fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+}
+
+/// What sets one system's [`SystemConfig`] apart: its name and its defaults.
+pub trait SystemDefaults {
+    /// The service name: the config loader's env prefix (`EGOV_<SERVICE>__`).
+    const SERVICE: &'static str;
+    /// Default gRPC listen address.
+    const GRPC_LISTEN: SocketAddr;
+    /// Default HTTP listen address.
+    const HTTP_LISTEN: SocketAddr;
+    /// Default data directory, relative to the working directory.
+    const DATA_DIR: &'static str;
+    /// The name of the SQLite file inside the data dir when no `database_url` is set.
+    const DATABASE_FILE: &'static str;
+}
+
+/// The configuration of a target system with the shared keys only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, bound = "S: SystemDefaults")]
+pub struct SystemConfig<S> {
+    /// Address the gRPC server binds (`egov.v1.MessageReceiver` for the gateway, the
+    /// system's direct contract, grpc.health.v1, reflection).
+    pub grpc_listen: SocketAddr,
+    /// Address the HTTP server binds (the system's routes, `/health`, `/metrics`).
+    pub http_listen: SocketAddr,
+    /// Directory of the system's state; created on start if missing.
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://…` or `postgres://user:password@host/db` (PostgreSQL);
+    /// unset means `sqlite://<data_dir>/<service>.db?mode=rwc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// gRPC endpoint of the certification centre the seal certificate and the revocation
+    /// status of every sender come from.
+    pub pki_endpoint: String,
+    /// gRPC endpoint of the gateway every call to another system goes through.
+    pub gateway_endpoint: String,
+    /// IIN of the person responsible for the system's seal (its certificate's SERIALNUMBER).
+    pub responsible_iin: String,
+    /// Seconds a certificate's revocation status is trusted before the centre is asked again.
+    pub revocation_freshness_secs: u64,
+    /// NATS server URL of the async push inbox (`egov.sys.<service>.inbox`); empty turns it
+    /// off, and an unreachable server only logs a warning.
+    pub nats_url: String,
+    /// Whether to fetch async messages from the gateway, for the system registered there
+    /// with `delivery = "pull"`.
+    pub async_pull: bool,
+    /// Which system's defaults these are; not a key.
+    #[serde(skip)]
+    system: PhantomData<S>,
+}
+
+impl<S: SystemDefaults> Default for SystemConfig<S> {
+    fn default() -> Self {
+        SystemConfig {
+            grpc_listen: S::GRPC_LISTEN,
+            http_listen: S::HTTP_LISTEN,
+            data_dir: PathBuf::from(S::DATA_DIR),
+            database_url: None,
+            pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
+            gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
+            responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
+            revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
+            nats_url: DEFAULT_NATS_URL.to_owned(),
+            async_pull: false,
+            system: PhantomData,
+        }
+    }
+}
+
+impl<S: SystemDefaults> SystemConfig<S> {
+    /// Loads the config through every layer: defaults, `file`, `EGOV_<SERVICE>__*` in `env`,
+    /// then `overrides` as `(key, value)` pairs from flags.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        egov_core::config::load(S::SERVICE, file, env, overrides)
+    }
+
+    /// Returns a config for tests and embedding: defaults with this data dir.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        SystemConfig {
+            data_dir: data_dir.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Returns the database URL, derived from the data dir when unset.
+    pub fn database_url(&self) -> String {
+        egov_store::database_url_or_default(
+            self.database_url.as_deref(),
+            &self.data_dir,
+            S::DATABASE_FILE,
+        )
+    }
+
+    /// Returns how long a revocation answer is trusted.
+    pub fn revocation_freshness(&self) -> Duration {
+        Duration::from_secs(self.revocation_freshness_secs)
+    }
+}
+
+impl<S: SystemDefaults> Validate for SystemConfig<S> {
+    fn validate(&self) -> Result<(), String> {
+        egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
+        check_endpoint("pki_endpoint", &self.pki_endpoint)?;
+        check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
+        check_iin("responsible_iin", &self.responsible_iin)?;
+        check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
+        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
+    }
+}
+
+/// Refuses an endpoint that is not an http(s) URL, naming the key.
+pub fn check_endpoint(key: &str, value: &str) -> Result<(), String> {
+    if value.starts_with("http://") || value.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{key}` {value:?} must be an http:// or https:// URL"
+        ))
+    }
+}
+
+/// Refuses a value that is not a valid IIN, naming the key.
+pub fn check_iin(key: &str, value: &str) -> Result<(), String> {
+    Iin::parse(value)
+        .map(|_| ())
+        .map_err(|error| format!("`{key}`: {error}"))
+}
+
+/// Refuses a count of seconds (or retries) of 0 where at least 1 is needed, naming the key.
+pub fn check_at_least_one(key: &str, value: u64) -> Result<(), String> {
+    if value == 0 {
+        Err(format!("`{key}` must be at least 1, found 0"))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A system for the tests: the shared keys under its own name and defaults.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Sample;
+
+    impl SystemDefaults for Sample {
+        const SERVICE: &'static str = "sample";
+        const GRPC_LISTEN: SocketAddr = loopback(7990);
+        const HTTP_LISTEN: SocketAddr = loopback(7991);
+        const DATA_DIR: &'static str = ".egov/sample";
+        const DATABASE_FILE: &'static str = "sample.db";
+    }
+
+    fn load(env: &[(&str, &str)]) -> Result<SystemConfig<Sample>, ConfigError> {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        SystemConfig::load(None, env, &[])
+    }
+
+    #[test]
+    fn defaults_come_from_the_system() {
+        let config = load(&[]).expect("defaults load");
+        assert_eq!(config.grpc_listen.to_string(), "127.0.0.1:7990");
+        assert_eq!(config.http_listen.to_string(), "127.0.0.1:7991");
+        assert_eq!(
+            config.database_url(),
+            "sqlite://.egov/sample/sample.db?mode=rwc"
+        );
+        assert_eq!(config.revocation_freshness(), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn env_vars_carry_the_system_prefix() {
+        let config = load(&[("EGOV_SAMPLE__ASYNC_PULL", "true")]).expect("loads");
+        assert!(config.async_pull);
+        let error = load(&[("EGOV_SAMPLE__SYSTEM", "x")]).expect_err("not a key");
+        assert!(error.to_string().contains("system"), "{error}");
+    }
+
+    #[test]
+    fn every_check_names_its_key() {
+        for (key, value, needle) in [
+            (
+                "EGOV_SAMPLE__PKI_ENDPOINT",
+                "127.0.0.1:7110",
+                "pki_endpoint",
+            ),
+            ("EGOV_SAMPLE__RESPONSIBLE_IIN", "123", "responsible_iin"),
+            (
+                "EGOV_SAMPLE__REVOCATION_FRESHNESS_SECS",
+                "0",
+                "revocation_freshness_secs",
+            ),
+            ("EGOV_SAMPLE__HTTP_LISTEN", "127.0.0.1:7990", "http_listen"),
+        ] {
+            let error = load(&[(key, value)]).expect_err("refused");
+            assert!(error.to_string().contains(needle), "{error}");
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! egov-test-stack: the stack a target system's end-to-end tests run (the Labour Market AIS,
+//! E-sobes, the queue register): a sandbox certification centre and gateway on a virtual
+//! clock, and the real citizens-DB, notary registry and back office started in-process on
+//! port 0, routed to the system under test as the stack's registry routes them.
+//!
+//! A test's own `common.rs` starts [`Neighbours`], then the system under test beside them,
+//! and routes the system's own service ids; the calls and checks here work for any of them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use egov_backoffice::{GET_CASE_SERVICE_ID, OPEN_CASE_SERVICE_ID};
+use egov_citizens::fixtures::{PROVIDER_HEAD, STATE_CORPORATION_OPERATOR};
+use egov_core::StatusCode;
+use egov_core::clock::VirtualClock;
+use egov_core::envelope::Signer;
+use egov_core::pki::Role;
+use egov_core::systems::{self, SystemInfo};
+use egov_proto::v1::{AttachedDocument, GetApplicationResultRequest, ServiceResult};
+use egov_system::caller::decode_answer;
+use egov_system::{CallError, GatewayCaller, SystemIdentity};
+use egov_testkit::Sandbox;
+pub use egov_testkit::service::{loopback_listeners, next_monday_morning};
+
+/// How many rounds a poll for an asynchronous hop takes at most, and how long each waits.
+const POLL_ROUNDS: u32 = 500;
+const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// The system under test's neighbours, running: the sandbox and the systems it calls.
+pub struct Neighbours {
+    /// The stack's virtual clock, starting at the next Monday morning.
+    pub clock: VirtualClock,
+    /// The sandbox certification centre and gateway.
+    pub sandbox: Sandbox,
+    /// The system under test.
+    pub system: &'static SystemInfo,
+    /// The seal of the system under test, registered before any route names it.
+    pub identity: Arc<SystemIdentity>,
+    /// The notary registry's store, to register powers of attorney in a test.
+    pub notary: egov_notary::Store,
+    /// The portal, a front system.
+    pub portal: GatewayCaller,
+    /// The State Corporation (ЦОН), a front system.
+    pub con: GatewayCaller,
+    citizens_addr: SocketAddr,
+    notary_addr: SocketAddr,
+    backoffice_addr: SocketAddr,
+}
+
+impl Neighbours {
+    /// Starts the sandbox on a virtual clock at the next Monday morning, with quiet logs
+    /// named `log_name`, and the citizens-DB, the notary registry and the back office beside it.
+    pub async fn start(system: &'static SystemInfo, log_name: &str) -> Neighbours {
+        egov_testkit::service::quiet_logs(log_name, "error");
+        let clock = VirtualClock::new(next_monday_morning());
+        let sandbox = Sandbox::start_with_clock(clock.shared()).await;
+        let dir = sandbox.dir().to_owned();
+        // Senders must be registered systems before a route may name them.
+        let portal = sandbox.caller(systems::PORTAL.id, systems::PORTAL.bin);
+        let con = sandbox.caller(
+            systems::STATE_CORPORATION.id,
+            systems::STATE_CORPORATION.bin,
+        );
+        let identity = sandbox.system(system.id, system.bin);
+
+        // The citizens-DB: the fixtures over a small generated population.
+        let citizens_config = egov_citizens::Config {
+            population: 50,
+            ..egov_citizens::Config::with_data_dir(dir.join("citizens"))
+        };
+        egov_citizens::load::prepare(&citizens_config, false)
+            .await
+            .expect("citizens-DB prepared");
+        let registry = Arc::new(egov_citizens::Registry::new(
+            egov_citizens::Store::open(&citizens_config.database_url())
+                .await
+                .expect("citizens-DB opens"),
+        ));
+        let (grpc, http) = loopback_listeners().await;
+        let citizens_addr = grpc.local_addr().expect("addr");
+        tokio::spawn(egov_citizens::serve(
+            sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin),
+            sandbox.verifier(),
+            registry,
+            clock.shared(),
+            egov_citizens::Listeners { grpc, http },
+            std::future::pending(),
+        ));
+
+        // The notary registry, with its fixture powers of attorney.
+        let notary = egov_notary::Store::open(&format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("notary.db").display()
+        ))
+        .await
+        .expect("notary store opens");
+        let (grpc, http) = loopback_listeners().await;
+        let notary_addr = grpc.local_addr().expect("addr");
+        tokio::spawn(egov_notary::serve(
+            sandbox.system(systems::NOTARY.id, systems::NOTARY.bin),
+            sandbox.verifier(),
+            notary.clone(),
+            clock.shared(),
+            egov_notary::Listeners { grpc, http },
+            std::future::pending(),
+        ));
+
+        // The back office, under its automatic policy, its head signing every result.
+        let mut backoffice_config = egov_backoffice::Config::with_data_dir(dir.join("backoffice"));
+        backoffice_config.gateway_endpoint = sandbox.gateway_endpoint();
+        std::fs::create_dir_all(&backoffice_config.data_dir).expect("back office dir");
+        let backoffice_store = egov_backoffice::Store::open(&backoffice_config.database_url())
+            .await
+            .expect("back office store opens");
+        let (grpc, http) = loopback_listeners().await;
+        let backoffice_addr = grpc.local_addr().expect("addr");
+        tokio::spawn(egov_backoffice::serve(
+            backoffice_config,
+            egov_backoffice::Parts {
+                identity: sandbox.system(systems::BACKOFFICE.id, systems::BACKOFFICE.bin),
+                head: sandbox.person(PROVIDER_HEAD, Role::Head, Some(systems::BACKOFFICE.bin)),
+                verifier: sandbox.verifier(),
+                store: backoffice_store,
+                clock: clock.shared(),
+            },
+            egov_backoffice::Listeners { grpc, http },
+            std::future::pending(),
+        ));
+
+        Neighbours {
+            clock,
+            sandbox,
+            system,
+            identity,
+            notary,
+            portal,
+            con,
+            citizens_addr,
+            notary_addr,
+            backoffice_addr,
+        }
+    }
+
+    /// Routes what the system under test calls (the citizens-DB, the notary registry's
+    /// lookup, the back office's cases) for it, and its own service ids at `addr`: `front`
+    /// ones for the portal and the State Corporation, `decided` for the back office.
+    pub fn route(&self, addr: SocketAddr, front: &[&str], decided: &str) {
+        let caller = [self.system.id];
+        for service in egov_citizens::SERVICE_IDS {
+            self.sandbox
+                .route(service, systems::CITIZENS.id, self.citizens_addr, &caller);
+        }
+        self.sandbox.route(
+            egov_notary::GET_SERVICE_ID,
+            systems::NOTARY.id,
+            self.notary_addr,
+            &caller,
+        );
+        for service in [OPEN_CASE_SERVICE_ID, GET_CASE_SERVICE_ID] {
+            self.sandbox.route(
+                service,
+                systems::BACKOFFICE.id,
+                self.backoffice_addr,
+                &caller,
+            );
+        }
+        let fronts = [systems::PORTAL.id, systems::STATE_CORPORATION.id];
+        for service in front {
+            self.sandbox.route(service, self.system.id, addr, &fronts);
+        }
+        self.sandbox
+            .route(decided, self.system.id, addr, &[systems::BACKOFFICE.id]);
+    }
+
+    /// Returns a citizen's signer (an individual's SIGN certificate).
+    pub fn citizen(&self, iin: &str) -> Signer {
+        self.sandbox.person(iin, Role::Individual, None)
+    }
+
+    /// Returns the State Corporation operator's signer (an employee's certificate, its BIN).
+    pub fn operator(&self) -> Signer {
+        self.sandbox.person(
+            STATE_CORPORATION_OPERATOR,
+            Role::Employee,
+            Some(systems::STATE_CORPORATION.bin),
+        )
+    }
+
+    /// Sends `request` to `service_id` of the system under test signed by `person` (its IIN
+    /// in header user_iin) and countersigned by `front` (the portal or the State
+    /// Corporation), as those systems do.
+    pub async fn send<
+        Req: prost::Message + prost::Name,
+        Resp: prost::Message + prost::Name + Default,
+    >(
+        &self,
+        front: &GatewayCaller,
+        person: &Signer,
+        service_id: &str,
+        request: &Req,
+    ) -> Result<Resp, CallError> {
+        let mut header = front.header::<Req>(service_id, self.system.id);
+        header.user_iin = person
+            .certificate()
+            .iin
+            .map(|iin| iin.to_string())
+            .unwrap_or_default();
+        let envelope = person.seal_message(&header, request).expect("signs");
+        let answer = front.forward(envelope).await?;
+        decode_answer(&answer)
+    }
+
+    /// Asks `result_service_id` for the result of `number` on the portal as the citizen `iin`.
+    pub async fn result_on_portal_of(
+        &self,
+        result_service_id: &str,
+        iin: &str,
+        number: &str,
+    ) -> Result<ServiceResult, CallError> {
+        let request = GetApplicationResultRequest {
+            registration_number: number.into(),
+        };
+        self.send(
+            &self.portal,
+            &self.citizen(iin),
+            result_service_id,
+            &request,
+        )
+        .await
+    }
+
+    /// Asks `result_service_id` for the result of `number` at the State Corporation.
+    pub async fn result_at_state_corporation_of(
+        &self,
+        result_service_id: &str,
+        number: &str,
+    ) -> Result<ServiceResult, CallError> {
+        let request = GetApplicationResultRequest {
+            registration_number: number.into(),
+        };
+        self.send(&self.con, &self.operator(), result_service_id, &request)
+            .await
+    }
+
+    /// Moves the virtual clock timer by timer until the back office's result of `number`
+    /// arrives at `result_service_id` (the case walks its steps, then the result crosses
+    /// the gateway).
+    pub async fn wait_for_result_of(&self, result_service_id: &str, number: &str) -> ServiceResult {
+        for _ in 0..POLL_ROUNDS {
+            match self
+                .result_at_state_corporation_of(result_service_id, number)
+                .await
+            {
+                Ok(result) => return result,
+                Err(error) => assert_eq!(
+                    error.code(),
+                    StatusCode::DataNotFound,
+                    "undecided is EDAT001: {error}"
+                ),
+            }
+            if let Some(deadline) = self.clock.next_deadline() {
+                self.clock.advance_to(deadline).await;
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+        panic!("no result of {number} arrived");
+    }
+}
+
+/// Returns an attached item-9 document of a kind.
+pub fn document(kind: &str) -> AttachedDocument {
+    AttachedDocument {
+        kind: kind.into(),
+        file_name: format!("{kind}.pdf"),
+        content_type: "application/pdf".into(),
+        ..AttachedDocument::default()
+    }
+}
+
+/// Asserts that a call was refused by the system under test (a signed fault) with `code`,
+/// and that the reason names `needle`.
+pub fn assert_refused(
+    outcome: Result<impl std::fmt::Debug, CallError>,
+    code: StatusCode,
+    needle: &str,
+) {
+    match outcome {
+        Err(CallError::Fault(fault)) => {
+            assert_eq!(fault.code, code, "{fault}");
+            assert!(
+                fault.message.contains(needle),
+                "{fault} should name {needle:?}"
+            );
+        }
+        other => panic!("expected a {code} fault naming {needle:?}, got {other:?}"),
+    }
+}
+
+/// Asserts that the gateway itself refused a call with `code`.
+pub fn assert_refused_by_gateway(
+    outcome: Result<impl std::fmt::Debug, CallError>,
+    code: StatusCode,
+) {
+    match outcome {
+        Err(CallError::Refused { code: got, message }) => assert_eq!(got, code, "{message}"),
+        other => panic!("expected the gateway to refuse with {code}, got {other:?}"),
+    }
+}
