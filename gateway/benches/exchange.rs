@@ -977,16 +977,26 @@ async fn gateway_async(
         );
     }
 
-    let warm = async_phase(&sender, &fetcher, &receiver, warmup, 1, sizes.async_warmup).await;
+    let warm = async_phase(
+        &sender,
+        &fetcher,
+        &receiver,
+        warmup,
+        1,
+        sizes.async_warmup,
+        1,
+    )
+    .await;
     if let Some(error) = warm.received.messages.first_error.or(warm.sent.first_error) {
         bail!("gateway async fails in the warm-up: {error}");
     }
-    let meter = CpuMeter::start(&[
+    let processes = [
         ("client", std::process::id()),
         ("gateway", gateway.process.id()),
         ("nats", nats.pid()),
-    ]);
-    let timed = async_phase(&sender, &fetcher, &receiver, timed, 2, sizes.async_ops).await;
+    ];
+    let meter = CpuMeter::start(&processes);
+    let timed = async_phase(&sender, &fetcher, &receiver, timed, 2, sizes.async_ops, 1).await;
     let timed_cpu = meter.used();
 
     // The same messages sent in bursts of SEND_BATCH per SendAsyncMessages call.
@@ -997,13 +1007,17 @@ async fn gateway_async(
         3,
         sizes.async_ops,
     )?);
-    let batch_meter = CpuMeter::start(&[
-        ("client", std::process::id()),
-        ("gateway", gateway.process.id()),
-        ("nats", nats.pid()),
-    ]);
-    let batched =
-        async_batched_phase(&sender, &fetcher, &receiver, bursts, 3, sizes.async_ops).await;
+    let batch_meter = CpuMeter::start(&processes);
+    let batched = async_phase(
+        &sender,
+        &fetcher,
+        &receiver,
+        bursts,
+        3,
+        sizes.async_ops,
+        SEND_BATCH,
+    )
+    .await;
     let batched_cpu = batch_meter.used();
     let batched_row = Row::new(
         format!("(c') same, {SEND_BATCH} per SendAsyncMessages"),
@@ -1049,6 +1063,10 @@ struct AsyncRows {
     batched: Row,
 }
 
+/// One async phase: `count` messages of `pool` sent closed loop,
+/// [`ASYNC_IN_FLIGHT`] in flight, one per `SendAsyncMessage` call when
+/// `per_call` is 1, else `per_call` to a `SendAsyncMessages` call, while the
+/// pull receiver takes them.
 async fn async_phase(
     sender: &GatewayClient<Channel>,
     fetcher: &GatewayClient<Channel>,
@@ -1056,6 +1074,7 @@ async fn async_phase(
     pool: Arc<Pool>,
     phase: u8,
     count: usize,
+    per_call: usize,
 ) -> AsyncPhase {
     let starts = Arc::new(StartTimes::new(count));
     let receive = tokio::spawn(receive_all(
@@ -1068,69 +1087,23 @@ async fn async_phase(
     let send = {
         let sender = sender.clone();
         let starts = starts.clone();
-        move |index| {
+        move |call: usize| {
             let mut sender = sender.clone();
-            let envelope = pool.take(index);
+            let indexes = call * per_call..((call + 1) * per_call).min(count);
+            let envelopes: Option<Vec<Envelope>> = indexes.clone().map(|i| pool.take(i)).collect();
             let starts = starts.clone();
             async move {
-                let envelope = envelope.ok_or("envelope already taken")?;
-                starts.mark(index);
-                sender
-                    .send_async_message(SendAsyncMessageRequest {
-                        envelope: Some(envelope),
-                    })
-                    .await
-                    .map_err(|s| format!("SendAsyncMessage {:?}: {}", s.code(), s.message()))?;
-                Ok(())
-            }
-        }
-    };
-    let began = Instant::now();
-    let (sent, sending) = closed_loop(count, ASYNC_IN_FLIGHT, send).await;
-    let received = match receive.await {
-        Ok(received) => received,
-        Err(err) => {
-            let mut received = Received::default();
-            received.messages.fail(format!("receiver panicked: {err}"));
-            received
-        }
-    };
-    AsyncPhase {
-        elapsed: began.elapsed(),
-        received,
-        sent,
-        sending,
-    }
-}
-
-/// (c'): like [`async_phase`], the sends going [`SEND_BATCH`] to a
-/// `SendAsyncMessages` call, [`ASYNC_IN_FLIGHT`] envelopes in flight in all.
-async fn async_batched_phase(
-    sender: &GatewayClient<Channel>,
-    fetcher: &GatewayClient<Channel>,
-    receiver: &Arc<Signer>,
-    pool: Arc<Pool>,
-    phase: u8,
-    count: usize,
-) -> AsyncPhase {
-    let starts = Arc::new(StartTimes::new(count));
-    let receive = tokio::spawn(receive_all(
-        fetcher.clone(),
-        receiver.clone(),
-        starts.clone(),
-        phase,
-        count,
-    ));
-    let send = {
-        let sender = sender.clone();
-        let starts = starts.clone();
-        move |burst: usize| {
-            let mut sender = sender.clone();
-            let indexes = burst * SEND_BATCH..((burst + 1) * SEND_BATCH).min(count);
-            let envelopes: Vec<Envelope> = indexes.clone().filter_map(|i| pool.take(i)).collect();
-            let starts = starts.clone();
-            async move {
+                let mut envelopes = envelopes.ok_or("envelope already taken")?;
                 indexes.for_each(|index| starts.mark(index));
+                if per_call == 1 {
+                    sender
+                        .send_async_message(SendAsyncMessageRequest {
+                            envelope: envelopes.pop(),
+                        })
+                        .await
+                        .map_err(|s| format!("SendAsyncMessage {:?}: {}", s.code(), s.message()))?;
+                    return Ok(());
+                }
                 let answer = sender
                     .send_async_messages(SendAsyncMessagesRequest { envelopes })
                     .await
@@ -1150,8 +1123,8 @@ async fn async_batched_phase(
     };
     let began = Instant::now();
     let (sent, sending) = closed_loop(
-        count.div_ceil(SEND_BATCH),
-        ASYNC_IN_FLIGHT / SEND_BATCH,
+        count.div_ceil(per_call),
+        (ASYNC_IN_FLIGHT / per_call).max(1),
         send,
     )
     .await;
