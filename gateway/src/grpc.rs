@@ -83,7 +83,7 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
     ) -> Result<Response<SendAsyncMessageResponse>, Status> {
         let channel = self.async_channel()?;
         let envelope = request.into_inner().envelope.ok_or_else(missing_envelope)?;
-        let message_id = channel.send(envelope).await.map_err(|r| r.to_grpc())?;
+        let message_id = channel.send(&envelope).await.map_err(|r| r.to_grpc())?;
         Ok(Response::new(SendAsyncMessageResponse {
             status: Some(StatusCode::Success.to_proto("")),
             message_id,

@@ -260,33 +260,27 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
 
     /// Admits an envelope like the sync channel, stores it durably for its
     /// receiver and returns its message id once JetStream acknowledged it.
-    pub async fn send(&self, envelope: Envelope) -> Result<String, Refusal> {
+    pub async fn send(&self, envelope: &Envelope) -> Result<String, Refusal> {
         let started = Instant::now();
         let received_at = self.gateway.clock().now();
-        let admitted = match self.gateway.admit(&envelope).await {
+        let admitted = match self.gateway.admit(envelope).await {
             Ok(admitted) => admitted,
             Err(refusal) => {
                 self.gateway
-                    .log_refused(
-                        &envelope,
-                        ChannelKind::Async,
-                        &refusal,
-                        received_at,
-                        started,
-                    )
+                    .log_refused(envelope, ChannelKind::Async, &refusal, received_at, started)
                     .await;
                 return Err(refusal);
             }
         };
         let header = &admitted.verified.header;
-        let outcome = self.store(&envelope, &admitted, received_at).await;
+        let outcome = self.store(envelope, &admitted, received_at).await;
         let (code, reason) = match &outcome {
             Ok(()) => (StatusCode::Success, String::new()),
             Err(refusal) => (refusal.code, refusal.message.clone()),
         };
         self.gateway
             .log_hop(
-                &Logged::verified(&envelope, &admitted.verified),
+                &Logged::verified(envelope, &admitted.verified),
                 header,
                 Direction::Inbound,
                 ChannelKind::Async,
@@ -314,11 +308,17 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// would; returns, in order, the message id each header names (empty when
     /// it does not decode) with its outcome.
     pub async fn send_many(&self, envelopes: Vec<Envelope>) -> Vec<(String, Result<(), Refusal>)> {
-        let sends = envelopes.into_iter().map(|envelope| async move {
-            let message_id = Header::decode(envelope.header.as_slice())
-                .map(|header| header.message_id)
-                .unwrap_or_default();
-            (message_id, self.send(envelope).await.map(drop))
+        let sends = envelopes.iter().map(|envelope| async move {
+            match self.send(envelope).await {
+                Ok(message_id) => (message_id, Ok(())),
+                // Only a refusal needs the header read here, to name its message.
+                Err(refusal) => {
+                    let message_id = Header::decode(envelope.header.as_slice())
+                        .map(|header| header.message_id)
+                        .unwrap_or_default();
+                    (message_id, Err(refusal))
+                }
+            }
         });
         futures::future::join_all(sends).await
     }
