@@ -17,11 +17,11 @@ use egov_core::clock::VirtualClock;
 use egov_core::envelope::Signer;
 use egov_core::pki::Role;
 use egov_core::systems::{self, SystemInfo};
-use egov_proto::v1::{AttachedDocument, GetApplicationResultRequest, ServiceResult};
+use egov_proto::v1::{GetApplicationResultRequest, ServiceResult};
 use egov_system::caller::decode_answer;
 use egov_system::{CallError, GatewayCaller, SystemIdentity};
 use egov_testkit::Sandbox;
-pub use egov_testkit::service::{loopback_listeners, next_monday_morning};
+pub use egov_testkit::service::{document, loopback_listeners, next_monday_morning};
 
 /// How many rounds a poll for an asynchronous hop takes at most, and how long each waits.
 const POLL_ROUNDS: u32 = 500;
@@ -265,16 +265,6 @@ impl Neighbours {
             tokio::time::sleep(POLL_EVERY).await;
         }
         panic!("no result of {number} arrived");
-    }
-}
-
-/// Returns an attached item-9 document of a kind.
-pub fn document(kind: &str) -> AttachedDocument {
-    AttachedDocument {
-        kind: kind.into(),
-        file_name: format!("{kind}.pdf"),
-        content_type: "application/pdf".into(),
-        ..AttachedDocument::default()
     }
 }
 

@@ -1,8 +1,10 @@
 //! What a service's end-to-end tests share around the sandbox: quiet logs, a known start
-//! of virtual time, port-0 listeners and plain HTTP/1.1 requests to the service.
+//! of virtual time, port-0 listeners, plain HTTP/1.1 requests to the service and the
+//! attached documents an application carries.
 
 use std::net::SocketAddr;
 
+use egov_proto::v1::AttachedDocument;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -63,4 +65,14 @@ pub async fn http_request(
         .and_then(|code| code.parse().ok())
         .expect("status code");
     (status, body.to_owned())
+}
+
+/// Returns an attached item-9 document of a kind.
+pub fn document(kind: &str) -> AttachedDocument {
+    AttachedDocument {
+        kind: kind.into(),
+        file_name: format!("{kind}.pdf"),
+        content_type: "application/pdf".into(),
+        ..AttachedDocument::default()
+    }
 }

@@ -26,7 +26,7 @@ use egov_proto::v1::{
 };
 use egov_system::{CallError, Fault, GatewayCaller, Handler, Receiver, Reply, Request};
 use egov_testkit::Sandbox;
-pub use egov_testkit::service::next_monday_morning;
+pub use egov_testkit::service::{document, next_monday_morning};
 use prost::Message;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -418,16 +418,6 @@ impl Stack {
 /// Decodes a delivered `ServiceResult`.
 pub fn service_result(envelope: &Envelope) -> ServiceResult {
     ServiceResult::decode(envelope.payload.as_slice()).expect("a ServiceResult payload")
-}
-
-/// Returns an attached item-9 document of a kind.
-pub fn document(kind: &str) -> AttachedDocument {
-    AttachedDocument {
-        kind: kind.into(),
-        file_name: format!("{kind}.pdf"),
-        content_type: "application/pdf".into(),
-        ..AttachedDocument::default()
-    }
 }
 
 /// Returns an attached document valid until a date.
