@@ -17,12 +17,16 @@
 //! - [`cabinet`]: the citizen's cabinet's service id and notification fields.
 //! - [`direct`]: a system's direct gRPC contract, a signed call without the gateway.
 //! - [`fault`]: [`Fault`], a signed refusal with a status code.
+//! - [`error`]: [`SystemError`], a system's failures outside its domain, and [`public_fault`].
+//! - [`runtime`]: [`System`], what a system names and mounts, and [`runtime::run`], which
+//!   enrolls, opens the store and serves it with its inbox until shutdown.
 //! - [`intake`]: [`intake::Intake`], the application intake of the target systems (B, C, D).
 
 pub mod cabinet;
 pub mod caller;
 pub mod config;
 pub mod direct;
+pub mod error;
 pub mod fault;
 pub mod identity;
 pub mod inbox;
@@ -30,11 +34,14 @@ pub mod intake;
 pub mod intake_sql;
 pub mod parts;
 pub mod receiver;
+pub mod runtime;
 
 pub use caller::{CallError, GatewayCaller};
 pub use config::{SystemConfig, SystemDefaults};
+pub use error::{SystemError, public_fault};
 pub use fault::Fault;
 pub use identity::{Enrolment, EnrolmentError, SystemIdentity};
 pub use inbox::{Handled, Inbox, InboxSettings, RunningInbox};
 pub use parts::Parts;
 pub use receiver::{EnvelopeReceiver, Handler, Receiver, Reply, Request};
+pub use runtime::{Mount, Mounted, System, process_clock};

@@ -23,9 +23,11 @@ pub const EMPLOYER_NAME: &str = "ТОО «Сарыарқа Логистик»";
 
 /// Returns the fixture employment.
 pub fn fixtures() -> Result<Vec<Employment>, LaborError> {
-    let corrupt = |reason: String| LaborError::Corrupt {
-        what: "fixture employment".into(),
-        reason,
+    let corrupt = |reason: String| {
+        LaborError::from(egov_system::SystemError::corrupt(
+            "fixture employment",
+            reason,
+        ))
     };
     Ok(vec![Employment {
         iin: Iin::parse(EMPLOYED_IIN).map_err(|error| corrupt(error.to_string()))?,

@@ -12,8 +12,8 @@
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables and the employment).
 //! - [`grpc`]: the direct gRPC contract (a signed call without the gateway).
 //! - [`http`]: `POST /employment`, `DELETE /employment/{iin}`, `/health`, `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system;
-//!   [`serve_with_inbox`] also takes the gateway's async channel).
+//! - [`system`]: [`Labor`], the system the shared runtime (`egov_system::runtime`) enrolls,
+//!   serves and stops.
 //! - [`error`]: [`LaborError`] and its mapping to a fault.
 
 pub mod certificate;
@@ -23,8 +23,8 @@ pub mod error;
 pub mod fixtures;
 pub mod grpc;
 pub mod http;
-pub mod server;
 pub mod store;
+pub mod system;
 
 pub use certificate::{
     APPLY_SERVICE_ID, DECIDED_SERVICE_ID, PROFILE, RESULT_SERVICE_ID, SERVICE_IDS,
@@ -33,5 +33,5 @@ pub use certificate::{
 pub use config::Config;
 pub use employment::Employment;
 pub use error::LaborError;
-pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
+pub use system::Labor;

@@ -163,9 +163,11 @@ fn rfc3339(time: OffsetDateTime) -> Result<String, LaborError> {
 }
 
 fn employment_from_row(row: EmploymentRow) -> Result<Employment, LaborError> {
-    let corrupt = |reason: String| LaborError::Corrupt {
-        what: format!("employment of {}", row.iin),
-        reason,
+    let corrupt = |reason: String| {
+        LaborError::from(egov_system::SystemError::corrupt(
+            format!("employment of {}", row.iin),
+            reason,
+        ))
     };
     let since: Date = parse_date(&row.since).map_err(corrupt)?;
     Ok(Employment {
