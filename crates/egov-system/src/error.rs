@@ -89,12 +89,14 @@ pub mod reexport {
     pub use sqlx::migrate::MigrateError;
 }
 
-/// Implements, for a system's error type with a `System(SystemError)` variant, the
-/// conversions of every runtime failure (database, migration, store, intake tables,
-/// identity, gateway, servers) through [`SystemError`], so `?` works on each in its code.
+/// Implements, for a system's error type with a `System(SystemError)` variant and a
+/// `status()` method: the conversions of every runtime failure (database, migration, store,
+/// intake tables, identity, gateway, servers) through [`SystemError`], so `?` works on each
+/// in its code; `public_message()`; and the conversion to the [`Fault`](crate::Fault) a
+/// caller sees, internal failures reported as "internal error of `$title`".
 #[macro_export]
 macro_rules! system_error {
-    ($error:ty) => {
+    ($error:ty, $title:expr) => {
         $crate::system_error!(@from $error:
             $crate::error::reexport::SqlxError,
             $crate::error::reexport::MigrateError,
@@ -104,6 +106,27 @@ macro_rules! system_error {
             $crate::identity::IdentityError,
             $crate::CallError
         );
+
+        impl $error {
+            /// Logs an internal failure and returns the text a caller may see: the refusal
+            /// itself, or a generic line for internal failures, whose details stay in the log.
+            pub fn public_message(&self) -> String {
+                $crate::Fault::from(self).message
+            }
+        }
+
+        impl From<&$error> for $crate::Fault {
+            /// Keeps the code and the field-first message.
+            fn from(error: &$error) -> $crate::Fault {
+                $crate::public_fault(error.status(), error, $title)
+            }
+        }
+
+        impl From<$error> for $crate::Fault {
+            fn from(error: $error) -> $crate::Fault {
+                $crate::Fault::from(&error)
+            }
+        }
     };
     (@from $error:ty: $($source:ty),*) => {
         $(

@@ -23,7 +23,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::{SystemConfig, SystemDefaults};
 use crate::{
-    Enrolment, EnvelopeReceiver, Inbox, InboxSettings, RunningInbox, SystemError, SystemIdentity,
+    CallError, Enrolment, EnvelopeReceiver, GatewayCaller, Handler, Inbox, InboxSettings, Receiver,
+    RunningInbox, SystemError, SystemIdentity,
 };
 
 /// The clock every system process runs on; the one place a stack-wide clock is chosen.
@@ -126,7 +127,23 @@ pub struct Mount<R, St> {
     inbox: Option<InboxSettings>,
 }
 
-impl<R, St> Mount<R, St> {
+impl<R: RevocationSource + 'static, St> Mount<R, St> {
+    /// Returns the receiver that verifies what the gateway forwards, hands it to `handler`
+    /// and signs the answer with the system's seal.
+    pub fn receiver<H: Handler>(&self, handler: H) -> Receiver<H, R> {
+        Receiver::new(
+            self.identity.clone(),
+            self.verifier.clone(),
+            Arc::new(handler),
+            self.clock.clone(),
+        )
+    }
+
+    /// Returns the client that calls other systems through the gateway at `endpoint`.
+    pub fn caller(&self, gateway_endpoint: &str) -> Result<GatewayCaller, CallError> {
+        GatewayCaller::new(self.identity.clone(), gateway_endpoint, self.clock.clone())
+    }
+
     /// Starts the async inbox over `receiver`, as the settings say (nothing when off).
     pub async fn launch_inbox<E: EnvelopeReceiver>(&self, receiver: E) -> RunningInbox {
         Inbox::launch(

@@ -10,16 +10,16 @@
 //! - [`compensation`]: service C's ids, its intake profile and its grounds check.
 //! - [`store`]: [`Store`], the SQLite state (the intake's tables).
 //! - [`grpc`]: the direct gRPC contract (a signed call without the gateway).
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled system;
-//!   [`serve_with_inbox`] also takes the gateway's async channel).
+//! - [`system`]: [`Esobes`], the system the shared runtime (`egov_system::runtime`) enrolls,
+//!   serves and stops.
 //! - [`error`]: [`EsobesError`] and its mapping to a fault.
 
 pub mod compensation;
 pub mod config;
 pub mod error;
 pub mod grpc;
-pub mod server;
 pub mod store;
+pub mod system;
 
 pub use compensation::{
     APPLY_SERVICE_ID, DECIDED_SERVICE_ID, HomeSchoolingCompensation, PROFILE, RESULT_SERVICE_ID,
@@ -27,5 +27,5 @@ pub use compensation::{
 };
 pub use config::Config;
 pub use error::EsobesError;
-pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
+pub use system::Esobes;

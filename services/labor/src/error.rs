@@ -2,10 +2,7 @@
 //! outside the intake's own refusals, and its mapping to a gateway [`Fault`].
 
 use egov_core::StatusCode;
-use egov_system::{Fault, SystemError};
-
-/// The name internal failures are reported under.
-const TITLE: &str = "the Labour Market AIS";
+use egov_system::SystemError;
 
 /// Describes why the Labour Market AIS refused a request or failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +26,7 @@ pub enum LaborError {
     System(#[from] SystemError),
 }
 
-egov_system::system_error!(LaborError);
+egov_system::system_error!(LaborError, "the Labour Market AIS");
 
 impl LaborError {
     /// Builds a [`LaborError::InvalidArgument`] for a field.
@@ -48,29 +45,12 @@ impl LaborError {
             LaborError::System(_) => StatusCode::Internal,
         }
     }
-
-    /// Logs an internal failure and returns the text a caller may see: the refusal itself,
-    /// or a generic line for internal failures, whose details stay in the log.
-    pub fn public_message(&self) -> String {
-        Fault::from(self).message
-    }
-}
-
-impl From<&LaborError> for Fault {
-    /// Keeps the code and the field-first message.
-    fn from(error: &LaborError) -> Fault {
-        egov_system::public_fault(error.status(), error, TITLE)
-    }
-}
-
-impl From<LaborError> for Fault {
-    fn from(error: LaborError) -> Fault {
-        Fault::from(&error)
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use egov_system::Fault;
+
     use super::*;
 
     #[test]

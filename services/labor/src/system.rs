@@ -8,7 +8,7 @@ use std::sync::Arc;
 use egov_core::envelope::RevocationSource;
 use egov_core::systems::{self, SystemInfo};
 use egov_system::intake::{ApplicationHandler, Intake, KeepingReceiver};
-use egov_system::{GatewayCaller, Mount, Mounted, Receiver, System};
+use egov_system::{Mount, Mounted, System};
 
 use crate::LaborError;
 use crate::certificate::{DECIDED_SERVICE_ID, PROFILE, UnemployedCertificate};
@@ -49,22 +49,11 @@ impl System for Labor {
             );
         }
         let clock = mount.clock.clone();
-        let caller = GatewayCaller::new(
-            mount.identity.clone(),
-            &config.gateway_endpoint,
-            clock.clone(),
-        )?;
+        let caller = mount.caller(&config.gateway_endpoint)?;
         let intake = Arc::new(Intake::new(PROFILE, store.clone(), caller, clock.clone()));
         let handler = ApplicationHandler::new(intake, UnemployedCertificate::new(store.clone()));
-        let receiver = KeepingReceiver::new(
-            Receiver::new(
-                mount.identity.clone(),
-                mount.verifier.clone(),
-                Arc::new(handler),
-                clock.clone(),
-            ),
-            vec![DECIDED_SERVICE_ID.to_owned()],
-        );
+        let receiver =
+            KeepingReceiver::new(mount.receiver(handler), vec![DECIDED_SERVICE_ID.to_owned()]);
         let inbox = mount.launch_inbox(receiver.clone()).await;
         let grpc = egov_bus::grpc::GrpcRoutes::new()
             .add_service(crate::grpc::LaborService::new(receiver.clone()).into_server())

@@ -5,15 +5,14 @@
 use std::net::SocketAddr;
 use std::ops::Deref;
 
+use egov_bus::service::Listeners;
 use egov_core::systems;
-use egov_esobes::{
-    APPLY_SERVICE_ID, Config, DECIDED_SERVICE_ID, Listeners, Parts, RESULT_SERVICE_ID, Store,
-};
+use egov_esobes::{APPLY_SERVICE_ID, Config, DECIDED_SERVICE_ID, RESULT_SERVICE_ID, Store};
 use egov_proto::v1::{
     ApplicationRegistered, ApplyHomeSchoolingCompensationRequest, Channel, ServiceApplication,
     ServiceResult,
 };
-use egov_system::CallError;
+use egov_system::{CallError, Parts};
 use egov_test_stack::{Neighbours, loopback_listeners};
 pub use egov_test_stack::{assert_refused, assert_refused_by_gateway, document};
 
@@ -49,7 +48,7 @@ impl Stack {
         let (grpc, http) = loopback_listeners().await;
         let esobes_addr = grpc.local_addr().expect("addr");
         let esobes_http = http.local_addr().expect("addr");
-        tokio::spawn(egov_esobes::serve(
+        tokio::spawn(egov_system::runtime::serve::<egov_esobes::Esobes, _>(
             config,
             Parts {
                 identity: neighbours.identity.clone(),
@@ -58,6 +57,7 @@ impl Stack {
                 clock: neighbours.clock.shared(),
             },
             Listeners { grpc, http },
+            None,
             std::future::pending(),
         ));
 
