@@ -108,6 +108,11 @@ macro_rules! system_error {
         );
 
         impl $error {
+            /// Builds the error of a stored value that does not read back.
+            pub fn corrupt(what: impl Into<String>, reason: impl Into<String>) -> $error {
+                <$error>::from($crate::SystemError::corrupt(what, reason))
+            }
+
             /// Logs an internal failure and returns the text a caller may see: the refusal
             /// itself, or a generic line for internal failures, whose details stay in the log.
             pub fn public_message(&self) -> String {

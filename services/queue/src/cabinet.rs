@@ -22,10 +22,9 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::QueueError;
-use crate::entry::{Entry, age_group_name};
-use crate::placement::{
-    FIELD_AGE_GROUP, FIELD_DISTRICT, FIELD_KINDERGARTEN_BIN, FIELD_QUEUE_DECISION,
-    FIELD_REFERRAL_NUMBER, SERVICE_CODE,
+use crate::entry::{
+    Entry, FIELD_AGE_GROUP, FIELD_DISTRICT, FIELD_KINDERGARTEN_BIN, FIELD_QUEUE_DECISION,
+    FIELD_REFERRAL_NUMBER, SERVICE_CODE, age_group_name,
 };
 use crate::store::Store;
 

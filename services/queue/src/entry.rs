@@ -6,6 +6,23 @@
 use egov_proto::v1::AgeGroup;
 use time::OffsetDateTime;
 
+/// The public-service code of FLOWS.md and the back office's catalogue.
+pub const SERVICE_CODE: &str = "D";
+
+/// Application field with the register's choice, as the back office's catalogue for D reads
+/// it (`result_kind_field`): `notification` or `referral`.
+pub const FIELD_QUEUE_DECISION: &str = "queue_decision";
+/// Application field with the position (a notification).
+pub const FIELD_QUEUE_POSITION: &str = "queue_position";
+/// Application field with the referral number (a referral).
+pub const FIELD_REFERRAL_NUMBER: &str = "referral_number";
+/// Application field with the kindergarten of the referral (or the one asked for).
+pub const FIELD_KINDERGARTEN_BIN: &str = "kindergarten_bin";
+/// Application field with the district the place is wanted in.
+pub const FIELD_DISTRICT: &str = "district";
+/// Application field with the child's age group.
+pub const FIELD_AGE_GROUP: &str = "age_group";
+
 /// The age from which a child is not of pre-school age (FLOWS.md, service D: "under 7").
 pub const SCHOOL_AGE: i32 = 7;
 
@@ -150,6 +167,20 @@ pub struct NewEntry {
     pub age_group: AgeGroup,
     /// The kindergarten asked for, or empty for any in the district.
     pub kindergarten_bin: String,
+}
+
+/// A kindergarten as the fixtures write it: free places per age group, youngest first
+/// (infant, early, junior, middle, senior, pre-school).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindergartenFixture {
+    /// Its BIN.
+    pub bin: &'static str,
+    /// Its district code.
+    pub district: &'static str,
+    /// Its name.
+    pub name: &'static str,
+    /// Free places per age group.
+    pub free: [u32; 6],
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! [`QueueError`]: every way the kindergarten queue register refuses or fails outside the
-//! intake's own refusals, and its mapping to a gateway [`Fault`].
+//! intake's own refusals, and its mapping to a gateway [`Fault`](egov_system::Fault).
 
 use egov_core::StatusCode;
-use egov_system::Fault;
+use egov_system::SystemError;
 
 /// Describes why the queue register refused a request or failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,46 +31,12 @@ pub enum QueueError {
         /// The BIN asked.
         bin: String,
     },
-    /// A stored row does not read back (a hand-edited or corrupted database).
-    #[error("stored {what} is corrupt: {reason}")]
-    Corrupt {
-        /// What was being read.
-        what: String,
-        /// What was wrong with it.
-        reason: String,
-    },
-    /// The database could not be opened or queried.
-    #[error("database failed")]
-    Database(#[from] sqlx::Error),
-    /// The schema migrations could not be applied.
-    #[error("database migration failed")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The store named by `database_url` could not be opened: an unsupported scheme, an
-    /// unreachable server, a failed migration.
-    #[error("store: {0}")]
-    Store(#[from] egov_store::StoreError),
-    /// Enrolling with the certification centre or building the verifier failed.
-    #[error("identity: {0}")]
-    Identity(#[from] egov_system::identity::IdentityError),
-    /// The gateway endpoint is unusable.
-    #[error("gateway: {0}")]
-    Gateway(#[from] egov_system::CallError),
-    /// A file-system step (e.g. creating the data dir) failed.
-    #[error("could not {action}")]
-    Io {
-        /// What was being done.
-        action: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The configuration is unusable; the message names the key.
-    #[error("config: {0}")]
-    Config(String),
-    /// The gRPC or HTTP server stopped with an error.
-    #[error("server failed")]
-    Serve(#[from] egov_bus::BusError),
+    /// The store, enrolment, gateway, config or servers failed.
+    #[error(transparent)]
+    System(#[from] SystemError),
 }
+
+egov_system::system_error!(QueueError, "the queue register");
 
 impl QueueError {
     /// Builds a [`QueueError::InvalidArgument`] for a field.
@@ -90,37 +56,12 @@ impl QueueError {
             _ => StatusCode::Internal,
         }
     }
-
-    /// Logs an internal failure and returns the text a caller may see: the refusal itself,
-    /// or a generic line for internal failures, whose details stay in the log.
-    pub fn public_message(&self) -> String {
-        if self.status() == StatusCode::Internal {
-            tracing::error!(error = %self, source = ?std::error::Error::source(self), "request failed");
-            return "internal error of the queue register".to_owned();
-        }
-        self.to_string()
-    }
-}
-
-impl From<QueueError> for Fault {
-    /// Keeps the code and the field-first message.
-    fn from(error: QueueError) -> Fault {
-        Fault::new(error.status(), error.public_message())
-    }
-}
-
-impl From<egov_system::intake_sql::IntakeSqlError> for QueueError {
-    fn from(error: egov_system::intake_sql::IntakeSqlError) -> QueueError {
-        use egov_system::intake_sql::IntakeSqlError;
-        match error {
-            IntakeSqlError::Corrupt { what, reason } => QueueError::Corrupt { what, reason },
-            IntakeSqlError::Database(error) => QueueError::Database(error),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use egov_system::Fault;
+
     use super::*;
 
     #[test]
@@ -132,7 +73,9 @@ mod tests {
 
     #[test]
     fn an_internal_failure_hides_its_details() {
-        let fault = Fault::from(QueueError::Config("secret detail".into()));
+        let fault = Fault::from(QueueError::from(SystemError::Config(
+            "secret detail".into(),
+        )));
         assert_eq!(fault.code, StatusCode::Internal);
         assert!(!fault.message.contains("secret"), "{}", fault.message);
     }

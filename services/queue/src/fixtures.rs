@@ -8,6 +8,8 @@ use egov_core::clock::Clock;
 
 use crate::QueueError;
 use crate::store::Store;
+// Owned by `entry`, so the store writes it without reading the fixtures.
+pub use crate::entry::KindergartenFixture;
 
 /// The name the fixture set is recorded under, so it loads once.
 pub const FIXTURE_SET: &str = "fixtures-v1";
@@ -35,20 +37,6 @@ pub const NURSAT: &str = "180940901032";
 
 /// «Айналайын» of Astana's Yesil district: one free place in every age group.
 pub const AINALAYIN: &str = "110540901045";
-
-/// A kindergarten as the fixtures write it: free places per age group, youngest first
-/// (infant, early, junior, middle, senior, pre-school).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KindergartenFixture {
-    /// Its BIN.
-    pub bin: &'static str,
-    /// Its district code.
-    pub district: &'static str,
-    /// Its name.
-    pub name: &'static str,
-    /// Free places per age group.
-    pub free: [u32; 6],
-}
 
 /// The fixture kindergartens.
 pub const KINDERGARTENS: [KindergartenFixture; 5] = [
@@ -87,9 +75,11 @@ pub const KINDERGARTENS: [KindergartenFixture; 5] = [
 /// Checks every fixture BIN, so a typo fails the start rather than a look-up later.
 pub fn check() -> Result<(), QueueError> {
     for kindergarten in KINDERGARTENS {
-        Bin::parse(kindergarten.bin).map_err(|error| QueueError::Corrupt {
-            what: format!("fixture kindergarten {}", kindergarten.name),
-            reason: error.to_string(),
+        Bin::parse(kindergarten.bin).map_err(|error| {
+            QueueError::corrupt(
+                format!("fixture kindergarten {}", kindergarten.name),
+                error.to_string(),
+            )
         })?;
     }
     Ok(())

@@ -14,8 +14,8 @@
 //! - [`cabinet`]: referrals issued after the placement, handed to the citizen's cabinet.
 //! - [`grpc`]: the direct gRPC contract (a signed call without the gateway).
 //! - [`http`]: `GET /places`, `POST /places`, `/health`, `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled register;
-//!   [`serve_with_inbox`] also takes the gateway's async channel).
+//! - [`system`]: [`Queue`], the register the shared runtime (`egov_system::runtime`) enrolls,
+//!   serves and stops.
 //! - [`error`]: [`QueueError`] and its mapping to a fault.
 
 pub mod cabinet;
@@ -26,8 +26,8 @@ pub mod fixtures;
 pub mod grpc;
 pub mod http;
 pub mod placement;
-pub mod server;
 pub mod store;
+pub mod system;
 
 pub use config::Config;
 pub use error::QueueError;
@@ -35,5 +35,5 @@ pub use placement::{
     DECIDED_SERVICE_ID, PLACE_SERVICE_ID, POSITION_SERVICE_ID, PROFILE, QueueHandler,
     RESULT_SERVICE_ID, SERVICE_IDS,
 };
-pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
+pub use system::Queue;

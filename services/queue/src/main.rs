@@ -5,7 +5,6 @@
 
 use clap::Parser;
 use egov_bus::service::ServiceArgs;
-use egov_queue::Config;
 
 /// The kindergarten queue register: places pre-school children in the queue (service D).
 #[derive(Debug, Parser)]
@@ -17,15 +16,6 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse().service;
-    let config = Config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
-    if args.dump_config {
-        print!("{}", egov_core::config::dump(&config)?);
-        return Ok(());
-    }
-    let telemetry = egov_bus::telemetry::init(egov_queue::config::SERVICE)?;
-    let (grpc, http) = egov_bus::service::bind(config.grpc_listen, config.http_listen).await?;
-    egov_queue::run(config, grpc, http, egov_bus::shutdown::shutdown_signal()).await?;
-    telemetry.shutdown().await;
+    egov_system::runtime::main::<egov_queue::Queue>(Args::parse().service).await?;
     Ok(())
 }

@@ -48,22 +48,11 @@ pub const SERVICE_IDS: [&str; 4] = [
     DECIDED_SERVICE_ID,
 ];
 
-/// The public-service code of FLOWS.md and the back office's catalogue.
-pub const SERVICE_CODE: &str = "D";
-
-/// Application field with the register's choice, as the back office's catalogue for D reads
-/// it (`result_kind_field`): `notification` or `referral`.
-pub const FIELD_QUEUE_DECISION: &str = "queue_decision";
-/// Application field with the position (a notification).
-pub const FIELD_QUEUE_POSITION: &str = "queue_position";
-/// Application field with the referral number (a referral).
-pub const FIELD_REFERRAL_NUMBER: &str = "referral_number";
-/// Application field with the kindergarten of the referral (or the one asked for).
-pub const FIELD_KINDERGARTEN_BIN: &str = "kindergarten_bin";
-/// Application field with the district the place is wanted in.
-pub const FIELD_DISTRICT: &str = "district";
-/// Application field with the child's age group.
-pub const FIELD_AGE_GROUP: &str = "age_group";
+// Owned by `entry`, which `cabinet` reads them from too; named here as service D's.
+pub use crate::entry::{
+    FIELD_AGE_GROUP, FIELD_DISTRICT, FIELD_KINDERGARTEN_BIN, FIELD_QUEUE_DECISION,
+    FIELD_QUEUE_POSITION, FIELD_REFERRAL_NUMBER, SERVICE_CODE,
+};
 
 /// Service D for the intake: numbers `DQ-YYYY-NNNNNN`, due after the executor's single step
 /// («отыз минуттан аспайды», `002_…` item 6.2).

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::QueueError;
-use crate::entry::{Entry, EntryStatus, Kindergarten, NewEntry, Referral};
-use crate::fixtures::KindergartenFixture;
+use crate::entry::{Entry, EntryStatus, Kindergarten, KindergartenFixture, NewEntry, Referral};
 
 /// The schema, per database (BLOB or BYTEA, AUTOINCREMENT or an identity column).
 static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
@@ -223,9 +222,11 @@ impl Store {
         }
         let entry = entry_in(&mut tx, &new.registration_number)
             .await?
-            .ok_or_else(|| QueueError::Corrupt {
-                what: format!("entry {}", new.registration_number),
-                reason: "not found right after its insert".into(),
+            .ok_or_else(|| {
+                QueueError::corrupt(
+                    format!("entry {}", new.registration_number),
+                    "not found right after its insert",
+                )
             })?;
         tx.commit().await?;
         Ok(entry)
@@ -330,13 +331,12 @@ impl Store {
         let mut pending = Vec::with_capacity(numbers.len());
         let mut connection = self.pool.acquire().await?;
         for (number, attempts) in numbers {
-            let entry =
-                entry_in(&mut connection, &number)
-                    .await?
-                    .ok_or_else(|| QueueError::Corrupt {
-                        what: format!("cabinet notice {number}"),
-                        reason: "its queue entry is missing".into(),
-                    })?;
+            let entry = entry_in(&mut connection, &number).await?.ok_or_else(|| {
+                QueueError::corrupt(
+                    format!("cabinet notice {number}"),
+                    "its queue entry is missing",
+                )
+            })?;
             pending.push((entry, u32::try_from(attempts).unwrap_or(u32::MAX)));
         }
         Ok(pending)
@@ -471,9 +471,11 @@ async fn next_in(connection: &mut Connection, prefix: &str, year: i32) -> Result
     .bind(year)
     .fetch_one(&mut *connection)
     .await?;
-    u64::try_from(last).map_err(|_| QueueError::Corrupt {
-        what: format!("sequence {prefix}-{year}"),
-        reason: format!("{last} is negative"),
+    u64::try_from(last).map_err(|_| {
+        QueueError::corrupt(
+            format!("sequence {prefix}-{year}"),
+            format!("{last} is negative"),
+        )
     })
 }
 
@@ -603,10 +605,7 @@ async fn assign(
 
 fn entry_from_row(row: EntryRow) -> Result<Entry, QueueError> {
     let what = format!("entry {}", row.registration_number);
-    let corrupt = |reason: String| QueueError::Corrupt {
-        what: what.clone(),
-        reason,
-    };
+    let corrupt = |reason: String| QueueError::corrupt(what.clone(), reason);
     let age_group = i32::try_from(row.age_group)
         .ok()
         .and_then(|value| AgeGroup::try_from(value).ok())

@@ -5,16 +5,16 @@
 use std::net::SocketAddr;
 use std::ops::Deref;
 
+use egov_bus::service::Listeners;
 use egov_core::systems;
 use egov_proto::v1::{
     Channel, GetQueuePositionRequest, PlaceInQueueRequest, PlaceInQueueResponse,
     ServiceApplication, ServiceResult,
 };
 use egov_queue::{
-    Config, DECIDED_SERVICE_ID, Listeners, PLACE_SERVICE_ID, POSITION_SERVICE_ID, Parts,
-    RESULT_SERVICE_ID, Store,
+    Config, DECIDED_SERVICE_ID, PLACE_SERVICE_ID, POSITION_SERVICE_ID, RESULT_SERVICE_ID, Store,
 };
-use egov_system::CallError;
+use egov_system::{CallError, Parts};
 use egov_test_stack::{Neighbours, loopback_listeners};
 pub use egov_test_stack::{assert_refused, assert_refused_by_gateway, document};
 
@@ -50,7 +50,7 @@ impl Stack {
         let (grpc, http) = loopback_listeners().await;
         let queue_addr = grpc.local_addr().expect("addr");
         let queue_http = http.local_addr().expect("addr");
-        tokio::spawn(egov_queue::serve(
+        tokio::spawn(egov_system::runtime::serve::<egov_queue::Queue, _>(
             config,
             Parts {
                 identity: neighbours.identity.clone(),
@@ -59,6 +59,7 @@ impl Stack {
                 clock: neighbours.clock.shared(),
             },
             Listeners { grpc, http },
+            None,
             std::future::pending(),
         ));
 
