@@ -149,6 +149,45 @@ impl<S: SystemDefaults> Validate for SystemConfig<S> {
     }
 }
 
+/// Declares the config of a system with the shared keys only: its `SERVICE` name (the
+/// `EGOV_<SERVICE>__` env prefix), its default listen addresses (loopback on the given
+/// ports), data dir (`.egov/<service>`) and SQLite file (`<service>.db`), and `Config`,
+/// its [`SystemConfig`].
+#[macro_export]
+macro_rules! system_config {
+    ($(#[$doc:meta])* service: $service:literal, grpc: $grpc:literal, http: $http:literal $(,)?) => {
+        pub use $crate::config::{
+            DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT,
+            DEFAULT_RESPONSIBLE_IIN, DEFAULT_REVOCATION_FRESHNESS_SECS,
+        };
+
+        /// The service name: the config loader's env prefix and the health and log name.
+        pub const SERVICE: &str = $service;
+        /// Default gRPC listen address (`MessageReceiver`, the direct contract, health,
+        /// reflection).
+        pub const DEFAULT_GRPC_LISTEN: &str = concat!("127.0.0.1:", $grpc);
+        /// Default HTTP listen address (the system's routes, `/health`, `/metrics`).
+        pub const DEFAULT_HTTP_LISTEN: &str = concat!("127.0.0.1:", $http);
+        /// Default data directory, relative to the working directory.
+        pub const DEFAULT_DATA_DIR: &str = concat!(".egov/", $service);
+
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct Defaults;
+
+        impl $crate::config::SystemDefaults for Defaults {
+            const SERVICE: &'static str = SERVICE;
+            const GRPC_LISTEN: std::net::SocketAddr = $crate::config::loopback($grpc);
+            const HTTP_LISTEN: std::net::SocketAddr = $crate::config::loopback($http);
+            const DATA_DIR: &'static str = DEFAULT_DATA_DIR;
+            const DATABASE_FILE: &'static str = concat!($service, ".db");
+        }
+
+        /// The system's configuration: the shared keys under its name and defaults.
+        pub type Config = $crate::config::SystemConfig<Defaults>;
+    };
+}
+
 /// Refuses an endpoint that is not an http(s) URL, naming the key.
 pub fn check_endpoint(key: &str, value: &str) -> Result<(), String> {
     if value.starts_with("http://") || value.starts_with("https://") {
@@ -235,6 +274,82 @@ mod tests {
         ] {
             let error = load(&[(key, value)]).expect_err("refused");
             assert!(error.to_string().contains(needle), "{error}");
+        }
+    }
+
+    #[test]
+    fn env_and_flags_override_defaults() {
+        let env = [("EGOV_SAMPLE__GATEWAY_ENDPOINT", "http://gw:7100")];
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        let overrides = [("data_dir", "/tmp/x"), ("grpc_listen", "127.0.0.1:0")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>();
+        let config: SystemConfig<Sample> =
+            SystemConfig::load(None, env, &overrides).expect("loads");
+        assert_eq!(config.gateway_endpoint, "http://gw:7100");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(config.grpc_listen.port(), 0);
+    }
+
+    #[test]
+    fn an_unknown_key_stops_the_start() {
+        let error = load(&[("EGOV_SAMPLE__GATEWAY_ENDPIONT", "x")]).expect_err("typo refused");
+        assert!(error.to_string().contains("gateway_endpiont"), "{error}");
+    }
+
+    #[test]
+    fn a_postgres_url_is_accepted() {
+        let url = "postgresql://egov:s3cret@db:5432/sample";
+        let config = load(&[("EGOV_SAMPLE__DATABASE_URL", url)]).expect("accepted");
+        assert_eq!(config.database_url(), url);
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused_naming_the_key_not_the_password() {
+        let error = load(&[("EGOV_SAMPLE__DATABASE_URL", "mysql://egov:s3cret@db/sample")])
+            .expect_err("refused");
+        assert!(error.to_string().contains("database_url"), "{error}");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+
+    #[test]
+    fn a_gateway_endpoint_without_scheme_is_refused_naming_the_key() {
+        let error =
+            load(&[("EGOV_SAMPLE__GATEWAY_ENDPOINT", "127.0.0.1:7100")]).expect_err("refused");
+        assert!(error.to_string().contains("gateway_endpoint"), "{error}");
+    }
+
+    mod declared {
+        crate::system_config! {
+            /// A system declared with the macro.
+            service: "declared",
+            grpc: 7992,
+            http: 7993,
+        }
+
+        #[test]
+        fn the_macro_derives_every_default_from_the_name_and_ports() {
+            let config = Config::default();
+            assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
+            assert_eq!(DEFAULT_HTTP_LISTEN, "127.0.0.1:7993");
+            assert_eq!(
+                config.database_url(),
+                "sqlite://.egov/declared/declared.db?mode=rwc"
+            );
+        }
+
+        #[test]
+        fn the_macro_names_the_shared_defaults_for_the_system() {
+            let config = Config::default();
+            assert_eq!(config.pki_endpoint, DEFAULT_PKI_ENDPOINT);
+            assert_eq!(config.gateway_endpoint, DEFAULT_GATEWAY_ENDPOINT);
+            assert_eq!(config.nats_url, DEFAULT_NATS_URL);
+            assert_eq!(config.responsible_iin, DEFAULT_RESPONSIBLE_IIN);
+            assert_eq!(
+                config.revocation_freshness_secs,
+                DEFAULT_REVOCATION_FRESHNESS_SECS
+            );
         }
     }
 }
