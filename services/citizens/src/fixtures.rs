@@ -17,8 +17,9 @@ use crate::dictionaries::{
     ASTANA_YESIL_DISTRICT as YESIL, KAZAKH, KAZAKHSTAN, KOSTANAY_DISTRICT, ORAL_CITY, RUSSIAN,
     SHIELI_DISTRICT,
 };
-use crate::population::{Batch, add_years, age_at};
-use crate::records::{NewDocument, NewLegalEntity, NewLink, NewPerson, Place, Residence};
+use crate::records::{
+    Batch, NewDocument, NewLegalEntity, NewLink, NewPerson, Place, Residence, add_years, age_at,
+};
 
 /// A valid IIN that is never stored: every look-up of it answers EDAT001 ("no data").
 pub const PERSON_NOT_IN_DATABASE: &str = "880412399992";
@@ -257,7 +258,7 @@ pub fn batch() -> Result<Batch, CitizensError> {
         let iin = parse_iin(fixture.iin)?;
         let place = place(fixture.district)?;
         let birth = iin.birth_date();
-        let end = fixture.death.unwrap_or(crate::population::CENSUS_DATE);
+        let end = fixture.death.unwrap_or(crate::records::CENSUS_DATE);
         let age = age_at(birth, end);
         if age >= 16 {
             let issued = add_years(birth, 16 + (age - 16) / 10 * 10);
@@ -418,7 +419,8 @@ mod tests {
     use egov_core::iin::Sex;
 
     use super::*;
-    use crate::population::{CENSUS_DATE, MAX_GENERATED_SERIAL};
+    use crate::population::MAX_GENERATED_SERIAL;
+    use crate::records::CENSUS_DATE;
 
     /// Every fixture IIN with the birth date, sex and serial it was computed from.
     const COMPUTED: [(&str, Date, Sex, u16); 29] = [

@@ -13,17 +13,15 @@ use std::collections::{BTreeMap, HashMap};
 use egov_core::iin::{BinAttribute, BinKind, Sex};
 use egov_core::{Bin, Iin};
 use egov_proto::v1::{Kinship, LifeStatus};
-use time::macros::date;
 use time::{Date, Month};
 
 use crate::CitizensError;
 use crate::dictionaries::{self, District};
 use crate::names::{self, Culture, MaleName};
+// Owned by `records`, which the fixtures build on too; named here as the generator's.
+pub use crate::records::{Batch, CENSUS_DATE, add_years, age_at};
 use crate::records::{NewDocument, NewLegalEntity, NewLink, NewPerson, Place, Residence};
 use crate::rng::Rng;
-
-/// The date ages are counted from: fixed, so a seed gives the same population on any day.
-pub const CENSUS_DATE: Date = date!(2026 - 01 - 01);
 
 /// Largest IIN serial the generator hands out: 9000–9999 are kept for the fixtures (and
 /// the never-stored IIN), so no generated person can take a fixture's IIN.
@@ -64,17 +62,6 @@ enum Household {
     Guardianship,
     /// A child without parental care and with no guardian yet (in a children's home).
     WithoutCare,
-}
-
-/// Persons, their documents and their family links, ready to load.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Batch {
-    /// Persons.
-    pub persons: Vec<NewPerson>,
-    /// Identity documents of those persons.
-    pub documents: Vec<NewDocument>,
-    /// Family links among those persons, both directions.
-    pub links: Vec<NewLink>,
 }
 
 /// Where a household lives and who its people are.
@@ -840,23 +827,6 @@ fn issuer(date: Date) -> &'static str {
     } else {
         dictionaries::MINISTRY_OF_INTERNAL_AFFAIRS
     }
-}
-
-/// Returns a person's age in full years on `at`.
-pub fn age_at(birth: Date, at: Date) -> i32 {
-    let mut age = at.year() - birth.year();
-    if (at.month(), at.day()) < (birth.month(), birth.day()) {
-        age -= 1;
-    }
-    age
-}
-
-/// Returns `date` moved by whole years; 29 February becomes 28 February in a common year.
-pub fn add_years(date: Date, years: i32) -> Date {
-    let year = date.year() + years;
-    Date::from_calendar_date(year, date.month(), date.day())
-        .or_else(|_| Date::from_calendar_date(year, date.month(), 28))
-        .unwrap_or(date)
 }
 
 /// Returns `date` moved by `days` (unchanged if that leaves the calendar's range).

@@ -11,8 +11,40 @@ use egov_proto::v1::{
     Address, BirthCertificate, Gender, IdentityDocument, Kinship, LegalEntity, LifeStatus, Person,
 };
 use time::Date;
+use time::macros::date;
 
 use crate::dictionaries;
+
+/// The date ages are counted from: fixed, so a seed gives the same population on any day.
+pub const CENSUS_DATE: Date = date!(2026 - 01 - 01);
+
+/// Persons, their documents and their family links, ready to load.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Persons.
+    pub persons: Vec<NewPerson>,
+    /// Identity documents of those persons.
+    pub documents: Vec<NewDocument>,
+    /// Family links among those persons, both directions.
+    pub links: Vec<NewLink>,
+}
+
+/// Returns a person's age in full years on `at`.
+pub fn age_at(birth: Date, at: Date) -> i32 {
+    let mut age = at.year() - birth.year();
+    if (at.month(), at.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Returns `date` moved by whole years; 29 February becomes 28 February in a common year.
+pub fn add_years(date: Date, years: i32) -> Date {
+    let year = date.year() + years;
+    Date::from_calendar_date(year, date.month(), date.day())
+        .or_else(|_| Date::from_calendar_date(year, date.month(), 28))
+        .unwrap_or(date)
+}
 
 /// Returns the integer key of an IIN: its 12 digits read as a number.
 pub fn iin_key(iin: &Iin) -> i64 {
