@@ -97,12 +97,16 @@ impl Neighbours {
         .expect("notary store opens");
         let (grpc, http) = loopback_listeners().await;
         let notary_addr = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_notary::serve(
-            sandbox.system(systems::NOTARY.id, systems::NOTARY.bin),
-            sandbox.verifier(),
-            notary.clone(),
-            clock.shared(),
-            egov_notary::Listeners { grpc, http },
+        tokio::spawn(egov_system::runtime::serve::<egov_notary::Notary, _>(
+            egov_notary::Config::default(),
+            egov_system::Parts {
+                identity: sandbox.system(systems::NOTARY.id, systems::NOTARY.bin),
+                verifier: sandbox.verifier(),
+                store: notary.clone(),
+                clock: clock.shared(),
+            },
+            egov_bus::service::Listeners { grpc, http },
+            None,
             std::future::pending(),
         ));
 

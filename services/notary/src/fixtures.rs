@@ -63,16 +63,15 @@ pub fn fixtures(first_start: Date) -> Result<Vec<PowerOfAttorney>, NotaryError> 
     let day = |offset: i64| -> Result<Date, NotaryError> {
         first_start
             .checked_add(Duration::days(offset))
-            .ok_or_else(|| NotaryError::Corrupt {
-                what: "fixture date".into(),
-                reason: format!("{first_start} {offset:+} days is out of range"),
+            .ok_or_else(|| {
+                NotaryError::corrupt(
+                    "fixture date",
+                    format!("{first_start} {offset:+} days is out of range"),
+                )
             })
     };
     let iin = |value: &str| {
-        Iin::parse(value).map_err(|error| NotaryError::Corrupt {
-            what: "fixture IIN".into(),
-            reason: error.to_string(),
-        })
+        Iin::parse(value).map_err(|error| NotaryError::corrupt("fixture IIN", error.to_string()))
     };
     let valid_issued = day(-VALID_ISSUED_DAYS_BEFORE_FIRST_START)?;
     Ok(vec![

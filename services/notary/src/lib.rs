@@ -13,8 +13,8 @@
 //! - [`grpc`]: the direct `egov.v1.Notary` tonic service.
 //! - [`registration`]: the operator's JSON body, checked field by field.
 //! - [`http`]: `POST /powers-of-attorney`, `/health`, `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled registry;
-//!   [`serve_with_inbox`] also takes the gateway's async channel).
+//! - [`system`]: [`Notary`], the registry the shared runtime (`egov_system::runtime`)
+//!   enrolls, serves and stops.
 //! - [`error`]: [`NotaryError`] and its mappings to a fault and a gRPC status.
 
 pub mod config;
@@ -26,13 +26,13 @@ pub mod http;
 pub mod power_of_attorney;
 pub mod registration;
 pub mod registry;
-pub mod server;
 pub mod store;
+pub mod system;
 
 pub use config::Config;
 pub use error::NotaryError;
 pub use handler::{FIND_SERVICE_ID, GET_SERVICE_ID, NotaryHandler};
 pub use power_of_attorney::PowerOfAttorney;
 pub use registry::Registry;
-pub use server::{Listeners, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
+pub use system::Notary;

@@ -5,7 +5,6 @@
 
 use clap::Parser;
 use egov_bus::service::ServiceArgs;
-use egov_notary::Config;
 
 /// The notary registry: answers look-ups of powers of attorney through the gateway.
 #[derive(Debug, Parser)]
@@ -17,15 +16,6 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse().service;
-    let config = Config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
-    if args.dump_config {
-        print!("{}", egov_core::config::dump(&config)?);
-        return Ok(());
-    }
-    let telemetry = egov_bus::telemetry::init(egov_notary::config::SERVICE)?;
-    let (grpc, http) = egov_bus::service::bind(config.grpc_listen, config.http_listen).await?;
-    egov_notary::run(config, grpc, http, egov_bus::shutdown::shutdown_signal()).await?;
-    telemetry.shutdown().await;
+    egov_system::runtime::main::<egov_notary::Notary>(Args::parse().service).await?;
     Ok(())
 }

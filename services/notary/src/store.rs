@@ -193,10 +193,8 @@ impl Store {
 
 /// Formats a timestamp for the TEXT `*_at` columns.
 fn rfc3339(time: OffsetDateTime) -> Result<String, NotaryError> {
-    time.format(&Rfc3339).map_err(|error| NotaryError::Corrupt {
-        what: "timestamp".into(),
-        reason: error.to_string(),
-    })
+    time.format(&Rfc3339)
+        .map_err(|error| NotaryError::corrupt("timestamp", error.to_string()))
 }
 
 /// Folds joined rows (one per covered service, ordered by number) into powers.
@@ -209,9 +207,8 @@ fn group(rows: Vec<Row>) -> Result<Vec<PowerOfAttorney>, NotaryError> {
             last.service_ids.extend(row.service_id);
             continue;
         }
-        let corrupt = |reason: String| NotaryError::Corrupt {
-            what: format!("power of attorney {}", row.number),
-            reason,
+        let corrupt = |reason: String| {
+            NotaryError::corrupt(format!("power of attorney {}", row.number), reason)
         };
         let iin = |value: &str| Iin::parse(value).map_err(|error| corrupt(error.to_string()));
         powers.push(PowerOfAttorney {

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use egov_bus::service::Listeners;
 use egov_core::systems;
 use egov_notary::fixtures::VALID_NUMBER;
-use egov_notary::{GET_SERVICE_ID, Listeners, Store};
+use egov_notary::{GET_SERVICE_ID, Store};
 use egov_proto::v1::{
     GetPowerOfAttorneyRequest, Header, MessageType, PowerOfAttorneyResponse,
     PowerOfAttorneyValidity,
@@ -60,11 +61,14 @@ async fn async_look_up_is_answered_through_the_async_channel() {
     );
     let inbox = InboxSettings::new(&sandbox.gateway_endpoint(), &nats.url(), false);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(egov_notary::serve_with_inbox(
-        identity,
-        sandbox.verifier(),
-        store,
-        sandbox.clock(),
+    let task = tokio::spawn(egov_system::runtime::serve::<egov_notary::Notary, _>(
+        egov_notary::Config::default(),
+        egov_system::Parts {
+            identity,
+            verifier: sandbox.verifier(),
+            store: store,
+            clock: sandbox.clock(),
+        },
         Listeners { grpc, http },
         Some(inbox),
         async {

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use egov_bus::service::Listeners;
 use egov_core::clock::Clock;
 use egov_core::systems;
-use egov_notary::{FIND_SERVICE_ID, GET_SERVICE_ID, Listeners, NotaryError, Store};
+use egov_notary::{FIND_SERVICE_ID, GET_SERVICE_ID, NotaryError, Store};
 use egov_proto::v1::{
     FindPowerOfAttorneyRequest, GetPowerOfAttorneyRequest, PowerOfAttorneyResponse,
 };
@@ -55,12 +56,16 @@ impl Running {
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
         let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(egov_notary::serve(
-            identity,
-            sandbox.verifier(),
-            store.clone(),
-            sandbox.clock(),
+        let task = tokio::spawn(egov_system::runtime::serve::<egov_notary::Notary, _>(
+            egov_notary::Config::default(),
+            egov_system::Parts {
+                identity,
+                verifier: sandbox.verifier(),
+                store: store.clone(),
+                clock: sandbox.clock(),
+            },
             Listeners { grpc, http },
+            None,
             async {
                 let _ = stopped.await;
             },
