@@ -112,6 +112,18 @@ impl Centre {
     }
 }
 
+/// Issues `request` at the centre, which must answer.
+async fn issue(
+    client: &mut CertificationCentreClient<Channel>,
+    request: IssueCertificateRequest,
+) -> IssueCertificateResponse {
+    client
+        .issue_certificate(request)
+        .await
+        .expect("issued")
+        .into_inner()
+}
+
 fn person(iin: &str, usage: KeyUsage) -> IssueCertificateRequest {
     IssueCertificateRequest {
         surname: "ЖАНБОТА".into(),
@@ -218,21 +230,9 @@ async fn the_same_person_asked_twice_gets_the_same_key_under_a_new_serial() {
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
 
-    let first = client
-        .issue_certificate(person(OTHER_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
-    let second = client
-        .issue_certificate(person(OTHER_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
-    let auth = client
-        .issue_certificate(person(OTHER_IIN, KeyUsage::Auth))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = issue(&mut client, person(OTHER_IIN, KeyUsage::Sign)).await;
+    let second = issue(&mut client, person(OTHER_IIN, KeyUsage::Sign)).await;
+    let auth = issue(&mut client, person(OTHER_IIN, KeyUsage::Auth)).await;
 
     assert!(!first.private_key_pkcs8.is_empty());
     assert_eq!(first.private_key_pkcs8, second.private_key_pkcs8);
@@ -254,15 +254,15 @@ async fn a_given_public_key_is_certified_and_no_private_key_comes_back() {
     let mut client = centre.client().await;
     let key = KeyMaterial::derive(b"the holder's own seed", "own key");
 
-    let issued = client
-        .issue_certificate(IssueCertificateRequest {
+    let issued = issue(
+        &mut client,
+        IssueCertificateRequest {
             public_key_der: key.public_key_der().unwrap(),
             validity_days: 30,
             ..person(CHILD_IIN, KeyUsage::Sign)
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
 
     assert!(issued.private_key_pkcs8.is_empty());
     let certificate = CertificateInfo::from_der(&issued.certificate_der).unwrap();
@@ -290,15 +290,15 @@ async fn an_employee_certificate_carries_the_bin_and_both_policy_roles() {
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
 
-    let issued = client
-        .issue_certificate(employee(
+    let issued = issue(
+        &mut client,
+        employee(
             CLERK_IIN,
             EMPLOYMENT_CENTRE_BIN,
             CertificateRole::RightToSign,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+        ),
+    )
+    .await;
 
     let certificate = CertificateInfo::from_der(&issued.certificate_der).unwrap();
     assert_eq!(
@@ -325,11 +325,7 @@ async fn revoking_answers_revoked_with_time_and_reason_and_the_verifier_refuses(
     let dir = TempDir::new().unwrap();
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
-    let issued = client
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
+    let issued = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Sign)).await;
     let verifier = verifier(&issued, centre.channel().await);
     let signed = envelope(&signer(&issued), CITIZEN_IIN);
     verifier
@@ -388,11 +384,7 @@ async fn revoking_twice_fails_the_precondition_naming_when() {
     let dir = TempDir::new().unwrap();
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
-    let issued = client
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Auth))
-        .await
-        .unwrap()
-        .into_inner();
+    let issued = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Auth)).await;
     let first = revoke(&mut client, &issued.serial, RevocationReason::Superseded)
         .await
         .expect("first revocation");
@@ -420,11 +412,7 @@ async fn revoking_refuses_an_unknown_serial_a_malformed_one_and_no_reason() {
     let dir = TempDir::new().unwrap();
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
-    let issued = client
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
+    let issued = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Sign)).await;
 
     let unknown = revoke(&mut client, "0badc0de", RevocationReason::KeyCompromise)
         .await
@@ -498,11 +486,7 @@ async fn a_restart_on_the_same_data_dir_keeps_the_ca_the_revocations_and_the_ser
         .await
         .unwrap()
         .into_inner();
-    let issued = client
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
+    let issued = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Sign)).await;
     let revoked_at = revoke(
         &mut client,
         &issued.serial,
@@ -535,11 +519,7 @@ async fn a_restart_on_the_same_data_dir_keeps_the_ca_the_revocations_and_the_ser
         egov_core::envelope::from_timestamp(&status.revoked_at.unwrap()),
         Some(revoked_at)
     );
-    let next = client
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
+    let next = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Sign)).await;
     assert_ne!(
         next.serial, issued.serial,
         "serials never repeat across restarts"
@@ -554,16 +534,8 @@ async fn the_crl_lists_the_revoked_serial_and_verifies_with_the_intermediate_key
     let dir = TempDir::new().unwrap();
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
-    let revoked = client
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
-    let kept = client
-        .issue_certificate(person(OTHER_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
+    let revoked = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Sign)).await;
+    let kept = issue(&mut client, person(OTHER_IIN, KeyUsage::Sign)).await;
     revoke(
         &mut client,
         &revoked.serial,
