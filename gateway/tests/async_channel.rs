@@ -721,24 +721,9 @@ async fn sender_is_notified_of_each_delivery_state_change() {
     assert_eq!(states, expected);
 }
 
+/// GETs `path` from the gateway's HTTP server.
 async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    socket.read_to_string(&mut response).await.expect("read");
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
-    (status, body)
+    egov_testkit::service::http_request(addr, "localhost", "GET", path, "").await
 }
 
 /// Polls the log until `path` lists `hops` records; the log is written behind the hot path.

@@ -58,6 +58,21 @@ fn issue(
         .expect("credential")
 }
 
+/// Issues `holder` a credential valid from a month ago for a year.
+fn issue_valid(ca: &CaHierarchy, holder: &Holder, serial: u8) -> Credential {
+    issue(ca, holder, serial, valid_from(), valid_to())
+}
+
+/// Generates a CA hierarchy from `seed`, valid 2020–2045.
+fn test_ca(seed: &[u8]) -> CaHierarchy {
+    CaHierarchy::generate(
+        seed,
+        datetime!(2020-01-01 0:00 UTC),
+        datetime!(2045-01-01 0:00 UTC),
+    )
+    .expect("ca")
+}
+
 fn valid_from() -> OffsetDateTime {
     OffsetDateTime::now_utc() - time::Duration::days(30)
 }
@@ -160,33 +175,18 @@ allowed_senders = ["portal"]
 
 async fn start() -> Stack {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ca = CaHierarchy::generate(
-        SEED,
-        datetime!(2020-01-01 0:00 UTC),
-        datetime!(2045-01-01 0:00 UTC),
-    )
-    .expect("ca");
-    let portal = issue(
+    let ca = test_ca(SEED);
+    let portal = issue_valid(
         &ca,
         &holder(OPERATOR_IIN, Some(PORTAL_BIN), Role::LegalEntity),
         1,
-        valid_from(),
-        valid_to(),
     );
-    let citizens = issue(
+    let citizens = issue_valid(
         &ca,
         &holder(OPERATOR_IIN, Some(CITIZENS_BIN), Role::LegalEntity),
         2,
-        valid_from(),
-        valid_to(),
     );
-    let citizen = issue(
-        &ca,
-        &holder(CITIZEN_IIN, None, Role::Individual),
-        3,
-        valid_from(),
-        valid_to(),
-    );
+    let citizen = issue_valid(&ca, &holder(CITIZEN_IIN, None, Role::Individual), 3);
 
     let echo = start_target(signer(&citizens), Duration::ZERO).await;
     let slow = start_target(signer(&citizens), Duration::from_secs(2)).await;
@@ -392,18 +392,11 @@ async fn revoked_certificate_is_refused_with_esig004() {
 #[tokio::test]
 async fn certificate_from_an_untrusted_centre_is_refused_with_esig005() {
     let stack = start().await;
-    let foreign = CaHierarchy::generate(
-        b"foreign",
-        datetime!(2020-01-01 0:00 UTC),
-        datetime!(2045-01-01 0:00 UTC),
-    )
-    .expect("ca");
-    let impostor = issue(
+    let foreign = test_ca(b"foreign");
+    let impostor = issue_valid(
         &foreign,
         &holder(OPERATOR_IIN, Some(PORTAL_BIN), Role::LegalEntity),
         1,
-        valid_from(),
-        valid_to(),
     );
     let header = request_header(
         "citizens.person.get",
@@ -538,28 +531,9 @@ async fn answer_signed_by_another_system_than_the_target_is_refused() {
     assert_eq!(refused(&stack, envelope).await, StatusCode::IinMismatch);
 }
 
+/// Sends `method path` with no body to the gateway's HTTP server.
 async fn http(stack: &Stack, method: &str, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(stack.http)
-        .await
-        .expect("connect");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    socket.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    socket.read_to_string(&mut response).await.expect("read");
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
-    (status, body)
+    egov_testkit::service::http_request(stack.http, "localhost", method, path, "").await
 }
 
 #[tokio::test]
