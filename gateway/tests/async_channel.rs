@@ -135,6 +135,16 @@ async fn start() -> Stack {
     start_with(test_settings()).await
 }
 
+/// Starts a stack whose stream offers a message twice, 300 ms apart, then gives up.
+async fn start_giving_up_after_two_deliveries() -> Stack {
+    start_with(AsyncSettings {
+        max_deliveries: 2,
+        ack_wait: Duration::from_millis(300),
+        ..test_settings()
+    })
+    .await
+}
+
 async fn start_with(settings: AsyncSettings) -> Stack {
     let server = NatsServer::start().expect("nats-server");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -263,6 +273,13 @@ async fn send(stack: &Stack, envelope: Envelope) -> Result<String, StatusCode> {
     send_via(&stack.client, envelope).await
 }
 
+/// Sends `body` from the portal to the citizens-DB (pull delivery); returns the message id.
+async fn send_to_citizens(stack: &Stack, body: &[u8]) -> String {
+    send(stack, portal_message(stack, TO_CITIZENS, "citizens", body))
+        .await
+        .expect("accepted")
+}
+
 async fn status(stack: &Stack, message_id: &str) -> Result<GetMessageStatusResponse, StatusCode> {
     stack
         .client
@@ -315,6 +332,13 @@ async fn fetch(
             answer.envelopes
         })
         .map_err(|status| code_of(&status))
+}
+
+/// Fetches the citizens-DB's pending messages as the citizens-DB.
+async fn fetch_as_citizens(stack: &Stack) -> Vec<Envelope> {
+    fetch_as(stack, &stack.citizens, "citizens")
+        .await
+        .expect("fetch")
 }
 
 async fn fetch_as(
@@ -432,9 +456,7 @@ async fn receiver_that_is_down_while_messages_are_sent_gets_every_one_after_it_s
     // citizens comes up now and drains its queue.
     let mut received = Vec::new();
     for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-        let batch = fetch_as(&stack, &stack.citizens, "citizens")
-            .await
-            .expect("fetch");
+        let batch = fetch_as_citizens(&stack).await;
         received.extend(batch.iter().map(|e| header_of(e).message_id));
         if received.len() >= sent.len() {
             break;
@@ -451,10 +473,7 @@ async fn receiver_that_is_down_while_messages_are_sent_gets_every_one_after_it_s
         assert_eq!(answer.attempts, 1);
     }
     assert!(
-        fetch_as(&stack, &stack.citizens, "citizens")
-            .await
-            .expect("fetch")
-            .is_empty(),
+        fetch_as_citizens(&stack).await.is_empty(),
         "acknowledged messages are not offered again"
     );
 }
@@ -518,34 +537,19 @@ async fn delivery_is_not_delivered_after_bounded_redeliveries() {
 #[tokio::test]
 async fn sender_can_stop_delivery_before_it_happens() {
     let stack = start().await;
-    let pulled = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"withdrawn"),
-    )
-    .await
-    .expect("accepted");
+    let pulled = send_to_citizens(&stack, b"withdrawn").await;
     let answer = cancel(&stack, &pulled, "portal").await.expect("cancelled");
     assert_eq!(answer.status.as_ref().expect("status").code, "SCSS001");
     assert_eq!(answer.state(), DeliveryState::DeliveryStopped);
     assert_eq!(state(&stack, &pulled).await, DeliveryState::DeliveryStopped);
     assert!(
-        fetch_as(&stack, &stack.citizens, "citizens")
-            .await
-            .expect("fetch")
-            .is_empty(),
+        fetch_as_citizens(&stack).await.is_empty(),
         "a stopped message is never handed over"
     );
 
     // A delivered message keeps its state.
-    let delivered = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"kept"),
-    )
-    .await
-    .expect("accepted");
-    let fetched = fetch_as(&stack, &stack.citizens, "citizens")
-        .await
-        .expect("fetch");
+    let delivered = send_to_citizens(&stack, b"kept").await;
+    let fetched = fetch_as_citizens(&stack).await;
     assert_eq!(fetched.len(), 1);
     acknowledge(&stack, "citizens", vec![delivered.clone()])
         .await
@@ -600,12 +604,7 @@ async fn sender_can_stop_a_push_delivery_before_the_inbox_answers() {
 #[tokio::test]
 async fn only_the_sender_may_cancel_a_message() {
     let stack = start().await;
-    let message_id = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"request"),
-    )
-    .await
-    .expect("accepted");
+    let message_id = send_to_citizens(&stack, b"request").await;
     assert_eq!(
         cancel(&stack, &message_id, "citizens").await.err(),
         Some(StatusCode::AccessDenied)
@@ -648,28 +647,12 @@ async fn unknown_message_id_status_is_refused_with_emsg004() {
 #[tokio::test]
 async fn sender_is_notified_of_each_delivery_state_change() {
     let stack = start().await;
-    let delivered = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"to deliver"),
-    )
-    .await
-    .expect("accepted");
-    assert_eq!(
-        fetch_as(&stack, &stack.citizens, "citizens")
-            .await
-            .expect("fetch")
-            .len(),
-        1
-    );
+    let delivered = send_to_citizens(&stack, b"to deliver").await;
+    assert_eq!(fetch_as_citizens(&stack).await.len(), 1);
     acknowledge(&stack, "citizens", vec![delivered.clone()])
         .await
         .expect("ack");
-    let stopped = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"to stop"),
-    )
-    .await
-    .expect("accepted");
+    let stopped = send_to_citizens(&stack, b"to stop").await;
     cancel(&stack, &stopped, "portal").await.expect("cancel");
     // Nobody listens on notary's inbox: it runs out of deliveries.
     let undelivered = send(
@@ -751,9 +734,7 @@ async fn reply_correlates_to_the_request_by_correlation_id() {
     let request = portal_message(&stack, TO_CITIZENS, "citizens", b"GetPersonRequest");
     let request_id = send(&stack, request).await.expect("accepted");
 
-    let fetched = fetch_as(&stack, &stack.citizens, "citizens")
-        .await
-        .expect("fetch");
+    let fetched = fetch_as_citizens(&stack).await;
     let [received] = fetched.as_slice() else {
         panic!("one request expected, got {}", fetched.len());
     };
@@ -817,12 +798,7 @@ async fn reply_correlates_to_the_request_by_correlation_id() {
 #[tokio::test]
 async fn fetch_without_a_valid_proof_is_refused() {
     let stack = start().await;
-    let waiting = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"private"),
-    )
-    .await
-    .expect("accepted");
+    let waiting = send_to_citizens(&stack, b"private").await;
 
     assert_eq!(
         fetch(&stack, "citizens", None, 0).await,
@@ -933,12 +909,7 @@ async fn duplicate_message_id_is_refused_with_emsg003_on_the_async_channel() {
 #[tokio::test]
 async fn acknowledging_messages_not_fetched_by_the_caller_is_refused() {
     let stack = start().await;
-    let message_id = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"not yet fetched"),
-    )
-    .await
-    .expect("accepted");
+    let message_id = send_to_citizens(&stack, b"not yet fetched").await;
     assert_eq!(
         acknowledge(&stack, "citizens", vec![message_id.clone()]).await,
         Err(StatusCode::UnknownMessage)
@@ -947,9 +918,7 @@ async fn acknowledging_messages_not_fetched_by_the_caller_is_refused() {
         acknowledge(&stack, "citizens", vec![uuid_like()]).await,
         Err(StatusCode::UnknownMessage)
     );
-    fetch_as(&stack, &stack.citizens, "citizens")
-        .await
-        .expect("fetch");
+    fetch_as_citizens(&stack).await;
     assert_eq!(
         acknowledge(&stack, "portal", vec![message_id.clone()]).await,
         Err(StatusCode::AccessDenied)
@@ -971,23 +940,11 @@ async fn acknowledging_messages_not_fetched_by_the_caller_is_refused() {
 
 #[tokio::test]
 async fn unacknowledged_pull_message_is_not_delivered_after_its_last_fetch_expires() {
-    let stack = start_with(AsyncSettings {
-        max_deliveries: 2,
-        ack_wait: Duration::from_millis(300),
-        ..test_settings()
-    })
-    .await;
-    let message_id = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"ignored"),
-    )
-    .await
-    .expect("accepted");
+    let stack = start_giving_up_after_two_deliveries().await;
+    let message_id = send_to_citizens(&stack, b"ignored").await;
     let mut fetches = 0;
     for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-        let batch = fetch_as(&stack, &stack.citizens, "citizens")
-            .await
-            .expect("fetch");
+        let batch = fetch_as_citizens(&stack).await;
         fetches += batch.len();
         if state(&stack, &message_id).await == DeliveryState::NotDelivered {
             break;
@@ -1005,22 +962,10 @@ async fn unacknowledged_pull_message_is_not_delivered_after_its_last_fetch_expir
 
 #[tokio::test]
 async fn message_jetstream_gives_up_on_by_itself_is_not_delivered() {
-    let stack = start_with(AsyncSettings {
-        max_deliveries: 2,
-        ack_wait: Duration::from_millis(300),
-        ..test_settings()
-    })
-    .await;
-    let message_id = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"lost with a replica"),
-    )
-    .await
-    .expect("accepted");
+    let stack = start_giving_up_after_two_deliveries().await;
+    let message_id = send_to_citizens(&stack, b"lost with a replica").await;
     // The first delivery goes through the gateway and is never acknowledged.
-    let first = fetch_as(&stack, &stack.citizens, "citizens")
-        .await
-        .expect("fetch");
+    let first = fetch_as_citizens(&stack).await;
     assert_eq!(first.len(), 1);
 
     // The last one is taken straight from the consumer, as by a gateway replica
@@ -1053,9 +998,7 @@ async fn message_jetstream_gives_up_on_by_itself_is_not_delivered() {
 
     // JetStream reports the exhausted message once a receiver asks again.
     for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-        let batch = fetch_as(&stack, &stack.citizens, "citizens")
-            .await
-            .expect("fetch");
+        let batch = fetch_as_citizens(&stack).await;
         assert!(batch.is_empty(), "never offered a third time");
         if state(&stack, &message_id).await == DeliveryState::NotDelivered {
             break;
@@ -1084,15 +1027,8 @@ async fn stored_record(stack: &Stack, message_id: &str) -> serde_json::Value {
 #[tokio::test]
 async fn first_pull_attempt_is_reported_at_once_and_stored_with_the_final_state() {
     let stack = start().await;
-    let message_id = send(
-        &stack,
-        portal_message(&stack, TO_CITIZENS, "citizens", b"counted"),
-    )
-    .await
-    .expect("accepted");
-    let fetched = fetch_as(&stack, &stack.citizens, "citizens")
-        .await
-        .expect("fetch");
+    let message_id = send_to_citizens(&stack, b"counted").await;
+    let fetched = fetch_as_citizens(&stack).await;
     assert_eq!(fetched.len(), 1);
 
     // A first fetch only reads the bucket (one write less per message); the
