@@ -173,3 +173,56 @@ fn put_envelope(metadata: &mut MetadataMap, envelope: &Envelope) {
         BinaryMetadataValue::from_bytes(&envelope.encode_to_vec()),
     );
 }
+
+/// Declares a system's direct gRPC contract as a tonic service over its receiver: each
+/// method serves its request as the named service id through [`serve`], so a direct call
+/// takes the same path as a message the gateway forwards.
+#[macro_export]
+macro_rules! direct_contract {
+    (
+        $(#[$doc:meta])*
+        $service:ident: $server:ident, $contract:path {
+            $( $method:ident($request:ty) -> $response:ty = $service_id:expr; )*
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $service<E> {
+            receiver: E,
+        }
+
+        impl<E: $crate::EnvelopeReceiver> $service<E> {
+            /// Wraps the receiver the gateway's messages go to.
+            pub fn new(receiver: E) -> $service<E> {
+                $service { receiver }
+            }
+
+            /// Returns the generated tonic server, ready to add to the routes.
+            pub fn into_server(self) -> $server<$service<E>> {
+                $server::new(self)
+            }
+        }
+
+        #[$crate::direct::reexport::async_trait]
+        impl<E: $crate::EnvelopeReceiver> $contract for $service<E> {
+            $(
+                async fn $method(
+                    &self,
+                    request: $crate::direct::reexport::Request<$request>,
+                ) -> Result<
+                    $crate::direct::reexport::Response<$response>,
+                    $crate::direct::reexport::Status,
+                > {
+                    $crate::direct::serve(&self.receiver, $service_id, request).await
+                }
+            )*
+        }
+    };
+}
+
+/// What [`direct_contract!`] names, so a system's crate needs no tonic import for it.
+#[doc(hidden)]
+pub mod reexport {
+    pub use tonic::async_trait;
+    pub use tonic::{Request, Response, Status};
+}
