@@ -66,7 +66,7 @@ async fn async_look_up_is_answered_through_the_async_channel() {
         egov_system::Parts {
             identity,
             verifier: sandbox.verifier(),
-            store: store,
+            store,
             clock: sandbox.clock(),
         },
         Listeners { grpc, http },
