@@ -186,7 +186,8 @@ async fn start_gateway(stack: &Stack, name: &str) -> (GatewayClient<Channel>, So
         .await
         .expect("log"),
         clock: SystemClock::shared(),
-        max_message_bytes: 64 * 1024,
+        // Room for a burst of 1 001 small envelopes in one call (the decoder bounds a call like one envelope).
+        max_message_bytes: 4 * 1024 * 1024,
         nats: Some(async_nats::connect(stack.server.url()).await.expect("nats")),
     });
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
