@@ -411,7 +411,11 @@ impl<R: RevocationSource> Gateway<R> {
         if !first {
             return Err(replayed());
         }
-        if self.claims.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY_CLAIMS == 0 {
+        if self
+            .claims
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(PRUNE_EVERY_CLAIMS)
+        {
             // An id seen more than two windows ago can only come back with a
             // message time outside the window, which is refused anyway.
             let before = now - self.message_time_window * 2 - time::Duration::MINUTE;
