@@ -89,8 +89,8 @@ use egov_proto::v1::gateway_client::GatewayClient;
 use egov_proto::v1::message_receiver_client::MessageReceiverClient;
 use egov_proto::v1::message_receiver_server::{MessageReceiver, MessageReceiverServer};
 use egov_proto::v1::{
-    AcknowledgeMessagesRequest, Envelope, FetchMessagesRequest, Header, MessageType,
-    SendAsyncMessageRequest, SendAsyncMessagesRequest, SendMessageRequest,
+    AcknowledgeMessagesRequest, Envelope, FetchMessagesRequest, Header, SendAsyncMessageRequest,
+    SendAsyncMessagesRequest, SendMessageRequest,
 };
 use futures::StreamExt;
 use prost::Message;
@@ -1225,6 +1225,7 @@ async fn receive_all(
             continue;
         }
         let mut acker = client.clone();
+        let prover = receiver.clone();
         acking = Some(tokio::spawn(async move {
             let message_ids = envelopes
                 .iter()
@@ -1232,20 +1233,30 @@ async fn receive_all(
                 .map(|h| h.message_id)
                 .collect();
             let started = Instant::now();
-            let acked = acker
-                .acknowledge_messages(AcknowledgeMessagesRequest {
-                    system_id: RECEIVER.into(),
-                    message_ids,
-                })
-                .await
-                .map(|_| ())
-                .map_err(|status| {
-                    format!(
-                        "AcknowledgeMessages {:?}: {}",
-                        status.code(),
-                        status.message()
-                    )
-                });
+            let request = AcknowledgeMessagesRequest {
+                system_id: RECEIVER.into(),
+                message_ids,
+            };
+            let acked = match egov_system::caller::caller_proof(
+                &prover,
+                RECEIVER,
+                egov_system::caller::ACKNOWLEDGE_PROOF_SERVICE_ID,
+                request.encode_to_vec(),
+                OffsetDateTime::now_utc(),
+            ) {
+                Ok(proof) => acker
+                    .acknowledge_messages(egov_system::caller::proven(request, &proof))
+                    .await
+                    .map(|_| ())
+                    .map_err(|status| {
+                        format!(
+                            "AcknowledgeMessages {:?}: {}",
+                            status.code(),
+                            status.message()
+                        )
+                    }),
+                Err(err) => Err(format!("AcknowledgeMessages proof: {err}")),
+            };
             AckedBatch {
                 envelopes,
                 took: started.elapsed(),
@@ -1307,9 +1318,13 @@ struct Received {
 
 /// A signed NOTIFICATION proving the caller is the receiver system.
 fn fetch_proof(receiver: &Signer) -> anyhow::Result<Envelope> {
-    let mut header = request_header("gateway.fetch", RECEIVER, "shep", OffsetDateTime::now_utc());
-    header.message_type = MessageType::Notification as i32;
-    Ok(receiver.seal(&header, Vec::new())?)
+    Ok(egov_system::caller::caller_proof(
+        receiver,
+        RECEIVER,
+        egov_system::caller::FETCH_PROOF_SERVICE_ID,
+        Vec::new(),
+        OffsetDateTime::now_utc(),
+    )?)
 }
 
 // ---------------------------------------------------------------------------

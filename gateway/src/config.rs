@@ -39,13 +39,20 @@ pub struct Config {
     pub nats_url: String,
     /// The certification centre's gRPC endpoint, for trust roots and revocation status.
     pub pki_endpoint: String,
-    /// How long a revocation answer is reused, in seconds (default one hour).
+    /// How long a revocation answer is reused, in seconds (default five minutes).
     pub revocation_freshness_secs: u64,
+    /// How long one call to the certification centre may take, in milliseconds;
+    /// a revocation question past it is refused with `EPKI001`.
+    pub pki_timeout_ms: u64,
+    /// How far a message's `message_time` may lie from the gateway's clock, in
+    /// seconds, either way; beyond it the message is refused with `EMSG005`.
+    pub message_time_window_secs: u64,
     /// Largest envelope accepted, in bytes.
     pub max_message_bytes: usize,
-    /// How long a message id is remembered for replay protection, in seconds.
+    /// How long a message id is remembered in memory, in front of the durable
+    /// replay table in the message log's database, in seconds.
     pub replay_window_secs: u64,
-    /// Most message ids remembered for replay protection.
+    /// Most message ids remembered in memory for replay protection.
     pub replay_capacity: usize,
     /// Delivery attempts of an async message before it is NOT_DELIVERED.
     pub max_deliveries: u32,
@@ -68,7 +75,9 @@ impl Default for Config {
             registry: None,
             nats_url: "nats://127.0.0.1:4222".into(),
             pki_endpoint: "http://127.0.0.1:7110".into(),
-            revocation_freshness_secs: 3600,
+            revocation_freshness_secs: 300,
+            pki_timeout_ms: 2000,
+            message_time_window_secs: 300,
             max_message_bytes: 4 * 1024 * 1024,
             replay_window_secs: 600,
             replay_capacity: 1_000_000,
@@ -88,6 +97,11 @@ impl Config {
                 self.data_dir.join("gateway.db").display()
             )
         })
+    }
+
+    /// Returns the PKI timeout.
+    pub fn pki_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.pki_timeout_ms)
     }
 
     /// Returns the seal's BIN: the configured one, else the system table's.
@@ -121,6 +135,12 @@ impl egov_core::config::Validate for Config {
         }
         egov_core::Iin::parse(&self.seal_holder_iin)
             .map_err(|err| format!("seal_holder_iin: {err}"))?;
+        if self.pki_timeout_ms == 0 {
+            return Err("pki_timeout_ms must be at least 1".into());
+        }
+        if self.message_time_window_secs == 0 {
+            return Err("message_time_window_secs must be at least 1".into());
+        }
         if self.max_deliveries == 0 {
             return Err("max_deliveries must be at least 1".into());
         }

@@ -3,8 +3,9 @@
 //! the target and verifies the signed answer.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use egov_core::clock::Clock;
 use egov_core::envelope::{
@@ -16,7 +17,8 @@ use egov_proto::v1::{Envelope, Header, MessageType};
 use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::message_log::{Direction, LogRecord, MessageLog};
+use crate::async_channel::names::is_valid_message_id;
+use crate::message_log::{Direction, LogRecord, MessageLog, RefusalRecord};
 use crate::registry::{Registry, RegistryHandle, ServiceRoute, Transport};
 use crate::replay::ReplayGuard;
 
@@ -30,13 +32,36 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// Longest reason a refusal carries: reasons quote header fields the sender
+/// chose, which must not grow answers, log rows or log lines without bound.
+pub const MAX_REASON_CHARS: usize = 512;
+
+/// Longest header field a log line quotes.
+pub const MAX_LOGGED_FIELD_CHARS: usize = 128;
+
+/// Default window around the gateway's clock in which a message time is accepted.
+pub const DEFAULT_MESSAGE_TIME_WINDOW: Duration = Duration::from_secs(300);
+
+/// How many admitted message ids pass between two prunings of the replay table.
+const PRUNE_EVERY_CLAIMS: u64 = 4096;
+
+/// Returns `text` cut to at most `max` characters, marked with `…` when cut.
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
 impl Refusal {
-    /// Creates a refusal.
+    /// Creates a refusal; its reason is clipped to [`MAX_REASON_CHARS`].
     pub fn new(code: StatusCode, message: impl Into<String>) -> Refusal {
-        Refusal {
-            code,
-            message: message.into(),
-        }
+        let message = message.into();
+        let message = match clip(&message, MAX_REASON_CHARS) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(clipped) => clipped,
+        };
+        Refusal { code, message }
     }
 
     /// Converts to the gRPC status the sender receives.
@@ -130,6 +155,8 @@ pub struct Gateway<R> {
     log: MessageLog,
     clock: Arc<dyn Clock>,
     max_message_bytes: usize,
+    message_time_window: Duration,
+    claims: AtomicU64,
     targets: TargetPool,
     nats: Option<async_nats::Client>,
     seal: Option<Arc<Signer>>,
@@ -175,11 +202,29 @@ impl<R: RevocationSource> Gateway<R> {
             log: parts.log,
             clock: parts.clock,
             max_message_bytes: parts.max_message_bytes,
+            message_time_window: DEFAULT_MESSAGE_TIME_WINDOW,
+            claims: AtomicU64::new(0),
             targets: TargetPool::default(),
             nats: parts.nats,
             seal: None,
             signers: SubjectCache::default(),
         }
+    }
+
+    /// Sets how far a message time may lie from the gateway's clock, either way.
+    pub fn with_message_time_window(mut self, window: Duration) -> Gateway<R> {
+        self.message_time_window = window;
+        self
+    }
+
+    /// Returns the largest envelope accepted, in bytes.
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
+    /// Returns the window around the gateway's clock in which a message time is accepted.
+    pub fn message_time_window(&self) -> Duration {
+        self.message_time_window
     }
 
     /// Gives the gateway its own seal, which countersigns the answers it relays
@@ -243,15 +288,18 @@ impl<R: RevocationSource> Gateway<R> {
                 ),
             ));
         }
-        let verified = self.verifier.verify(envelope, &VerifyPolicy::any()).await?;
+        // Certificates are judged at the gateway's own time: the message time
+        // is the sender's word, bounded below but never trusted for validity.
+        let now = self.clock.now();
+        let verified = self
+            .verifier
+            .verify_at(envelope, &VerifyPolicy::any(), now)
+            .await?;
         let header = &verified.header;
+        self.check_message_time(verified.message_time, now)?;
         check_header(header)?;
-        if !self.replay.first_time(&header.message_id) {
-            return Err(Refusal::new(
-                StatusCode::DuplicateMessageId,
-                format!("message id {} was already received", header.message_id),
-            ));
-        }
+        check_ids(header)?;
+        self.claim(&header.message_id, now).await?;
         let registry = self.registry.current();
         let route = registry.route(&header.service_id).cloned().ok_or_else(|| {
             Refusal::new(
@@ -309,6 +357,76 @@ impl<R: RevocationSource> Gateway<R> {
             route,
             registry,
         })
+    }
+
+    /// Refuses a message time further than the window from the gateway's clock.
+    fn check_message_time(
+        &self,
+        message_time: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        let skew = message_time - now;
+        if skew.unsigned_abs() > self.message_time_window {
+            return Err(Refusal::new(
+                StatusCode::MessageTimeOutOfWindow,
+                format!(
+                    "message_time {message_time} is {} s {} the gateway's time {now}; at most {} s either way is accepted",
+                    skew.whole_seconds().unsigned_abs(),
+                    if skew.is_negative() {
+                        "before"
+                    } else {
+                        "after"
+                    },
+                    self.message_time_window.as_secs()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Admits a message id once: first the in-memory guard (a cheap answer to a
+    /// burst of replays), then the durable table every replica shares, which
+    /// also remembers ids across restarts.
+    async fn claim(&self, message_id: &str, now: time::OffsetDateTime) -> Result<(), Refusal> {
+        let replayed = || {
+            Refusal::new(
+                StatusCode::DuplicateMessageId,
+                format!("message id {message_id} was already received"),
+            )
+        };
+        if !self.replay.first_time(message_id) {
+            return Err(replayed());
+        }
+        let first = self
+            .log
+            .claim_message_id(message_id, now)
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "replay table unavailable");
+                Refusal::new(
+                    StatusCode::Internal,
+                    "the gateway cannot check the message id for replay now; retry later",
+                )
+            })?;
+        if !first {
+            return Err(replayed());
+        }
+        if self
+            .claims
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(PRUNE_EVERY_CLAIMS)
+        {
+            // An id seen more than two windows ago can only come back with a
+            // message time outside the window, which is refused anyway.
+            let before = now - self.message_time_window * 2 - time::Duration::MINUTE;
+            let log = self.log.clone();
+            tokio::spawn(async move {
+                if let Err(err) = log.forget_message_ids_before(before).await {
+                    tracing::warn!(error = %err, "pruning the replay table failed");
+                }
+            });
+        }
+        Ok(())
     }
 
     /// Runs one sync exchange: admit, forward, verify the answer, log every hop.
@@ -478,7 +596,7 @@ impl<R: RevocationSource> Gateway<R> {
         let request = &admitted.verified.header;
         let verified = self
             .verifier
-            .verify(&answer, &VerifyPolicy::any())
+            .verify_at(&answer, &VerifyPolicy::any(), self.clock.now())
             .await
             .map_err(|err| {
                 Refusal::new(
@@ -516,7 +634,10 @@ impl<R: RevocationSource> Gateway<R> {
         Ok((answer, verified))
     }
 
-    /// Logs an envelope refused at the door, with whatever of its header decodes.
+    /// Logs an envelope refused at the door in the refusal table: the digest
+    /// of its header bytes and the reason only. A refused envelope proved
+    /// nothing, so it is never stored with its body nor under the message or
+    /// correlation id it claims, and log lines quote its fields clipped.
     pub async fn log_refused(
         &self,
         envelope: &Envelope,
@@ -526,33 +647,35 @@ impl<R: RevocationSource> Gateway<R> {
         started: Instant,
     ) {
         let header = Header::decode(envelope.header.as_slice()).unwrap_or_default();
-        let store_body = self
-            .registry
-            .current()
-            .route(&header.service_id)
-            .is_none_or(|route| route.store_body);
-        let record = record(
-            &self.logged(envelope),
-            &header,
-            Direction::Inbound,
-            channel,
-            store_body,
-            refusal.code,
-            &refusal.message,
-            received_at,
-            elapsed_us(started),
-        );
+        let field = |text: &str| clip(text, MAX_LOGGED_FIELD_CHARS).into_owned();
         tracing::info!(
-            message_id = %header.message_id,
-            correlation_id = %header.correlation_id,
-            service_id = %header.service_id,
-            sender = %header.sender_system_id,
+            message_id = %field(&header.message_id),
+            correlation_id = %field(&header.correlation_id),
+            service_id = %field(&header.service_id),
+            sender = %field(&header.sender_system_id),
             code = %refusal.code,
             reason = %refusal.message,
+            duration_us = elapsed_us(started),
             "message refused"
         );
-        metrics::counter!("gateway_requests_total", "service" => header.service_id, "code" => refusal.code.as_str()).increment(1);
-        self.append(record).await;
+        // Labelled by the route only when there is one: a label per claimed
+        // service id would let a sender grow the metrics without bound.
+        let service = if self.registry.current().route(&header.service_id).is_some() {
+            header.service_id
+        } else {
+            "(unknown)".to_owned()
+        };
+        metrics::counter!("gateway_requests_total", "service" => service, "code" => refusal.code.as_str()).increment(1);
+        let record = RefusalRecord {
+            header_sha256: sha256(&envelope.header).to_vec(),
+            channel: channel.as_str().to_owned(),
+            status_code: refusal.code.as_str().to_owned(),
+            status_message: refusal.message.clone(),
+            received_at,
+        };
+        if let Err(err) = self.log.record_refusal(&record).await {
+            tracing::error!(error = %err, "refusal table append failed");
+        }
     }
 
     /// Prepares an envelope that was not verified here (refused, or read back
@@ -627,6 +750,30 @@ fn check_header(header: &Header) -> Result<(), Refusal> {
         )),
         Ok(_) => Ok(()),
     }
+}
+
+/// Refuses message, correlation and reply ids that could not serve as keys:
+/// 1 to 128 characters of `A-Z a-z 0-9 - _ =` (a UUID qualifies), on the sync
+/// and the async path alike.
+fn check_ids(header: &Header) -> Result<(), Refusal> {
+    let ids = [
+        ("message_id", &header.message_id),
+        ("correlation_id", &header.correlation_id),
+        ("in_reply_to", &header.in_reply_to),
+    ];
+    for (field, value) in ids {
+        if (field != "in_reply_to" || !value.is_empty()) && !is_valid_message_id(value) {
+            return Err(Refusal::new(
+                StatusCode::InvalidMessageId,
+                format!(
+                    "header {field} {:?} ({} bytes) is not 1 to 128 characters of A-Z a-z 0-9 - _ =",
+                    clip(value, 64),
+                    value.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The flow's identity rule: a request made by a person carries their IIN,

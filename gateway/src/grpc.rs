@@ -12,6 +12,11 @@ use egov_proto::v1::{
     GetMessageStatusResponse, SendAsyncMessageRequest, SendAsyncMessageResponse,
     SendAsyncMessagesRequest, SendAsyncMessagesResponse, SendMessageRequest, SendMessageResponse,
 };
+use egov_system::caller::{
+    ACKNOWLEDGE_PROOF_SERVICE_ID, CALLER_PROOF_METADATA, CANCEL_PROOF_SERVICE_ID,
+    STATUS_PROOF_SERVICE_ID,
+};
+use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::async_channel::AsyncChannel;
@@ -45,6 +50,30 @@ impl<R> GatewayService<R> {
     fn async_channel(&self) -> Result<&Arc<AsyncChannel<R>>, Status> {
         self.async_channel.as_ref().ok_or_else(async_unavailable)
     }
+}
+
+/// Reads a control call's proof from its metadata; a proof that does not
+/// decode is refused, an absent one is left to the check (which names it).
+fn proof_of<T>(request: &Request<T>) -> Result<Option<egov_proto::v1::Envelope>, Status> {
+    let Some(value) = request.metadata().get_bin(CALLER_PROOF_METADATA) else {
+        return Ok(None);
+    };
+    let bytes = value.to_bytes().map_err(|err| {
+        Refusal::new(
+            StatusCode::MalformedMessage,
+            format!("metadata {CALLER_PROOF_METADATA} is not base64: {err}"),
+        )
+        .to_grpc()
+    })?;
+    egov_proto::v1::Envelope::decode(bytes.as_ref())
+        .map(Some)
+        .map_err(|err| {
+            Refusal::new(
+                StatusCode::MalformedMessage,
+                format!("metadata {CALLER_PROOF_METADATA} is not an envelope: {err}"),
+            )
+            .to_grpc()
+        })
 }
 
 fn missing_envelope() -> Status {
@@ -129,10 +158,32 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
         request: Request<GetMessageStatusRequest>,
     ) -> Result<Response<GetMessageStatusResponse>, Status> {
         let channel = self.async_channel()?;
-        let record = channel
-            .status(&request.into_inner().message_id)
+        let proof = proof_of(&request)?;
+        let request = request.into_inner();
+        let caller = channel
+            .prove_caller(
+                None,
+                proof.as_ref(),
+                STATUS_PROOF_SERVICE_ID,
+                Some(&request.encode_to_vec()),
+            )
             .await
             .map_err(|r| r.to_grpc())?;
+        let record = channel
+            .status(&request.message_id)
+            .await
+            .map_err(|r| r.to_grpc())?;
+        // A message's state is its sender's and receiver's business only.
+        if record.sender != caller && record.receiver != caller {
+            return Err(Refusal::new(
+                StatusCode::AccessDenied,
+                format!(
+                    "system {caller:?} neither sent nor receives message {}",
+                    request.message_id
+                ),
+            )
+            .to_grpc());
+        }
         Ok(Response::new(GetMessageStatusResponse {
             status: Some(StatusCode::Success.to_proto("")),
             state: record.state.to_proto() as i32,
@@ -166,7 +217,17 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
         request: Request<AcknowledgeMessagesRequest>,
     ) -> Result<Response<AcknowledgeMessagesResponse>, Status> {
         let channel = self.async_channel()?;
+        let proof = proof_of(&request)?;
         let request = request.into_inner();
+        channel
+            .prove_caller(
+                Some(&request.system_id),
+                proof.as_ref(),
+                ACKNOWLEDGE_PROOF_SERVICE_ID,
+                Some(&request.encode_to_vec()),
+            )
+            .await
+            .map_err(|r| r.to_grpc())?;
         channel
             .acknowledge(&request.system_id, &request.message_ids)
             .await
@@ -181,7 +242,17 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
         request: Request<CancelMessageRequest>,
     ) -> Result<Response<CancelMessageResponse>, Status> {
         let channel = self.async_channel()?;
+        let proof = proof_of(&request)?;
         let request = request.into_inner();
+        channel
+            .prove_caller(
+                Some(&request.system_id),
+                proof.as_ref(),
+                CANCEL_PROOF_SERVICE_ID,
+                Some(&request.encode_to_vec()),
+            )
+            .await
+            .map_err(|r| r.to_grpc())?;
         let record = channel
             .cancel(&request.message_id, &request.system_id)
             .await

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use egov_core::clock::SystemClock;
-use egov_core::envelope::{CachedRevocation, RevocationSource, Verifier};
+use egov_core::envelope::{CachedRevocation, RevocationSource, TimeLimited, Verifier};
 use egov_core::pki::CertificateInfo;
 use egov_proto::v1::GetCaCertificatesRequest;
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
@@ -88,6 +88,9 @@ pub enum GatewayError {
     },
 }
 
+/// Bytes a gRPC request may carry beyond one envelope (its framing and fields).
+const REQUEST_OVERHEAD_BYTES: usize = 16 * 1024;
+
 /// The gateway's bound listeners.
 #[derive(Debug)]
 pub struct Listeners {
@@ -108,10 +111,13 @@ pub async fn run(
         path: config.data_dir.clone(),
         source,
     })?;
-    let channel = pki_channel(&config.pki_endpoint)?;
+    let channel = pki_channel(&config.pki_endpoint, config.pki_timeout())?;
     let roots = trust_roots(&config.pki_endpoint, channel.clone()).await?;
     let revocation = CachedRevocation::new(
-        egov_pki::client::RemoteRevocation::new(channel),
+        TimeLimited::new(
+            egov_pki::client::RemoteRevocation::new(channel),
+            config.pki_timeout(),
+        ),
         Duration::from_secs(config.revocation_freshness_secs),
     );
     let nats = match async_nats::connect(&config.nats_url).await {
@@ -133,7 +139,8 @@ pub async fn run(
         clock: SystemClock::shared(),
         max_message_bytes: config.max_message_bytes,
         nats,
-    });
+    })
+    .with_message_time_window(Duration::from_secs(config.message_time_window_secs));
     let gateway = match seal(&config).await? {
         Some(seal) => gateway.with_seal(seal),
         None => {
@@ -185,7 +192,12 @@ pub async fn serve_with<R: RevocationSource + 'static>(
     if let Some(channel) = &async_channel {
         service = service.with_async_channel(channel.clone());
     }
-    let grpc_service = GatewayServer::new(service).max_decoding_message_size(64 * 1024 * 1024);
+    // The decoder refuses what the log would refuse anyway, before it is held
+    // in memory: one envelope's limit plus room for the request around it.
+    let decode_limit = gateway
+        .max_message_bytes()
+        .saturating_add(REQUEST_OVERHEAD_BYTES);
+    let grpc_service = GatewayServer::new(service).max_decoding_message_size(decode_limit);
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .add_service(grpc_service)
         .add_service(log_service::LogService::new(gateway.clone()).into_server())
@@ -193,7 +205,7 @@ pub async fn serve_with<R: RevocationSource + 'static>(
             egov_proto::v1::message_receiver_server::MessageReceiverServer::new(
                 grpc::RelayService::new(gateway.clone()),
             )
-            .max_decoding_message_size(64 * 1024 * 1024),
+            .max_decoding_message_size(decode_limit),
         );
     let http_router = egov_bus::http::router(
         format!("egov-gateway/{}", gateway.system_id),
@@ -260,18 +272,35 @@ async fn seal(config: &Config) -> Result<Option<Arc<egov_core::envelope::Signer>
         responsible_iin: egov_core::Iin::parse(&config.seal_holder_iin)
             .map_err(|err| pki(format!("seal_holder_iin: {err}")))?,
     };
-    let identity = egov_system::SystemIdentity::enroll(&config.pki_endpoint, &enrolment)
-        .await
-        .map_err(|err| pki(err.to_string()))?;
+    // Enrolment makes a few calls; each is bounded, so the whole is too.
+    let limit = config.pki_timeout() * 4;
+    let identity = tokio::time::timeout(
+        limit,
+        egov_system::SystemIdentity::enroll(&config.pki_endpoint, &enrolment),
+    )
+    .await
+    .map_err(|_| {
+        pki(format!(
+            "enrolment took longer than {} ms",
+            limit.as_millis()
+        ))
+    })?
+    .map_err(|err| pki(err.to_string()))?;
     Ok(Some(Arc::new(identity.signer)))
 }
 
-fn pki_channel(endpoint: &str) -> Result<tonic::transport::Channel, GatewayError> {
+/// A channel to the certification centre on which every call is bounded by `timeout`.
+fn pki_channel(
+    endpoint: &str,
+    timeout: Duration,
+) -> Result<tonic::transport::Channel, GatewayError> {
     Ok(tonic::transport::Endpoint::from_shared(endpoint.to_owned())
         .map_err(|err| GatewayError::Pki {
             endpoint: endpoint.to_owned(),
             reason: err.to_string(),
         })?
+        .connect_timeout(timeout)
+        .timeout(timeout)
         .connect_lazy())
 }
 

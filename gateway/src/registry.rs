@@ -88,13 +88,10 @@ struct ServiceFile {
     timeout_ms: Option<u64>,
     #[serde(default)]
     allowed_senders: Vec<String>,
-    #[serde(default = "default_true")]
+    // Off unless the route says so: bodies carry personal data.
+    #[serde(default)]
     store_body: bool,
     max_message_bytes: Option<usize>,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 /// How the async channel hands messages to a system.
@@ -143,7 +140,8 @@ pub struct ServiceRoute {
     pub timeout: Duration,
     /// Systems that may call it; nobody else may (deny by default).
     pub allowed_senders: Vec<String>,
-    /// Whether the message log keeps bodies (else only their hash).
+    /// Whether the message log keeps bodies (else only their hash); off unless
+    /// the registry sets `store_body = true` for the route.
     pub store_body: bool,
     /// A tighter size limit than the gateway's, if set.
     pub max_message_bytes: Option<usize>,

@@ -1,8 +1,10 @@
-//! Replay protection: a message id is accepted once within a bounded window.
+//! Replay protection's in-memory front: a message id is accepted once within
+//! a bounded window, so a burst of replays is refused without a database
+//! round trip. The durable, shared guard is the message log's replay table
+//! (see `MessageLog::claim_message_id`), which every admitted id also passes.
 //!
 //! Bounded twice, by age and by count, so memory stays flat under any load;
-//! an id older than the window is forgotten (its message time is checked
-//! against the certificate anyway, and the log keeps every id).
+//! an id older than the window is forgotten here, not in the replay table.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;

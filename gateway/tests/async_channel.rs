@@ -26,6 +26,10 @@ use egov_proto::v1::{
     GetMessageStatusResponse, Header, MessageType, SendAsyncMessageRequest,
     SendAsyncMessagesRequest,
 };
+use egov_system::caller::{
+    ACKNOWLEDGE_PROOF_SERVICE_ID, CANCEL_PROOF_SERVICE_ID, STATUS_PROOF_SERVICE_ID, caller_proof,
+    proven,
+};
 use egov_testkit::NatsServer;
 use futures::StreamExt;
 use prost::Message;
@@ -196,7 +200,8 @@ async fn start_gateway(stack: &Stack, name: &str) -> (GatewayClient<Channel>, So
         .await
         .expect("log"),
         clock: SystemClock::shared(),
-        max_message_bytes: 64 * 1024,
+        // Room for a burst of 1 001 small envelopes in one call (the decoder bounds a call like one envelope).
+        max_message_bytes: 4 * 1024 * 1024,
         nats: Some(async_nats::connect(stack.server.url()).await.expect("nats")),
     });
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -280,13 +285,47 @@ async fn send_to_citizens(stack: &Stack, body: &[u8]) -> String {
         .expect("accepted")
 }
 
+/// The credential a system proves its calls with.
+fn credential_of<'a>(stack: &'a Stack, system: &str) -> &'a Credential {
+    match system {
+        "portal" => &stack.portal,
+        "citizens" => &stack.citizens,
+        // A system outside the registry signs with a real key of another one.
+        _ => &stack.notary,
+    }
+}
+
+/// A control call's request with `system`'s proof of it in its metadata.
+fn proven_by<T: Message>(
+    stack: &Stack,
+    system: &str,
+    service_id: &str,
+    request: T,
+) -> tonic::Request<T> {
+    let proof = caller_proof(
+        &signer(credential_of(stack, system)),
+        system,
+        service_id,
+        request.encode_to_vec(),
+        OffsetDateTime::now_utc(),
+    )
+    .expect("proof");
+    proven(request, &proof)
+}
+
+/// Asks a message's state as its sender, the portal.
 async fn status(stack: &Stack, message_id: &str) -> Result<GetMessageStatusResponse, StatusCode> {
     stack
         .client
         .clone()
-        .get_message_status(GetMessageStatusRequest {
-            message_id: message_id.to_owned(),
-        })
+        .get_message_status(proven_by(
+            stack,
+            "portal",
+            STATUS_PROOF_SERVICE_ID,
+            GetMessageStatusRequest {
+                message_id: message_id.to_owned(),
+            },
+        ))
         .await
         .map(|answer| answer.into_inner())
         .map_err(|status| code_of(&status))
@@ -353,10 +392,15 @@ async fn acknowledge(stack: &Stack, system: &str, ids: Vec<String>) -> Result<()
     stack
         .client
         .clone()
-        .acknowledge_messages(AcknowledgeMessagesRequest {
-            system_id: system.to_owned(),
-            message_ids: ids,
-        })
+        .acknowledge_messages(proven_by(
+            stack,
+            system,
+            ACKNOWLEDGE_PROOF_SERVICE_ID,
+            AcknowledgeMessagesRequest {
+                system_id: system.to_owned(),
+                message_ids: ids,
+            },
+        ))
         .await
         .map(|answer| {
             assert_eq!(answer.into_inner().status.expect("status").code, "SCSS001");
@@ -372,10 +416,15 @@ async fn cancel(
     stack
         .client
         .clone()
-        .cancel_message(CancelMessageRequest {
-            message_id: message_id.to_owned(),
-            system_id: system.to_owned(),
-        })
+        .cancel_message(proven_by(
+            stack,
+            system,
+            CANCEL_PROOF_SERVICE_ID,
+            CancelMessageRequest {
+                message_id: message_id.to_owned(),
+                system_id: system.to_owned(),
+            },
+        ))
         .await
         .map(|answer| answer.into_inner())
         .map_err(|status| code_of(&status))
@@ -851,7 +900,7 @@ async fn fetch_without_a_valid_proof_is_refused() {
     };
     assert_eq!(
         fetch(&stack, "citizens", Some(stale), 0).await,
-        Err(StatusCode::MalformedMessage)
+        Err(StatusCode::MessageTimeOutOfWindow)
     );
     let mut unknown = request_header("egov.gw.fetch", "nobody", "shep", OffsetDateTime::now_utc());
     unknown.message_type = MessageType::Notification as i32;
@@ -891,9 +940,14 @@ async fn duplicate_message_id_is_refused_with_emsg003_on_the_async_channel() {
     );
     let answer = replica
         .clone()
-        .get_message_status(GetMessageStatusRequest {
-            message_id: message_id.clone(),
-        })
+        .get_message_status(proven_by(
+            &stack,
+            "portal",
+            STATUS_PROOF_SERVICE_ID,
+            GetMessageStatusRequest {
+                message_id: message_id.clone(),
+            },
+        ))
         .await
         .expect("the replica knows the message")
         .into_inner();

@@ -53,11 +53,24 @@ pub enum StatusCode {
     UnknownMessage,
     /// An internal failure; the sender may retry, operators should look at the logs.
     Internal,
+    /// The header's message time lies outside the window the gateway accepts
+    /// around its own clock; the sender must sign with its current time.
+    MessageTimeOutOfWindow,
+    /// A message or correlation id is longer than 128 characters or holds
+    /// characters other than `A-Z a-z 0-9 - _ =`.
+    InvalidMessageId,
+    /// The certificate chain breaks the profile: an issuer that is not a CA or
+    /// may not sign certificates, a path longer than an issuer allows, or a
+    /// signer whose own certificate is a CA's.
+    CertificateChainInvalid,
+    /// The certification centre did not answer (within the PKI timeout, or at
+    /// all), so the certificate's status is unknown; the sender may retry.
+    PkiUnavailable,
 }
 
 impl StatusCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [StatusCode; 20] = [
+    pub const ALL: [StatusCode; 24] = [
         StatusCode::Success,
         StatusCode::MalformedMessage,
         StatusCode::MessageTooLarge,
@@ -78,6 +91,10 @@ impl StatusCode {
         StatusCode::ServiceRefused,
         StatusCode::UnknownMessage,
         StatusCode::Internal,
+        StatusCode::MessageTimeOutOfWindow,
+        StatusCode::InvalidMessageId,
+        StatusCode::CertificateChainInvalid,
+        StatusCode::PkiUnavailable,
     ];
 
     /// Returns the wire string of the code.
@@ -103,6 +120,10 @@ impl StatusCode {
             StatusCode::InvalidRequest => "EDAT002",
             StatusCode::ServiceRefused => "ESRV002",
             StatusCode::Internal => "EINT001",
+            StatusCode::MessageTimeOutOfWindow => "EMSG005",
+            StatusCode::InvalidMessageId => "EMSG006",
+            StatusCode::CertificateChainInvalid => "ESIG008",
+            StatusCode::PkiUnavailable => "EPKI001",
         }
     }
 
@@ -111,7 +132,10 @@ impl StatusCode {
         use tonic::Code;
         match self {
             StatusCode::Success => Code::Ok,
-            StatusCode::MalformedMessage | StatusCode::InvalidRequest => Code::InvalidArgument,
+            StatusCode::MalformedMessage
+            | StatusCode::InvalidRequest
+            | StatusCode::MessageTimeOutOfWindow
+            | StatusCode::InvalidMessageId => Code::InvalidArgument,
             StatusCode::MessageTooLarge => Code::ResourceExhausted,
             StatusCode::DuplicateMessageId => Code::AlreadyExists,
             StatusCode::UnknownService | StatusCode::UnknownMessage | StatusCode::DataNotFound => {
@@ -125,9 +149,10 @@ impl StatusCode {
             | StatusCode::CertificateExpired
             | StatusCode::CertificateRevoked
             | StatusCode::CertificateUntrusted
+            | StatusCode::CertificateChainInvalid
             | StatusCode::IinMismatch => Code::Unauthenticated,
             StatusCode::TargetTimeout => Code::DeadlineExceeded,
-            StatusCode::TargetUnavailable => Code::Unavailable,
+            StatusCode::TargetUnavailable | StatusCode::PkiUnavailable => Code::Unavailable,
             StatusCode::ServiceRefused => Code::FailedPrecondition,
             StatusCode::Internal => Code::Internal,
         }

@@ -8,8 +8,8 @@ use egov_core::envelope::{
     CachedRevocation, IdentityRule, RevocationSource, RevocationStatus, Signer, StaticRevocation,
     Verifier, VerifyError, VerifyPolicy, request_header, to_timestamp,
 };
-use egov_core::pki::authority::{CaHierarchy, Credential, Holder};
-use egov_core::pki::{KeyPurpose, Role};
+use egov_core::pki::authority::{CaHierarchy, Credential, Holder, KeyMaterial};
+use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
 use egov_core::{Bin, Iin, StatusCode};
 use egov_proto::v1::{Envelope, Header, SignatureAlgorithm};
 use prost::Message;
@@ -511,4 +511,73 @@ fn derived_keys_are_repeatable() {
         two.root.certificate().spki_der
     );
     assert_eq!(citizen(&one).key, citizen(&two).key);
+}
+
+/// A root, a CA under it whose key usage lacks keyCertSign, and a leaf it
+/// signed: the chain a verifier trusting the root must refuse.
+fn chain_through_a_ca_without_key_cert_sign() -> (CertificateInfo, Signer) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let key = |label: &str| {
+        let material = KeyMaterial::derive(SEED, label);
+        let pair = KeyPair::try_from(material.pkcs8()).expect("key");
+        (material, pair)
+    };
+    let named = |name: &str| {
+        let mut params = CertificateParams::default();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.not_before = now() - Span::days(1);
+        params.not_after = now() + Span::days(30);
+        params
+    };
+    let (_, root_key) = key("nokcs/root");
+    let mut root = named("ROOT WITH KEYCERTSIGN");
+    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let root_der = root.self_signed(&root_key).expect("root").der().to_vec();
+    let root_issuer = Issuer::new(root, root_key);
+
+    let (_, ca_key) = key("nokcs/ca");
+    let mut ca = named("CA WITHOUT KEYCERTSIGN");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let ca_der = ca
+        .signed_by(&ca_key, &root_issuer)
+        .expect("ca")
+        .der()
+        .to_vec();
+    let ca_issuer = Issuer::new(ca, ca_key);
+
+    let (leaf_material, leaf_key) = key("nokcs/leaf");
+    let mut leaf = named("LEAF");
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    let leaf_der = leaf
+        .signed_by(&leaf_key, &ca_issuer)
+        .expect("leaf")
+        .der()
+        .to_vec();
+    let signer = Signer::new(leaf_material.pkcs8(), vec![leaf_der, ca_der]).expect("signer");
+    (CertificateInfo::from_der(&root_der).expect("root"), signer)
+}
+
+#[tokio::test]
+async fn issuer_without_key_cert_sign_is_refused_as_an_invalid_chain() {
+    let (root, signer) = chain_through_a_ca_without_key_cert_sign();
+    let verifier = Verifier::new(vec![root], StaticRevocation::new());
+    let header = request_header("svc", "a", "b", now());
+    let envelope = signer.seal(&header, b"x".to_vec()).expect("seal");
+    let error = verifier
+        .verify(&envelope, &VerifyPolicy::any())
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&error, VerifyError::InvalidChain(reason) if reason.contains("keyCertSign")),
+        "{error:?}"
+    );
+    assert_eq!(error.status(), StatusCode::CertificateChainInvalid);
 }

@@ -2,20 +2,25 @@
 //! the system's seal (countersigned, when a person authored it) and the
 //! answer decoded, a signed [`Fault`] turned back into an error. The async
 //! channel's calls are here too: sending without waiting for the answer,
-//! fetching what waits for this system and acknowledging it.
+//! fetching what waits for this system, acknowledging it, asking a message's
+//! state and cancelling it. Each of these control calls carries a proof of
+//! the calling system: a NOTIFICATION to the gateway sealed with the system's
+//! certificate, whose body is the request it proves (see [`caller_proof`]).
 
 use std::sync::Arc;
 
 use egov_core::StatusCode;
 use egov_core::clock::Clock;
-use egov_core::envelope::{SignError, request_header};
+use egov_core::envelope::{SignError, Signer, request_header};
 use egov_core::systems;
 use egov_proto::v1::gateway_client::GatewayClient;
 use egov_proto::v1::{
-    AcknowledgeMessagesRequest, Envelope, FetchMessagesRequest, Header, MessageType,
+    AcknowledgeMessagesRequest, CancelMessageRequest, CancelMessageResponse, Envelope,
+    FetchMessagesRequest, GetMessageStatusRequest, GetMessageStatusResponse, Header, MessageType,
     SendAsyncMessageRequest, SendMessageRequest,
 };
 use prost::Message;
+use time::OffsetDateTime;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::fault::Fault;
@@ -63,6 +68,44 @@ impl From<SignError> for CallError {
 
 /// The service id of the signed NOTIFICATION a system proves itself with when it fetches.
 pub const FETCH_PROOF_SERVICE_ID: &str = "egov.gw.fetch";
+
+/// The service id of the proof of an `AcknowledgeMessages` call.
+pub const ACKNOWLEDGE_PROOF_SERVICE_ID: &str = "egov.gw.acknowledge";
+
+/// The service id of the proof of a `CancelMessage` call.
+pub const CANCEL_PROOF_SERVICE_ID: &str = "egov.gw.cancel";
+
+/// The service id of the proof of a `GetMessageStatus` call.
+pub const STATUS_PROOF_SERVICE_ID: &str = "egov.gw.status";
+
+/// gRPC binary metadata key carrying the encoded proof envelope of a control
+/// call (`AcknowledgeMessages`, `CancelMessage`, `GetMessageStatus`).
+pub const CALLER_PROOF_METADATA: &str = "egov-caller-proof-bin";
+
+/// Makes the proof that a control call comes from `system_id`: a NOTIFICATION
+/// to the gateway for `service_id`, stamped `now`, whose body is the encoded
+/// request, so the signature covers exactly this call and no other.
+pub fn caller_proof(
+    signer: &Signer,
+    system_id: &str,
+    service_id: &str,
+    request: Vec<u8>,
+    now: OffsetDateTime,
+) -> Result<Envelope, SignError> {
+    let mut header = request_header(service_id, system_id, systems::GATEWAY.id, now);
+    header.message_type = MessageType::Notification as i32;
+    signer.seal(&header, request)
+}
+
+/// Wraps a control call's request with its proof in the call's metadata.
+pub fn proven<T>(request: T, proof: &Envelope) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(request);
+    request.metadata_mut().insert_bin(
+        CALLER_PROOF_METADATA,
+        tonic::metadata::MetadataValue::from_bytes(&proof.encode_to_vec()),
+    );
+    request
+}
 
 /// Signs and sends requests to other systems through the gateway.
 #[derive(Clone)]
@@ -173,14 +216,18 @@ impl GatewayCaller {
     /// Returns a fresh proof that a fetch comes from this system: a NOTIFICATION
     /// to the gateway, sealed with the system's certificate.
     pub fn fetch_proof(&self) -> Result<Envelope, CallError> {
-        let mut header = request_header(
-            FETCH_PROOF_SERVICE_ID,
+        self.proof(FETCH_PROOF_SERVICE_ID, Vec::new())
+    }
+
+    /// Returns a fresh proof of one control call from this system, signing its request.
+    fn proof(&self, service_id: &str, request: Vec<u8>) -> Result<Envelope, CallError> {
+        Ok(caller_proof(
+            &self.identity.signer,
             &self.identity.system_id,
-            systems::GATEWAY.id,
+            service_id,
+            request,
             self.clock.now(),
-        );
-        header.message_type = MessageType::Notification as i32;
-        Ok(self.identity.signer.seal(&header, Vec::new())?)
+        )?)
     }
 
     /// Fetches up to `max_messages` async messages waiting for this system
@@ -203,15 +250,49 @@ impl GatewayCaller {
     /// Confirms that fetched messages were processed, so the gateway marks
     /// them DELIVERED and does not offer them again.
     pub async fn acknowledge(&self, message_ids: Vec<String>) -> Result<(), CallError> {
+        let request = AcknowledgeMessagesRequest {
+            system_id: self.identity.system_id.clone(),
+            message_ids,
+        };
+        let proof = self.proof(ACKNOWLEDGE_PROOF_SERVICE_ID, request.encode_to_vec())?;
         let mut client = self.client.clone();
         client
-            .acknowledge_messages(AcknowledgeMessagesRequest {
-                system_id: self.identity.system_id.clone(),
-                message_ids,
-            })
+            .acknowledge_messages(proven(request, &proof))
             .await
             .map_err(refused)?;
         Ok(())
+    }
+
+    /// Asks the delivery state of an async message this system sent or receives.
+    pub async fn message_status(
+        &self,
+        message_id: &str,
+    ) -> Result<GetMessageStatusResponse, CallError> {
+        let request = GetMessageStatusRequest {
+            message_id: message_id.to_owned(),
+        };
+        let proof = self.proof(STATUS_PROOF_SERVICE_ID, request.encode_to_vec())?;
+        let mut client = self.client.clone();
+        Ok(client
+            .get_message_status(proven(request, &proof))
+            .await
+            .map_err(refused)?
+            .into_inner())
+    }
+
+    /// Cancels an async message this system sent, if it is not delivered yet.
+    pub async fn cancel(&self, message_id: &str) -> Result<CancelMessageResponse, CallError> {
+        let request = CancelMessageRequest {
+            message_id: message_id.to_owned(),
+            system_id: self.identity.system_id.clone(),
+        };
+        let proof = self.proof(CANCEL_PROOF_SERVICE_ID, request.encode_to_vec())?;
+        let mut client = self.client.clone();
+        Ok(client
+            .cancel_message(proven(request, &proof))
+            .await
+            .map_err(refused)?
+            .into_inner())
     }
 }
 

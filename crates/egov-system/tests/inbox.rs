@@ -12,10 +12,8 @@ use std::time::Duration;
 use egov_core::StatusCode;
 use egov_core::envelope::{StaticRevocation, VerifyPolicy};
 use egov_gateway::AsyncSettings;
-use egov_proto::v1::gateway_client::GatewayClient;
 use egov_proto::v1::{
-    DeliveryState, Envelope, GetMessageStatusRequest, GetMessageStatusResponse, Header,
-    MessageType, Status,
+    DeliveryState, Envelope, GetMessageStatusResponse, Header, MessageType, Status,
 };
 use egov_system::caller::decode_answer;
 use egov_system::inbox::reply_service_id;
@@ -150,17 +148,18 @@ impl Stack {
         message_id
     }
 
+    /// Asks a message's state as its receiver, the notary (the portal's key
+    /// may be revoked by then, and a revoked key proves no caller).
     async fn status(&self, message_id: &str) -> GetMessageStatusResponse {
-        let mut client = GatewayClient::connect(self.sandbox.gateway_endpoint())
-            .await
-            .expect("gateway");
-        client
-            .get_message_status(GetMessageStatusRequest {
-                message_id: message_id.to_owned(),
-            })
-            .await
-            .expect("known message")
-            .into_inner()
+        GatewayCaller::new(
+            self.notary.clone(),
+            &self.sandbox.gateway_endpoint(),
+            self.sandbox.clock(),
+        )
+        .expect("caller")
+        .message_status(message_id)
+        .await
+        .expect("known message")
     }
 
     /// Polls until the message reaches `wanted`.

@@ -62,7 +62,13 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         max_messages: u32,
         proof: Option<&Envelope>,
     ) -> Result<Vec<Envelope>, Refusal> {
-        self.check_proof(system_id, proof).await?;
+        self.prove_caller(
+            Some(system_id),
+            proof,
+            egov_system::caller::FETCH_PROOF_SERVICE_ID,
+            None,
+        )
+        .await?;
         let wanted = match max_messages {
             0 => DEFAULT_FETCH,
             n => n.min(MAX_FETCH),
@@ -318,38 +324,62 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         }
     }
 
-    /// Checks that a fetch comes from `system_id`: a verified NOTIFICATION it
-    /// sent, signed with its registered BIN, made recently.
-    async fn check_proof(&self, system_id: &str, proof: Option<&Envelope>) -> Result<(), Refusal> {
+    /// Checks that a control call comes from a registered system and returns
+    /// that system's id. The proof is a verified NOTIFICATION for this call's
+    /// `service_id`, sent by the system (by `claimed`, when the request names
+    /// one), signed with its registered BIN, made within the proof's age of the
+    /// gateway's clock, and, when `request` is given, carrying exactly the
+    /// request's bytes as its body, so it proves this call and no other.
+    pub(crate) async fn prove_caller(
+        &self,
+        claimed: Option<&str>,
+        proof: Option<&Envelope>,
+        service_id: &str,
+        request: Option<&[u8]>,
+    ) -> Result<String, Refusal> {
+        let call = service_id.rsplit('.').next().unwrap_or(service_id);
         let proof = proof.ok_or_else(|| {
             Refusal::new(
                 StatusCode::SignatureMissing,
-                format!("fetch for system {system_id:?} carries no signed proof"),
+                format!(
+                    "{call} call carries no signed proof of its calling system (metadata {})",
+                    egov_system::caller::CALLER_PROOF_METADATA
+                ),
             )
         })?;
+        let now = self.gateway.clock().now();
         let verified = self
             .gateway
             .verifier()
-            .verify(proof, &VerifyPolicy::any())
+            .verify_at(proof, &VerifyPolicy::any(), now)
             .await
-            .map_err(|err| Refusal::new(err.status(), format!("fetch proof: {err}")))?;
+            .map_err(|err| Refusal::new(err.status(), format!("{call} proof: {err}")))?;
         let header = &verified.header;
         if header.message_type != MessageType::Notification as i32 {
             return Err(Refusal::new(
                 StatusCode::MalformedMessage,
                 format!(
-                    "fetch proof has message_type {}, expected NOTIFICATION",
+                    "{call} proof has message_type {}, expected NOTIFICATION",
                     header.message_type
                 ),
             ));
         }
-        if header.sender_system_id != system_id {
+        if header.service_id != service_id {
             return Err(Refusal::new(
                 StatusCode::AccessDenied,
                 format!(
-                    "fetch proof is sent by system {:?}, not {system_id:?}",
-                    header.sender_system_id
+                    "{call} proof was made for {:?}, not {service_id}",
+                    header.service_id
                 ),
+            ));
+        }
+        let system_id = header.sender_system_id.as_str();
+        if let Some(claimed) = claimed
+            && claimed != system_id
+        {
+            return Err(Refusal::new(
+                StatusCode::AccessDenied,
+                format!("{call} proof is sent by system {system_id:?}, not {claimed:?}"),
             ));
         }
         let registry = self.gateway.registry().current();
@@ -363,22 +393,30 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             return Err(Refusal::new(
                 StatusCode::IinMismatch,
                 format!(
-                    "fetch proof carries no signature with BIN {} of system {system_id}",
+                    "{call} proof carries no signature with BIN {} of system {system_id}",
                     system.bin
                 ),
             ));
         }
-        let skew = (self.gateway.clock().now() - verified.message_time).abs();
+        let skew = (now - verified.message_time).abs();
         if skew > self.settings.proof_max_age {
             return Err(Refusal::new(
-                StatusCode::MalformedMessage,
+                StatusCode::MessageTimeOutOfWindow,
                 format!(
-                    "fetch proof was made {} s from the gateway's time; at most {} s is accepted",
+                    "{call} proof was made {} s from the gateway's time; at most {} s is accepted",
                     skew.whole_seconds(),
                     self.settings.proof_max_age.as_secs()
                 ),
             ));
         }
-        Ok(())
+        if let Some(request) = request
+            && proof.payload != request
+        {
+            return Err(Refusal::new(
+                StatusCode::InvalidSignature,
+                format!("{call} proof signs another request than this one"),
+            ));
+        }
+        Ok(system_id.to_owned())
     }
 }

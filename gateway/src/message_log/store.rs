@@ -276,6 +276,171 @@ impl MessageLog {
     }
 }
 
+/// A message refused at the gateway's door, as the refusal table keeps it:
+/// the digest of its header bytes and the reason, never its body or the ids it
+/// claims, since nothing in it was proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalRecord {
+    /// SHA-256 of the envelope's header bytes as received.
+    pub header_sha256: Vec<u8>,
+    /// SYNC or ASYNC.
+    pub channel: String,
+    /// The refusal's status code.
+    pub status_code: String,
+    /// The reason, clipped.
+    pub status_message: String,
+    /// When the gateway received it.
+    pub received_at: OffsetDateTime,
+}
+
+const CLAIM_MESSAGE_ID: &str =
+    "INSERT INTO seen_message_id (message_id, seen_at_us) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+const FORGET_MESSAGE_IDS: &str = "DELETE FROM seen_message_id WHERE seen_at_us < $1";
+
+const INSERT_REFUSAL: &str = "INSERT INTO refused_message \
+     (header_sha256, channel, status_code, status_message, received_at_us) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+const REFUSALS_BY_HEADER: &str = "SELECT header_sha256, channel, status_code, status_message, \
+     received_at_us FROM refused_message WHERE header_sha256 = $1 ORDER BY id";
+
+impl MessageLog {
+    /// Records a message id as seen; returns false when it was seen before, by
+    /// this gateway or another replica on the same database, before or after a
+    /// restart. Written at once, not batched: admission waits for the answer.
+    pub async fn claim_message_id(
+        &self,
+        message_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, MessageLogError> {
+        let key = without_nul(message_id);
+        let inserted = match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query(CLAIM_MESSAGE_ID)
+                .bind(key.as_ref())
+                .bind(unix_micros(at))
+                .execute(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .rows_affected(),
+            Backend::Postgres(pool) => sqlx::query(CLAIM_MESSAGE_ID)
+                .bind(key.as_ref())
+                .bind(unix_micros(at))
+                .execute(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .rows_affected(),
+        };
+        Ok(inserted == 1)
+    }
+
+    /// Forgets message ids seen before `before`; returns how many.
+    pub async fn forget_message_ids_before(
+        &self,
+        before: OffsetDateTime,
+    ) -> Result<u64, MessageLogError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query(FORGET_MESSAGE_IDS)
+                .bind(unix_micros(before))
+                .execute(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .rows_affected(),
+            Backend::Postgres(pool) => sqlx::query(FORGET_MESSAGE_IDS)
+                .bind(unix_micros(before))
+                .execute(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .rows_affected(),
+        })
+    }
+
+    /// Stores a refusal in the refusal table.
+    pub async fn record_refusal(&self, refusal: &RefusalRecord) -> Result<(), MessageLogError> {
+        let message = without_nul(&refusal.status_message);
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query(INSERT_REFUSAL)
+                .bind(refusal.header_sha256.as_slice())
+                .bind(refusal.channel.as_str())
+                .bind(refusal.status_code.as_str())
+                .bind(message.as_ref())
+                .bind(unix_micros(refusal.received_at))
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            Backend::Postgres(pool) => sqlx::query(INSERT_REFUSAL)
+                .bind(refusal.header_sha256.as_slice())
+                .bind(refusal.channel.as_str())
+                .bind(refusal.status_code.as_str())
+                .bind(message.as_ref())
+                .bind(unix_micros(refusal.received_at))
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        }
+        .map_err(MessageLogError::Query)
+    }
+
+    /// Returns the refusals of envelopes whose header bytes had this SHA-256.
+    pub async fn refusals_by_header(
+        &self,
+        header_sha256: &[u8],
+    ) -> Result<Vec<RefusalRecord>, MessageLogError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query(REFUSALS_BY_HEADER)
+                .bind(header_sha256)
+                .fetch_all(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .iter()
+                .map(decode_refusal)
+                .collect(),
+            Backend::Postgres(pool) => sqlx::query(REFUSALS_BY_HEADER)
+                .bind(header_sha256)
+                .fetch_all(pool)
+                .await
+                .map_err(MessageLogError::Query)?
+                .iter()
+                .map(decode_refusal)
+                .collect(),
+        }
+    }
+}
+
+fn decode_refusal<R>(row: &R) -> Result<RefusalRecord, MessageLogError>
+where
+    R: Row,
+    for<'r> &'r str: ColumnIndex<R>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let corrupt = |column: &'static str, reason: String| MessageLogError::Corrupt {
+        message_id: "(refusal)".to_owned(),
+        column,
+        reason,
+    };
+    let micros: i64 = row
+        .try_get("received_at_us")
+        .map_err(|err| corrupt("received_at_us", err.to_string()))?;
+    Ok(RefusalRecord {
+        header_sha256: row
+            .try_get("header_sha256")
+            .map_err(|err| corrupt("header_sha256", err.to_string()))?,
+        channel: row
+            .try_get("channel")
+            .map_err(|err| corrupt("channel", err.to_string()))?,
+        status_code: row
+            .try_get("status_code")
+            .map_err(|err| corrupt("status_code", err.to_string()))?,
+        status_message: row
+            .try_get("status_message")
+            .map_err(|err| corrupt("status_message", err.to_string()))?,
+        received_at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+            .map_err(|err| corrupt("received_at_us", err.to_string()))?,
+    })
+}
+
 /// Names a PostgreSQL database for errors and logs, leaving out credentials.
 fn postgres_target(options: &PgConnectOptions) -> String {
     format!(

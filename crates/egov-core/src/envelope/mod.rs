@@ -21,7 +21,8 @@ use ring::digest;
 use time::OffsetDateTime;
 
 pub use revocation::{
-    CachedRevocation, RevocationError, RevocationSource, RevocationStatus, StaticRevocation,
+    CachedRevocation, DEFAULT_FRESHNESS, DEFAULT_PKI_TIMEOUT, RevocationError, RevocationSource,
+    RevocationStatus, StaticRevocation, TimeLimited,
 };
 pub use sign::{SignError, Signer};
 pub use verify::{IdentityRule, Verified, Verifier, VerifyError, VerifyPolicy};

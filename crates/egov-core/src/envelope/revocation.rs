@@ -91,8 +91,43 @@ impl RevocationSource for StaticRevocation {
     }
 }
 
-/// Default freshness limit of a cached answer: one hour.
-pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(3600);
+/// Default freshness limit of a cached answer: five minutes, so a revocation
+/// takes effect at the gateway within minutes, not hours.
+pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(300);
+
+/// Default limit on one question to the certification centre: two seconds.
+pub const DEFAULT_PKI_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Bounds another source's answers in time: a source that does not answer
+/// within the limit is unavailable, so a stalled certification centre cannot
+/// hold messages at the gateway's door.
+#[derive(Debug)]
+pub struct TimeLimited<R> {
+    inner: R,
+    limit: Duration,
+}
+
+impl<R: RevocationSource> TimeLimited<R> {
+    /// Wraps a source with a time limit per question.
+    pub fn new(inner: R, limit: Duration) -> TimeLimited<R> {
+        TimeLimited { inner, limit }
+    }
+}
+
+impl<R: RevocationSource> RevocationSource for TimeLimited<R> {
+    async fn status(
+        &self,
+        certificate: &CertificateInfo,
+    ) -> Result<RevocationStatus, RevocationError> {
+        match tokio::time::timeout(self.limit, self.inner.status(certificate)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(RevocationError(format!(
+                "the certification centre did not answer within {} ms",
+                self.limit.as_millis()
+            ))),
+        }
+    }
+}
 
 /// Caches another source's answers for a freshness limit.
 #[derive(Debug)]

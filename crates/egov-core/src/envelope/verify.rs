@@ -91,29 +91,34 @@ pub enum VerifyError {
     /// The payload bytes differ from the ones signed.
     #[error("payload was changed after signing (digest differs)")]
     TamperedPayload,
-    /// A certificate of the chain is not yet valid at the message time.
-    #[error("certificate {subject} is not valid before {not_before}, message time {at}")]
+    /// A certificate of the chain is not yet valid at the time it is judged at.
+    #[error("certificate {subject} is not valid before {not_before}, judged at {at}")]
     CertificateNotYetValid {
         /// Subject of the certificate.
         subject: String,
         /// Start of its validity.
         not_before: OffsetDateTime,
-        /// The message time.
+        /// The time it was judged at.
         at: OffsetDateTime,
     },
-    /// A certificate of the chain has expired at the message time.
-    #[error("certificate {subject} expired at {not_after}, message time {at}")]
+    /// A certificate of the chain has expired at the time it is judged at.
+    #[error("certificate {subject} expired at {not_after}, judged at {at}")]
     CertificateExpired {
         /// Subject of the certificate.
         subject: String,
         /// End of its validity.
         not_after: OffsetDateTime,
-        /// The message time.
+        /// The time it was judged at.
         at: OffsetDateTime,
     },
     /// The chain does not end at a trusted root.
     #[error("certificate chain is not trusted: {0}")]
     UntrustedChain(String),
+    /// The chain breaks the profile: an issuer that is not a CA or lacks
+    /// keyCertSign, a path longer than an issuer's pathLenConstraint, or a
+    /// signer that is itself a CA.
+    #[error("certificate chain is invalid: {0}")]
+    InvalidChain(String),
     /// The signer's certificate is revoked.
     #[error("certificate {serial} was revoked at {revoked_at}: {reason}")]
     Revoked {
@@ -189,7 +194,8 @@ impl VerifyError {
                 StatusCode::CertificateExpired
             }
             Revoked { .. } => StatusCode::CertificateRevoked,
-            RevocationUnavailable(_) => StatusCode::TargetUnavailable,
+            InvalidChain(_) => StatusCode::CertificateChainInvalid,
+            RevocationUnavailable(_) => StatusCode::PkiUnavailable,
             KeyNotForSigning { .. } | RoleMissing { .. } => StatusCode::CertificateNotAuthorized,
             IinMismatch { .. } | BinMismatch { .. } => StatusCode::IinMismatch,
         }
@@ -338,11 +344,32 @@ impl<R: RevocationSource> Verifier<R> {
     }
 
     /// Verifies every signature of an envelope, then applies the policy to the
-    /// first (the sender's).
+    /// first (the sender's); certificates are judged at the message time.
     pub async fn verify(
         &self,
         envelope: &Envelope,
         policy: &VerifyPolicy,
+    ) -> Result<Verified, VerifyError> {
+        self.verify_judged(envelope, policy, None).await
+    }
+
+    /// Verifies like [`Verifier::verify`], judging the certificates' validity
+    /// at `at` (the verifier's own clock) instead of the sender's message time,
+    /// which the sender chose.
+    pub async fn verify_at(
+        &self,
+        envelope: &Envelope,
+        policy: &VerifyPolicy,
+        at: OffsetDateTime,
+    ) -> Result<Verified, VerifyError> {
+        self.verify_judged(envelope, policy, Some(at)).await
+    }
+
+    async fn verify_judged(
+        &self,
+        envelope: &Envelope,
+        policy: &VerifyPolicy,
+        at: Option<OffsetDateTime>,
     ) -> Result<Verified, VerifyError> {
         if envelope.signatures.is_empty() {
             return Err(VerifyError::SignatureMissing);
@@ -355,10 +382,11 @@ impl<R: RevocationSource> Verifier<R> {
             .and_then(from_timestamp)
             .ok_or(VerifyError::MissingMessageTime)?;
 
+        let judged_at = at.unwrap_or(message_time);
         let mut signers = Vec::with_capacity(envelope.signatures.len());
         for (index, sig) in envelope.signatures.iter().enumerate() {
             signers.push(
-                self.verify_signature(index, sig, envelope, message_time)
+                self.verify_signature(index, sig, envelope, judged_at)
                     .await?,
             );
         }
@@ -494,18 +522,24 @@ impl<R: RevocationSource> Verifier<R> {
             parsed.push((cert, info));
         }
 
+        if let Some((_, signer)) = parsed.first()
+            && signer.is_ca
+        {
+            return Err(VerifyError::InvalidChain(format!(
+                "signer {} is a CA, whose key signs certificates, not messages",
+                signer.subject
+            )));
+        }
         let mut certificates = Vec::with_capacity(parsed.len() + 1);
         for (index, (cert, info)) in parsed.iter().enumerate() {
             if let Some(root) = self.roots.iter().find(|root| *root.der == *info.der) {
                 // The sender attached a trusted root itself: the chain ends here.
+                check_issuer(root, index)?;
                 certificates.push(Arc::new(root.clone()));
                 return Ok(TrustedChain::new(certificates));
             }
-            if index > 0 && !info.is_ca {
-                return Err(VerifyError::UntrustedChain(format!(
-                    "issuer {} is not a CA",
-                    info.subject
-                )));
+            if index > 0 {
+                check_issuer(info, index)?;
             }
             let issuer_spki_der = match parsed.get(index + 1) {
                 Some((_, issuer)) if issuer.subject_raw == info.issuer_raw => {
@@ -530,6 +564,7 @@ impl<R: RevocationSource> Verifier<R> {
                         })?;
                     certificates.push(Arc::new(info.clone()));
                     verify_issued_by(cert, &root.spki_der, &info.subject)?;
+                    check_issuer(root, index + 1)?;
                     certificates.push(Arc::new(root.clone()));
                     return Ok(TrustedChain::new(certificates));
                 }
@@ -541,6 +576,34 @@ impl<R: RevocationSource> Verifier<R> {
             "chain does not reach a trusted root".into(),
         ))
     }
+}
+
+/// Checks a certificate at `position` in the chain (the signer is 0) as an
+/// issuer: a CA allowed to sign certificates, with a pathLenConstraint that
+/// admits the `position - 1` intermediate CAs below it.
+fn check_issuer(issuer: &CertificateInfo, position: usize) -> Result<(), VerifyError> {
+    if !issuer.is_ca {
+        return Err(VerifyError::InvalidChain(format!(
+            "issuer {} is not a CA (basicConstraints)",
+            issuer.subject
+        )));
+    }
+    if !issuer.key_cert_sign {
+        return Err(VerifyError::InvalidChain(format!(
+            "issuer {} may not sign certificates (no keyCertSign)",
+            issuer.subject
+        )));
+    }
+    let below = position.saturating_sub(1);
+    if let Some(limit) = issuer.path_len
+        && below > usize::try_from(limit).unwrap_or(usize::MAX)
+    {
+        return Err(VerifyError::InvalidChain(format!(
+            "issuer {} allows {limit} CAs below it, the chain has {below}",
+            issuer.subject
+        )));
+    }
+    Ok(())
 }
 
 fn verify_issued_by(

@@ -191,6 +191,10 @@ pub struct CertificateInfo {
     pub purpose: Option<KeyPurpose>,
     /// Whether basicConstraints marks a CA.
     pub is_ca: bool,
+    /// Whether the key usage allows signing certificates (keyCertSign); a CA needs it.
+    pub key_cert_sign: bool,
+    /// basicConstraints' pathLenConstraint: how many CAs may follow this one below it.
+    pub path_len: Option<u32>,
     /// Start of validity.
     pub not_before: OffsetDateTime,
     /// End of validity.
@@ -252,6 +256,8 @@ impl CertificateInfo {
         let mut roles = Vec::new();
         let mut purpose = None;
         let mut is_ca = false;
+        let mut key_cert_sign = false;
+        let mut path_len = None;
         for ext in cert.extensions() {
             match ext.parsed_extension() {
                 ParsedExtension::CertificatePolicies(policies) => {
@@ -265,13 +271,17 @@ impl CertificateInfo {
                     }
                 }
                 ParsedExtension::KeyUsage(usage) => {
+                    key_cert_sign = usage.key_cert_sign();
                     purpose = Some(if usage.non_repudiation() {
                         KeyPurpose::Sign
                     } else {
                         KeyPurpose::Auth
                     });
                 }
-                ParsedExtension::BasicConstraints(constraints) => is_ca = constraints.ca,
+                ParsedExtension::BasicConstraints(constraints) => {
+                    is_ca = constraints.ca;
+                    path_len = constraints.path_len_constraint;
+                }
                 _ => {}
             }
         }
@@ -314,6 +324,8 @@ impl CertificateInfo {
             roles,
             purpose,
             is_ca,
+            key_cert_sign,
+            path_len,
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),
             key_algorithm,
