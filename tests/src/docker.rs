@@ -153,17 +153,6 @@ impl Compose {
         self.run(&["config", "--quiet"]).map(drop)
     }
 
-    /// Returns the project's service names, as the merged configuration lists them.
-    pub fn services(&self) -> Result<Vec<String>, DockerError> {
-        Ok(self
-            .run(&["config", "--services"])?
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(str::to_owned)
-            .collect())
-    }
-
     /// Starts the project detached (`up -d`); from here on dropping it takes it down.
     pub fn up(&mut self) -> Result<(), DockerError> {
         self.started = true;
@@ -180,7 +169,8 @@ impl Compose {
             for service in waiting {
                 match self.health(&service)?.as_str() {
                     "healthy" => {}
-                    state @ ("unhealthy" | "exited" | "dead") => {
+                    // Missing: `up` has returned, so every container exists unless it was removed.
+                    state @ ("unhealthy" | "exited" | "dead" | "missing") => {
                         return Err(self.not_healthy(&service, state, started.elapsed()));
                     }
                     _ => still.push(service),

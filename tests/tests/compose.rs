@@ -257,7 +257,9 @@ fn build_images() {
             .expect("target/<profile>/deps");
         command.arg("--bin-dir").arg(profile_dir);
     }
-    docker::run(&mut command).expect("deploy/images/build");
+    if let Err(err) = docker::run(&mut command) {
+        panic!("deploy/images/build: {err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -280,12 +282,19 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
         &format!("egov-test-{}", std::process::id()),
     )
     .expect("compose");
-    let services = compose.services().expect("compose services");
-    compose.up().expect("compose up");
+    // Not `config --services`: compose v1 lists services of inactive profiles there too.
+    let services: Vec<String> = SERVICES
+        .iter()
+        .chain(&["nats"])
+        .map(|name| (*name).to_owned())
+        .collect();
+    compose
+        .up()
+        .unwrap_or_else(|err| panic!("compose up: {err}"));
     let compose = tokio::task::spawn_blocking(move || {
-        compose
-            .wait_healthy(&services, HEALTHY_DEADLINE)
-            .expect("every container healthy");
+        if let Err(err) = compose.wait_healthy(&services, HEALTHY_DEADLINE) {
+            panic!("not every container became healthy: {err}");
+        }
         compose
     })
     .await

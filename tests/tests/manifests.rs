@@ -73,10 +73,7 @@ fn env_of(container: &Value) -> BTreeMap<String, Value> {
         .flatten()
         .filter_map(|var| {
             let name = var.get("name")?.as_str()?.to_owned();
-            let value = var
-                .get("value")
-                .or_else(|| var.get("valueFrom"))
-                .cloned()?;
+            let value = var.get("value").or_else(|| var.get("valueFrom")).cloned()?;
             Some((name, value))
         })
         .collect()
@@ -185,7 +182,10 @@ fn the_cluster_config_routes_to_three_nodes_with_jetstream() {
     assert!(config.contains("jetstream {"), "JetStream is off");
     // nats-server's own check, when the binary is there.
     let Ok(binary) = egov_testkit::find_nats_server() else {
-        println!("skipped `nats-server -t`: {}", egov_testkit::NATS_SERVER_INSTALL);
+        println!(
+            "skipped `nats-server -t`: {}",
+            egov_testkit::NATS_SERVER_INSTALL
+        );
         return;
     };
     let output = Command::new(binary)
