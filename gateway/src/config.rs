@@ -56,6 +56,9 @@ pub struct Config {
     pub replay_capacity: usize,
     /// Delivery attempts of an async message before it is NOT_DELIVERED.
     pub max_deliveries: u32,
+    /// Copies JetStream keeps of the async channel's streams and state bucket: 1 on one
+    /// nats-server, 3 on a three-node cluster so that losing a node loses nothing.
+    pub jetstream_replicas: usize,
     /// BIN of the gateway's seal, which countersigns relayed answers; defaults
     /// to the BIN the stack's system table gives `system_id`.
     pub bin: Option<String>,
@@ -82,6 +85,7 @@ impl Default for Config {
             replay_window_secs: 600,
             replay_capacity: 1_000_000,
             max_deliveries: 5,
+            jetstream_replicas: 1,
             bin: None,
             seal_holder_iin: "900715400349".into(),
         }
@@ -144,6 +148,39 @@ impl egov_core::config::Validate for Config {
         if self.max_deliveries == 0 {
             return Err("max_deliveries must be at least 1".into());
         }
+        // JetStream's own bounds on a stream's replicas.
+        if !(1..=5).contains(&self.jetstream_replicas) {
+            return Err(format!(
+                "jetstream_replicas {} is outside 1..=5",
+                self.jetstream_replicas
+            ));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use egov_core::config::Validate as _;
+
+    use super::*;
+
+    #[test]
+    fn jetstream_replicas_must_be_within_jetstreams_bounds() {
+        for replicas in [1, 3, 5] {
+            let config = Config {
+                jetstream_replicas: replicas,
+                ..Config::default()
+            };
+            assert_eq!(config.validate(), Ok(()), "{replicas}");
+        }
+        for replicas in [0, 6] {
+            let config = Config {
+                jetstream_replicas: replicas,
+                ..Config::default()
+            };
+            let err = config.validate().expect_err("out of bounds");
+            assert!(err.contains("jetstream_replicas"), "{err}");
+        }
     }
 }

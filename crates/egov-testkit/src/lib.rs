@@ -9,12 +9,14 @@
 //! # Layout
 //! - [`intake`]: the round trip of the intake's tables every intake store passes.
 //! - [`nats`]: finding the `nats-server` binary and running it for one test.
+//! - [`cluster`]: a NATS cluster of loopback nodes with JetStream, any of which a test can kill.
 //! - [`postgres`]: finding PostgreSQL's binaries and running a throw-away cluster for one test.
 //! - [`ports`]: free loopback ports and listeners.
 //! - [`service`]: quiet logs, the next Monday morning, port-0 listeners and HTTP requests for a service's tests.
 //! - [`sandbox`]: a certification centre and a gateway in-process (its async channel too, on NATS), for tests that go through the gateway.
 //! - [`TestkitError`]: what can fail while starting things.
 
+pub mod cluster;
 pub mod intake;
 pub mod nats;
 pub mod ports;
@@ -22,6 +24,7 @@ pub mod postgres;
 pub mod sandbox;
 pub mod service;
 
+pub use cluster::NatsCluster;
 pub use nats::{NATS_SERVER_INSTALL, NatsServer, find_nats_server};
 pub use ports::{free_listener, free_port};
 pub use postgres::{POSTGRES_INSTALL, PostgresServer, find_postgres};

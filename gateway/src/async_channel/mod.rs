@@ -80,6 +80,8 @@ pub struct AsyncSettings {
     pub proof_max_age: Duration,
     /// How often the registry is checked for push-mode systems added or removed.
     pub registry_poll: Duration,
+    /// Copies JetStream keeps of the streams and the state bucket (3 on a three-node cluster).
+    pub replicas: usize,
 }
 
 impl Default for AsyncSettings {
@@ -94,15 +96,17 @@ impl Default for AsyncSettings {
             duplicate_window: Duration::from_secs(120),
             proof_max_age: Duration::from_secs(300),
             registry_poll: Duration::from_secs(5),
+            replicas: 1,
         }
     }
 }
 
 impl AsyncSettings {
-    /// Returns the defaults with the config's `max_deliveries`.
+    /// Returns the defaults with the config's `max_deliveries` and `jetstream_replicas`.
     pub fn from_config(config: &Config) -> AsyncSettings {
         AsyncSettings {
             max_deliveries: config.max_deliveries.max(1),
+            replicas: config.jetstream_replicas.max(1),
             ..AsyncSettings::default()
         }
     }
@@ -208,13 +212,17 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             &settings,
         )
         .await?;
-        let states =
-            state::DeliveryStore::open(&jetstream, names::STATE_BUCKET, settings.retention)
-                .await
-                .map_err(|err| AsyncChannelError::Bucket {
-                    name: names::STATE_BUCKET.into(),
-                    reason: err.to_string(),
-                })?;
+        let states = state::DeliveryStore::open(
+            &jetstream,
+            names::STATE_BUCKET,
+            settings.retention,
+            settings.replicas,
+        )
+        .await
+        .map_err(|err| AsyncChannelError::Bucket {
+            name: names::STATE_BUCKET.into(),
+            reason: err.to_string(),
+        })?;
         let advisories = client
             .subscribe(names::MAX_DELIVERIES_ADVISORY)
             .await
@@ -864,6 +872,7 @@ async fn ensure_stream(
             retention: jetstream::stream::RetentionPolicy::Limits,
             max_age: settings.retention,
             duplicate_window: settings.duplicate_window.min(settings.retention),
+            num_replicas: settings.replicas,
             ..Default::default()
         })
         .await
@@ -935,5 +944,15 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(AsyncSettings::from_config(&config).max_deliveries, 9);
+    }
+
+    #[test]
+    fn streams_have_one_replica_unless_the_config_asks_for_more() {
+        assert_eq!(AsyncSettings::from_config(&Config::default()).replicas, 1);
+        let config = Config {
+            jetstream_replicas: 3,
+            ..Config::default()
+        };
+        assert_eq!(AsyncSettings::from_config(&config).replicas, 3);
     }
 }

@@ -159,11 +159,13 @@ pub struct DeliveryStore {
 }
 
 impl DeliveryStore {
-    /// Creates or updates the bucket (file storage; entries expire after `retention`).
+    /// Creates or updates the bucket (file storage, `replicas` copies; entries expire after
+    /// `retention`).
     pub async fn open(
         jetstream: &jetstream::Context,
         bucket: &str,
         retention: Duration,
+        replicas: usize,
     ) -> Result<DeliveryStore, async_nats::Error> {
         let kv = jetstream
             .create_or_update_key_value(kv::Config {
@@ -172,6 +174,7 @@ impl DeliveryStore {
                 history: 1,
                 max_age: retention,
                 storage: jetstream::stream::StorageType::File,
+                num_replicas: replicas,
                 ..Default::default()
             })
             .await?;

@@ -1,0 +1,224 @@
+//! deploy/: the three-node NATS cluster config and the Kubernetes manifests, checked for the
+//! shape operators rely on (probes, PostgreSQL stores, three NATS nodes, R3 JetStream).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use egov_tests::repo_root;
+use serde::Deserialize as _;
+use serde_yaml_ng::Value;
+
+/// Every egov service and its (gRPC, HTTP) ports, as in the README's table.
+const SERVICES: &[(&str, u16, u16)] = &[
+    ("gateway", 7100, 7101),
+    ("pki", 7110, 7111),
+    ("citizens", 7120, 7121),
+    ("notary", 7130, 7131),
+    ("labor", 7140, 7141),
+    ("esobes", 7150, 7151),
+    ("queue", 7160, 7161),
+    ("backoffice", 7170, 7171),
+];
+
+/// Returns every object of every `*.yaml` under deploy/kubernetes, keyed by "Kind/name".
+fn manifests() -> BTreeMap<String, Value> {
+    let dir = repo_root().join("deploy/kubernetes");
+    let mut objects = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("deploy/kubernetes")
+        .map(|entry| entry.expect("dir entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("manifest");
+        for document in serde_yaml_ng::Deserializer::from_str(&text) {
+            let value = Value::deserialize(document)
+                .unwrap_or_else(|err| panic!("{} is not YAML: {err}", path.display()));
+            let kind = value.get("kind").and_then(Value::as_str);
+            let name = value
+                .get("metadata")
+                .and_then(|meta| meta.get("name"))
+                .and_then(Value::as_str);
+            if let (Some(kind), Some(name)) = (kind, name) {
+                objects.insert(format!("{kind}/{name}"), value);
+            }
+        }
+    }
+    objects
+}
+
+fn object<'a>(objects: &'a BTreeMap<String, Value>, key: &str) -> &'a Value {
+    objects
+        .get(key)
+        .unwrap_or_else(|| panic!("deploy/kubernetes has no {key}"))
+}
+
+fn containers(workload: &Value) -> &Vec<Value> {
+    workload
+        .get("spec")
+        .and_then(|spec| spec.get("template"))
+        .and_then(|template| template.get("spec"))
+        .and_then(|spec| spec.get("containers"))
+        .and_then(Value::as_sequence)
+        .expect("spec.template.spec.containers")
+}
+
+fn env_of(container: &Value) -> BTreeMap<String, Value> {
+    container
+        .get("env")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|var| {
+            let name = var.get("name")?.as_str()?.to_owned();
+            let value = var.get("value").or_else(|| var.get("valueFrom")).cloned()?;
+            Some((name, value))
+        })
+        .collect()
+}
+
+#[test]
+fn every_workload_has_readiness_and_liveness_probes() {
+    let objects = manifests();
+    let workloads: Vec<_> = objects
+        .iter()
+        .filter(|(key, _)| key.starts_with("Deployment/") || key.starts_with("StatefulSet/"))
+        .collect();
+    assert!(
+        workloads.len() >= SERVICES.len() + 2,
+        "too few workloads: {}",
+        workloads.len()
+    );
+    for (key, workload) in workloads {
+        for container in containers(workload) {
+            for probe in ["readinessProbe", "livenessProbe"] {
+                assert!(
+                    container.get(probe).is_some_and(Value::is_mapping),
+                    "{key} has a container without a {probe}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_service_has_a_deployment_and_a_service_on_its_ports() {
+    let objects = manifests();
+    for (name, grpc, http) in SERVICES {
+        let deployment = object(&objects, &format!("Deployment/{name}"));
+        let command = containers(deployment)[0]
+            .get("command")
+            .and_then(Value::as_sequence)
+            .and_then(|command| command.first())
+            .and_then(Value::as_str);
+        assert_eq!(command, Some(format!("egov-{name}").as_str()));
+        let service = object(&objects, &format!("Service/{name}"));
+        let ports: Vec<u64> = service
+            .get("spec")
+            .and_then(|spec| spec.get("ports"))
+            .and_then(Value::as_sequence)
+            .expect("Service ports")
+            .iter()
+            .filter_map(|port| port.get("port").and_then(Value::as_u64))
+            .collect();
+        assert_eq!(ports, vec![u64::from(*grpc), u64::from(*http)], "{name}");
+    }
+}
+
+#[test]
+fn every_durable_store_is_on_postgresql() {
+    let objects = manifests();
+    object(&objects, "StatefulSet/postgres");
+    let secret = object(&objects, "Secret/egov-postgres");
+    for (name, _, _) in SERVICES {
+        let env = env_of(&containers(object(&objects, &format!("Deployment/{name}")))[0]);
+        let variable = format!("EGOV_{}__DATABASE_URL", name.to_uppercase());
+        let key = env
+            .get(&variable)
+            .and_then(|from| from.get("secretKeyRef"))
+            .and_then(|secret| secret.get("key"))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{name} takes no {variable} from a secret"));
+        let url = secret
+            .get("stringData")
+            .and_then(|data| data.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("the example secret has no {key}"));
+        assert!(url.starts_with("postgres://"), "{name}'s store: {url}");
+    }
+}
+
+#[test]
+fn nats_runs_three_nodes_and_the_gateway_replicates_its_streams_three_times() {
+    let objects = manifests();
+    let nats = object(&objects, "StatefulSet/nats");
+    assert_eq!(
+        nats.get("spec")
+            .and_then(|spec| spec.get("replicas"))
+            .and_then(Value::as_u64),
+        Some(3)
+    );
+    let gateway = env_of(&containers(object(&objects, "Deployment/gateway"))[0]);
+    assert_eq!(
+        gateway
+            .get("EGOV_GATEWAY__JETSTREAM_REPLICAS")
+            .and_then(Value::as_str),
+        Some("3")
+    );
+}
+
+#[test]
+fn the_cluster_config_routes_to_three_nodes_with_jetstream() {
+    let config = std::fs::read_to_string(repo_root().join("deploy/nats/cluster.conf"))
+        .expect("deploy/nats/cluster.conf");
+    let routes: Vec<&str> = config
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("nats-route://"))
+        .collect();
+    assert_eq!(routes.len(), 3, "{routes:?}");
+    assert!(config.contains("jetstream {"), "JetStream is off");
+    // nats-server's own check, when the binary is there.
+    let Ok(binary) = egov_testkit::find_nats_server() else {
+        println!(
+            "skipped `nats-server -t`: {}",
+            egov_testkit::NATS_SERVER_INSTALL
+        );
+        return;
+    };
+    let output = Command::new(binary)
+        .env("SERVER_NAME", "nats-0")
+        .args(["--config"])
+        .arg(repo_root().join("deploy/nats/cluster.conf"))
+        .arg("-t")
+        .output()
+        .expect("nats-server -t");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn the_kubernetes_config_files_are_copies_of_the_sources() {
+    let root = repo_root();
+    let same = |copy: &str, source: &str| {
+        let read = |path: &Path| std::fs::read_to_string(path).expect("config file");
+        assert_eq!(
+            read(&root.join(copy)),
+            read(&root.join(source)),
+            "{copy} differs from {source}: copy it again"
+        );
+    };
+    same(
+        "deploy/kubernetes/config/nats-cluster.conf",
+        "deploy/nats/cluster.conf",
+    );
+    same(
+        "deploy/kubernetes/config/registry.toml",
+        "deploy/compose/registry.toml",
+    );
+}
