@@ -573,3 +573,41 @@ pub async fn service_clock(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_mode_parses_its_three_names_and_refuses_others() {
+        for mode in [ClockMode::Real, ClockMode::Virtual, ClockMode::Stack] {
+            assert_eq!(mode.to_string().parse::<ClockMode>().unwrap(), mode);
+        }
+        let err = "wall".parse::<ClockMode>().unwrap_err();
+        assert!(err.to_string().contains("wall"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn real_and_virtual_service_clocks_need_no_nats() {
+        // An unreachable URL: only the stack mode connects.
+        let url = "nats://127.0.0.1:1";
+        let real = service_clock(ClockMode::Real, url, "labor").await.unwrap();
+        assert!(matches!(real, ServiceClock::Real(_)));
+        let virtual_clock = service_clock(ClockMode::Virtual, url, "labor")
+            .await
+            .unwrap();
+        let local = virtual_clock.as_virtual().unwrap();
+        let before = virtual_clock.now();
+        local.advance(std::time::Duration::from_secs(86_400)).await;
+        assert_eq!(virtual_clock.now(), before + time::Duration::DAY);
+    }
+
+    #[test]
+    fn stored_instants_round_trip_in_utc() {
+        let at = parse_instant("2027-03-05T09:00:00+05:00").unwrap();
+        assert_eq!(format_instant(at), "2027-03-05T04:00:00Z");
+        assert_eq!(parse_instant(&format_instant(at)), Some(at));
+        assert!(parse_instant("5 March").is_none());
+        assert!(decode_now(b"yesterday").is_err());
+    }
+}

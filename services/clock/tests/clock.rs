@@ -235,6 +235,25 @@ async fn working_day_step_into_a_year_without_calendar_data_is_refused() {
     );
 }
 
+#[tokio::test]
+async fn a_follower_that_stops_following_is_no_longer_waited_for() {
+    let (_nats, store, authority) = stack().await;
+    let labor = StackClock::follow(store.clone(), "labor").await.unwrap();
+    let esobes = StackClock::follow(store.clone(), "esobes").await.unwrap();
+    wait_for_followers(&authority, 2).await;
+    let leaving = labor.follower_key().to_owned();
+
+    drop(labor);
+    let mut watch = authority.watch_followers();
+    while watch.borrow_and_update().contains_key(&leaving) {
+        watch.changed().await.expect("authority alive");
+    }
+
+    let moved = authority.advance("1d".parse().unwrap()).await.unwrap();
+    assert_eq!(esobes.now(), moved.now);
+    assert_eq!(authority.followers().len(), 1);
+}
+
 /// Serves the authority over gRPC on a free port and returns a client.
 async fn serve(nats: &NatsServer) -> StackClockClient<tonic::transport::Channel> {
     let config = Config {
