@@ -1,6 +1,6 @@
 //! `egov`: the egov-stack command line. Brings the local stack up as processes (nats-server
 //! plus every built service), reports its health, stops it again, and draws an exchange
-//! from the gateway's message log.
+//! from the gateway's message log, and shows or moves the stack's virtual clock.
 //!
 //! Run `./dev up` (builds every binary, then runs `egov up`); from another terminal,
 //! `cargo run -p egov-cli -- status` or `-- down`. See `cli/README.md`.
@@ -30,11 +30,26 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Starts nats-server and every built service; stops them all on Ctrl-C or SIGTERM.
-    Up,
+    Up {
+        /// `virtual` starts the clock authority first: one virtual clock for the whole stack.
+        #[arg(long, env = "EGOV_CLOCK", value_enum, default_value_t)]
+        clock: commands::up::StackTime,
+    },
     /// Shows each service's gRPC health; exits non-zero if any is not serving.
     Status,
     /// Stops the stack `egov up` started with this data dir.
     Down,
+    /// Shows or moves the stack's virtual clock (`egov up --clock virtual`).
+    Clock {
+        /// The clock authority's gRPC endpoint.
+        #[arg(long, env = "EGOV_CLOCK_ENDPOINT", default_value = stack::CLOCK_ENDPOINT)]
+        endpoint: String,
+        /// The operator's bearer token; by default the one `egov up` wrote in the data dir.
+        #[arg(long, env = "EGOV_CLOCK_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[command(subcommand)]
+        action: commands::clock::Action,
+    },
     /// Prints one exchange, from the gateway's message log, as a Mermaid sequence diagram.
     Diagram {
         /// The exchange's correlation id (the first request's message id).
@@ -49,9 +64,14 @@ enum Command {
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Up => commands::up::run(&cli.data_dir).await,
+        Command::Up { clock } => commands::up::run(&cli.data_dir, clock).await,
         Command::Status => commands::status::run(&cli.data_dir).await,
         Command::Down => commands::down::run(&cli.data_dir).await,
+        Command::Clock {
+            endpoint,
+            token,
+            action,
+        } => commands::clock::run(&cli.data_dir, &endpoint, token, action).await,
         Command::Diagram {
             correlation_id,
             gateway,

@@ -53,6 +53,23 @@ pub const REGISTRY_FILE: &str = "registry.toml";
 /// The local stack's registry, written to the gateway's data dir on first `egov up`.
 pub const LOCAL_REGISTRY: &str = include_str!("../../deploy/local/registry.toml");
 
+/// The clock authority, started first (after NATS) when `egov up --clock virtual` asks for
+/// one virtual clock for the whole stack; not started in real time.
+pub const CLOCK: ServiceSpec = ServiceSpec {
+    name: "clock",
+    binary: "egov-clock",
+    grpc_port: 7200,
+    http_port: 7201,
+    extra_args: &[],
+};
+
+/// The clock authority's gRPC endpoint.
+pub const CLOCK_ENDPOINT: &str = "http://127.0.0.1:7200";
+
+/// The clock authority's config file in its data dir: `egov up` writes the operator token
+/// there (readable by the owner only) and `egov clock` reads it back.
+pub const CLOCK_CONFIG_FILE: &str = "clock.toml";
+
 /// Every service `egov up` knows, in start order (the certification centre
 /// first: everyone enrolls with it); one row per service.
 pub const SERVICES: &[ServiceSpec] = &[
@@ -155,7 +172,7 @@ mod tests {
         let mut names = HashSet::new();
         let mut binaries = HashSet::new();
         let mut ports = HashSet::from([NATS_PORT]);
-        for service in SERVICES {
+        for service in SERVICES.iter().chain([&CLOCK]) {
             assert!(names.insert(service.name), "{}", service.name);
             assert!(binaries.insert(service.binary), "{}", service.binary);
             assert!(ports.insert(service.grpc_port), "{}", service.grpc_port);

@@ -1,5 +1,6 @@
 //! One file per subcommand of `egov`.
 
+pub mod clock;
 pub mod diagram;
 pub mod down;
 pub mod status;

@@ -24,8 +24,18 @@ const SERVICE_READY_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often readiness and unexpected exits are checked.
 const POLL: Duration = Duration::from_millis(200);
 
+/// Which time the stack runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum StackTime {
+    /// The wall clock (the default).
+    #[default]
+    Real,
+    /// One virtual clock for the whole stack, kept by the clock authority (started first).
+    Virtual,
+}
+
 /// Runs `egov up` with its data, logs and state under `data_dir`.
-pub async fn run(data_dir: &Path) -> anyhow::Result<ExitCode> {
+pub async fn run(data_dir: &Path, time: StackTime) -> anyhow::Result<ExitCode> {
     let logs = data_dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
     let data_dir = data_dir
@@ -47,9 +57,20 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<ExitCode> {
         .parent()
         .map(Path::to_path_buf)
         .context("the egov executable has no parent dir")?;
-    let (present, skipped): (Vec<&ServiceSpec>, Vec<&ServiceSpec>) = SERVICES
+    let (mut present, skipped): (Vec<&ServiceSpec>, Vec<&ServiceSpec>) = SERVICES
         .iter()
         .partition(|spec| bin_dir.join(spec.binary).is_file());
+    if time == StackTime::Virtual {
+        if !bin_dir.join(stack::CLOCK.binary).is_file() {
+            bail!(
+                "virtual time needs the clock authority, but {} is not built in {}",
+                stack::CLOCK.binary,
+                bin_dir.display()
+            );
+        }
+        // First, so every service finds the stack's time already kept.
+        present.insert(0, &stack::CLOCK);
+    }
 
     // Listening from the start: a Ctrl-C during a slow start must still stop the
     // children, which sit in their own process groups and do not see it.
@@ -125,11 +146,16 @@ async fn start(
             spec.grpc_addr().to_string(),
             "--http-listen".into(),
             spec.http_addr().to_string(),
-            "--data-dir".into(),
-            service_dir.display().to_string(),
             "--nats-url".into(),
             stack::nats_url(nats_addr),
         ];
+        if spec.name == stack::CLOCK.name {
+            // The clock keeps its state in NATS; its directory holds only its config.
+            let config = clock_config(&service_dir)?;
+            args.extend(["--config".into(), config.display().to_string()]);
+        } else {
+            args.extend(["--data-dir".into(), service_dir.display().to_string()]);
+        }
         args.extend(spec.extra_args.iter().map(|arg| (*arg).to_owned()));
         let binary = bin_dir.join(spec.binary);
         let child = supervisor.spawn(spec.name, &binary, &args, &log_of(spec.name))?;
@@ -153,6 +179,33 @@ async fn start(
         .await?;
     }
     Ok(state)
+}
+
+/// Returns the clock authority's config file, writing it with a fresh operator token (owner
+/// read/write only) on first use; the token is not printed, `egov clock` reads it from there.
+fn clock_config(dir: &Path) -> anyhow::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = dir.join(stack::CLOCK_CONFIG_FILE);
+    if path.exists() {
+        return Ok(path);
+    }
+    // Two v4 UUIDs: 244 random bits from the OS's generator.
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "operator_token = \"{token}\"")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 /// Polls `probe` until it says SERVING; fails with the log tail if `name` exits or times out.

@@ -12,8 +12,10 @@
 //! - [`shutdown`]: the Ctrl-C / SIGTERM future every server stops on, and [`shutdown::Stop`].
 //! - [`trace_context`]: W3C `traceparent` in tonic metadata and NATS headers.
 //! - [`subjects`]: NATS subject builders and header names.
+//! - [`clock`]: the stack-wide virtual clock in NATS KV and [`clock::service_clock`].
 //! - [`error`]: [`BusError`], what can fail while serving.
 
+pub mod clock;
 pub mod error;
 pub mod grpc;
 pub mod http;

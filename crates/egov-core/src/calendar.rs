@@ -24,8 +24,9 @@ const YEAR_FILES: [&str; 4] = [
 ];
 
 /// Holidays fixed by date, used for years that have no file: (month, day, kk, ru, en, transfers).
-/// Kurban Ait is absent because its date follows the lunar calendar.
-const FIXED_HOLIDAYS: [(u8, u8, &str, &str, &str, bool); 14] = [
+/// Kurban Ait is absent because its date follows the lunar calendar. Constitution Day moved
+/// with the Constitution of 2026 (see [`fixed_holiday_years`]).
+const FIXED_HOLIDAYS: [(u8, u8, &str, &str, &str, bool); 15] = [
     (1, 1, "Жаңа жыл", "Новый год", "New Year", true),
     (1, 2, "Жаңа жыл", "Новый год", "New Year", true),
     (
@@ -42,6 +43,14 @@ const FIXED_HOLIDAYS: [(u8, u8, &str, &str, &str, bool); 14] = [
         "Халықаралық әйелдер күні",
         "Международный женский день",
         "International Women's Day",
+        true,
+    ),
+    (
+        3,
+        15,
+        "Қазақстан Республикасының Конституциясы күні",
+        "День Конституции Республики Казахстан",
+        "Constitution Day",
         true,
     ),
     (3, 21, "Наурыз мейрамы", "Наурыз мейрамы", "Nauryz", true),
@@ -90,6 +99,19 @@ const FIXED_HOLIDAYS: [(u8, u8, &str, &str, &str, bool); 14] = [
         true,
     ),
 ];
+
+/// Returns the years a fixed-date holiday is kept in; most are kept in every year.
+///
+/// Constitution Day was 30 August (the referendum of 1995) up to 2025. The Constitution
+/// adopted at the referendum of 15 March 2026 makes the day of its adoption the holiday
+/// (art. 94); the Ministry of Labour kept neither date in 2026 and 15 March from 2027.
+fn fixed_holiday_years(month: u8, day: u8) -> std::ops::RangeInclusive<i32> {
+    match (month, day) {
+        (8, 30) => i32::MIN..=2025,
+        (3, 15) => 2027..=i32::MAX,
+        _ => i32::MIN..=i32::MAX,
+    }
+}
 
 /// The fixed holidays as values, built once so lookups can hand out references.
 static FIXED: LazyLock<Vec<(u8, u8, Holiday)>> = LazyLock::new(|| {
@@ -241,6 +263,17 @@ pub enum CalendarError {
         /// The year given twice.
         year: i32,
     },
+    /// A date falls in a year the calendar has no data for, so its holidays (Kurban Ait, the
+    /// ordered moves) are unknown.
+    #[error(
+        "the working-day calendar has no data for {year} (it covers {covered}); add crates/egov-core/calendar/kz-{year}.toml"
+    )]
+    UncoveredYear {
+        /// The year asked about.
+        year: i32,
+        /// The years the calendar covers, e.g. `2024–2027`.
+        covered: String,
+    },
 }
 
 /// The shape of one `kz-YYYY.toml` file.
@@ -369,7 +402,8 @@ impl YearFile {
 /// Kazakhstan's working-day calendar: which days are worked, and date arithmetic over them.
 ///
 /// Years with a file use it; other years fall back to the fixed-date holidays and the transfer
-/// rule, without Kurban Ait (a lunar date) and without ordered moves, and log a warning once.
+/// rule, without Kurban Ait (a lunar date) and without ordered moves, and log a warning once;
+/// the `try_*` functions return [`CalendarError::UncoveredYear`] for them instead.
 pub struct WorkingCalendar {
     years: BTreeMap<i32, YearDays>,
     /// Years already warned about, so the fallback warning appears once per year. A std Mutex
@@ -528,6 +562,69 @@ impl WorkingCalendar {
         count
     }
 
+    /// Returns `Ok` when `year` has its own file, else [`CalendarError::UncoveredYear`].
+    pub fn check_year(&self, year: i32) -> Result<(), CalendarError> {
+        if self.years.contains_key(&year) {
+            return Ok(());
+        }
+        let covered = match (self.years.keys().next(), self.years.keys().next_back()) {
+            (Some(first), Some(last)) if first == last => first.to_string(),
+            (Some(first), Some(last)) => format!("{first}–{last}"),
+            _ => "no year".to_owned(),
+        };
+        Err(CalendarError::UncoveredYear { year, covered })
+    }
+
+    /// Returns what kind of day `date` is, or an error when its year has no data.
+    pub fn try_day_kind(&self, date: Date) -> Result<DayKind<'_>, CalendarError> {
+        self.check_year(date.year())?;
+        Ok(self.day_kind(date))
+    }
+
+    /// Returns whether `date` is a working day, or an error when its year has no data.
+    pub fn try_is_working_day(&self, date: Date) -> Result<bool, CalendarError> {
+        Ok(self.try_day_kind(date)?.is_working())
+    }
+
+    /// Returns the `n`-th working day after `date` like [`Self::add_working_days`], or an
+    /// error naming the first year on the way that has no data.
+    pub fn try_add_working_days(&self, date: Date, n: u32) -> Result<Date, CalendarError> {
+        self.check_year(date.year())?;
+        let mut day = date;
+        let mut left = n;
+        while left > 0 {
+            let Some(next) = day.next_day() else {
+                return Ok(day);
+            };
+            day = next;
+            if self.try_is_working_day(day)? {
+                left -= 1;
+            }
+        }
+        Ok(day)
+    }
+
+    /// Returns the same time of day `n` working days after `at` like
+    /// [`Self::add_working_days_at`], or an error when a year on the way has no data.
+    pub fn try_add_working_days_at(
+        &self,
+        at: OffsetDateTime,
+        n: u32,
+    ) -> Result<OffsetDateTime, CalendarError> {
+        Ok(at.replace_date(self.try_add_working_days(at.date(), n)?))
+    }
+
+    /// Counts working days like [`Self::working_days_between`], or returns an error when a
+    /// year from `from` to `to` has no data.
+    pub fn try_working_days_between(&self, from: Date, to: Date) -> Result<u32, CalendarError> {
+        if to > from {
+            for year in from.year()..=to.year() {
+                self.check_year(year)?;
+            }
+        }
+        Ok(self.working_days_between(from, to))
+    }
+
     /// Returns the weekend holiday whose day off was moved onto `date`, if any.
     fn transfer_source(&self, date: Date) -> Option<(Date, &Holiday)> {
         // A day off moves at most a few days, so only a January date can come from last year.
@@ -581,6 +678,9 @@ impl WorkingCalendar {
     /// Derives the transfers of a year without a file from the fixed holidays.
     fn fallback_transfers(&self, year: i32) -> Vec<(Date, Date)> {
         let holidays = FIXED.iter().filter_map(|(month, day, holiday)| {
+            if !fixed_holiday_years(*month, *day).contains(&year) {
+                return None;
+            }
             let month = Month::try_from(*month).ok()?;
             let date = Date::from_calendar_date(year, month, *day).ok()?;
             Some((date, holiday.transfers))
@@ -610,6 +710,7 @@ fn fixed_holiday(date: Date) -> Option<&'static Holiday> {
     FIXED
         .iter()
         .find(|(m, d, _)| *m == month && *d == day)
+        .filter(|_| fixed_holiday_years(month, day).contains(&date.year()))
         .map(|(_, _, holiday)| holiday)
 }
 
@@ -745,7 +846,6 @@ mod tests {
         for day_off in [
             date!(2026 - 03 - 09),
             date!(2026 - 05 - 11),
-            date!(2026 - 08 - 31),
             date!(2026 - 10 - 26),
         ] {
             assert!(
@@ -756,9 +856,66 @@ mod tests {
     }
 
     #[test]
-    fn years_2025_and_2026_have_246_working_days_as_published() {
+    fn year_2025_has_246_working_days_as_published() {
         assert_eq!(working_days_in_year(kz(), 2025), 246);
-        assert_eq!(working_days_in_year(kz(), 2026), 246);
+    }
+
+    #[test]
+    fn year_2026_has_247_working_days_once_constitution_day_left_30_august() {
+        // The published 246 counted Monday 31 August, the day off of a Sunday 30 August.
+        assert_eq!(working_days_in_year(kz(), 2026), 247);
+    }
+
+    #[test]
+    fn constitution_day_is_not_kept_on_30_august_from_2026() {
+        assert!(kz().holiday(date!(2026 - 08 - 30)).is_none());
+        assert!(kz().is_working_day(date!(2026 - 08 - 31)));
+        assert!(kz().holiday(date!(2027 - 08 - 30)).is_none());
+        assert!(kz().is_working_day(date!(2027 - 08 - 30)));
+        assert!(kz().holiday(date!(2025 - 08 - 30)).is_some());
+    }
+
+    #[test]
+    fn constitution_day_is_15_march_from_2027() {
+        let holiday = kz().holiday(date!(2027 - 03 - 15)).unwrap();
+        assert_eq!(holiday.name.en, "Constitution Day");
+        assert!(!kz().is_working_day(date!(2027 - 03 - 15)));
+        assert!(kz().holiday(date!(2026 - 03 - 15)).is_none());
+        // Years without a file follow the new date too.
+        assert!(kz().holiday(date!(2028 - 03 - 15)).is_some());
+        assert!(kz().holiday(date!(2028 - 08 - 30)).is_none());
+    }
+
+    #[test]
+    fn year_without_calendar_data_is_an_error_for_try_functions() {
+        let err = kz().try_is_working_day(date!(2028 - 01 - 05)).unwrap_err();
+        assert_eq!(
+            err,
+            CalendarError::UncoveredYear {
+                year: 2028,
+                covered: "2024–2027".to_owned()
+            }
+        );
+        assert!(err.to_string().contains("kz-2028.toml"), "{err}");
+    }
+
+    #[test]
+    fn working_day_step_crossing_into_an_uncovered_year_is_an_error() {
+        let err = kz()
+            .try_add_working_days(date!(2027 - 12 - 28), 5)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            CalendarError::UncoveredYear { year: 2028, .. }
+        ));
+        assert_eq!(
+            kz().try_add_working_days(date!(2027 - 03 - 12), 1),
+            Ok(date!(2027 - 03 - 16))
+        );
+        assert!(
+            kz().try_working_days_between(date!(2027 - 12 - 01), date!(2028 - 01 - 10))
+                .is_err()
+        );
     }
 
     #[test]

@@ -3,17 +3,23 @@
 //! Services hold an `Arc<dyn Clock>`. [`SystemClock`] follows the wall clock; a
 //! [`VirtualClock`] moves only when told to, so a scenario can jump 28 calendar days or six
 //! working days in milliseconds while every timer that falls due fires in deadline order.
+//!
+//! For the stack-wide virtual time a [`VirtualClock`] follows an authority: the authority
+//! moves it with [`VirtualClock::advance_to`], and [`VirtualClock::watch_next_deadline`] tells
+//! the authority which deadline this process waits for next, so a long [`Step`] stops at
+//! every process's timers in order.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
-use crate::calendar::{KAZAKHSTAN_OFFSET, WorkingCalendar};
+use crate::calendar::{CalendarError, KAZAKHSTAN_OFFSET, WorkingCalendar};
 
 /// A boxed future that completes when a clock's deadline is reached.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -84,6 +90,27 @@ struct State {
     timers: BTreeMap<(OffsetDateTime, u64), oneshot::Sender<()>>,
     next_seq: u64,
     prune_at: usize,
+    /// The earliest live deadline, for whoever follows this clock's timers.
+    next_deadline: watch::Sender<Option<OffsetDateTime>>,
+}
+
+impl State {
+    /// Drops cancelled timers at the head and publishes the earliest live deadline if it changed.
+    fn publish_next_deadline(&mut self) {
+        while self
+            .timers
+            .first_key_value()
+            .is_some_and(|(_, sender)| sender.is_closed())
+        {
+            self.timers.pop_first();
+        }
+        let next = self.timers.first_key_value().map(|(&(d, _), _)| d);
+        self.next_deadline.send_if_modified(|current| {
+            let changed = *current != next;
+            *current = next;
+            changed
+        });
+    }
 }
 
 /// A clock that moves only when advanced, for tests, demos and the stack-wide virtual time.
@@ -105,6 +132,7 @@ impl VirtualClock {
                 timers: BTreeMap::new(),
                 next_seq: 0,
                 prune_at: PRUNE_MIN,
+                next_deadline: watch::Sender::new(None),
             })),
         }
     }
@@ -157,7 +185,10 @@ impl VirtualClock {
                     None
                 }
             };
-            let Some(sender) = due else { break };
+            let Some(sender) = due else {
+                self.lock().publish_next_deadline();
+                break;
+            };
             // A closed receiver is a sleep that was dropped (cancelled): nothing to wake.
             if sender.send(()).is_ok() {
                 // On a current-thread runtime one yield runs every task the send made ready
@@ -184,6 +215,24 @@ impl VirtualClock {
         };
         let target = calendar.add_working_days_at(local, n);
         self.advance_to(target).await
+    }
+
+    /// Like [`Self::advance_working_days`], but refuses a step through a year the calendar has
+    /// no data for instead of counting it by the fixed holidays; the clock then stays put.
+    pub async fn try_advance_working_days(
+        &self,
+        n: u32,
+        calendar: &WorkingCalendar,
+    ) -> Result<OffsetDateTime, StepError> {
+        let target = Step::WorkingDays(n).target(self.now(), calendar)?;
+        Ok(self.advance_to(target).await)
+    }
+
+    /// Returns a receiver of the earliest pending deadline, updated as timers are set and fire.
+    ///
+    /// A follower of the stack clock reports it to the authority, which steps to it in order.
+    pub fn watch_next_deadline(&self) -> watch::Receiver<Option<OffsetDateTime>> {
+        self.lock().next_deadline.subscribe()
     }
 
     /// Returns the number of timers waiting (including cancelled ones not yet swept).
@@ -220,6 +269,7 @@ impl Clock for VirtualClock {
             state.next_seq = state.next_seq.wrapping_add(1);
             let (sender, receiver) = oneshot::channel();
             state.timers.insert((deadline, seq), sender);
+            state.publish_next_deadline();
             receiver
         };
         Box::pin(async move {
@@ -229,6 +279,108 @@ impl Clock for VirtualClock {
                 std::future::pending::<()>().await;
             }
         })
+    }
+}
+
+/// How far an operator moves a virtual clock: calendar time (`90s`, `30m`, `2h`, `3d`, `1w`)
+/// or working days on Kazakhstan's calendar (`6wd`, жұмыс күні / рабочий день).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A span of calendar time.
+    Calendar(std::time::Duration),
+    /// A number of working days, keeping the Kazakh time of day.
+    WorkingDays(u32),
+}
+
+/// Why a step was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The text is not a number followed by a unit.
+    #[error("step `{text}` is not a number followed by s, m, h, d, w or wd (e.g. `3d`, `6wd`)")]
+    Syntax {
+        /// The text given.
+        text: String,
+    },
+    /// The step leads past the last time the clock can represent.
+    #[error("step `{step}` from {from} leads past the last representable time")]
+    OutOfRange {
+        /// The step.
+        step: Step,
+        /// Where it started.
+        from: OffsetDateTime,
+    },
+    /// A working-day step crosses a year the calendar has no data for.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+}
+
+impl Step {
+    /// Returns where this step from `from` lands; working days are counted in Kazakh time.
+    pub fn target(
+        self,
+        from: OffsetDateTime,
+        calendar: &WorkingCalendar,
+    ) -> Result<OffsetDateTime, StepError> {
+        let out_of_range = || StepError::OutOfRange { step: self, from };
+        match self {
+            Self::Calendar(duration) => deadline_after(from, duration).ok_or_else(out_of_range),
+            Self::WorkingDays(n) => {
+                let local = from
+                    .checked_to_offset(KAZAKHSTAN_OFFSET)
+                    .ok_or_else(out_of_range)?;
+                let target = calendar.try_add_working_days_at(local, n)?;
+                Ok(target.to_offset(time::UtcOffset::UTC))
+            }
+        }
+    }
+}
+
+impl FromStr for Step {
+    type Err = StepError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let syntax = || StepError::Syntax {
+            text: text.to_owned(),
+        };
+        let trimmed = text.trim();
+        let split = trimmed
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(syntax)?;
+        let (number, unit) = trimmed.split_at(split);
+        let n: u64 = number.parse().map_err(|_| syntax())?;
+        let seconds = |per: u64| {
+            n.checked_mul(per)
+                .map(|s| Self::Calendar(std::time::Duration::from_secs(s)))
+                .ok_or_else(syntax)
+        };
+        match unit {
+            "s" => seconds(1),
+            "m" => seconds(60),
+            "h" => seconds(3600),
+            "d" => seconds(86_400),
+            "w" => seconds(7 * 86_400),
+            "wd" => u32::try_from(n)
+                .map(Self::WorkingDays)
+                .map_err(|_| syntax()),
+            _ => Err(syntax()),
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WorkingDays(n) => write!(f, "{n}wd"),
+            Self::Calendar(duration) => {
+                let secs = duration.as_secs();
+                match secs {
+                    s if s % 86_400 == 0 && s > 0 => write!(f, "{}d", s / 86_400),
+                    s if s % 3600 == 0 && s > 0 => write!(f, "{}h", s / 3600),
+                    s if s % 60 == 0 && s > 0 => write!(f, "{}m", s / 60),
+                    s => write!(f, "{s}s"),
+                }
+            }
+        }
     }
 }
 
@@ -406,5 +558,51 @@ mod tests {
         clock.sleep(Duration::from_millis(20)).await;
         assert!(wall.elapsed() >= Duration::from_millis(15));
         clock.sleep_until(before - time::Duration::DAY).await;
+    }
+
+    #[test]
+    fn steps_parse_calendar_units_and_working_days() {
+        assert_eq!("3d".parse(), Ok(Step::Calendar(DAY * 3)));
+        assert_eq!("28d".parse(), Ok(Step::Calendar(DAY * 28)));
+        assert_eq!("2h".parse(), Ok(Step::Calendar(HOUR * 2)));
+        assert_eq!("6wd".parse(), Ok(Step::WorkingDays(6)));
+        assert_eq!(Step::WorkingDays(6).to_string(), "6wd");
+        assert_eq!(Step::Calendar(DAY * 3).to_string(), "3d");
+    }
+
+    #[test]
+    fn step_without_a_known_unit_is_refused_naming_it() {
+        for bad in ["", "3", "d", "3y", "-3d", "3.5d", "99999999999999999999wd"] {
+            let err = bad.parse::<Step>().unwrap_err();
+            assert!(matches!(err, StepError::Syntax { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn working_day_step_into_an_uncovered_year_is_refused() {
+        let err = Step::WorkingDays(6)
+            .target(
+                datetime!(2027-12-28 04:00 UTC),
+                WorkingCalendar::kazakhstan(),
+            )
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            StepError::Calendar(CalendarError::UncoveredYear { year: 2028, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn next_deadline_watch_follows_timers_as_they_are_set_and_fire() {
+        let clock = VirtualClock::new(start());
+        let watch = clock.watch_next_deadline();
+        assert_eq!(*watch.borrow(), None);
+        let _late = clock.sleep(DAY);
+        let _early = clock.sleep(HOUR);
+        assert_eq!(*watch.borrow(), Some(start() + time::Duration::HOUR));
+        clock.advance(HOUR * 2).await;
+        assert_eq!(*watch.borrow(), Some(start() + time::Duration::DAY));
+        clock.advance(DAY).await;
+        assert_eq!(*watch.borrow(), None);
     }
 }
