@@ -63,7 +63,13 @@ impl AccountsCommand {
             AccountsCommand::Add { login, name, roles } => {
                 let password = read_line(input)?;
                 let person = signin.add_account(login, name, roles, &password).await?;
-                writeln!(out, "added {} ({}): {}", person.login, person.name, person.roles.join(", "))?;
+                writeln!(
+                    out,
+                    "added {} ({}): {}",
+                    person.login,
+                    person.name,
+                    person.roles.join(", ")
+                )?;
             }
             AccountsCommand::Password { login } => {
                 let password = read_line(input)?;
@@ -72,19 +78,32 @@ impl AccountsCommand {
             }
             AccountsCommand::List => {
                 for person in signin.accounts().await? {
-                    writeln!(out, "{}\t{}\t{}", person.login, person.name, person.roles.join(","))?;
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}",
+                        person.login,
+                        person.name,
+                        person.roles.join(",")
+                    )?;
                 }
                 for token in signin.tokens().await? {
                     let state = match token.revoked_at {
                         Some(_) => "revoked",
                         None => "active",
                     };
-                    writeln!(out, "token {}\t{}\t{}\t{state}", token.id, token.login, token.label)?;
+                    writeln!(
+                        out,
+                        "token {}\t{}\t{}\t{state}",
+                        token.id, token.login, token.label
+                    )?;
                 }
             }
             AccountsCommand::Token { login, label } => {
                 let (id, token) = signin.issue_token(login, label).await?;
-                writeln!(out, "token {id} for {login}; it is shown only now:\n{token}")?;
+                writeln!(
+                    out,
+                    "token {id} for {login}; it is shown only now:\n{token}"
+                )?;
             }
             AccountsCommand::Revoke { id } => {
                 signin.revoke_token(id).await?;

@@ -269,7 +269,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .ok_or(Unauthorized("sign in first: the route is not behind Signin::protect"))
+            .ok_or(Unauthorized(
+                "sign in first: the route is not behind Signin::protect",
+            ))
     }
 }
 
@@ -279,7 +281,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<SignedIn, Unauthorized> {
         match Caller::from_request_parts(parts, state).await? {
             Caller::Session(signed_in) => Ok(signed_in),
-            Caller::Api(_) => Err(Unauthorized("this page needs a signed-in person, not an API token")),
+            Caller::Api(_) => Err(Unauthorized(
+                "this page needs a signed-in person, not an API token",
+            )),
         }
     }
 }
@@ -324,8 +328,8 @@ pub fn check_login(login: &str) -> Result<(), SigninError> {
 
 /// Checks a role's form.
 pub fn check_role(role: &str) -> Result<(), SigninError> {
-    let ok = (1..=32).contains(&role.len())
-        && role.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let ok =
+        (1..=32).contains(&role.len()) && role.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
     ok.then_some(())
         .ok_or_else(|| SigninError::InvalidRole(role.to_owned()))
 }
@@ -427,7 +431,11 @@ impl Signin {
     }
 
     /// Issues an API token for an account: returns its id and the secret, shown only now.
-    pub async fn issue_token(&self, login: &str, label: &str) -> Result<(String, String), SigninError> {
+    pub async fn issue_token(
+        &self,
+        login: &str,
+        label: &str,
+    ) -> Result<(String, String), SigninError> {
         if !self.has_account(login).await? {
             return Err(SigninError::UnknownAccount(login.to_owned()));
         }
@@ -497,8 +505,14 @@ impl Signin {
         limiter.succeeded(login);
         let id = secret::random_hex(32)?;
         let csrf = secret::random_hex(32)?;
-        store::insert_session(&self.inner.pool, &secret::digest(&id), login, &csrf, unix(now))
-            .await?;
+        store::insert_session(
+            &self.inner.pool,
+            &secret::digest(&id),
+            login,
+            &csrf,
+            unix(now),
+        )
+        .await?;
         tracing::info!(login, "signed in");
         Ok((id, SignedIn { person, csrf }))
     }
@@ -514,7 +528,8 @@ impl Signin {
         let settings = &self.inner.settings;
         let idle = i64::try_from(settings.idle.as_secs()).unwrap_or(i64::MAX);
         let absolute = i64::try_from(settings.absolute.as_secs()).unwrap_or(i64::MAX);
-        if now.saturating_sub(row.seen_at) >= idle || now.saturating_sub(row.created_at) >= absolute {
+        if now.saturating_sub(row.seen_at) >= idle || now.saturating_sub(row.created_at) >= absolute
+        {
             store::delete_session(&self.inner.pool, &id_hash).await?;
             return Ok(None);
         }

@@ -38,7 +38,11 @@ impl Counts {
         }
         let oldest = *failures.front()?;
         let wait = (oldest + limit.window) - now;
-        Some(Duration::try_from(wait).unwrap_or(Duration::ZERO).max(Duration::from_secs(1)))
+        Some(
+            Duration::try_from(wait)
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_secs(1)),
+        )
     }
 
     fn record(&mut self, key: &str, limit: Limit, now: OffsetDateTime) {
@@ -104,8 +108,14 @@ mod tests {
 
     fn limiter() -> Limiter {
         Limiter::new(
-            Limit { failures: 3, window: 10 * MINUTE },
-            Limit { failures: 5, window: 10 * MINUTE },
+            Limit {
+                failures: 3,
+                window: 10 * MINUTE,
+            },
+            Limit {
+                failures: 5,
+                window: 10 * MINUTE,
+            },
         )
     }
 
@@ -118,7 +128,11 @@ mod tests {
             limiter.failed("aigul", "a", t0);
         }
         assert_eq!(limiter.check("aigul", "b", t0), Some(10 * MINUTE));
-        assert_eq!(limiter.check("daulet", "b", t0), None, "other logins unaffected");
+        assert_eq!(
+            limiter.check("daulet", "b", t0),
+            None,
+            "other logins unaffected"
+        );
         assert_eq!(limiter.check("aigul", "b", t0 + 10 * MINUTE), None);
     }
 

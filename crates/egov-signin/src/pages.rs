@@ -149,7 +149,11 @@ pub fn login_page(title: &str, lang: Lang, next: &str, notice: Option<(Text, boo
     let notice = notice.map_or_else(String::new, |(text, error)| {
         format!(
             r#"<p id="{id}" class="{id}" role="{role}">{text}</p>"#,
-            id = if error { "signin-error" } else { "signin-notice" },
+            id = if error {
+                "signin-error"
+            } else {
+                "signin-notice"
+            },
             role = if error { "alert" } else { "status" },
             text = t(text),
         )
@@ -241,7 +245,12 @@ mod tests {
 
     #[test]
     fn the_login_page_speaks_each_language_and_escapes_the_next_page() {
-        let page = login_page("Worklist", Lang::Ru, "/x?a=\"<b>", Some((Text::WrongCredentials, true)));
+        let page = login_page(
+            "Worklist",
+            Lang::Ru,
+            "/x?a=\"<b>",
+            Some((Text::WrongCredentials, true)),
+        );
         assert!(page.contains("Вход в систему"));
         assert!(page.contains("Неверный логин или пароль."));
         assert!(page.contains("/x?a=&quot;&lt;b&gt;"));

@@ -72,7 +72,11 @@ mod tests {
         assert!(verify("correct horse battery", &stored));
         assert!(!verify("correct horse batterY", &stored));
         assert!(!verify("correct horse battery", "not a hash"));
-        assert_ne!(stored, hash("correct horse battery").expect("hash"), "salted");
+        assert_ne!(
+            stored,
+            hash("correct horse battery").expect("hash"),
+            "salted"
+        );
     }
 
     #[test]

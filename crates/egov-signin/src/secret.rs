@@ -16,15 +16,17 @@ pub fn random_hex(bytes: usize) -> Result<String, SigninError> {
 
 /// Returns the SHA-256 of a secret in lowercase hex: what the database stores.
 pub fn digest(secret: &str) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, secret.as_bytes()))
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        secret.as_bytes(),
+    ))
 }
 
 /// Compares two secrets in time that depends only on their lengths, so a guess learns
 /// nothing from how long the refusal took.
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |diff, (x, y)| diff | (x ^ y))
             == 0

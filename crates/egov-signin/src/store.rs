@@ -92,7 +92,11 @@ pub async fn insert_account(
 }
 
 /// Replaces an account's password hash and ends its sessions.
-pub async fn set_password(pool: &Pool, login: &str, password_hash: &str) -> Result<(), SigninError> {
+pub async fn set_password(
+    pool: &Pool,
+    login: &str,
+    password_hash: &str,
+) -> Result<(), SigninError> {
     let mut tx = pool.begin().await?;
     let updated = sqlx::query("UPDATE signin_accounts SET password_hash = $1 WHERE login = $2")
         .bind(password_hash)
@@ -199,12 +203,11 @@ pub async fn delete_expired_sessions(
     idle_before: i64,
     created_before: i64,
 ) -> Result<u64, SigninError> {
-    let deleted =
-        sqlx::query("DELETE FROM signin_sessions WHERE seen_at < $1 OR created_at < $2")
-            .bind(idle_before)
-            .bind(created_before)
-            .execute(pool)
-            .await?;
+    let deleted = sqlx::query("DELETE FROM signin_sessions WHERE seen_at < $1 OR created_at < $2")
+        .bind(idle_before)
+        .bind(created_before)
+        .execute(pool)
+        .await?;
     Ok(deleted.rows_affected())
 }
 
@@ -251,12 +254,13 @@ pub async fn token(pool: &Pool, token_hash: &str) -> Result<Option<(String, Pers
 
 /// Revokes a token by id; false when no unrevoked token has it.
 pub async fn revoke_token(pool: &Pool, id: &str, now: i64) -> Result<bool, SigninError> {
-    let updated =
-        sqlx::query("UPDATE signin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await?;
+    let updated = sqlx::query(
+        "UPDATE signin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(updated.rows_affected() > 0)
 }
 

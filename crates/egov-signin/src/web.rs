@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use crate::pages::{self, Lang, Text};
 use crate::{
-    CSRF_FIELD, CSRF_HEADER, Caller, LOGIN_PATH, LOGOUT_PATH, LoginRefusal, MAX_FORM_BYTES,
-    SignedIn, Signin, secret,
+    CSRF_FIELD, CSRF_HEADER, Caller, LOGIN_PATH, LOGOUT_PATH, LoginRefusal, MAX_FORM_BYTES, Signin,
+    secret,
 };
 
 impl Signin {
@@ -38,7 +38,11 @@ impl Signin {
         format!(
             "{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
             settings.cookie_name(),
-            if settings.secure_cookie { "; Secure" } else { "" }
+            if settings.secure_cookie {
+                "; Secure"
+            } else {
+                ""
+            }
         )
     }
 
@@ -73,7 +77,9 @@ impl Signin {
         if !origins.is_empty() {
             return origins.iter().any(|allowed| allowed == origin);
         }
-        let host = headers.get(header::HOST).and_then(|host| host.to_str().ok());
+        let host = headers
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok());
         host.is_some_and(|host| {
             origin == format!("http://{host}") || origin == format!("https://{host}")
         })
@@ -197,10 +203,14 @@ async fn guard(State(signin): State<Signin>, request: Request, next: Next) -> Re
 /// Checks the CSRF token of a state-changing request (the header, or the form field of a
 /// urlencoded body, which is read and put back), answering 403 when it is missing or wrong.
 async fn with_csrf_checked(request: Request, expected: &str) -> Result<Request, Response> {
-    let refused = |lang: Lang| (StatusCode::FORBIDDEN, Html(pages::refused_page(lang))).into_response();
+    let refused =
+        |lang: Lang| (StatusCode::FORBIDDEN, Html(pages::refused_page(lang))).into_response();
     let lang = lang_of(&request);
     if let Some(token) = request.headers().get(CSRF_HEADER) {
-        return match token.to_str().is_ok_and(|token| secret::same(token, expected)) {
+        return match token
+            .to_str()
+            .is_ok_and(|token| secret::same(token, expected))
+        {
             true => Ok(request),
             false => Err(refused(lang)),
         };
@@ -248,7 +258,13 @@ async fn login_page(
     let query = query.map(|Query(query)| query).unwrap_or_default();
     let lang = Lang::or_default(query.lang.as_deref());
     let next = local_path(query.next.as_deref().unwrap_or(""), &signin.settings().home);
-    Html(pages::login_page(&signin.settings().title, lang, &next, None)).into_response()
+    Html(pages::login_page(
+        &signin.settings().title,
+        lang,
+        &next,
+        None,
+    ))
+    .into_response()
 }
 
 /// The login form.
@@ -269,7 +285,11 @@ struct LoginForm {
 async fn login(State(signin): State<Signin>, request: Request) -> Response {
     let address = address(&request);
     if !signin.origin_allowed(request.headers()) {
-        return (StatusCode::FORBIDDEN, Html(pages::refused_page(lang_of(&request)))).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            Html(pages::refused_page(lang_of(&request))),
+        )
+            .into_response();
     }
     let form = match Form::<LoginForm>::from_request(request).await {
         Ok(Form(form)) => form,
@@ -293,13 +313,23 @@ async fn login(State(signin): State<Signin>, request: Request) -> Response {
         }
         Err(LoginRefusal::WrongCredentials) => (
             StatusCode::UNAUTHORIZED,
-            Html(pages::login_page(&title, lang, &next, Some((Text::WrongCredentials, true)))),
+            Html(pages::login_page(
+                &title,
+                lang,
+                &next,
+                Some((Text::WrongCredentials, true)),
+            )),
         )
             .into_response(),
         Err(LoginRefusal::TooManyAttempts(wait)) => (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, wait.as_secs().to_string())],
-            Html(pages::login_page(&title, lang, &next, Some((Text::TooManyAttempts, true)))),
+            Html(pages::login_page(
+                &title,
+                lang,
+                &next,
+                Some((Text::TooManyAttempts, true)),
+            )),
         )
             .into_response(),
         Err(LoginRefusal::Failed(error)) => internal(&error),
@@ -343,15 +373,15 @@ async fn logout(State(signin): State<Signin>, request: Request) -> Response {
 
 /// `Form::from_request` without naming the state type at each call.
 trait FromPlainRequest: Sized {
-    async fn from_request(request: Request) -> Result<Self, axum::extract::rejection::FormRejection>;
+    async fn from_request(
+        request: Request,
+    ) -> Result<Self, axum::extract::rejection::FormRejection>;
 }
 
 impl<T: serde::de::DeserializeOwned + Send> FromPlainRequest for Form<T> {
-    async fn from_request(request: Request) -> Result<Self, axum::extract::rejection::FormRejection> {
+    async fn from_request(
+        request: Request,
+    ) -> Result<Self, axum::extract::rejection::FormRejection> {
         <Form<T> as axum::extract::FromRequest<()>>::from_request(request, &()).await
     }
 }
-
-/// Keeps [`SignedIn`] in this module's imports for the docs' links.
-#[allow(dead_code)]
-type _SignedIn = SignedIn;
