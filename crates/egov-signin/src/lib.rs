@@ -473,18 +473,19 @@ impl Signin {
             .map(|(token_id, person)| ApiCaller { person, token_id }))
     }
 
-    /// Checks a login and password against the limits and the account; on success starts a
-    /// session and returns its id (for the cookie) and the person.
+    /// Checks a login and password against the limits (per login, and per client address when
+    /// it is known) and the account; on success starts a session and returns its id (for the
+    /// cookie) and the person.
     pub async fn sign_in(
         &self,
         login: &str,
         password: &str,
-        address: &str,
+        address: Option<&str>,
     ) -> Result<(String, SignedIn), LoginRefusal> {
         let now = self.now();
         let limiter = &self.inner.limiter;
         if let Some(wait) = limiter.check(login, address, now) {
-            tracing::warn!(login, address, "login refused: too many failed attempts");
+            tracing::warn!(login, ?address, "login refused: too many failed attempts");
             return Err(LoginRefusal::TooManyAttempts(wait));
         }
         let account = store::account(&self.inner.pool, login).await?;
@@ -499,7 +500,7 @@ impl Signin {
             .unwrap_or(false);
         let Some(person) = person.filter(|_| matches) else {
             limiter.failed(login, address, now);
-            tracing::info!(login, address, "login refused: wrong login or password");
+            tracing::info!(login, ?address, "login refused: wrong login or password");
             return Err(LoginRefusal::WrongCredentials);
         };
         limiter.succeeded(login);

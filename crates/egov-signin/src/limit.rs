@@ -2,6 +2,9 @@
 //! window on the service's clock; past either limit the login is refused with 429 before the
 //! password is even checked, so guessing costs the guesser time, not the server CPU.
 //! Kept in memory: a restart forgets the counts, which only gives a guesser one more window.
+//! A request whose address the server does not know (served without connect info) is
+//! limited per login only: counting every such request under one key would let anyone lock
+//! everyone out.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
@@ -79,18 +82,26 @@ impl Limiter {
     }
 
     /// Returns how long to wait when the login or the address is over its limit.
-    pub fn check(&self, login: &str, address: &str, now: OffsetDateTime) -> Option<Duration> {
+    pub fn check(
+        &self,
+        login: &str,
+        address: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Option<Duration> {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let by_login = counts.0.blocked(login, self.per_login, now);
-        let by_address = counts.1.blocked(address, self.per_address, now);
+        let by_address =
+            address.and_then(|address| counts.1.blocked(address, self.per_address, now));
         by_login.max(by_address)
     }
 
     /// Counts a failed attempt against the login and the address.
-    pub fn failed(&self, login: &str, address: &str, now: OffsetDateTime) {
+    pub fn failed(&self, login: &str, address: Option<&str>, now: OffsetDateTime) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         counts.0.record(login, self.per_login, now);
-        counts.1.record(address, self.per_address, now);
+        if let Some(address) = address {
+            counts.1.record(address, self.per_address, now);
+        }
     }
 
     /// Forgets the login's failures after it signed in; the address keeps its count.
@@ -124,16 +135,16 @@ mod tests {
         let limiter = limiter();
         let t0 = OffsetDateTime::UNIX_EPOCH;
         for i in 0..3 {
-            assert_eq!(limiter.check("aigul", "a", t0), None, "attempt {i}");
-            limiter.failed("aigul", "a", t0);
+            assert_eq!(limiter.check("aigul", Some("a"), t0), None, "attempt {i}");
+            limiter.failed("aigul", Some("a"), t0);
         }
-        assert_eq!(limiter.check("aigul", "b", t0), Some(10 * MINUTE));
+        assert_eq!(limiter.check("aigul", Some("b"), t0), Some(10 * MINUTE));
         assert_eq!(
-            limiter.check("daulet", "b", t0),
+            limiter.check("daulet", Some("b"), t0),
             None,
             "other logins unaffected"
         );
-        assert_eq!(limiter.check("aigul", "b", t0 + 10 * MINUTE), None);
+        assert_eq!(limiter.check("aigul", Some("b"), t0 + 10 * MINUTE), None);
     }
 
     #[test]
@@ -141,20 +152,31 @@ mod tests {
         let limiter = limiter();
         let t0 = OffsetDateTime::UNIX_EPOCH;
         for i in 0..5 {
-            limiter.failed(&format!("login{i}"), "10.0.0.1", t0);
+            limiter.failed(&format!("login{i}"), Some("10.0.0.1"), t0);
         }
-        assert!(limiter.check("fresh", "10.0.0.1", t0).is_some());
-        assert_eq!(limiter.check("fresh", "10.0.0.2", t0), None);
+        assert!(limiter.check("fresh", Some("10.0.0.1"), t0).is_some());
+        assert_eq!(limiter.check("fresh", Some("10.0.0.2"), t0), None);
+    }
+
+    #[test]
+    fn an_unknown_address_is_limited_per_login_only() {
+        let limiter = limiter();
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        for i in 0..10 {
+            limiter.failed(&format!("login{i}"), None, t0);
+        }
+        assert_eq!(limiter.check("fresh", None, t0), None);
+        assert!(limiter.check("login0", None, t0).is_none());
     }
 
     #[test]
     fn signing_in_clears_the_login_s_failures() {
         let limiter = limiter();
         let t0 = OffsetDateTime::UNIX_EPOCH;
-        limiter.failed("aigul", "a", t0);
-        limiter.failed("aigul", "b", t0);
+        limiter.failed("aigul", Some("a"), t0);
+        limiter.failed("aigul", Some("b"), t0);
         limiter.succeeded("aigul");
-        limiter.failed("aigul", "c", t0);
-        assert_eq!(limiter.check("aigul", "d", t0), None);
+        limiter.failed("aigul", Some("c"), t0);
+        assert_eq!(limiter.check("aigul", Some("d"), t0), None);
     }
 }

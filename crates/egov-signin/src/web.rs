@@ -86,12 +86,12 @@ impl Signin {
     }
 }
 
-/// Returns the client's address, as the server's connect info names it.
-fn address(request: &Request) -> String {
+/// Returns the client's address, when the server is served with connect info.
+fn address(request: &Request) -> Option<String> {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+        .map(|info| info.0.ip().to_string())
 }
 
 fn changes_state(method: &Method) -> bool {
@@ -299,7 +299,10 @@ async fn login(State(signin): State<Signin>, request: Request) -> Response {
     let next = local_path(&form.next, &signin.settings().home);
     let title = signin.settings().title.clone();
     let login = form.login.trim().to_lowercase();
-    match signin.sign_in(&login, &form.password, &address).await {
+    match signin
+        .sign_in(&login, &form.password, address.as_deref())
+        .await
+    {
         Ok((id, _)) => {
             let max_age = signin.settings().absolute.as_secs();
             let mut response = Redirect::to(&next).into_response();

@@ -224,7 +224,7 @@ impl Office {
 /// Signs a person in with the test password.
 async fn sign_in(signin: &Signin, login: &str) -> Session {
     let (id, signed_in) = signin
-        .sign_in(login, PASSWORD, "127.0.0.1")
+        .sign_in(login, PASSWORD, Some("127.0.0.1"))
         .await
         .expect("signed in");
     Session {
