@@ -47,6 +47,12 @@ pub const DEFAULT_RETRY_INITIAL_SECS: u64 = 5;
 /// Default longest wait between retries; the wait doubles up to it.
 pub const DEFAULT_RETRY_MAX_SECS: u64 = 600;
 
+/// Default minutes a worklist session may stay unused.
+pub const DEFAULT_SIGNIN_IDLE_MINUTES: u64 = 30;
+
+/// Default hours a worklist session lasts at most.
+pub const DEFAULT_SIGNIN_ABSOLUTE_HOURS: u64 = 12;
+
 /// The name of the SQLite file inside the data dir when no `database_url` is set.
 const DATABASE_FILE: &str = "backoffice.db";
 
@@ -103,6 +109,19 @@ pub struct Config {
     /// Whether to fetch async messages from the gateway, for the back office registered there
     /// with `delivery = "pull"`.
     pub async_pull: bool,
+    /// A TOML file of the worklist's first accounts (`[[account]]` with login, name, roles
+    /// and password_hash), added when their logins are absent; see `egov_signin::bootstrap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signin_bootstrap: Option<PathBuf>,
+    /// Whether the worklist's session cookie is `Secure` (HTTPS only): on behind TLS.
+    pub signin_secure_cookie: bool,
+    /// Origins the worklist's forms may be posted from (`https://office.example`); empty
+    /// means the request's own host.
+    pub signin_origins: Vec<String>,
+    /// Minutes a worklist session may stay unused before it ends.
+    pub signin_idle_minutes: u64,
+    /// Hours after sign-in a worklist session ends, however busy.
+    pub signin_absolute_hours: u64,
 }
 
 impl Default for Config {
@@ -127,6 +146,11 @@ impl Default for Config {
             delivery_retry_max_secs: DEFAULT_RETRY_MAX_SECS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
             async_pull: false,
+            signin_bootstrap: None,
+            signin_secure_cookie: false,
+            signin_origins: Vec::new(),
+            signin_idle_minutes: DEFAULT_SIGNIN_IDLE_MINUTES,
+            signin_absolute_hours: DEFAULT_SIGNIN_ABSOLUTE_HOURS,
         }
     }
 }
@@ -185,6 +209,8 @@ impl Validate for Config {
             return Err("`clerk_name` and `executor_name` must not be empty".into());
         }
         check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
+        check_at_least_one("signin_idle_minutes", self.signin_idle_minutes)?;
+        check_at_least_one("signin_absolute_hours", self.signin_absolute_hours)?;
         check_at_least_one(
             "delivery_retry_initial_secs",
             self.delivery_retry_initial_secs,
@@ -283,6 +309,15 @@ mod tests {
     fn a_bad_head_iin_is_refused_naming_the_key() {
         let error = load(&[], &[("head_iin", "123")]).expect_err("refused");
         assert!(error.to_string().contains("head_iin"), "{error}");
+    }
+
+    #[test]
+    fn sign_in_defaults_to_a_half_hour_idle_and_a_zero_idle_is_refused() {
+        let config = load(&[], &[]).expect("defaults load");
+        assert_eq!(config.signin_idle_minutes, DEFAULT_SIGNIN_IDLE_MINUTES);
+        assert!(!config.signin_secure_cookie);
+        let error = load(&[], &[("signin_idle_minutes", "0")]).expect_err("refused");
+        assert!(error.to_string().contains("signin_idle_minutes"), "{error}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! egov-backoffice: the provider back office (көрсетілетін қызметті беруші / услугодатель) as
 //! a process. `egov up` runs it as `egov-backoffice --grpc-listen 127.0.0.1:7170 --http-listen
 //! 127.0.0.1:7171 --data-dir <dir> --pki-endpoint http://127.0.0.1:7110 --gateway-endpoint
-//! http://127.0.0.1:7100`; `--dump-config` prints the merged config.
+//! http://127.0.0.1:7100`; `--dump-config` prints the merged config; `accounts …` manages the
+//! worklist's sign-in accounts and API tokens.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use egov_backoffice::Config;
 use egov_bus::service::ServiceArgs;
 
@@ -13,12 +14,28 @@ use egov_bus::service::ServiceArgs;
 struct Args {
     #[command(flatten)]
     service: ServiceArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manages the worklist's accounts and API tokens (passwords are read from stdin).
+    #[command(subcommand)]
+    Accounts(egov_signin::cli::AccountsCommand),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse().service;
+    let Args {
+        service: args,
+        command,
+    } = Args::parse();
     let config = Config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
+    if let Some(Command::Accounts(command)) = command {
+        return Ok(egov_backoffice::web::accounts(&config, &command).await?);
+    }
     if args.dump_config {
         print!("{}", egov_core::config::dump(&config)?);
         return Ok(());

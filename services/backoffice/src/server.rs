@@ -143,6 +143,7 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         .check(&catalogue)
         .map_err(BackOfficeError::Config)?;
     crate::head::check(&head)?;
+    let signin = crate::web::open_signin(&config, &store, clock.clone()).await?;
 
     let wake = Arc::new(Notify::new());
     let workflow = Workflow::new(WorkflowParts {
@@ -194,6 +195,7 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
             metrics,
             workflow.clone(),
             crate::web::People::from_config(&config),
+            &signin,
         ),
         &stop,
     )

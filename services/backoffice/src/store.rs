@@ -254,6 +254,11 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// Returns the pool, for the worklist's sign-in tables in the same database.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// Closes every connection, waiting for running queries.
     pub async fn close(&self) {
         self.pool.close().await;

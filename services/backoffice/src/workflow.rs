@@ -95,6 +95,8 @@ pub struct CaseFile {
     pub documents: Vec<DocumentCheck>,
     /// Each step's comment, by step index.
     pub comments: Vec<Option<String>>,
+    /// Who ended each step, by step index: the person, or the automatic policy.
+    pub actors: Vec<Option<String>>,
     /// The deciding step's decision, once it was taken (the head signs what it says).
     pub decision: Option<Decision>,
     /// Who does its steps.
@@ -364,6 +366,7 @@ impl Workflow {
             documents: policy::checklist(&service, &application),
             decision,
             comments: steps.iter().map(|step| step.comment.clone()).collect(),
+            actors: steps.iter().map(|step| step.actor.clone()).collect(),
             policy: stored_policy(&record)?,
             opened_at: record.opened_at,
             term_due_at: record.term_due_at,
@@ -412,8 +415,19 @@ impl Workflow {
 
     /// Takes the current step's action for a person: the role must be the step's, the action
     /// the step's (or `refuse` at the deciding step, with an item-10 ground of the service).
-    /// A refused request leaves the case unchanged.
+    /// A refused request leaves the case unchanged. The step records the role as its actor;
+    /// [`Workflow::take_action_by`] records a signed-in person instead.
     pub async fn take_action(&self, request: &TakeActionRequest) -> Result<Case, BackOfficeError> {
+        self.take_action_by(request, None).await
+    }
+
+    /// Takes the current step's action like [`Workflow::take_action`], recording `actor` (the
+    /// signed-in person who acted) on the step.
+    pub async fn take_action_by(
+        &self,
+        request: &TakeActionRequest,
+        actor: Option<&str>,
+    ) -> Result<Case, BackOfficeError> {
         let role = BackOfficeRole::try_from(request.role)
             .ok()
             .and_then(OfficeRole::from_proto)
@@ -495,7 +509,7 @@ impl Workflow {
         });
         let taken = Taken {
             action: request.action.clone(),
-            actor: role.as_str().to_owned(),
+            actor: actor.unwrap_or(role.as_str()).to_owned(),
             comment,
         };
         let now = self.inner.clock.now();

@@ -1,8 +1,10 @@
 //! The worklist in a real browser: the back office in-process on port 0 behind the sandbox
 //! gateway (service B under the manual policy), Debian's `chromedriver` started as a child
 //! on a free port, and headless Chromium driven through fantoccini by hand through every step
-//! — clerk registers, head assigns, executor drafts (after a refusal without a ground is shown
-//! on the page), head signs, clerk issues — switching role and language on the way. Needs
+//! — the clerk signs in (after a wrong password is refused) and registers, signs out; the
+//! head signs in and assigns; the executor drafts (after a refusal without a ground is shown
+//! on the page); the head signs; the clerk issues — each person with their own account, in
+//! Kazakh then Russian, and the history names who took each step. Needs
 //! `apt-get install chromium chromium-driver` (`./dev` installs them); fails, never skips.
 
 #[path = "backoffice/common.rs"]
@@ -19,7 +21,10 @@ use egov_proto::v1::{Channel, ResultKind};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use common::{Options, Stack, application, next_monday_morning, service_result};
+use common::{
+    CLERK, EXECUTOR, HEAD, Options, Stack, WORKLIST_PASSWORD, application, next_monday_morning,
+    service_result,
+};
 
 /// What to run when the browser is missing.
 const INSTALL: &str = "apt-get install chromium chromium-driver";
@@ -145,17 +150,65 @@ async fn page_text(client: &Client) -> String {
     text_of(client, "body").await
 }
 
+/// Types into a field once it is there, replacing what it held.
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client
+        .wait()
+        .at_most(READY_WITHIN)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no {css} to fill: {error}"));
+    field.clear().await.expect("clear the field");
+    field.send_keys(text).await.expect("type into the field");
+}
+
+/// Submits the login form on the page.
+async fn submit_login(client: &Client, login: &str, password: &str) {
+    fill(client, "#login", login).await;
+    fill(client, "#password", password).await;
+    click(client, "#signin-submit").await;
+}
+
+/// Opens the login page in `lang`, signs in and opens the case from the person's worklist.
+async fn sign_in_and_open(client: &Client, base: &str, login: &str, lang: &str, number: &str) {
+    client
+        .goto(&format!(
+            "{base}/login?lang={lang}&next=%2Fworklist%3Flang%3D{lang}"
+        ))
+        .await
+        .expect("the login page opens");
+    submit_login(client, login, WORKLIST_PASSWORD).await;
+    text_of(client, "#worklist-heading").await;
+    client
+        .find(Locator::LinkText(number))
+        .await
+        .unwrap_or_else(|error| panic!("{number} is not in {login}'s worklist: {error}"))
+        .click()
+        .await
+        .expect("the case opens");
+}
+
 /// Walks the case through every step by hand, as the three people do.
 async fn walk_every_step(client: Client, base: String, number: &'static str) {
-    // The clerk's worklist in Kazakh: the task is there, its page has the register form.
+    // The worklist sends a visitor to the login page; a wrong password is refused there.
     client
-        .goto(&format!("{base}/worklist?role=clerk&lang=kk"))
+        .goto(&format!("{base}/worklist?lang=kk"))
         .await
         .expect("the worklist opens");
+    assert_eq!(text_of(&client, "h1").await, "Жүйеге кіру");
+    submit_login(&client, CLERK.0, "not the password").await;
+    assert_eq!(
+        text_of(&client, "#signin-error").await,
+        "Логин немесе құпиясөз қате."
+    );
+
+    // The clerk signs in and lands on their own worklist in Kazakh.
+    submit_login(&client, CLERK.0, WORKLIST_PASSWORD).await;
     assert_eq!(
         text_of(&client, "#worklist-heading").await,
         "Кеңсе маманы: менің тапсырмаларым"
     );
+    assert_eq!(text_of(&client, "#signed-in-as").await, CLERK.1);
     client
         .find(Locator::LinkText(number))
         .await
@@ -166,9 +219,14 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
     assert_eq!(text_of(&client, "#do-register").await, "Тіркеу");
     click(&client, "#do-register").await;
     assert_eq!(text_of(&client, "#done").await, "Қадам орындалды: Тіркелді");
+    click(&client, "#signout").await;
+    assert_eq!(
+        text_of(&client, "#signin-notice").await,
+        "Сіз жүйеден шықтыңыз."
+    );
 
-    // The head, through the role picker, assigns the executor.
-    click(&client, "#role-head").await;
+    // The head assigns the executor.
+    sign_in_and_open(&client, &base, HEAD.0, "kk", number).await;
     assert!(
         text_of(&client, "#form-assign")
             .await
@@ -186,7 +244,12 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
         .await
         .expect("the page switches to Russian");
     assert!(page_text(&client).await.contains("Руководитель"));
-    click(&client, "#role-executor").await;
+    click(&client, "#signout").await;
+    assert_eq!(
+        text_of(&client, "#signin-notice").await,
+        "Вы вышли из системы."
+    );
+    sign_in_and_open(&client, &base, EXECUTOR.0, "ru", number).await;
     assert_eq!(
         text_of(&client, "#do-draft").await,
         "Подготовить проект результата"
@@ -204,9 +267,10 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
         text_of(&client, "#done").await,
         "Шаг выполнен: Проект подготовлен"
     );
+    click(&client, "#signout").await;
 
     // The head signs what the executor drafted, the clerk issues it.
-    click(&client, "#role-head").await;
+    sign_in_and_open(&client, &base, HEAD.0, "ru", number).await;
     assert!(
         text_of(&client, "#decision")
             .await
@@ -214,7 +278,8 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
     );
     click(&client, "#do-sign").await;
     text_of(&client, "#done").await;
-    click(&client, "#role-clerk").await;
+    click(&client, "#signout").await;
+    sign_in_and_open(&client, &base, CLERK.0, "ru", number).await;
     click(&client, "#do-issue").await;
     assert_eq!(
         text_of(&client, "#case-closed").await,
@@ -224,6 +289,15 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
         text_of(&client, "#result-kind").await,
         "Справка о регистрации в качестве безработного"
     );
+
+    // The history names the person who took each step.
+    let history = text_of(&client, "#history").await;
+    for (login, name) in [CLERK, HEAD, EXECUTOR] {
+        assert!(
+            history.contains(&format!("{name} ({login})")),
+            "{name} in the history: {history}"
+        );
+    }
 
     // Nothing is left in the clerk's worklist.
     click(&client, "#my-tasks").await;

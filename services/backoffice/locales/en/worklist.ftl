@@ -10,8 +10,8 @@ role-clerk = Office clerk
 role-head = Head
 role-executor = Responsible executor
 
-pick-role-heading = Sign in
-pick-role-hint = Choose your role (the demo has one person per role)
+pick-role-heading = Your roles
+pick-role-hint = Choose the role to work in
 
 worklist-heading = { $role }: my tasks
 tasks-count =
@@ -148,5 +148,8 @@ error-refusal_ground = The ground for refusal is missing or unknown
 error-shutting_down = The back office is shutting down
 error-internal = Internal error
 
-footer-signin = demo sign-in: role picker; EDS sign-in with the portal issue
+footer-signin = signed in with your worklist account; every step records who took it
 footer-clock = Stack clock
+col-actor = By
+sign-out = Sign out
+error-forbidden = You do not have the role for this

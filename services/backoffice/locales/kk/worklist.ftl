@@ -10,8 +10,8 @@ role-clerk = Кеңсе маманы
 role-head = Басшы
 role-executor = Жауапты орындаушы
 
-pick-role-heading = Кіру
-pick-role-hint = Рөлді таңдаңыз (демода әр рөлге бір қызметкер)
+pick-role-heading = Рөлдеріңіз
+pick-role-hint = Жұмыс істейтін рөлді таңдаңыз
 
 worklist-heading = { $role }: менің тапсырмаларым
 tasks-count = { $count } тапсырма
@@ -136,5 +136,8 @@ error-refusal_ground = Бас тарту негізі көрсетілмеген
 error-shutting_down = Жүйе тоқтап жатыр
 error-internal = Ішкі қате
 
-footer-signin = Демо кіру: рөлді таңдау; ЭЦҚ арқылы кіру портал тапсырмасымен бірге жасалады
+footer-signin = Жұмыс тізімінің есептік жазбасымен кірдіңіз; әр қадам оны кім орындағанын жазады
 footer-clock = Жүйе уақыты
+col-actor = Орындаған
+sign-out = Шығу
+error-forbidden = Бұл үшін сізде рөл жоқ

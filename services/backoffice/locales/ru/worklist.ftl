@@ -10,8 +10,8 @@ role-clerk = Сотрудник канцелярии
 role-head = Руководитель
 role-executor = Ответственный исполнитель
 
-pick-role-heading = Вход
-pick-role-hint = Выберите роль (в демо по одному сотруднику на роль)
+pick-role-heading = Ваши роли
+pick-role-hint = Выберите роль для работы
 
 worklist-heading = { $role }: мои задачи
 tasks-count =
@@ -151,5 +151,8 @@ error-refusal_ground = Не указано или неверно основан�
 error-shutting_down = Система останавливается
 error-internal = Внутренняя ошибка
 
-footer-signin = Демо-вход: выбор роли; вход по ЭЦП — вместе с задачей портала
+footer-signin = Вход по учётной записи рабочего списка; каждый шаг записывает, кто его выполнил
 footer-clock = Время системы
+col-actor = Исполнил
+sign-out = Выйти
+error-forbidden = У вас нет роли для этого

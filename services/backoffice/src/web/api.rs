@@ -8,9 +8,10 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use egov_core::envelope::from_timestamp;
 use egov_proto::v1::{BackOfficeRole, Case, CaseStep, Channel, TakeActionRequest};
+use egov_signin::{Caller, Forbidden};
 use serde::{Deserialize, Serialize};
 
-use super::{AppError, WebState, parse_role};
+use super::{AppError, WebState, actor, office_roles, viewing_role};
 use crate::catalogue::{Catalogue, Names, OfficeRole, Service, channel_name, result_kind_name};
 use crate::messages::rfc3339;
 use crate::policy::{Decision, Policy};
@@ -23,12 +24,11 @@ pub struct TasksQuery {
     pub role: Option<String>,
 }
 
-/// The body of `POST /api/cases/{id}/actions`.
+/// The body of `POST /api/cases/{id}/actions`; the acting role is the open step's, which the
+/// caller's account must hold.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
-    /// The acting role: `clerk`, `head` or `executor`.
-    pub role: String,
     /// The action, as the step lists it, or `refuse` at the deciding step.
     pub action: String,
     /// For a refusal: the item-10 ground's code.
@@ -89,6 +89,9 @@ pub struct StepJson {
     /// The person's comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Who ended it: the person, or the automatic policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 /// The recipient and how the application came.
@@ -215,7 +218,12 @@ fn role_name(role: i32) -> &'static str {
         .map_or("unspecified", OfficeRole::as_str)
 }
 
-fn step_json(service: Option<&Service>, step: &CaseStep, comment: Option<String>) -> StepJson {
+fn step_json(
+    service: Option<&Service>,
+    step: &CaseStep,
+    comment: Option<String>,
+    actor: Option<String>,
+) -> StepJson {
     StepJson {
         index: step.index,
         role: role_name(step.role),
@@ -229,6 +237,7 @@ fn step_json(service: Option<&Service>, step: &CaseStep, comment: Option<String>
         ended_at: time(step.ended_at.as_ref()),
         late: step.late,
         comment,
+        actor,
     }
 }
 
@@ -241,7 +250,7 @@ fn task_json(catalogue: &Catalogue, case: &Case) -> Option<TaskJson> {
         service_name: service.map(|service| service.name.clone()),
         registration_number: case.registration_number.clone(),
         overdue: step.late,
-        step: step_json(service, step, None),
+        step: step_json(service, step, None, None),
     })
 }
 
@@ -284,10 +293,10 @@ pub fn case_json(file: &CaseFile) -> CaseJson {
             .steps
             .iter()
             .map(|step| {
-                let comment = usize::try_from(step.index)
-                    .ok()
-                    .and_then(|index| file.comments.get(index).cloned().flatten());
-                step_json(Some(service), step, comment)
+                let index = usize::try_from(step.index).ok();
+                let comment = index.and_then(|index| file.comments.get(index).cloned().flatten());
+                let actor = index.and_then(|index| file.actors.get(index).cloned().flatten());
+                step_json(Some(service), step, comment, actor)
             })
             .collect(),
         current: file.open_step().map(|step| {
@@ -337,17 +346,32 @@ pub fn case_json(file: &CaseFile) -> CaseJson {
     }
 }
 
-/// `GET /api/tasks?role=…`: the role's open tasks, overdue first.
+/// Refuses a caller with no office role: cases hold personal data.
+fn require_office_role(caller: &Caller) -> Result<(), AppError> {
+    match office_roles(caller.person()).is_empty() {
+        true => Err(AppError::Forbidden(Forbidden {
+            login: caller.person().login.clone(),
+            role: "clerk, head or executor".to_owned(),
+        })),
+        false => Ok(()),
+    }
+}
+
+/// `GET /api/tasks?role=…`: the open tasks of one of the caller's roles (the only one when
+/// it holds one), overdue first.
 pub async fn tasks(
     State(state): State<WebState>,
+    caller: Caller,
     query: Result<Query<TasksQuery>, QueryRejection>,
 ) -> Result<Json<TasksJson>, AppError> {
     let Query(query) =
         query.map_err(|rejection| AppError::invalid("query", rejection.body_text()))?;
-    let name = query
-        .role
-        .ok_or_else(|| AppError::invalid("role", "is missing: give clerk, head or executor"))?;
-    let role = parse_role(&name)?;
+    let role = viewing_role(caller.person(), query.role.as_deref())?.ok_or_else(|| {
+        AppError::invalid(
+            "role",
+            "is missing: give one of your roles (clerk, head or executor)",
+        )
+    })?;
     let cases = state.workflow.tasks(role).await?;
     let catalogue = state.workflow.catalogue();
     Ok(Json(TasksJson {
@@ -359,22 +383,35 @@ pub async fn tasks(
     }))
 }
 
-/// `GET /api/cases/{id}`: the case.
+/// `GET /api/cases/{id}`: the case, to a caller with an office role.
 pub async fn case(
     State(state): State<WebState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CaseJson>, AppError> {
+    require_office_role(&caller)?;
     Ok(Json(case_json(&state.workflow.case_file(&id).await?)))
 }
 
-/// `POST /api/cases/{id}/actions`: takes the current step's action and returns the case.
+/// `POST /api/cases/{id}/actions`: takes the current step's action in the step's role, which
+/// the caller must hold (else 403), recording the caller; returns the case.
 pub async fn act(
     State(state): State<WebState>,
+    caller: Caller,
     Path(id): Path<String>,
     body: Result<Json<ActionBody>, JsonRejection>,
 ) -> Result<Json<CaseJson>, AppError> {
+    require_office_role(&caller)?;
     let Json(body) = body.map_err(|rejection| AppError::invalid("body", rejection.body_text()))?;
-    let role = parse_role(&body.role)?;
+    let file = state.workflow.case_file(&id).await?;
+    let person = caller.person();
+    // The step's role, or (once closed) one of the caller's, for the workflow to refuse.
+    let role = file
+        .open_step()
+        .map(|step| step.role)
+        .or_else(|| office_roles(person).first().copied())
+        .ok_or_else(|| AppError::invalid("role", "no role can act"))?;
+    person.require_role(role.as_str())?;
     let request = TakeActionRequest {
         case_id: id,
         role: role.to_proto() as i32,
@@ -382,6 +419,9 @@ pub async fn act(
         refusal_ground: body.refusal_ground.unwrap_or_default(),
         comment: body.comment.unwrap_or_default(),
     };
-    let case = state.workflow.take_action(&request).await?;
+    let case = state
+        .workflow
+        .take_action_by(&request, Some(&actor(person)))
+        .await?;
     Ok(Json(case_json(&state.workflow.case_file(&case.id).await?)))
 }

@@ -8,17 +8,18 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use egov_proto::v1::TakeActionRequest;
+use egov_signin::SignedIn;
 use serde::Deserialize;
 
 use super::view::{CaseView, Chrome, TaskRow, case_path, case_view, href, role_label, task_rows};
-use super::{AppError, Lang, Tr, WORKLIST_PATH, WebState, parse_role};
+use super::{AppError, Lang, Tr, WORKLIST_PATH, WebState, actor, office_roles, viewing_role};
 use crate::catalogue::OfficeRole;
 use crate::workflow::CaseFile;
 
 /// The parameters every page takes.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
-    /// `clerk`, `head` or `executor`: who is looking (the demo's sign-in).
+    /// `clerk`, `head` or `executor`: which of the signed-in person's roles the page shows.
     pub role: Option<String>,
     /// `kk`, `ru` or `en`.
     pub lang: Option<String>,
@@ -26,11 +27,9 @@ pub struct PageQuery {
     pub done: Option<String>,
 }
 
-/// The form of a step's action.
+/// The form of a step's action; the acting role is the open step's, held by the person.
 #[derive(Debug, Deserialize)]
 pub struct ActionForm {
-    /// The acting role.
-    pub role: String,
     /// The page's language, to come back in.
     #[serde(default)]
     pub lang: String,
@@ -114,24 +113,26 @@ fn render(status: StatusCode, template: &impl Template) -> Response {
 }
 
 /// Renders a refusal as a page of its own, with the frame to go elsewhere.
-fn error_page(state: &WebState, tr: Tr, role: Option<OfficeRole>, error: &AppError) -> Response {
+fn error_page(
+    state: &WebState,
+    me: &SignedIn,
+    tr: Tr,
+    role: Option<OfficeRole>,
+    error: &AppError,
+) -> Response {
     let page = ErrorPage {
         tr,
-        chrome: Chrome::new(tr, &state.people, role, WORKLIST_PATH, state.workflow.now()),
+        chrome: Chrome::new(tr, me, role, WORKLIST_PATH, state.workflow.now()),
         error: ErrorView::new(tr, error),
     };
     render(error.status(), &page)
 }
 
-/// Reads the page parameters: the language (a bad one falls back to Kazakh) and the role
-/// (a bad one is refused, naming it).
-fn viewer(query: &PageQuery) -> (Tr, Result<Option<OfficeRole>, AppError>) {
+/// Reads the page parameters: the language (a bad one falls back to Kazakh) and the role,
+/// one of the person's (a bad one is refused, naming it; another's is 403).
+fn viewer(me: &SignedIn, query: &PageQuery) -> (Tr, Result<Option<OfficeRole>, AppError>) {
     let tr = Tr::new(Lang::or_default(query.lang.as_deref()));
-    let role = match query.role.as_deref() {
-        None | Some("") => Ok(None),
-        Some(name) => parse_role(name).map(Some),
-    };
-    (tr, role)
+    (tr, viewing_role(&me.person, query.role.as_deref()))
 }
 
 /// Reads the query, naming what could not be read.
@@ -150,15 +151,16 @@ pub async fn home() -> Redirect {
 /// role picker.
 pub async fn worklist(
     State(state): State<WebState>,
+    me: SignedIn,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let query = page_query(query);
-    let (tr, role) = viewer(query.as_ref().unwrap_or(&PageQuery::default()));
+    let (tr, role) = viewer(&me, query.as_ref().unwrap_or(&PageQuery::default()));
     let role = match query.and(role) {
         Ok(role) => role,
-        Err(error) => return error_page(&state, tr, None, &error),
+        Err(error) => return error_page(&state, &me, tr, None, &error),
     };
-    let chrome = Chrome::new(tr, &state.people, role, WORKLIST_PATH, state.workflow.now());
+    let chrome = Chrome::new(tr, &me, role, WORKLIST_PATH, state.workflow.now());
     let Some(role) = role else {
         return render(
             StatusCode::OK,
@@ -174,7 +176,7 @@ pub async fn worklist(
     };
     let cases = match state.workflow.tasks(role).await {
         Ok(cases) => cases,
-        Err(error) => return error_page(&state, tr, Some(role), &AppError(error)),
+        Err(error) => return error_page(&state, &me, tr, Some(role), &error.into()),
     };
     let rows = task_rows(tr, role, state.workflow.catalogue(), &cases);
     render(
@@ -193,6 +195,7 @@ pub async fn worklist(
 /// Renders a case page, with a refusal of the action just tried if any.
 fn case_page(
     state: &WebState,
+    me: &SignedIn,
     tr: Tr,
     role: Option<OfficeRole>,
     file: &CaseFile,
@@ -203,7 +206,7 @@ fn case_page(
         tr,
         chrome: Chrome::new(
             tr,
-            &state.people,
+            me,
             role,
             &case_path(&file.case.id),
             state.workflow.now(),
@@ -218,11 +221,12 @@ fn case_page(
 /// `GET /cases/{id}?role=…&lang=…`: the case, and its current step's form for its role.
 pub async fn case(
     State(state): State<WebState>,
+    me: SignedIn,
     Path(id): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let query = page_query(query);
-    let (tr, role) = viewer(query.as_ref().unwrap_or(&PageQuery::default()));
+    let (tr, role) = viewer(&me, query.as_ref().unwrap_or(&PageQuery::default()));
     let done = query
         .as_ref()
         .ok()
@@ -232,18 +236,20 @@ pub async fn case(
         .map(|taken| tr.with("done", "action", &taken));
     let role = match query.and(role) {
         Ok(role) => role,
-        Err(error) => return error_page(&state, tr, None, &error),
+        Err(error) => return error_page(&state, &me, tr, None, &error),
     };
     match state.workflow.case_file(&id).await {
-        Ok(file) => case_page(&state, tr, role, &file, None, done),
-        Err(error) => error_page(&state, tr, role, &AppError(error)),
+        Ok(file) => case_page(&state, &me, tr, role, &file, None, done),
+        Err(error) => error_page(&state, &me, tr, role, &error.into()),
     }
 }
 
-/// `POST /cases/{id}/actions`: takes the current step's action, then redirects to the case
-/// (303); a refusal re-renders the case with the refusal and the refusal's status.
+/// `POST /cases/{id}/actions`: takes the current step's action in the step's role, which the
+/// signed-in person must hold (else 403), recording the person; then redirects to the case
+/// (303). A refusal re-renders the case with the refusal and the refusal's status.
 pub async fn act(
     State(state): State<WebState>,
+    me: SignedIn,
     Path(id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
@@ -251,15 +257,29 @@ pub async fn act(
         Ok(Form(form)) => form,
         Err(rejection) => {
             let error = AppError::invalid("form", rejection.body_text());
-            return error_page(&state, Tr::new(Lang::default()), None, &error);
+            return error_page(&state, &me, Tr::new(Lang::default()), None, &error);
         }
     };
     let lang = Lang::or_default(Some(&form.lang));
     let tr = Tr::new(lang);
-    let role = match parse_role(&form.role) {
-        Ok(role) => role,
-        Err(error) => return error_page(&state, tr, None, &error),
+    let file = match state.workflow.case_file(&id).await {
+        Ok(file) => file,
+        Err(error) => return error_page(&state, &me, tr, None, &error.into()),
     };
+    // The step's role, or (once closed) one of the person's, for the workflow to refuse.
+    let role = file
+        .open_step()
+        .map(|step| step.role)
+        .or_else(|| office_roles(&me.person).first().copied());
+    let Some(role) = role else {
+        let error = viewing_role(&me.person, None).err();
+        let error = error.unwrap_or_else(|| AppError::invalid("role", "no role can act"));
+        return error_page(&state, &me, tr, None, &error);
+    };
+    if let Err(forbidden) = me.person.require_role(role.as_str()) {
+        let error = AppError::from(forbidden);
+        return case_page(&state, &me, tr, None, &file, Some(&error), None);
+    }
     let request = TakeActionRequest {
         case_id: id.clone(),
         role: role.to_proto() as i32,
@@ -267,7 +287,11 @@ pub async fn act(
         refusal_ground: form.refusal_ground,
         comment: form.comment,
     };
-    match state.workflow.take_action(&request).await {
+    match state
+        .workflow
+        .take_action_by(&request, Some(&actor(&me.person)))
+        .await
+    {
         // The action was one of the step's (lowercase letters), so it is safe in the link.
         Ok(case) => Redirect::to(&format!(
             "{}&done={}",
@@ -276,10 +300,10 @@ pub async fn act(
         ))
         .into_response(),
         Err(error) => {
-            let error = AppError(error);
+            let error = AppError::from(error);
             match state.workflow.case_file(&id).await {
-                Ok(file) => case_page(&state, tr, Some(role), &file, Some(&error), None),
-                Err(_) => error_page(&state, tr, Some(role), &error),
+                Ok(file) => case_page(&state, &me, tr, Some(role), &file, Some(&error), None),
+                Err(_) => error_page(&state, &me, tr, Some(role), &error),
             }
         }
     }

@@ -8,7 +8,9 @@ use egov_proto::v1::{BackOfficeRole, Case, CaseStep, Channel, ResultKind};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::{People, ROLES, Tr, WORKLIST_PATH};
+use egov_signin::SignedIn;
+
+use super::{People, Tr, WORKLIST_PATH, office_roles};
 use crate::catalogue::{Catalogue, OfficeRole, REFUSE_ACTION, Service, channel_name};
 use crate::catalogue::{Step, result_kind_name};
 use crate::norm::Norm;
@@ -92,9 +94,13 @@ pub struct Link {
     pub current: bool,
 }
 
-/// The frame of every page: language switcher, role picker, footer.
+/// The frame of every page: language switcher, the person and sign-out, role picker, footer.
 #[derive(Debug, Clone)]
 pub struct Chrome {
+    /// The signed-in person's name.
+    pub person: String,
+    /// The session's CSRF token, for every form of the page.
+    pub csrf: String,
     /// The page's language code, for `<html lang>`.
     pub lang: &'static str,
     /// The application's title.
@@ -110,16 +116,18 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    /// Builds the frame of the page at `path` as `role` sees it.
+    /// Builds the frame of the page at `path` as the signed-in person sees it in `role`.
     pub fn new(
         tr: Tr,
-        people: &People,
+        me: &SignedIn,
         role: Option<OfficeRole>,
         path: &str,
         now: OffsetDateTime,
     ) -> Chrome {
         let lang = tr.lang();
         Chrome {
+            person: me.person.name.clone(),
+            csrf: me.csrf.clone(),
             lang: lang.code(),
             app_title: tr.get("app-title"),
             langs: Lang::ALL
@@ -132,14 +140,14 @@ impl Chrome {
                     current: *other == lang,
                 })
                 .collect(),
-            roles: ROLES
-                .iter()
+            roles: office_roles(&me.person)
+                .into_iter()
                 .map(|other| Link {
                     id: format!("role-{}", other.as_str()),
-                    label: role_label(tr, *other),
-                    detail: people.of(*other).to_owned(),
-                    href: href(path, Some(*other), lang),
-                    current: Some(*other) == role,
+                    label: role_label(tr, other),
+                    detail: me.person.name.clone(),
+                    href: href(path, Some(other), lang),
+                    current: Some(other) == role,
                 })
                 .collect(),
             my_tasks: role.map(|role| href(WORKLIST_PATH, Some(role), lang)),
@@ -273,6 +281,8 @@ pub struct StepRow {
     pub status: String,
     /// The person's comment.
     pub comment: String,
+    /// Who ended it: the person, or the automatic policy.
+    pub actor: String,
 }
 
 /// The case's result.
@@ -317,8 +327,6 @@ pub struct RefuseForm {
 pub struct StepForm {
     /// Where it posts.
     pub post: String,
-    /// The acting role's code.
-    pub role: &'static str,
     /// The page's language code, to come back in.
     pub lang: &'static str,
     /// The step's action.
@@ -497,6 +505,10 @@ fn step_row(tr: Tr, service: &Service, file: &CaseFile, step: &CaseStep) -> Step
             .ok()
             .and_then(|index| file.comments.get(index).cloned().flatten())
             .unwrap_or_default(),
+        actor: usize::try_from(step.index)
+            .ok()
+            .and_then(|index| file.actors.get(index).cloned().flatten())
+            .unwrap_or_default(),
     }
 }
 
@@ -603,7 +615,6 @@ fn action_view(
     }
     view.form = Some(StepForm {
         post: format!("{}/actions", case_path(&file.case.id)),
-        role: step.role.as_str(),
         lang: lang.code(),
         action: step.action.clone(),
         label: action_label(tr, &step.action, Some(step)),

@@ -103,6 +103,33 @@ impl MessageReceiver for Recorder {
     }
 }
 
+/// The password of every worklist account the stack bootstraps.
+pub const WORKLIST_PASSWORD: &str = "worklist password";
+
+/// The worklist's clerk: login and name.
+pub const CLERK: (&str, &str) = ("aigul", "Айгүл Серікова");
+
+/// The worklist's head: login and name.
+pub const HEAD: (&str, &str) = ("bota", "Бота Басшы");
+
+/// The worklist's executor: login and name.
+pub const EXECUTOR: (&str, &str) = ("dauren", "Дәурен Омаров");
+
+/// Writes the worklist's bootstrap file, one person per role, and returns its path.
+fn worklist_accounts(dir: &std::path::Path) -> PathBuf {
+    let file = dir.join("worklist-accounts.toml");
+    let accounts: String = [(CLERK, "clerk"), (HEAD, "head"), (EXECUTOR, "executor")]
+        .iter()
+        .map(|((login, name), role)| {
+            format!(
+                "[[account]]\nlogin = \"{login}\"\nname = \"{name}\"\nroles = [\"{role}\"]\npassword = \"{WORKLIST_PASSWORD}\"\n\n"
+            )
+        })
+        .collect();
+    std::fs::write(&file, accounts).expect("write the worklist accounts");
+    file
+}
+
 /// A running back office.
 struct Running {
     grpc: SocketAddr,
@@ -134,6 +161,7 @@ impl Stack {
         let data_dir = sandbox.dir().join("backoffice");
         let mut config = Config::with_data_dir(&data_dir);
         config.gateway_endpoint = sandbox.gateway_endpoint();
+        config.signin_bootstrap = Some(worklist_accounts(sandbox.dir()));
         for code in &options.manual {
             config.policies.insert((*code).to_owned(), Policy::Manual);
         }
