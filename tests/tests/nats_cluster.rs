@@ -12,8 +12,7 @@ use async_nats::jetstream;
 use egov_core::systems;
 use egov_gateway::AsyncSettings;
 use egov_gateway::async_channel::names;
-use egov_proto::v1::gateway_client::GatewayClient;
-use egov_proto::v1::{DeliveryState, Envelope, GetMessageStatusRequest, GetPersonRequest, Header};
+use egov_proto::v1::{DeliveryState, Envelope, GetPersonRequest, Header};
 use egov_system::GatewayCaller;
 use egov_testkit::{NatsCluster, Sandbox};
 use futures::StreamExt;
@@ -84,14 +83,15 @@ async fn start_application(nats_url: &str) -> Arc<Mutex<Vec<String>>> {
 async fn stream_leader_away_from_node_0(nats: &async_nats::Client, cluster: &NatsCluster) -> usize {
     let js = jetstream::new(nats.clone());
     for _ in 0..50 {
-        let info = js
-            .get_stream(names::DELIVER_STREAM)
-            .await
-            .expect("delivery stream")
-            .info()
-            .await
-            .expect("stream info")
-            .clone();
+        // A stream just created on a cluster may not be known to every node yet: ask again.
+        let mut stream = match js.get_stream(names::DELIVER_STREAM).await {
+            Ok(stream) => stream,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let info = stream.info().await.expect("stream info").clone();
         let cluster_info = info.cluster.expect("a clustered stream");
         let replicas = info.config.num_replicas;
         assert_eq!(
@@ -112,7 +112,7 @@ async fn stream_leader_away_from_node_0(nats: &async_nats::Client, cluster: &Nat
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("the delivery stream's leadership never left node 0");
+    panic!("the delivery stream was not found, or its leadership never left node 0");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -177,19 +177,18 @@ async fn every_accepted_async_message_is_delivered_exactly_once_when_a_nats_node
         started.elapsed()
     );
 
-    let mut status = GatewayClient::connect(sandbox.gateway_endpoint())
-        .await
-        .expect("gateway client");
     let mut waiting: Vec<String> = accepted.iter().cloned().collect();
     let mut states = BTreeMap::new();
+    // The sender asks, with its proof of being the sender: the gateway answers no one else.
+    let mut last_error = None;
     while let Some(id) = waiting.last().cloned() {
-        let state = status
-            .get_message_status(GetMessageStatusRequest {
-                message_id: id.clone(),
-            })
-            .await
-            .map(|answer| answer.into_inner().state())
-            .unwrap_or(DeliveryState::Unspecified);
+        let state = match portal.message_status(&id).await {
+            Ok(answer) => answer.state(),
+            Err(err) => {
+                last_error = Some(err.to_string());
+                DeliveryState::Unspecified
+            }
+        };
         if matches!(
             state,
             DeliveryState::Delivered | DeliveryState::NotDelivered
@@ -199,7 +198,7 @@ async fn every_accepted_async_message_is_delivered_exactly_once_when_a_nats_node
         } else {
             assert!(
                 started.elapsed() < SETTLE_DEADLINE,
-                "{} messages still not final, e.g. {id}: {state:?}",
+                "{} messages still not final, e.g. {id}: {state:?} (last status error: {last_error:?})",
                 waiting.len()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
