@@ -30,6 +30,9 @@ const LOG_TAIL_LINES: usize = 20;
 /// The cluster's name, in every node's `--cluster_name`.
 const CLUSTER_NAME: &str = "egov-test";
 
+/// Times a whole cluster is started on fresh ports before giving up.
+const START_ATTEMPTS: u32 = 3;
+
 /// One node: its process (until killed) and its three ports.
 #[derive(Debug)]
 struct Node {
@@ -50,7 +53,33 @@ pub struct NatsCluster {
 impl NatsCluster {
     /// Starts `size` nodes, and waits until each answers its health check with JetStream up
     /// (which needs a meta leader, so a quorum of the cluster).
+    ///
+    /// A free port can be taken by another process between choosing it and the node
+    /// binding it (tests run in parallel), so a cluster that does not come up is
+    /// started again on fresh ports, up to [`START_ATTEMPTS`] times.
     pub fn start(size: usize) -> Result<NatsCluster, TestkitError> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(size) {
+                Ok(cluster) => return Ok(cluster),
+                Err(TestkitError::NatsServerNotReady {
+                    reason, log_tail, ..
+                }) => {
+                    if attempt == START_ATTEMPTS {
+                        return Err(TestkitError::NatsServerNotReady {
+                            attempts: attempt,
+                            reason,
+                            log_tail,
+                        });
+                    }
+                    attempt += 1;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    fn start_once(size: usize) -> Result<NatsCluster, TestkitError> {
         let binary = find_nats_server()?;
         let dir = tempfile::Builder::new()
             .prefix("egov-nats-cluster-")

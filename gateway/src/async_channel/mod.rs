@@ -437,7 +437,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         }
         // A request sent over the sync channel, or one past retention, has no
         // record; such a reply is routed on its header alone.
-        let Some((request, _)) = self.states.get(&header.in_reply_to).await? else {
+        let Some((request, _)) = self.states.get_confirmed(&header.in_reply_to).await? else {
             return Ok(());
         };
         if request.correlation_id != header.correlation_id {
@@ -476,7 +476,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         if !names::is_valid_message_id(message_id) {
             return Err(unknown_message(message_id));
         }
-        match self.states.get(message_id).await? {
+        match self.states.get_confirmed(message_id).await? {
             Some((mut record, _)) => {
                 // A first pull delivery is recorded only when the message
                 // reaches a final state (or is offered again): count the
@@ -562,7 +562,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// delivery and says whether to hand it over, without writing: the
     /// attempt is recorded with the final state (one bucket write less per message).
     async fn check_first_attempt(&self, message_id: &str) -> Result<Attempt, StateError> {
-        Ok(match self.states.get(message_id).await? {
+        Ok(match self.states.get_confirmed(message_id).await? {
             None => Attempt::Orphan,
             Some((record, _)) if record.state.is_final() => Attempt::Skip(record.state),
             Some(known) => Attempt::Deliver(Some(known)),

@@ -308,7 +308,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         if !names::is_valid_message_id(message_id) {
             return Err(unknown_message(message_id));
         }
-        match self.states.get(message_id).await? {
+        match self.states.get_confirmed(message_id).await? {
             None => Err(unknown_message(message_id)),
             Some((record, _)) if record.receiver != system_id => Err(Refusal::new(
                 StatusCode::AccessDenied,

@@ -21,6 +21,12 @@ use crate::registry::Delivery;
 /// Pause before a worker re-opens its consumer after an error.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
+/// Writes of a DELIVERED state tried before the message is offered again.
+const STATE_WRITE_ATTEMPTS: u32 = 6;
+
+/// The pause after the first failed DELIVERED write; it doubles after each (6.2 s in all).
+const STATE_RETRY_FIRST_PAUSE: Duration = Duration::from_millis(200);
+
 /// Most messages a worker holds at once; fewer when the inbox timeout is long,
 /// so none waits past ack_wait behind the others.
 const MAX_BATCH: u128 = 64;
@@ -99,6 +105,34 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         Ok(())
     }
 
+    /// Records DELIVERED for a message the inbox took, retrying while the state
+    /// bucket elects a new leader: a redelivery after a hand-over is a duplicate the
+    /// receiver must recognise, so the write is worth waiting a few seconds for.
+    async fn record_delivered(
+        &self,
+        message_id: &str,
+        envelope: &Envelope,
+        attempts: u32,
+        known: Option<super::Known>,
+    ) -> Result<(), super::StateError> {
+        let mut pause = STATE_RETRY_FIRST_PAUSE;
+        let mut known = known;
+        for _ in 1..STATE_WRITE_ATTEMPTS {
+            match self
+                .delivered(message_id, envelope, attempts, known.take())
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(err) => {
+                    tracing::warn!(message_id, error = %err, retry_in_ms = pause.as_millis(), "DELIVERED state not yet recorded; retrying");
+                }
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        self.delivered(message_id, envelope, attempts, None).await
+    }
+
     /// Sends one message to the inbox and settles it: ack when answered, a
     /// delayed redelivery when not, and a term once deliveries are exhausted.
     async fn push_one(&self, inbox: &str, message: jetstream::Message) {
@@ -149,7 +183,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 // The state is written first: if the ack is lost, the copy
                 // offered again finds DELIVERED and is terminated.
                 if let Err(err) = self
-                    .delivered(&message_id, &envelope, attempts, known)
+                    .record_delivered(&message_id, &envelope, attempts, known)
                     .await
                 {
                     tracing::error!(message_id, error = %err, "DELIVERED state was not recorded");

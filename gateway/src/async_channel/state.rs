@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use async_nats::jetstream::kv::{self, CreateErrorKind, Operation, UpdateErrorKind};
+use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use egov_core::StatusCode;
 use egov_proto::v1::DeliveryState as ProtoState;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,9 @@ use crate::exchange::Refusal;
 
 /// How often a compare-and-set is retried when another writer got there first.
 const MAX_CAS_ATTEMPTS: usize = 16;
+
+/// The header JetStream sets on a key-value bucket's delete and purge markers.
+const KV_OPERATION_HEADER: &str = "KV-Operation";
 
 /// Where an async message is in its delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -218,6 +222,54 @@ impl DeliveryStore {
         }
     }
 
+    /// Returns the record of a message id as the bucket's leader has it.
+    ///
+    /// why: [`DeliveryStore::get`] is a direct get, which any replica answers; a
+    /// follower still catching up after a leader change can miss a record just
+    /// written. A decision that cannot be undone (dropping a message as an orphan,
+    /// telling a sender its message is unknown) asks the leader first.
+    pub async fn get_from_leader(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<(DeliveryRecord, u64)>, StateError> {
+        let subject = format!("{}{message_id}", self.kv.prefix);
+        let message = match self
+            .kv
+            .stream
+            .get_last_raw_message_by_subject(&subject)
+            .await
+        {
+            Ok(message) => message,
+            Err(err) if err.kind() == LastRawMessageErrorKind::NoMessageFound => return Ok(None),
+            Err(err) => return Err(unavailable(message_id, err)),
+        };
+        let removed = message
+            .headers
+            .get(KV_OPERATION_HEADER)
+            .is_some_and(|operation| operation.as_str() != "PUT");
+        if removed {
+            return Ok(None);
+        }
+        let record =
+            serde_json::from_slice(&message.payload).map_err(|err| StateError::Corrupt {
+                message_id: message_id.to_owned(),
+                reason: err.to_string(),
+            })?;
+        Ok(Some((record, message.sequence)))
+    }
+
+    /// Like [`DeliveryStore::get`], but a record the answering replica lacks is
+    /// looked up again at the leader before it is reported missing.
+    pub async fn get_confirmed(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<(DeliveryRecord, u64)>, StateError> {
+        match self.get(message_id).await? {
+            Some(found) => Ok(Some(found)),
+            None => self.get_from_leader(message_id).await,
+        }
+    }
+
     /// Applies `change` to the current record and writes it if `change`
     /// returns true, retrying from a fresh read when another writer won.
     pub async fn update(
@@ -236,10 +288,13 @@ impl DeliveryStore {
         mut known: Option<(DeliveryRecord, u64)>,
         mut change: impl FnMut(&mut DeliveryRecord) -> bool,
     ) -> Result<Change, StateError> {
+        let mut lost_race = false;
         for _ in 0..MAX_CAS_ATTEMPTS {
             let current = match known.take() {
                 Some(known) => Some(known),
-                None => self.get(message_id).await?,
+                // After a lost compare-and-set the replica that answered may be behind.
+                None if lost_race => self.get_from_leader(message_id).await?,
+                None => self.get_confirmed(message_id).await?,
             };
             let Some((before, revision)) = current else {
                 return Ok(Change::Missing);
@@ -260,7 +315,9 @@ impl DeliveryStore {
                         revision,
                     });
                 }
-                Err(err) if err.kind() == UpdateErrorKind::WrongLastRevision => continue,
+                Err(err) if err.kind() == UpdateErrorKind::WrongLastRevision => {
+                    lost_race = true;
+                }
                 Err(err) => return Err(unavailable(message_id, err)),
             }
         }
