@@ -199,6 +199,7 @@ pub async fn serve_with<R: RevocationSource + 'static>(
         .saturating_add(REQUEST_OVERHEAD_BYTES);
     let grpc_service = GatewayServer::new(service).max_decoding_message_size(decode_limit);
     let routes = egov_bus::grpc::GrpcRoutes::new()
+        .system(gateway.system_id.clone())
         .add_service(grpc_service)
         .add_service(log_service::LogService::new(gateway.clone()).into_server())
         .add_service(
