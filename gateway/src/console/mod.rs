@@ -211,9 +211,12 @@ fn filter_form(filter: &RecentFilter) -> String {
     )
 }
 
+/// One service's messages taken in, and its refusals by code.
+type ServiceLine<'a> = (i64, Vec<(&'a str, i64)>);
+
 /// Renders the per-service counts: messages, rate per minute, refusal codes.
 fn rates_table(counts: &[ServiceCount]) -> String {
-    let mut by_service: BTreeMap<&str, (i64, Vec<(&str, i64)>)> = BTreeMap::new();
+    let mut by_service: BTreeMap<&str, ServiceLine<'_>> = BTreeMap::new();
     for count in counts {
         let entry = by_service.entry(&count.service_id).or_default();
         if count.direction == Direction::Inbound {
