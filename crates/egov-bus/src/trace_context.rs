@@ -59,6 +59,25 @@ pub fn current_headers() -> async_nats::HeaderMap {
     headers
 }
 
+/// Returns the current span's `traceparent` header value, or `""` when no span is traced;
+/// for a store that keeps it beside work done later (an outbox row).
+pub fn current_traceparent() -> String {
+    let mut carrier = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(&current_context(), &mut carrier);
+    carrier
+        .remove(crate::subjects::TRACEPARENT_HEADER)
+        .unwrap_or_default()
+}
+
+/// Reads a stored `traceparent` value; an empty or malformed one yields an empty context.
+pub fn from_traceparent(traceparent: &str) -> Context {
+    let carrier = std::collections::HashMap::from([(
+        crate::subjects::TRACEPARENT_HEADER.to_owned(),
+        traceparent.to_owned(),
+    )]);
+    TraceContextPropagator::new().extract(&carrier)
+}
+
 /// Makes `span` a child of `parent` when `parent` carries a valid remote span; an
 /// empty context leaves it a root, so a message without `traceparent` starts a trace.
 pub fn adopt(span: &tracing::Span, parent: Context) {
@@ -265,6 +284,17 @@ mod tests {
         let mut metadata = MetadataMap::new();
         inject_metadata(&Context::new(), &mut metadata);
         assert!(metadata.get("traceparent").is_none());
+    }
+
+    #[test]
+    fn a_stored_traceparent_reads_back_as_its_remote_span() {
+        let extracted = from_traceparent(TRACEPARENT);
+        assert_eq!(
+            extracted.span().span_context(),
+            remote_context().span().span_context()
+        );
+        assert!(!from_traceparent("").span().span_context().is_valid());
+        assert_eq!(current_traceparent(), "", "no traced span, nothing stored");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! One trace across every hop: an unemployed-certificate application on the portal crosses the
 //! gateway to the Labour Market AIS, which asks the citizens-DB and opens the back office's
-//! case, each through the gateway. Every service's spans, read from an in-memory exporter,
-//! share the portal's trace id. A binary of its own, since the span collector is the
-//! process's one global subscriber.
+//! case, each through the gateway; later the back office's outbox sends the decision back
+//! through the gateway to the Labour Market AIS. Every service's spans, read from an
+//! in-memory exporter, share the portal's trace id, the outbox's late send included. A binary
+//! of its own, since the span collector is the process's one global subscriber.
 
 #[allow(dead_code, unused_imports)] // the labor suite's stack, of which this test uses only a part
 #[path = "labor/common.rs"]
@@ -40,6 +41,24 @@ fn collect_spans() -> (SdkTracerProvider, InMemorySpanExporter) {
     (provider, exporter)
 }
 
+/// Returns the finished spans once one named `name` is among them: the back office's
+/// send ends just after its answer, which the result may overtake.
+async fn finished_with(
+    provider: &SdkTracerProvider,
+    exporter: &InMemorySpanExporter,
+    name: &str,
+) -> Vec<SpanData> {
+    for _ in 0..500 {
+        provider.force_flush().expect("spans flushed");
+        let spans = exporter.get_finished_spans().expect("finished spans");
+        if spans.iter().any(|span| span.name == name) {
+            return spans;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no span {name} finished");
+}
+
 /// Returns the `egov.service` attribute of a span, if it has one.
 fn service_of(span: &SpanData) -> Option<String> {
     span.attributes
@@ -49,13 +68,13 @@ fn service_of(span: &SpanData) -> Option<String> {
 }
 
 #[tokio::test]
-async fn one_trace_spans_portal_gateway_labor_citizens_and_back_office() {
+async fn one_trace_spans_portal_gateway_labor_citizens_and_the_back_offices_later_send() {
     let (provider, exporter) = collect_spans();
     let stack = Stack::start().await;
 
     let portal = tracing::info_span!("portal.apply", egov.service = systems::PORTAL.id);
     let trace_id = portal.context().span().span_context().trace_id();
-    stack
+    let registered = stack
         .apply_on_portal(
             UNEMPLOYED_ADULT,
             application(UNEMPLOYED_ADULT, Channel::Portal),
@@ -64,9 +83,9 @@ async fn one_trace_spans_portal_gateway_labor_citizens_and_back_office() {
         .await
         .expect("registered");
     drop(portal);
-    provider.force_flush().expect("spans flushed");
-
-    let spans = exporter.get_finished_spans().expect("finished spans");
+    // The case walks its steps on the virtual clock; the outbox then sends the decision.
+    stack.wait_for_result(&registered.registration_number).await;
+    let spans = finished_with(&provider, &exporter, "backoffice.deliver").await;
     let in_trace: Vec<&SpanData> = spans
         .iter()
         .filter(|span| span.span_context.trace_id() == trace_id)
@@ -94,6 +113,20 @@ async fn one_trace_spans_portal_gateway_labor_citizens_and_back_office() {
             span.name
         );
     }
+    // The outbox's send, long after the request ended, continues its trace, and the Labour
+    // Market AIS takes the decision in it: its second server span.
+    assert!(
+        in_trace.iter().any(|s| s.name == "backoffice.deliver"),
+        "the back office's send is not in the trace"
+    );
+    let labor_calls = in_trace
+        .iter()
+        .filter(|s| service_of(s).as_deref() == Some(systems::LABOR.id) && s.name.starts_with('/'))
+        .count();
+    assert!(
+        labor_calls >= 2,
+        "labor's server spans in the trace: {labor_calls}"
+    );
     // The gateway forwards the application and the labor system's two calls: three exchanges.
     let gateway_calls = in_trace
         .iter()
