@@ -64,6 +64,14 @@ pub struct Config {
     pub bin: Option<String>,
     /// IIN of the person responsible for the gateway's seal certificate.
     pub seal_holder_iin: String,
+    /// The operator console's accounts and sessions; defaults to SQLite `console.db` in the data dir.
+    pub console_database_url: Option<String>,
+    /// A TOML file of the console's first accounts (see `egov_signin::bootstrap`).
+    pub console_bootstrap: Option<PathBuf>,
+    /// Whether the console's session cookie is `Secure` (on behind TLS).
+    pub console_secure_cookie: bool,
+    /// Origins a console form may be posted from; empty means the request's own host.
+    pub console_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -88,6 +96,10 @@ impl Default for Config {
             jetstream_replicas: 1,
             bin: None,
             seal_holder_iin: "900715400349".into(),
+            console_database_url: None,
+            console_bootstrap: None,
+            console_secure_cookie: false,
+            console_origins: Vec::new(),
         }
     }
 }
@@ -99,6 +111,16 @@ impl Config {
             format!(
                 "sqlite://{}?mode=rwc",
                 self.data_dir.join("gateway.db").display()
+            )
+        })
+    }
+
+    /// Returns the console's database URL, defaulting to SQLite in the data dir.
+    pub fn console_database_url(&self) -> String {
+        self.console_database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("console.db").display()
             )
         })
     }

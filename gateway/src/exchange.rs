@@ -15,7 +15,7 @@ use egov_core::{Iin, StatusCode};
 use egov_proto::v1::message_receiver_client::MessageReceiverClient;
 use egov_proto::v1::{Envelope, Header, MessageType};
 use prost::Message;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::async_channel::names::is_valid_message_id;
 use crate::message_log::{Direction, LogRecord, MessageLog, RefusalRecord};
@@ -565,7 +565,11 @@ impl<R: RevocationSource> Gateway<R> {
                         ),
                     )
                 })?;
-                let request = nats.request(subject.clone(), envelope.encode_to_vec().into());
+                let request = nats.request_with_headers(
+                    subject.clone(),
+                    egov_bus::trace_context::current_headers(),
+                    envelope.encode_to_vec().into(),
+                );
                 match tokio::time::timeout(route.timeout, request).await {
                     Err(_) => Err(timeout_refusal(route)),
                     Ok(Err(err)) => Err(Refusal::new(
@@ -884,11 +888,14 @@ fn record(
 /// One lazily connected channel per target endpoint, reused by every request.
 #[derive(Debug, Default)]
 struct TargetPool {
-    clients: RwLock<HashMap<String, MessageReceiverClient<Channel>>>,
+    clients: RwLock<HashMap<String, MessageReceiverClient<egov_bus::trace_context::Traced>>>,
 }
 
 impl TargetPool {
-    fn client(&self, endpoint: &str) -> Result<MessageReceiverClient<Channel>, Refusal> {
+    fn client(
+        &self,
+        endpoint: &str,
+    ) -> Result<MessageReceiverClient<egov_bus::trace_context::Traced>, Refusal> {
         if let Some(client) = self
             .clients
             .read()
@@ -906,7 +913,9 @@ impl TargetPool {
             })?
             .connect_lazy();
         let client =
-            MessageReceiverClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
+            // The forwarded call carries the gateway's span as the target's parent.
+            MessageReceiverClient::new(egov_bus::trace_context::traced(channel))
+                .max_decoding_message_size(64 * 1024 * 1024);
         if let Ok(mut clients) = self.clients.write() {
             clients.insert(endpoint.to_owned(), client.clone());
         }

@@ -13,10 +13,12 @@
 //! - [`message_log`]: the durable log of every hop and its Mermaid export.
 //! - [`grpc`]: the `egov.v1.Gateway` service.
 //! - [`http`]: the log as JSON, diagrams, registry reload.
+//! - [`console`]: the operator console (`/console`) behind its own operator sign-in.
 //! - [`log_service`]: the log and its diagrams over gRPC (`egov.v1.GatewayLog`).
 
 pub mod async_channel;
 pub mod config;
+pub mod console;
 pub mod exchange;
 pub mod grpc;
 pub mod http;
@@ -78,6 +80,9 @@ pub enum GatewayError {
     /// Metrics could not be set up.
     #[error(transparent)]
     Telemetry(#[from] egov_bus::TelemetryError),
+    /// The operator console's sign-in could not be opened.
+    #[error("operator console sign-in: {0}")]
+    Console(String),
     /// The data directory could not be created.
     #[error("data directory {path}: {source}")]
     DataDir {
@@ -150,7 +155,15 @@ pub async fn run(
     };
     tracing::info!(role = ?config.role, system_id = %config.system_id, "gateway starting");
     let settings = AsyncSettings::from_config(&config);
-    serve_with(Arc::new(gateway), settings, listeners, shutdown).await
+    let console = console::signin::open(&config, gateway.clock().clone()).await?;
+    serve_with_console(
+        Arc::new(gateway),
+        settings,
+        Some(console),
+        listeners,
+        shutdown,
+    )
+    .await
 }
 
 /// Serves an assembled gateway on its listeners until `shutdown`; tests call
@@ -169,6 +182,18 @@ pub async fn serve<R: RevocationSource + 'static>(
 pub async fn serve_with<R: RevocationSource + 'static>(
     gateway: Arc<Gateway<R>>,
     async_settings: AsyncSettings,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    serve_with_console(gateway, async_settings, None, listeners, shutdown).await
+}
+
+/// Serves like [`serve_with`], with the operator console on the HTTP port behind `console`'s
+/// sign-in when one is given (see [`console`]).
+pub async fn serve_with_console<R: RevocationSource + 'static>(
+    gateway: Arc<Gateway<R>>,
+    async_settings: AsyncSettings,
+    console: Option<egov_signin::Signin>,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
@@ -199,6 +224,7 @@ pub async fn serve_with<R: RevocationSource + 'static>(
         .saturating_add(REQUEST_OVERHEAD_BYTES);
     let grpc_service = GatewayServer::new(service).max_decoding_message_size(decode_limit);
     let routes = egov_bus::grpc::GrpcRoutes::new()
+        .system(gateway.system_id.clone())
         .add_service(grpc_service)
         .add_service(log_service::LogService::new(gateway.clone()).into_server())
         .add_service(
@@ -207,10 +233,18 @@ pub async fn serve_with<R: RevocationSource + 'static>(
             )
             .max_decoding_message_size(decode_limit),
         );
+    let mut own_routes = http::routes(gateway.clone());
+    if let Some(signin) = &console {
+        own_routes = own_routes.merge(console::router(
+            gateway.clone(),
+            async_channel.clone(),
+            signin,
+        ));
+    }
     let http_router = egov_bus::http::router(
         format!("egov-gateway/{}", gateway.system_id),
         metrics,
-        http::routes(gateway.clone()),
+        own_routes,
     );
 
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -1,9 +1,9 @@
 //! `egov-gateway`: the national (ШЭП) or regional (РШЭП) e-government gateway.
 //!
 //! Run: `egov-gateway --registry deploy/local/registry.toml`; `--dump-config`
-//! prints the effective configuration.
+//! prints the effective configuration; `accounts …` manages the operator console's accounts.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use egov_bus::service::ServiceArgs;
 use egov_gateway::{Config, Listeners};
 
@@ -27,6 +27,16 @@ struct Args {
     /// This gateway's system id.
     #[arg(long)]
     system_id: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manages the operator console's accounts (passwords are read from stdin).
+    #[command(subcommand)]
+    Accounts(egov_signin::cli::AccountsCommand),
 }
 
 #[tokio::main]
@@ -48,6 +58,9 @@ async fn main() -> anyhow::Result<()> {
         std::env::vars(),
         &overrides,
     )?;
+    if let Some(Command::Accounts(command)) = &args.command {
+        return Ok(egov_gateway::console::signin::accounts(&config, command).await?);
+    }
     if args.service.dump_config {
         print!("{}", egov_core::config::dump(&config)?);
         return Ok(());

@@ -46,6 +46,8 @@ pub struct GrpcRoutes {
     /// A name added twice, or one [`serve`] adds itself; kept to fail in `serve`
     /// with a Result, where axum would panic on the overlapping route.
     duplicate: Option<&'static str>,
+    /// The system serving these routes, named on each call's server span.
+    system: Option<String>,
 }
 
 impl GrpcRoutes {
@@ -56,6 +58,7 @@ impl GrpcRoutes {
             names: Vec::new(),
             health: HealthReporter::new(),
             duplicate: None,
+            system: None,
         }
     }
 
@@ -85,6 +88,13 @@ impl GrpcRoutes {
         self
     }
 
+    /// Names the system serving these routes (e.g. `labor`): every call's server span
+    /// carries it as `egov.service`, so one trace tells its services apart.
+    pub fn system(mut self, name: impl Into<String>) -> Self {
+        self.system = Some(name.into());
+        self
+    }
+
     /// Returns the fully qualified names of the services added so far.
     pub fn service_names(&self) -> &[&'static str] {
         &self.names
@@ -111,6 +121,7 @@ impl From<Routes> for GrpcRoutes {
             names: Vec::new(),
             health: HealthReporter::new(),
             duplicate: None,
+            system: None,
         }
     }
 }
@@ -135,6 +146,7 @@ where
         names,
         health,
         duplicate,
+        system,
     } = routes.into();
     if let Some(name) = duplicate {
         return Err(BusError::DuplicateService { name });
@@ -158,8 +170,14 @@ where
         set_all(&health, &names, ServingStatus::NotServing).await;
     };
 
+    // Unnamed routes are told apart by their first contract (e.g. `egov.v1.Gateway`).
+    let system = system
+        .or_else(|| names.first().map(|name| (*name).to_owned()))
+        .unwrap_or_else(|| "grpc".to_owned());
     tracing::info!(addr = ?listener.local_addr().ok(), services = ?names, "gRPC server listening");
     Server::builder()
+        // Each call runs in a server span continuing the caller's `traceparent`.
+        .trace_fn(move |request| crate::trace_context::grpc_server_span(&system, request))
         .add_routes(routes)
         // Without TCP_NODELAY small gRPC frames wait on delayed ACKs (a 40 ms p99 stall).
         .serve_with_incoming_shutdown(

@@ -47,6 +47,114 @@ pub fn propagate(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, 
     Ok(request)
 }
 
+/// Reads the trace context from an HTTP request's headers (gRPC metadata travels in them).
+pub fn extract_http(headers: &http::HeaderMap) -> Context {
+    TraceContextPropagator::new().extract(&HttpExtractor(headers))
+}
+
+/// Returns NATS headers holding the current span's trace context, for a publish.
+pub fn current_headers() -> async_nats::HeaderMap {
+    let mut headers = async_nats::HeaderMap::new();
+    inject_headers(&current_context(), &mut headers);
+    headers
+}
+
+/// Returns the current span's `traceparent` header value, or `""` when no span is traced;
+/// for a store that keeps it beside work done later (an outbox row).
+pub fn current_traceparent() -> String {
+    let mut carrier = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(&current_context(), &mut carrier);
+    carrier
+        .remove(crate::subjects::TRACEPARENT_HEADER)
+        .unwrap_or_default()
+}
+
+/// Reads a stored `traceparent` value; an empty or malformed one yields an empty context.
+pub fn from_traceparent(traceparent: &str) -> Context {
+    let carrier = std::collections::HashMap::from([(
+        crate::subjects::TRACEPARENT_HEADER.to_owned(),
+        traceparent.to_owned(),
+    )]);
+    TraceContextPropagator::new().extract(&carrier)
+}
+
+/// Makes `span` a child of `parent` when `parent` carries a valid remote span; an
+/// empty context leaves it a root, so a message without `traceparent` starts a trace.
+pub fn adopt(span: &tracing::Span, parent: Context) {
+    use opentelemetry::trace::TraceContextExt as _;
+    if parent.span().span_context().is_valid() {
+        // Fails only when the span already started, which a fresh span has not.
+        let _ = span.set_parent(parent);
+    }
+}
+
+/// Opens the server span of one gRPC call to `service` (the system serving it, e.g.
+/// `labor`), a child of the caller's `traceparent` when the request carries one.
+pub fn grpc_server_span(service: &str, request: &http::Request<()>) -> tracing::Span {
+    let path = request.uri().path();
+    let (rpc_service, rpc_method) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((path, ""));
+    let span = tracing::info_span!(
+        "grpc.server",
+        otel.name = %path,
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.service = %rpc_service,
+        rpc.method = %rpc_method,
+        egov.service = %service,
+    );
+    adopt(&span, extract_http(request.headers()));
+    span
+}
+
+/// Opens the span of a NATS message taken in by `service` (`operation`: e.g.
+/// `deliver`, `inbox`), a child of the publisher's `traceparent` when it has one.
+pub fn nats_consumer_span(
+    service: &str,
+    operation: &'static str,
+    subject: &str,
+    headers: Option<&async_nats::HeaderMap>,
+) -> tracing::Span {
+    let span = tracing::info_span!(
+        "nats.consume",
+        otel.name = %format_args!("{operation} {subject}"),
+        otel.kind = "consumer",
+        messaging.system = "nats",
+        messaging.destination.name = %subject,
+        egov.service = %service,
+    );
+    if let Some(headers) = headers {
+        adopt(&span, extract_headers(headers));
+    }
+    span
+}
+
+struct HttpExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HttpExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|key| key.as_str()).collect()
+    }
+}
+
+/// The type of [`propagate`] as a tonic interceptor, to name a traced client's type.
+pub type Propagate = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
+
+/// A tonic client whose every call carries the current span's `traceparent`.
+pub type Traced =
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Propagate>;
+
+/// Wraps `channel` so every call made through it carries the current span's `traceparent`.
+pub fn traced(channel: tonic::transport::Channel) -> Traced {
+    tonic::service::interceptor::InterceptedService::new(channel, propagate as Propagate)
+}
+
 struct MetadataInjector<'a>(&'a mut MetadataMap);
 
 impl Injector for MetadataInjector<'_> {
@@ -176,6 +284,17 @@ mod tests {
         let mut metadata = MetadataMap::new();
         inject_metadata(&Context::new(), &mut metadata);
         assert!(metadata.get("traceparent").is_none());
+    }
+
+    #[test]
+    fn a_stored_traceparent_reads_back_as_its_remote_span() {
+        let extracted = from_traceparent(TRACEPARENT);
+        assert_eq!(
+            extracted.span().span_context(),
+            remote_context().span().span_context()
+        );
+        assert!(!from_traceparent("").span().span_context().is_valid());
+        assert_eq!(current_traceparent(), "", "no traced span, nothing stored");
     }
 
     #[test]

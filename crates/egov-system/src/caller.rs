@@ -21,7 +21,7 @@ use egov_proto::v1::{
 };
 use prost::Message;
 use time::OffsetDateTime;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::fault::Fault;
 use crate::identity::SystemIdentity;
@@ -111,7 +111,7 @@ pub fn proven<T>(request: T, proof: &Envelope) -> tonic::Request<T> {
 #[derive(Clone)]
 pub struct GatewayCaller {
     identity: Arc<SystemIdentity>,
-    client: GatewayClient<Channel>,
+    client: GatewayClient<egov_bus::trace_context::Traced>,
     clock: Arc<dyn Clock>,
 }
 
@@ -138,7 +138,8 @@ impl GatewayCaller {
             .connect_lazy();
         Ok(GatewayCaller {
             identity,
-            client: GatewayClient::new(channel),
+            // Every call carries the current span's `traceparent` to the gateway.
+            client: GatewayClient::new(egov_bus::trace_context::traced(channel)),
             clock,
         })
     }

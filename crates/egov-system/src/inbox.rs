@@ -37,6 +37,7 @@ use futures::StreamExt;
 use prost::Message;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use tracing::Instrument as _;
 
 use crate::caller::{CallError, GatewayCaller};
 use crate::fault::Fault;
@@ -413,6 +414,17 @@ impl<E: EnvelopeReceiver> Inbox<E> {
 
     /// Handles one pushed message and replies to the gateway once it is settled.
     async fn on_push(&self, client: &async_nats::Client, message: async_nats::Message) {
+        // The handling continues the sender's trace, which the gateway's push carries.
+        let span = egov_bus::trace_context::nats_consumer_span(
+            self.system_id(),
+            "inbox",
+            message.subject.as_str(),
+            message.headers.as_ref(),
+        );
+        self.on_push_traced(client, message).instrument(span).await;
+    }
+
+    async fn on_push_traced(&self, client: &async_nats::Client, message: async_nats::Message) {
         let handled = match Envelope::decode(message.payload.as_ref()) {
             Ok(envelope) => self.handle(envelope).await,
             Err(err) => self.report(

@@ -262,7 +262,7 @@ pub async fn serve<S: System, R: RevocationSource + 'static>(
     );
     let served = egov_bus::service::serve_grpc_and_http(
         listeners.grpc,
-        mounted.grpc,
+        mounted.grpc.system(system_id.clone()),
         listeners.http,
         mounted.http,
         &stop,

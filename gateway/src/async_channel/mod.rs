@@ -375,7 +375,9 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         };
         self.states.insert(message_id, &record).await?;
 
-        let mut headers = HeaderMap::new();
+        // The sender's trace rides in the stream beside the message, so its
+        // delivery, pushed or fetched later, continues the same trace.
+        let mut headers = egov_bus::trace_context::current_headers();
         headers.insert(NATS_MSG_ID_HEADER, message_id.as_str());
         headers.insert(MESSAGE_ID_HEADER, message_id.as_str());
         headers.insert(CORRELATION_ID_HEADER, correlation_id);

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument as _;
 
 use async_nats::jetstream::{self, AckKind};
 use egov_core::StatusCode;
@@ -110,6 +111,23 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// acknowledgement; a message no longer ON_DELIVERY is terminated instead.
     /// A first delivery is only read, a redelivery records its attempt.
     async fn hand_over(
+        self: &Arc<Self>,
+        system_id: &str,
+        message: jetstream::Message,
+    ) -> Option<Envelope> {
+        // The hand-over continues the sender's trace, whose context the stream kept.
+        let span = egov_bus::trace_context::nats_consumer_span(
+            &self.gateway.system_id,
+            "fetch",
+            message.subject.as_str(),
+            message.headers.as_ref(),
+        );
+        self.hand_over_traced(system_id, message)
+            .instrument(span)
+            .await
+    }
+
+    async fn hand_over_traced(
         self: &Arc<Self>,
         system_id: &str,
         message: jetstream::Message,

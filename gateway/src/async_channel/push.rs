@@ -14,6 +14,7 @@ use egov_core::envelope::RevocationSource;
 use egov_proto::v1::{Envelope, Header};
 use futures::StreamExt;
 use prost::Message;
+use tracing::Instrument as _;
 
 use super::{AsyncChannel, Attempt, header_value, lock, message_id_of, settle};
 use crate::registry::Delivery;
@@ -136,6 +137,17 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// Sends one message to the inbox and settles it: ack when answered, a
     /// delayed redelivery when not, and a term once deliveries are exhausted.
     async fn push_one(&self, inbox: &str, message: jetstream::Message) {
+        // The delivery continues the sender's trace, whose context the stream kept.
+        let span = egov_bus::trace_context::nats_consumer_span(
+            &self.gateway.system_id,
+            "deliver",
+            inbox,
+            message.headers.as_ref(),
+        );
+        self.push_traced(inbox, message).instrument(span).await;
+    }
+
+    async fn push_traced(&self, inbox: &str, message: jetstream::Message) {
         let delivered = message.info().map_or(1, |info| info.delivered);
         let Some(message_id) = message_id_of(&message) else {
             settle(&message, AckKind::Term).await;
@@ -251,7 +263,7 @@ fn inbox_headers(message_id: &str, envelope: &Envelope) -> HeaderMap {
     let correlation_id = Header::decode(envelope.header.as_slice())
         .map(|header| header.correlation_id)
         .unwrap_or_default();
-    let mut headers = HeaderMap::new();
+    let mut headers = egov_bus::trace_context::current_headers();
     for (name, value) in [
         (MESSAGE_ID_HEADER, message_id),
         (CORRELATION_ID_HEADER, correlation_id.as_str()),

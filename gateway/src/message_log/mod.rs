@@ -12,4 +12,4 @@ pub mod record;
 pub mod store;
 
 pub use record::{Direction, LogRecord};
-pub use store::{MessageLog, MessageLogError, RefusalRecord};
+pub use store::{MessageLog, MessageLogError, RecentFilter, RefusalRecord, ServiceCount};

@@ -87,6 +87,49 @@ const BY_CORRELATION_ID: &str = concat!(
     " FROM message_log WHERE correlation_id = $1 ORDER BY received_at_us, id"
 );
 
+/// The newest rows matching the console's filters; `''` matches any value.
+const RECENT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM message_log WHERE ($1 = '' OR service_id = $1) \
+     AND ($2 = '' OR sender = $2 OR receiver = $2) \
+     AND ($3 = '' OR status_code = $3) AND ($4 = '' OR correlation_id = $4) \
+     ORDER BY received_at_us DESC, id DESC LIMIT $5"
+);
+
+/// Rows per service, direction and status code since a time.
+const COUNTS_SINCE: &str = "SELECT service_id, direction, status_code, COUNT(*) FROM message_log \
+     WHERE received_at_us >= $1 \
+     GROUP BY service_id, direction, status_code ORDER BY service_id, direction, status_code";
+
+/// Which rows the operator console lists; an empty field matches every row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct RecentFilter {
+    /// The catalogue service id.
+    pub service: String,
+    /// A system, as sender or receiver.
+    pub system: String,
+    /// The status code the gateway gave.
+    pub status: String,
+    /// The exchange's correlation id.
+    pub correlation_id: String,
+}
+
+/// How many hops of one service, one way, got one status code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCount {
+    /// The catalogue service id.
+    pub service_id: String,
+    /// Which way the hops crossed: INBOUND rows count messages taken in, OUTBOUND ones
+    /// carry a target's failure.
+    pub direction: Direction,
+    /// The status code.
+    pub status_code: String,
+    /// How many messages.
+    pub count: i64,
+}
+
 /// What failed in the message log.
 #[derive(Debug, thiserror::Error)]
 pub enum MessageLogError {
@@ -245,6 +288,75 @@ impl MessageLog {
         correlation_id: &str,
     ) -> Result<Vec<LogRecord>, MessageLogError> {
         self.select(BY_CORRELATION_ID, correlation_id).await
+    }
+
+    /// Returns the newest `limit` rows matching `filter`, newest first.
+    pub async fn recent(
+        &self,
+        filter: &RecentFilter,
+        limit: u32,
+    ) -> Result<Vec<LogRecord>, MessageLogError> {
+        let keys = [
+            &filter.service,
+            &filter.system,
+            &filter.status,
+            &filter.correlation_id,
+        ]
+        .map(|key| without_nul(key.trim()).into_owned());
+        let limit = i64::from(limit);
+        macro_rules! run {
+            ($pool:expr) => {
+                sqlx::query(RECENT)
+                    .bind(&keys[0])
+                    .bind(&keys[1])
+                    .bind(&keys[2])
+                    .bind(&keys[3])
+                    .bind(limit)
+                    .fetch_all($pool)
+                    .await
+                    .map_err(MessageLogError::Query)?
+                    .iter()
+                    .map(decode_row)
+                    .collect()
+            };
+        }
+        match &self.backend {
+            Backend::Sqlite(pool) => run!(pool),
+            Backend::Postgres(pool) => run!(pool),
+        }
+    }
+
+    /// Returns how many messages each service took in since `since`, per status code.
+    pub async fn counts_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<ServiceCount>, MessageLogError> {
+        let since = i64::try_from(since.unix_timestamp_nanos() / 1000).unwrap_or(i64::MIN);
+        let rows: Vec<(String, String, String, i64)> = match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query_as(COUNTS_SINCE)
+                .bind(since)
+                .fetch_all(pool)
+                .await
+                .map_err(MessageLogError::Query)?,
+            Backend::Postgres(pool) => sqlx::query_as(COUNTS_SINCE)
+                .bind(since)
+                .fetch_all(pool)
+                .await
+                .map_err(MessageLogError::Query)?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(service_id, direction, status_code, count)| ServiceCount {
+                service_id,
+                direction: if direction == "OUTBOUND" {
+                    Direction::Outbound
+                } else {
+                    Direction::Inbound
+                },
+                status_code,
+                count,
+            })
+            .collect())
     }
 
     async fn select(

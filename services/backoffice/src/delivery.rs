@@ -14,6 +14,7 @@ use egov_system::caller::accepted;
 use egov_system::{GatewayCaller, SystemIdentity};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
+use tracing::Instrument as _;
 
 use crate::BackOfficeError;
 use crate::store::{DeliveryRecord, KIND_RESULT, Store};
@@ -128,7 +129,23 @@ impl Outbox {
                 later(delivery.next_attempt_at);
                 continue;
             }
-            let outcome = self.attempt(&delivery).await;
+            // Each send continues the trace of the request that opened the case.
+            let traceparent = self
+                .store
+                .case_traceparent(&delivery.case_id)
+                .await
+                .unwrap_or_default();
+            let span = tracing::info_span!(
+                "backoffice.deliver",
+                egov.service = %self.identity.system_id,
+                service_id = %delivery.service_id,
+                case_id = %delivery.case_id,
+            );
+            egov_bus::trace_context::adopt(
+                &span,
+                egov_bus::trace_context::from_traceparent(&traceparent),
+            );
+            let outcome = self.attempt(&delivery).instrument(span).await;
             let name = match &outcome {
                 Outcome::Delivered => "delivered",
                 Outcome::Drop(_) => "dropped",

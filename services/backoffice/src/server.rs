@@ -183,8 +183,10 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
 
     let handler = Arc::new(BackOfficeHandler::new(workflow.clone()));
     let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
+    let system_id = identity.system_id.clone();
     let inbox = Inbox::launch(receiver.clone(), identity, clock, inbox.as_ref()).await;
     let routes = egov_bus::grpc::GrpcRoutes::new()
+        .system(system_id)
         .add_service(receiver.into_server())
         .add_service(BackOfficeService::new(workflow.clone()).into_server());
     let served = egov_bus::service::serve_grpc_and_http(

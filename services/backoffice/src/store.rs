@@ -302,6 +302,15 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
+        // The opening request's trace, for the outbox's later sends to continue.
+        let traceparent = egov_bus::trace_context::current_traceparent();
+        if !traceparent.is_empty() {
+            sqlx::query("UPDATE cases SET traceparent = $1 WHERE id = $2")
+                .bind(&traceparent)
+                .bind(&case.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         insert_step(&mut tx, first).await?;
         for delivery in deliveries {
             insert_delivery(&mut tx, &case.id, delivery, now).await?;
@@ -440,6 +449,16 @@ impl Store {
         .bind(case_id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Returns the `traceparent` of the request that opened a case (`""` when none came).
+    pub async fn case_traceparent(&self, case_id: &str) -> Result<String, BackOfficeError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT traceparent FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.map(|(traceparent,)| traceparent).unwrap_or_default())
     }
 
     /// Returns every pending delivery, in the order written.

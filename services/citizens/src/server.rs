@@ -119,12 +119,14 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         .map_err(|error| CitizensError::Config(format!("telemetry: {error}")))?;
     let handler = Arc::new(CitizensHandler::new(registry.clone()));
     let receiver = Receiver::new(identity.clone(), verifier, handler, clock.clone());
+    let system_id = identity.system_id.clone();
     let inbox = Inbox::launch(receiver.clone(), identity, clock, inbox.as_ref()).await;
 
     // One shutdown future, two servers: [`Stop`] fans it out.
     let stop = Stop::spawn(shutdown);
 
     let routes = egov_bus::grpc::GrpcRoutes::new()
+        .system(system_id)
         .add_service(receiver.into_server())
         .add_service(CitizensService::new(registry.clone()).into_server());
     let served = egov_bus::service::serve_grpc_and_http(

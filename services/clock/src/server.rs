@@ -30,6 +30,7 @@ pub async fn run(
     );
     let stop = Stop::spawn(shutdown);
     let routes = egov_bus::grpc::GrpcRoutes::new()
+        .system("clock")
         .add_service(ClockService::new(authority.clone()).into_server());
     egov_bus::service::serve_grpc_and_http(
         grpc,

@@ -47,6 +47,7 @@ pub async fn run_with_clock(
     let stop = Stop::spawn(shutdown);
 
     let routes = egov_bus::grpc::GrpcRoutes::new()
+        .system("pki")
         .add_service(CentreService::new(centre.clone()).into_server());
     let served = egov_bus::service::serve_grpc_and_http(
         grpc,
