@@ -78,6 +78,9 @@ pub enum GatewayError {
     /// Metrics could not be set up.
     #[error(transparent)]
     Telemetry(#[from] egov_bus::TelemetryError),
+    /// The operators file (`operators.toml` in the data directory) is malformed.
+    #[error(transparent)]
+    Operators(egov_signin::SigninError),
     /// The data directory could not be created.
     #[error("data directory {path}: {source}")]
     DataDir {
@@ -140,7 +143,11 @@ pub async fn run(
         max_message_bytes: config.max_message_bytes,
         nats,
     })
-    .with_message_time_window(Duration::from_secs(config.message_time_window_secs));
+    .with_message_time_window(Duration::from_secs(config.message_time_window_secs))
+    .with_operators(
+        egov_signin::operator::Operators::from_data_dir(&config.data_dir)
+            .map_err(GatewayError::Operators)?,
+    );
     let gateway = match seal(&config).await? {
         Some(seal) => gateway.with_seal(seal),
         None => {

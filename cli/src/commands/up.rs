@@ -84,6 +84,10 @@ pub async fn run(data_dir: &Path, time: StackTime) -> anyhow::Result<ExitCode> {
     let outcome = match started {
         Some(Ok(state)) => {
             print_stack(&state, &skipped, &bin_dir);
+            println!(
+                "operator token (role admin; `Authorization: Bearer …` on the log and every operator write): {}",
+                data_dir.join(stack::OPERATOR_TOKEN_FILE).display()
+            );
             watch(&mut supervisor, shutdown).await
         }
         Some(Err(error)) => Err(error),
@@ -129,10 +133,15 @@ async fn start(
     })
     .await?;
 
+    let operators = operators_entry(data_dir)?;
     for spec in present {
         let service_dir = data_dir.join(spec.name);
         std::fs::create_dir_all(&service_dir)
             .with_context(|| format!("cannot create {}", service_dir.display()))?;
+        // Every service admits the one operator of the local stack, by its token's digest.
+        let operators_file = service_dir.join(egov_signin::operator::OPERATORS_FILE);
+        std::fs::write(&operators_file, &operators)
+            .with_context(|| format!("cannot write {}", operators_file.display()))?;
         if spec.name == "gateway" {
             // The operator's edits survive restarts: the shipped table is only the first copy.
             let registry = service_dir.join(stack::REGISTRY_FILE);
@@ -206,6 +215,56 @@ fn clock_config(dir: &Path) -> anyhow::Result<PathBuf> {
     writeln!(file, "operator_token = \"{token}\"")
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
+}
+
+/// Returns the `[[token]]` entry (a digest) admitting the stack's operator, making the token
+/// on first use in `<data_dir>/operator.token` (owner read/write only) and reading it after.
+fn operators_entry(data_dir: &Path) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = data_dir.join(stack::OPERATOR_TOKEN_FILE);
+    let token = match std::fs::read_to_string(&path) {
+        Ok(token) => token.trim().to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let (token, _) = egov_signin::operator::new_token(
+                "operator",
+                &[egov_signin::operator::Role::Admin],
+            )?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            writeln!(file, "{token}")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            token
+        }
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    };
+    Ok(format!(
+        "# The operator of the local stack; its token is in {} (owner-only).\n\
+         [[token]]\nlogin = \"operator\"\nroles = [\"admin\"]\nsha256 = \"{}\"\n",
+        stack::OPERATOR_TOKEN_FILE,
+        egov_signin::secret::digest(&token)
+    ))
+}
+
+/// Returns the operator's bearer token: `given`, else the one `egov up` wrote in the data dir.
+pub fn operator_token(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(token) = given {
+        return Ok(token);
+    }
+    let path = data_dir.join(stack::OPERATOR_TOKEN_FILE);
+    std::fs::read_to_string(&path)
+        .map(|token| token.trim().to_owned())
+        .with_context(|| {
+            format!(
+                "no operator token: pass --token or run `egov up` once to create {}",
+                path.display()
+            )
+        })
 }
 
 /// Polls `probe` until it says SERVING; fails with the log tail if `name` exits or times out.
