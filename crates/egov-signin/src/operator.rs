@@ -185,6 +185,15 @@ impl Operators {
         Operators::from_file(&path)
     }
 
+    /// Reads [`OPERATORS_FILE`] like [`Operators::from_data_dir`]; a malformed file is logged
+    /// and admits no one (closed, never open).
+    pub fn from_data_dir_or_none(dir: &Path) -> Operators {
+        Operators::from_data_dir(dir).unwrap_or_else(|error| {
+            tracing::error!(error = %error, "operators file unreadable: operator routes answer 401 to everyone");
+            Operators::default()
+        })
+    }
+
     /// Returns these operators plus one token (kept as its digest): for tests and embedders.
     pub fn with_token(self, login: &str, roles: &[Role], token: &str) -> Operators {
         let mut tokens = self.inner.tokens.clone();

@@ -24,6 +24,16 @@ pub fn operators() -> egov_signin::operator::Operators {
         .with_token("test-operator", &[Role::Operator], PLAIN_OPERATOR_TOKEN)
 }
 
+/// Returns a gRPC request carrying the test operator's bearer token ([`OPERATOR_TOKEN`]).
+pub fn as_operator<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let bearer = format!("Bearer {OPERATOR_TOKEN}");
+    request
+        .metadata_mut()
+        .insert("authorization", bearer.parse().expect("an ASCII token"));
+    request
+}
+
 /// Writes the operators file (`operators.toml`, digests only) admitting the same tokens as
 /// [`operators`] into a service's data directory.
 pub fn write_operators_file(data_dir: &std::path::Path) {
