@@ -123,10 +123,15 @@ pub async fn run(
         ),
         Duration::from_secs(config.revocation_freshness_secs),
     );
-    let nats = match async_nats::connect(&config.nats_url).await {
+    // Its own inbox prefix: systems may subscribe to `_INBOX.>`, never to the answers the
+    // gateway gets (its state bucket's reads among them).
+    let options = async_nats::ConnectOptions::new()
+        .name("egov-gateway")
+        .custom_inbox_prefix(egov_bus::nats_accounts::GATEWAY_INBOX_PREFIX);
+    let nats = match egov_bus::nats_accounts::connect(&config.nats_url, options).await {
         Ok(client) => Some(client),
         Err(err) => {
-            tracing::warn!(url = %config.nats_url, error = %err, "NATS unreachable; NATS routes and the async channel are off");
+            tracing::warn!(url = %egov_bus::nats_accounts::split_credentials(&config.nats_url).0, error = %err, "NATS unreachable; NATS routes and the async channel are off");
             None
         }
     };

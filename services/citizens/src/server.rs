@@ -125,8 +125,8 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let stop = Stop::spawn(shutdown);
 
     let routes = egov_bus::grpc::GrpcRoutes::new()
-        .add_service(receiver.into_server())
-        .add_service(CitizensService::new(registry.clone()).into_server());
+        .add_service(CitizensService::new(receiver.clone()).into_server())
+        .add_service(receiver.into_server());
     let served = egov_bus::service::serve_grpc_and_http(
         listeners.grpc,
         routes,

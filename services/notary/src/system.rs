@@ -50,8 +50,8 @@ impl System for Notary {
         let receiver = mount.receiver(NotaryHandler::new(registry.clone()));
         let inbox = mount.launch_inbox(receiver.clone()).await;
         let grpc = egov_bus::grpc::GrpcRoutes::new()
-            .add_service(receiver.into_server())
-            .add_service(NotaryService::new(registry.clone()).into_server());
+            .add_service(NotaryService::new(receiver.clone()).into_server())
+            .add_service(receiver.into_server());
         Ok(Mounted {
             grpc,
             http: crate::http::router(registry, &operators, mount.metrics.clone()),
