@@ -171,4 +171,3 @@ async fn a_system_answers_on_its_own_inbox_and_follows_the_clock() {
         .expect("a system follows the stack's time and reports under its own name");
     assert!(follower.follower_key().starts_with("labor."));
 }
-

@@ -109,7 +109,16 @@ async fn start(
 ) -> anyhow::Result<StackState> {
     let log_of = |name: &str| data_dir.join("logs").join(format!("{name}.log"));
     let nats_addr = stack::nats_addr();
+    let systems: Vec<&str> = present
+        .iter()
+        .map(|spec| spec.name)
+        .filter(|name| ![NATS_GATEWAY, stack::CLOCK.name].contains(name))
+        .collect();
+    let nats_users = egov_bus::nats_accounts::stack_users(&systems);
+    let nats_config = write_nats_config(data_dir, &nats_users)?;
     let nats_args = [
+        "-c".into(),
+        nats_config.display().to_string(),
         "-js".into(),
         "-a".into(),
         stack::HOST.to_string(),
@@ -155,9 +164,20 @@ async fn start(
             spec.grpc_addr().to_string(),
             "--http-listen".into(),
             spec.http_addr().to_string(),
-            "--nats-url".into(),
-            stack::nats_url(nats_addr),
         ];
+        // Each service signs in to NATS as its own user; the URL carries the password, so it
+        // goes in the environment (`EGOV_<SERVICE>__NATS_URL`), not on the command line.
+        let user = nats_users
+            .iter()
+            .find(|user| user.name == spec.name)
+            .with_context(|| format!("no NATS user for {}", spec.name))?;
+        let env = [(
+            format!(
+                "EGOV_{}__NATS_URL",
+                spec.name.to_uppercase().replace('-', "_")
+            ),
+            user.url(&stack::nats_url(nats_addr)),
+        )];
         if spec.name == stack::CLOCK.name {
             // The clock keeps its state in NATS; its directory holds only its config.
             let config = clock_config(&service_dir)?;
@@ -167,7 +187,8 @@ async fn start(
         }
         args.extend(spec.extra_args.iter().map(|arg| (*arg).to_owned()));
         let binary = bin_dir.join(spec.binary);
-        let child = supervisor.spawn(spec.name, &binary, &args, &log_of(spec.name))?;
+        let child =
+            supervisor.spawn_with_env(spec.name, &binary, &args, &env, &log_of(spec.name))?;
         state.services.push(ServiceProcess {
             name: spec.name.into(),
             binary: spec.binary.into(),
@@ -188,6 +209,31 @@ async fn start(
         .await?;
     }
     Ok(state)
+}
+
+/// The name of the gateway's service, whose NATS user may do everything.
+const NATS_GATEWAY: &str = egov_bus::nats_accounts::GATEWAY_USER;
+
+/// Writes nats-server's config (its users, with their permissions and passwords: owner read
+/// and write only), new on every start, and returns its path.
+fn write_nats_config(
+    data_dir: &Path,
+    users: &[egov_bus::nats_accounts::NatsUser],
+) -> anyhow::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = data_dir.join(stack::NATS_CONFIG_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(egov_bus::nats_accounts::authorization_block(users).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 /// Returns the clock authority's config file, writing it with a fresh operator token (owner
