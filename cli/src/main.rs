@@ -57,6 +57,9 @@ enum Command {
         /// The gateway's gRPC endpoint.
         #[arg(long, env = "EGOV_GATEWAY", default_value = stack::GATEWAY_ENDPOINT)]
         gateway: String,
+        /// The operator's bearer token; by default the one `egov up` wrote in the data dir.
+        #[arg(long, env = "EGOV_OPERATOR_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
 }
 
@@ -75,6 +78,10 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Diagram {
             correlation_id,
             gateway,
-        } => commands::diagram::run(&gateway, &correlation_id).await,
+            token,
+        } => {
+            let token = commands::up::operator_token(&cli.data_dir, token)?;
+            commands::diagram::run(&gateway, &correlation_id, &token).await
+        }
     }
 }

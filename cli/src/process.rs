@@ -51,10 +51,24 @@ impl Supervisor {
         args: &[String],
         log: &Path,
     ) -> anyhow::Result<&mut Managed> {
+        self.spawn_with_env(name, program, args, &[], log)
+    }
+
+    /// Starts `program` like [`Supervisor::spawn`] with `env` added to its environment (where
+    /// secrets go: unlike arguments, other users cannot read them in the process list).
+    pub fn spawn_with_env(
+        &mut self,
+        name: &str,
+        program: &Path,
+        args: &[String],
+        env: &[(String, String)],
+        log: &Path,
+    ) -> anyhow::Result<&mut Managed> {
         let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
         let err = out.try_clone().context("cannot share the log file")?;
         let child = Command::new(program)
             .args(args)
+            .envs(env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

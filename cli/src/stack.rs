@@ -47,6 +47,12 @@ pub const PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
 /// The gateway's gRPC endpoint, through which systems call each other.
 pub const GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
 
+/// nats-server's config in the data dir: its users and their permissions (owner-only).
+pub const NATS_CONFIG_FILE: &str = "nats.conf";
+
+/// The file in the data dir holding the operator's bearer token (owner-only).
+pub const OPERATOR_TOKEN_FILE: &str = "operator.token";
+
 /// The registry file name the gateway reads in its data dir.
 pub const REGISTRY_FILE: &str = "registry.toml";
 

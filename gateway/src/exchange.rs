@@ -161,6 +161,7 @@ pub struct Gateway<R> {
     nats: Option<async_nats::Client>,
     seal: Option<Arc<Signer>>,
     signers: SubjectCache,
+    operators: egov_signin::operator::Operators,
 }
 
 impl<R> std::fmt::Debug for Gateway<R> {
@@ -208,6 +209,7 @@ impl<R: RevocationSource> Gateway<R> {
             nats: parts.nats,
             seal: None,
             signers: SubjectCache::default(),
+            operators: egov_signin::operator::Operators::default(),
         }
     }
 
@@ -225,6 +227,18 @@ impl<R: RevocationSource> Gateway<R> {
     /// Returns the window around the gateway's clock in which a message time is accepted.
     pub fn message_time_window(&self) -> Duration {
         self.message_time_window
+    }
+
+    /// Admits these operators to the message log (OPERATOR) and the registry reload (ADMIN);
+    /// without them no one is admitted.
+    pub fn with_operators(mut self, operators: egov_signin::operator::Operators) -> Gateway<R> {
+        self.operators = operators;
+        self
+    }
+
+    /// Returns who may read the log and reload the registry.
+    pub fn operators(&self) -> &egov_signin::operator::Operators {
+        &self.operators
     }
 
     /// Gives the gateway its own seal, which countersigns the answers it relays

@@ -6,6 +6,9 @@
 //! - `GET /correlations/{correlation_id}`: every record of one exchange.
 //! - `GET /correlations/{correlation_id}/diagram`: the exchange as a Mermaid sequence diagram.
 //! - `POST /admin/registry/reload`: re-reads the registry file.
+//!
+//! The log routes need an operator (role OPERATOR: bodies and headers name citizens), the
+//! reload an administrator (ADMIN); without a token 401, with the wrong role 403.
 
 use std::sync::Arc;
 
@@ -16,18 +19,25 @@ use axum::http::StatusCode as HttpStatus;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use egov_core::envelope::RevocationSource;
+use egov_signin::operator::Role;
 
 use crate::exchange::Gateway;
 use crate::message_log::{LogRecord, MessageLogError};
 
 /// Builds the gateway's own HTTP routes.
 pub fn routes<R: RevocationSource + 'static>(gateway: Arc<Gateway<R>>) -> Router {
-    Router::new()
+    let operators = gateway.operators().clone();
+    let log = Router::new()
         .route("/messages/{message_id}", get(message::<R>))
         .route("/correlations/{correlation_id}", get(correlation::<R>))
         .route("/correlations/{correlation_id}/diagram", get(diagram::<R>))
+        .with_state(gateway.clone());
+    let admin = Router::new()
         .route("/admin/registry/reload", post(reload::<R>))
-        .with_state(gateway)
+        .with_state(gateway);
+    operators
+        .require(Role::Operator, log)
+        .merge(operators.require(Role::Admin, admin))
 }
 
 /// An HTTP error answer with a JSON body naming what failed.

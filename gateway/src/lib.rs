@@ -83,6 +83,9 @@ pub enum GatewayError {
     /// The operator console's sign-in could not be opened.
     #[error("operator console sign-in: {0}")]
     Console(String),
+    /// The operators file (`operators.toml` in the data directory) is malformed.
+    #[error(transparent)]
+    Operators(egov_signin::SigninError),
     /// The data directory could not be created.
     #[error("data directory {path}: {source}")]
     DataDir {
@@ -125,10 +128,15 @@ pub async fn run(
         ),
         Duration::from_secs(config.revocation_freshness_secs),
     );
-    let nats = match async_nats::connect(&config.nats_url).await {
+    // Its own inbox prefix: systems may subscribe to `_INBOX.>`, never to the answers the
+    // gateway gets (its state bucket's reads among them).
+    let options = async_nats::ConnectOptions::new()
+        .name("egov-gateway")
+        .custom_inbox_prefix(egov_bus::nats_accounts::GATEWAY_INBOX_PREFIX);
+    let nats = match egov_bus::nats_accounts::connect(&config.nats_url, options).await {
         Ok(client) => Some(client),
         Err(err) => {
-            tracing::warn!(url = %config.nats_url, error = %err, "NATS unreachable; NATS routes and the async channel are off");
+            tracing::warn!(url = %egov_bus::nats_accounts::split_credentials(&config.nats_url).0, error = %err, "NATS unreachable; NATS routes and the async channel are off");
             None
         }
     };
@@ -145,7 +153,11 @@ pub async fn run(
         max_message_bytes: config.max_message_bytes,
         nats,
     })
-    .with_message_time_window(Duration::from_secs(config.message_time_window_secs));
+    .with_message_time_window(Duration::from_secs(config.message_time_window_secs))
+    .with_operators(
+        egov_signin::operator::Operators::from_data_dir(&config.data_dir)
+            .map_err(GatewayError::Operators)?,
+    );
     let gateway = match seal(&config).await? {
         Some(seal) => gateway.with_seal(seal),
         None => {

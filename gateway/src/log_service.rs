@@ -1,5 +1,6 @@
 //! The message log over gRPC (`egov.v1.GatewayLog`): the same queries as the
-//! HTTP JSON routes, for tools that speak gRPC (`egov diagram`, grpcurl).
+//! HTTP JSON routes, for tools that speak gRPC (`egov diagram`, grpcurl); both calls need an
+//! operator's bearer token in the metadata entry `authorization`.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use egov_proto::v1::{
     GetDiagramRequest, GetDiagramResponse, GetMessagesRequest, GetMessagesResponse, LoggedMessage,
     Signature, Status as StatusMessage,
 };
+use egov_signin::operator::Role;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
@@ -92,6 +94,10 @@ impl<R: RevocationSource + 'static> GatewayLog for LogService<R> {
         &self,
         request: Request<GetMessagesRequest>,
     ) -> Result<Response<GetMessagesResponse>, Status> {
+        self.gateway
+            .operators()
+            .authorize_grpc(request.metadata(), Role::Operator)
+            .await?;
         let log = self.gateway.log();
         let records = match request.into_inner().key {
             Some(Key::MessageId(id)) => log.by_message_id(&id).await,
@@ -114,6 +120,10 @@ impl<R: RevocationSource + 'static> GatewayLog for LogService<R> {
         &self,
         request: Request<GetDiagramRequest>,
     ) -> Result<Response<GetDiagramResponse>, Status> {
+        self.gateway
+            .operators()
+            .authorize_grpc(request.metadata(), Role::Operator)
+            .await?;
         let correlation_id = request.into_inner().correlation_id;
         let records = self
             .gateway

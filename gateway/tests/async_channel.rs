@@ -203,7 +203,8 @@ async fn start_gateway(stack: &Stack, name: &str) -> (GatewayClient<Channel>, So
         // Room for a burst of 1 001 small envelopes in one call (the decoder bounds a call like one envelope).
         max_message_bytes: 4 * 1024 * 1024,
         nats: Some(async_nats::connect(stack.server.url()).await.expect("nats")),
-    });
+    })
+    .with_operators(egov_testkit::service::operators());
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let grpc_addr = grpc.local_addr().expect("addr");
@@ -755,7 +756,7 @@ async fn sender_is_notified_of_each_delivery_state_change() {
 
 /// GETs `path` from the gateway's HTTP server.
 async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    egov_testkit::service::http_request(addr, "localhost", "GET", path, "").await
+    egov_testkit::service::operator_request(addr, "localhost", "GET", path, "").await
 }
 
 /// Polls the log until `path` lists `hops` records; the log is written behind the hot path.

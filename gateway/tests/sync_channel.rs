@@ -216,7 +216,8 @@ async fn start() -> Stack {
         clock: SystemClock::shared(),
         max_message_bytes: 64 * 1024,
         nats: None,
-    });
+    })
+    .with_operators(egov_testkit::service::operators());
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let grpc_addr = grpc.local_addr().expect("addr");
@@ -534,7 +535,7 @@ async fn answer_signed_by_another_system_than_the_target_is_refused() {
 
 /// Sends `method path` with no body to the gateway's HTTP server.
 async fn http(stack: &Stack, method: &str, path: &str) -> (u16, String) {
-    egov_testkit::service::http_request(stack.http, "localhost", method, path, "").await
+    egov_testkit::service::operator_request(stack.http, "localhost", method, path, "").await
 }
 
 #[tokio::test]
@@ -631,6 +632,85 @@ async fn two_hop_exchange_is_logged_and_drawn_as_a_mermaid_diagram() {
     assert_eq!(status, 404);
 }
 
+/// Puts the test operator's bearer token on a GatewayLog call.
+#[allow(clippy::result_large_err)] // tonic's interceptor signature
+fn as_operator(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    let bearer = format!("Bearer {}", egov_testkit::service::OPERATOR_TOKEN);
+    request
+        .metadata_mut()
+        .insert("authorization", bearer.parse().expect("ascii"));
+    Ok(request)
+}
+
+#[tokio::test]
+async fn the_log_and_the_registry_reload_are_refused_without_an_operator() {
+    use egov_proto::v1::gateway_log_client::GatewayLogClient;
+    use egov_proto::v1::{GetDiagramRequest, GetMessagesRequest, get_messages_request::Key};
+    use egov_testkit::service::{PLAIN_OPERATOR_TOKEN, http_request, http_request_as};
+
+    let stack = start().await;
+    let request = portal_request(&stack, "citizens.person.get", "citizens");
+    let header = Header::decode(request.header.as_slice()).expect("header");
+    send(&stack, request).await.expect("answered");
+    for path in [
+        format!("/messages/{}", header.message_id),
+        format!("/correlations/{}", header.correlation_id),
+        format!("/correlations/{}/diagram", header.correlation_id),
+    ] {
+        let (status, body) = http_request(stack.http, "localhost", "GET", &path, "").await;
+        assert_eq!(status, 401, "{path}: {body}");
+        assert!(!body.contains("citizens.person.get"), "{body}");
+        let (status, _) = http_request_as(
+            stack.http,
+            "localhost",
+            "GET",
+            &path,
+            "",
+            Some("egov_guess"),
+        )
+        .await;
+        assert_eq!(status, 401, "{path} with an unknown token");
+    }
+    let before = std::fs::read_to_string(&stack.registry_path).expect("read");
+    std::fs::write(&stack.registry_path, "not toml at all").expect("write");
+    let reload = "/admin/registry/reload";
+    let (status, _) = http_request(stack.http, "localhost", "POST", reload, "").await;
+    assert_eq!(status, 401);
+    let (status, _) = http_request_as(
+        stack.http,
+        "localhost",
+        "POST",
+        reload,
+        "",
+        Some(PLAIN_OPERATOR_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 403, "an operator is not an administrator");
+    std::fs::write(&stack.registry_path, before).expect("restore");
+    send(
+        &stack,
+        portal_request(&stack, "citizens.person.get", "citizens"),
+    )
+    .await
+    .expect("the table in force did not change");
+
+    let mut log = GatewayLogClient::new(stack.channel.clone());
+    let refused = log
+        .get_messages(GetMessagesRequest {
+            key: Some(Key::MessageId(header.message_id.clone())),
+        })
+        .await
+        .expect_err("no token");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    let refused = log
+        .get_diagram(GetDiagramRequest {
+            correlation_id: header.correlation_id.clone(),
+        })
+        .await
+        .expect_err("no token");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+}
+
 /// Replaces each hop's measured duration, the one part of a diagram that varies per run.
 fn without_durations(diagram: &str) -> String {
     diagram
@@ -657,7 +737,7 @@ async fn two_hop_exchange_is_drawn_over_grpc_exactly_as_the_regulations_diagram(
         .correlation_id;
     send(&stack, request).await.expect("answered");
     let channel = stack.channel.clone();
-    let mut log = GatewayLogClient::new(channel);
+    let mut log = GatewayLogClient::with_interceptor(channel, as_operator);
     let mut mermaid = String::new();
     for _ in 0..50 {
         if let Ok(answer) = log

@@ -84,6 +84,10 @@ pub async fn run(data_dir: &Path, time: StackTime) -> anyhow::Result<ExitCode> {
     let outcome = match started {
         Some(Ok(state)) => {
             print_stack(&state, &skipped, &bin_dir);
+            println!(
+                "operator token (role admin; `Authorization: Bearer …` on the log and every operator write): {}",
+                data_dir.join(stack::OPERATOR_TOKEN_FILE).display()
+            );
             watch(&mut supervisor, shutdown).await
         }
         Some(Err(error)) => Err(error),
@@ -105,7 +109,16 @@ async fn start(
 ) -> anyhow::Result<StackState> {
     let log_of = |name: &str| data_dir.join("logs").join(format!("{name}.log"));
     let nats_addr = stack::nats_addr();
+    let systems: Vec<&str> = present
+        .iter()
+        .map(|spec| spec.name)
+        .filter(|name| ![NATS_GATEWAY, stack::CLOCK.name].contains(name))
+        .collect();
+    let nats_users = egov_bus::nats_accounts::stack_users(&systems);
+    let nats_config = write_nats_config(data_dir, &nats_users)?;
     let nats_args = [
+        "-c".into(),
+        nats_config.display().to_string(),
         "-js".into(),
         "-a".into(),
         stack::HOST.to_string(),
@@ -129,10 +142,15 @@ async fn start(
     })
     .await?;
 
+    let operators = operators_entry(data_dir)?;
     for spec in present {
         let service_dir = data_dir.join(spec.name);
         std::fs::create_dir_all(&service_dir)
             .with_context(|| format!("cannot create {}", service_dir.display()))?;
+        // Every service admits the one operator of the local stack, by its token's digest.
+        let operators_file = service_dir.join(egov_signin::operator::OPERATORS_FILE);
+        std::fs::write(&operators_file, &operators)
+            .with_context(|| format!("cannot write {}", operators_file.display()))?;
         if spec.name == "gateway" {
             // The operator's edits survive restarts: the shipped table is only the first copy.
             let registry = service_dir.join(stack::REGISTRY_FILE);
@@ -146,9 +164,20 @@ async fn start(
             spec.grpc_addr().to_string(),
             "--http-listen".into(),
             spec.http_addr().to_string(),
-            "--nats-url".into(),
-            stack::nats_url(nats_addr),
         ];
+        // Each service signs in to NATS as its own user; the URL carries the password, so it
+        // goes in the environment (`EGOV_<SERVICE>__NATS_URL`), not on the command line.
+        let user = nats_users
+            .iter()
+            .find(|user| user.name == spec.name)
+            .with_context(|| format!("no NATS user for {}", spec.name))?;
+        let env = [(
+            format!(
+                "EGOV_{}__NATS_URL",
+                spec.name.to_uppercase().replace('-', "_")
+            ),
+            user.url(&stack::nats_url(nats_addr)),
+        )];
         if spec.name == stack::CLOCK.name {
             // The clock keeps its state in NATS; its directory holds only its config.
             let config = clock_config(&service_dir)?;
@@ -158,7 +187,8 @@ async fn start(
         }
         args.extend(spec.extra_args.iter().map(|arg| (*arg).to_owned()));
         let binary = bin_dir.join(spec.binary);
-        let child = supervisor.spawn(spec.name, &binary, &args, &log_of(spec.name))?;
+        let child =
+            supervisor.spawn_with_env(spec.name, &binary, &args, &env, &log_of(spec.name))?;
         state.services.push(ServiceProcess {
             name: spec.name.into(),
             binary: spec.binary.into(),
@@ -179,6 +209,31 @@ async fn start(
         .await?;
     }
     Ok(state)
+}
+
+/// The name of the gateway's service, whose NATS user may do everything.
+const NATS_GATEWAY: &str = egov_bus::nats_accounts::GATEWAY_USER;
+
+/// Writes nats-server's config (its users, with their permissions and passwords: owner read
+/// and write only), new on every start, and returns its path.
+fn write_nats_config(
+    data_dir: &Path,
+    users: &[egov_bus::nats_accounts::NatsUser],
+) -> anyhow::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = data_dir.join(stack::NATS_CONFIG_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(egov_bus::nats_accounts::authorization_block(users).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 /// Returns the clock authority's config file, writing it with a fresh operator token (owner
@@ -206,6 +261,56 @@ fn clock_config(dir: &Path) -> anyhow::Result<PathBuf> {
     writeln!(file, "operator_token = \"{token}\"")
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
+}
+
+/// Returns the `[[token]]` entry (a digest) admitting the stack's operator, making the token
+/// on first use in `<data_dir>/operator.token` (owner read/write only) and reading it after.
+fn operators_entry(data_dir: &Path) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = data_dir.join(stack::OPERATOR_TOKEN_FILE);
+    let token = match std::fs::read_to_string(&path) {
+        Ok(token) => token.trim().to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let (token, _) = egov_signin::operator::new_token(
+                "operator",
+                &[egov_signin::operator::Role::Admin],
+            )?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            writeln!(file, "{token}")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            token
+        }
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    };
+    Ok(format!(
+        "# The operator of the local stack; its token is in {} (owner-only).\n\
+         [[token]]\nlogin = \"operator\"\nroles = [\"admin\"]\nsha256 = \"{}\"\n",
+        stack::OPERATOR_TOKEN_FILE,
+        egov_signin::secret::digest(&token)
+    ))
+}
+
+/// Returns the operator's bearer token: `given`, else the one `egov up` wrote in the data dir.
+pub fn operator_token(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(token) = given {
+        return Ok(token);
+    }
+    let path = data_dir.join(stack::OPERATOR_TOKEN_FILE);
+    std::fs::read_to_string(&path)
+        .map(|token| token.trim().to_owned())
+        .with_context(|| {
+            format!(
+                "no operator token: pass --token or run `egov up` once to create {}",
+                path.display()
+            )
+        })
 }
 
 /// Polls `probe` until it says SERVING; fails with the log tail if `name` exits or times out.

@@ -166,10 +166,11 @@ pub struct ClockStore {
 impl ClockStore {
     /// Connects to NATS at `url` and opens (creating if needed) the clock's buckets.
     pub async fn connect(url: &str) -> Result<Self, ClockError> {
-        let client = async_nats::connect(url)
+        let client = crate::nats_accounts::connect(url, async_nats::ConnectOptions::new())
             .await
             .map_err(|e| ClockError::Connect {
-                url: url.to_owned(),
+                // Never the password the URL may carry.
+                url: crate::nats_accounts::split_credentials(url).0,
                 reason: e.to_string(),
             })?;
         Self::open(&jetstream::new(client)).await

@@ -12,6 +12,7 @@
 //! - [`shutdown`]: the Ctrl-C / SIGTERM future every server stops on, and [`shutdown::Stop`].
 //! - [`trace_context`]: W3C `traceparent` in tonic metadata and NATS headers.
 //! - [`subjects`]: NATS subject builders and header names.
+//! - [`nats_accounts`]: NATS users with per-system permissions, and connecting as one.
 //! - [`clock`]: the stack-wide virtual clock in NATS KV and [`clock::service_clock`].
 //! - [`error`]: [`BusError`], what can fail while serving.
 
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod error;
 pub mod grpc;
 pub mod http;
+pub mod nats_accounts;
 pub mod service;
 pub mod shutdown;
 pub mod subjects;

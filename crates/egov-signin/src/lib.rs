@@ -22,6 +22,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod limit;
+pub mod operator;
 pub mod pages;
 pub mod password;
 pub mod secret;

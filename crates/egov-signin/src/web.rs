@@ -47,7 +47,7 @@ impl Signin {
     }
 
     /// Returns the session id the request's cookie carries.
-    fn cookie_value(&self, headers: &HeaderMap) -> Option<String> {
+    pub(crate) fn cookie_value(&self, headers: &HeaderMap) -> Option<String> {
         let name = self.settings().cookie_name();
         headers
             .get_all(header::COOKIE)
@@ -61,7 +61,7 @@ impl Signin {
 
     /// Returns whether a state-changing request's `Origin` (or, without one, its fetch
     /// metadata) is allowed: an origin named in the settings, or the request's own host.
-    fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+    pub(crate) fn origin_allowed(&self, headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(header::ORIGIN) else {
             // Browsers send Origin on every cross-site POST; a request without one is a
             // same-origin form of an old browser or a non-browser client. Fetch metadata,

@@ -620,10 +620,11 @@ async fn connect_nats(
     url: &str,
     system_id: &str,
 ) -> Result<async_nats::Client, async_nats::ConnectError> {
-    async_nats::ConnectOptions::new()
-        .name(format!("egov-{system_id}"))
-        .connect(url)
-        .await
+    egov_bus::nats_accounts::connect(
+        url,
+        async_nats::ConnectOptions::new().name(format!("egov-{system_id}")),
+    )
+    .await
 }
 
 /// A started inbox; [`RunningInbox::stop`] ends it.

@@ -97,8 +97,12 @@ impl Neighbours {
         .expect("notary store opens");
         let (grpc, http) = loopback_listeners().await;
         let notary_addr = grpc.local_addr().expect("addr");
+        // Its own data dir (not the default, relative to the test's working dir), with the
+        // test operator admitted.
+        let notary_config = egov_notary::Config::with_data_dir(dir.join("notary"));
+        egov_testkit::service::write_operators_file(&notary_config.data_dir);
         tokio::spawn(egov_system::runtime::serve::<egov_notary::Notary, _>(
-            egov_notary::Config::default(),
+            notary_config,
             egov_system::Parts {
                 identity: sandbox.system(systems::NOTARY.id, systems::NOTARY.bin),
                 verifier: sandbox.verifier(),
@@ -114,6 +118,7 @@ impl Neighbours {
         let mut backoffice_config = egov_backoffice::Config::with_data_dir(dir.join("backoffice"));
         backoffice_config.gateway_endpoint = sandbox.gateway_endpoint();
         std::fs::create_dir_all(&backoffice_config.data_dir).expect("back office dir");
+        egov_testkit::service::write_operators_file(&backoffice_config.data_dir);
         let backoffice_store = egov_backoffice::Store::open(&backoffice_config.database_url())
             .await
             .expect("back office store opens");

@@ -50,6 +50,12 @@ pub struct NatsServer {
 impl NatsServer {
     /// Starts nats-server with JetStream on a free loopback port and waits until it accepts.
     pub fn start() -> Result<Self, TestkitError> {
+        Self::start_with_config("")
+    }
+
+    /// Starts nats-server like [`NatsServer::start`] with `config` as its config file (e.g. an
+    /// `authorization` block of users); the command line's port and store still apply.
+    pub fn start_with_config(config: &str) -> Result<Self, TestkitError> {
         let binary = find_nats_server()?;
         let dir = tempfile::Builder::new()
             .prefix("egov-nats-")
@@ -59,10 +65,16 @@ impl NatsServer {
                 source,
             })?;
 
+        let config_path = dir.path().join("nats.conf");
+        std::fs::write(&config_path, config).map_err(|source| TestkitError::Io {
+            action: "write the nats-server config".into(),
+            source,
+        })?;
         let mut last_failure = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
-            let mut child = spawn(&binary, port, dir.path())?;
+            let config = (!config.is_empty()).then_some(config_path.as_path());
+            let mut child = spawn(&binary, port, dir.path(), config)?;
             match wait_ready(&mut child, port) {
                 Ok(()) => {
                     tracing::debug!(port, "nats-server ready");
@@ -94,7 +106,7 @@ impl NatsServer {
                 action: "create a temp dir for nats-server".into(),
                 source,
             })?;
-        let mut child = spawn(&binary, port, dir.path())?;
+        let mut child = spawn(&binary, port, dir.path(), None)?;
         match wait_ready(&mut child, port) {
             Ok(()) => Ok(Self { child, port, dir }),
             Err(reason) => {
@@ -209,7 +221,12 @@ fn log_path(dir: &Path) -> PathBuf {
     dir.join("nats-server.log")
 }
 
-fn spawn(binary: &Path, port: u16, dir: &Path) -> Result<Child, TestkitError> {
+fn spawn(
+    binary: &Path,
+    port: u16,
+    dir: &Path,
+    config: Option<&Path>,
+) -> Result<Child, TestkitError> {
     let io_error = |action: &str| {
         let action = action.to_owned();
         move |source| TestkitError::Io { action, source }
@@ -223,7 +240,11 @@ fn spawn(binary: &Path, port: u16, dir: &Path) -> Result<Child, TestkitError> {
     let log_err = log
         .try_clone()
         .map_err(io_error("open the nats-server log"))?;
-    Command::new(binary)
+    let mut command = Command::new(binary);
+    if let Some(config) = config {
+        command.arg("-c").arg(config);
+    }
+    command
         .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
         .arg(store_dir(dir))
         .stdin(Stdio::null())

@@ -113,16 +113,19 @@ impl Sandbox {
         let registry_path = dir.path().join("registry.toml");
         std::fs::write(&registry_path, "").expect("sandbox registry");
         let log_url = format!("sqlite://{}?mode=rwc", dir.path().join("log.db").display());
-        let gateway = Arc::new(Gateway::new(GatewayParts {
-            system_id: "shep".into(),
-            registry: Arc::new(RegistryHandle::open(registry_path.clone()).expect("registry")),
-            verifier: Verifier::new(vec![ca.root.certificate().clone()], revocation.clone()),
-            replay: ReplayGuard::new(Duration::from_secs(600), 1_000_000),
-            log: MessageLog::connect(&log_url).await.expect("message log"),
-            clock: clock.clone(),
-            max_message_bytes: 4 * 1024 * 1024,
-            nats: nats.as_ref().map(|(client, _)| client.clone()),
-        }));
+        let gateway = Arc::new(
+            Gateway::new(GatewayParts {
+                system_id: "shep".into(),
+                registry: Arc::new(RegistryHandle::open(registry_path.clone()).expect("registry")),
+                verifier: Verifier::new(vec![ca.root.certificate().clone()], revocation.clone()),
+                replay: ReplayGuard::new(Duration::from_secs(600), 1_000_000),
+                log: MessageLog::connect(&log_url).await.expect("message log"),
+                clock: clock.clone(),
+                max_message_bytes: 4 * 1024 * 1024,
+                nats: nats.as_ref().map(|(client, _)| client.clone()),
+            })
+            .with_operators(crate::service::operators()),
+        );
         let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -9,6 +9,46 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The bearer token of the tests' operator (role ADMIN, so also OPERATOR).
+pub const OPERATOR_TOKEN: &str = "egov_testkit_operator_0123456789abcdef0123456789abcdef";
+
+/// The bearer token of a test account with the OPERATOR role only.
+pub const PLAIN_OPERATOR_TOKEN: &str = "egov_testkit_plain_operator_0123456789abcdef012345";
+
+/// Returns the operators the sandbox and the test stack admit: [`OPERATOR_TOKEN`] as ADMIN,
+/// [`PLAIN_OPERATOR_TOKEN`] as OPERATOR.
+pub fn operators() -> egov_signin::operator::Operators {
+    use egov_signin::operator::{Operators, Role};
+    Operators::default()
+        .with_token("test-admin", &[Role::Admin], OPERATOR_TOKEN)
+        .with_token("test-operator", &[Role::Operator], PLAIN_OPERATOR_TOKEN)
+}
+
+/// Returns a gRPC request carrying the test operator's bearer token ([`OPERATOR_TOKEN`]).
+pub fn as_operator<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let bearer = format!("Bearer {OPERATOR_TOKEN}");
+    request
+        .metadata_mut()
+        .insert("authorization", bearer.parse().expect("an ASCII token"));
+    request
+}
+
+/// Writes the operators file (`operators.toml`, digests only) admitting the same tokens as
+/// [`operators`] into a service's data directory.
+pub fn write_operators_file(data_dir: &std::path::Path) {
+    let digest = egov_signin::secret::digest;
+    let text = format!(
+        "[[token]]\nlogin = \"test-admin\"\nroles = [\"admin\"]\nsha256 = \"{}\"\n\n\
+         [[token]]\nlogin = \"test-operator\"\nroles = [\"operator\"]\nsha256 = \"{}\"\n",
+        digest(OPERATOR_TOKEN),
+        digest(PLAIN_OPERATOR_TOKEN)
+    );
+    std::fs::create_dir_all(data_dir).expect("data dir");
+    std::fs::write(data_dir.join(egov_signin::operator::OPERATORS_FILE), text)
+        .expect("operators file");
+}
+
 /// Installs logs at `filter` (e.g. `"error"`) once per test process, named `name`:
 /// a service's serve() reuses the first subscriber of the process.
 pub fn quiet_logs(name: &str, filter: &str) {
@@ -48,10 +88,38 @@ pub async fn http_request(
     path: &str,
     body: &str,
 ) -> (u16, String) {
+    http_request_as(addr, host, method, path, body, None).await
+}
+
+/// Sends one HTTP/1.1 request like [`http_request`] as an operator: with the test operator's
+/// bearer token ([`OPERATOR_TOKEN`], role ADMIN, which the sandbox and test stack admit).
+pub async fn operator_request(
+    addr: SocketAddr,
+    host: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
+    http_request_as(addr, host, method, path, body, Some(OPERATOR_TOKEN)).await
+}
+
+/// Sends one HTTP/1.1 request like [`http_request`], with `Authorization: Bearer <token>`
+/// when a token is given.
+pub async fn http_request_as(
+    addr: SocketAddr,
+    host: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).await.expect("connect HTTP");
+    let authorization = token.map_or(String::new(), |token| {
+        format!("Authorization: Bearer {token}\r\n")
+    });
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {authorization}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.expect("send");

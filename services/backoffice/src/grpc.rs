@@ -1,12 +1,14 @@
 //! The direct `egov.v1.BackOffice` gRPC service, for the provider's own workstations (the
 //! worklist): moves requests between tonic and the [`Workflow`], and errors through the one
-//! `From<BackOfficeError> for Status`.
+//! `From<BackOfficeError> for Status`. Every call needs an operator (OPERATOR or ADMIN): a
+//! bearer token in the metadata entry `authorization`; without one `UNAUTHENTICATED`.
 
 use egov_proto::v1::back_office_server::{BackOffice, BackOfficeServer};
 use egov_proto::v1::{
     BackOfficeRole, Case, GetCaseRequest, ListTasksRequest, ListTasksResponse, OpenCaseRequest,
     TakeActionRequest,
 };
+use egov_signin::operator::{Operators, Role};
 use tonic::{Request, Response, Status};
 
 use crate::BackOfficeError;
@@ -17,12 +19,24 @@ use crate::workflow::Workflow;
 #[derive(Debug, Clone)]
 pub struct BackOfficeService {
     workflow: Workflow,
+    operators: Operators,
 }
 
 impl BackOfficeService {
-    /// Wraps a workflow.
-    pub fn new(workflow: Workflow) -> BackOfficeService {
-        BackOfficeService { workflow }
+    /// Wraps a workflow, admitting these operators.
+    pub fn new(workflow: Workflow, operators: Operators) -> BackOfficeService {
+        BackOfficeService {
+            workflow,
+            operators,
+        }
+    }
+
+    /// Refuses a call without an operator's token.
+    async fn operator<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        self.operators
+            .authorize_grpc(request.metadata(), Role::Operator)
+            .await
+            .map(|_| ())
     }
 
     /// Returns the generated tonic server, ready to add to the routes.
@@ -34,6 +48,7 @@ impl BackOfficeService {
 #[tonic::async_trait]
 impl BackOffice for BackOfficeService {
     async fn open_case(&self, request: Request<OpenCaseRequest>) -> Result<Response<Case>, Status> {
+        self.operator(&request).await?;
         // A case opened at the provider's own desk: no requesting system.
         Ok(Response::new(
             self.workflow.open_case(request.into_inner(), "").await?,
@@ -41,6 +56,7 @@ impl BackOffice for BackOfficeService {
     }
 
     async fn get_case(&self, request: Request<GetCaseRequest>) -> Result<Response<Case>, Status> {
+        self.operator(&request).await?;
         Ok(Response::new(
             self.workflow.case(&request.into_inner().id).await?,
         ))
@@ -50,6 +66,7 @@ impl BackOffice for BackOfficeService {
         &self,
         request: Request<ListTasksRequest>,
     ) -> Result<Response<ListTasksResponse>, Status> {
+        self.operator(&request).await?;
         let asked = request.into_inner().role;
         let role = BackOfficeRole::try_from(asked)
             .ok()
@@ -66,6 +83,7 @@ impl BackOffice for BackOfficeService {
         &self,
         request: Request<TakeActionRequest>,
     ) -> Result<Response<Case>, Status> {
+        self.operator(&request).await?;
         Ok(Response::new(
             self.workflow.take_action(&request.into_inner()).await?,
         ))

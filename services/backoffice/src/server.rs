@@ -144,6 +144,8 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
         .map_err(BackOfficeError::Config)?;
     crate::head::check(&head)?;
     let signin = crate::web::open_signin(&config, &store, clock.clone()).await?;
+    let operators = egov_signin::operator::Operators::from_data_dir_or_none(&config.data_dir)
+        .with_signin(signin.clone());
 
     let wake = Arc::new(Notify::new());
     let workflow = Workflow::new(WorkflowParts {
@@ -188,7 +190,7 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .system(system_id)
         .add_service(receiver.into_server())
-        .add_service(BackOfficeService::new(workflow.clone()).into_server());
+        .add_service(BackOfficeService::new(workflow.clone(), operators).into_server());
     let served = egov_bus::service::serve_grpc_and_http(
         listeners.grpc,
         routes,

@@ -1,67 +1,22 @@
-//! The direct `egov.v1.Citizens` gRPC contract, for teams that call the citizens-DB
-//! without the gateway: the same look-ups as the gateway's service ids, errors through
-//! the one `From<CitizensError> for Status` (the message starts with the wire code).
-
-use std::sync::Arc;
+//! The direct `egov.v1.Citizens` gRPC contract, for teams that call the citizens-DB without
+//! the gateway: each call carries the caller's signed envelope in the metadata entry
+//! `egov-envelope-bin` and takes the same path as a message the gateway forwards
+//! ([`egov_system::direct`]); an unsigned call is refused with `ESIG001`, so no citizen's
+//! record is shown to an unknown caller.
 
 use egov_proto::v1::citizens_server::{Citizens, CitizensServer};
 use egov_proto::v1::{
     GetFamilyRequest, GetFamilyResponse, GetLegalEntityRequest, GetLegalEntityResponse,
     GetPersonRequest, GetPersonResponse,
 };
-use tonic::{Request, Response, Status};
 
-use crate::registry::{Channel, Registry};
+use crate::{FAMILY_GET, LEGAL_ENTITY_GET, PERSON_GET};
 
-/// The tonic service over a shared [`Registry`].
-#[derive(Debug, Clone)]
-pub struct CitizensService {
-    registry: Arc<Registry>,
-}
-
-impl CitizensService {
-    /// Wraps a registry.
-    pub fn new(registry: Arc<Registry>) -> CitizensService {
-        CitizensService { registry }
-    }
-
-    /// Returns the generated tonic server, ready to add to the routes.
-    pub fn into_server(self) -> CitizensServer<CitizensService> {
-        CitizensServer::new(self)
-    }
-}
-
-#[tonic::async_trait]
-impl Citizens for CitizensService {
-    async fn get_person(
-        &self,
-        request: Request<GetPersonRequest>,
-    ) -> Result<Response<GetPersonResponse>, Status> {
-        let asked = request.into_inner();
-        Ok(Response::new(
-            self.registry.person(&asked.iin, Channel::Direct).await?,
-        ))
-    }
-
-    async fn get_legal_entity(
-        &self,
-        request: Request<GetLegalEntityRequest>,
-    ) -> Result<Response<GetLegalEntityResponse>, Status> {
-        let asked = request.into_inner();
-        Ok(Response::new(
-            self.registry
-                .legal_entity(&asked.bin, Channel::Direct)
-                .await?,
-        ))
-    }
-
-    async fn get_family(
-        &self,
-        request: Request<GetFamilyRequest>,
-    ) -> Result<Response<GetFamilyResponse>, Status> {
-        let asked = request.into_inner();
-        Ok(Response::new(
-            self.registry.family(&asked.iin, Channel::Direct).await?,
-        ))
+egov_system::direct_contract! {
+    /// The tonic service over the citizens-DB's receiver.
+    CitizensService: CitizensServer, Citizens {
+        get_person(GetPersonRequest) -> GetPersonResponse = PERSON_GET;
+        get_legal_entity(GetLegalEntityRequest) -> GetLegalEntityResponse = LEGAL_ENTITY_GET;
+        get_family(GetFamilyRequest) -> GetFamilyResponse = FAMILY_GET;
     }
 }

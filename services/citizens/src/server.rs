@@ -127,8 +127,8 @@ pub async fn serve_with_inbox<R: RevocationSource + 'static>(
 
     let routes = egov_bus::grpc::GrpcRoutes::new()
         .system(system_id)
-        .add_service(receiver.into_server())
-        .add_service(CitizensService::new(registry.clone()).into_server());
+        .add_service(CitizensService::new(receiver.clone()).into_server())
+        .add_service(receiver.into_server());
     let served = egov_bus::service::serve_grpc_and_http(
         listeners.grpc,
         routes,

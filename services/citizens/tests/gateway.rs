@@ -437,6 +437,17 @@ async fn a_request_from_a_system_with_no_route_is_refused_by_the_gateway_with_ea
     assert_eq!(error.code(), StatusCode::AccessDenied, "{error}");
 }
 
+/// Signs a direct call as the portal's system would.
+fn signed<M: prost::Message + prost::Name>(
+    stack: &Stack,
+    service_id: &str,
+    message: M,
+) -> tonic::Request<M> {
+    let header = stack.portal.header::<M>(service_id, systems::CITIZENS.id);
+    egov_system::direct::signed_request(&stack.portal.identity().signer, &header, message)
+        .expect("signed")
+}
+
 #[tokio::test]
 async fn the_direct_citizens_contract_answers_like_the_gateway() {
     let stack = Stack::start().await;
@@ -444,9 +455,13 @@ async fn the_direct_citizens_contract_answers_like_the_gateway() {
         .await
         .expect("connects");
     let person = client
-        .get_person(GetPersonRequest {
-            iin: EMPLOYED_ADULT.into(),
-        })
+        .get_person(signed(
+            &stack,
+            PERSON_GET,
+            GetPersonRequest {
+                iin: EMPLOYED_ADULT.into(),
+            },
+        ))
         .await
         .expect("found")
         .into_inner()
@@ -458,21 +473,59 @@ async fn the_direct_citizens_contract_answers_like_the_gateway() {
         ("not an IIN", StatusCode::InvalidRequest),
     ] {
         let status = client
-            .get_person(GetPersonRequest { iin: iin.into() })
+            .get_person(signed(
+                &stack,
+                PERSON_GET,
+                GetPersonRequest { iin: iin.into() },
+            ))
             .await
             .expect_err("refused");
         assert_eq!(StatusCode::from_grpc(&status), Some(code), "{status:?}");
     }
     let family = client
-        .get_family(GetFamilyRequest {
-            iin: PRINCIPAL.into(),
-        })
+        .get_family(signed(
+            &stack,
+            FAMILY_GET,
+            GetFamilyRequest {
+                iin: PRINCIPAL.into(),
+            },
+        ))
         .await
         .expect("found")
         .into_inner();
     assert_eq!(
         relatives(&family.links, Kinship::Child),
         HashSet::from([REPRESENTATIVE.to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn a_direct_look_up_without_a_signed_envelope_is_refused_with_esig001() {
+    let stack = Stack::start().await;
+    let mut client = CitizensClient::connect(format!("http://{}", stack.grpc))
+        .await
+        .expect("connects");
+    let refused = client
+        .get_person(GetPersonRequest {
+            iin: EMPLOYED_ADULT.into(),
+        })
+        .await
+        .expect_err("unsigned");
+    assert_eq!(
+        StatusCode::from_grpc(&refused),
+        Some(StatusCode::SignatureMissing),
+        "{refused:?}"
+    );
+    assert!(!refused.message().contains("Иванова"), "no personal data");
+    let refused = client
+        .get_family(GetFamilyRequest {
+            iin: PRINCIPAL.into(),
+        })
+        .await
+        .expect_err("unsigned");
+    assert_eq!(
+        StatusCode::from_grpc(&refused),
+        Some(StatusCode::SignatureMissing)
     );
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use egov_citizens::fixtures::{CHILD_UNDER_7, PARENT_OF_CHILD_UNDER_7};
+use egov_citizens::fixtures::PARENT_OF_CHILD_UNDER_7;
 use egov_citizens::{Config, Store};
 use egov_proto::v1::GetPersonRequest;
 use egov_proto::v1::citizens_client::CitizensClient;
@@ -72,23 +72,17 @@ async fn run_populates_an_empty_database_enrolls_and_serves_until_shutdown() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut client = client.expect("the citizens-DB serves");
-    let person = client
+    // The direct contract serves only signed calls: an unsigned look-up is refused by name.
+    let refused = client
         .get_person(GetPersonRequest {
             iin: PARENT_OF_CHILD_UNDER_7.into(),
         })
         .await
-        .expect("found")
-        .into_inner()
-        .person
-        .expect("person");
-    assert_eq!(person.surname, "Омарова");
-    assert!(
-        client
-            .get_person(GetPersonRequest {
-                iin: CHILD_UNDER_7.into()
-            })
-            .await
-            .is_ok()
+        .expect_err("unsigned");
+    assert_eq!(
+        egov_core::StatusCode::from_grpc(&refused),
+        Some(egov_core::StatusCode::SignatureMissing),
+        "{refused:?}"
     );
 
     let health = http_get(http_addr, "/health").await;

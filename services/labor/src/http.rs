@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use egov_core::clock::Clock;
 use egov_core::{Iin, StatusCode};
+use egov_signin::operator::{Operators, Role};
 use egov_system::intake::local_date;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
@@ -37,11 +38,18 @@ struct Http {
 }
 
 /// Returns the system's routes merged with `/health` and `/metrics`.
-pub fn router(store: Store, clock: Arc<dyn Clock>, metrics: PrometheusHandle) -> Router {
+pub fn router(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    operators: &Operators,
+    metrics: PrometheusHandle,
+) -> Router {
     let routes = Router::new()
         .route(EMPLOYMENT_PATH, post(record))
         .route("/employment/{iin}", delete(end))
         .with_state(Http { store, clock });
+    // Operator writes (and the operator's views) need an OPERATOR or ADMIN token.
+    let routes = operators.require(Role::Operator, routes);
     egov_bus::http::router(crate::config::SERVICE, metrics, routes)
 }
 

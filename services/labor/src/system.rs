@@ -58,7 +58,8 @@ impl System for Labor {
         let grpc = egov_bus::grpc::GrpcRoutes::new()
             .add_service(crate::grpc::LaborService::new(receiver.clone()).into_server())
             .add_service(receiver.into_server());
-        let http = crate::http::router(store.clone(), clock, mount.metrics.clone());
+        let operators = egov_signin::operator::Operators::from_data_dir_or_none(&config.data_dir);
+        let http = crate::http::router(store.clone(), clock, &operators, mount.metrics.clone());
         Ok(Mounted {
             grpc,
             http,

@@ -1,51 +1,20 @@
-//! The `egov.v1.Notary` gRPC service of the registry (БНАЖ / ЕНИС), for callers inside the
-//! registry's own network: the same answers as through the gateway, judged on today's date.
+//! The direct `egov.v1.Notary` gRPC contract of the registry (БНАЖ / ЕНИС), for teams that
+//! call it without the gateway: each call carries the caller's signed envelope in the metadata
+//! entry `egov-envelope-bin` and takes the same path as a message the gateway forwards
+//! ([`egov_system::direct`]); an unsigned call is refused with `ESIG001`, so no power of
+//! attorney (names, IINs) is shown to an unknown caller.
 
 use egov_proto::v1::notary_server::{Notary, NotaryServer};
 use egov_proto::v1::{
     FindPowerOfAttorneyRequest, GetPowerOfAttorneyRequest, PowerOfAttorneyResponse,
 };
-use tonic::{Request, Response, Status};
 
-use crate::registry::Registry;
+use crate::handler::{FIND_SERVICE_ID, GET_SERVICE_ID};
 
-/// The tonic service over the [`Registry`].
-#[derive(Debug, Clone)]
-pub struct NotaryService {
-    registry: Registry,
-}
-
-impl NotaryService {
-    /// Wraps a registry.
-    pub fn new(registry: Registry) -> NotaryService {
-        NotaryService { registry }
-    }
-
-    /// Returns the generated tonic server, ready to add to the routes.
-    pub fn into_server(self) -> NotaryServer<NotaryService> {
-        NotaryServer::new(self)
-    }
-}
-
-#[tonic::async_trait]
-impl Notary for NotaryService {
-    async fn get_power_of_attorney(
-        &self,
-        request: Request<GetPowerOfAttorneyRequest>,
-    ) -> Result<Response<PowerOfAttorneyResponse>, Status> {
-        let today = self.registry.today();
-        Ok(Response::new(
-            self.registry.get(request.get_ref(), today).await?,
-        ))
-    }
-
-    async fn find_power_of_attorney(
-        &self,
-        request: Request<FindPowerOfAttorneyRequest>,
-    ) -> Result<Response<PowerOfAttorneyResponse>, Status> {
-        let today = self.registry.today();
-        Ok(Response::new(
-            self.registry.find(request.get_ref(), today).await?,
-        ))
+egov_system::direct_contract! {
+    /// The tonic service over the registry's receiver.
+    NotaryService: NotaryServer, Notary {
+        get_power_of_attorney(GetPowerOfAttorneyRequest) -> PowerOfAttorneyResponse = GET_SERVICE_ID;
+        find_power_of_attorney(FindPowerOfAttorneyRequest) -> PowerOfAttorneyResponse = FIND_SERVICE_ID;
     }
 }

@@ -13,6 +13,7 @@ use axum::http::StatusCode as HttpStatus;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use egov_core::StatusCode;
+use egov_signin::operator::{Operators, Role};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 
@@ -24,10 +25,12 @@ use crate::registry::Registry;
 pub const POWERS_OF_ATTORNEY_PATH: &str = "/powers-of-attorney";
 
 /// Returns the registry's routes merged with `/health` and `/metrics`.
-pub fn router(registry: Registry, metrics: PrometheusHandle) -> Router {
+pub fn router(registry: Registry, operators: &Operators, metrics: PrometheusHandle) -> Router {
     let routes = Router::new()
         .route(POWERS_OF_ATTORNEY_PATH, post(register))
         .with_state(registry);
+    // Operator writes (and the operator's views) need an OPERATOR or ADMIN token.
+    let routes = operators.require(Role::Operator, routes);
     egov_bus::http::router(crate::config::SERVICE, metrics, routes)
 }
 

@@ -36,7 +36,7 @@ impl System for Notary {
     /// Loads the fixtures on the first start, then answers the gateway (`MessageReceiver`),
     /// the direct `Notary` contract and the HTTP routes.
     async fn mount<R: RevocationSource + 'static>(
-        _config: &Config,
+        config: &Config,
         mount: Mount<R, Store>,
     ) -> Result<Mounted, NotaryError> {
         if crate::fixtures::load(&mount.store, mount.clock.as_ref()).await? {
@@ -45,15 +45,16 @@ impl System for Notary {
                 "fixture powers of attorney loaded"
             );
         }
+        let operators = egov_signin::operator::Operators::from_data_dir_or_none(&config.data_dir);
         let registry = Registry::new(mount.store.clone(), mount.clock.clone());
         let receiver = mount.receiver(NotaryHandler::new(registry.clone()));
         let inbox = mount.launch_inbox(receiver.clone()).await;
         let grpc = egov_bus::grpc::GrpcRoutes::new()
-            .add_service(receiver.into_server())
-            .add_service(NotaryService::new(registry.clone()).into_server());
+            .add_service(NotaryService::new(receiver.clone()).into_server())
+            .add_service(receiver.into_server());
         Ok(Mounted {
             grpc,
-            http: crate::http::router(registry, mount.metrics.clone()),
+            http: crate::http::router(registry, &operators, mount.metrics.clone()),
             inbox,
             tasks: Vec::new(),
         })

@@ -19,6 +19,7 @@ use axum::routing::get;
 use egov_core::clock::Clock;
 use egov_core::{Bin, StatusCode};
 use egov_proto::v1::AgeGroup;
+use egov_signin::operator::{Operators, Role};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,7 @@ pub fn router(
     store: Store,
     clock: Arc<dyn Clock>,
     notices: CabinetNotices,
+    operators: &Operators,
     metrics: PrometheusHandle,
 ) -> Router {
     let routes = Router::new()
@@ -56,6 +58,8 @@ pub fn router(
             clock,
             notices,
         });
+    // Operator writes (and the operator's views) need an OPERATOR or ADMIN token.
+    let routes = operators.require(Role::Operator, routes);
     egov_bus::http::router(crate::config::SERVICE, metrics, routes)
 }
 

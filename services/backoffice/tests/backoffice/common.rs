@@ -26,6 +26,7 @@ use egov_proto::v1::{
 };
 use egov_system::{CallError, Fault, GatewayCaller, Handler, Receiver, Reply, Request};
 use egov_testkit::Sandbox;
+use egov_testkit::service::as_operator;
 pub use egov_testkit::service::{document, next_monday_morning};
 use prost::Message;
 use time::OffsetDateTime;
@@ -245,6 +246,7 @@ impl Stack {
             .sandbox
             .person(HEAD_IIN, Role::Head, Some(systems::BACKOFFICE.bin));
         std::fs::create_dir_all(&self.data_dir).expect("data dir");
+        egov_testkit::service::write_operators_file(&self.data_dir);
         let store = Store::open(&self.config.database_url())
             .await
             .expect("open store");
@@ -334,10 +336,10 @@ impl Stack {
     pub async fn open_at_desk(&self, application: ServiceApplication) -> Case {
         self.client()
             .await
-            .open_case(OpenCaseRequest {
+            .open_case(as_operator(OpenCaseRequest {
                 application: Some(application),
                 ..OpenCaseRequest::default()
-            })
+            }))
             .await
             .expect("opened at the desk")
             .into_inner()
@@ -347,7 +349,7 @@ impl Stack {
     pub async fn case(&self, id: &str) -> Case {
         self.client()
             .await
-            .get_case(GetCaseRequest { id: id.into() })
+            .get_case(as_operator(GetCaseRequest { id: id.into() }))
             .await
             .expect("case")
             .into_inner()
@@ -363,13 +365,13 @@ impl Stack {
     ) -> Result<Case, tonic::Status> {
         self.client()
             .await
-            .take_action(TakeActionRequest {
+            .take_action(as_operator(TakeActionRequest {
                 case_id: id.into(),
                 role: role as i32,
                 action: action.into(),
                 refusal_ground: refusal_ground.into(),
                 comment: String::new(),
-            })
+            }))
             .await
             .map(tonic::Response::into_inner)
     }

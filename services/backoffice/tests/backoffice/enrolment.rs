@@ -29,6 +29,7 @@ async fn run_enrolls_the_seal_and_the_head_with_the_certification_centre_and_ser
     let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = grpc.local_addr().expect("addr");
     let mut config = Config::with_data_dir(dir.path().join("backoffice"));
+    egov_testkit::service::write_operators_file(&config.data_dir);
     config.pki_endpoint = pki_endpoint;
     // No gateway runs: the cabinet notification just waits for one.
     config.gateway_endpoint = "http://127.0.0.1:1".into();
@@ -52,14 +53,14 @@ async fn run_enrolls_the_seal_and_the_head_with_the_certification_centre_and_ser
     }
     let mut client = client.expect("the back office serves after enrolling");
     let case = client
-        .open_case(OpenCaseRequest {
+        .open_case(egov_testkit::service::as_operator(OpenCaseRequest {
             application: Some(application(
                 "E",
                 Channel::Provider,
                 &["referral", "child_health_passport"],
             )),
             ..OpenCaseRequest::default()
-        })
+        }))
         .await
         .expect("opened at the desk")
         .into_inner();

@@ -216,9 +216,9 @@ async fn step_taken_after_its_due_time_is_flagged_late_and_listed_first() {
     let tasks = stack
         .client()
         .await
-        .list_tasks(ListTasksRequest {
+        .list_tasks(egov_testkit::service::as_operator(ListTasksRequest {
             role: BackOfficeRole::Clerk as i32,
-        })
+        }))
         .await
         .expect("tasks")
         .into_inner()

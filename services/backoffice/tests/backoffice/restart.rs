@@ -43,3 +43,35 @@ async fn restarted_back_office_resumes_an_open_case() {
         "LABOR-RESTART"
     );
 }
+
+#[tokio::test]
+async fn opening_a_case_at_the_desk_without_an_operator_is_refused_and_opens_nothing() {
+    use egov_proto::v1::{BackOfficeRole, ListTasksRequest, OpenCaseRequest};
+    use egov_testkit::service::as_operator;
+
+    let stack = Stack::start(next_monday_morning(), Options::default()).await;
+    let mut client = stack.client().await;
+    let refused = client
+        .open_case(OpenCaseRequest {
+            application: Some(application("B", Channel::Portal, &["application"])),
+            ..OpenCaseRequest::default()
+        })
+        .await
+        .expect_err("no token");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    let tasks = ListTasksRequest {
+        role: BackOfficeRole::Clerk as i32,
+    };
+    let refused = client
+        .list_tasks(tasks)
+        .await
+        .expect_err("reading the worklist needs a token too");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    let open = client
+        .list_tasks(as_operator(tasks))
+        .await
+        .expect("an operator reads")
+        .into_inner()
+        .cases;
+    assert!(open.is_empty(), "no case was opened: {open:?}");
+}

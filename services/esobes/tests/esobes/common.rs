@@ -42,6 +42,7 @@ impl Stack {
         let mut config = Config::with_data_dir(neighbours.sandbox.dir().join("esobes"));
         config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
         std::fs::create_dir_all(&config.data_dir).expect("esobes dir");
+        egov_testkit::service::write_operators_file(&config.data_dir);
         let store = Store::open(&config.database_url())
             .await
             .expect("esobes store opens");
@@ -116,7 +117,7 @@ impl Stack {
 
     /// Sends one HTTP/1.1 request to E-sobes and returns the status and body.
     pub async fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        egov_testkit::service::http_request(self.http, "esobes", method, path, body).await
+        egov_testkit::service::operator_request(self.http, "esobes", method, path, body).await
     }
 
     /// Returns how many applications E-sobes registered.

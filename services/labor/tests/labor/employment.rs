@@ -59,3 +59,51 @@ async fn an_employment_body_with_bad_fields_is_refused_naming_each() {
     let (status, _) = stack.http("GET", "/health", "").await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn recording_an_employment_without_an_operator_is_refused_and_stores_nothing() {
+    use egov_testkit::service::{PLAIN_OPERATOR_TOKEN, http_request, http_request_as};
+
+    let stack = Stack::start().await;
+    let body = serde_json::json!({
+        "iin": UNEMPLOYED_ADULT,
+        "employer_bin": "160240901053",
+        "employer_name": "ТОО «Сарыарқа Логистик»",
+    })
+    .to_string();
+    let (status, _) = http_request(stack.http, "labor", "POST", "/employment", &body).await;
+    assert_eq!(status, 401, "no token");
+    let (status, _) = http_request_as(
+        stack.http,
+        "labor",
+        "POST",
+        "/employment",
+        &body,
+        Some("egov_not_a_token"),
+    )
+    .await;
+    assert_eq!(status, 401, "an unknown token");
+    let path = format!("/employment/{UNEMPLOYED_ADULT}");
+    let (status, _) = http_request(stack.http, "labor", "DELETE", &path, "").await;
+    assert_eq!(status, 401, "ending one needs an operator too");
+    stack
+        .apply_on_portal(
+            UNEMPLOYED_ADULT,
+            application(UNEMPLOYED_ADULT, Channel::Portal),
+        )
+        .await
+        .expect("no employment was recorded");
+    let (status, answer) = http_request_as(
+        stack.http,
+        "labor",
+        "DELETE",
+        &path,
+        "",
+        Some(PLAIN_OPERATOR_TOKEN),
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "an OPERATOR may act, and finds nothing recorded: {answer}"
+    );
+}

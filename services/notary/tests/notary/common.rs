@@ -56,8 +56,10 @@ impl Running {
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
         let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
+        let config = egov_notary::Config::with_data_dir(sandbox.dir().join("notary"));
+        egov_testkit::service::write_operators_file(&config.data_dir);
         let task = tokio::spawn(egov_system::runtime::serve::<egov_notary::Notary, _>(
-            egov_notary::Config::default(),
+            config,
             egov_system::Parts {
                 identity,
                 verifier: sandbox.verifier(),
@@ -151,7 +153,7 @@ impl Running {
 
     /// Sends one HTTP/1.1 request and returns the status and the body.
     pub async fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        egov_testkit::service::http_request(self.http, "notary", method, path, body).await
+        egov_testkit::service::operator_request(self.http, "notary", method, path, body).await
     }
 
     /// POSTs a registration and returns the status and the JSON answer.

@@ -145,3 +145,24 @@ async fn a_taken_number_is_refused_with_409_and_the_stored_power_is_unchanged() 
     assert_eq!(notary.store.all().await.expect("all"), before);
     notary.stop().await;
 }
+
+#[tokio::test]
+async fn registering_without_an_operator_is_refused_and_stores_nothing() {
+    let notary = Running::start().await;
+    let body = good(&notary).to_string();
+    let (status, _) = egov_testkit::service::http_request(
+        notary.http,
+        "notary",
+        "POST",
+        "/powers-of-attorney",
+        &body,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let absent = notary
+        .get(&notary.con, "ENIS-000501", "B")
+        .await
+        .expect("answer");
+    assert!(absent.power_of_attorney.is_none(), "nothing was stored");
+    notary.stop().await;
+}

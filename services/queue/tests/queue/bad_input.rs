@@ -157,3 +157,29 @@ async fn a_childs_place_is_not_shown_to_another_citizen() {
         );
     }
 }
+
+#[tokio::test]
+async fn freeing_places_without_an_operator_is_refused_and_changes_nothing() {
+    let stack = Stack::start().await;
+    let (status, before) = stack.http("GET", "/places", "").await;
+    assert_eq!(status, 200, "{before}");
+    let body = serde_json::json!({
+        "kindergarten_bin": "1",
+        "age_group": "toddler",
+        "count": 1,
+    });
+    let (status, _) = egov_testkit::service::http_request(
+        stack.http,
+        "queue",
+        "POST",
+        "/places",
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) =
+        egov_testkit::service::http_request(stack.http, "queue", "GET", "/places", "").await;
+    assert_eq!(status, 401, "the operator's view needs a token too");
+    let (_, after) = stack.http("GET", "/places", "").await;
+    assert_eq!(before, after);
+}

@@ -44,6 +44,7 @@ impl Stack {
         let mut config = Config::with_data_dir(neighbours.sandbox.dir().join("queue"));
         config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
         std::fs::create_dir_all(&config.data_dir).expect("queue dir");
+        egov_testkit::service::write_operators_file(&config.data_dir);
         let store = Store::open(&config.database_url())
             .await
             .expect("queue store opens");
@@ -120,7 +121,7 @@ impl Stack {
 
     /// Sends one HTTP/1.1 request to the queue register and returns the status and body.
     pub async fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        egov_testkit::service::http_request(self.http, "queue", method, path, body).await
+        egov_testkit::service::operator_request(self.http, "queue", method, path, body).await
     }
 
     /// Returns how many applications the queue register registered.

@@ -1,0 +1,173 @@
+//! NATS users with per-system permissions (`egov_bus::nats_accounts`), against a real
+//! nats-server: a system's credentials reach its own subjects and the clock, never another
+//! system's subjects, the gateway's delivery subjects or its delivery-state bucket.
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+use egov_bus::nats_accounts::{self, GATEWAY_INBOX_PREFIX, NatsUser};
+use egov_gateway::async_channel::names::STATE_BUCKET;
+use egov_testkit::NatsServer;
+use futures::StreamExt as _;
+use tokio::sync::mpsc;
+
+/// Guards the waits below against a hang; never a measured assertion.
+const GUARD: Duration = Duration::from_secs(20);
+
+struct Accounts {
+    server: NatsServer,
+    gateway: NatsUser,
+    labor: NatsUser,
+}
+
+fn start() -> Accounts {
+    let users = nats_accounts::stack_users(&["labor", "esobes"]);
+    let server = NatsServer::start_with_config(&nats_accounts::authorization_block(&users))
+        .expect("nats-server with users");
+    let find = |name: &str| {
+        users
+            .iter()
+            .find(|user| user.name == name)
+            .cloned()
+            .expect("user")
+    };
+    Accounts {
+        gateway: find("gateway"),
+        labor: find("labor"),
+        server,
+    }
+}
+
+/// Connects as `user`, passing every server error (permission violations) to the receiver.
+async fn connect(
+    accounts: &Accounts,
+    user: &NatsUser,
+    inbox_prefix: Option<&str>,
+) -> (async_nats::Client, mpsc::UnboundedReceiver<String>) {
+    let (errors, received) = mpsc::unbounded_channel();
+    let mut options = async_nats::ConnectOptions::new().event_callback(move |event| {
+        let errors = errors.clone();
+        async move {
+            let _ = errors.send(event.to_string());
+        }
+    });
+    if let Some(prefix) = inbox_prefix {
+        options = options.custom_inbox_prefix(prefix);
+    }
+    let client = nats_accounts::connect(&user.url(&accounts.server.url()), options)
+        .await
+        .expect("connects with its credentials");
+    (client, received)
+}
+
+/// Waits for the server's permission violation naming `subject`.
+async fn violation(errors: &mut mpsc::UnboundedReceiver<String>, subject: &str) {
+    let found = tokio::time::timeout(GUARD, async {
+        while let Some(error) = errors.recv().await {
+            if error.contains("Permissions Violation") && error.contains(subject) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "no permission violation for {subject}");
+}
+
+#[tokio::test]
+async fn a_client_without_credentials_is_refused() {
+    let accounts = start();
+    let refused = async_nats::connect(accounts.server.url()).await;
+    assert!(refused.is_err(), "anonymous clients are refused");
+    let mut wrong = accounts.labor.clone();
+    wrong.password = "guessed".into();
+    let refused = nats_accounts::connect(
+        &wrong.url(&accounts.server.url()),
+        async_nats::ConnectOptions::new(),
+    )
+    .await;
+    assert!(refused.is_err(), "a wrong password is refused");
+}
+
+#[tokio::test]
+async fn a_systems_credentials_cannot_read_another_systems_subjects() {
+    let accounts = start();
+    let (labor, mut errors) = connect(&accounts, &accounts.labor, None).await;
+    let _other_inbox = labor
+        .subscribe("egov.sys.esobes.inbox")
+        .await
+        .expect("sent");
+    violation(&mut errors, "egov.sys.esobes.inbox").await;
+    let _deliveries = labor
+        .subscribe("egov.gw.deliver.esobes")
+        .await
+        .expect("sent");
+    violation(&mut errors, "egov.gw.deliver.esobes").await;
+    let _gateway_answers = labor
+        .subscribe(format!("{GATEWAY_INBOX_PREFIX}.>"))
+        .await
+        .expect("sent");
+    violation(&mut errors, GATEWAY_INBOX_PREFIX).await;
+    labor
+        .publish("egov.gw.deliver.esobes", "forged".into())
+        .await
+        .expect("sent");
+    labor.flush().await.expect("flushed");
+    violation(&mut errors, "egov.gw.deliver.esobes").await;
+}
+
+#[tokio::test]
+async fn a_systems_credentials_cannot_read_the_delivery_state_bucket() {
+    let accounts = start();
+    let (gateway, _) = connect(&accounts, &accounts.gateway, Some(GATEWAY_INBOX_PREFIX)).await;
+    let state = jetstream::new(gateway)
+        .create_key_value(jetstream::kv::Config {
+            bucket: STATE_BUCKET.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("the gateway creates its bucket");
+    state
+        .put("message-1", "DELIVERED".into())
+        .await
+        .expect("the gateway writes");
+
+    let (labor, mut errors) = connect(&accounts, &accounts.labor, None).await;
+    let mut labor_js = jetstream::new(labor);
+    labor_js.set_timeout(Duration::from_millis(500));
+    let refused = labor_js.get_key_value(STATE_BUCKET).await;
+    assert!(refused.is_err(), "the bucket is out of a system's reach");
+    violation(&mut errors, &format!("KV_{STATE_BUCKET}")).await;
+}
+
+#[tokio::test]
+async fn a_system_answers_on_its_own_inbox_and_follows_the_clock() {
+    let accounts = start();
+    let (gateway, _) = connect(&accounts, &accounts.gateway, Some(GATEWAY_INBOX_PREFIX)).await;
+    let (labor, _) = connect(&accounts, &accounts.labor, None).await;
+    let mut inbox = labor
+        .queue_subscribe("egov.sys.labor.inbox", "labor".into())
+        .await
+        .expect("its own inbox");
+    labor.flush().await.expect("subscribed");
+    let answering = tokio::spawn(async move {
+        let request = inbox.next().await.expect("a delivery");
+        let reply = request.reply.expect("a request");
+        labor.publish(reply, "received".into()).await.expect("sent");
+        labor.flush().await.expect("flushed");
+    });
+    let answer = gateway
+        .request("egov.sys.labor.inbox", "message".into())
+        .await
+        .expect("answered");
+    assert_eq!(answer.payload.as_ref(), b"received");
+    answering.await.expect("joined");
+
+    let clock = egov_bus::clock::ClockStore::connect(&accounts.labor.url(&accounts.server.url()))
+        .await
+        .expect("a system opens the clock's buckets");
+    let follower = egov_bus::clock::StackClock::follow(clock, "labor")
+        .await
+        .expect("a system follows the stack's time and reports under its own name");
+    assert!(follower.follower_key().starts_with("labor."));
+}
