@@ -16,11 +16,17 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse().service;
+    // `egov up` passes every service `--nats-url`; the signer takes no part in the bus.
+    let overrides: Vec<(String, String)> = args
+        .overrides()
+        .into_iter()
+        .filter(|(key, _)| key != "nats_url")
+        .collect();
     let config: egov_signer::Config = egov_core::config::load(
         egov_signer::config::SERVICE,
         args.config.as_deref(),
         std::env::vars(),
-        &args.overrides(),
+        &overrides,
     )?;
     if args.dump_config {
         print!("{}", egov_core::config::dump(&config)?);
