@@ -151,9 +151,20 @@ impl Neighbours {
     /// ones for the portal and the State Corporation, `decided` for the back office.
     pub fn route(&self, addr: SocketAddr, front: &[&str], decided: &str) {
         let caller = [self.system.id];
+        // The front doors ask the citizens-DB too (the portal's registration), as the
+        // stack's registry lets them.
+        let with_fronts = [
+            self.system.id,
+            systems::PORTAL.id,
+            systems::STATE_CORPORATION.id,
+        ];
         for service in egov_citizens::SERVICE_IDS {
-            self.sandbox
-                .route(service, systems::CITIZENS.id, self.citizens_addr, &caller);
+            self.sandbox.route(
+                service,
+                systems::CITIZENS.id,
+                self.citizens_addr,
+                &with_fronts,
+            );
         }
         self.sandbox.route(
             egov_notary::GET_SERVICE_ID,
