@@ -155,6 +155,27 @@ pub const SERVICES: &[ServiceSpec] = &[
             GATEWAY_ENDPOINT,
         ],
     },
+    // The citizen's external signer (like NCALayer): not a system of the gateway; it asks
+    // the certification centre to certify the keys it makes.
+    ServiceSpec {
+        name: "signer",
+        binary: "egov-signer",
+        grpc_port: 7210,
+        http_port: 7211,
+        extra_args: &["--pki-endpoint", PKI_ENDPOINT],
+    },
+    ServiceSpec {
+        name: "portal",
+        binary: "egov-portal",
+        grpc_port: 7180,
+        http_port: 7181,
+        extra_args: &[
+            "--pki-endpoint",
+            PKI_ENDPOINT,
+            "--gateway-endpoint",
+            GATEWAY_ENDPOINT,
+        ],
+    },
 ];
 
 /// Returns nats-server's client address.

@@ -55,7 +55,7 @@ pub enum Text {
     Password,
     /// The button.
     Submit,
-    /// Wrong login or password.
+    /// Wrong login or password: the refusal of authorisation (common portal flow, process 2).
     WrongCredentials,
     /// Too many attempts.
     TooManyAttempts,
@@ -86,9 +86,9 @@ impl Text {
             (Text::Submit, Kk) => "Кіру",
             (Text::Submit, Ru) => "Войти",
             (Text::Submit, En) => "Sign in",
-            (Text::WrongCredentials, Kk) => "Логин немесе құпиясөз қате.",
-            (Text::WrongCredentials, Ru) => "Неверный логин или пароль.",
-            (Text::WrongCredentials, En) => "Wrong login or password.",
+            (Text::WrongCredentials, Kk) => "Авторизациядан бас тарту. Логин немесе құпиясөз қате.",
+            (Text::WrongCredentials, Ru) => "Отказ в авторизации. Неверный логин или пароль.",
+            (Text::WrongCredentials, En) => "Refusal of authorisation. Wrong login or password.",
             (Text::TooManyAttempts, Kk) => "Сәтсіз әрекеттер тым көп. Кейінірек қайталаңыз.",
             (Text::TooManyAttempts, Ru) => "Слишком много неудачных попыток. Повторите позже.",
             (Text::TooManyAttempts, En) => "Too many failed attempts. Try again later.",

@@ -58,7 +58,7 @@ struct Table {
 /// A certification centre and a gateway, in-process.
 pub struct Sandbox {
     dir: TempDir,
-    ca: CaHierarchy,
+    ca: Arc<CaHierarchy>,
     revocation: Arc<StaticRevocation>,
     verifier: Arc<SandboxVerifier>,
     gateway: Arc<Gateway<Arc<StaticRevocation>>>,
@@ -66,7 +66,7 @@ pub struct Sandbox {
     gateway_http: SocketAddr,
     registry_path: PathBuf,
     table: Mutex<Table>,
-    serial: Mutex<u32>,
+    serial: Arc<Mutex<u32>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -143,7 +143,7 @@ impl Sandbox {
         ));
         Sandbox {
             dir,
-            ca,
+            ca: Arc::new(ca),
             revocation,
             verifier,
             gateway,
@@ -151,7 +151,7 @@ impl Sandbox {
             gateway_http,
             registry_path,
             table: Mutex::new(Table::default()),
-            serial: Mutex::new(0),
+            serial: Arc::new(Mutex::new(0)),
             clock,
         }
     }
@@ -192,11 +192,16 @@ impl Sandbox {
     }
 
     fn next_serial(&self) -> Vec<u8> {
-        let mut serial = self.serial.lock().unwrap_or_else(|p| p.into_inner());
-        *serial += 1;
-        let mut bytes = vec![0x01];
-        bytes.extend_from_slice(&serial.to_be_bytes());
-        bytes
+        next_serial(&self.serial)
+    }
+
+    /// Returns a handle that issues certificates for holders' own public keys, usable from
+    /// another task (an external signer's certification centre in a test).
+    pub fn key_issuer(&self) -> KeyIssuer {
+        KeyIssuer {
+            ca: self.ca.clone(),
+            serial: self.serial.clone(),
+        }
     }
 
     /// Issues a credential valid from a year ago for ten years.
@@ -319,4 +324,43 @@ impl Sandbox {
             .reload()
             .expect("sandbox registry reload");
     }
+}
+
+/// Issues certificates from the sandbox's centre for holders' own public keys.
+#[derive(Debug, Clone)]
+pub struct KeyIssuer {
+    ca: Arc<CaHierarchy>,
+    serial: Arc<Mutex<u32>>,
+}
+
+impl KeyIssuer {
+    /// Issues a certificate for a holder's public key (SubjectPublicKeyInfo DER), valid from
+    /// a year ago for ten years, and returns the chain a signer attaches (the certificate,
+    /// then the intermediate): the holder's private key never reaches the centre.
+    pub fn issue_for_key(&self, holder: &Holder, public_key_der: &[u8]) -> Vec<Vec<u8>> {
+        let now = OffsetDateTime::now_utc();
+        let certificate = self
+            .ca
+            .intermediate
+            .issue(
+                holder,
+                public_key_der,
+                &next_serial(&self.serial),
+                now - time::Duration::days(365),
+                now + time::Duration::days(3650),
+            )
+            .expect("sandbox certificate for a public key");
+        vec![
+            certificate.der.to_vec(),
+            self.ca.intermediate.certificate().der.to_vec(),
+        ]
+    }
+}
+
+fn next_serial(serial: &Mutex<u32>) -> Vec<u8> {
+    let mut serial = serial.lock().unwrap_or_else(|p| p.into_inner());
+    *serial += 1;
+    let mut bytes = vec![0x01];
+    bytes.extend_from_slice(&serial.to_be_bytes());
+    bytes
 }

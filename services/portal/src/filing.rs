@@ -1,0 +1,199 @@
+//! Filing a request (FLOWS.md, common portal flow processes 3–5): the request for the
+//! service's target system built from the checked form, its exact bytes, then — once the
+//! external signer hands back the signature — condition 2 (certificate valid, not revoked,
+//! IIN in the request = IIN in the certificate; else process 4, *EDS authenticity not
+//! confirmed*) and the signed request through the gateway (process 5).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use egov_core::clock::Clock;
+use egov_core::envelope::{
+    IdentityRule, RevocationSource, Verified, Verifier, VerifyError, VerifyPolicy,
+};
+use egov_core::pki::Role;
+use egov_proto::v1::{
+    ApplicationRegistered, ApplyHomeSchoolingCompensationRequest,
+    ApplyUnemployedCertificateRequest, Envelope, Header, PlaceInQueueRequest, ServiceApplication,
+    Signature,
+};
+use egov_system::GatewayCaller;
+use egov_system::caller::decode_answer;
+use prost::Message;
+
+use crate::PortalError;
+
+/// Where a service's portal request goes: the target system and its service id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// The target system's id.
+    pub system: &'static str,
+    /// The service id that applies.
+    pub service_id: &'static str,
+}
+
+/// Returns where a service's request goes from the portal, if the portal files it yet:
+/// B to the Labour Market AIS, C to E-sobes, D to the queue register (FLOWS.md, services B–D).
+pub fn target_of(service_code: &str) -> Option<Target> {
+    match service_code {
+        "B" => Some(Target {
+            system: egov_core::systems::LABOR.id,
+            service_id: "labor.unemployed-certificate.apply",
+        }),
+        "C" => Some(Target {
+            system: egov_core::systems::ESOBES.id,
+            service_id: "esobes.home-schooling.apply",
+        }),
+        "D" => Some(Target {
+            system: egov_core::systems::QUEUE.id,
+            service_id: "queue.place",
+        }),
+        _ => None,
+    }
+}
+
+/// A request ready to be signed: its exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The encoded header.
+    pub header: Vec<u8>,
+    /// The encoded payload.
+    pub payload: Vec<u8>,
+}
+
+/// Builds the exact header and payload bytes of an application, in the name of `filer_iin`
+/// (header `user_iin`: the IIN the signature must carry).
+pub fn prepare(
+    caller: &GatewayCaller,
+    target: Target,
+    application: ServiceApplication,
+    filer_iin: &str,
+) -> Prepared {
+    let (mut header, payload) = match application.service_code.as_str() {
+        "B" => (
+            caller.header::<ApplyUnemployedCertificateRequest>(target.service_id, target.system),
+            ApplyUnemployedCertificateRequest {
+                application: Some(application),
+            }
+            .encode_to_vec(),
+        ),
+        "C" => (
+            caller
+                .header::<ApplyHomeSchoolingCompensationRequest>(target.service_id, target.system),
+            ApplyHomeSchoolingCompensationRequest {
+                application: Some(application),
+            }
+            .encode_to_vec(),
+        ),
+        _ => {
+            let district = application
+                .fields
+                .get("district")
+                .cloned()
+                .unwrap_or_default();
+            let kindergarten_bin = application
+                .fields
+                .get("kindergarten_bin")
+                .cloned()
+                .unwrap_or_default();
+            (
+                caller.header::<PlaceInQueueRequest>(target.service_id, target.system),
+                PlaceInQueueRequest {
+                    application: Some(application),
+                    district,
+                    kindergarten_bin,
+                }
+                .encode_to_vec(),
+            )
+        }
+    };
+    header.user_iin = filer_iin.to_owned();
+    Prepared {
+        header: header.encode_to_vec(),
+        payload,
+    }
+}
+
+/// A future of a verification.
+pub type VerifyFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Verified, VerifyError>> + Send + 'a>>;
+
+/// Checks a signature the way condition 2 asks, whatever the verifier's revocation source.
+pub trait SignatureCheck: Send + Sync + 'static {
+    /// Verifies the envelope's signatures and the policy at `at`.
+    fn check<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        policy: &'a VerifyPolicy,
+        at: time::OffsetDateTime,
+    ) -> VerifyFuture<'a>;
+}
+
+impl<R: RevocationSource + 'static> SignatureCheck for Verifier<R> {
+    fn check<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        policy: &'a VerifyPolicy,
+        at: time::OffsetDateTime,
+    ) -> VerifyFuture<'a> {
+        Box::pin(self.verify_at(envelope, policy, at))
+    }
+}
+
+/// Checks condition 2 and sends the signed request through the gateway.
+#[derive(Clone)]
+pub struct Filing {
+    /// Calls through the gateway as the portal.
+    pub caller: GatewayCaller,
+    /// Checks signatures.
+    pub check: Arc<dyn SignatureCheck>,
+    /// The stack's clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Filing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filing").finish_non_exhaustive()
+    }
+}
+
+impl Filing {
+    /// Condition 2: the certificate valid now, not revoked, an individual's, and its IIN the
+    /// header's `user_iin` — the IIN of the person the request names as signing it.
+    pub async fn condition_2(
+        &self,
+        prepared: &Prepared,
+        signature: Signature,
+    ) -> Result<Envelope, PortalError> {
+        let envelope = Envelope {
+            header: prepared.header.clone(),
+            payload: prepared.payload.clone(),
+            signatures: vec![signature],
+        };
+        let policy = VerifyPolicy::any()
+            .with_role(Role::Individual)
+            .with_identity(IdentityRule::HeaderUserIin);
+        self.check
+            .check(&envelope, &policy, self.clock.now())
+            .await
+            .map_err(|error| PortalError::EdsNotConfirmed(error.to_string()))?;
+        Ok(envelope)
+    }
+
+    /// Process 5: countersigns with the portal's seal and sends through the gateway; returns
+    /// the target system's registration.
+    pub async fn send(&self, envelope: Envelope) -> Result<ApplicationRegistered, PortalError> {
+        let answer = self
+            .caller
+            .forward(envelope)
+            .await
+            .map_err(|error| PortalError::Refused(error.to_string()))?;
+        decode_answer(&answer).map_err(|error| PortalError::Refused(error.to_string()))
+    }
+}
+
+/// Decodes a stored header, for the pages.
+pub fn header_of(bytes: &[u8]) -> Option<Header> {
+    Header::decode(bytes).ok()
+}

@@ -1,0 +1,101 @@
+//! Who certifies a citizen's public key: the certification centre (НУЦ). The signer sends
+//! only the public key (`IssueCertificateRequest.public_key_der`), so the private key never
+//! leaves it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use egov_core::Iin;
+use egov_proto::v1::certification_centre_client::CertificationCentreClient;
+use egov_proto::v1::{
+    CertificateRole, GetCaCertificatesRequest, IssueCertificateRequest, KeyUsage,
+};
+use tonic::transport::{Channel, Endpoint};
+
+use crate::SignerError;
+
+/// A certificate the centre issued for a public key: the chain a signature attaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// DER chain: the certificate, then the issuing intermediate.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// Who the certificate is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applicant {
+    /// IIN (SERIALNUMBER=IIN…).
+    pub iin: Iin,
+    /// Surname.
+    pub surname: String,
+    /// Given name.
+    pub given_name: String,
+    /// Validity in days.
+    pub days: u32,
+}
+
+/// A future of an issued certificate.
+pub type IssueFuture<'a> = Pin<Box<dyn Future<Output = Result<Issued, SignerError>> + Send + 'a>>;
+
+/// Certifies an individual's SIGN public key (SubjectPublicKeyInfo DER).
+pub trait CertificationCentre: Send + Sync + 'static {
+    /// Issues an individual's SIGN certificate for the public key.
+    fn issue<'a>(&'a self, applicant: &'a Applicant, public_key_der: Vec<u8>) -> IssueFuture<'a>;
+}
+
+/// The certification centre over its gRPC contract (`egov.v1.CertificationCentre`).
+#[derive(Debug, Clone)]
+pub struct PkiCentre {
+    endpoint: String,
+    client: CertificationCentreClient<Channel>,
+}
+
+impl PkiCentre {
+    /// Connects lazily to the centre at `endpoint`.
+    pub fn new(endpoint: &str) -> Result<PkiCentre, SignerError> {
+        let channel = Endpoint::from_shared(endpoint.to_owned())
+            .map_err(|error| SignerError::Centre {
+                endpoint: endpoint.to_owned(),
+                reason: error.to_string(),
+            })?
+            .connect_lazy();
+        Ok(PkiCentre {
+            endpoint: endpoint.to_owned(),
+            client: CertificationCentreClient::new(channel),
+        })
+    }
+}
+
+impl CertificationCentre for PkiCentre {
+    fn issue<'a>(&'a self, applicant: &'a Applicant, public_key_der: Vec<u8>) -> IssueFuture<'a> {
+        Box::pin(async move {
+            let refused = |reason: String| SignerError::Centre {
+                endpoint: self.endpoint.clone(),
+                reason,
+            };
+            let mut client = self.client.clone();
+            let cas = client
+                .get_ca_certificates(GetCaCertificatesRequest {})
+                .await
+                .map_err(|status| refused(status.message().to_owned()))?
+                .into_inner();
+            let issued = client
+                .issue_certificate(IssueCertificateRequest {
+                    surname: applicant.surname.clone(),
+                    given_name: applicant.given_name.clone(),
+                    iin: applicant.iin.to_string(),
+                    role: CertificateRole::Individual as i32,
+                    key_usage: KeyUsage::Sign as i32,
+                    public_key_der,
+                    validity_days: applicant.days,
+                    ..IssueCertificateRequest::default()
+                })
+                .await
+                .map_err(|status| refused(status.message().to_owned()))?
+                .into_inner();
+            Ok(Issued {
+                chain: vec![issued.certificate_der, cas.intermediate_der],
+            })
+        })
+    }
+}

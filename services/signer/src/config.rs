@@ -1,0 +1,96 @@
+//! The signer's configuration: where it listens, where it keeps the keys and which
+//! certification centre certifies them. Loaded through `egov_core::config`: defaults, then the
+//! TOML file, then `EGOV_SIGNER__<KEY>` env vars, then CLI flags, then `Validate::validate`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use egov_core::config::Validate;
+use serde::{Deserialize, Serialize};
+
+/// The service name: the config loader's env prefix and the health and log name.
+pub const SERVICE: &str = "signer";
+/// Default gRPC listen address (grpc.health.v1, reflection); 7190/7191 are the ЦОН's.
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7210";
+/// Default HTTP listen address (the pages, the portal's API, `/health`, `/metrics`).
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7211";
+/// Default gRPC endpoint of the certification centre.
+pub const DEFAULT_PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
+
+/// The signer's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the gRPC server binds (health and reflection only).
+    pub grpc_listen: SocketAddr,
+    /// Address the HTTP server binds.
+    pub http_listen: SocketAddr,
+    /// Directory of the kept keys (`keys/<IIN>.json`); created on start.
+    pub data_dir: PathBuf,
+    /// gRPC endpoint of the certification centre that certifies the public keys.
+    pub pki_endpoint: String,
+    /// Validity of a certificate asked for, in days.
+    pub certificate_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            grpc_listen: DEFAULT_GRPC_LISTEN
+                .parse()
+                .unwrap_or(([127, 0, 0, 1], 7210).into()),
+            http_listen: DEFAULT_HTTP_LISTEN
+                .parse()
+                .unwrap_or(([127, 0, 0, 1], 7211).into()),
+            data_dir: PathBuf::from(".egov/signer"),
+            pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
+            certificate_days: 365,
+        }
+    }
+}
+
+impl Config {
+    /// Returns a config for tests and embedding: defaults with this data dir.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            ..Config::default()
+        }
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self) -> Result<(), String> {
+        if !(self.pki_endpoint.starts_with("http://") || self.pki_endpoint.starts_with("https://"))
+        {
+            return Err(format!(
+                "`pki_endpoint` {:?} must be an http:// or https:// URL",
+                self.pki_endpoint
+            ));
+        }
+        if self.certificate_days == 0 {
+            return Err("`certificate_days` must be at least 1, found 0".to_owned());
+        }
+        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_7210_and_7211_and_a_bad_centre_is_refused() {
+        let config: Config =
+            egov_core::config::load(SERVICE, None, Vec::new(), &[]).expect("defaults load");
+        assert_eq!(config.grpc_listen.port(), 7210);
+        assert_eq!(config.http_listen.port(), 7211);
+        let env = [(
+            "EGOV_SIGNER__PKI_ENDPOINT".to_owned(),
+            "pki:7110".to_owned(),
+        )];
+        let refused =
+            egov_core::config::load::<Config>(SERVICE, None, env, &[]).expect_err("not a URL");
+        assert!(refused.to_string().contains("pki_endpoint"), "{refused}");
+    }
+}
