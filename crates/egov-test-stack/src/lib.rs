@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use egov_backoffice::{GET_CASE_SERVICE_ID, OPEN_CASE_SERVICE_ID};
+use egov_backoffice::{GET_CASE_SERVICE_ID, LIST_SERVICES_SERVICE_ID, OPEN_CASE_SERVICE_ID};
 use egov_citizens::fixtures::{PROVIDER_HEAD, STATE_CORPORATION_OPERATOR};
 use egov_core::StatusCode;
 use egov_core::clock::VirtualClock;
@@ -147,7 +147,7 @@ impl Neighbours {
     }
 
     /// Routes what the system under test calls (the citizens-DB, the notary registry's
-    /// lookup, the back office's cases) for it, and its own service ids at `addr`: `front`
+    /// lookup, the back office's cases) for it, the back office's catalogue for the front doors, and its own service ids at `addr`: `front`
     /// ones for the portal and the State Corporation, `decided` for the back office.
     pub fn route(&self, addr: SocketAddr, front: &[&str], decided: &str) {
         let caller = [self.system.id];
@@ -170,6 +170,13 @@ impl Neighbours {
             );
         }
         let fronts = [systems::PORTAL.id, systems::STATE_CORPORATION.id];
+        // The front doors read the catalogue, as the stack's registry lets them.
+        self.sandbox.route(
+            LIST_SERVICES_SERVICE_ID,
+            systems::BACKOFFICE.id,
+            self.backoffice_addr,
+            &fronts,
+        );
         for service in front {
             self.sandbox.route(service, self.system.id, addr, &fronts);
         }

@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use egov_proto::v1::{BackOfficeRole, Channel, ResultKind, ServiceApplication};
+use egov_proto::v1::{BackOfficeRole, Channel, FormFieldKind, ResultKind, ServiceApplication};
 use serde::{Deserialize, Serialize};
 
 use crate::norm::Norm;
@@ -287,6 +287,44 @@ impl Document {
     }
 }
 
+/// A field of a service's request form, filled on the portal or at the State Corporation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormField {
+    /// Its name: `child_iin` fills `ServiceApplication.child_iin`, any other `fields[code]`.
+    pub code: String,
+    /// Its label.
+    pub name: Names,
+    /// What it holds, and so how it is checked.
+    pub kind: FormFieldKind,
+    /// Whether it must be filled.
+    pub required: bool,
+    /// The longest text it takes, in characters; 0 means the kind's own limit.
+    pub max_length: u32,
+    /// Where the seeds or a target system ask for it.
+    pub source: Option<String>,
+}
+
+/// Returns a form-field kind's catalogue name (`text`, `iin`, `boolean`, `date`).
+pub fn form_field_kind_name(kind: FormFieldKind) -> &'static str {
+    match kind {
+        FormFieldKind::Text => "text",
+        FormFieldKind::Iin => "iin",
+        FormFieldKind::Boolean => "boolean",
+        FormFieldKind::Date => "date",
+        FormFieldKind::Unspecified => "unspecified",
+    }
+}
+
+fn parse_form_field_kind(name: &str) -> Option<FormFieldKind> {
+    match name {
+        "text" => Some(FormFieldKind::Text),
+        "iin" => Some(FormFieldKind::Iin),
+        "boolean" => Some(FormFieldKind::Boolean),
+        "date" => Some(FormFieldKind::Date),
+        _ => None,
+    }
+}
+
 /// A Standard item-10 ground for refusal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusalGround {
@@ -369,6 +407,8 @@ pub struct Service {
     pub term: Option<Norm>,
     /// The Standard item-9 documents.
     pub documents: Vec<Document>,
+    /// The fields of its request form.
+    pub fields: Vec<FormField>,
     /// The Standard item-10 grounds for refusal.
     pub refusal_grounds: Vec<RefusalGround>,
     /// The result documents, the default first.
@@ -564,6 +604,8 @@ struct RawService {
     #[serde(default)]
     documents: Vec<RawDocument>,
     #[serde(default)]
+    fields: Vec<RawField>,
+    #[serde(default)]
     refusal_grounds: Vec<RawGround>,
     #[serde(default)]
     results: Vec<RawResult>,
@@ -590,6 +632,19 @@ struct RawDocument {
     channels: Vec<String>,
     #[serde(default)]
     inferred: bool,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    code: String,
+    kind: String,
+    required: bool,
+    name: Names,
+    #[serde(default)]
+    max_length: u32,
     #[serde(default)]
     source: Option<String>,
 }
@@ -769,6 +824,31 @@ impl Check<'_> {
         }
 
         let mut seen = HashSet::new();
+        let mut fields = Vec::with_capacity(raw.fields.len());
+        for (i, field) in raw.fields.into_iter().enumerate() {
+            let entry = format!("fields[{i}] ({})", field.code);
+            self.code(&entry, &field.code, &mut seen)?;
+            self.names(&entry, &field.name)?;
+            let kind = parse_form_field_kind(&field.kind).ok_or_else(|| {
+                self.invalid(
+                    &entry,
+                    format!(
+                        "unknown field kind {:?}: expected text, iin, boolean or date",
+                        field.kind
+                    ),
+                )
+            })?;
+            fields.push(FormField {
+                code: field.code,
+                name: field.name,
+                kind,
+                required: field.required,
+                max_length: field.max_length,
+                source: field.source,
+            });
+        }
+
+        let mut seen = HashSet::new();
         let mut claimed: Vec<(AutoCheck, String)> = Vec::new();
         let mut refusal_grounds = Vec::with_capacity(raw.refusal_grounds.len());
         for (i, ground) in raw.refusal_grounds.into_iter().enumerate() {
@@ -922,6 +1002,7 @@ impl Check<'_> {
             channels,
             term,
             documents,
+            fields,
             refusal_grounds,
             results,
             steps,

@@ -4,13 +4,14 @@
 
 use egov_proto::v1::back_office_server::{BackOffice, BackOfficeServer};
 use egov_proto::v1::{
-    BackOfficeRole, Case, GetCaseRequest, ListTasksRequest, ListTasksResponse, OpenCaseRequest,
-    TakeActionRequest,
+    BackOfficeRole, Case, GetCaseRequest, ListServicesRequest, ListServicesResponse,
+    ListTasksRequest, ListTasksResponse, OpenCaseRequest, TakeActionRequest,
 };
 use tonic::{Request, Response, Status};
 
 use crate::BackOfficeError;
 use crate::catalogue::OfficeRole;
+use crate::listing::list_services;
 use crate::workflow::Workflow;
 
 /// The tonic service over a shared [`Workflow`].
@@ -69,5 +70,15 @@ impl BackOffice for BackOfficeService {
         Ok(Response::new(
             self.workflow.take_action(&request.into_inner()).await?,
         ))
+    }
+
+    async fn list_services(
+        &self,
+        request: Request<ListServicesRequest>,
+    ) -> Result<Response<ListServicesResponse>, Status> {
+        Ok(Response::new(list_services(
+            self.workflow.catalogue(),
+            &request.into_inner(),
+        )))
     }
 }

@@ -3,9 +3,10 @@
 //! or the regional gateway's workstation (rshep) opening a case, and asking about it.
 
 use egov_core::StatusCode;
-use egov_proto::v1::{GetCaseRequest, OpenCaseRequest};
+use egov_proto::v1::{GetCaseRequest, ListServicesRequest, OpenCaseRequest};
 use egov_system::{Fault, Handler, Reply, Request};
 
+use crate::listing::{LIST_SERVICES_SERVICE_ID, list_services};
 use crate::workflow::Workflow;
 
 /// Service id that opens a case (OpenCaseRequest → Case).
@@ -15,7 +16,11 @@ pub const OPEN_CASE_SERVICE_ID: &str = "backoffice.case.open";
 pub const GET_CASE_SERVICE_ID: &str = "backoffice.case.get";
 
 /// Every service id the back office answers through the gateway.
-pub const SERVICE_IDS: [&str; 2] = [OPEN_CASE_SERVICE_ID, GET_CASE_SERVICE_ID];
+pub const SERVICE_IDS: [&str; 3] = [
+    OPEN_CASE_SERVICE_ID,
+    GET_CASE_SERVICE_ID,
+    LIST_SERVICES_SERVICE_ID,
+];
 
 /// Dispatches a verified request by its service id to the [`Workflow`].
 #[derive(Debug, Clone)]
@@ -46,6 +51,13 @@ impl Handler for BackOfficeHandler {
                 Ok(Reply::message(
                     &self.workflow.case_for_system(&asked.id, &sender).await?,
                 ))
+            }
+            LIST_SERVICES_SERVICE_ID => {
+                let asked: ListServicesRequest = request.decode()?;
+                Ok(Reply::message(&list_services(
+                    self.workflow.catalogue(),
+                    &asked,
+                )))
             }
             other => Err(Fault::new(
                 StatusCode::UnknownService,

@@ -16,6 +16,7 @@
 //!   deliveries.
 //! - [`head`]: the head's HEAD-role credential, which signs every result.
 //! - [`handler`]: [`BackOfficeHandler`], the service ids answered through the gateway.
+//! - [`listing`]: the catalogue as the portal and the State Corporation read it.
 //! - [`grpc`]: the direct `egov.v1.BackOffice` tonic service.
 //! - [`web`]: the worklist — pages and JSON API for clerk, head and executor.
 //! - [`http`]: the worklist's routes beside `/health` and `/metrics`.
@@ -31,6 +32,7 @@ pub mod grpc;
 pub mod handler;
 pub mod head;
 pub mod http;
+pub mod listing;
 pub mod messages;
 pub mod norm;
 pub mod policy;
@@ -44,6 +46,7 @@ pub use config::Config;
 pub use delivery::Outbox;
 pub use error::BackOfficeError;
 pub use handler::{BackOfficeHandler, GET_CASE_SERVICE_ID, OPEN_CASE_SERVICE_ID};
+pub use listing::{LIST_SERVICES_SERVICE_ID, list_services};
 pub use messages::{CABINET_NOTIFY_SERVICE_ID, decided_service_id};
 pub use norm::Norm;
 pub use policy::{Decision, Policy};

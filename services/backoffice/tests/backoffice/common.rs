@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use egov_backoffice::policy::Policy;
 use egov_backoffice::{
-    BackOfficeError, CABINET_NOTIFY_SERVICE_ID, Config, GET_CASE_SERVICE_ID, Listeners,
-    OPEN_CASE_SERVICE_ID, Parts, Store, decided_service_id,
+    BackOfficeError, CABINET_NOTIFY_SERVICE_ID, Config, GET_CASE_SERVICE_ID,
+    LIST_SERVICES_SERVICE_ID, Listeners, OPEN_CASE_SERVICE_ID, Parts, Store, decided_service_id,
 };
 use egov_core::calendar::WorkingCalendar;
 use egov_core::clock::{Clock, VirtualClock};
@@ -186,6 +186,11 @@ impl Stack {
             let caller = stack.sandbox.caller(system.id, system.bin);
             stack.callers.insert(system.id, caller);
         }
+        // The front doors, which read the catalogue.
+        for system in [systems::PORTAL, systems::STATE_CORPORATION] {
+            let caller = stack.sandbox.caller(system.id, system.bin);
+            stack.callers.insert(system.id, caller);
+        }
         if options.cabinet {
             let addr = stack.recorder(systems::PORTAL).await;
             stack.sandbox.route(
@@ -272,6 +277,12 @@ impl Stack {
             self.sandbox
                 .route(service, systems::BACKOFFICE.id, grpc_addr, &senders);
         }
+        self.sandbox.route(
+            LIST_SERVICES_SERVICE_ID,
+            systems::BACKOFFICE.id,
+            grpc_addr,
+            &[systems::PORTAL.id, systems::STATE_CORPORATION.id],
+        );
         self.running = Some(Running {
             grpc: grpc_addr,
             http: http_addr,

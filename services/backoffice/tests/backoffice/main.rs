@@ -4,6 +4,7 @@
 //! as in the stack; and the worklist's pages and API in-process. Run with `cargo test -p egov-backoffice`.
 
 mod cabinet;
+mod catalogue;
 mod common;
 mod delivery;
 mod enrolment;
