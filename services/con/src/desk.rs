@@ -179,7 +179,8 @@ struct Inner {
     caller: GatewayCaller,
     lookups: Lookups,
     operators: Operators,
-    services: DeskServices,
+    /// The catalogue as last read; asked again while it could not be read.
+    services: std::sync::RwLock<Option<DeskServices>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -190,12 +191,12 @@ pub fn actor(person: &Person) -> String {
 
 impl Desk {
     /// Creates the desk over its store, calling through `caller` (the State Corporation's seal
-    /// countersigns what its operators sign).
+    /// countersigns what its operators sign); the services are read from the back office's
+    /// catalogue when first needed.
     pub fn new(
         store: Store,
         caller: GatewayCaller,
         operators: Operators,
-        services: DeskServices,
         clock: Arc<dyn Clock>,
     ) -> Desk {
         Desk {
@@ -204,7 +205,7 @@ impl Desk {
                 lookups: Lookups::new(caller.clone()),
                 caller,
                 operators,
-                services,
+                services: std::sync::RwLock::new(None),
                 clock,
             }),
         }
@@ -215,9 +216,31 @@ impl Desk {
         &self.inner.store
     }
 
-    /// Returns the services filed here.
-    pub fn services(&self) -> &DeskServices {
-        &self.inner.services
+    /// Returns the services filed here, from the back office's catalogue (read once, then
+    /// kept: the catalogue changes with a back-office release, not during a day).
+    pub async fn services(&self) -> Result<DeskServices, ConError> {
+        let cached = self
+            .inner
+            .services
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if let Some(services) = cached {
+            return Ok(services);
+        }
+        let services = DeskServices::fetch(&self.inner.caller)
+            .await
+            .map_err(|error| {
+                ConError::Conflict(format!(
+                    "the back office's catalogue cannot be read now: {error}"
+                ))
+            })?;
+        *self
+            .inner
+            .services
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(services.clone());
+        Ok(services)
     }
 
     fn now(&self) -> time::OffsetDateTime {
@@ -258,7 +281,7 @@ impl Desk {
     }
 
     /// Checks the form's fields (nothing is asked of anyone).
-    fn check(&self, form: &FilingForm) -> Result<Checked, Vec<FieldError>> {
+    fn check(services: &DeskServices, form: &FilingForm) -> Result<Checked, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut iin = |field: &'static str, value: &str, required: bool| -> Option<Iin> {
             let value = value.trim();
@@ -282,7 +305,7 @@ impl Desk {
                 }
             }
         };
-        let service = self.inner.services.get(form.service_code.trim()).cloned();
+        let service = services.get(form.service_code.trim()).cloned();
         let recipient = iin("recipient_iin", &form.recipient_iin, true);
         let representative = iin("representative_iin", &form.representative_iin, false);
         let child = iin(
@@ -359,7 +382,8 @@ impl Desk {
         if let Some(filing) = store.filing_of_ticket(&ticket.id).await? {
             return Ok(Outcome::AlreadyFiled(filing));
         }
-        let checked = match self.check(form) {
+        let services = self.services().await?;
+        let checked = match Self::check(&services, form) {
             Ok(checked) => checked,
             Err(errors) => return Ok(Outcome::Invalid(errors)),
         };

@@ -1,15 +1,17 @@
 //! The services the State Corporation files (FLOWS.md: B, C, D at the ЦОН) and where each
-//! request goes: the target system, its service ids, its request message. Names and item-9
-//! documents come from the back office's catalogue, the one source of truth; only the route
-//! of each service is the workstation's own.
+//! request goes: the target system, its service ids. Names and item-9 documents come from the
+//! back office's catalogue (`backoffice.catalogue.list` through the gateway), the one source of
+//! truth; only the route of each service is the workstation's own.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use egov_core::systems::{self, SystemInfo};
-use egov_proto::v1::Channel;
+use egov_proto::v1::{Channel, ListServicesRequest, ListServicesResponse, LocalizedText};
+use egov_system::{CallError, GatewayCaller};
 
-use crate::ConError;
+/// The back office's catalogue call (ListServicesRequest → ListServicesResponse).
+pub const LIST_SERVICES: &str = "backoffice.catalogue.list";
 
 /// A text in the three languages of the stack.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -114,30 +116,40 @@ impl DeskServices {
         }
     }
 
-    /// Reads the desk's services from the back office's catalogue: the services offered at
-    /// the State Corporation that the workstation has a route for.
-    pub fn from_catalogue(catalogue: &egov_backoffice::Catalogue) -> DeskServices {
-        let services = catalogue
-            .services()
-            .filter(|service| service.offers(Channel::StateCorporation))
+    /// Reads the desk's services from the back office's catalogue as listed for the State
+    /// Corporation: those the workstation has a route for.
+    pub fn from_listing(listing: &ListServicesResponse) -> DeskServices {
+        let names = |text: &Option<LocalizedText>| {
+            let text = text.clone().unwrap_or_default();
+            Names {
+                kk: text.kk,
+                ru: text.ru,
+                en: text.en,
+            }
+        };
+        let services = listing
+            .services
+            .iter()
+            .filter(|service| {
+                service
+                    .channels
+                    .contains(&(Channel::StateCorporation as i32))
+            })
             .filter_map(|service| {
                 let route = Self::route_of(&service.code)?;
-                let names = |n: &egov_backoffice::catalogue::Names| Names {
-                    kk: n.kk.clone(),
-                    ru: n.ru.clone(),
-                    en: n.en.clone(),
-                };
                 let documents = service
                     .documents
                     .iter()
                     .filter(|document| {
                         document.channels.is_empty()
-                            || document.channels.contains(&Channel::StateCorporation)
+                            || document
+                                .channels
+                                .contains(&(Channel::StateCorporation as i32))
                     })
                     .map(|document| DeskDocument {
                         code: document.code.clone(),
                         name: names(&document.name),
-                        required: document.required_on(Channel::StateCorporation),
+                        required: document.required,
                     })
                     .collect();
                 Some((
@@ -154,14 +166,15 @@ impl DeskServices {
         DeskServices { services }
     }
 
-    /// Returns the services of the back office's catalogue as built into this binary.
-    pub fn embedded() -> Result<DeskServices, ConError> {
-        let catalogue = egov_backoffice::Catalogue::embedded().map_err(|error| {
-            ConError::System(egov_system::SystemError::Config(format!(
-                "catalogue: {error}"
-            )))
-        })?;
-        Ok(Self::from_catalogue(&catalogue))
+    /// Asks the back office's catalogue (`backoffice.catalogue.list`) through the gateway.
+    pub async fn fetch(caller: &GatewayCaller) -> Result<DeskServices, CallError> {
+        let request = ListServicesRequest {
+            channel: Channel::StateCorporation as i32,
+        };
+        let listing: ListServicesResponse = caller
+            .call(LIST_SERVICES, systems::BACKOFFICE.id, &request)
+            .await?;
+        Ok(Self::from_listing(&listing))
     }
 
     /// Returns a service.
@@ -181,7 +194,14 @@ mod tests {
 
     #[test]
     fn the_desk_files_b_c_and_d_with_their_state_corporation_documents() {
-        let services = DeskServices::embedded().expect("catalogue");
+        let catalogue = egov_backoffice::Catalogue::embedded().expect("catalogue");
+        let listing = egov_backoffice::listing::list_services(
+            &catalogue,
+            &ListServicesRequest {
+                channel: Channel::StateCorporation as i32,
+            },
+        );
+        let services = DeskServices::from_listing(&listing);
         let codes: Vec<&str> = services.all().map(|s| s.code.as_str()).collect();
         assert_eq!(codes, ["B", "C", "D"]);
         let d = services.get("D").expect("D");

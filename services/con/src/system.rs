@@ -14,7 +14,6 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::config::Config;
 use crate::desk::Desk;
 use crate::operator::Operators;
-use crate::services::DeskServices;
 use crate::store::Store;
 use crate::{ConError, web};
 
@@ -109,13 +108,7 @@ impl System for Con {
             );
         }
         let caller = mount.caller(&config.gateway_endpoint)?;
-        let desk = Desk::new(
-            mount.store.clone(),
-            caller,
-            operators,
-            DeskServices::embedded()?,
-            mount.clock.clone(),
-        );
+        let desk = Desk::new(mount.store.clone(), caller, operators, mount.clock.clone());
         Ok(Mounted {
             grpc: egov_bus::grpc::GrpcRoutes::new(),
             http: http(desk, &signin, mount.metrics.clone()),

@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::ConError;
 use crate::desk::{Desk, FieldError, FilingForm, Outcome, PowerOfAttorneyForm, Problem};
-use crate::services::DeskService;
+use crate::services::{DeskService, DeskServices};
 use crate::store::{Filing, outcome};
 
 /// The path of the operator's desk, where a signed-in operator lands.
@@ -392,7 +392,7 @@ fn problem_text(lang: Lang, problem: &Problem) -> String {
 
 /// Renders the ticket page: the service picker and, with a service, its form.
 fn ticket_body(
-    desk: &Desk,
+    services: &DeskServices,
     lang: Lang,
     signed_in: &SignedIn,
     ticket_id: &str,
@@ -401,8 +401,7 @@ fn ticket_body(
     refusal: Option<String>,
 ) -> String {
     let code = lang.code();
-    let picker: String = desk
-        .services()
+    let picker: String = services
         .all()
         .map(|service| {
             format!(
@@ -418,7 +417,7 @@ fn ticket_body(
         heading = t(lang, "Талон", "Талон", "Ticket"),
         ticket = escape(ticket_id),
     );
-    let Some(service) = desk.services().get(form.service_code.trim()) else {
+    let Some(service) = services.get(form.service_code.trim()) else {
         if !form.service_code.is_empty() {
             body.push_str(&format!(
                 r#"<p id="service_code-error" class="error">{}</p>"#,
@@ -545,7 +544,11 @@ async fn ticket_page(
         service_code: query.service.clone().unwrap_or_default(),
         ..FilingForm::default()
     };
-    let body = ticket_body(&desk, lang, &signed_in, &ticket.id, &form, &[], None);
+    let services = match desk.services().await {
+        Ok(services) => services,
+        Err(error) => return error_page(lang, Some(&signed_in), &error),
+    };
+    let body = ticket_body(&services, lang, &signed_in, &ticket.id, &form, &[], None);
     let path = format!("/desk/tickets/{}", ticket.id);
     Html(frame(
         lang,
@@ -597,8 +600,12 @@ async fn file(
 ) -> Response {
     let (form, lang, bad_choice) = read_form(&id, &body);
     let path = format!("/desk/tickets/{id}?service={}", form.service_code);
+    let services = match desk.services().await {
+        Ok(services) => services,
+        Err(error) => return error_page(lang, Some(&signed_in), &error),
+    };
     let render = |status: StatusCode, errors: &[FieldError], refusal: Option<String>| {
-        let body = ticket_body(&desk, lang, &signed_in, &id, &form, errors, refusal);
+        let body = ticket_body(&services, lang, &signed_in, &id, &form, errors, refusal);
         (
             status,
             Html(frame(
@@ -815,6 +822,7 @@ async fn receipt_of(
     let receipt = desk.store().receipt(id).await?;
     let (kk, ru) = desk
         .services()
+        .await?
         .get(&receipt.service_code)
         .map(|service| (service.name.kk.clone(), service.name.ru.clone()))
         .unwrap_or_else(|| (receipt.service_code.clone(), receipt.service_code.clone()));

@@ -8,7 +8,7 @@ use std::ops::Deref;
 
 use egov_bus::service::Listeners;
 use egov_citizens::fixtures::STATE_CORPORATION_OPERATOR;
-use egov_con::{Desk, DeskServices, Operators, Store};
+use egov_con::{Desk, Operators, Store};
 use egov_core::Iin;
 use egov_core::clock::Clock;
 use egov_core::systems;
@@ -93,7 +93,6 @@ impl Stack {
             store.clone(),
             neighbours.con.clone(),
             operators,
-            DeskServices::embedded().expect("catalogue"),
             neighbours.clock.shared(),
         );
         let signin = egov_con::system::open_signin(&config, &store, neighbours.clock.shared())
