@@ -15,7 +15,7 @@
 //! - [`store`]: [`Store`], tickets, filings, receipts and the journal.
 //! - [`web`]: the pages behind sign-in, and the kiosk.
 //! - [`system`]: [`Con`], the system the shared runtime enrolls, serves and stops.
-//! - [`error`]: [`ConError`].
+//! - [`error`]: [`ConError`], every refusal and failure of the workstation.
 
 pub mod config;
 pub mod desk;

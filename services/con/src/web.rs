@@ -641,7 +641,34 @@ async fn file(
     }
 }
 
+/// Returns a result kind's name (`RESULT_KIND_CERTIFICATE` is a certificate, анықтама / справка).
+fn kind_text(lang: Lang, kind: &str) -> &'static str {
+    match kind {
+        "RESULT_KIND_CERTIFICATE" => t(lang, "Анықтама", "Справка", "Certificate"),
+        "RESULT_KIND_NOTIFICATION" => t(lang, "Хабарлама", "Уведомление", "Notification"),
+        "RESULT_KIND_REFERRAL" => t(lang, "Жолдама", "Направление", "Referral"),
+        "RESULT_KIND_REFUSAL" => t(
+            lang,
+            "Дәлелді бас тарту",
+            "Мотивированный отказ",
+            "Reasoned refusal",
+        ),
+        _ => t(lang, "Құжат", "Документ", "Document"),
+    }
+}
+
 fn outcome_text(lang: Lang, filing: &Filing) -> &'static str {
+    if filing.outcome == outcome::REFUSED
+        && filing.message.starts_with("the data cannot be obtained")
+    {
+        // FLOWS.md, State Corporation process 4.
+        return t(
+            lang,
+            "Деректерді алу мүмкін емес",
+            "Получение данных невозможно",
+            "The data cannot be obtained",
+        );
+    }
     match (
         filing.outcome.as_str(),
         filing.result_at.is_some(),
@@ -721,9 +748,10 @@ async fn filing_page(
     };
     let result = if filing.result_at.is_some() {
         format!(
-            r#"<h2>{heading}</h2><p id="result-kind">{kind}</p><p id="result-text">{text}</p><p>{signed}: <span id="result-signer">{signer}</span></p>"#,
+            r#"<h2>{heading}</h2><p id="result-kind" data-kind="{code}">{kind}</p><p id="result-text">{text}</p><p>{signed}: <span id="result-signer">{signer}</span></p>"#,
             heading = t(lang, "Нәтиже", "Результат", "Result"),
-            kind = escape(&filing.result_kind),
+            code = escape(&filing.result_kind),
+            kind = kind_text(lang, &filing.result_kind),
             text = escape(&filing.result_text),
             signed = t(lang, "Қол қойған", "Подписано", "Signed by"),
             signer = escape(&filing.result_signer),

@@ -200,10 +200,7 @@ async fn walk(client: Client, base: String, stack: &Stack) {
     // The back office decides; the operator brings the certificate back and hands it over.
     stack.wait_for_labor_result(&number).await;
     click(&client, "#fetch-result").await;
-    assert_eq!(
-        text_of(&client, "#result-kind").await,
-        "RESULT_KIND_CERTIFICATE"
-    );
+    assert_eq!(text_of(&client, "#result-kind").await, "Справка");
     click(&client, "#hand-over").await;
     let handed = text_of(&client, "#handed-over").await;
     assert!(handed.contains(OPERATOR.1), "{handed}");

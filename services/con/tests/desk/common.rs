@@ -183,3 +183,61 @@ impl Stack {
         self.wait_for_result_of(RESULT_SERVICE_ID, number).await
     }
 }
+
+/// An HTTP answer: status, header lines, body bytes.
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The header block, lower-cased.
+    pub headers: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Stack {
+    /// Signs the operator in and returns the session's cookie and CSRF token.
+    pub async fn session(&self) -> (String, String) {
+        let (id, signed_in) = self
+            .signin
+            .sign_in(OPERATOR.0, PASSWORD, None)
+            .await
+            .expect("signed in");
+        (
+            format!("{}={id}", self.signin.settings().cookie_name()),
+            signed_in.csrf,
+        )
+    }
+
+    /// Sends one HTTP/1.1 request to the workstation with a cookie and a form body.
+    pub async fn request(&self, method: &str, path: &str, cookie: &str, form: &str) -> Answer {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.http)
+            .await
+            .expect("connect HTTP");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{form}",
+            self.http,
+            form.len()
+        );
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("read");
+        let split = response
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .expect("end of headers");
+        let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("status code");
+        Answer {
+            status,
+            headers: head,
+            body: response[split + 4..].to_vec(),
+        }
+    }
+}
