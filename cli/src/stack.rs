@@ -176,6 +176,18 @@ pub const SERVICES: &[ServiceSpec] = &[
             GATEWAY_ENDPOINT,
         ],
     },
+    ServiceSpec {
+        name: "con",
+        binary: "egov-con",
+        grpc_port: 7190,
+        http_port: 7191,
+        extra_args: &[
+            "--pki-endpoint",
+            PKI_ENDPOINT,
+            "--gateway-endpoint",
+            GATEWAY_ENDPOINT,
+        ],
+    },
 ];
 
 /// Returns nats-server's client address.

@@ -51,6 +51,18 @@ pub const POWER_OF_ATTORNEY_GET: &str = "notary.power-of-attorney.get";
 /// Service id that opens a back-office case (OpenCaseRequest → Case).
 pub const OPEN_CASE: &str = "backoffice.case.open";
 
+/// Application field saying how a representative's power of attorney (сенімхат / доверенность)
+/// is certified, when it is not by a notary: [`POWER_OF_ATTORNEY_NOT_NOTARISED`]. Seed
+/// `001_…` item 9, process 2: «нотариалды куәландырылған сенімхат болған жағдайда, басқаша
+/// куәландырылған жағдайда сенімхатының мәліметтері толтырылмайды» — the operator enters the
+/// power of attorney's data only when it is notarised; otherwise none, and the notary registry
+/// is not asked.
+pub const FIELD_POWER_OF_ATTORNEY_FORM: &str = "power_of_attorney_form";
+
+/// The value of [`FIELD_POWER_OF_ATTORNEY_FORM`] for a power of attorney certified otherwise
+/// than by a notary; accepted from the State Corporation only, whose operator saw the paper.
+pub const POWER_OF_ATTORNEY_NOT_NOTARISED: &str = "not_notarised";
+
 /// The longest registration number a result query may carry.
 const MAX_NUMBER_LEN: usize = 64;
 
@@ -664,10 +676,30 @@ impl<St: IntakeStore> Intake<St> {
             "" => None,
             value => Some(parse_iin("application.representative_iin", value)?),
         };
+        let not_notarised = application
+            .fields
+            .get(FIELD_POWER_OF_ATTORNEY_FORM)
+            .is_some_and(|form| form == POWER_OF_ATTORNEY_NOT_NOTARISED);
+        if not_notarised && applicant.channel != Channel::StateCorporation {
+            return Err(Fault::invalid(format!(
+                "application.fields.{FIELD_POWER_OF_ATTORNEY_FORM}: a power of attorney not certified by a notary is accepted at the State Corporation only"
+            )));
+        }
         match (
             &representative_iin,
             application.power_of_attorney_number.trim(),
         ) {
+            (Some(_), "") if not_notarised => {}
+            (Some(_), number) if not_notarised => {
+                return Err(Fault::invalid(format!(
+                    "application.power_of_attorney_number: {number} is given for a power of attorney not certified by a notary, whose data are not entered"
+                )));
+            }
+            (None, _) if not_notarised => {
+                return Err(Fault::invalid(
+                    "application.representative_iin: must be given with a power of attorney",
+                ));
+            }
             (Some(_), "") => {
                 return Err(Fault::invalid(
                     "application.power_of_attorney_number: must be given when a representative acts",
@@ -727,13 +759,14 @@ impl<St: IntakeStore> Intake<St> {
                 format!("recipient {recipient_iin} is recorded deceased in the citizens-DB"),
             ));
         }
-        if let Some(representative) = representative_iin {
-            self.check_power_of_attorney(
-                application.power_of_attorney_number.trim(),
-                &recipient_iin,
-                &representative,
-            )
-            .await?;
+        // Without a number the power of attorney is not notarised ([`Intake::check`] allowed
+        // it at the State Corporation only): the notary registry has nothing to look up.
+        let number = application.power_of_attorney_number.trim();
+        if let Some(representative) = representative_iin
+            && !number.is_empty()
+        {
+            self.check_power_of_attorney(number, &recipient_iin, &representative)
+                .await?;
         }
         Ok(Admitted {
             application,

@@ -200,6 +200,25 @@ impl Neighbours {
             .route(decided, self.system.id, addr, &[systems::BACKOFFICE.id]);
     }
 
+    /// Routes the citizens-DB's and the notary registry's look-ups for the system under test
+    /// and for `fronts` as well: the State Corporation's workstation (ЦОН) asks them itself
+    /// before it sends a request (FLOWS.md, State Corporation process 3).
+    pub fn route_lookups_for(&self, fronts: &[&str]) {
+        let callers: Vec<&str> = std::iter::once(self.system.id)
+            .chain(fronts.iter().copied())
+            .collect();
+        for service in egov_citizens::SERVICE_IDS {
+            self.sandbox
+                .route(service, systems::CITIZENS.id, self.citizens_addr, &callers);
+        }
+        self.sandbox.route(
+            egov_notary::GET_SERVICE_ID,
+            systems::NOTARY.id,
+            self.notary_addr,
+            &callers,
+        );
+    }
+
     /// Returns a citizen's signer (an individual's SIGN certificate).
     pub fn citizen(&self, iin: &str) -> Signer {
         self.sandbox.person(iin, Role::Individual, None)

@@ -198,3 +198,26 @@ async fn a_result_is_not_shown_to_another_citizen_or_for_an_unknown_number() {
     // The envelope decoder is the one the portal uses.
     let _ = decode_answer::<ApplicationRegistered>;
 }
+
+#[tokio::test]
+async fn unemployed_certificate_refused_on_the_portal_for_a_power_of_attorney_not_notarised() {
+    // Seed `001_…` item 9, process 2: a power of attorney certified otherwise than by a notary
+    // is entered without its data at the State Corporation only; the portal has no operator
+    // who saw the paper.
+    let stack = Stack::start().await;
+    let mut by_representative = application(UNEMPLOYED_ADULT, Channel::Portal);
+    by_representative.representative_iin = EMPLOYED_ADULT.into();
+    by_representative.fields.insert(
+        egov_system::intake::FIELD_POWER_OF_ATTORNEY_FORM.into(),
+        egov_system::intake::POWER_OF_ATTORNEY_NOT_NOTARISED.into(),
+    );
+    let refused = stack
+        .apply_on_portal(EMPLOYED_ADULT, by_representative)
+        .await;
+    assert_refused(
+        refused,
+        StatusCode::InvalidRequest,
+        "accepted at the State Corporation only",
+    );
+    assert_eq!(stack.registered().await, 0, "nothing is stored");
+}
