@@ -13,7 +13,7 @@
 //! - [`message_log`]: the durable log of every hop and its Mermaid export.
 //! - [`grpc`]: the `egov.v1.Gateway` service.
 //! - [`http`]: the log as JSON, diagrams, registry reload.
-//! - [`console`]: the operator console (`/console`) behind its own operator sign-in.
+//! - [`console`]: the operator console (`/console`) behind the gateway's operator sign-in.
 //! - [`log_service`]: the log and its diagrams over gRPC (`egov.v1.GatewayLog`).
 
 pub mod async_channel;
@@ -140,6 +140,7 @@ pub async fn run(
             None
         }
     };
+    let console = console::signin::open(&config, SystemClock::shared()).await?;
     let gateway = Gateway::new(GatewayParts {
         system_id: config.system_id.clone(),
         registry: Arc::new(RegistryHandle::open(config.registry_path())?),
@@ -154,9 +155,12 @@ pub async fn run(
         nats,
     })
     .with_message_time_window(Duration::from_secs(config.message_time_window_secs))
+    // One sign-in for the gateway: the console's accounts, sessions and tokens also open the
+    // log and admin routes, beside the operators file's tokens.
     .with_operators(
         egov_signin::operator::Operators::from_data_dir(&config.data_dir)
-            .map_err(GatewayError::Operators)?,
+            .map_err(GatewayError::Operators)?
+            .with_signin(console.clone()),
     );
     let gateway = match seal(&config).await? {
         Some(seal) => gateway.with_seal(seal),
@@ -167,7 +171,6 @@ pub async fn run(
     };
     tracing::info!(role = ?config.role, system_id = %config.system_id, "gateway starting");
     let settings = AsyncSettings::from_config(&config);
-    let console = console::signin::open(&config, gateway.clock().clone()).await?;
     serve_with_console(
         Arc::new(gateway),
         settings,
