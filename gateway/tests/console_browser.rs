@@ -137,17 +137,26 @@ async fn browser(webdriver: &str, chromium: &Path) -> Client {
         })
 }
 
-/// Waits for an element and returns its text.
+/// Waits for an element and returns its text; an element found on the page being left
+/// (a navigation under way) is looked up again on the new one.
 async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} on the page: {error}"))
-        .text()
-        .await
-        .unwrap_or_else(|error| panic!("no text of {css}: {error}"))
+    let deadline = std::time::Instant::now() + READY_WITHIN;
+    loop {
+        let element = client
+            .wait()
+            .at_most(READY_WITHIN)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no {css} on the page: {error}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(error) if std::time::Instant::now() < deadline => {
+                eprintln!("text of {css} not read ({error}); looking again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("no text of {css}: {error}"),
+        }
+    }
 }
 
 /// Clicks an element once it is there.
