@@ -270,3 +270,21 @@ async fn every_workstation_action_is_recorded_with_the_operators_name() {
     }
     assert!(journal[1].subject.contains(&ticket));
 }
+
+#[tokio::test]
+async fn a_ticket_filed_twice_keeps_its_first_filing() {
+    let stack = Stack::start().await;
+    let ticket = stack.called_ticket().await;
+    let form = form_b(&ticket, UNEMPLOYED_ADULT);
+    let operator = stack.operator_person();
+    let Outcome::Sent(first) = stack.desk.file(&operator, &form).await.expect("filed") else {
+        panic!("the request should be sent");
+    };
+    let again = stack.desk.file(&operator, &form).await.expect("answered");
+    assert_eq!(again, Outcome::AlreadyFiled(first.clone()));
+    assert_eq!(
+        stack.labor.count_applications().await.expect("labor store"),
+        1,
+        "the Labour Market AIS registered it once"
+    );
+}
