@@ -156,10 +156,25 @@ async fn a_system_answers_on_its_own_inbox_and_follows_the_clock() {
         labor.publish(reply, "received".into()).await.expect("sent");
         labor.flush().await.expect("flushed");
     });
-    let answer = gateway
-        .request("egov.sys.labor.inbox", "message".into())
-        .await
-        .expect("answered");
+    // A client's flush does not wait for the server to take the subscription: ask again
+    // while no one is there yet.
+    let mut answer = None;
+    for _ in 0..200 {
+        match gateway
+            .request("egov.sys.labor.inbox", "message".into())
+            .await
+        {
+            Ok(message) => {
+                answer = Some(message);
+                break;
+            }
+            Err(error) if error.kind() == async_nats::RequestErrorKind::NoResponders => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(error) => panic!("the request failed: {error}"),
+        }
+    }
+    let answer = answer.expect("answered");
     assert_eq!(answer.payload.as_ref(), b"received");
     answering.await.expect("joined");
 

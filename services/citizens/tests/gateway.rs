@@ -31,6 +31,7 @@ struct Stack {
     portal: GatewayCaller,
     con: GatewayCaller,
     grpc: SocketAddr,
+    http: SocketAddr,
     database_url: String,
     _dir: TempDir,
 }
@@ -59,6 +60,7 @@ impl Stack {
         let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = grpc.local_addr().expect("addr");
+        let http_addr = http.local_addr().expect("addr");
         tokio::spawn(egov_citizens::serve(
             identity,
             sandbox.verifier(),
@@ -82,6 +84,7 @@ impl Stack {
             portal,
             con,
             grpc: addr,
+            http: http_addr,
             database_url,
             _dir: dir,
         }
@@ -496,6 +499,14 @@ async fn the_direct_citizens_contract_answers_like_the_gateway() {
     assert_eq!(
         relatives(&family.links, Kinship::Child),
         HashSet::from([REPRESENTATIVE.to_owned()])
+    );
+    let (status, metrics) =
+        egov_testkit::service::http_request(stack.http, "citizens", "GET", "/metrics", "").await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("citizens_lookups_total"), "{metrics}");
+    assert!(
+        metrics.contains("citizens_lookup_duration_seconds"),
+        "{metrics}"
     );
 }
 
