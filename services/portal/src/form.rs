@@ -319,3 +319,156 @@ pub fn check(
     application.documents = attached;
     Ok(application)
 }
+
+#[cfg(test)]
+mod tests {
+    use egov_proto::v1::{CatalogueDocument, FormField, LocalizedText};
+
+    use super::*;
+
+    fn text(en: &str) -> Option<LocalizedText> {
+        Some(LocalizedText {
+            kk: en.to_owned(),
+            ru: en.to_owned(),
+            en: en.to_owned(),
+        })
+    }
+
+    /// Service C as the catalogue lists it: the child's IIN, home schooling, two uploads.
+    fn service_c() -> CatalogueService {
+        CatalogueService {
+            code: "C".into(),
+            name: text("C"),
+            fields: vec![
+                FormField {
+                    code: "child_iin".into(),
+                    name: text("Child's IIN"),
+                    kind: FormFieldKind::Iin as i32,
+                    required: true,
+                    max_length: 0,
+                },
+                FormField {
+                    code: "home_schooling".into(),
+                    name: text("Home schooling"),
+                    kind: FormFieldKind::Boolean as i32,
+                    required: true,
+                    max_length: 0,
+                },
+            ],
+            documents: ["application", "pmpc_conclusion"]
+                .iter()
+                .map(|code| CatalogueDocument {
+                    code: (*code).into(),
+                    name: text(code),
+                    required: true,
+                    channels: Vec::new(),
+                })
+                .collect(),
+            ..CatalogueService::default()
+        }
+    }
+
+    fn filer() -> Iin {
+        Iin::parse("841102490063").expect("IIN")
+    }
+
+    fn pdf() -> Upload {
+        Upload {
+            kind: "pmpc_conclusion".into(),
+            file_name: "conclusion.pdf".into(),
+            content_type: "application/pdf".into(),
+            content_hex: hex::encode(b"%PDF-1.4 conclusion"),
+        }
+    }
+
+    fn submitted(uploads: Vec<Upload>) -> Submitted {
+        Submitted {
+            fields: BTreeMap::from([
+                ("child_iin".to_owned(), "130520590071".to_owned()),
+                ("home_schooling".to_owned(), "true".to_owned()),
+            ]),
+            documents: uploads,
+            ..Submitted::default()
+        }
+    }
+
+    fn checked(form: &Submitted) -> Result<ServiceApplication, Errors> {
+        check(
+            &service_c(),
+            form,
+            &filer(),
+            1024,
+            OffsetDateTime::UNIX_EPOCH,
+            Lang::En,
+        )
+    }
+
+    #[test]
+    fn a_complete_form_becomes_an_application_with_the_signed_request_as_its_application_document()
+    {
+        let application = checked(&submitted(vec![pdf()])).expect("valid");
+        assert_eq!(application.child_iin, "130520590071");
+        assert_eq!(application.recipient_iin, "841102490063");
+        let kinds: Vec<&str> = application
+            .documents
+            .iter()
+            .map(|d| d.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["application", "pmpc_conclusion"]);
+    }
+
+    #[test]
+    fn a_bad_child_iin_is_named_next_to_its_field() {
+        let mut form = submitted(vec![pdf()]);
+        form.fields
+            .insert("child_iin".into(), "130520590072".into());
+        let errors = checked(&form).expect_err("bad check digit");
+        assert!(
+            errors["field:child_iin"].contains("check digit"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_item_9_document_is_refused() {
+        let errors = checked(&submitted(Vec::new())).expect_err("no conclusion");
+        assert!(errors.contains_key("doc:pmpc_conclusion"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_file_of_the_wrong_type_is_refused() {
+        let mut upload = pdf();
+        upload.content_type = "application/x-msdownload".into();
+        let errors = checked(&submitted(vec![upload])).expect_err("an executable");
+        assert!(
+            errors["doc:pmpc_conclusion"].contains("Wrong file type"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused() {
+        let mut upload = pdf();
+        upload.content_hex = hex::encode(vec![0u8; 1025]);
+        let errors = checked(&submitted(vec![upload])).expect_err("too large");
+        assert!(
+            errors["doc:pmpc_conclusion"].contains("too large"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_representative_needs_the_power_of_attorney_number() {
+        let mut form = submitted(vec![pdf()]);
+        form.principal_iin = "950703390123".into();
+        let errors = checked(&form).expect_err("no number");
+        assert!(
+            errors.contains_key("power_of_attorney_number"),
+            "{errors:?}"
+        );
+        form.power_of_attorney_number = "ENIS-000104".into();
+        let application = checked(&form).expect("valid");
+        assert_eq!(application.recipient_iin, "950703390123");
+        assert_eq!(application.representative_iin, "841102490063");
+    }
+}

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use egov_bus::service::Listeners;
 use egov_citizens::fixtures::{EMPLOYED_ADULT, REPRESENTATIVE, UNEMPLOYED_ADULT};
+use egov_core::clock::Clock;
 use egov_core::pki::authority::Holder;
 use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
-use egov_core::clock::Clock;
 use egov_core::systems;
 use egov_core::{Bin, Iin};
 use egov_labor::{APPLY_SERVICE_ID, DECIDED_SERVICE_ID, RESULT_SERVICE_ID};
@@ -57,7 +57,9 @@ impl CertificationCentre for SandboxCentre {
                 purpose: KeyPurpose::Sign,
             };
             let chain = self.issuer.issue_for_key(&holder, &public_key_der);
-            let serial = CertificateInfo::from_der(&chain[0]).expect("certificate").serial;
+            let serial = CertificateInfo::from_der(&chain[0])
+                .expect("certificate")
+                .serial;
             self.issued
                 .lock()
                 .expect("issued")
@@ -340,7 +342,10 @@ impl Stack {
         fill(client, "#given_name", iin).await;
         click(client, "#get-certificate").await;
         let keys = text_of(client, "#keys").await;
-        assert!(keys.contains(iin), "the signer keeps a key for {iin}: {keys}");
+        assert!(
+            keys.contains(iin),
+            "the signer keeps a key for {iin}: {keys}"
+        );
     }
 
     /// Fills the form of B (nothing to attach on the portal) and goes to the signer.
@@ -391,7 +396,7 @@ impl Stack {
 
 #[tokio::test]
 async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_result_in_the_cabinet()
- {
+{
     let stack = Stack::start().await;
     let (_driver, client) = browser().await;
 
@@ -408,7 +413,10 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
         .await;
     assert_eq!(text_of(&client, "#state").await, "Registered");
     let number = text_of(&client, "#number").await;
-    assert!(number.starts_with("LM-"), "a Labour Market number: {number}");
+    assert!(
+        number.starts_with("LM-"),
+        "a Labour Market number: {number}"
+    );
 
     // The back office walks its five steps on the virtual clock; the head-signed result
     // reaches the cabinet through portal.cabinet.notify.
@@ -427,7 +435,10 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(shown.contains("The provider's EDS was checked"), "{shown}");
-    assert!(shown.contains("040340001104"), "signed for the back office's BIN: {shown}");
+    assert!(
+        shown.contains("040340001104"),
+        "signed for the back office's BIN: {shown}"
+    );
     screenshot(&client, "portal-result").await;
 
     goto(&client, &format!("{}/cabinet?lang=kk", stack.portal)).await;
@@ -454,15 +465,21 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
 
     // Another citizen asking for this request id is told it is not found.
     click(&client, "#logout").await;
-    wait_for_url(&client, "/login").await;
+    text_of(&client, "#signin-form").await;
     stack.register_and_sign_in(&client, EMPLOYED_ADULT).await;
     goto(&client, &request_url).await;
-    assert!(text_of(&client, "#not-found").await.contains("No such request"));
+    assert!(
+        text_of(&client, "#not-found")
+            .await
+            .contains("No such request")
+    );
 
     // A wrong password: refusal of authorisation.
     click(&client, "#logout").await;
     goto(&client, &format!("{}/login?lang=en", stack.portal)).await;
-    stack.sign_in(&client, UNEMPLOYED_ADULT, "not-the-password").await;
+    stack
+        .sign_in(&client, UNEMPLOYED_ADULT, "not-the-password")
+        .await;
     let refusal = text_of(&client, "#signin-error").await;
     assert!(refusal.contains("Refusal of authorisation"), "{refusal}");
     client.close().await.expect("close");
@@ -479,7 +496,10 @@ async fn a_revoked_certificate_and_a_key_of_another_iin_are_refused_as_eds_not_c
     stack.file_b(&client, None).await;
     stack.sign_with(&client, EMPLOYED_ADULT, None).await;
     let refusal = text_of(&client, "#refusal").await;
-    assert!(refusal.contains("EDS authenticity not confirmed"), "{refusal}");
+    assert!(
+        refusal.contains("EDS authenticity not confirmed"),
+        "{refusal}"
+    );
     assert!(refusal.contains("IIN"), "names the IIN check: {refusal}");
 
     // A revoked certificate.
@@ -492,15 +512,21 @@ async fn a_revoked_certificate_and_a_key_of_another_iin_are_refused_as_eds_not_c
     stack.file_b(&client, None).await;
     stack.sign_with(&client, UNEMPLOYED_ADULT, None).await;
     let refusal = text_of(&client, "#refusal").await;
-    assert!(refusal.contains("EDS authenticity not confirmed"), "{refusal}");
-    assert!(refusal.to_lowercase().contains("revoked"), "names the revocation: {refusal}");
+    assert!(
+        refusal.contains("EDS authenticity not confirmed"),
+        "{refusal}"
+    );
+    assert!(
+        refusal.to_lowercase().contains("revoked"),
+        "names the revocation: {refusal}"
+    );
     screenshot(&client, "portal-eds-refused").await;
     client.close().await.expect("close");
 }
 
 #[tokio::test]
 async fn a_representative_files_b_by_power_of_attorney_and_the_principal_sees_it_in_their_cabinet()
- {
+{
     let stack = Stack::start().await;
     let today = egov_system::intake::local_date(stack.neighbours.clock.now());
     stack
@@ -531,10 +557,13 @@ async fn a_representative_files_b_by_power_of_attorney_and_the_principal_sees_it
     assert_eq!(text_of(&client, "#state").await, "Registered");
 
     click(&client, "#logout").await;
-    wait_for_url(&client, "/login").await;
+    text_of(&client, "#signin-form").await;
     stack.register_and_sign_in(&client, UNEMPLOYED_ADULT).await;
     let history = text_of(&client, "#history").await;
-    assert!(history.contains(REPRESENTATIVE), "filed by the representative: {history}");
+    assert!(
+        history.contains(REPRESENTATIVE),
+        "filed by the representative: {history}"
+    );
     goto(&client, &request_url).await;
     assert_eq!(text_of(&client, "#state").await, "Registered");
     client.close().await.expect("close");
