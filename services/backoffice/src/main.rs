@@ -28,21 +28,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Args {
-        service: args,
-        command,
-    } = Args::parse();
-    let config = Config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
-    if let Some(Command::Accounts(command)) = command {
-        return Ok(egov_backoffice::web::accounts(&config, &command).await?);
+    let Args { service, command } = Args::parse();
+    let config: Config = egov_system::runtime::load_config(&service)?;
+    match command {
+        Some(Command::Accounts(command)) => {
+            egov_backoffice::web::accounts(&config, &command).await?
+        }
+        None if service.dump_config => print!("{}", egov_core::config::dump(&config)?),
+        None => egov_system::runtime::serve_process::<egov_backoffice::BackOffice>(config).await?,
     }
-    if args.dump_config {
-        print!("{}", egov_core::config::dump(&config)?);
-        return Ok(());
-    }
-    let telemetry = egov_bus::telemetry::init(egov_backoffice::config::SERVICE)?;
-    let (grpc, http) = egov_bus::service::bind(config.grpc_listen, config.http_listen).await?;
-    egov_backoffice::run(config, grpc, http, egov_bus::shutdown::shutdown_signal()).await?;
-    telemetry.shutdown().await;
     Ok(())
 }
