@@ -101,17 +101,9 @@ pub enum BackOfficeError {
     System(#[from] SystemError),
 }
 
-egov_system::system_error!(BackOfficeError, "the back office");
+egov_system::system_error!(BackOfficeError, "the back office", invalid, grpc);
 
 impl BackOfficeError {
-    /// Builds a [`BackOfficeError::InvalidArgument`] for a request field.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> BackOfficeError {
-        BackOfficeError::InvalidArgument {
-            field,
-            reason: reason.into(),
-        }
-    }
-
     /// Returns the gateway-style status code of the error.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -131,15 +123,6 @@ impl BackOfficeError {
     /// Builds the error of an unusable configuration; the message names the key.
     pub fn config(message: impl Into<String>) -> BackOfficeError {
         BackOfficeError::System(SystemError::Config(message.into()))
-    }
-}
-
-impl From<BackOfficeError> for tonic::Status {
-    /// Maps through [`BackOfficeError::status`], so the message starts with the wire code
-    /// and clients can recover it with `StatusCode::from_grpc`.
-    fn from(error: BackOfficeError) -> tonic::Status {
-        let code = error.status();
-        code.to_grpc(error.public_message())
     }
 }
 

@@ -46,7 +46,7 @@ pub enum CitizensError {
     System(#[from] SystemError),
 }
 
-egov_system::system_error!(CitizensError, "the citizens-DB");
+egov_system::system_error!(CitizensError, "the citizens-DB", grpc);
 
 impl CitizensError {
     /// Builds an [`CitizensError::InvalidIin`] for a request field.
@@ -70,13 +70,5 @@ impl CitizensError {
             }
             _ => StatusCode::Internal,
         }
-    }
-}
-
-impl From<CitizensError> for tonic::Status {
-    /// Maps through [`CitizensError::status`], so the message starts with the wire code
-    /// (`EDAT002: iin: …`) and clients can recover it with `StatusCode::from_grpc`.
-    fn from(error: CitizensError) -> tonic::Status {
-        error.status().to_grpc(error.public_message())
     }
 }
