@@ -594,6 +594,9 @@ mod tests {
             let config = load(&[("EGOV_OWNED__THINGS", "7")]).expect("loads");
             assert_eq!(config.things, 7);
             assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
+            let embedded = Config::with_data_dir("elsewhere");
+            assert_eq!(embedded.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
+            assert_eq!(embedded.things, 3);
             assert_eq!(config.responsible_iin, "870412300159");
             assert_eq!(config.revocation_freshness_secs, 60);
             assert_eq!(

@@ -108,6 +108,7 @@ mod tests {
 #[cfg(test)]
 mod store_tests {
     use super::{BALAPAN, KINDERGARTENS, KYZGALDAK, KYZYLORDA_CITY, SHIELI_DISTRICT};
+    use crate::QueueError;
     use crate::entry::{AGE_GROUPS, EntryStatus, NewEntry};
     use crate::store::Store;
     use egov_testkit::PostgresServer;
