@@ -84,7 +84,7 @@ impl System for Citizens {
             population = prepared.size,
             "citizens-DB prepared"
         );
-        Ok(Store::open(&config.database_url()).await?)
+        Store::open(&config.database_url()).await
     }
 
     async fn close_store(store: Store) {
