@@ -1,5 +1,5 @@
 //! The back office as a [`System`] of the shared runtime: its registry entry, config and
-//! store (with the head's credential), and what it mounts: the catalogue, the open cases'
+//! store, and what it mounts: the head's credential, the catalogue, the open cases'
 //! timers resumed, `MessageReceiver` and the direct `BackOffice` contract, the worklist, the
 //! outbox delivering results through the gateway.
 
@@ -28,14 +28,15 @@ use crate::workflow::{Workflow, WorkflowParts};
 #[derive(Debug, Clone, Copy)]
 pub struct BackOffice;
 
-/// The back office's store and the head's signing credential (HEAD role, the back office's
-/// BIN), which signs every result: what it opens before it serves.
+/// The back office's store, and the head's signing credential (HEAD role, the back office's
+/// BIN) that signs every result when it was issued beforehand (tests).
 #[derive(Clone)]
 pub struct Office {
     /// The database.
     pub store: Store,
-    /// The head's credential.
-    pub head: Arc<Signer>,
+    /// The head's credential; `None` enrolls the head named in the config once the seal is
+    /// enrolled (the centre is up by then).
+    pub head: Option<Arc<Signer>>,
 }
 
 /// What an enrolled back office serves with.
@@ -76,7 +77,7 @@ pub async fn serve<R: RevocationSource + 'static>(
         verifier: parts.verifier,
         store: Office {
             store: parts.store,
-            head: Arc::new(parts.head),
+            head: Some(Arc::new(parts.head)),
         },
         clock: parts.clock,
     };
@@ -90,22 +91,17 @@ impl System for BackOffice {
     type Store = Office;
     type Error = BackOfficeError;
 
-    /// Opens the store, then enrolls the head named in the config.
     async fn open_store(config: &Config) -> Result<Office, BackOfficeError> {
         let store = Store::open(&config.database_url()).await?;
-        let head = crate::head::enroll(config).await?;
-        tracing::info!(head = %head.certificate().subject, "back office head enrolled");
-        Ok(Office {
-            store,
-            head: Arc::new(head),
-        })
+        Ok(Office { store, head: None })
     }
 
     async fn close_store(office: Office) {
         office.store.close().await;
     }
 
-    /// Loads the catalogue (embedded, plus `config.catalogue_dir`), resumes every open case's
+    /// Enrolls the head (unless given), loads the catalogue (embedded, plus
+    /// `config.catalogue_dir`), resumes every open case's
     /// timers, answers the gateway and the direct contract, serves the worklist, and delivers
     /// the outbox through `config.gateway_endpoint`.
     async fn mount<R: RevocationSource + 'static>(
@@ -113,6 +109,14 @@ impl System for BackOffice {
         mount: Mount<R, Office>,
     ) -> Result<Mounted, BackOfficeError> {
         let Office { store, head } = mount.store.clone();
+        let head = match head {
+            Some(head) => head,
+            None => {
+                let head = crate::head::enroll(config).await?;
+                tracing::info!(head = %head.certificate().subject, "back office head enrolled");
+                Arc::new(head)
+            }
+        };
         let clock = mount.clock.clone();
         let catalogue = Arc::new(Catalogue::load(config.catalogue_dir.as_deref())?);
         let policies = Policies::new(&config.policies);
