@@ -75,9 +75,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use async_nats::jetstream;
 use egov_core::clock::SystemClock;
-use egov_core::envelope::{
-    CachedRevocation, Signer, StaticRevocation, Verifier, request_header, response_header,
-};
+use egov_core::envelope::{CachedRevocation, Signer, StaticRevocation, Verifier, request_header};
 use egov_core::pki::authority::{CaHierarchy, Credential, Holder};
 use egov_core::pki::{KeyPurpose, Role};
 use egov_core::{Bin, Iin};
@@ -1534,40 +1532,15 @@ mod child {
         Ok(())
     }
 
-    /// The target system: answers each request with a response it signs,
-    /// like the echo target of `tests/sync_channel.rs`.
-    struct SignedEcho {
-        signer: Signer,
-    }
-
-    #[tonic::async_trait]
-    impl MessageReceiver for SignedEcho {
-        async fn receive(
-            &self,
-            request: tonic::Request<Envelope>,
-        ) -> Result<tonic::Response<Envelope>, tonic::Status> {
-            let envelope = request.into_inner();
-            let header = Header::decode(envelope.header.as_slice())
-                .map_err(|err| tonic::Status::invalid_argument(err.to_string()))?;
-            let answer = self
-                .signer
-                .seal(
-                    &response_header(&header, OffsetDateTime::now_utc()),
-                    envelope.payload,
-                )
-                .map_err(|err| tonic::Status::internal(err.to_string()))?;
-            Ok(tonic::Response::new(answer))
-        }
-    }
-
     async fn target() -> anyhow::Result<()> {
         let ids = Identities::generate()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         announce(listener.local_addr()?);
         // Served the way every system of the stack serves (egov-bus).
-        let server = MessageReceiverServer::new(SignedEcho {
-            signer: signer(&ids.citizens)?,
-        });
+        let server = MessageReceiverServer::new(egov_testkit::credentials::EchoTarget::new(
+            signer(&ids.citizens)?,
+            std::time::Duration::ZERO,
+        ));
         egov_bus::grpc::serve(
             listener,
             egov_bus::grpc::GrpcRoutes::new().add_service(server),

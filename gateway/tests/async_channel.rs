@@ -10,10 +10,9 @@ use std::time::Duration;
 use async_nats::jetstream;
 use egov_core::StatusCode;
 use egov_core::clock::SystemClock;
-use egov_core::envelope::{Signer, StaticRevocation, Verifier, request_header, response_header};
-use egov_core::pki::authority::{CaHierarchy, Credential, Holder};
-use egov_core::pki::{KeyPurpose, Role};
-use egov_core::{Bin, Iin};
+use egov_core::envelope::{StaticRevocation, Verifier, request_header, response_header};
+use egov_core::pki::Role;
+use egov_core::pki::authority::{CaHierarchy, Credential};
 use egov_gateway::exchange::STATUS_CODE_METADATA;
 use egov_gateway::message_log::MessageLog;
 use egov_gateway::registry::RegistryHandle;
@@ -31,6 +30,7 @@ use egov_system::caller::{
     proven,
 };
 use egov_testkit::NatsServer;
+use egov_testkit::credentials::{holder, issue_valid, signer};
 use futures::StreamExt;
 use prost::Message;
 use tempfile::TempDir;
@@ -85,28 +85,8 @@ allowed_senders = ["citizens", "notary"]
 }
 
 fn system_credential(ca: &CaHierarchy, bin: &str, serial: u8) -> Credential {
-    let holder = Holder {
-        surname: "ТЕСТОВ".into(),
-        given_name: "ТЕСТ".into(),
-        iin: Iin::parse(OPERATOR_IIN).expect("iin"),
-        bin: Some(Bin::parse(bin).expect("bin")),
-        organization: Some("Test organisation".into()),
-        role: Role::LegalEntity,
-        purpose: KeyPurpose::Sign,
-    };
-    let now = OffsetDateTime::now_utc();
-    ca.issue_derived(
-        &holder,
-        SEED,
-        &[0x30, serial],
-        now - time::Duration::days(30),
-        now + time::Duration::days(365),
-    )
-    .expect("credential")
-}
-
-fn signer(credential: &Credential) -> Signer {
-    Signer::new(credential.key.pkcs8(), credential.chain.clone()).expect("signer")
+    let holder = holder(OPERATOR_IIN, Some(bin), Role::LegalEntity);
+    issue_valid(ca, &holder, SEED, &[0x30, serial])
 }
 
 /// A NATS server, the systems' credentials and one or more gateways on it.

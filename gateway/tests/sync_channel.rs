@@ -8,22 +8,20 @@ use std::time::Duration;
 
 use egov_core::StatusCode;
 use egov_core::clock::SystemClock;
-use egov_core::envelope::{Signer, StaticRevocation, Verifier, request_header, response_header};
+use egov_core::envelope::{StaticRevocation, Verifier, request_header};
+use egov_core::pki::Role;
 use egov_core::pki::authority::{CaHierarchy, Credential, Holder};
-use egov_core::pki::{KeyPurpose, Role};
-use egov_core::{Bin, Iin};
 use egov_gateway::exchange::STATUS_CODE_METADATA;
 use egov_gateway::message_log::MessageLog;
 use egov_gateway::registry::RegistryHandle;
 use egov_gateway::replay::ReplayGuard;
 use egov_gateway::{Gateway, GatewayParts, Listeners};
 use egov_proto::v1::gateway_client::GatewayClient;
-use egov_proto::v1::message_receiver_server::{MessageReceiver, MessageReceiverServer};
 use egov_proto::v1::{Envelope, Header, SendMessageRequest};
+use egov_testkit::credentials::{holder, signer, start_echo_target, test_ca, valid_from, valid_to};
 use prost::Message;
 use tempfile::TempDir;
 use time::OffsetDateTime;
-use time::macros::datetime;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 
@@ -34,18 +32,6 @@ const NOTARY_BIN: &str = "991240007774";
 const CITIZEN_IIN: &str = "850102300131";
 const OPERATOR_IIN: &str = "900715400349";
 const OTHER_IIN: &str = "190305600014";
-
-fn holder(iin: &str, bin: Option<&str>, role: Role) -> Holder {
-    Holder {
-        surname: "ТЕСТОВ".into(),
-        given_name: "ТЕСТ".into(),
-        iin: Iin::parse(iin).expect("iin"),
-        bin: bin.map(|b| Bin::parse(b).expect("bin")),
-        organization: bin.map(|_| "Test organisation".to_owned()),
-        role,
-        purpose: KeyPurpose::Sign,
-    }
-}
 
 fn issue(
     ca: &CaHierarchy,
@@ -61,67 +47,6 @@ fn issue(
 /// Issues `holder` a credential valid from a month ago for a year.
 fn issue_valid(ca: &CaHierarchy, holder: &Holder, serial: u8) -> Credential {
     issue(ca, holder, serial, valid_from(), valid_to())
-}
-
-/// Generates a CA hierarchy from `seed`, valid 2020–2045.
-fn test_ca(seed: &[u8]) -> CaHierarchy {
-    CaHierarchy::generate(
-        seed,
-        datetime!(2020-01-01 0:00 UTC),
-        datetime!(2045-01-01 0:00 UTC),
-    )
-    .expect("ca")
-}
-
-fn valid_from() -> OffsetDateTime {
-    OffsetDateTime::now_utc() - time::Duration::days(30)
-}
-
-fn valid_to() -> OffsetDateTime {
-    OffsetDateTime::now_utc() + time::Duration::days(365)
-}
-
-fn signer(credential: &Credential) -> Signer {
-    Signer::new(credential.key.pkcs8(), credential.chain.clone()).expect("signer")
-}
-
-/// A target system that answers every request with a signed echo, after an optional delay.
-struct EchoTarget {
-    signer: Signer,
-    delay: Duration,
-}
-
-#[tonic::async_trait]
-impl MessageReceiver for EchoTarget {
-    async fn receive(
-        &self,
-        request: tonic::Request<Envelope>,
-    ) -> Result<tonic::Response<Envelope>, tonic::Status> {
-        tokio::time::sleep(self.delay).await;
-        let envelope = request.into_inner();
-        let header = Header::decode(envelope.header.as_slice())
-            .map_err(|err| tonic::Status::invalid_argument(err.to_string()))?;
-        let answer = self
-            .signer
-            .seal(
-                &response_header(&header, OffsetDateTime::now_utc()),
-                envelope.payload,
-            )
-            .map_err(|err| tonic::Status::internal(err.to_string()))?;
-        Ok(tonic::Response::new(answer))
-    }
-}
-
-async fn start_target(signer: Signer, delay: Duration) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = MessageReceiverServer::new(EchoTarget { signer, delay });
-    tokio::spawn(egov_bus::grpc::serve(
-        listener,
-        egov_bus::grpc::GrpcRoutes::new().add_service(server),
-        std::future::pending(),
-    ));
-    addr
 }
 
 /// A running gateway with its systems' credentials.
@@ -188,8 +113,8 @@ async fn start() -> Stack {
     );
     let citizen = issue_valid(&ca, &holder(CITIZEN_IIN, None, Role::Individual), 3);
 
-    let echo = start_target(signer(&citizens), Duration::ZERO).await;
-    let slow = start_target(signer(&citizens), Duration::from_secs(2)).await;
+    let echo = start_echo_target(signer(&citizens), Duration::ZERO).await;
+    let slow = start_echo_target(signer(&citizens), Duration::from_secs(2)).await;
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr")

@@ -273,6 +273,25 @@ pub async fn open(key: &str, url: &str, migrations: &Migrations) -> Result<Pool,
     StoreOptions::new(key, url).open(Some(migrations)).await
 }
 
+/// Marks the fixture set `name` as loaded at `loaded_at` in the `seeds` table, in `tx`;
+/// returns false when it was already marked. The marker row goes first in a fixture load:
+/// a second process starting on the same empty database conflicts here and loads nothing.
+pub async fn mark_seed(
+    tx: &mut Transaction<'_>,
+    name: &str,
+    loaded_at: &str,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO seeds (name, loaded_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(loaded_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
 /// Returns the URL's scheme, the text before its first `:` (all of it when there is none,
 /// cut short: a URL without a scheme may be a bare password-bearing string).
 fn scheme(url: &str) -> String {

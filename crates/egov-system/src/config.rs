@@ -140,25 +140,28 @@ impl<S: SystemDefaults> SystemConfig<S> {
 
 impl<S: SystemDefaults> Validate for SystemConfig<S> {
     fn validate(&self) -> Result<(), String> {
-        egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
-        check_endpoint("pki_endpoint", &self.pki_endpoint)?;
-        check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
-        check_iin("responsible_iin", &self.responsible_iin)?;
-        check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
-        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
+        check_shared(&SharedKeys {
+            grpc_listen: self.grpc_listen,
+            http_listen: self.http_listen,
+            data_dir: &self.data_dir,
+            database_url: self.database_url.as_deref(),
+            pki_endpoint: &self.pki_endpoint,
+            gateway_endpoint: &self.gateway_endpoint,
+            responsible_iin: &self.responsible_iin,
+            revocation_freshness_secs: self.revocation_freshness_secs,
+        })
     }
 }
 
-/// Declares the config of a system with the shared keys only: its `SERVICE` name (the
-/// `EGOV_<SERVICE>__` env prefix), its default listen addresses (loopback on the given
-/// ports), data dir (`.egov/<service>`) and SQLite file (`<service>.db`), and `Config`,
-/// its [`SystemConfig`].
+/// Declares a system's names: `SERVICE` (the `EGOV_<SERVICE>__` env prefix, the health and
+/// log name) and its default listen addresses (loopback on the given ports) and data dir
+/// (`.egov/<service>`); the shared defaults are re-exported beside them.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! system_config {
-    ($(#[$doc:meta])* service: $service:literal, grpc: $grpc:literal, http: $http:literal $(,)?) => {
+macro_rules! system_names {
+    ($service:literal, $grpc:literal, $http:literal) => {
         pub use $crate::config::{
             DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT,
-            DEFAULT_RESPONSIBLE_IIN, DEFAULT_REVOCATION_FRESHNESS_SECS,
         };
 
         /// The service name: the config loader's env prefix and the health and log name.
@@ -170,6 +173,18 @@ macro_rules! system_config {
         pub const DEFAULT_HTTP_LISTEN: &str = concat!("127.0.0.1:", $http);
         /// Default data directory, relative to the working directory.
         pub const DEFAULT_DATA_DIR: &str = concat!(".egov/", $service);
+    };
+}
+
+/// Declares the config of a system with the shared keys only: its `SERVICE` name (the
+/// `EGOV_<SERVICE>__` env prefix), its default listen addresses (loopback on the given
+/// ports), data dir (`.egov/<service>`) and SQLite file (`<service>.db`), and `Config`,
+/// its [`SystemConfig`].
+#[macro_export]
+macro_rules! system_config {
+    ($(#[$doc:meta])* service: $service:literal, grpc: $grpc:literal, http: $http:literal $(,)?) => {
+        $crate::system_names!($service, $grpc, $http);
+        pub use $crate::config::{DEFAULT_RESPONSIBLE_IIN, DEFAULT_REVOCATION_FRESHNESS_SECS};
 
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -186,6 +201,203 @@ macro_rules! system_config {
         /// The system's configuration: the shared keys under its name and defaults.
         pub type Config = $crate::config::SystemConfig<Defaults>;
     };
+}
+
+/// Declares the config of a system with keys of its own: the names [`system_config!`]
+/// declares, and `Config`, a struct of the shared keys (those of [`SystemConfig`], with the
+/// system's defaults of `responsible_iin` and `revocation_freshness_secs`) followed by the
+/// system's own, each `name: Type = default`. `check` names a `fn(&Config) -> Result<(),
+/// String>` run before the shared checks. `Config` gets `load`, `with_data_dir`,
+/// `database_url`, `revocation_freshness`, `Default`, `Validate` and the runtime's
+/// `Settings`; `SystemConfig`'s tests cover the shared keys for every system.
+#[macro_export]
+macro_rules! system_settings {
+    (
+        $(#[$doc:meta])*
+        service: $service:literal, grpc: $grpc:literal, http: $http:literal,
+        responsible_iin: $iin:expr,
+        revocation_freshness_secs: $freshness:expr,
+        check: $check:path,
+        own {
+            $(
+                $(#[$field_meta:meta])*
+                $field:ident: $type:ty = $default:expr
+            ),* $(,)?
+        } $(,)?
+    ) => {
+        $crate::system_names!($service, $grpc, $http);
+
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Config {
+            /// Address the gRPC server binds (`egov.v1.MessageReceiver` for the gateway, the
+            /// system's direct contract, grpc.health.v1, reflection).
+            pub grpc_listen: std::net::SocketAddr,
+            /// Address the HTTP server binds (the system's routes, `/health`, `/metrics`).
+            pub http_listen: std::net::SocketAddr,
+            /// Directory of the system's state; created on start if missing.
+            pub data_dir: std::path::PathBuf,
+            /// Database URL: `sqlite://…` or `postgres://user:password@host/db` (PostgreSQL);
+            /// unset means `sqlite://<data_dir>/<service>.db?mode=rwc`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub database_url: Option<String>,
+            /// gRPC endpoint of the certification centre the seal certificate and the
+            /// revocation status of every sender come from.
+            pub pki_endpoint: String,
+            /// gRPC endpoint of the gateway every call and async answer goes through.
+            pub gateway_endpoint: String,
+            /// IIN of the person responsible for the system's seal (its certificate's
+            /// SERIALNUMBER).
+            pub responsible_iin: String,
+            /// Seconds a certificate's revocation status is trusted before the centre is
+            /// asked again.
+            pub revocation_freshness_secs: u64,
+            /// NATS server URL of the async push inbox (`egov.sys.<service>.inbox`); empty
+            /// turns it off, and an unreachable server only logs a warning.
+            pub nats_url: String,
+            /// Whether to fetch async messages from the gateway, for the system registered
+            /// there with `delivery = "pull"`.
+            pub async_pull: bool,
+            $(
+                $(#[$field_meta])*
+                pub $field: $type,
+            )*
+        }
+
+        impl Default for Config {
+            fn default() -> Config {
+                Config {
+                    grpc_listen: $crate::config::loopback($grpc),
+                    http_listen: $crate::config::loopback($http),
+                    data_dir: std::path::PathBuf::from(DEFAULT_DATA_DIR),
+                    database_url: None,
+                    pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
+                    gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
+                    responsible_iin: ($iin).to_owned(),
+                    revocation_freshness_secs: $freshness,
+                    nats_url: DEFAULT_NATS_URL.to_owned(),
+                    async_pull: false,
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl Config {
+            /// Loads the config through every layer: defaults, `file`, `EGOV_<SERVICE>__*`
+            /// in `env`, then `overrides` as `(key, value)` pairs from flags.
+            pub fn load(
+                file: Option<&std::path::Path>,
+                env: impl IntoIterator<Item = (String, String)>,
+                overrides: &[(String, String)],
+            ) -> Result<Config, egov_core::config::ConfigError> {
+                egov_core::config::load(SERVICE, file, env, overrides)
+            }
+
+            /// Returns a config for tests and embedding: defaults with this data dir.
+            pub fn with_data_dir(data_dir: impl Into<std::path::PathBuf>) -> Config {
+                Config {
+                    data_dir: data_dir.into(),
+                    ..Config::default()
+                }
+            }
+
+            /// Returns the database URL, derived from the data dir when unset.
+            pub fn database_url(&self) -> String {
+                $crate::config::default_database_url(
+                    self.database_url.as_deref(),
+                    &self.data_dir,
+                    concat!($service, ".db"),
+                )
+            }
+
+            /// Returns how long a revocation answer is trusted.
+            pub fn revocation_freshness(&self) -> std::time::Duration {
+                std::time::Duration::from_secs(self.revocation_freshness_secs)
+            }
+        }
+
+        impl egov_core::config::Validate for Config {
+            fn validate(&self) -> Result<(), String> {
+                $check(self)?;
+                $crate::config::check_shared(&$crate::config::SharedKeys {
+                    grpc_listen: self.grpc_listen,
+                    http_listen: self.http_listen,
+                    data_dir: &self.data_dir,
+                    database_url: self.database_url.as_deref(),
+                    pki_endpoint: &self.pki_endpoint,
+                    gateway_endpoint: &self.gateway_endpoint,
+                    responsible_iin: &self.responsible_iin,
+                    revocation_freshness_secs: self.revocation_freshness_secs,
+                })
+            }
+        }
+
+        impl $crate::runtime::Settings for Config {
+            const SERVICE: &'static str = SERVICE;
+
+            fn listen(&self) -> (std::net::SocketAddr, std::net::SocketAddr) {
+                (self.grpc_listen, self.http_listen)
+            }
+
+            fn data_dir(&self) -> &std::path::Path {
+                &self.data_dir
+            }
+
+            fn pki_endpoint(&self) -> &str {
+                &self.pki_endpoint
+            }
+
+            fn responsible_iin(&self) -> &str {
+                &self.responsible_iin
+            }
+
+            fn revocation_freshness(&self) -> std::time::Duration {
+                Config::revocation_freshness(self)
+            }
+
+            fn inbox(&self) -> $crate::InboxSettings {
+                $crate::InboxSettings::new(&self.gateway_endpoint, &self.nats_url, self.async_pull)
+            }
+        }
+    };
+}
+
+/// The shared keys of a system's config, borrowed for [`check_shared`].
+#[derive(Debug, Clone, Copy)]
+pub struct SharedKeys<'a> {
+    /// `grpc_listen`.
+    pub grpc_listen: SocketAddr,
+    /// `http_listen`.
+    pub http_listen: SocketAddr,
+    /// `data_dir`.
+    pub data_dir: &'a Path,
+    /// `database_url`.
+    pub database_url: Option<&'a str>,
+    /// `pki_endpoint`.
+    pub pki_endpoint: &'a str,
+    /// `gateway_endpoint`.
+    pub gateway_endpoint: &'a str,
+    /// `responsible_iin`.
+    pub responsible_iin: &'a str,
+    /// `revocation_freshness_secs`.
+    pub revocation_freshness_secs: u64,
+}
+
+/// Checks the keys every system shares, each refusal naming its key.
+pub fn check_shared(keys: &SharedKeys<'_>) -> Result<(), String> {
+    egov_store::check_location(keys.data_dir, keys.database_url)?;
+    check_endpoint("pki_endpoint", keys.pki_endpoint)?;
+    check_endpoint("gateway_endpoint", keys.gateway_endpoint)?;
+    check_iin("responsible_iin", keys.responsible_iin)?;
+    check_at_least_one("revocation_freshness_secs", keys.revocation_freshness_secs)?;
+    egov_bus::service::check_listeners(keys.grpc_listen, keys.http_listen)
+}
+
+/// Returns `database_url`, or the SQLite file `file` in `data_dir` when unset; for
+/// [`system_settings!`], so a system's crate needs no store crate for it.
+pub fn default_database_url(database_url: Option<&str>, data_dir: &Path, file: &str) -> String {
+    egov_store::database_url_or_default(database_url, data_dir, file)
 }
 
 /// Refuses an endpoint that is not an http(s) URL, naming the key.
@@ -350,6 +562,55 @@ mod tests {
                 config.revocation_freshness_secs,
                 DEFAULT_REVOCATION_FRESHNESS_SECS
             );
+        }
+    }
+
+    mod settings {
+        crate::system_settings! {
+            /// A system with a key of its own.
+            service: "owned",
+            grpc: 7994,
+            http: 7995,
+            responsible_iin: "870412300159",
+            revocation_freshness_secs: 60,
+            check: check_own,
+            own {
+                /// How many things it keeps.
+                things: u64 = 3,
+            }
+        }
+
+        fn check_own(config: &Config) -> Result<(), String> {
+            crate::config::check_at_least_one("things", config.things)
+        }
+
+        fn load(env: &[(&str, &str)]) -> Result<Config, egov_core::config::ConfigError> {
+            let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+            Config::load(None, env, &[])
+        }
+
+        #[test]
+        fn own_keys_load_beside_the_shared_ones_under_the_system_prefix() {
+            let config = load(&[("EGOV_OWNED__THINGS", "7")]).expect("loads");
+            assert_eq!(config.things, 7);
+            assert_eq!(config.grpc_listen.to_string(), DEFAULT_GRPC_LISTEN);
+            let embedded = Config::with_data_dir("elsewhere");
+            assert_eq!(embedded.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
+            assert_eq!(embedded.things, 3);
+            assert_eq!(config.responsible_iin, "870412300159");
+            assert_eq!(config.revocation_freshness_secs, 60);
+            assert_eq!(
+                config.database_url(),
+                "sqlite://.egov/owned/owned.db?mode=rwc"
+            );
+        }
+
+        #[test]
+        fn the_own_check_and_the_shared_checks_both_run() {
+            let error = load(&[("EGOV_OWNED__THINGS", "0")]).expect_err("own check");
+            assert!(error.to_string().contains("things"), "{error}");
+            let error = load(&[("EGOV_OWNED__RESPONSIBLE_IIN", "1")]).expect_err("shared check");
+            assert!(error.to_string().contains("responsible_iin"), "{error}");
         }
     }
 }

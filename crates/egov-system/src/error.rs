@@ -87,6 +87,7 @@ pub mod reexport {
     pub use egov_store::StoreError;
     pub use sqlx::Error as SqlxError;
     pub use sqlx::migrate::MigrateError;
+    pub use tonic::Status;
 }
 
 /// Implements, for a system's error type with a `System(SystemError)` variant and a
@@ -94,8 +95,36 @@ pub mod reexport {
 /// intake tables, identity, gateway, servers) through [`SystemError`], so `?` works on each
 /// in its code; `public_message()`; and the conversion to the [`Fault`](crate::Fault) a
 /// caller sees, internal failures reported as "internal error of `$title`".
+///
+/// After the title, `invalid` adds `invalid(field, reason)`, the builder of an
+/// `InvalidArgument { field, reason }` variant, and `grpc` the conversion to a
+/// `tonic::Status` whose message starts with the wire code (`EDAT002: iin: …`).
 #[macro_export]
 macro_rules! system_error {
+    ($error:ty, $title:expr, $($extra:ident),+ $(,)?) => {
+        $crate::system_error!($error, $title);
+        $($crate::system_error!(@$extra $error);)+
+    };
+    (@invalid $error:ty) => {
+        impl $error {
+            /// Builds the refusal of a request field that is missing or malformed.
+            pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+                Self::InvalidArgument {
+                    field,
+                    reason: reason.into(),
+                }
+            }
+        }
+    };
+    (@grpc $error:ty) => {
+        impl From<$error> for $crate::error::reexport::Status {
+            /// Maps through the error's status code, so clients recover it with
+            /// `StatusCode::from_grpc`.
+            fn from(error: $error) -> $crate::error::reexport::Status {
+                error.status().to_grpc(error.public_message())
+            }
+        }
+    };
     ($error:ty, $title:expr) => {
         $crate::system_error!(@from $error:
             $crate::error::reexport::SqlxError,

@@ -8,7 +8,9 @@
 //!
 //! # Layout
 //! - [`intake_sql`]: the intake's tables in SQLite, shared by every intake store.
-//! - [`config`]: [`SystemConfig`], the keys every system shares, and their checks.
+//! - [`config`]: [`SystemConfig`], the keys every system shares, and their checks;
+//!   [`system_config!`] declares a system with those keys only, [`system_settings!`] one with
+//!   keys of its own.
 //! - [`identity`]: [`SystemIdentity`], enrolment with the certification centre.
 //! - [`parts`]: [`Parts`], what an enrolled system serves with.
 //! - [`receiver`]: [`Receiver`], the `MessageReceiver` that verifies, dispatches and signs.
@@ -18,8 +20,9 @@
 //! - [`direct`]: a system's direct gRPC contract, a signed call without the gateway.
 //! - [`fault`]: [`Fault`], a signed refusal with a status code.
 //! - [`error`]: [`SystemError`], a system's failures outside its domain, and [`public_fault`].
-//! - [`runtime`]: [`System`], what a system names and mounts, and [`runtime::run`], which
-//!   enrolls, opens the store and serves it with its inbox until shutdown.
+//! - [`runtime`]: [`System`], what a system names, enrolls as and mounts, and [`runtime::run`],
+//!   which enrolls, opens the store and serves it with its inbox until shutdown;
+//!   [`runtime::load_config`] and [`runtime::main`] for a system's `main.rs`.
 //! - [`intake`]: [`intake::Intake`], the application intake of the target systems (B, C, D).
 
 pub mod cabinet;

@@ -98,6 +98,13 @@ pub trait System: Send + Sync + 'static {
         config: &Self::Config,
     ) -> impl Future<Output = Result<Self::Store, Self::Error>> + Send;
 
+    /// Returns what the system asks the certification centre for: by default its registry
+    /// entry's id, BIN and name, its seal in the name of the config's `responsible_iin`.
+    fn enrolment(config: &Self::Config) -> Result<Enrolment, SystemError> {
+        Enrolment::of(Self::ENTRY, config.responsible_iin())
+            .map_err(|error| SystemError::Config(error.to_string()))
+    }
+
     /// Closes the store once the servers and the inbox have stopped.
     fn close_store(store: Self::Store) -> impl Future<Output = ()> + Send;
 
@@ -194,8 +201,7 @@ pub async fn run_with_clock<S: System>(
     })?;
     // The store first: a bad database fails the start at once, not after enrolment.
     let store = S::open_store(&config).await?;
-    let enrolment = Enrolment::of(S::ENTRY, config.responsible_iin())
-        .map_err(|error| SystemError::Config(error.to_string()))?;
+    let enrolment = S::enrolment(&config)?;
     let pki = config.pki_endpoint();
     let identity = SystemIdentity::enroll(pki, &enrolment)
         .await
@@ -298,20 +304,31 @@ pub enum MainError {
     System(Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The whole process of a system: loads the config (defaults, file, `EGOV_<SERVICE>__*`,
-/// flags) and checks it, prints it on `--dump-config`, or starts telemetry, binds the
-/// listeners and [`run`]s until Ctrl-C or SIGTERM.
-pub async fn main<S: System>(args: ServiceArgs) -> Result<(), MainError> {
-    let config: S::Config = egov_core::config::load(
-        <S::Config as Settings>::SERVICE,
+/// Loads a system's config through every layer: defaults, the `--config` file,
+/// `EGOV_<SERVICE>__*` env vars, then the flags in `args`; then checks it.
+pub fn load_config<C: Settings>(args: &ServiceArgs) -> Result<C, ConfigError> {
+    egov_core::config::load(
+        C::SERVICE,
         args.config.as_deref(),
         std::env::vars(),
         &args.overrides(),
-    )?;
+    )
+}
+
+/// The whole process of a system: [`load_config`], prints the config on `--dump-config`,
+/// or starts telemetry, binds the listeners and [`run`]s until Ctrl-C or SIGTERM.
+pub async fn main<S: System>(args: ServiceArgs) -> Result<(), MainError> {
+    let config: S::Config = load_config(&args)?;
     if args.dump_config {
         print!("{}", egov_core::config::dump(&config)?);
         return Ok(());
     }
+    serve_process::<S>(config).await
+}
+
+/// Starts telemetry, binds the config's listeners and [`run`]s `S` until Ctrl-C or SIGTERM:
+/// the process edge after the config is loaded, for a `main` that does more than [`main`].
+pub async fn serve_process<S: System>(config: S::Config) -> Result<(), MainError> {
     let telemetry = egov_bus::telemetry::init(<S::Config as Settings>::SERVICE)?;
     let (grpc_listen, http_listen) = config.listen();
     let (grpc, http) = egov_bus::service::bind(grpc_listen, http_listen).await?;

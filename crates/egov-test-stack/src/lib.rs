@@ -151,6 +151,62 @@ impl Neighbours {
         }
     }
 
+    /// Serves the system under test `S` on loopback port 0 with its seal, the sandbox's
+    /// verifier and the stack's clock, over `config` and `store` (the async channel off),
+    /// until the test ends; returns its gRPC and HTTP addresses.
+    pub async fn serve<S: egov_system::System>(
+        &self,
+        config: S::Config,
+        store: S::Store,
+    ) -> (SocketAddr, SocketAddr) {
+        let (grpc, http) = loopback_listeners().await;
+        let addrs = (
+            grpc.local_addr().expect("addr"),
+            http.local_addr().expect("addr"),
+        );
+        tokio::spawn(egov_system::runtime::serve::<S, _>(
+            config,
+            egov_system::Parts {
+                identity: self.identity.clone(),
+                verifier: self.sandbox.verifier(),
+                store,
+                clock: self.clock.shared(),
+            },
+            egov_bus::service::Listeners { grpc, http },
+            None,
+            std::future::pending(),
+        ));
+        addrs
+    }
+
+    /// Sends `request` on `service_id` of the system under test from the portal for the
+    /// citizen `iin` twice, and asserts the gateway refuses both: unsigned (ESIG001), then
+    /// signed by the citizen `impostor` rather than `iin` (ESIG007).
+    pub async fn assert_unsigned_and_impostor_refused<Req: prost::Message + prost::Name>(
+        &self,
+        service_id: &str,
+        iin: &str,
+        impostor: &str,
+        request: &Req,
+    ) {
+        let mut header = self.portal.header::<Req>(service_id, self.system.id);
+        header.user_iin = iin.into();
+        let unsigned = egov_proto::v1::Envelope {
+            header: prost::Message::encode_to_vec(&header),
+            payload: request.encode_to_vec(),
+            signatures: Vec::new(),
+        };
+        assert_refused_by_gateway(
+            self.portal.send(unsigned).await,
+            StatusCode::SignatureMissing,
+        );
+        let envelope = self
+            .citizen(impostor)
+            .seal_message(&header, request)
+            .expect("signs");
+        assert_refused_by_gateway(self.portal.forward(envelope).await, StatusCode::IinMismatch);
+    }
+
     /// Routes what the system under test calls (the citizens-DB, the notary registry's
     /// lookup, the back office's cases) for it, the back office's catalogue for the front doors, and its own service ids at `addr`: `front`
     /// ones for the portal and the State Corporation, `decided` for the back office.

@@ -7,6 +7,7 @@
 //! `cargo test -p egov-testkit` checks the kit itself.
 //!
 //! # Layout
+//! - [`credentials`]: a test CA hierarchy, holders and signers, a signed echo target.
 //! - [`intake`]: the round trip of the intake's tables every intake store passes.
 //! - [`nats`]: finding the `nats-server` binary and running it for one test.
 //! - [`cluster`]: a NATS cluster of loopback nodes with JetStream, any of which a test can kill.
@@ -17,6 +18,7 @@
 //! - [`TestkitError`]: what can fail while starting things.
 
 pub mod cluster;
+pub mod credentials;
 pub mod intake;
 pub mod nats;
 pub mod ports;

@@ -9,21 +9,19 @@ use std::time::Duration;
 
 use egov_core::StatusCode;
 use egov_core::clock::SystemClock;
-use egov_core::envelope::{RevocationSource, Signer, Verifier, request_header, response_header};
+use egov_core::envelope::{RevocationSource, Verifier, request_header};
+use egov_core::pki::Role;
 use egov_core::pki::authority::{CaHierarchy, Credential, Holder};
-use egov_core::pki::{KeyPurpose, Role};
-use egov_core::{Bin, Iin};
 use egov_gateway::exchange::STATUS_CODE_METADATA;
 use egov_gateway::message_log::MessageLog;
 use egov_gateway::registry::RegistryHandle;
 use egov_gateway::replay::ReplayGuard;
 use egov_gateway::{Gateway, GatewayParts, Listeners};
 use egov_proto::v1::gateway_client::GatewayClient;
-use egov_proto::v1::message_receiver_server::{MessageReceiver, MessageReceiverServer};
 use egov_proto::v1::{Envelope, Header, SendMessageRequest};
+use egov_testkit::credentials;
 use prost::Message;
 use time::OffsetDateTime;
-use time::macros::datetime;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 
@@ -46,23 +44,7 @@ pub const PERSON_GET_KEPT: &str = "citizens.person.get.kept";
 /// An async route from the portal to the citizens-DB.
 pub const TO_CITIZENS: &str = "citizens.async.echo";
 
-/// Returns a holder of a SIGN certificate.
-pub fn holder(iin: &str, bin: Option<&str>, role: Role) -> Holder {
-    Holder {
-        surname: "ТЕСТОВ".into(),
-        given_name: "ТЕСТ".into(),
-        iin: Iin::parse(iin).expect("iin"),
-        bin: bin.map(|b| Bin::parse(b).expect("bin")),
-        organization: bin.map(|_| "Test organisation".to_owned()),
-        role,
-        purpose: KeyPurpose::Sign,
-    }
-}
-
-/// Returns a signer for a credential.
-pub fn signer(credential: &Credential) -> Signer {
-    Signer::new(credential.key.pkcs8(), credential.chain.clone()).expect("signer")
-}
+pub use egov_testkit::credentials::{holder, signer};
 
 /// The test hierarchy and the credentials of the systems and the citizen.
 pub struct Pki {
@@ -81,17 +63,9 @@ pub struct Pki {
 impl Pki {
     /// Generates the hierarchy and issues every credential, valid around now.
     pub fn new() -> Pki {
-        let ca = CaHierarchy::generate(
-            SEED,
-            datetime!(2020-01-01 0:00 UTC),
-            datetime!(2045-01-01 0:00 UTC),
-        )
-        .expect("ca");
-        let from = OffsetDateTime::now_utc() - time::Duration::days(30);
-        let to = OffsetDateTime::now_utc() + time::Duration::days(365);
+        let ca = credentials::test_ca(SEED);
         let issue = |holder: &Holder, serial: u8| {
-            ca.issue_derived(holder, SEED, &[0x30, serial], from, to)
-                .expect("credential")
+            credentials::issue_valid(&ca, holder, SEED, &[0x30, serial])
         };
         let portal = issue(
             &holder(OPERATOR_IIN, Some(PORTAL_BIN), Role::LegalEntity),
@@ -137,44 +111,9 @@ impl Pki {
     }
 }
 
-/// A target system that answers every request with a signed echo.
-struct EchoTarget {
-    signer: Signer,
-}
-
-#[tonic::async_trait]
-impl MessageReceiver for EchoTarget {
-    async fn receive(
-        &self,
-        request: tonic::Request<Envelope>,
-    ) -> Result<tonic::Response<Envelope>, tonic::Status> {
-        let envelope = request.into_inner();
-        let header = Header::decode(envelope.header.as_slice())
-            .map_err(|err| tonic::Status::invalid_argument(err.to_string()))?;
-        let answer = self
-            .signer
-            .seal(
-                &response_header(&header, OffsetDateTime::now_utc()),
-                envelope.payload,
-            )
-            .map_err(|err| tonic::Status::internal(err.to_string()))?;
-        Ok(tonic::Response::new(answer))
-    }
-}
-
 /// Starts the citizens-DB's echo target on loopback.
 pub async fn start_target(pki: &Pki) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = MessageReceiverServer::new(EchoTarget {
-        signer: signer(&pki.citizens),
-    });
-    tokio::spawn(egov_bus::grpc::serve(
-        listener,
-        egov_bus::grpc::GrpcRoutes::new().add_service(server),
-        std::future::pending(),
-    ));
-    addr
+    credentials::start_echo_target(signer(&pki.citizens), Duration::ZERO).await
 }
 
 /// Writes the registry: the portal may call the echo target on two routes,

@@ -2,35 +2,18 @@
 //! certification centre and gateway it uses, who its head is, and which services are done
 //! by people rather than the automatic policy.
 //!
-//! Loaded through `egov_core::config`: defaults, then the TOML file, then
-//! `EGOV_BACKOFFICE__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
+//! The keys every system shares, their loading and checks are `egov_system::system_settings!`'s;
+//! this module names the back office's defaults and its own keys. Loaded through
+//! `egov_core::config`: defaults, then the TOML file, then `EGOV_BACKOFFICE__<KEY>` env vars,
+//! then CLI flags, then the checks.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
-use egov_core::config::{ConfigError, Validate};
-pub use egov_system::config::{
-    DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT, DEFAULT_RESPONSIBLE_IIN,
-    DEFAULT_REVOCATION_FRESHNESS_SECS,
-};
-use egov_system::config::{check_at_least_one, check_endpoint, check_iin};
-use serde::{Deserialize, Serialize};
+pub use egov_system::config::{DEFAULT_RESPONSIBLE_IIN, DEFAULT_REVOCATION_FRESHNESS_SECS};
+use egov_system::config::{check_at_least_one, check_iin};
 
 use crate::policy::{Policies, Policy};
-
-/// The service name: the config loader's env prefix (`EGOV_BACKOFFICE__`) and the health and log name.
-pub const SERVICE: &str = "backoffice";
-
-/// Default gRPC listen address (`MessageReceiver`, `BackOffice`, health, reflection).
-pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7170";
-
-/// Default HTTP listen address (the worklist pages and API, `/health`, `/metrics`).
-pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7171";
-
-/// Default data directory, relative to the working directory.
-pub const DEFAULT_DATA_DIR: &str = ".egov/backoffice";
 
 /// Default IIN of the provider's head, whose HEAD certificate signs every result.
 pub const DEFAULT_HEAD_IIN: &str = "700416300127";
@@ -53,141 +36,55 @@ pub const DEFAULT_SIGNIN_IDLE_MINUTES: u64 = 30;
 /// Default hours a worklist session lasts at most.
 pub const DEFAULT_SIGNIN_ABSOLUTE_HOURS: u64 = 12;
 
-/// The name of the SQLite file inside the data dir when no `database_url` is set.
-const DATABASE_FILE: &str = "backoffice.db";
-
-/// The back office's configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    /// Address the gRPC server binds (`egov.v1.MessageReceiver` for the gateway,
-    /// `egov.v1.BackOffice`, grpc.health.v1, reflection).
-    pub grpc_listen: SocketAddr,
-    /// Address the HTTP server binds (the worklist pages and JSON API, `/health`, `/metrics`).
-    pub http_listen: SocketAddr,
-    /// Directory of the back office's state; created on start if missing.
-    pub data_dir: PathBuf,
-    /// Database URL: `sqlite://…` or `postgres://user:password@host/db` (PostgreSQL);
-    /// unset means `sqlite://<data_dir>/backoffice.db?mode=rwc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_url: Option<String>,
-    /// gRPC endpoint of the certification centre the seal, the head's certificate and the
-    /// revocation status of every sender come from.
-    pub pki_endpoint: String,
-    /// gRPC endpoint of the gateway results and notifications are sent through.
-    pub gateway_endpoint: String,
-    /// IIN of the person responsible for the back office's seal (its certificate's SERIALNUMBER).
-    pub responsible_iin: String,
-    /// IIN of the provider's head (басшы / руководитель): the HEAD certificate enrolled for
-    /// this IIN and the back office's BIN signs every result.
-    pub head_iin: String,
-    /// The head's surname, as the certificate carries it.
-    pub head_surname: String,
-    /// The head's given name, as the certificate carries it.
-    pub head_given_name: String,
-    /// Name of the office clerk the worklist's role picker signs in as (one person per
-    /// role in the demo; EDS sign-in comes with the portal).
-    pub clerk_name: String,
-    /// Name of the responsible executor the worklist's role picker signs in as.
-    pub executor_name: String,
-    /// Seconds a certificate's revocation status is trusted before the centre is asked again.
-    pub revocation_freshness_secs: u64,
-    /// Directory of extra catalogue files (`<code>.toml`); a file replaces the embedded
-    /// service of its code, a new code adds a service.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub catalogue_dir: Option<PathBuf>,
-    /// Who does each service's steps, by service code: `auto` (the default for every
-    /// service) or `manual` (people through the worklist), e.g. `policies = { B = "manual" }`.
-    pub policies: BTreeMap<String, Policy>,
-    /// Seconds before the first retry of an undelivered result, on the stack's clock.
-    pub delivery_retry_initial_secs: u64,
-    /// Longest seconds between retries; the wait doubles up to it.
-    pub delivery_retry_max_secs: u64,
-    /// NATS server URL of the async push inbox (`egov.sys.backoffice.inbox`); empty turns it
-    /// off, and an unreachable server only logs a warning.
-    pub nats_url: String,
-    /// Whether to fetch async messages from the gateway, for the back office registered there
-    /// with `delivery = "pull"`.
-    pub async_pull: bool,
-    /// A TOML file of the worklist's first accounts (`[[account]]` with login, name, roles
-    /// and password_hash), added when their logins are absent; see `egov_signin::bootstrap`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signin_bootstrap: Option<PathBuf>,
-    /// Whether the worklist's session cookie is `Secure` (HTTPS only): on behind TLS.
-    pub signin_secure_cookie: bool,
-    /// Origins the worklist's forms may be posted from (`https://office.example`); empty
-    /// means the request's own host.
-    pub signin_origins: Vec<String>,
-    /// Minutes a worklist session may stay unused before it ends.
-    pub signin_idle_minutes: u64,
-    /// Hours after sign-in a worklist session ends, however busy.
-    pub signin_absolute_hours: u64,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7170)),
-            http_listen: SocketAddr::from(([127, 0, 0, 1], 7171)),
-            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-            database_url: None,
-            pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
-            gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
-            responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
-            head_iin: DEFAULT_HEAD_IIN.to_owned(),
-            head_surname: "БАСШЫ".to_owned(),
-            head_given_name: "ҚЫЗМЕТ БЕРУШІ".to_owned(),
-            clerk_name: DEFAULT_CLERK_NAME.to_owned(),
-            executor_name: DEFAULT_EXECUTOR_NAME.to_owned(),
-            revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
-            catalogue_dir: None,
-            policies: BTreeMap::new(),
-            delivery_retry_initial_secs: DEFAULT_RETRY_INITIAL_SECS,
-            delivery_retry_max_secs: DEFAULT_RETRY_MAX_SECS,
-            nats_url: DEFAULT_NATS_URL.to_owned(),
-            async_pull: false,
-            signin_bootstrap: None,
-            signin_secure_cookie: false,
-            signin_origins: Vec::new(),
-            signin_idle_minutes: DEFAULT_SIGNIN_IDLE_MINUTES,
-            signin_absolute_hours: DEFAULT_SIGNIN_ABSOLUTE_HOURS,
-        }
+egov_system::system_settings! {
+    /// The back office's configuration: the keys every system shares, then its own.
+    service: "backoffice",
+    grpc: 7170,
+    http: 7171,
+    responsible_iin: DEFAULT_RESPONSIBLE_IIN,
+    revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
+    check: check_own,
+    own {
+        /// IIN of the provider's head (басшы / руководитель): the HEAD certificate enrolled for
+        /// this IIN and the back office's BIN signs every result.
+        head_iin: String = DEFAULT_HEAD_IIN.to_owned(),
+        /// The head's surname, as the certificate carries it.
+        head_surname: String = "БАСШЫ".to_owned(),
+        /// The head's given name, as the certificate carries it.
+        head_given_name: String = "ҚЫЗМЕТ БЕРУШІ".to_owned(),
+        /// Name of the office clerk the worklist's role picker signs in as (one person per
+        /// role in the demo; EDS sign-in comes with the portal).
+        clerk_name: String = DEFAULT_CLERK_NAME.to_owned(),
+        /// Name of the responsible executor the worklist's role picker signs in as.
+        executor_name: String = DEFAULT_EXECUTOR_NAME.to_owned(),
+        /// Directory of extra catalogue files (`<code>.toml`); a file replaces the embedded
+        /// service of its code, a new code adds a service.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        catalogue_dir: Option<PathBuf> = None,
+        /// Who does each service's steps, by service code: `auto` (the default for every
+        /// service) or `manual` (people through the worklist), e.g. `policies = { B = "manual" }`.
+        policies: BTreeMap<String, Policy> = BTreeMap::new(),
+        /// Seconds before the first retry of an undelivered result, on the stack's clock.
+        delivery_retry_initial_secs: u64 = DEFAULT_RETRY_INITIAL_SECS,
+        /// Longest seconds between retries; the wait doubles up to it.
+        delivery_retry_max_secs: u64 = DEFAULT_RETRY_MAX_SECS,
+        /// A TOML file of the worklist's first accounts (`[[account]]` with login, name, roles
+        /// and password_hash), added when their logins are absent; see `egov_signin::bootstrap`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signin_bootstrap: Option<PathBuf> = None,
+        /// Whether the worklist's session cookie is `Secure` (HTTPS only): on behind TLS.
+        signin_secure_cookie: bool = false,
+        /// Origins the worklist's forms may be posted from (`https://office.example`); empty
+        /// means the request's own host.
+        signin_origins: Vec<String> = Vec::new(),
+        /// Minutes a worklist session may stay unused before it ends.
+        signin_idle_minutes: u64 = DEFAULT_SIGNIN_IDLE_MINUTES,
+        /// Hours after sign-in a worklist session ends, however busy.
+        signin_absolute_hours: u64 = DEFAULT_SIGNIN_ABSOLUTE_HOURS,
     }
 }
 
 impl Config {
-    /// Loads the config through every layer: defaults, `file`, `EGOV_BACKOFFICE__*` in `env`,
-    /// then `overrides` as `(key, value)` pairs from flags.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-        overrides: &[(String, String)],
-    ) -> Result<Config, ConfigError> {
-        egov_core::config::load(SERVICE, file, env, overrides)
-    }
-
-    /// Returns a config for tests and embedding: defaults with this data dir.
-    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
-        Config {
-            data_dir: data_dir.into(),
-            ..Config::default()
-        }
-    }
-
-    /// Returns the database URL, derived from the data dir when unset.
-    pub fn database_url(&self) -> String {
-        egov_store::database_url_or_default(
-            self.database_url.as_deref(),
-            &self.data_dir,
-            DATABASE_FILE,
-        )
-    }
-
-    /// Returns how long a revocation answer is trusted.
-    pub fn revocation_freshness(&self) -> Duration {
-        Duration::from_secs(self.revocation_freshness_secs)
-    }
-
     /// Returns the policy of a service: its entry in `policies` (codes compared without
     /// case, since env vars arrive lower-cased), else [`Policy::Auto`].
     pub fn policy(&self, service_code: &str) -> Policy {
@@ -195,39 +92,35 @@ impl Config {
     }
 }
 
-impl Validate for Config {
-    fn validate(&self) -> Result<(), String> {
-        egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
-        check_endpoint("pki_endpoint", &self.pki_endpoint)?;
-        check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
-        check_iin("responsible_iin", &self.responsible_iin)?;
-        check_iin("head_iin", &self.head_iin)?;
-        if self.head_surname.trim().is_empty() || self.head_given_name.trim().is_empty() {
-            return Err("`head_surname` and `head_given_name` must not be empty".into());
-        }
-        if self.clerk_name.trim().is_empty() || self.executor_name.trim().is_empty() {
-            return Err("`clerk_name` and `executor_name` must not be empty".into());
-        }
-        check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
-        check_at_least_one("signin_idle_minutes", self.signin_idle_minutes)?;
-        check_at_least_one("signin_absolute_hours", self.signin_absolute_hours)?;
-        check_at_least_one(
-            "delivery_retry_initial_secs",
-            self.delivery_retry_initial_secs,
-        )?;
-        if self.delivery_retry_max_secs < self.delivery_retry_initial_secs {
-            return Err(format!(
-                "`delivery_retry_max_secs` ({}) is below `delivery_retry_initial_secs` ({})",
-                self.delivery_retry_max_secs, self.delivery_retry_initial_secs
-            ));
-        }
-        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
+/// Checks the back office's own keys, each refusal naming its key.
+fn check_own(config: &Config) -> Result<(), String> {
+    check_iin("head_iin", &config.head_iin)?;
+    if config.head_surname.trim().is_empty() || config.head_given_name.trim().is_empty() {
+        return Err("`head_surname` and `head_given_name` must not be empty".into());
     }
+    if config.clerk_name.trim().is_empty() || config.executor_name.trim().is_empty() {
+        return Err("`clerk_name` and `executor_name` must not be empty".into());
+    }
+    check_at_least_one("signin_idle_minutes", config.signin_idle_minutes)?;
+    check_at_least_one("signin_absolute_hours", config.signin_absolute_hours)?;
+    check_at_least_one(
+        "delivery_retry_initial_secs",
+        config.delivery_retry_initial_secs,
+    )?;
+    if config.delivery_retry_max_secs < config.delivery_retry_initial_secs {
+        return Err(format!(
+            "`delivery_retry_max_secs` ({}) is below `delivery_retry_initial_secs` ({})",
+            config.delivery_retry_max_secs, config.delivery_retry_initial_secs
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use egov_core::config::ConfigError;
 
     use super::*;
 

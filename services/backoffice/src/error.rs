@@ -1,8 +1,8 @@
 //! [`BackOfficeError`]: every way the back office refuses a request or fails, and its
-//! mappings to a gateway [`Fault`], a gRPC status and a status code.
+//! mappings to a gateway [`Fault`](egov_system::Fault), a gRPC status and a status code.
 
 use egov_core::StatusCode;
-use egov_system::Fault;
+use egov_system::SystemError;
 
 use crate::catalogue::CatalogueError;
 
@@ -90,62 +90,20 @@ pub enum BackOfficeError {
     /// The catalogue could not be loaded.
     #[error("catalogue: {0}")]
     Catalogue(#[from] CatalogueError),
-    /// A stored row does not read back (a hand-edited or corrupted database).
-    #[error("stored {what} is corrupt: {reason}")]
-    Corrupt {
-        /// What was being read.
-        what: String,
-        /// What was wrong with it.
-        reason: String,
-    },
-    /// The database could not be opened or queried.
-    #[error("database failed")]
-    Database(#[from] sqlx::Error),
-    /// The schema migrations could not be applied.
-    #[error("database migration failed")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The store named by `database_url` could not be opened: an unsupported scheme, an
-    /// unreachable server, a failed migration.
-    #[error("store: {0}")]
-    Store(#[from] egov_store::StoreError),
-    /// Enrolling with the certification centre or building the verifier failed.
-    #[error("identity: {0}")]
-    Identity(#[from] egov_system::identity::IdentityError),
     /// The head's signing credential could not be obtained or used.
     #[error("head credential: {0}")]
     Head(String),
-    /// The gateway client could not be built.
-    #[error("gateway: {0}")]
-    Gateway(#[from] egov_system::CallError),
-    /// A file-system step (e.g. creating the data dir) failed.
-    #[error("could not {action}")]
-    Io {
-        /// What was being done.
-        action: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The configuration is unusable; the message names the key.
-    #[error("config: {0}")]
-    Config(String),
     /// The back office is stopping and takes no more changes.
     #[error("the back office is shutting down")]
     ShuttingDown,
-    /// The gRPC or HTTP server stopped with an error.
-    #[error("server failed")]
-    Serve(#[from] egov_bus::BusError),
+    /// The store, enrolment, gateway, config or servers failed.
+    #[error(transparent)]
+    System(#[from] SystemError),
 }
 
-impl BackOfficeError {
-    /// Builds a [`BackOfficeError::InvalidArgument`] for a request field.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> BackOfficeError {
-        BackOfficeError::InvalidArgument {
-            field,
-            reason: reason.into(),
-        }
-    }
+egov_system::system_error!(BackOfficeError, "the back office", invalid, grpc);
 
+impl BackOfficeError {
     /// Returns the gateway-style status code of the error.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -162,35 +120,16 @@ impl BackOfficeError {
         }
     }
 
-    /// Logs an internal failure and returns the text a caller may see: the refusal itself,
-    /// or a generic line for internal failures, whose details stay in the log.
-    pub(crate) fn public_message(&self) -> String {
-        if self.status() == StatusCode::Internal {
-            tracing::error!(error = %self, source = ?std::error::Error::source(self), "request failed");
-            return "internal error of the back office".to_owned();
-        }
-        self.to_string()
-    }
-}
-
-impl From<BackOfficeError> for Fault {
-    /// Keeps the code and the field-first message, so the gateway's caller sees `EDAT002: service_code: …`.
-    fn from(error: BackOfficeError) -> Fault {
-        Fault::new(error.status(), error.public_message())
-    }
-}
-
-impl From<BackOfficeError> for tonic::Status {
-    /// Maps through [`BackOfficeError::status`], so the message starts with the wire code
-    /// and clients can recover it with `StatusCode::from_grpc`.
-    fn from(error: BackOfficeError) -> tonic::Status {
-        let code = error.status();
-        code.to_grpc(error.public_message())
+    /// Builds the error of an unusable configuration; the message names the key.
+    pub fn config(message: impl Into<String>) -> BackOfficeError {
+        BackOfficeError::System(SystemError::Config(message.into()))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use egov_system::Fault;
+
     use super::*;
 
     #[test]
@@ -205,7 +144,7 @@ mod tests {
 
     #[test]
     fn an_internal_failure_hides_its_details() {
-        let status = tonic::Status::from(BackOfficeError::Config("secret detail".into()));
+        let status = tonic::Status::from(BackOfficeError::config("secret detail"));
         assert_eq!(status.code(), tonic::Code::Internal);
         assert!(!status.message().contains("secret"), "{}", status.message());
     }

@@ -62,7 +62,7 @@ pub fn check(signer: &Signer) -> Result<(), BackOfficeError> {
         )));
     }
     let bin = Bin::parse(systems::BACKOFFICE.bin)
-        .map_err(|error| BackOfficeError::Config(format!("back office BIN: {error}")))?;
+        .map_err(|error| BackOfficeError::config(format!("back office BIN: {error}")))?;
     if certificate.bin.as_ref() != Some(&bin) {
         return Err(BackOfficeError::Head(format!(
             "certificate {} does not carry the back office's BIN {bin}",

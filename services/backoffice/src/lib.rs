@@ -20,8 +20,8 @@
 //! - [`grpc`]: the direct `egov.v1.BackOffice` tonic service.
 //! - [`web`]: the worklist — pages and JSON API for clerk, head and executor.
 //! - [`http`]: the worklist's routes beside `/health` and `/metrics`.
-//! - [`server`]: [`run`] (enrolls, then serves) and [`serve`] (serves an enrolled back office;
-//!   [`serve_with_inbox`] also takes the gateway's async channel).
+//! - [`system`]: [`BackOffice`], the back office as a system of the shared runtime; [`run`]
+//!   (enrolls, then serves) and [`serve`] (serves an enrolled back office).
 //! - [`error`]: [`BackOfficeError`] and its mappings to a fault and a gRPC status.
 
 pub mod catalogue;
@@ -36,8 +36,8 @@ pub mod listing;
 pub mod messages;
 pub mod norm;
 pub mod policy;
-pub mod server;
 pub mod store;
+pub mod system;
 pub mod web;
 pub mod workflow;
 
@@ -50,6 +50,6 @@ pub use listing::{LIST_SERVICES_SERVICE_ID, list_services};
 pub use messages::{CABINET_NOTIFY_SERVICE_ID, decided_service_id};
 pub use norm::Norm;
 pub use policy::{Decision, Policy};
-pub use server::{Listeners, Parts, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
+pub use system::{BackOffice, Listeners, Office, Parts, run, serve};
 pub use workflow::{CaseFile, Workflow};

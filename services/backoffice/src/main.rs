@@ -1,12 +1,12 @@
 //! egov-backoffice: the provider back office (көрсетілетін қызметті беруші / услугодатель) as
-//! a process. `egov up` runs it as `egov-backoffice --grpc-listen 127.0.0.1:7170 --http-listen
-//! 127.0.0.1:7171 --data-dir <dir> --pki-endpoint http://127.0.0.1:7110 --gateway-endpoint
-//! http://127.0.0.1:7100`; `--dump-config` prints the merged config; `accounts …` manages the
+//! a process, run by `egov up` with the flags of every system (`--grpc-listen`, `--data-dir`,
+//! `--pki-endpoint`, …); `--dump-config` prints the merged config; `accounts …` manages the
 //! worklist's sign-in accounts and API tokens.
 
 use clap::{Parser, Subcommand};
-use egov_backoffice::Config;
+use egov_backoffice::{BackOffice, Config, web};
 use egov_bus::service::ServiceArgs;
+use egov_system::runtime;
 
 /// The provider back office: cases of services A–F through clerk, head and executor.
 #[derive(Debug, Parser)]
@@ -28,21 +28,12 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Args {
-        service: args,
-        command,
-    } = Args::parse();
-    let config = Config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
-    if let Some(Command::Accounts(command)) = command {
-        return Ok(egov_backoffice::web::accounts(&config, &command).await?);
+    let Args { service, command } = Args::parse();
+    let config: Config = runtime::load_config(&service)?;
+    match command {
+        Some(Command::Accounts(command)) => web::accounts(&config, &command).await?,
+        None if service.dump_config => print!("{}", egov_core::config::dump(&config)?),
+        None => runtime::serve_process::<BackOffice>(config).await?,
     }
-    if args.dump_config {
-        print!("{}", egov_core::config::dump(&config)?);
-        return Ok(());
-    }
-    let telemetry = egov_bus::telemetry::init(egov_backoffice::config::SERVICE)?;
-    let (grpc, http) = egov_bus::service::bind(config.grpc_listen, config.http_listen).await?;
-    egov_backoffice::run(config, grpc, http, egov_bus::shutdown::shutdown_signal()).await?;
-    telemetry.shutdown().await;
     Ok(())
 }

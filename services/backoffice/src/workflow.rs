@@ -250,13 +250,9 @@ impl Workflow {
         let guard = self.inner.transitions.lock().await;
         self.check_running()?;
         let now = self.inner.clock.now();
-        let first = service
-            .steps
-            .first()
-            .ok_or_else(|| BackOfficeError::Corrupt {
-                what: format!("service {}", service.code),
-                reason: "it has no steps".into(),
-            })?;
+        let first = service.steps.first().ok_or_else(|| {
+            BackOfficeError::corrupt(format!("service {}", service.code), "it has no steps")
+        })?;
         let first_due = self.due(first.norm, now)?;
         let term_due = service.term_due(now, self.inner.calendar);
         let case = CaseRecord {
@@ -516,10 +512,10 @@ impl Workflow {
         let transition = self.transition(&case, &service, &current, now, taken, decision)?;
         if !self.inner.store.apply(&transition, now).await? {
             // Unreachable while the transitions lock is held; kept as a refusal, not a panic.
-            return Err(BackOfficeError::Corrupt {
-                what: format!("step {} of case {}", current.idx, case.id),
-                reason: "it ended while being acted on".into(),
-            });
+            return Err(BackOfficeError::corrupt(
+                format!("step {} of case {}", current.idx, case.id),
+                "it ended while being acted on",
+            ));
         }
         drop(guard);
         count_move(&service.code, &current, &transition);
@@ -794,9 +790,11 @@ impl Workflow {
             .into_iter()
             .last()
             .filter(|step| step.ended_at.is_none())
-            .ok_or_else(|| BackOfficeError::Corrupt {
-                what: format!("case {}", case.id),
-                reason: "it is open but has no open step".into(),
+            .ok_or_else(|| {
+                BackOfficeError::corrupt(
+                    format!("case {}", case.id),
+                    "it is open but has no open step",
+                )
             })
     }
 
@@ -821,9 +819,11 @@ impl Workflow {
         let now = self.inner.clock.now();
         let result = match self.inner.store.result(&case.id).await? {
             Some(record) => Some(ServiceResult::decode(record.payload.as_slice()).map_err(
-                |error| BackOfficeError::Corrupt {
-                    what: format!("result of case {}", case.id),
-                    reason: error.to_string(),
+                |error| {
+                    BackOfficeError::corrupt(
+                        format!("result of case {}", case.id),
+                        error.to_string(),
+                    )
                 },
             )?),
             None => None,
@@ -860,11 +860,12 @@ impl Workflow {
         start: OffsetDateTime,
     ) -> Result<Option<OffsetDateTime>, BackOfficeError> {
         norm.map(|norm| {
-            norm.due(start, self.inner.calendar)
-                .ok_or_else(|| BackOfficeError::Corrupt {
-                    what: format!("norm {norm}"),
-                    reason: format!("its due time after {start} is past the representable time"),
-                })
+            norm.due(start, self.inner.calendar).ok_or_else(|| {
+                BackOfficeError::corrupt(
+                    format!("norm {norm}"),
+                    format!("its due time after {start} is past the representable time"),
+                )
+            })
         })
         .transpose()
     }
@@ -929,9 +930,11 @@ fn catalogue_step<'a>(
     usize::try_from(current.idx)
         .ok()
         .and_then(|idx| service.steps.get(idx))
-        .ok_or_else(|| BackOfficeError::Corrupt {
-            what: format!("step {} of case {}", current.idx, current.case_id),
-            reason: format!("service {} has {} steps", service.code, service.steps.len()),
+        .ok_or_else(|| {
+            BackOfficeError::corrupt(
+                format!("step {} of case {}", current.idx, current.case_id),
+                format!("service {} has {} steps", service.code, service.steps.len()),
+            )
         })
 }
 
@@ -958,25 +961,25 @@ fn status(case: &CaseRecord, message: &ServiceResult) -> NewDelivery {
 
 fn application(case: &CaseRecord) -> Result<ServiceApplication, BackOfficeError> {
     ServiceApplication::decode(case.application.as_slice()).map_err(|error| {
-        BackOfficeError::Corrupt {
-            what: format!("application of case {}", case.id),
-            reason: error.to_string(),
-        }
+        BackOfficeError::corrupt(
+            format!("application of case {}", case.id),
+            error.to_string(),
+        )
     })
 }
 
 fn stored_policy(case: &CaseRecord) -> Result<Policy, BackOfficeError> {
-    Policy::parse(&case.policy).ok_or_else(|| BackOfficeError::Corrupt {
-        what: format!("case {}", case.id),
-        reason: format!("policy {:?} is neither auto nor manual", case.policy),
+    Policy::parse(&case.policy).ok_or_else(|| {
+        BackOfficeError::corrupt(
+            format!("case {}", case.id),
+            format!("policy {:?} is neither auto nor manual", case.policy),
+        )
     })
 }
 
 fn stored_decision(case: &CaseRecord) -> Result<(Decision, OffsetDateTime), BackOfficeError> {
-    let corrupt = |reason: &str| BackOfficeError::Corrupt {
-        what: format!("case {}", case.id),
-        reason: reason.to_owned(),
-    };
+    let corrupt =
+        |reason: &str| BackOfficeError::corrupt(format!("case {}", case.id), reason.to_owned());
     let decided_at = case
         .decided_at
         .ok_or_else(|| corrupt("its last step ended before any decision"))?;

@@ -2,28 +2,10 @@
 //! which certification centre it enrolls with, what population it generates and how it
 //! takes part in the gateway's async channel.
 //!
-//! Loaded through `egov_core::config`: defaults, then the TOML file, then
-//! `EGOV_CITIZENS__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
-
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-
-use egov_core::config::{ConfigError, Validate};
-pub use egov_system::config::{DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT};
-use egov_system::config::{check_at_least_one, check_endpoint};
-use serde::{Deserialize, Serialize};
-
-/// The service name: the config loader's env prefix (`EGOV_CITIZENS__`) and the health and log name.
-pub const SERVICE: &str = "citizens";
-
-/// Default gRPC listen address (MessageReceiver, Citizens, health, reflection).
-pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:7120";
-
-/// Default HTTP listen address (`/health`, `/metrics`).
-pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7121";
-
-/// Default data directory, relative to the working directory.
-pub const DEFAULT_DATA_DIR: &str = ".egov/citizens";
+//! The keys every system shares, their loading and checks are `egov_system::system_settings!`'s
+//! (`responsible_iin` defaults to the fixture seal holder); this module names the citizens-DB's
+//! defaults and its own keys. Loaded through `egov_core::config`: defaults, then the TOML
+//! file, then `EGOV_CITIZENS__<KEY>` env vars, then CLI flags, then the checks.
 
 /// Default seed of the synthetic population.
 pub const DEFAULT_SEED: &str = "egov-stack";
@@ -38,113 +20,43 @@ pub const MAX_POPULATION: usize = 20_000_000;
 /// Default time a revocation answer of the certification centre is trusted, in seconds.
 pub const DEFAULT_REVOCATION_FRESHNESS_SECS: u64 = 60;
 
-/// The name of the SQLite file inside the data dir when no `database_url` is set.
-const DATABASE_FILE: &str = "citizens.db";
-
-/// The citizens-DB's configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    /// Address the gRPC server binds (`egov.v1.MessageReceiver` for the gateway,
-    /// `egov.v1.Citizens` for direct callers, grpc.health.v1, reflection).
-    pub grpc_listen: SocketAddr,
-    /// Address the HTTP server binds (`/health`, `/metrics`).
-    pub http_listen: SocketAddr,
-    /// Directory of the database; created on start if missing.
-    pub data_dir: PathBuf,
-    /// Database URL: `sqlite://…` or `postgres://user:password@host/db` (PostgreSQL);
-    /// unset means `sqlite://<data_dir>/citizens.db?mode=rwc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_url: Option<String>,
-    /// Seed the synthetic population derives from: the same seed and size give the
-    /// same persons, families and legal entities on every machine.
-    pub seed: String,
-    /// Number of generated persons, loaded on first start when the database is empty.
-    pub population: usize,
-    /// gRPC endpoint of the certification centre (enrolment and revocation status).
-    pub pki_endpoint: String,
-    /// How long a revocation answer is trusted before it is asked again, in seconds.
-    pub revocation_freshness_secs: u64,
-    /// gRPC endpoint of the gateway the answers to async requests are sent through
-    /// (and async messages fetched from, with `async_pull`).
-    pub gateway_endpoint: String,
-    /// NATS server URL of the async push inbox (`egov.sys.citizens.inbox`); empty turns it
-    /// off, and an unreachable server only logs a warning.
-    pub nats_url: String,
-    /// Whether to fetch async messages from the gateway, for a citizens-DB registered there
-    /// with `delivery = "pull"`.
-    pub async_pull: bool,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7120)),
-            http_listen: SocketAddr::from(([127, 0, 0, 1], 7121)),
-            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-            database_url: None,
-            seed: DEFAULT_SEED.to_owned(),
-            population: DEFAULT_POPULATION,
-            pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
-            revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
-            gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
-            nats_url: DEFAULT_NATS_URL.to_owned(),
-            async_pull: false,
-        }
+egov_system::system_settings! {
+    /// The citizens-DB's configuration: the keys every system shares, then its own.
+    service: "citizens",
+    grpc: 7120,
+    http: 7121,
+    responsible_iin: crate::fixtures::CITIZENS_SEAL_HOLDER,
+    revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
+    check: check_own,
+    own {
+        /// Seed the synthetic population derives from: the same seed and size give the
+        /// same persons, families and legal entities on every machine.
+        seed: String = DEFAULT_SEED.to_owned(),
+        /// Number of generated persons, loaded on first start when the database is empty.
+        population: usize = DEFAULT_POPULATION,
     }
 }
 
-impl Config {
-    /// Loads the config through every layer: defaults, `file`, `EGOV_CITIZENS__*` in `env`,
-    /// then `overrides` as `(key, value)` pairs from flags.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-        overrides: &[(String, String)],
-    ) -> Result<Config, ConfigError> {
-        egov_core::config::load(SERVICE, file, env, overrides)
+/// Checks the citizens-DB's own keys, each refusal naming its key.
+fn check_own(config: &Config) -> Result<(), String> {
+    if config.seed.is_empty() {
+        return Err("`seed` must not be empty: the population derives from it".into());
     }
-
-    /// Returns a config for tests and embedding: defaults with this data dir.
-    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
-        Config {
-            data_dir: data_dir.into(),
-            ..Config::default()
-        }
+    if config.population > MAX_POPULATION {
+        return Err(format!(
+            "`population` {} is above the maximum of {MAX_POPULATION}",
+            config.population
+        ));
     }
-
-    /// Returns the database URL, derived from the data dir when unset.
-    pub fn database_url(&self) -> String {
-        egov_store::database_url_or_default(
-            self.database_url.as_deref(),
-            &self.data_dir,
-            DATABASE_FILE,
-        )
-    }
-}
-
-impl Validate for Config {
-    fn validate(&self) -> Result<(), String> {
-        if self.seed.is_empty() {
-            return Err("`seed` must not be empty: the population derives from it".into());
-        }
-        if self.population > MAX_POPULATION {
-            return Err(format!(
-                "`population` {} is above the maximum of {MAX_POPULATION}",
-                self.population
-            ));
-        }
-        egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
-        check_endpoint("pki_endpoint", &self.pki_endpoint)?;
-        check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
-        check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
-        egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
-    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    use egov_core::config::ConfigError;
 
     use super::*;
 

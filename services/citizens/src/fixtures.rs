@@ -3,7 +3,7 @@
 //! (FIXTURES.md lists them with their flow branch).
 //!
 //! Their IINs use serials 9001 and up, which the generator never hands out
-//! ([`crate::population::MAX_GENERATED_SERIAL`]), and their BINs serial 90001, so they never
+//! ([`crate::records::MAX_GENERATED_SERIAL`]), and their BINs serial 90001, so they never
 //! collide with generated data, whatever the seed or size.
 
 use egov_core::{Bin, Iin, systems};
@@ -419,8 +419,8 @@ mod tests {
     use egov_core::iin::Sex;
 
     use super::*;
-    use crate::population::MAX_GENERATED_SERIAL;
     use crate::records::CENSUS_DATE;
+    use crate::records::MAX_GENERATED_SERIAL;
 
     /// Every fixture IIN with the birth date, sex and serial it was computed from.
     const COMPUTED: [(&str, Date, Sex, u16); 29] = [

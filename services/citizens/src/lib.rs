@@ -18,7 +18,8 @@
 //! - [`registry`]: [`Registry`], validated look-ups with metrics, shared by both channels.
 //! - [`handler`]: the `MessageReceiver` handler for the gateway's service ids.
 //! - [`grpc`]: the direct `egov.v1.Citizens` tonic service.
-//! - [`server`]: [`run`], [`serve`] and [`serve_with_inbox`] (with the gateway's async channel).
+//! - [`system`]: [`Citizens`], the citizens-DB as a system of the shared runtime; [`run`]
+//!   and [`serve`].
 //! - [`error`]: [`CitizensError`] and its mapping to faults and gRPC statuses.
 
 pub mod config;
@@ -33,15 +34,15 @@ pub mod population;
 pub mod records;
 pub mod registry;
 pub mod rng;
-pub mod server;
 pub mod store;
+pub mod system;
 
 pub use config::Config;
 pub use error::CitizensError;
 pub use population::Population;
 pub use registry::Registry;
-pub use server::{Listeners, run, run_with_clock, serve, serve_with_inbox};
 pub use store::Store;
+pub use system::{Citizens, Listeners, run, serve};
 
 /// Service id of the person look-up by IIN (GetPersonRequest → GetPersonResponse).
 pub const PERSON_GET: &str = "citizens.person.get";

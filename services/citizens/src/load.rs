@@ -19,6 +19,8 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, Sql
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
 
+use egov_system::SystemError;
+
 use crate::config::Config;
 use crate::population::{Batch, CENSUS_DATE, Population};
 use crate::records::{
@@ -206,9 +208,11 @@ pub async fn open_for_load(url: &str) -> Result<LoadConnection, CitizensError> {
 /// effect of a config edit.
 pub async fn prepare(config: &Config, regenerate: bool) -> Result<Prepared, CitizensError> {
     if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| CitizensError::Io {
-            action: format!("create data dir {}", config.data_dir.display()),
-            source,
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| {
+            CitizensError::from(SystemError::Io {
+                action: format!("create data dir {}", config.data_dir.display()),
+                source,
+            })
         })?;
     }
     let mut connection = open_for_load(&config.database_url()).await?;

@@ -23,9 +23,7 @@ pub use crate::records::{Batch, CENSUS_DATE, add_years, age_at};
 use crate::records::{NewDocument, NewLegalEntity, NewLink, NewPerson, Place, Residence};
 use crate::rng::Rng;
 
-/// Largest IIN serial the generator hands out: 9000–9999 are kept for the fixtures (and
-/// the never-stored IIN), so no generated person can take a fixture's IIN.
-pub const MAX_GENERATED_SERIAL: u16 = 8_999;
+pub use crate::records::MAX_GENERATED_SERIAL;
 
 /// First BIN serial of generated legal entities: the stack's system BINs use 00101–00110
 /// and fixtures 90001, so generated entities never collide with either.

@@ -15,6 +15,10 @@ use time::macros::date;
 
 use crate::dictionaries;
 
+/// Largest IIN serial the generator hands out: 9000–9999 are kept for the fixtures (and
+/// the never-stored IIN), so no generated person can take a fixture's IIN.
+pub const MAX_GENERATED_SERIAL: u16 = 8_999;
+
 /// The date ages are counted from: fixed, so a seed gives the same population on any day.
 pub const CENSUS_DATE: Date = date!(2026 - 01 - 01);
 

@@ -119,16 +119,17 @@ impl Registry {
             }
             let mut links = Vec::new();
             for (relative, kinship) in self.store.links(key).await? {
-                let person =
-                    self.load_person(relative)
-                        .await?
-                        .ok_or_else(|| CitizensError::Corrupt {
-                            what: format!("family link of {iin}"),
-                            reason: format!("relative {} is not stored", key_text(relative)),
-                        })?;
-                let kinship = Kinship::try_from(kinship).map_err(|_| CitizensError::Corrupt {
-                    what: format!("family link of {iin}"),
-                    reason: format!("kinship {kinship} is not an egov.v1.Kinship"),
+                let person = self.load_person(relative).await?.ok_or_else(|| {
+                    CitizensError::corrupt(
+                        format!("family link of {iin}"),
+                        format!("relative {} is not stored", key_text(relative)),
+                    )
+                })?;
+                let kinship = Kinship::try_from(kinship).map_err(|_| {
+                    CitizensError::corrupt(
+                        format!("family link of {iin}"),
+                        format!("kinship {kinship} is not an egov.v1.Kinship"),
+                    )
                 })?;
                 links.push(FamilyLink {
                     kinship: kinship as i32,

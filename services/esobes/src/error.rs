@@ -20,17 +20,9 @@ pub enum EsobesError {
     System(#[from] SystemError),
 }
 
-egov_system::system_error!(EsobesError, "E-sobes");
+egov_system::system_error!(EsobesError, "E-sobes", invalid);
 
 impl EsobesError {
-    /// Builds a [`EsobesError::InvalidArgument`] for a field.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> EsobesError {
-        EsobesError::InvalidArgument {
-            field,
-            reason: reason.into(),
-        }
-    }
-
     /// Returns the gateway-style status code of the error.
     pub fn status(&self) -> StatusCode {
         match self {

@@ -26,17 +26,9 @@ pub enum LaborError {
     System(#[from] SystemError),
 }
 
-egov_system::system_error!(LaborError, "the Labour Market AIS");
+egov_system::system_error!(LaborError, "the Labour Market AIS", invalid);
 
 impl LaborError {
-    /// Builds a [`LaborError::InvalidArgument`] for a field.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> LaborError {
-        LaborError::InvalidArgument {
-            field,
-            reason: reason.into(),
-        }
-    }
-
     /// Returns the gateway-style status code of the error.
     pub fn status(&self) -> StatusCode {
         match self {

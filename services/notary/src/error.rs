@@ -26,17 +26,9 @@ pub enum NotaryError {
     System(#[from] SystemError),
 }
 
-egov_system::system_error!(NotaryError, "the notary registry");
+egov_system::system_error!(NotaryError, "the notary registry", invalid, grpc);
 
 impl NotaryError {
-    /// Builds a [`NotaryError::InvalidArgument`] for a request field.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> NotaryError {
-        NotaryError::InvalidArgument {
-            field,
-            reason: reason.into(),
-        }
-    }
-
     /// Returns the gateway-style status code of the error.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -44,15 +36,6 @@ impl NotaryError {
             NotaryError::Duplicate { .. } => StatusCode::ServiceRefused,
             NotaryError::System(_) => StatusCode::Internal,
         }
-    }
-}
-
-impl From<NotaryError> for tonic::Status {
-    /// Maps through [`NotaryError::status`], so the message starts with the wire code
-    /// (`EDAT002: number: …`) and clients can recover it with `StatusCode::from_grpc`.
-    fn from(error: NotaryError) -> tonic::Status {
-        let code = error.status();
-        code.to_grpc(error.public_message())
     }
 }
 

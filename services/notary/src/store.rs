@@ -169,18 +169,7 @@ impl Store {
     ) -> Result<bool, NotaryError> {
         let now = rfc3339(now)?;
         let mut tx = self.pool.begin().await?;
-        // The marker row goes first: a second process starting on the same empty
-        // database conflicts here and loads nothing.
-        let marked = sqlx::query(
-            "INSERT INTO seeds (name, loaded_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !marked {
+        if !egov_store::mark_seed(&mut tx, name, &now).await? {
             return Ok(false);
         }
         for power in powers {

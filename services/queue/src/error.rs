@@ -36,17 +36,9 @@ pub enum QueueError {
     System(#[from] SystemError),
 }
 
-egov_system::system_error!(QueueError, "the queue register");
+egov_system::system_error!(QueueError, "the queue register", invalid);
 
 impl QueueError {
-    /// Builds a [`QueueError::InvalidArgument`] for a field.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> QueueError {
-        QueueError::InvalidArgument {
-            field,
-            reason: reason.into(),
-        }
-    }
-
     /// Returns the gateway-style status code of the error.
     pub fn status(&self) -> StatusCode {
         match self {

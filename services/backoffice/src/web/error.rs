@@ -137,7 +137,7 @@ mod tests {
     fn an_unknown_case_is_not_found_and_an_internal_failure_hides_its_details() {
         let missing = AppError::Office(BackOfficeError::CaseNotFound { id: "x".into() });
         assert_eq!(missing.status(), HttpStatus::NOT_FOUND);
-        let internal = AppError::Office(BackOfficeError::Config("secret detail".into()));
+        let internal = AppError::Office(BackOfficeError::config("secret detail"));
         assert_eq!(internal.status(), HttpStatus::INTERNAL_SERVER_ERROR);
         assert_eq!(internal.code(), "internal");
         assert!(!internal.body().message.contains("secret"));

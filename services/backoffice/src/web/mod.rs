@@ -109,11 +109,11 @@ pub async fn open_signin(
 ) -> Result<Signin, BackOfficeError> {
     let signin = Signin::open(store.pool().clone(), signin_settings(config), clock)
         .await
-        .map_err(|error| BackOfficeError::Config(format!("sign-in: {error}")))?;
+        .map_err(|error| BackOfficeError::config(format!("sign-in: {error}")))?;
     let accounts = signin
         .accounts()
         .await
-        .map_err(|error| BackOfficeError::Config(format!("sign-in: {error}")))?;
+        .map_err(|error| BackOfficeError::config(format!("sign-in: {error}")))?;
     if accounts.is_empty() {
         tracing::warn!(
             "no worklist accounts: add one with `egov-backoffice accounts add` or `signin_bootstrap`"

@@ -5,10 +5,7 @@
 use egov_citizens::fixtures::{DISABLED_CHILD, PARENT_OF_DISABLED_CHILD, UNEMPLOYED_ADULT};
 use egov_core::{StatusCode, systems};
 use egov_esobes::APPLY_SERVICE_ID;
-use egov_proto::v1::{
-    ApplicationRegistered, ApplyHomeSchoolingCompensationRequest, Channel, Envelope,
-};
-use prost::Message;
+use egov_proto::v1::{ApplicationRegistered, ApplyHomeSchoolingCompensationRequest, Channel};
 
 use crate::common::{Stack, application, assert_refused, assert_refused_by_gateway};
 
@@ -52,32 +49,14 @@ async fn unsigned_or_wrongly_signed_application_is_refused_by_the_gateway() {
             Channel::Portal,
         )),
     };
-    let mut header = stack
-        .portal
-        .header::<ApplyHomeSchoolingCompensationRequest>(APPLY_SERVICE_ID, systems::ESOBES.id);
-    header.user_iin = PARENT_OF_DISABLED_CHILD.into();
-    let unsigned = Envelope {
-        header: header.encode_to_vec(),
-        payload: request.encode_to_vec(),
-        signatures: Vec::new(),
-    };
-    assert_refused_by_gateway(
-        stack.portal.send(unsigned).await,
-        StatusCode::SignatureMissing,
-    );
-
-    let mut header = stack
-        .portal
-        .header::<ApplyHomeSchoolingCompensationRequest>(APPLY_SERVICE_ID, systems::ESOBES.id);
-    header.user_iin = PARENT_OF_DISABLED_CHILD.into();
-    let envelope = stack
-        .citizen(UNEMPLOYED_ADULT)
-        .seal_message(&header, &request)
-        .expect("signs");
-    assert_refused_by_gateway(
-        stack.portal.forward(envelope).await,
-        StatusCode::IinMismatch,
-    );
+    stack
+        .assert_unsigned_and_impostor_refused(
+            APPLY_SERVICE_ID,
+            PARENT_OF_DISABLED_CHILD,
+            UNEMPLOYED_ADULT,
+            &request,
+        )
+        .await;
     assert_eq!(stack.registered().await, 0, "nothing is stored");
 }
 

@@ -6,7 +6,7 @@ use egov_citizens::fixtures::{EMPLOYED_ADULT, UNEMPLOYED_ADULT};
 use egov_core::pki::Role;
 use egov_core::{StatusCode, systems};
 use egov_labor::APPLY_SERVICE_ID;
-use egov_proto::v1::{ApplicationRegistered, ApplyUnemployedCertificateRequest, Channel, Envelope};
+use egov_proto::v1::{ApplicationRegistered, ApplyUnemployedCertificateRequest, Channel};
 use egov_system::caller::decode_answer;
 use prost::Message;
 
@@ -64,29 +64,14 @@ async fn unsigned_or_wrongly_signed_application_is_refused_by_the_gateway() {
     let request = ApplyUnemployedCertificateRequest {
         application: Some(application(UNEMPLOYED_ADULT, Channel::Portal)),
     };
-    let mut header = stack
-        .portal
-        .header::<ApplyUnemployedCertificateRequest>(APPLY_SERVICE_ID, systems::LABOR.id);
-    header.user_iin = UNEMPLOYED_ADULT.into();
-
-    // No signature at all.
-    let unsigned = Envelope {
-        header: header.encode_to_vec(),
-        payload: request.encode_to_vec(),
-        signatures: Vec::new(),
-    };
-    let refused = stack.portal.send(unsigned).await;
-    assert_refused_by_gateway(refused, StatusCode::SignatureMissing);
-
-    // Signed by another citizen than the header's user_iin names.
-    let mut header = stack
-        .portal
-        .header::<ApplyUnemployedCertificateRequest>(APPLY_SERVICE_ID, systems::LABOR.id);
-    header.user_iin = UNEMPLOYED_ADULT.into();
-    let impostor = stack.citizen(EMPLOYED_ADULT);
-    let envelope = impostor.seal_message(&header, &request).expect("signs");
-    let refused = stack.portal.forward(envelope).await;
-    assert_refused_by_gateway(refused, StatusCode::IinMismatch);
+    stack
+        .assert_unsigned_and_impostor_refused(
+            APPLY_SERVICE_ID,
+            UNEMPLOYED_ADULT,
+            EMPLOYED_ADULT,
+            &request,
+        )
+        .await;
 
     // Signed, then the payload changed.
     let mut header = stack

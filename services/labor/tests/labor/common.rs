@@ -5,15 +5,14 @@
 use std::net::SocketAddr;
 use std::ops::Deref;
 
-use egov_bus::service::Listeners;
 use egov_core::systems;
 use egov_labor::{APPLY_SERVICE_ID, Config, DECIDED_SERVICE_ID, RESULT_SERVICE_ID, Store};
 use egov_proto::v1::{
     ApplicationRegistered, ApplyUnemployedCertificateRequest, Channel, ServiceApplication,
     ServiceResult,
 };
-use egov_system::{CallError, Parts};
-use egov_test_stack::{Neighbours, loopback_listeners};
+use egov_system::CallError;
+use egov_test_stack::Neighbours;
 pub use egov_test_stack::{assert_refused, assert_refused_by_gateway, document};
 
 /// The running stack; the sandbox, the clock and the neighbours through [`Neighbours`].
@@ -48,21 +47,9 @@ impl Stack {
         let store = Store::open(&config.database_url())
             .await
             .expect("labor store opens");
-        let (grpc, http) = loopback_listeners().await;
-        let labor_addr = grpc.local_addr().expect("addr");
-        let labor_http = http.local_addr().expect("addr");
-        tokio::spawn(egov_system::runtime::serve::<egov_labor::Labor, _>(
-            config,
-            Parts {
-                identity: neighbours.identity.clone(),
-                verifier: neighbours.sandbox.verifier(),
-                store: store.clone(),
-                clock: neighbours.clock.shared(),
-            },
-            Listeners { grpc, http },
-            None,
-            std::future::pending(),
-        ));
+        let (labor_addr, labor_http) = neighbours
+            .serve::<egov_labor::Labor>(config, store.clone())
+            .await;
 
         neighbours.route(
             labor_addr,

@@ -4,10 +4,9 @@
 
 use egov_citizens::fixtures::{CHILD_UNDER_7, PARENT_OF_CHILD_UNDER_7, UNEMPLOYED_ADULT};
 use egov_core::{StatusCode, systems};
-use egov_proto::v1::{Channel, Envelope, PlaceInQueueRequest, PlaceInQueueResponse};
+use egov_proto::v1::{Channel, PlaceInQueueRequest, PlaceInQueueResponse};
 use egov_queue::PLACE_SERVICE_ID;
 use egov_queue::fixtures::{AINALAYIN, KYZYLORDA_CITY, SHIELI_DISTRICT};
-use prost::Message;
 
 use crate::common::{Stack, assert_refused, assert_refused_by_gateway, request};
 
@@ -74,32 +73,14 @@ async fn unsigned_or_wrongly_signed_request_is_refused_by_the_gateway() {
         "",
         Channel::Portal,
     );
-    let mut header = stack
-        .portal
-        .header::<PlaceInQueueRequest>(PLACE_SERVICE_ID, systems::QUEUE.id);
-    header.user_iin = PARENT_OF_CHILD_UNDER_7.into();
-    let unsigned = Envelope {
-        header: header.encode_to_vec(),
-        payload: asked.encode_to_vec(),
-        signatures: Vec::new(),
-    };
-    assert_refused_by_gateway(
-        stack.portal.send(unsigned).await,
-        StatusCode::SignatureMissing,
-    );
-
-    let mut header = stack
-        .portal
-        .header::<PlaceInQueueRequest>(PLACE_SERVICE_ID, systems::QUEUE.id);
-    header.user_iin = PARENT_OF_CHILD_UNDER_7.into();
-    let envelope = stack
-        .citizen(UNEMPLOYED_ADULT)
-        .seal_message(&header, &asked)
-        .expect("signs");
-    assert_refused_by_gateway(
-        stack.portal.forward(envelope).await,
-        StatusCode::IinMismatch,
-    );
+    stack
+        .assert_unsigned_and_impostor_refused(
+            PLACE_SERVICE_ID,
+            PARENT_OF_CHILD_UNDER_7,
+            UNEMPLOYED_ADULT,
+            &asked,
+        )
+        .await;
     assert_eq!(stack.registered().await, 0, "nothing is stored");
 }
 
