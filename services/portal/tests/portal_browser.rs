@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use egov_bus::service::Listeners;
-use egov_citizens::fixtures::{EMPLOYED_ADULT, REPRESENTATIVE, UNEMPLOYED_ADULT};
+use egov_citizens::fixtures::{
+    DISABLED_CHILD, EMPLOYED_ADULT, PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, UNEMPLOYED_ADULT,
+};
 use egov_core::clock::Clock;
 use egov_core::pki::authority::Holder;
 use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
@@ -79,35 +81,68 @@ struct Stack {
 
 impl Stack {
     async fn start() -> Stack {
-        let neighbours = Neighbours::start(&systems::LABOR, "egov-portal-tests").await;
-        let dir = neighbours.sandbox.dir().to_owned();
+        Stack::start_beside(&systems::LABOR).await
+    }
 
-        // The Labour Market AIS, service B's target.
-        let mut labor = egov_labor::Config::with_data_dir(dir.join("labor"));
-        labor.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-        std::fs::create_dir_all(&labor.data_dir).expect("labor dir");
-        let labor_store = egov_labor::Store::open(&labor.database_url())
-            .await
-            .expect("labor store");
+    /// Starts the stack with `target` (the Labour Market AIS for B, E-sobes for C) as the
+    /// system the neighbours serve.
+    async fn start_beside(target: &'static systems::SystemInfo) -> Stack {
+        let neighbours = Neighbours::start(target, "egov-portal-tests").await;
+        let dir = neighbours.sandbox.dir().to_owned();
         let (grpc, http) = loopback_listeners().await;
-        let labor_addr = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_system::runtime::serve::<egov_labor::Labor, _>(
-            labor,
-            Parts {
-                identity: neighbours.identity.clone(),
-                verifier: neighbours.sandbox.verifier(),
-                store: labor_store,
-                clock: neighbours.clock.shared(),
-            },
-            Listeners { grpc, http },
-            None,
-            std::future::pending(),
-        ));
-        neighbours.route(
-            labor_addr,
-            &[APPLY_SERVICE_ID, RESULT_SERVICE_ID],
-            DECIDED_SERVICE_ID,
-        );
+        let target_addr = grpc.local_addr().expect("addr");
+        if target.id == systems::ESOBES.id {
+            let mut config = egov_esobes::Config::with_data_dir(dir.join("esobes"));
+            config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
+            std::fs::create_dir_all(&config.data_dir).expect("esobes dir");
+            let store = egov_esobes::Store::open(&config.database_url())
+                .await
+                .expect("esobes store");
+            tokio::spawn(egov_system::runtime::serve::<egov_esobes::Esobes, _>(
+                config,
+                Parts {
+                    identity: neighbours.identity.clone(),
+                    verifier: neighbours.sandbox.verifier(),
+                    store,
+                    clock: neighbours.clock.shared(),
+                },
+                Listeners { grpc, http },
+                None,
+                std::future::pending(),
+            ));
+            neighbours.route(
+                target_addr,
+                &[
+                    egov_esobes::APPLY_SERVICE_ID,
+                    egov_esobes::RESULT_SERVICE_ID,
+                ],
+                egov_esobes::DECIDED_SERVICE_ID,
+            );
+        } else {
+            let mut config = egov_labor::Config::with_data_dir(dir.join("labor"));
+            config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
+            std::fs::create_dir_all(&config.data_dir).expect("labor dir");
+            let store = egov_labor::Store::open(&config.database_url())
+                .await
+                .expect("labor store");
+            tokio::spawn(egov_system::runtime::serve::<egov_labor::Labor, _>(
+                config,
+                Parts {
+                    identity: neighbours.identity.clone(),
+                    verifier: neighbours.sandbox.verifier(),
+                    store,
+                    clock: neighbours.clock.shared(),
+                },
+                Listeners { grpc, http },
+                None,
+                std::future::pending(),
+            ));
+            neighbours.route(
+                target_addr,
+                &[APPLY_SERVICE_ID, RESULT_SERVICE_ID],
+                DECIDED_SERVICE_ID,
+            );
+        }
 
         // The signer, certified by the sandbox centre.
         let centre = Arc::new(SandboxCentre {
@@ -566,5 +601,78 @@ async fn a_representative_files_b_by_power_of_attorney_and_the_principal_sees_it
     );
     goto(&client, &request_url).await;
     assert_eq!(text_of(&client, "#state").await, "Registered");
+    client.close().await.expect("close");
+}
+
+/// Writes a small PDF to attach, returning its path.
+fn pdf_file(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, b"%PDF-1.4\n% an item-9 document\n%%EOF\n").expect("pdf written");
+    path
+}
+
+#[tokio::test]
+async fn a_representative_files_c_by_notarised_power_of_attorney_and_the_principal_sees_it_in_their_cabinet()
+ {
+    let stack = Stack::start_beside(&systems::ESOBES).await;
+    let today = egov_system::intake::local_date(stack.neighbours.clock.now());
+    stack
+        .neighbours
+        .notary
+        .insert(
+            &PowerOfAttorney {
+                number: "ENIS-000701".into(),
+                principal_iin: Iin::parse(PARENT_OF_DISABLED_CHILD).expect("IIN"),
+                representative_iin: Iin::parse(REPRESENTATIVE).expect("IIN"),
+                service_ids: vec!["C".into()],
+                notary_name: "Жумабекова Айгерим Нурлановна".into(),
+                issue_date: today - time::Duration::days(10),
+                expiry_date: today + time::Duration::days(355),
+                revoked: false,
+            },
+            stack.neighbours.clock.now(),
+        )
+        .await
+        .expect("registered in the notary registry");
+    let files = stack.neighbours.sandbox.dir().join("uploads");
+    std::fs::create_dir_all(&files).expect("uploads dir");
+    let (_driver, client) = browser().await;
+    stack.register_and_sign_in(&client, REPRESENTATIVE).await;
+    stack.make_key(&client, REPRESENTATIVE).await;
+
+    goto(&client, &format!("{}/services/C?lang=ru", stack.portal)).await;
+    fill(&client, "#field-child_iin", DISABLED_CHILD).await;
+    click(&client, "#field-home_schooling").await;
+    for code in ["pmpc_conclusion", "home_schooling_certificate"] {
+        let path = pdf_file(&files, &format!("{code}.pdf"));
+        client
+            .find(Locator::Css(&format!("#doc-{code}")))
+            .await
+            .expect("upload field")
+            .send_keys(&path.display().to_string())
+            .await
+            .expect("file chosen");
+    }
+    fill(&client, "#principal_iin", PARENT_OF_DISABLED_CHILD).await;
+    fill(&client, "#power_of_attorney_number", "ENIS-000701").await;
+    screenshot(&client, "portal-form-c-representative").await;
+    click(&client, "#submit").await;
+    wait_for_url(&client, "/sign/").await;
+    let request_url = stack.sign_with(&client, REPRESENTATIVE, None).await;
+    assert_eq!(text_of(&client, "#state").await, "Зарегистрирована");
+
+    click(&client, "#logout").await;
+    text_of(&client, "#signin-form").await;
+    stack
+        .register_and_sign_in(&client, PARENT_OF_DISABLED_CHILD)
+        .await;
+    let history = text_of(&client, "#history").await;
+    assert!(
+        history.contains(REPRESENTATIVE),
+        "filed by the representative: {history}"
+    );
+    // The principal opens the same request (its page in Russian, as the link asks).
+    goto(&client, &request_url).await;
+    assert_eq!(text_of(&client, "#state").await, "Зарегистрирована");
     client.close().await.expect("close");
 }
