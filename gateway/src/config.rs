@@ -64,6 +64,14 @@ pub struct Config {
     pub bin: Option<String>,
     /// IIN of the person responsible for the gateway's seal certificate.
     pub seal_holder_iin: String,
+    /// The one-time token the certification centre accepts for this system's seal
+    /// (`EGOV_GATEWAY__ENROLMENT_TOKEN`, as `egov up` hands it); needed only until the seal is
+    /// kept in the data dir (`seal.key`, `seal.crt`). Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub enrolment_token: Option<String>,
+    /// A file holding the enrolment token (the compose stack's generator writes one per system).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -88,6 +96,8 @@ impl Default for Config {
             jetstream_replicas: 1,
             bin: None,
             seal_holder_iin: "900715400349".into(),
+            enrolment_token: None,
+            enrolment_token_file: None,
         }
     }
 }

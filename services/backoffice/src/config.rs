@@ -81,6 +81,22 @@ pub struct Config {
     /// IIN of the provider's head (басшы / руководитель): the HEAD certificate enrolled for
     /// this IIN and the back office's BIN signs every result.
     pub head_iin: String,
+    /// The one-time token the certification centre accepts for this system's seal
+    /// (`EGOV_BACKOFFICE__ENROLMENT_TOKEN`, as `egov up` hands it); needed only until the seal is
+    /// kept in the data dir (`seal.key`, `seal.crt`). Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub enrolment_token: Option<String>,
+    /// A file holding the enrolment token (the compose stack's generator writes one per system).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token_file: Option<PathBuf>,
+    /// The one-time token the certification centre accepts for the head's HEAD certificate
+    /// (`EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKEN`); the key and certificate are then kept in the
+    /// data dir (`head.key`, `head.crt`). Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub head_enrolment_token: Option<String>,
+    /// A file holding the head's enrolment token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_enrolment_token_file: Option<PathBuf>,
     /// The head's surname, as the certificate carries it.
     pub head_surname: String,
     /// The head's given name, as the certificate carries it.
@@ -135,6 +151,10 @@ impl Default for Config {
             gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
             responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
             head_iin: DEFAULT_HEAD_IIN.to_owned(),
+            enrolment_token: None,
+            enrolment_token_file: None,
+            head_enrolment_token: None,
+            head_enrolment_token_file: None,
             head_surname: "БАСШЫ".to_owned(),
             head_given_name: "ҚЫЗМЕТ БЕРУШІ".to_owned(),
             clerk_name: DEFAULT_CLERK_NAME.to_owned(),

@@ -72,6 +72,11 @@ pub async fn run_with_clock(
         organization: systems::BACKOFFICE.name.to_owned(),
         responsible_iin: Iin::parse(&config.responsible_iin)
             .map_err(|error| BackOfficeError::Config(format!("responsible_iin: {error}")))?,
+        token: egov_system::identity::read_token(
+            config.enrolment_token.as_deref(),
+            config.enrolment_token_file.as_deref(),
+        )?,
+        key_dir: Some(config.data_dir.clone()),
     };
     let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
     let head = crate::head::enroll(&config).await?;

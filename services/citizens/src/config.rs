@@ -63,6 +63,14 @@ pub struct Config {
     pub population: usize,
     /// gRPC endpoint of the certification centre (enrolment and revocation status).
     pub pki_endpoint: String,
+    /// The one-time token the certification centre accepts for this system's seal
+    /// (`EGOV_CITIZENS__ENROLMENT_TOKEN`, as `egov up` hands it); needed only until the seal is
+    /// kept in the data dir (`seal.key`, `seal.crt`). Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub enrolment_token: Option<String>,
+    /// A file holding the enrolment token (the compose stack's generator writes one per system).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token_file: Option<PathBuf>,
     /// How long a revocation answer is trusted before it is asked again, in seconds.
     pub revocation_freshness_secs: u64,
     /// gRPC endpoint of the gateway the answers to async requests are sent through
@@ -86,6 +94,8 @@ impl Default for Config {
             seed: DEFAULT_SEED.to_owned(),
             population: DEFAULT_POPULATION,
             pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
+            enrolment_token: None,
+            enrolment_token_file: None,
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
             nats_url: DEFAULT_NATS_URL.to_owned(),

@@ -56,6 +56,11 @@ pub async fn run_with_clock(
         organization: ORGANIZATION.to_owned(),
         responsible_iin: Iin::parse(fixtures::CITIZENS_SEAL_HOLDER)
             .map_err(|error| CitizensError::Config(format!("seal holder IIN: {error}")))?,
+        token: egov_system::identity::read_token(
+            config.enrolment_token.as_deref(),
+            config.enrolment_token_file.as_deref(),
+        )?,
+        key_dir: Some(config.data_dir.clone()),
     };
     let identity = Arc::new(SystemIdentity::enroll(&config.pki_endpoint, &enrolment).await?);
     let verifier = identity.remote_verifier(
