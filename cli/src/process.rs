@@ -43,18 +43,21 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// Starts `program` with `args`, its output in `log`, and returns it.
+    /// Starts `program` with `args` and the extra environment `env`, its output in `log`,
+    /// and returns it.
     pub fn spawn(
         &mut self,
         name: &str,
         program: &Path,
         args: &[String],
+        env: &[(String, String)],
         log: &Path,
     ) -> anyhow::Result<&mut Managed> {
         let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
         let err = out.try_clone().context("cannot share the log file")?;
         let child = Command::new(program)
             .args(args)
+            .envs(env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -114,7 +114,10 @@ async fn start(
         "-sd".into(),
         data_dir.join("nats").display().to_string(),
     ];
-    let nats = supervisor.spawn(NATS_NAME, nats_binary, &nats_args, &log_of(NATS_NAME))?;
+    let nats = supervisor.spawn(NATS_NAME, nats_binary, &nats_args, &[], &log_of(NATS_NAME))?;
+    // One fresh enrolment token per system for this run: the centre gets their digests, each
+    // system only its own token(s). A system that kept its seal from an earlier run re-uses it.
+    let tokens = egov_pki::enrolment::stack_tokens()?;
     let mut state = StackState {
         supervisor_pid: std::process::id(),
         nats: NatsProcess {
@@ -158,7 +161,8 @@ async fn start(
         }
         args.extend(spec.extra_args.iter().map(|arg| (*arg).to_owned()));
         let binary = bin_dir.join(spec.binary);
-        let child = supervisor.spawn(spec.name, &binary, &args, &log_of(spec.name))?;
+        let env = enrolment_env(spec.name, &tokens);
+        let child = supervisor.spawn(spec.name, &binary, &args, &env, &log_of(spec.name))?;
         state.services.push(ServiceProcess {
             name: spec.name.into(),
             binary: spec.binary.into(),
@@ -179,6 +183,24 @@ async fn start(
         .await?;
     }
     Ok(state)
+}
+
+/// Returns what a service is handed of the enrolment tokens: the centre every grant
+/// (`EGOV_PKI__ENROLMENT_GRANTS`), any other service only its own `EGOV_<SERVICE>__*` tokens.
+fn enrolment_env(
+    service: &str,
+    tokens: &[egov_pki::enrolment::IssuedToken],
+) -> Vec<(String, String)> {
+    if service == egov_pki::config::SERVICE {
+        let grants = egov_pki::enrolment::grants_text(tokens);
+        return vec![("EGOV_PKI__ENROLMENT_GRANTS".to_owned(), grants)];
+    }
+    let prefix = format!("EGOV_{}__", service.to_ascii_uppercase());
+    tokens
+        .iter()
+        .filter(|token| token.env.starts_with(&prefix))
+        .map(|token| (token.env.clone(), token.token.clone()))
+        .collect()
 }
 
 /// Returns the clock authority's config file, writing it with a fresh operator token (owner
@@ -307,4 +329,29 @@ fn print_stack(state: &StackState, skipped: &[&ServiceSpec], bin_dir: &Path) {
         );
     }
     println!("the stack is up; Ctrl-C stops it (or `egov down` from another terminal)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_service_gets_only_its_own_enrolment_tokens_and_the_centre_their_digests() {
+        let tokens = egov_pki::enrolment::stack_tokens().expect("tokens");
+        let labor = enrolment_env("labor", &tokens);
+        assert_eq!(labor.len(), 1);
+        assert_eq!(labor[0].0, "EGOV_LABOR__ENROLMENT_TOKEN");
+        assert_eq!(
+            enrolment_env("backoffice", &tokens).len(),
+            2,
+            "seal and head"
+        );
+        let pki = enrolment_env("pki", &tokens);
+        assert!(tokens.iter().all(|token| !pki[0].1.contains(&token.token)));
+        assert!(
+            tokens
+                .iter()
+                .all(|token| pki[0].1.contains(&token.grant.token_sha256))
+        );
+    }
 }
