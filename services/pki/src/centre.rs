@@ -69,7 +69,20 @@ impl Centre {
         }
         let store = Store::open(&config.database_url()).await?;
         let mut grants = Grant::parse_all(&config.enrolment_grants)?;
-        if let Some(path) = &config.enrolment_grants_file {
+        let generated = config.enrolment_tokens_dir.as_ref().map(|dir| {
+            let grants = dir.join(crate::registrar::GRANTS_FILE);
+            if !grants.exists() {
+                crate::enrolment::stack_tokens()
+                    .and_then(|tokens| crate::registrar::write_tokens(dir, &tokens))?;
+                tracing::info!(dir = %dir.display(), "wrote one enrolment token per system");
+            }
+            Ok::<_, PkiError>(grants)
+        });
+        for path in generated
+            .transpose()?
+            .iter()
+            .chain(config.enrolment_grants_file.iter())
+        {
             let text = std::fs::read_to_string(path).map_err(|source| PkiError::Io {
                 action: format!("read enrolment grants {}", path.display()),
                 source,

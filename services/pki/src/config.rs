@@ -56,6 +56,11 @@ pub struct Config {
     /// A file of enrolment grants in the same form, one a line (the compose generator's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrolment_grants_file: Option<PathBuf>,
+    /// A directory the centre fills on first start with one enrolment token per system of the
+    /// stack (`<service>.token`, mode 0600) and their `grants`, which it then reads: the
+    /// compose stack's generator step, for deployments without `egov up`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_tokens_dir: Option<PathBuf>,
     /// Validity of a certificate when the request asks for 0 days.
     pub default_validity_days: u32,
     /// NATS server URL; accepted so `egov up` can pass it, not used yet.
@@ -71,6 +76,7 @@ impl Default for Config {
             database_url: None,
             enrolment_grants: String::new(),
             enrolment_grants_file: None,
+            enrolment_tokens_dir: None,
             default_validity_days: DEFAULT_VALIDITY_DAYS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
         }

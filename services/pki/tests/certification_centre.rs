@@ -1122,3 +1122,41 @@ async fn the_ca_comes_from_an_owner_only_generated_secret_not_a_default_seed() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_generator_step_writes_each_system_an_owner_only_token_that_enrols_its_seal() {
+    let dir = TempDir::new().unwrap();
+    let tokens = dir.path().join("enrolment");
+    let config = Config {
+        enrolment_tokens_dir: Some(tokens.clone()),
+        ..Config::with_data_dir(dir.path().join("pki"))
+    };
+    let centre = Centre::start_with(config).await;
+    let labor = std::fs::read_to_string(tokens.join("labor.token")).expect("labor's token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(tokens.join("labor.token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let grants = std::fs::read_to_string(tokens.join("grants")).expect("grants");
+    assert!(
+        !grants.contains(labor.trim()),
+        "the grants hold digests only"
+    );
+
+    enrol_with_token(
+        &mut centre.client().await,
+        IssueCertificateRequest {
+            surname: "LABOR".into(),
+            ..seal(egov_core::systems::LABOR.bin)
+        },
+        Some(labor.trim()),
+    )
+    .await
+    .expect("labor's token enrols labor's seal");
+    centre.stop().await;
+}
