@@ -1132,6 +1132,12 @@ async fn the_generator_step_writes_each_system_an_owner_only_token_that_enrols_i
         ..Config::with_data_dir(dir.path().join("pki"))
     };
     let centre = Centre::start_with(config).await;
+    let mut client = centre.client().await;
+    // An answer means the centre has opened, and so written the tokens.
+    client
+        .get_ca_certificates(GetCaCertificatesRequest {})
+        .await
+        .expect("serving");
     let labor = std::fs::read_to_string(tokens.join("labor.token")).expect("labor's token");
     #[cfg(unix)]
     {
@@ -1149,7 +1155,7 @@ async fn the_generator_step_writes_each_system_an_owner_only_token_that_enrols_i
     );
 
     enrol_with_token(
-        &mut centre.client().await,
+        &mut client,
         IssueCertificateRequest {
             surname: "LABOR".into(),
             ..seal(egov_core::systems::LABOR.bin)
