@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn a_grants_text_reads_back_and_bad_lines_are_refused() {
         let token = IssuedToken::new("X", Role::LegalEntity, systems::LABOR.bin).expect("token");
-        let text = grants_text(&[token.clone()]);
+        let text = grants_text(std::slice::from_ref(&token));
         assert_eq!(Grant::parse_all(&text).expect("parses"), [token.grant]);
         assert!(
             !text.contains(&token.token),
