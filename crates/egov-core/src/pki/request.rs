@@ -171,7 +171,7 @@ mod tests {
             surname: "LABOR".into(),
             given_name: "SEAL".into(),
             iin: Iin::parse("751204400013").expect("iin"),
-            bin: Some(Bin::parse("000740000015").expect("bin")),
+            bin: Some(Bin::parse("040340001075").expect("bin")),
             organization: Some("Labour market".into()),
             role: Role::LegalEntity,
             purpose: KeyPurpose::Sign,
