@@ -60,7 +60,7 @@ pub enum IdentityError {
 }
 
 /// What a system asks the certification centre for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Enrolment {
     /// The system id in the gateway registry.
     pub system_id: String,
@@ -91,6 +91,19 @@ pub enum EnrolmentError {
     /// The config's `responsible_iin` is malformed.
     #[error("responsible_iin: {0}")]
     ResponsibleIin(#[source] IinError),
+}
+
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("Enrolment")
+            .field("system_id", &self.system_id)
+            .field("bin", &self.bin)
+            .field("responsible_iin", &self.responsible_iin)
+            .field("token", &self.token.as_ref().map(|_| ".."))
+            .field("key_dir", &self.key_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Enrolment {
