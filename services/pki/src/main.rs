@@ -1,8 +1,5 @@
-//! egov-pki: the national certification centre (ҰКО / НУЦ) as a process.
-//! `egov up` runs it as `egov-pki --grpc-listen 127.0.0.1:7110 --http-listen 127.0.0.1:7111
-//! --data-dir <dir> --nats-url nats://127.0.0.1:4222`; `--dump-config` prints the merged config;
-//! `egov-pki accounts add <login>` (password on stdin) and `egov-pki tokens --out <dir>` are
-//! the operator's commands.
+//! egov-pki: the national certification centre (ҰКО / НУЦ) as a process (flags as every
+//! service's); `accounts add <login>` and `tokens --out <dir>` are the operator's commands.
 
 use clap::Parser;
 use egov_bus::service::ServiceArgs;
