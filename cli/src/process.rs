@@ -43,20 +43,10 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// Starts `program` with `args`, its output in `log`, and returns it.
+    /// Starts `program` with `args` and `env` added to its environment (where secrets go:
+    /// unlike arguments, other users cannot read them in the process list), its output in
+    /// `log`, and returns it.
     pub fn spawn(
-        &mut self,
-        name: &str,
-        program: &Path,
-        args: &[String],
-        log: &Path,
-    ) -> anyhow::Result<&mut Managed> {
-        self.spawn_with_env(name, program, args, &[], log)
-    }
-
-    /// Starts `program` like [`Supervisor::spawn`] with `env` added to its environment (where
-    /// secrets go: unlike arguments, other users cannot read them in the process list).
-    pub fn spawn_with_env(
         &mut self,
         name: &str,
         program: &Path,

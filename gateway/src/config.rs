@@ -72,6 +72,14 @@ pub struct Config {
     pub console_secure_cookie: bool,
     /// Origins a console form may be posted from; empty means the request's own host.
     pub console_origins: Vec<String>,
+    /// The one-time token the certification centre accepts for this system's seal
+    /// (`EGOV_GATEWAY__ENROLMENT_TOKEN`, as `egov up` hands it); needed only until the seal is
+    /// kept in the data dir (`seal.key`, `seal.crt`). Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub enrolment_token: Option<String>,
+    /// A file holding the enrolment token (the compose stack's generator writes one per system).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -100,6 +108,8 @@ impl Default for Config {
             console_bootstrap: None,
             console_secure_cookie: false,
             console_origins: Vec::new(),
+            enrolment_token: None,
+            enrolment_token_file: None,
         }
     }
 }

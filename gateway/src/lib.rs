@@ -320,6 +320,12 @@ async fn seal(config: &Config) -> Result<Option<Arc<egov_core::envelope::Signer>
         organization: format!("egov-stack {}", config.system_id),
         responsible_iin: egov_core::Iin::parse(&config.seal_holder_iin)
             .map_err(|err| pki(format!("seal_holder_iin: {err}")))?,
+        token: egov_system::identity::read_token(
+            config.enrolment_token.as_deref(),
+            config.enrolment_token_file.as_deref(),
+        )
+        .map_err(|err| pki(err.to_string()))?,
+        key_dir: Some(config.data_dir.clone()),
     };
     // Enrolment makes a few calls; each is bounded, so the whole is too.
     let limit = config.pki_timeout() * 4;

@@ -302,7 +302,19 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
 
     // From outside the containers: the published ports, as the portal would call them.
     let portal = systems::by_id("portal").expect("the portal in the system table");
-    let enrolment = Enrolment::of(&portal, GUARDIAN).expect("the portal's enrolment");
+    // The portal's one-time token, from the file the centre's generator step wrote.
+    let token = compose
+        .run(&[
+            "exec",
+            "-T",
+            "pki",
+            "cat",
+            "/var/lib/egov-enrolment/portal.token",
+        ])
+        .unwrap_or_else(|err| panic!("the portal's enrolment token: {err}"));
+    let enrolment = Enrolment::of(&portal, GUARDIAN)
+        .expect("the portal's enrolment")
+        .with_token(Some(token.trim().to_owned()));
     let identity = SystemIdentity::enroll("http://127.0.0.1:7110", &enrolment)
         .await
         .expect("the portal's seal from the containerised certification centre");
@@ -336,4 +348,26 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
     tokio::task::spawn_blocking(move || drop(compose))
         .await
         .expect("compose down");
+}
+
+#[test]
+fn every_system_reads_its_own_enrolment_token_from_the_centres_generator_step() {
+    let compose = compose_file();
+    let pki = service(&compose, "pki")
+        .get("environment")
+        .and_then(Value::as_mapping)
+        .expect("pki environment");
+    let dir = pki
+        .get("EGOV_PKI__ENROLMENT_TOKENS_DIR")
+        .and_then(Value::as_str)
+        .expect("the centre writes the tokens");
+    for name in SERVICES.iter().filter(|name| **name != "pki") {
+        let key = format!("EGOV_{}__ENROLMENT_TOKEN_FILE", name.to_uppercase());
+        let file = service(&compose, name)
+            .get("environment")
+            .and_then(|environment| environment.get(key.as_str()))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{name} does not set {key}"));
+        assert_eq!(file, format!("{dir}/{name}.token"), "{name}'s own token");
+    }
 }

@@ -127,7 +127,21 @@ async fn start(
         "-sd".into(),
         data_dir.join("nats").display().to_string(),
     ];
-    let nats = supervisor.spawn(NATS_NAME, nats_binary, &nats_args, &log_of(NATS_NAME))?;
+    let nats = supervisor.spawn(NATS_NAME, nats_binary, &nats_args, &[], &log_of(NATS_NAME))?;
+    // One fresh enrolment token per system for this run: the centre gets their digests, each
+    // system only its own token(s). A system that kept its seal from an earlier run re-uses it.
+    let tokens = egov_pki::enrolment::stack_tokens()?;
+    let registrar = if present
+        .iter()
+        .any(|spec| spec.name == egov_pki::config::SERVICE)
+    {
+        Some(registration_desk(
+            bin_dir,
+            &data_dir.join(egov_pki::config::SERVICE),
+        )?)
+    } else {
+        None
+    };
     let mut state = StackState {
         supervisor_pid: std::process::id(),
         nats: NatsProcess {
@@ -187,8 +201,16 @@ async fn start(
         }
         args.extend(spec.extra_args.iter().map(|arg| (*arg).to_owned()));
         let binary = bin_dir.join(spec.binary);
-        let child =
-            supervisor.spawn_with_env(spec.name, &binary, &args, &env, &log_of(spec.name))?;
+        let mut env = env.to_vec();
+        env.extend(enrolment_env(spec.name, &tokens));
+        if let Some((login, password)) = &registrar
+            && REGISTRAR_USERS.contains(&spec.name)
+        {
+            let prefix = format!("EGOV_{}__", spec.name.to_ascii_uppercase());
+            env.push((format!("{prefix}REGISTRAR_LOGIN"), login.clone()));
+            env.push((format!("{prefix}REGISTRAR_PASSWORD"), password.clone()));
+        }
+        let child = supervisor.spawn(spec.name, &binary, &args, &env, &log_of(spec.name))?;
         state.services.push(ServiceProcess {
             name: spec.name.into(),
             binary: spec.binary.into(),
@@ -234,6 +256,62 @@ fn write_nats_config(
     file.write_all(egov_bus::nats_accounts::authorization_block(users).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
+}
+
+/// Returns what a service is handed of the enrolment tokens: the centre every grant
+/// (`EGOV_PKI__ENROLMENT_GRANTS`), any other service only its own `EGOV_<SERVICE>__*` tokens.
+fn enrolment_env(
+    service: &str,
+    tokens: &[egov_pki::enrolment::IssuedToken],
+) -> Vec<(String, String)> {
+    if service == egov_pki::config::SERVICE {
+        let grants = egov_pki::enrolment::grants_text(tokens);
+        return vec![("EGOV_PKI__ENROLMENT_GRANTS".to_owned(), grants)];
+    }
+    let prefix = format!("EGOV_{}__", service.to_ascii_uppercase());
+    tokens
+        .iter()
+        .filter(|token| token.env.starts_with(&prefix))
+        .map(|token| (token.env.clone(), token.token.clone()))
+        .collect()
+}
+
+/// The services that enrol people's keys under the registration desk's registrar account:
+/// the ЦОН its operators, the external signer the citizens it keeps keys for.
+const REGISTRAR_USERS: &[&str] = &["con", "signer"];
+
+/// The registrar account `egov up` keeps in the centre for the local stack's registration desk.
+const REGISTRAR_LOGIN: &str = "registration-desk";
+
+/// Gives the centre a registrar account with a fresh password for this run (`egov-pki
+/// accounts add`, the password on its standard input) and returns its login and password.
+fn registration_desk(bin_dir: &Path, pki_dir: &Path) -> anyhow::Result<(String, String)> {
+    use std::io::Write as _;
+
+    let password = egov_signin::secret::random_hex(24)?;
+    let binary = bin_dir.join("egov-pki");
+    let mut child = std::process::Command::new(&binary)
+        .arg("--data-dir")
+        .arg(pki_dir)
+        .args(["accounts", "add", REGISTRAR_LOGIN])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{password}").context("cannot hand egov-pki the registrar's password")?;
+    }
+    let output = child
+        .wait_with_output()
+        .context("egov-pki accounts add did not finish")?;
+    if !output.status.success() {
+        bail!(
+            "egov-pki accounts add {REGISTRAR_LOGIN} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok((REGISTRAR_LOGIN.to_owned(), password))
 }
 
 /// Returns the clock authority's config file, writing it with a fresh operator token (owner
@@ -412,4 +490,29 @@ fn print_stack(state: &StackState, skipped: &[&ServiceSpec], bin_dir: &Path) {
         );
     }
     println!("the stack is up; Ctrl-C stops it (or `egov down` from another terminal)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_service_gets_only_its_own_enrolment_tokens_and_the_centre_their_digests() {
+        let tokens = egov_pki::enrolment::stack_tokens().expect("tokens");
+        let labor = enrolment_env("labor", &tokens);
+        assert_eq!(labor.len(), 1);
+        assert_eq!(labor[0].0, "EGOV_LABOR__ENROLMENT_TOKEN");
+        assert_eq!(
+            enrolment_env("backoffice", &tokens).len(),
+            2,
+            "seal and head"
+        );
+        let pki = enrolment_env("pki", &tokens);
+        assert!(tokens.iter().all(|token| !pki[0].1.contains(&token.token)));
+        assert!(
+            tokens
+                .iter()
+                .all(|token| pki[0].1.contains(&token.grant.token_sha256))
+        );
+    }
 }

@@ -66,11 +66,18 @@ pub enum StatusCode {
     /// The certification centre did not answer (within the PKI timeout, or at
     /// all), so the certificate's status is unknown; the sender may retry.
     PkiUnavailable,
+    /// The certification centre refused an enrolment or revocation: no credential, an
+    /// unknown, used or mismatched enrolment token, or a registrar whose password failed.
+    EnrolmentUnauthorized,
+    /// The certification request (PKCS#10) is malformed, unsigned or for an unsupported key.
+    CertificationRequestInvalid,
+    /// The certification request names a different subject (BIN, IIN, role) from the one asked for.
+    CertificationSubjectMismatch,
 }
 
 impl StatusCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [StatusCode; 24] = [
+    pub const ALL: [StatusCode; 27] = [
         StatusCode::Success,
         StatusCode::MalformedMessage,
         StatusCode::MessageTooLarge,
@@ -95,6 +102,9 @@ impl StatusCode {
         StatusCode::InvalidMessageId,
         StatusCode::CertificateChainInvalid,
         StatusCode::PkiUnavailable,
+        StatusCode::EnrolmentUnauthorized,
+        StatusCode::CertificationRequestInvalid,
+        StatusCode::CertificationSubjectMismatch,
     ];
 
     /// Returns the wire string of the code.
@@ -124,6 +134,9 @@ impl StatusCode {
             StatusCode::InvalidMessageId => "EMSG006",
             StatusCode::CertificateChainInvalid => "ESIG008",
             StatusCode::PkiUnavailable => "EPKI001",
+            StatusCode::EnrolmentUnauthorized => "EPKI002",
+            StatusCode::CertificationRequestInvalid => "EPKI003",
+            StatusCode::CertificationSubjectMismatch => "EPKI004",
         }
     }
 
@@ -135,15 +148,17 @@ impl StatusCode {
             StatusCode::MalformedMessage
             | StatusCode::InvalidRequest
             | StatusCode::MessageTimeOutOfWindow
-            | StatusCode::InvalidMessageId => Code::InvalidArgument,
+            | StatusCode::InvalidMessageId
+            | StatusCode::CertificationRequestInvalid => Code::InvalidArgument,
             StatusCode::MessageTooLarge => Code::ResourceExhausted,
             StatusCode::DuplicateMessageId => Code::AlreadyExists,
             StatusCode::UnknownService | StatusCode::UnknownMessage | StatusCode::DataNotFound => {
                 Code::NotFound
             }
-            StatusCode::AccessDenied | StatusCode::CertificateNotAuthorized => {
-                Code::PermissionDenied
-            }
+            StatusCode::AccessDenied
+            | StatusCode::CertificateNotAuthorized
+            | StatusCode::CertificationSubjectMismatch => Code::PermissionDenied,
+            StatusCode::EnrolmentUnauthorized => Code::Unauthenticated,
             StatusCode::SignatureMissing
             | StatusCode::InvalidSignature
             | StatusCode::CertificateExpired

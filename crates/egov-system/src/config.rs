@@ -73,6 +73,14 @@ pub struct SystemConfig<S> {
     pub gateway_endpoint: String,
     /// IIN of the person responsible for the system's seal (its certificate's SERIALNUMBER).
     pub responsible_iin: String,
+    /// The one-time token the certification centre accepts for this system's seal
+    /// (`EGOV_<SERVICE>__ENROLMENT_TOKEN`, as `egov up` hands it); needed only until the seal
+    /// is kept in the data dir. Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub enrolment_token: Option<String>,
+    /// A file holding the enrolment token (the compose stack's generator writes one per system).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token_file: Option<PathBuf>,
     /// Seconds a certificate's revocation status is trusted before the centre is asked again.
     pub revocation_freshness_secs: u64,
     /// NATS server URL of the async push inbox (`egov.sys.<service>.inbox`); empty turns it
@@ -96,6 +104,8 @@ impl<S: SystemDefaults> Default for SystemConfig<S> {
             pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
             gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
             responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
+            enrolment_token: None,
+            enrolment_token_file: None,
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
             async_pull: false,
@@ -250,6 +260,15 @@ macro_rules! system_settings {
             /// IIN of the person responsible for the system's seal (its certificate's
             /// SERIALNUMBER).
             pub responsible_iin: String,
+            /// The one-time token the certification centre accepts for this system's seal
+            /// (`EGOV_<SERVICE>__ENROLMENT_TOKEN`, as `egov up` hands it); needed only until
+            /// the seal is kept in the data dir. Never printed by `--dump-config`.
+            #[serde(skip_serializing)]
+            pub enrolment_token: Option<String>,
+            /// A file holding the enrolment token (the compose stack's generator writes one
+            /// per system).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub enrolment_token_file: Option<std::path::PathBuf>,
             /// Seconds a certificate's revocation status is trusted before the centre is
             /// asked again.
             pub revocation_freshness_secs: u64,
@@ -275,6 +294,8 @@ macro_rules! system_settings {
                     pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
                     gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
                     responsible_iin: ($iin).to_owned(),
+                    enrolment_token: None,
+                    enrolment_token_file: None,
                     revocation_freshness_secs: $freshness,
                     nats_url: DEFAULT_NATS_URL.to_owned(),
                     async_pull: false,
@@ -350,6 +371,13 @@ macro_rules! system_settings {
 
             fn responsible_iin(&self) -> &str {
                 &self.responsible_iin
+            }
+
+            fn enrolment_token(&self) -> Result<Option<String>, $crate::IdentityError> {
+                $crate::identity::read_token(
+                    self.enrolment_token.as_deref(),
+                    self.enrolment_token_file.as_deref(),
+                )
             }
 
             fn revocation_freshness(&self) -> std::time::Duration {

@@ -1,14 +1,19 @@
 //! A system's identity: the seal certificate (legal-entity role, OU=BIN…) it
 //! signs every message with, and the root it trusts, both from the
 //! certification centre.
+//!
+//! The system makes its own key pair and enrols with a PKCS#10 request and its one-time
+//! enrolment token; the key (`seal.key`, mode 0600) and certificate (`seal.crt`) stay in its
+//! data dir and are re-used on restart, so a used token is never needed again.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use egov_core::envelope::{CachedRevocation, Signer, Verifier};
 use egov_core::iin::{BinError, IinError};
-use egov_core::pki::CertificateInfo;
-use egov_core::pki::authority::Credential;
+use egov_core::pki::authority::{Credential, Holder, KeyMaterial};
+use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
 use egov_core::systems::SystemInfo;
 use egov_core::{Bin, Iin};
 use egov_pki::client::RemoteRevocation;
@@ -17,6 +22,9 @@ use egov_proto::v1::{
     CertificateRole, GetCaCertificatesRequest, IssueCertificateRequest, KeyUsage,
 };
 use tonic::transport::{Channel, Endpoint};
+
+/// The file name (without extension) of a system's seal key and certificate in its data dir.
+pub const SEAL_FILES: &str = "seal";
 
 /// Failures obtaining a system's identity.
 #[derive(Debug, thiserror::Error)]
@@ -40,10 +48,19 @@ pub enum IdentityError {
     /// The issued certificate or key could not be used.
     #[error("issued credential is unusable: {0}")]
     Credential(String),
+    /// The key or certificate file could not be read or written.
+    #[error("could not {action}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What a system asks the certification centre for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Enrolment {
     /// The system id in the gateway registry.
     pub system_id: String,
@@ -53,6 +70,10 @@ pub struct Enrolment {
     pub organization: String,
     /// IIN of the person responsible for the system's seal.
     pub responsible_iin: Iin,
+    /// The one-time enrolment token the certification centre accepts for this seal.
+    pub token: Option<String>,
+    /// The directory the seal's key and certificate are kept in and re-used from.
+    pub key_dir: Option<PathBuf>,
 }
 
 /// Why a system's [`Enrolment`] could not be put together from its registry entry and config.
@@ -72,6 +93,19 @@ pub enum EnrolmentError {
     ResponsibleIin(#[source] IinError),
 }
 
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("Enrolment")
+            .field("system_id", &self.system_id)
+            .field("bin", &self.bin)
+            .field("responsible_iin", &self.responsible_iin)
+            .field("token", &self.token.as_ref().map(|_| ".."))
+            .field("key_dir", &self.key_dir)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Enrolment {
     /// Returns the enrolment of `system` as the registry lists it, its seal in the name of
     /// `responsible_iin`.
@@ -84,8 +118,55 @@ impl Enrolment {
             })?,
             organization: system.name.to_owned(),
             responsible_iin: Iin::parse(responsible_iin).map_err(EnrolmentError::ResponsibleIin)?,
+            token: None,
+            key_dir: None,
         })
     }
+
+    /// Returns the enrolment with the one-time token the centre accepts for it.
+    pub fn with_token(self, token: Option<String>) -> Enrolment {
+        Enrolment { token, ..self }
+    }
+
+    /// Returns the enrolment keeping its key and certificate in `dir` (`seal.key`, `seal.crt`).
+    pub fn keep_key_in(self, dir: impl Into<PathBuf>) -> Enrolment {
+        Enrolment {
+            key_dir: Some(dir.into()),
+            ..self
+        }
+    }
+
+    /// Returns the seal's holder: the system, its responsible person, its BIN, the legal-entity role.
+    pub fn holder(&self) -> Holder {
+        Holder {
+            surname: self.system_id.to_uppercase(),
+            given_name: "SEAL".into(),
+            iin: self.responsible_iin,
+            bin: Some(self.bin),
+            organization: Some(self.organization.clone()),
+            role: Role::LegalEntity,
+            purpose: KeyPurpose::Sign,
+        }
+    }
+}
+
+/// Returns the enrolment token: `token` itself, or the trimmed contents of `file` (as the
+/// compose stack hands it), or none.
+pub fn read_token(
+    token: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<String>, IdentityError> {
+    if let Some(token) = token.map(str::trim).filter(|token| !token.is_empty()) {
+        return Ok(Some(token.to_owned()));
+    }
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file).map_err(|source| IdentityError::Io {
+        action: format!("read the enrolment token {}", file.display()),
+        source,
+    })?;
+    Ok(Some(text.trim().to_owned()).filter(|token| !token.is_empty()))
 }
 
 /// A system's signing identity and trust anchor.
@@ -119,58 +200,34 @@ impl SystemIdentity {
         })
     }
 
-    /// Enrolls with the certification centre: fetches its root and a seal
-    /// certificate whose key the centre derives deterministically, retrying
-    /// for a few seconds while the centre starts.
+    /// Enrolls with the certification centre: fetches its root, then re-uses the seal kept in
+    /// `key_dir` or makes a key pair and asks for a certificate with a PKCS#10 request and the
+    /// enrolment token; retries for a few seconds while the centre starts.
     pub async fn enroll(
         pki_endpoint: &str,
         enrolment: &Enrolment,
     ) -> Result<SystemIdentity, IdentityError> {
-        let channel = channel(pki_endpoint)?;
-        let mut client = CertificationCentreClient::new(channel);
-        let centre = |reason: String| IdentityError::Centre {
-            endpoint: pki_endpoint.to_owned(),
-            reason,
-        };
-        let mut last = String::new();
-        for _ in 0..50 {
-            match client
-                .get_ca_certificates(GetCaCertificatesRequest {})
-                .await
-            {
-                Ok(cas) => {
-                    let cas = cas.into_inner();
-                    let root = CertificateInfo::from_der(&cas.root_der)
-                        .map_err(|err| centre(format!("root certificate: {err}")))?;
-                    let issued = client
-                        .issue_certificate(IssueCertificateRequest {
-                            surname: enrolment.system_id.to_uppercase(),
-                            given_name: "SEAL".into(),
-                            iin: enrolment.responsible_iin.to_string(),
-                            bin: enrolment.bin.to_string(),
-                            organization: enrolment.organization.clone(),
-                            role: CertificateRole::LegalEntity as i32,
-                            key_usage: KeyUsage::Sign as i32,
-                            ..IssueCertificateRequest::default()
-                        })
-                        .await
-                        .map_err(|status| centre(status.message().to_owned()))?
-                        .into_inner();
-                    let chain = vec![issued.certificate_der, cas.intermediate_der];
-                    let signer = Signer::new(&issued.private_key_pkcs8, chain)
-                        .map_err(|err| IdentityError::Credential(err.to_string()))?;
-                    return Ok(SystemIdentity {
-                        system_id: enrolment.system_id.clone(),
-                        bin: enrolment.bin,
-                        signer,
-                        root,
-                    });
-                }
-                Err(status) => last = status.message().to_owned(),
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        Err(centre(last))
+        let mut client = CertificationCentreClient::new(channel(pki_endpoint)?);
+        let (root, intermediate_der) = ca_certificates(pki_endpoint, &mut client).await?;
+        let files = enrolment
+            .key_dir
+            .as_deref()
+            .map(|dir| KeyFiles::in_dir(dir, SEAL_FILES));
+        let signer = enrol_holder(
+            pki_endpoint,
+            &mut client,
+            &enrolment.holder(),
+            enrolment.token.as_deref().map(EnrolmentProof::Token),
+            files.as_ref(),
+            &intermediate_der,
+        )
+        .await?;
+        Ok(SystemIdentity {
+            system_id: enrolment.system_id.clone(),
+            bin: enrolment.bin,
+            signer,
+            root,
+        })
     }
 
     /// Builds a verifier that trusts this identity's root and asks the
@@ -183,6 +240,245 @@ impl SystemIdentity {
         let revocation =
             CachedRevocation::new(RemoteRevocation::new(channel(pki_endpoint)?), freshness);
         Ok(Arc::new(Verifier::new(vec![self.root.clone()], revocation)))
+    }
+}
+
+/// Fetches the centre's root and intermediate, retrying for a few seconds while it starts.
+pub async fn ca_certificates(
+    pki_endpoint: &str,
+    client: &mut CertificationCentreClient<Channel>,
+) -> Result<(CertificateInfo, Vec<u8>), IdentityError> {
+    let centre = |reason: String| IdentityError::Centre {
+        endpoint: pki_endpoint.to_owned(),
+        reason,
+    };
+    let mut last = String::new();
+    for _ in 0..50 {
+        match client
+            .get_ca_certificates(GetCaCertificatesRequest {})
+            .await
+        {
+            Ok(cas) => {
+                let cas = cas.into_inner();
+                let root = CertificateInfo::from_der(&cas.root_der)
+                    .map_err(|err| centre(format!("root certificate: {err}")))?;
+                return Ok((root, cas.intermediate_der));
+            }
+            Err(status) => last = status.message().to_owned(),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(centre(last))
+}
+
+/// Where a holder keeps its key and certificate: `<name>.key` (PKCS#8, mode 0600) and
+/// `<name>.crt` (DER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFiles {
+    key: PathBuf,
+    certificate: PathBuf,
+}
+
+impl KeyFiles {
+    /// Returns the files `<dir>/<name>.key` and `<dir>/<name>.crt`.
+    pub fn in_dir(dir: &Path, name: &str) -> KeyFiles {
+        KeyFiles {
+            key: dir.join(format!("{name}.key")),
+            certificate: dir.join(format!("{name}.crt")),
+        }
+    }
+
+    /// Returns the key file's path.
+    pub fn key_path(&self) -> &Path {
+        &self.key
+    }
+
+    /// Returns the kept key, or makes one and keeps it owner-only.
+    fn key(&self) -> Result<KeyMaterial, IdentityError> {
+        match std::fs::read(&self.key) {
+            Ok(pkcs8) => KeyMaterial::from_pkcs8(&pkcs8).map_err(|error| {
+                IdentityError::Credential(format!("{}: {error}", self.key.display()))
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key = KeyMaterial::generate()
+                    .map_err(|error| IdentityError::Credential(error.to_string()))?;
+                write_private(&self.key, key.pkcs8())?;
+                Ok(key)
+            }
+            Err(source) => Err(IdentityError::Io {
+                action: format!("read {}", self.key.display()),
+                source,
+            }),
+        }
+    }
+
+    /// Returns the kept certificate, if there is one.
+    fn certificate(&self) -> Option<Vec<u8>> {
+        std::fs::read(&self.certificate).ok()
+    }
+}
+
+/// Writes `bytes` to a new or truncated file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), IdentityError> {
+    use std::io::Write as _;
+    let io = |source| IdentityError::Io {
+        action: format!("write {}", path.display()),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
+    }
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io)
+}
+
+/// What the certification centre is shown to issue a certificate (see `egov-pki`'s enrolment).
+#[derive(Clone, Copy)]
+pub enum EnrolmentProof<'a> {
+    /// A one-time enrolment token, bound to one role and one BIN or IIN.
+    Token(&'a str),
+    /// A registrar account (регистратор), which may enrol anyone: the ЦОН's operators, the
+    /// citizens whose keys the external signer makes.
+    Registrar {
+        /// The registrar's login.
+        login: &'a str,
+        /// The registrar's password.
+        password: &'a str,
+    },
+}
+
+impl std::fmt::Debug for EnrolmentProof<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnrolmentProof::Token(_) => f.write_str("Token(…)"),
+            EnrolmentProof::Registrar { login, .. } => write!(f, "Registrar({login})"),
+        }
+    }
+}
+
+pub use egov_core::pki::request::{REGISTRAR_LOGIN_METADATA, REGISTRAR_PASSWORD_METADATA};
+
+/// Returns a signer for `holder`: the certificate kept in `files` when it still fits (same key,
+/// same subject, issued by the centre's current intermediate, valid now), otherwise a new one
+/// for the holder's own key, asked with a PKCS#10 request and `credential`.
+pub async fn enrol_holder(
+    pki_endpoint: &str,
+    client: &mut CertificationCentreClient<Channel>,
+    holder: &Holder,
+    proof: Option<EnrolmentProof<'_>>,
+    files: Option<&KeyFiles>,
+    intermediate_der: &[u8],
+) -> Result<Signer, IdentityError> {
+    let credential = |error: String| IdentityError::Credential(error);
+    let key = match files {
+        Some(files) => files.key()?,
+        None => KeyMaterial::generate().map_err(|error| credential(error.to_string()))?,
+    };
+    let intermediate = CertificateInfo::from_der(intermediate_der)
+        .map_err(|error| credential(error.to_string()))?;
+    if let Some(kept) = files.and_then(KeyFiles::certificate)
+        && kept_certificate_fits(&kept, &key, holder, &intermediate)
+    {
+        return Signer::new(key.pkcs8(), vec![kept, intermediate_der.to_vec()])
+            .map_err(|error| credential(error.to_string()));
+    }
+    let request = egov_core::pki::request::build(holder, &key)
+        .map_err(|error| credential(error.to_string()))?;
+    let mut call = tonic::Request::new(IssueCertificateRequest {
+        surname: holder.surname.clone(),
+        given_name: holder.given_name.clone(),
+        iin: holder.iin.to_string(),
+        bin: holder.bin.map(|bin| bin.to_string()).unwrap_or_default(),
+        organization: holder.organization.clone().unwrap_or_default(),
+        role: certificate_role(holder.role) as i32,
+        key_usage: match holder.purpose {
+            KeyPurpose::Sign => KeyUsage::Sign,
+            KeyPurpose::Auth => KeyUsage::Auth,
+        } as i32,
+        certification_request_der: request,
+        ..IssueCertificateRequest::default()
+    });
+    let header = |text: String, what: &str| {
+        text.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>()
+            .map_err(|_| IdentityError::Credential(format!("{what} is not a valid header value")))
+    };
+    match proof {
+        Some(EnrolmentProof::Token(token)) => {
+            let value = header(format!("Bearer {token}"), "the enrolment token")?;
+            call.metadata_mut().insert("authorization", value);
+        }
+        Some(EnrolmentProof::Registrar { login, password }) => {
+            let login = header(login.to_owned(), "the registrar's login")?;
+            let password = header(password.to_owned(), "the registrar's password")?;
+            call.metadata_mut().insert(REGISTRAR_LOGIN_METADATA, login);
+            call.metadata_mut()
+                .insert(REGISTRAR_PASSWORD_METADATA, password);
+        }
+        None => {}
+    }
+    let issued = client
+        .issue_certificate(call)
+        .await
+        .map_err(|status| IdentityError::Centre {
+            endpoint: pki_endpoint.to_owned(),
+            reason: status.message().to_owned(),
+        })?
+        .into_inner();
+    if let Some(files) = files {
+        std::fs::write(&files.certificate, &issued.certificate_der).map_err(|source| {
+            IdentityError::Io {
+                action: format!("write {}", files.certificate.display()),
+                source,
+            }
+        })?;
+    }
+    Signer::new(
+        key.pkcs8(),
+        vec![issued.certificate_der, intermediate_der.to_vec()],
+    )
+    .map_err(|error| credential(error.to_string()))
+}
+
+/// Whether a kept certificate can sign for `holder` with `key` today.
+fn kept_certificate_fits(
+    der: &[u8],
+    key: &KeyMaterial,
+    holder: &Holder,
+    intermediate: &CertificateInfo,
+) -> bool {
+    let Ok(certificate) = CertificateInfo::from_der(der) else {
+        return false;
+    };
+    let now = time::OffsetDateTime::now_utc();
+    key.public_key_der().ok().as_deref() == Some(certificate.spki_der.as_slice())
+        && certificate.issuer_raw == intermediate.subject_raw
+        && certificate.not_before <= now
+        && now < certificate.not_after
+        && certificate.iin == Some(holder.iin)
+        && certificate.bin == holder.bin
+        && certificate.has_role(holder.role)
+}
+
+/// Returns the contract's role of a profile role.
+fn certificate_role(role: Role) -> CertificateRole {
+    match role {
+        Role::Individual => CertificateRole::Individual,
+        Role::LegalEntity => CertificateRole::LegalEntity,
+        Role::Head => CertificateRole::Head,
+        Role::RightToSign => CertificateRole::RightToSign,
+        Role::Employee => CertificateRole::Employee,
     }
 }
 

@@ -43,7 +43,7 @@ pub use caller::{CallError, GatewayCaller};
 pub use config::{SystemConfig, SystemDefaults};
 pub use error::{SystemError, public_fault};
 pub use fault::Fault;
-pub use identity::{Enrolment, EnrolmentError, SystemIdentity};
+pub use identity::{Enrolment, EnrolmentError, IdentityError, KeyFiles, SystemIdentity};
 pub use inbox::{Handled, Inbox, InboxSettings, RunningInbox};
 pub use parts::Parts;
 pub use receiver::{EnvelopeReceiver, Handler, Receiver, Reply, Request};

@@ -46,6 +46,8 @@ pub trait Settings:
     fn pki_endpoint(&self) -> &str;
     /// The IIN of the person responsible for the seal.
     fn responsible_iin(&self) -> &str;
+    /// The one-time enrolment token of the seal, from `enrolment_token` or `enrolment_token_file`.
+    fn enrolment_token(&self) -> Result<Option<String>, crate::IdentityError>;
     /// How long a revocation answer is trusted.
     fn revocation_freshness(&self) -> Duration;
     /// How the async channel reaches the system (push on NATS, pull from the gateway).
@@ -69,6 +71,13 @@ impl<D: SystemDefaults + Send + Sync + 'static> Settings for SystemConfig<D> {
 
     fn responsible_iin(&self) -> &str {
         &self.responsible_iin
+    }
+
+    fn enrolment_token(&self) -> Result<Option<String>, crate::IdentityError> {
+        crate::identity::read_token(
+            self.enrolment_token.as_deref(),
+            self.enrolment_token_file.as_deref(),
+        )
     }
 
     fn revocation_freshness(&self) -> Duration {
@@ -201,7 +210,9 @@ pub async fn run_with_clock<S: System>(
     })?;
     // The store first: a bad database fails the start at once, not after enrolment.
     let store = S::open_store(&config).await?;
-    let enrolment = S::enrolment(&config)?;
+    let enrolment = S::enrolment(&config)?
+        .with_token(config.enrolment_token().map_err(SystemError::from)?)
+        .keep_key_in(data_dir);
     let pki = config.pki_endpoint();
     let identity = SystemIdentity::enroll(pki, &enrolment)
         .await

@@ -52,6 +52,14 @@ egov_system::system_settings! {
         head_surname: String = "БАСШЫ".to_owned(),
         /// The head's given name, as the certificate carries it.
         head_given_name: String = "ҚЫЗМЕТ БЕРУШІ".to_owned(),
+        /// The one-time token the certification centre accepts for the head's HEAD certificate
+        /// (`EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKEN`); the key and certificate are then kept in
+        /// the data dir (`head.key`, `head.crt`). Never printed by `--dump-config`.
+        #[serde(skip_serializing)]
+        head_enrolment_token: Option<String> = None,
+        /// A file holding the head's enrolment token.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        head_enrolment_token_file: Option<PathBuf> = None,
         /// Name of the office clerk the worklist's role picker signs in as (one person per
         /// role in the demo; EDS sign-in comes with the portal).
         clerk_name: String = DEFAULT_CLERK_NAME.to_owned(),

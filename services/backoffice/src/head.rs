@@ -2,50 +2,63 @@
 //! carries the EDS of the provider's authorised person (FLOWS.md, "What every flow has in
 //! common"), so the back office holds the head's HEAD-role certificate with its own BIN.
 
-use egov_core::Bin;
 use egov_core::envelope::Signer;
-use egov_core::pki::Role;
+use egov_core::pki::authority::Holder;
+use egov_core::pki::{KeyPurpose, Role};
 use egov_core::systems;
+use egov_core::{Bin, Iin};
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
-use egov_proto::v1::{
-    CertificateRole, GetCaCertificatesRequest, IssueCertificateRequest, KeyUsage,
-};
+use egov_system::KeyFiles;
+use egov_system::identity::{ca_certificates, enrol_holder, read_token};
 use tonic::transport::Endpoint;
 
 use crate::BackOfficeError;
 use crate::config::Config;
 
+/// The file name (without extension) of the head's key and certificate in the data dir.
+pub const HEAD_FILES: &str = "head";
+
 /// Enrolls the head named in `config` with the certification centre: a SIGN certificate with
-/// the HEAD role and the back office's BIN, whose key the centre derives from the head's IIN.
+/// the HEAD role and the back office's BIN for a key made here and kept in the data dir
+/// (`head.key`, mode 0600), asked with the head's one-time enrolment token.
 pub async fn enroll(config: &Config) -> Result<Signer, BackOfficeError> {
     let head = |reason: String| BackOfficeError::Head(format!("{}: {reason}", config.pki_endpoint));
     let channel = Endpoint::from_shared(config.pki_endpoint.clone())
         .map_err(|error| head(error.to_string()))?
         .connect_lazy();
     let mut client = CertificationCentreClient::new(channel);
-    let cas = client
-        .get_ca_certificates(GetCaCertificatesRequest {})
+    let (_, intermediate_der) = ca_certificates(&config.pki_endpoint, &mut client)
         .await
-        .map_err(|status| head(status.message().to_owned()))?
-        .into_inner();
-    let issued = client
-        .issue_certificate(IssueCertificateRequest {
-            surname: config.head_surname.clone(),
-            given_name: config.head_given_name.clone(),
-            iin: config.head_iin.clone(),
-            bin: systems::BACKOFFICE.bin.to_owned(),
-            organization: systems::BACKOFFICE.name.to_owned(),
-            role: CertificateRole::Head as i32,
-            key_usage: KeyUsage::Sign as i32,
-            ..IssueCertificateRequest::default()
-        })
-        .await
-        .map_err(|status| head(status.message().to_owned()))?
-        .into_inner();
-    let signer = Signer::new(
-        &issued.private_key_pkcs8,
-        vec![issued.certificate_der, cas.intermediate_der],
+        .map_err(|error| head(error.to_string()))?;
+    let holder = Holder {
+        surname: config.head_surname.clone(),
+        given_name: config.head_given_name.clone(),
+        iin: Iin::parse(&config.head_iin).map_err(|error| head(format!("head_iin: {error}")))?,
+        bin: Some(
+            Bin::parse(systems::BACKOFFICE.bin)
+                .map_err(|error| BackOfficeError::config(format!("back office BIN: {error}")))?,
+        ),
+        organization: Some(systems::BACKOFFICE.name.to_owned()),
+        role: Role::Head,
+        purpose: KeyPurpose::Sign,
+    };
+    let token = read_token(
+        config.head_enrolment_token.as_deref(),
+        config.head_enrolment_token_file.as_deref(),
     )
+    .map_err(|error| head(error.to_string()))?;
+    let files = KeyFiles::in_dir(&config.data_dir, HEAD_FILES);
+    let signer = enrol_holder(
+        &config.pki_endpoint,
+        &mut client,
+        &holder,
+        token
+            .as_deref()
+            .map(egov_system::identity::EnrolmentProof::Token),
+        Some(&files),
+        &intermediate_der,
+    )
+    .await
     .map_err(|error| head(error.to_string()))?;
     check(&signer)?;
     Ok(signer)

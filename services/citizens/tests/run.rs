@@ -37,8 +37,18 @@ async fn run_populates_an_empty_database_enrolls_and_serves_until_shutdown() {
     let (pki_grpc, pki_http) = (listener().await, listener().await);
     let pki_addr = pki_grpc.local_addr().expect("addr");
     let (stop_pki, pki_stopped) = oneshot::channel::<()>();
+    // The token `egov up` would hand the citizens-DB: its seal, its BIN.
+    let token = egov_pki::enrolment::IssuedToken::new(
+        "EGOV_CITIZENS__ENROLMENT_TOKEN",
+        egov_core::pki::Role::LegalEntity,
+        egov_core::systems::CITIZENS.bin,
+    )
+    .expect("token");
     let pki = tokio::spawn(egov_pki::run(
-        egov_pki::Config::with_data_dir(pki_dir.path()),
+        egov_pki::Config {
+            enrolment_grants: token.grant.line(),
+            ..egov_pki::Config::with_data_dir(pki_dir.path())
+        },
         pki_grpc,
         pki_http,
         async {
@@ -50,6 +60,7 @@ async fn run_populates_an_empty_database_enrolls_and_serves_until_shutdown() {
     let config = Config {
         population: 500,
         pki_endpoint: format!("http://{pki_addr}"),
+        enrolment_token: Some(token.token.clone()),
         ..Config::with_data_dir(dir.path().join("citizens"))
     };
     let database_url = config.database_url();

@@ -61,6 +61,21 @@ pub struct Config {
     pub gateway_endpoint: String,
     /// IIN of the person responsible for the State Corporation's seal.
     pub responsible_iin: String,
+    /// The one-time token the certification centre accepts for the seal
+    /// (`EGOV_CON__ENROLMENT_TOKEN`, as `egov up` hands it). Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub enrolment_token: Option<String>,
+    /// A file holding the enrolment token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token_file: Option<PathBuf>,
+    /// The registrar account (регистратор) the operators' certificates are enrolled under;
+    /// without one, an operator whose certificate is not kept yet cannot be enrolled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registrar_login: Option<String>,
+    /// That registrar's password (`EGOV_CON__REGISTRAR_PASSWORD`). Never printed by
+    /// `--dump-config`.
+    #[serde(skip_serializing)]
+    pub registrar_password: Option<String>,
     /// Seconds a certificate's revocation status is trusted before the centre is asked again.
     pub revocation_freshness_secs: u64,
     /// The operators: sign-in login → IIN. Each gets an employee's certificate in that IIN
@@ -93,6 +108,10 @@ impl Default for Config {
             pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
             gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
             responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
+            enrolment_token: None,
+            enrolment_token_file: None,
+            registrar_login: None,
+            registrar_password: None,
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             operators: BTreeMap::from([(
                 DEFAULT_OPERATOR.0.to_owned(),
@@ -171,6 +190,13 @@ impl egov_system::runtime::Settings for Config {
 
     fn responsible_iin(&self) -> &str {
         &self.responsible_iin
+    }
+
+    fn enrolment_token(&self) -> Result<Option<String>, egov_system::IdentityError> {
+        egov_system::identity::read_token(
+            self.enrolment_token.as_deref(),
+            self.enrolment_token_file.as_deref(),
+        )
     }
 
     fn revocation_freshness(&self) -> Duration {

@@ -5,17 +5,19 @@
 //! config's `operators` says which IIN that login is.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use egov_core::envelope::Signer;
+use egov_core::pki::authority::Holder;
+use egov_core::pki::{KeyPurpose, Role};
 use egov_core::systems;
+use egov_core::{Bin, Iin};
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
-use egov_proto::v1::{
-    CertificateRole, GetCaCertificatesRequest, IssueCertificateRequest, KeyUsage,
-};
 use egov_signin::Person;
-use egov_system::identity::IdentityError;
+use egov_system::identity::{
+    EnrolmentProof, IdentityError, KeyFiles, ca_certificates, enrol_holder,
+};
 use tonic::transport::Endpoint;
 
 use crate::ConError;
@@ -41,16 +43,15 @@ impl Operators {
     }
 
     /// Enrolls every configured operator (login → IIN) with the certification centre: an
-    /// employee's SIGN certificate with the State Corporation's BIN, whose key the centre
-    /// derives, retrying for a few seconds while the centre starts.
+    /// employee's SIGN certificate with the State Corporation's BIN for a key made here and
+    /// kept owner-only in `key_dir` (`operator-<login>.key`), asked with a certification
+    /// request under the registrar account; a kept certificate that still fits is re-used.
     pub async fn enroll(
         pki_endpoint: &str,
         operators: &BTreeMap<String, String>,
+        key_dir: &Path,
+        registrar: Option<EnrolmentProof<'_>>,
     ) -> Result<Operators, IdentityError> {
-        let centre = |reason: String| IdentityError::Centre {
-            endpoint: pki_endpoint.to_owned(),
-            reason,
-        };
         let channel = Endpoint::from_shared(pki_endpoint.to_owned())
             .map_err(|error| IdentityError::Endpoint {
                 endpoint: pki_endpoint.to_owned(),
@@ -58,41 +59,33 @@ impl Operators {
             })?
             .connect_lazy();
         let mut client = CertificationCentreClient::new(channel);
-        let mut cas = None;
-        let mut last = String::new();
-        for _ in 0..50 {
-            match client
-                .get_ca_certificates(GetCaCertificatesRequest {})
-                .await
-            {
-                Ok(answer) => {
-                    cas = Some(answer.into_inner());
-                    break;
-                }
-                Err(status) => last = status.message().to_owned(),
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let cas = cas.ok_or_else(|| centre(last))?;
+        let (_, intermediate_der) = ca_certificates(pki_endpoint, &mut client).await?;
+        let bin = Bin::parse(systems::STATE_CORPORATION.bin).map_err(|error| {
+            IdentityError::Credential(format!("State Corporation BIN: {error}"))
+        })?;
         let mut by_login = BTreeMap::new();
         for (login, iin) in operators {
-            let issued = client
-                .issue_certificate(IssueCertificateRequest {
-                    surname: login.to_uppercase(),
-                    given_name: "OPERATOR".into(),
-                    iin: iin.clone(),
-                    bin: systems::STATE_CORPORATION.bin.to_owned(),
-                    organization: systems::STATE_CORPORATION.name.to_owned(),
-                    role: CertificateRole::Employee as i32,
-                    key_usage: KeyUsage::Sign as i32,
-                    ..IssueCertificateRequest::default()
-                })
-                .await
-                .map_err(|status| centre(status.message().to_owned()))?
-                .into_inner();
-            let chain = vec![issued.certificate_der, cas.intermediate_der.clone()];
-            let signer = Signer::new(&issued.private_key_pkcs8, chain)
-                .map_err(|error| IdentityError::Credential(error.to_string()))?;
+            let holder = Holder {
+                surname: login.to_uppercase(),
+                given_name: "OPERATOR".into(),
+                iin: Iin::parse(iin).map_err(|error| {
+                    IdentityError::Credential(format!("operators.{login}: {error}"))
+                })?,
+                bin: Some(bin),
+                organization: Some(systems::STATE_CORPORATION.name.to_owned()),
+                role: Role::Employee,
+                purpose: KeyPurpose::Sign,
+            };
+            let files = KeyFiles::in_dir(key_dir, &format!("operator-{login}"));
+            let signer = enrol_holder(
+                pki_endpoint,
+                &mut client,
+                &holder,
+                registrar,
+                Some(&files),
+                &intermediate_der,
+            )
+            .await?;
             by_login.insert(login.clone(), Arc::new(signer));
         }
         Ok(Operators { by_login })

@@ -8,6 +8,7 @@ use egov_core::clock::Clock;
 use egov_core::envelope::RevocationSource;
 use egov_core::systems::{self, SystemInfo};
 use egov_signin::{Settings, Signin};
+use egov_system::identity::EnrolmentProof;
 use egov_system::{Mount, Mounted, RunningInbox, System};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -94,7 +95,17 @@ impl System for Con {
         config: &Config,
         mount: Mount<R, Store>,
     ) -> Result<Mounted, ConError> {
-        let operators = Operators::enroll(&config.pki_endpoint, &config.operators).await?;
+        let registrar = match (&config.registrar_login, &config.registrar_password) {
+            (Some(login), Some(password)) => Some(EnrolmentProof::Registrar { login, password }),
+            _ => None,
+        };
+        let operators = Operators::enroll(
+            &config.pki_endpoint,
+            &config.operators,
+            &config.data_dir,
+            registrar,
+        )
+        .await?;
         tracing::info!(operators = operators.len(), "operators enrolled");
         let signin = open_signin(config, &mount.store, mount.clock.clone()).await?;
         if signin

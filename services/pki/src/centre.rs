@@ -11,6 +11,7 @@ use egov_core::envelope::{from_timestamp, to_timestamp};
 use egov_core::pki::authority::{
     AuthorityError, CaHierarchy, CertificateAuthority, Holder, KeyMaterial, RevokedEntry,
 };
+use egov_core::pki::request::{CertificationRequest, RequestError};
 use egov_core::pki::{CertificateError, KeyPurpose, Role, serial_hex};
 use egov_core::{Bin, Iin};
 use egov_proto::v1::{
@@ -24,6 +25,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::PkiError;
 use crate::config::Config;
+use crate::enrolment::{CallerCredential, Grant, role_from_key};
 use crate::store::{CertificateRecord, Counter, Store, StoredCa};
 
 /// Start of the CA hierarchy's validity, generated on first start.
@@ -51,25 +53,58 @@ const MAX_SERIAL_BYTES: usize = 20;
 pub struct Centre {
     store: Store,
     ca: CaHierarchy,
-    seed: Vec<u8>,
     default_validity_days: u32,
     clock: Arc<dyn Clock>,
 }
 
 impl Centre {
-    /// Opens the centre's database and loads its CA, generating and storing the
-    /// hierarchy from the seed on first start.
+    /// Opens the centre's database (owner-only when it is the data dir's SQLite file), loads
+    /// its CA, generating the hierarchy from the data dir's `ca.secret` on first start, and
+    /// adds the configured enrolment grants.
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Centre, PkiError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| PkiError::Io {
-            action: format!("create data dir {}", config.data_dir.display()),
-            source,
-        })?;
+        crate::secret::create_private_dir(&config.data_dir)?;
+        let secret = crate::secret::ca_secret(&config.ca_secret_path())?;
+        if let Some(file) = config.default_database_file() {
+            crate::secret::create_private_file(&file)?;
+        }
         let store = Store::open(&config.database_url()).await?;
+        let mut grants = Grant::parse_all(&config.enrolment_grants)?;
+        let generated = config.enrolment_tokens_dir.as_ref().map(|dir| {
+            let grants = dir.join(crate::registrar::GRANTS_FILE);
+            if !grants.exists() {
+                crate::enrolment::stack_tokens()
+                    .and_then(|tokens| crate::registrar::write_tokens(dir, &tokens))?;
+                tracing::info!(dir = %dir.display(), "wrote one enrolment token per system");
+            }
+            Ok::<_, PkiError>(grants)
+        });
+        for path in generated
+            .transpose()?
+            .iter()
+            .chain(config.enrolment_grants_file.iter())
+        {
+            let text = std::fs::read_to_string(path).map_err(|source| PkiError::Io {
+                action: format!("read enrolment grants {}", path.display()),
+                source,
+            })?;
+            grants.extend(Grant::parse_all(&text)?);
+        }
+        let mut added = 0;
+        for grant in &grants {
+            let role = crate::enrolment::role_key(grant.role);
+            if store
+                .add_grant(&grant.token_sha256, role, &grant.subject, clock.now())
+                .await?
+            {
+                added += 1;
+            }
+        }
+        tracing::info!(grants = grants.len(), added, "enrolment grants read");
         let ca = match store.ca().await? {
             Some(stored) => load_ca(&stored)?,
             None => {
                 let generated =
-                    CaHierarchy::generate(config.seed.as_bytes(), CA_NOT_BEFORE, CA_NOT_AFTER)?;
+                    CaHierarchy::generate(secret.as_bytes(), CA_NOT_BEFORE, CA_NOT_AFTER)?;
                 let stored = StoredCa {
                     root_der: generated.root.certificate().der.to_vec(),
                     root_key_pkcs8: generated.root.key().pkcs8().to_vec(),
@@ -92,7 +127,6 @@ impl Centre {
         Ok(Centre {
             store,
             ca,
-            seed: config.seed.as_bytes().to_vec(),
             default_validity_days: config.default_validity_days,
             clock,
         })
@@ -113,21 +147,34 @@ impl Centre {
         self.store.close().await;
     }
 
-    /// Issues a certificate, deriving the key pair when the request carries no public key.
+    /// Returns the centre's database, for the registrar commands and tests.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Issues a certificate for the holder's own key, proven by its PKCS#10 request, to a
+    /// caller holding a registrar account or an unused enrolment token for this subject.
+    /// A refused request stores and consumes nothing.
     pub async fn issue(
         &self,
         request: IssueCertificateRequest,
+        credential: &CallerCredential,
     ) -> Result<IssueCertificateResponse, PkiError> {
         let holder = holder(&request)?;
-        let (public_key_der, private_key) = if request.public_key_der.is_empty() {
-            // The same person, role and usage always get the same key, so
-            // scenarios can re-create a signer without storing private keys.
-            let key = KeyMaterial::derive(&self.seed, &holder.key_label());
-            (key.public_key_der()?, Some(key))
-        } else {
-            check_public_key(&request.public_key_der)?;
-            (request.public_key_der.clone(), None)
-        };
+        if request.certification_request_der.is_empty() {
+            return Err(PkiError::BadRequest(
+                "missing: the holder signs a PKCS#10 request with its own key".into(),
+            ));
+        }
+        let csr = CertificationRequest::parse(&request.certification_request_der)
+            .map_err(|error| PkiError::BadRequest(error.to_string()))?;
+        csr.check_subject(&holder).map_err(|error| match error {
+            RequestError::SubjectMismatch { .. } => PkiError::SubjectMismatch(error.to_string()),
+            other => PkiError::BadRequest(other.to_string()),
+        })?;
+        check_public_key(&csr.public_key_der)?;
+        let token = self.authorise_enrolment(&holder, credential).await?;
+        let public_key_der = csr.public_key_der;
         let now = self.clock.now();
         let not_before = match &request.not_before {
             Some(ts) => from_timestamp(ts)
@@ -148,7 +195,7 @@ impl Centre {
             .map_err(|error| match error {
                 AuthorityError::BadPublicKey(reason)
                 | AuthorityError::Certificate(CertificateError::UnsupportedKey(reason)) => {
-                    PkiError::invalid("public_key_der", reason)
+                    PkiError::BadRequest(reason)
                 }
                 other => other.into(),
             })?;
@@ -169,6 +216,13 @@ impl Centre {
             revoked_at: None,
             revocation_reason: None,
         };
+        if let Some(digest) = &token
+            && !self.store.use_grant(digest, &record.serial, now).await?
+        {
+            return Err(PkiError::Unauthorized(
+                "the enrolment token was used by another request".into(),
+            ));
+        }
         self.store.insert_certificate(&record).await?;
         metrics::counter!(
             "pki_certificates_issued_total",
@@ -185,18 +239,74 @@ impl Centre {
                 self.ca.intermediate.certificate().der.to_vec(),
                 self.ca.root.certificate().der.to_vec(),
             ],
-            private_key_pkcs8: private_key
-                .map(|key| key.pkcs8().to_vec())
-                .unwrap_or_default(),
         })
     }
 
-    /// Revokes a certificate issued here; revocation is final.
+    /// Checks the caller may enrol `holder`; returns the token digest to consume on success.
+    async fn authorise_enrolment(
+        &self,
+        holder: &Holder,
+        credential: &CallerCredential,
+    ) -> Result<Option<String>, PkiError> {
+        match credential {
+            CallerCredential::None => Err(PkiError::Unauthorized(
+                "enrolment needs a one-time enrolment token (authorization: Bearer) or a registrar account".into(),
+            )),
+            CallerCredential::Registrar { .. } => {
+                self.authorise_registrar(credential).await?;
+                Ok(None)
+            }
+            CallerCredential::Token(token) => {
+                let digest = egov_signin::secret::digest(token);
+                let refused = || {
+                    PkiError::Unauthorized(
+                        "the enrolment token is unknown, used, or bound to another subject or role"
+                            .into(),
+                    )
+                };
+                let (role, subject) = self.store.open_grant(&digest).await?.ok_or_else(refused)?;
+                let wanted = match &holder.bin {
+                    Some(bin) => bin.to_string(),
+                    None => holder.iin.to_string(),
+                };
+                if role_from_key(&role) != Some(holder.role) || subject != wanted {
+                    return Err(refused());
+                }
+                Ok(Some(digest))
+            }
+        }
+    }
+
+    /// Checks the caller is a registrar whose password verifies.
+    async fn authorise_registrar(&self, credential: &CallerCredential) -> Result<(), PkiError> {
+        let CallerCredential::Registrar { login, password } = credential else {
+            return Err(PkiError::Unauthorized(
+                "only a registrar account may do this".into(),
+            ));
+        };
+        let refused =
+            || PkiError::Unauthorized("the registrar's login or password is wrong".into());
+        let phc = self.store.registrar(login).await?.ok_or_else(refused)?;
+        let password = password.clone();
+        // argon2 takes tens of milliseconds: off the async workers.
+        let verified =
+            tokio::task::spawn_blocking(move || egov_signin::password::verify(&password, &phc))
+                .await
+                .unwrap_or(false);
+        if !verified {
+            return Err(refused());
+        }
+        Ok(())
+    }
+
+    /// Revokes a certificate issued here, for a registrar only; revocation is final.
     pub async fn revoke(
         &self,
         serial: &str,
         reason: i32,
+        credential: &CallerCredential,
     ) -> Result<RevokeCertificateResponse, PkiError> {
+        self.authorise_registrar(credential).await?;
         let serial = parse_serial(serial)?;
         let reason = match RevocationReason::try_from(reason) {
             Ok(RevocationReason::Unspecified) => {
@@ -437,10 +547,7 @@ fn non_empty(field: &'static str, value: &str) -> Result<String, PkiError> {
 /// Refuses a public key that does not parse or that the stack cannot verify.
 fn check_public_key(der: &[u8]) -> Result<(), PkiError> {
     let spki = rcgen::SubjectPublicKeyInfo::from_der(der).map_err(|err| {
-        PkiError::invalid(
-            "public_key_der",
-            format!("not a supported SubjectPublicKeyInfo: {err}"),
-        )
+        PkiError::BadRequest(format!("not a supported SubjectPublicKeyInfo: {err}"))
     })?;
     let algorithm = spki.algorithm();
     let key_len = spki.der_bytes().len();
@@ -451,18 +558,14 @@ fn check_public_key(der: &[u8]) -> Result<(), PkiError> {
     } else if algorithm == &rcgen::PKCS_RSA_SHA256 {
         key_len > 0
     } else {
-        return Err(PkiError::invalid(
-            "public_key_der",
-            format!(
-                "key algorithm {algorithm:?} is not supported; use Ed25519, ECDSA P-256 or RSA"
-            ),
-        ));
+        return Err(PkiError::BadRequest(format!(
+            "key algorithm {algorithm:?} is not supported; use Ed25519, ECDSA P-256 or RSA"
+        )));
     };
     if !fits {
-        return Err(PkiError::invalid(
-            "public_key_der",
-            format!("a {algorithm:?} key of {key_len} bytes is malformed"),
-        ));
+        return Err(PkiError::BadRequest(format!(
+            "a {algorithm:?} key of {key_len} bytes is malformed"
+        )));
     }
     Ok(())
 }

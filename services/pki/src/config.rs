@@ -1,5 +1,6 @@
 //! The certification centre's configuration: what it listens on, where it keeps
-//! its state and what its keys derive from.
+//! its state and who may enrol. The CA keys come from `ca.secret`, generated in the data
+//! dir on first start (owner-only), never from a configured or default seed.
 //!
 //! Loaded through `egov_core::config`: defaults, then the TOML file, then
 //! `EGOV_PKI__<KEY>` env vars, then CLI flags, then [`Validate::validate`].
@@ -22,9 +23,6 @@ pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7111";
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = ".egov/pki";
 
-/// Default seed of the CA keys and of derived holder keys.
-pub const DEFAULT_SEED: &str = "egov-stack";
-
 /// Default validity of an issued certificate, in days.
 pub const DEFAULT_VALIDITY_DAYS: u32 = 365;
 
@@ -33,6 +31,9 @@ pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
 /// The name of the SQLite file inside the data dir when no `database_url` is set.
 const DATABASE_FILE: &str = "pki.db";
+
+/// The name of the CA secret inside the data dir: 32 random bytes, hex, mode 0600.
+pub const CA_SECRET_FILE: &str = "ca.secret";
 
 /// The certification centre's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,9 +50,17 @@ pub struct Config {
     /// unset means `sqlite://<data_dir>/pki.db?mode=rwc`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
-    /// Seed the CA keys (on first start) and every derived holder key come from:
-    /// the same seed gives the same keys, so test runs repeat.
-    pub seed: String,
+    /// One-time enrolment grants: `<role>:<BIN or IIN>:<sha256 of the token>` entries,
+    /// separated by commas or newlines (`EGOV_PKI__ENROLMENT_GRANTS`, as `egov up` sets it).
+    pub enrolment_grants: String,
+    /// A file of enrolment grants in the same form, one a line (the compose generator's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_grants_file: Option<PathBuf>,
+    /// A directory the centre fills on first start with one enrolment token per system of the
+    /// stack (`<service>.token`, mode 0600) and their `grants`, which it then reads: the
+    /// compose stack's generator step, for deployments without `egov up`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_tokens_dir: Option<PathBuf>,
     /// Validity of a certificate when the request asks for 0 days.
     pub default_validity_days: u32,
     /// NATS server URL; accepted so `egov up` can pass it, not used yet.
@@ -65,7 +74,9 @@ impl Default for Config {
             http_listen: SocketAddr::from(([127, 0, 0, 1], 7111)),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
-            seed: DEFAULT_SEED.to_owned(),
+            enrolment_grants: String::new(),
+            enrolment_grants_file: None,
+            enrolment_tokens_dir: None,
             default_validity_days: DEFAULT_VALIDITY_DAYS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
         }
@@ -91,6 +102,18 @@ impl Config {
         }
     }
 
+    /// Returns the path of the CA secret inside the data dir.
+    pub fn ca_secret_path(&self) -> PathBuf {
+        self.data_dir.join(CA_SECRET_FILE)
+    }
+
+    /// Returns the SQLite file the centre keeps in its data dir when no `database_url` is set.
+    pub fn default_database_file(&self) -> Option<PathBuf> {
+        self.database_url
+            .is_none()
+            .then(|| self.data_dir.join(DATABASE_FILE))
+    }
+
     /// Returns the database URL, derived from the data dir when unset.
     pub fn database_url(&self) -> String {
         egov_store::database_url_or_default(
@@ -103,9 +126,8 @@ impl Config {
 
 impl Validate for Config {
     fn validate(&self) -> Result<(), String> {
-        if self.seed.is_empty() {
-            return Err("`seed` must not be empty: every key derives from it".into());
-        }
+        crate::enrolment::Grant::parse_all(&self.enrolment_grants)
+            .map_err(|error| format!("`enrolment_grants`: {error}"))?;
         if self.default_validity_days == 0 {
             return Err("`default_validity_days` must be at least 1, found 0".into());
         }
@@ -154,9 +176,9 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_key_stops_the_start() {
-        let error = load(&[("EGOV_PKI__SEEED", "x")], &[]).expect_err("typo refused");
-        assert!(error.to_string().contains("seeed"), "{error}");
+    fn an_unknown_key_such_as_the_old_seed_stops_the_start() {
+        let error = load(&[("EGOV_PKI__SEED", "x")], &[]).expect_err("typo refused");
+        assert!(error.to_string().contains("seed"), "{error}");
     }
 
     #[test]

@@ -16,6 +16,16 @@ pub enum PkiError {
         /// Why the value was refused.
         reason: String,
     },
+    /// The caller may not enrol or revoke: no credential, an unknown or used token, a token
+    /// for another subject, or a registrar whose password failed.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The certification request is missing, malformed, unsigned or for an unsupported key.
+    #[error("certification_request_der: {0}")]
+    BadRequest(String),
+    /// The certification request names another subject than the request's fields.
+    #[error("certification_request_der: {0}")]
+    SubjectMismatch(String),
     /// No certificate with this serial was issued here.
     #[error("certificate {serial} was not issued by this centre")]
     NotFound {
@@ -83,6 +93,9 @@ impl PkiError {
             PkiError::InvalidArgument { .. } => StatusCode::InvalidRequest,
             PkiError::NotFound { .. } => StatusCode::DataNotFound,
             PkiError::AlreadyRevoked { .. } => StatusCode::ServiceRefused,
+            PkiError::Unauthorized(_) => StatusCode::EnrolmentUnauthorized,
+            PkiError::BadRequest(_) => StatusCode::CertificationRequestInvalid,
+            PkiError::SubjectMismatch(_) => StatusCode::CertificationSubjectMismatch,
             _ => StatusCode::Internal,
         }
     }

@@ -12,6 +12,7 @@ use egov_proto::v1::{
 use tonic::{Request, Response, Status};
 
 use crate::centre::Centre;
+use crate::enrolment::CallerCredential;
 
 /// The tonic service over a shared [`Centre`].
 #[derive(Debug, Clone)]
@@ -37,8 +38,9 @@ impl CertificationCentre for CentreService {
         &self,
         request: Request<IssueCertificateRequest>,
     ) -> Result<Response<IssueCertificateResponse>, Status> {
+        let credential = CallerCredential::from_metadata(request.metadata());
         Ok(Response::new(
-            self.centre.issue(request.into_inner()).await?,
+            self.centre.issue(request.into_inner(), &credential).await?,
         ))
     }
 
@@ -46,9 +48,12 @@ impl CertificationCentre for CentreService {
         &self,
         request: Request<RevokeCertificateRequest>,
     ) -> Result<Response<RevokeCertificateResponse>, Status> {
+        let credential = CallerCredential::from_metadata(request.metadata());
         let request = request.into_inner();
         Ok(Response::new(
-            self.centre.revoke(&request.serial, request.reason).await?,
+            self.centre
+                .revoke(&request.serial, request.reason, &credential)
+                .await?,
         ))
     }
 

@@ -9,6 +9,9 @@
 //! - [`centre`]: [`Centre`], issuing, revoking, status and the revocation list.
 //! - [`grpc`]: the `egov.v1.CertificationCentre` tonic service.
 //! - [`http`]: `GET /crl`, `/ca/root.der`, `/ca/intermediate.der`, `/health`, `/metrics`.
+//! - [`enrolment`]: who may enrol: enrolment tokens and their grants, registrar credentials.
+//! - [`registrar`]: `egov-pki accounts` and `egov-pki tokens`, the operator's commands.
+//! - [`secret`]: the owner-only data dir, database and `ca.secret`.
 //! - [`client`]: [`RemoteRevocation`], a revocation source over the gRPC status call.
 //! - [`server`]: [`run`], which serves both until shutdown.
 //! - [`error`]: [`PkiError`] and its gRPC mapping.
@@ -16,9 +19,12 @@
 pub mod centre;
 pub mod client;
 pub mod config;
+pub mod enrolment;
 pub mod error;
 pub mod grpc;
 pub mod http;
+pub mod registrar;
+pub mod secret;
 pub mod server;
 pub mod store;
 

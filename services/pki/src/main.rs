@@ -1,10 +1,10 @@
-//! egov-pki: the national certification centre (ҰКО / НУЦ) as a process.
-//! `egov up` runs it as `egov-pki --grpc-listen 127.0.0.1:7110 --http-listen 127.0.0.1:7111
-//! --data-dir <dir> --nats-url nats://127.0.0.1:4222`; `--dump-config` prints the merged config.
+//! egov-pki: the national certification centre (ҰКО / НУЦ) as a process (flags as every
+//! service's); `accounts add <login>` and `tokens --out <dir>` are the operator's commands.
 
 use clap::Parser;
 use egov_bus::service::ServiceArgs;
 use egov_pki::Config;
+use egov_pki::registrar::Command;
 
 /// The certification centre: issues, revokes and answers the status of X.509 certificates.
 #[derive(Debug, Parser)]
@@ -12,12 +12,21 @@ use egov_pki::Config;
 struct Args {
     #[command(flatten)]
     service: ServiceArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse().service;
+    let Args {
+        service: args,
+        command,
+    } = Args::parse();
     let config = Config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
+    if let Some(command) = command {
+        let (mut input, mut out) = (std::io::stdin().lock(), std::io::stdout());
+        return Ok(command.run(&config, &mut input, &mut out).await?);
+    }
     if args.dump_config {
         print!("{}", egov_core::config::dump(&config)?);
         return Ok(());

@@ -115,6 +115,106 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// Adds an enrolment grant unless its token digest is already known; a grant that was
+    /// used stays used, so re-reading the grants on restart opens nothing again.
+    pub async fn add_grant(
+        &self,
+        token_sha256: &str,
+        role: &str,
+        subject: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, PkiError> {
+        let result = sqlx::query(
+            "INSERT INTO enrolment_grants (token_sha256, role, subject, added_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (token_sha256) DO NOTHING",
+        )
+        .bind(token_sha256)
+        .bind(role)
+        .bind(subject)
+        .bind(Timestamp(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Returns the role and subject of an unused grant with this token digest.
+    pub async fn open_grant(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<(String, String)>, PkiError> {
+        Ok(sqlx::query_as(
+            "SELECT role, subject FROM enrolment_grants \
+             WHERE token_sha256 = $1 AND used_at IS NULL",
+        )
+        .bind(token_sha256)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Marks a grant used for `serial`; returns false when another request used it first.
+    pub async fn use_grant(
+        &self,
+        token_sha256: &str,
+        serial: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, PkiError> {
+        let result = sqlx::query(
+            "UPDATE enrolment_grants SET used_at = $2, used_serial = $3 \
+             WHERE token_sha256 = $1 AND used_at IS NULL",
+        )
+        .bind(token_sha256)
+        .bind(Timestamp(now))
+        .bind(serial)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Adds or replaces a registrar account's password digest.
+    pub async fn put_registrar(
+        &self,
+        login: &str,
+        password_phc: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), PkiError> {
+        sqlx::query(
+            "INSERT INTO registrars (login, password_phc, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (login) DO UPDATE SET password_phc = excluded.password_phc",
+        )
+        .bind(login)
+        .bind(password_phc)
+        .bind(Timestamp(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Returns a registrar's password digest.
+    pub async fn registrar(&self, login: &str) -> Result<Option<String>, PkiError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT password_phc FROM registrars WHERE login = $1")
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(phc,)| phc))
+    }
+
+    /// Returns every registrar's login, sorted.
+    pub async fn registrars(&self) -> Result<Vec<String>, PkiError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT login FROM registrars ORDER BY login")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(login,)| login).collect())
+    }
+
+    /// Returns how many certificates were issued, for tests that check nothing was.
+    pub async fn certificate_count(&self) -> Result<i64, PkiError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM certificates")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+
     /// Closes every connection, waiting for running queries.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -2,14 +2,17 @@
 //! with a throw-away data dir, driven through its gRPC client and HTTP routes.
 
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::path::Path;
 
 use egov_core::StatusCode;
 use egov_core::envelope::{
     IdentityRule, Signer, Verifier, VerifyError, VerifyPolicy, request_header,
 };
-use egov_core::pki::authority::KeyMaterial;
+use egov_core::pki::authority::{Holder, KeyMaterial};
 use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
+use egov_core::{Bin, Iin};
+use egov_pki::registrar::{AccountsCommand, Command};
 use egov_pki::{Config, PkiError, RemoteRevocation};
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_proto::v1::{
@@ -33,6 +36,9 @@ const CHILD_IIN: &str = "190305600014";
 const CLERK_IIN: &str = "881111300454";
 const EMPLOYMENT_CENTRE_BIN: &str = "120140000057";
 const OTHER_BIN: &str = "050840001233";
+/// The registrar account every centre here starts with.
+const REGISTRAR: &str = "registrar";
+const REGISTRAR_PASSWORD: &str = "correct horse battery";
 
 /// A centre running in this process.
 struct Centre {
@@ -44,6 +50,12 @@ struct Centre {
 
 impl Centre {
     async fn start(data_dir: &Path) -> Centre {
+        Centre::start_with(Config::with_data_dir(data_dir)).await
+    }
+
+    /// Starts a centre on `config`, with the [`REGISTRAR`] account added the way an operator
+    /// adds it (`egov-pki accounts add`, the password on standard input).
+    async fn start_with(config: Config) -> Centre {
         // Quiet logs: run() reuses the first subscriber installed in the process.
         let quiet = egov_bus::telemetry::TelemetryConfig {
             log_filter: "warn".into(),
@@ -55,7 +67,16 @@ impl Centre {
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
         let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = Config::with_data_dir(data_dir);
+        Command::Accounts(AccountsCommand::Add {
+            login: REGISTRAR.into(),
+        })
+        .run(
+            &config,
+            &mut format!("{REGISTRAR_PASSWORD}\n").as_bytes(),
+            &mut Vec::new(),
+        )
+        .await
+        .expect("registrar added");
         let task = tokio::spawn(egov_pki::run(config, grpc, http, async {
             let _ = stopped.await;
         }));
@@ -112,16 +133,83 @@ impl Centre {
     }
 }
 
-/// Issues `request` at the centre, which must answer.
+/// A certificate the centre issued, with the key the holder made for it.
+struct Issued {
+    response: IssueCertificateResponse,
+    key: KeyMaterial,
+}
+
+impl Deref for Issued {
+    type Target = IssueCertificateResponse;
+
+    fn deref(&self) -> &IssueCertificateResponse {
+        &self.response
+    }
+}
+
+/// Returns the holder a request's fields describe (valid fields only).
+fn holder_of(request: &IssueCertificateRequest) -> Holder {
+    let role = match CertificateRole::try_from(request.role) {
+        Ok(CertificateRole::Employee) => Role::Employee,
+        Ok(CertificateRole::RightToSign) => Role::RightToSign,
+        Ok(CertificateRole::Head) => Role::Head,
+        Ok(CertificateRole::LegalEntity) => Role::LegalEntity,
+        _ => Role::Individual,
+    };
+    Holder {
+        surname: request.surname.clone(),
+        given_name: request.given_name.clone(),
+        iin: Iin::parse(&request.iin).expect("a valid IIN"),
+        bin: Bin::parse(&request.bin).ok(),
+        organization: (!request.organization.is_empty()).then(|| request.organization.clone()),
+        role,
+        purpose: if request.key_usage == KeyUsage::Auth as i32 {
+            KeyPurpose::Auth
+        } else {
+            KeyPurpose::Sign
+        },
+    }
+}
+
+/// Wraps `request` as the registrar sends it, with `csr` attached.
+fn as_registrar(
+    request: IssueCertificateRequest,
+    csr: Vec<u8>,
+) -> tonic::Request<IssueCertificateRequest> {
+    let mut call = tonic::Request::new(IssueCertificateRequest {
+        certification_request_der: csr,
+        ..request
+    });
+    registrar_metadata(&mut call);
+    call
+}
+
+/// Adds the registrar's credential to a call.
+fn registrar_metadata<T>(call: &mut tonic::Request<T>) {
+    let metadata = call.metadata_mut();
+    metadata.insert(
+        egov_pki::enrolment::REGISTRAR_LOGIN,
+        REGISTRAR.parse().unwrap(),
+    );
+    metadata.insert(
+        egov_pki::enrolment::REGISTRAR_PASSWORD,
+        REGISTRAR_PASSWORD.parse().unwrap(),
+    );
+}
+
+/// Has the registrar enrol `request`'s holder for a key the holder makes, which must succeed.
 async fn issue(
     client: &mut CertificationCentreClient<Channel>,
     request: IssueCertificateRequest,
-) -> IssueCertificateResponse {
-    client
-        .issue_certificate(request)
+) -> Issued {
+    let key = KeyMaterial::generate().expect("the holder's key");
+    let csr = egov_core::pki::request::build(&holder_of(&request), &key).expect("request");
+    let response = client
+        .issue_certificate(as_registrar(request, csr))
         .await
         .expect("issued")
-        .into_inner()
+        .into_inner();
+    Issued { response, key }
 }
 
 fn person(iin: &str, usage: KeyUsage) -> IssueCertificateRequest {
@@ -148,9 +236,9 @@ fn employee(iin: &str, bin: &str, role: CertificateRole) -> IssueCertificateRequ
     }
 }
 
-fn signer(issued: &IssueCertificateResponse) -> Signer {
+fn signer(issued: &Issued) -> Signer {
     Signer::new(
-        &issued.private_key_pkcs8,
+        issued.key.pkcs8(),
         vec![issued.certificate_der.clone(), issued.chain_der[0].clone()],
     )
     .expect("signer")
@@ -177,13 +265,12 @@ async fn revoke(
     serial: &str,
     reason: RevocationReason,
 ) -> Result<OffsetDateTime, tonic::Status> {
-    let response = client
-        .revoke_certificate(RevokeCertificateRequest {
-            serial: serial.to_owned(),
-            reason: reason.into(),
-        })
-        .await?
-        .into_inner();
+    let mut call = tonic::Request::new(RevokeCertificateRequest {
+        serial: serial.to_owned(),
+        reason: reason.into(),
+    });
+    registrar_metadata(&mut call);
+    let response = client.revoke_certificate(call).await?.into_inner();
     Ok(
         egov_core::envelope::from_timestamp(&response.revoked_at.expect("revoked_at"))
             .expect("in range"),
@@ -196,11 +283,7 @@ async fn a_persons_sign_certificate_comes_with_a_chain_that_verifies_an_envelope
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
 
-    let issued = client
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
-        .await
-        .expect("issued")
-        .into_inner();
+    let issued = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Sign)).await;
 
     assert_eq!(issued.chain_der.len(), 2, "intermediate, then root");
     let certificate = CertificateInfo::from_der(&issued.certificate_der).expect("parses");
@@ -225,7 +308,7 @@ async fn a_persons_sign_certificate_comes_with_a_chain_that_verifies_an_envelope
 }
 
 #[tokio::test]
-async fn the_same_person_asked_twice_gets_the_same_key_under_a_new_serial() {
+async fn the_same_person_asked_twice_gets_a_new_serial_and_auth_keys_their_own_usage() {
     let dir = TempDir::new().unwrap();
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
@@ -234,37 +317,30 @@ async fn the_same_person_asked_twice_gets_the_same_key_under_a_new_serial() {
     let second = issue(&mut client, person(OTHER_IIN, KeyUsage::Sign)).await;
     let auth = issue(&mut client, person(OTHER_IIN, KeyUsage::Auth)).await;
 
-    assert!(!first.private_key_pkcs8.is_empty());
-    assert_eq!(first.private_key_pkcs8, second.private_key_pkcs8);
     assert_ne!(first.serial, second.serial);
-    assert_ne!(
-        first.private_key_pkcs8, auth.private_key_pkcs8,
-        "AUTH keys differ from SIGN keys"
-    );
     let auth_info = CertificateInfo::from_der(&auth.certificate_der).unwrap();
     assert_eq!(auth_info.purpose, Some(KeyPurpose::Auth));
+    assert_eq!(auth_info.spki_der, auth.key.public_key_der().unwrap());
 
     centre.stop().await;
 }
 
 #[tokio::test]
-async fn a_given_public_key_is_certified_and_no_private_key_comes_back() {
+async fn the_holders_own_key_is_certified_for_the_validity_asked() {
     let dir = TempDir::new().unwrap();
     let centre = Centre::start(dir.path()).await;
     let mut client = centre.client().await;
-    let key = KeyMaterial::derive(b"the holder's own seed", "own key");
 
     let issued = issue(
         &mut client,
         IssueCertificateRequest {
-            public_key_der: key.public_key_der().unwrap(),
             validity_days: 30,
             ..person(CHILD_IIN, KeyUsage::Sign)
         },
     )
     .await;
+    let key = &issued.key;
 
-    assert!(issued.private_key_pkcs8.is_empty());
     let certificate = CertificateInfo::from_der(&issued.certificate_der).unwrap();
     assert_eq!(certificate.spki_der, key.public_key_der().unwrap());
     assert_eq!(
@@ -524,7 +600,6 @@ async fn a_restart_on_the_same_data_dir_keeps_the_ca_the_revocations_and_the_ser
         next.serial, issued.serial,
         "serials never repeat across restarts"
     );
-    assert_eq!(next.private_key_pkcs8, issued.private_key_pkcs8);
 
     centre.stop().await;
 }
@@ -658,14 +733,6 @@ async fn bad_input_is_refused_with_the_field_named() {
             "given_name",
         ),
         (
-            "garbage public key",
-            IssueCertificateRequest {
-                public_key_der: b"definitely not a SubjectPublicKeyInfo".to_vec(),
-                ..person(CITIZEN_IIN, KeyUsage::Sign)
-            },
-            "public_key_der",
-        ),
-        (
             "validity beyond the CA",
             IssueCertificateRequest {
                 validity_days: 100 * 365,
@@ -675,8 +742,15 @@ async fn bad_input_is_refused_with_the_field_named() {
         ),
     ];
 
+    // A well-formed request for the valid person: the fields are checked before it.
+    let key = KeyMaterial::generate().expect("key");
+    let valid = person(CITIZEN_IIN, KeyUsage::Sign);
+    let csr = egov_core::pki::request::build(&holder_of(&valid), &key).expect("request");
     for (case, request, field) in cases {
-        let error = client.issue_certificate(request).await.expect_err(case);
+        let error = client
+            .issue_certificate(as_registrar(request, csr.clone()))
+            .await
+            .expect_err(case);
         assert_eq!(
             error.code(),
             tonic::Code::InvalidArgument,
@@ -707,13 +781,11 @@ async fn an_unreachable_centre_is_a_revocation_error_not_an_answer() {
         .connect_lazy();
     let dir = TempDir::new().unwrap();
     let centre = Centre::start(dir.path()).await;
-    let issued = centre
-        .client()
-        .await
-        .issue_certificate(person(CITIZEN_IIN, KeyUsage::Sign))
-        .await
-        .unwrap()
-        .into_inner();
+    let issued = issue(
+        &mut centre.client().await,
+        person(CITIZEN_IIN, KeyUsage::Sign),
+    )
+    .await;
     centre.stop().await;
 
     let error = verifier(&issued, channel)
@@ -748,12 +820,11 @@ async fn health_reports_the_centre_serving_and_metrics_count_issued_certificates
             .into_inner();
         assert_eq!(answer.status(), ServingStatus::Serving, "{service:?}");
     }
-    centre
-        .client()
-        .await
-        .issue_certificate(employee(CLERK_IIN, OTHER_BIN, CertificateRole::Head))
-        .await
-        .unwrap();
+    issue(
+        &mut centre.client().await,
+        employee(CLERK_IIN, OTHER_BIN, CertificateRole::Head),
+    )
+    .await;
 
     let (_, body) = centre.get("/health").await;
     assert!(String::from_utf8_lossy(&body).contains("\"ok\""));
@@ -764,5 +835,334 @@ async fn health_reports_the_centre_serving_and_metrics_count_issued_certificates
         "{metrics}"
     );
 
+    centre.stop().await;
+}
+
+/// A legal entity's seal request (the form every system enrols with).
+fn seal(bin: &str) -> IssueCertificateRequest {
+    IssueCertificateRequest {
+        surname: "LABOR".into(),
+        given_name: "SEAL".into(),
+        iin: CLERK_IIN.into(),
+        bin: bin.into(),
+        organization: "Labour market".into(),
+        role: CertificateRole::LegalEntity.into(),
+        key_usage: KeyUsage::Sign.into(),
+        ..Default::default()
+    }
+}
+
+/// Sends `request` with a request signed by a fresh key, and with `token` if any.
+async fn enrol_with_token(
+    client: &mut CertificationCentreClient<Channel>,
+    request: IssueCertificateRequest,
+    token: Option<&str>,
+) -> Result<IssueCertificateResponse, tonic::Status> {
+    let key = KeyMaterial::generate().expect("key");
+    let csr = egov_core::pki::request::build(&holder_of(&request), &key).expect("request");
+    let mut call = tonic::Request::new(IssueCertificateRequest {
+        certification_request_der: csr,
+        ..request
+    });
+    if let Some(token) = token {
+        call.metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    client.issue_certificate(call).await.map(|r| r.into_inner())
+}
+
+/// Opens the stopped centre's database and counts its certificates.
+async fn certificates_stored(config: &Config) -> i64 {
+    let store = egov_pki::store::Store::open(&config.database_url())
+        .await
+        .expect("store");
+    let count = store.certificate_count().await.expect("count");
+    store.close().await;
+    count
+}
+
+fn refused_with(result: Result<IssueCertificateResponse, tonic::Status>, code: StatusCode) {
+    let error = result.expect_err("refused");
+    assert_eq!(StatusCode::from_grpc(&error), Some(code), "{error}");
+}
+
+#[tokio::test]
+async fn enrolment_without_a_credential_is_refused_with_epki002_and_nothing_is_stored() {
+    let dir = TempDir::new().unwrap();
+    let config = Config::with_data_dir(dir.path());
+    let centre = Centre::start_with(config.clone()).await;
+    let mut client = centre.client().await;
+
+    refused_with(
+        enrol_with_token(&mut client, seal(EMPLOYMENT_CENTRE_BIN), None).await,
+        StatusCode::EnrolmentUnauthorized,
+    );
+    refused_with(
+        enrol_with_token(&mut client, seal(EMPLOYMENT_CENTRE_BIN), Some("guessed")).await,
+        StatusCode::EnrolmentUnauthorized,
+    );
+    let mut wrong_password = tonic::Request::new(IssueCertificateRequest {
+        certification_request_der: egov_core::pki::request::build(
+            &holder_of(&seal(EMPLOYMENT_CENTRE_BIN)),
+            &KeyMaterial::generate().unwrap(),
+        )
+        .unwrap(),
+        ..seal(EMPLOYMENT_CENTRE_BIN)
+    });
+    wrong_password.metadata_mut().insert(
+        egov_pki::enrolment::REGISTRAR_LOGIN,
+        REGISTRAR.parse().unwrap(),
+    );
+    wrong_password.metadata_mut().insert(
+        egov_pki::enrolment::REGISTRAR_PASSWORD,
+        "not the password".parse().unwrap(),
+    );
+    refused_with(
+        client
+            .issue_certificate(wrong_password)
+            .await
+            .map(|r| r.into_inner()),
+        StatusCode::EnrolmentUnauthorized,
+    );
+
+    centre.stop().await;
+    assert_eq!(certificates_stored(&config).await, 0);
+}
+
+#[tokio::test]
+async fn an_enrolment_token_enrols_its_own_bin_and_role_once() {
+    let dir = TempDir::new().unwrap();
+    let token = egov_pki::enrolment::IssuedToken::new(
+        "EGOV_LABOR__ENROLMENT_TOKEN",
+        Role::LegalEntity,
+        EMPLOYMENT_CENTRE_BIN,
+    )
+    .expect("token");
+    let other =
+        egov_pki::enrolment::IssuedToken::new("X", Role::LegalEntity, OTHER_BIN).expect("token");
+    let config = Config {
+        enrolment_grants: format!("{},{}", token.grant.line(), other.grant.line()),
+        ..Config::with_data_dir(dir.path())
+    };
+    let centre = Centre::start_with(config.clone()).await;
+    let mut client = centre.client().await;
+
+    // Bound to another BIN, or to the legal entity but asked for a head: refused, not consumed.
+    refused_with(
+        enrol_with_token(&mut client, seal(EMPLOYMENT_CENTRE_BIN), Some(&other.token)).await,
+        StatusCode::EnrolmentUnauthorized,
+    );
+    refused_with(
+        enrol_with_token(
+            &mut client,
+            IssueCertificateRequest {
+                role: CertificateRole::Head.into(),
+                ..seal(EMPLOYMENT_CENTRE_BIN)
+            },
+            Some(&token.token),
+        )
+        .await,
+        StatusCode::EnrolmentUnauthorized,
+    );
+    let issued = enrol_with_token(&mut client, seal(EMPLOYMENT_CENTRE_BIN), Some(&token.token))
+        .await
+        .expect("the token enrols its BIN");
+    let certificate = CertificateInfo::from_der(&issued.certificate_der).unwrap();
+    assert_eq!(
+        certificate.bin.map(|bin| bin.to_string()).as_deref(),
+        Some(EMPLOYMENT_CENTRE_BIN)
+    );
+    refused_with(
+        enrol_with_token(&mut client, seal(EMPLOYMENT_CENTRE_BIN), Some(&token.token)).await,
+        StatusCode::EnrolmentUnauthorized,
+    );
+    centre.stop().await;
+    assert_eq!(certificates_stored(&config).await, 1);
+
+    // A restart reads the same grants again: the used token stays used.
+    let centre = Centre::start_with(config.clone()).await;
+    refused_with(
+        enrol_with_token(
+            &mut centre.client().await,
+            seal(EMPLOYMENT_CENTRE_BIN),
+            Some(&token.token),
+        )
+        .await,
+        StatusCode::EnrolmentUnauthorized,
+    );
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_or_forged_certification_request_is_refused_with_epki003() {
+    let dir = TempDir::new().unwrap();
+    let config = Config::with_data_dir(dir.path());
+    let centre = Centre::start_with(config.clone()).await;
+    let mut client = centre.client().await;
+    let request = person(CITIZEN_IIN, KeyUsage::Sign);
+    let mut forged =
+        egov_core::pki::request::build(&holder_of(&request), &KeyMaterial::generate().unwrap())
+            .unwrap();
+    let last = forged.len() - 1;
+    forged[last] ^= 0x01;
+
+    for (case, csr) in [
+        ("no request", Vec::new()),
+        ("garbage", b"definitely not a PKCS#10 request".to_vec()),
+        ("signature broken", forged),
+    ] {
+        let error = client
+            .issue_certificate(as_registrar(request.clone(), csr))
+            .await
+            .expect_err(case);
+        assert_eq!(
+            StatusCode::from_grpc(&error),
+            Some(StatusCode::CertificationRequestInvalid),
+            "{case}: {error}"
+        );
+    }
+    centre.stop().await;
+    assert_eq!(certificates_stored(&config).await, 0);
+}
+
+#[tokio::test]
+async fn a_request_naming_another_subject_is_refused_with_epki004() {
+    let dir = TempDir::new().unwrap();
+    let config = Config::with_data_dir(dir.path());
+    let centre = Centre::start_with(config.clone()).await;
+    let mut client = centre.client().await;
+    // The holder signs a request for its own BIN, then asks for another organisation's seal.
+    let own = egov_core::pki::request::build(
+        &holder_of(&seal(EMPLOYMENT_CENTRE_BIN)),
+        &KeyMaterial::generate().unwrap(),
+    )
+    .unwrap();
+    let error = client
+        .issue_certificate(as_registrar(seal(OTHER_BIN), own))
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        StatusCode::from_grpc(&error),
+        Some(StatusCode::CertificationSubjectMismatch),
+        "{error}"
+    );
+    centre.stop().await;
+    assert_eq!(certificates_stored(&config).await, 0);
+}
+
+#[tokio::test]
+async fn revocation_needs_a_registrar_and_a_refused_one_leaves_the_certificate_good() {
+    let dir = TempDir::new().unwrap();
+    let centre = Centre::start(dir.path()).await;
+    let mut client = centre.client().await;
+    let issued = issue(&mut client, person(CITIZEN_IIN, KeyUsage::Sign)).await;
+
+    let error = client
+        .revoke_certificate(RevokeCertificateRequest {
+            serial: issued.serial.clone(),
+            reason: RevocationReason::KeyCompromise.into(),
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        StatusCode::from_grpc(&error),
+        Some(StatusCode::EnrolmentUnauthorized),
+        "{error}"
+    );
+    let status = client
+        .get_certificate_status(GetCertificateStatusRequest {
+            serial: issued.serial.clone(),
+        })
+        .await
+        .expect("status")
+        .into_inner();
+    assert_eq!(status.status(), CertificateStatus::Good);
+
+    centre.stop().await;
+}
+
+#[tokio::test]
+async fn the_ca_comes_from_an_owner_only_generated_secret_not_a_default_seed() {
+    let (one, two) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let first = Centre::start(one.path()).await;
+    let second = Centre::start(two.path()).await;
+    let root = |centre: &Centre| {
+        let centre = centre.grpc;
+        async move {
+            let channel = Channel::from_shared(format!("http://{centre}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            CertificationCentreClient::new(channel)
+                .get_ca_certificates(GetCaCertificatesRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .root_der
+        }
+    };
+    assert_ne!(
+        root(&first).await,
+        root(&second).await,
+        "two centres share no key"
+    );
+    first.stop().await;
+    second.stop().await;
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for file in ["ca.secret", "pki.db"] {
+            let mode = std::fs::metadata(one.path().join(file))
+                .expect(file)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{file} is readable by others: {mode:o}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_generator_step_writes_each_system_an_owner_only_token_that_enrols_its_seal() {
+    let dir = TempDir::new().unwrap();
+    let tokens = dir.path().join("enrolment");
+    let config = Config {
+        enrolment_tokens_dir: Some(tokens.clone()),
+        ..Config::with_data_dir(dir.path().join("pki"))
+    };
+    let centre = Centre::start_with(config).await;
+    let mut client = centre.client().await;
+    // An answer means the centre has opened, and so written the tokens.
+    client
+        .get_ca_certificates(GetCaCertificatesRequest {})
+        .await
+        .expect("serving");
+    let labor = std::fs::read_to_string(tokens.join("labor.token")).expect("labor's token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(tokens.join("labor.token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let grants = std::fs::read_to_string(tokens.join("grants")).expect("grants");
+    assert!(
+        !grants.contains(labor.trim()),
+        "the grants hold digests only"
+    );
+
+    enrol_with_token(
+        &mut client,
+        IssueCertificateRequest {
+            surname: "LABOR".into(),
+            ..seal(egov_core::systems::LABOR.bin)
+        },
+        Some(labor.trim()),
+    )
+    .await
+    .expect("labor's token enrols labor's seal");
     centre.stop().await;
 }

@@ -43,6 +43,13 @@ pub struct Config {
     pub gateway_endpoint: String,
     /// IIN of the person responsible for the portal's seal.
     pub responsible_iin: String,
+    /// The one-time token the certification centre accepts for the portal's seal
+    /// (`EGOV_PORTAL__ENROLMENT_TOKEN`, as `egov up` hands it). Never printed by `--dump-config`.
+    #[serde(skip_serializing)]
+    pub enrolment_token: Option<String>,
+    /// A file holding the enrolment token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_token_file: Option<PathBuf>,
     /// Seconds a revocation answer is trusted.
     pub revocation_freshness_secs: u64,
     /// NATS URL of the async push inbox; empty turns it off.
@@ -67,6 +74,8 @@ impl Default for Config {
             pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
             gateway_endpoint: DEFAULT_GATEWAY_ENDPOINT.to_owned(),
             responsible_iin: DEFAULT_RESPONSIBLE_IIN.to_owned(),
+            enrolment_token: None,
+            enrolment_token_file: None,
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
             async_pull: false,
@@ -131,6 +140,13 @@ impl egov_system::runtime::Settings for Config {
 
     fn responsible_iin(&self) -> &str {
         &self.responsible_iin
+    }
+
+    fn enrolment_token(&self) -> Result<Option<String>, egov_system::IdentityError> {
+        egov_system::identity::read_token(
+            self.enrolment_token.as_deref(),
+            self.enrolment_token_file.as_deref(),
+        )
     }
 
     fn revocation_freshness(&self) -> Duration {

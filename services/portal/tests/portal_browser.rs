@@ -47,8 +47,17 @@ struct SandboxCentre {
 }
 
 impl CertificationCentre for SandboxCentre {
-    fn issue<'a>(&'a self, applicant: &'a Applicant, public_key_der: Vec<u8>) -> IssueFuture<'a> {
+    fn issue<'a>(
+        &'a self,
+        applicant: &'a Applicant,
+        certification_request_der: Vec<u8>,
+    ) -> IssueFuture<'a> {
         Box::pin(async move {
+            // The centre certifies the key the request proves, as the real one does.
+            let public_key_der =
+                egov_core::pki::request::CertificationRequest::parse(&certification_request_der)
+                    .expect("the signer's certification request")
+                    .public_key_der;
             let holder = Holder {
                 surname: applicant.surname.clone(),
                 given_name: applicant.given_name.clone(),

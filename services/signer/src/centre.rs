@@ -1,6 +1,7 @@
 //! Who certifies a citizen's public key: the certification centre (НУЦ). The signer sends
-//! only the public key (`IssueCertificateRequest.public_key_der`), so the private key never
-//! leaves it.
+//! a certification request (PKCS#10) signed with the key it made
+//! (`IssueCertificateRequest.certification_request_der`), so the private key never leaves it;
+//! it enrols under a registrar account, as a registration desk does after checking the person.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,10 +38,14 @@ pub struct Applicant {
 /// A future of an issued certificate.
 pub type IssueFuture<'a> = Pin<Box<dyn Future<Output = Result<Issued, SignerError>> + Send + 'a>>;
 
-/// Certifies an individual's SIGN public key (SubjectPublicKeyInfo DER).
+/// Certifies an individual's SIGN key from its certification request (PKCS#10 DER).
 pub trait CertificationCentre: Send + Sync + 'static {
-    /// Issues an individual's SIGN certificate for the public key.
-    fn issue<'a>(&'a self, applicant: &'a Applicant, public_key_der: Vec<u8>) -> IssueFuture<'a>;
+    /// Issues an individual's SIGN certificate for the key the request proves.
+    fn issue<'a>(
+        &'a self,
+        applicant: &'a Applicant,
+        certification_request_der: Vec<u8>,
+    ) -> IssueFuture<'a>;
 }
 
 /// The certification centre over its gRPC contract (`egov.v1.CertificationCentre`).
@@ -48,6 +53,7 @@ pub trait CertificationCentre: Send + Sync + 'static {
 pub struct PkiCentre {
     endpoint: String,
     client: CertificationCentreClient<Channel>,
+    registrar: Option<(String, String)>,
 }
 
 impl PkiCentre {
@@ -62,12 +68,36 @@ impl PkiCentre {
         Ok(PkiCentre {
             endpoint: endpoint.to_owned(),
             client: CertificationCentreClient::new(channel),
+            registrar: None,
         })
+    }
+
+    /// Connects to the config's centre, enrolling under its registrar account if it names one.
+    pub fn for_config(config: &crate::Config) -> Result<PkiCentre, SignerError> {
+        let centre = PkiCentre::new(&config.pki_endpoint)?;
+        Ok(
+            match (&config.registrar_login, &config.registrar_password) {
+                (Some(login), Some(password)) => {
+                    centre.with_registrar(login.clone(), password.clone())
+                }
+                _ => centre,
+            },
+        )
+    }
+
+    /// Enrols under this registrar account (login, password).
+    pub fn with_registrar(mut self, login: String, password: String) -> PkiCentre {
+        self.registrar = Some((login, password));
+        self
     }
 }
 
 impl CertificationCentre for PkiCentre {
-    fn issue<'a>(&'a self, applicant: &'a Applicant, public_key_der: Vec<u8>) -> IssueFuture<'a> {
+    fn issue<'a>(
+        &'a self,
+        applicant: &'a Applicant,
+        certification_request_der: Vec<u8>,
+    ) -> IssueFuture<'a> {
         Box::pin(async move {
             let refused = |reason: String| SignerError::Centre {
                 endpoint: self.endpoint.clone(),
@@ -79,17 +109,32 @@ impl CertificationCentre for PkiCentre {
                 .await
                 .map_err(|status| refused(status.message().to_owned()))?
                 .into_inner();
+            let mut request = tonic::Request::new(IssueCertificateRequest {
+                surname: applicant.surname.clone(),
+                given_name: applicant.given_name.clone(),
+                iin: applicant.iin.to_string(),
+                role: CertificateRole::Individual as i32,
+                key_usage: KeyUsage::Sign as i32,
+                certification_request_der,
+                validity_days: applicant.days,
+                ..IssueCertificateRequest::default()
+            });
+            if let Some((login, password)) = &self.registrar {
+                for (key, value) in [
+                    (egov_core::pki::request::REGISTRAR_LOGIN_METADATA, login),
+                    (
+                        egov_core::pki::request::REGISTRAR_PASSWORD_METADATA,
+                        password,
+                    ),
+                ] {
+                    let value = value
+                        .parse()
+                        .map_err(|_| refused(format!("{key} is not a valid header value")))?;
+                    request.metadata_mut().insert(key, value);
+                }
+            }
             let issued = client
-                .issue_certificate(IssueCertificateRequest {
-                    surname: applicant.surname.clone(),
-                    given_name: applicant.given_name.clone(),
-                    iin: applicant.iin.to_string(),
-                    role: CertificateRole::Individual as i32,
-                    key_usage: KeyUsage::Sign as i32,
-                    public_key_der,
-                    validity_days: applicant.days,
-                    ..IssueCertificateRequest::default()
-                })
+                .issue_certificate(request)
                 .await
                 .map_err(|status| refused(status.message().to_owned()))?
                 .into_inner();

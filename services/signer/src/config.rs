@@ -31,6 +31,14 @@ pub struct Config {
     pub pki_endpoint: String,
     /// Validity of a certificate asked for, in days.
     pub certificate_days: u32,
+    /// The registrar account the signer enrols citizens' keys under (the centre issues only
+    /// to a registrar or a one-time token; `egov-pki accounts add`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registrar_login: Option<String>,
+    /// That registrar's password (`EGOV_SIGNER__REGISTRAR_PASSWORD`). Never printed by
+    /// `--dump-config`.
+    #[serde(skip_serializing)]
+    pub registrar_password: Option<String>,
 }
 
 impl Default for Config {
@@ -45,11 +53,31 @@ impl Default for Config {
             data_dir: PathBuf::from(".egov/signer"),
             pki_endpoint: DEFAULT_PKI_ENDPOINT.to_owned(),
             certificate_days: 365,
+            registrar_login: None,
+            registrar_password: None,
         }
     }
 }
 
 impl Config {
+    /// Loads the config from the command line's file, the environment and its flags.
+    pub fn from_args(
+        args: &egov_bus::service::ServiceArgs,
+    ) -> Result<Config, egov_core::config::ConfigError> {
+        // `egov up` passes every service `--nats-url`; the signer takes no part in the bus.
+        let overrides: Vec<(String, String)> = args
+            .overrides()
+            .into_iter()
+            .filter(|(key, _)| key != "nats_url")
+            .collect();
+        egov_core::config::load(
+            SERVICE,
+            args.config.as_deref(),
+            std::env::vars(),
+            &overrides,
+        )
+    }
+
     /// Returns a config for tests and embedding: defaults with this data dir.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
         Config {

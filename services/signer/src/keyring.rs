@@ -8,7 +8,8 @@ use std::sync::{Arc, RwLock};
 use egov_core::Iin;
 use egov_core::envelope::Signer;
 use egov_core::pki::CertificateInfo;
-use egov_core::pki::authority::KeyMaterial;
+use egov_core::pki::authority::{Holder, KeyMaterial};
+use egov_core::pki::{KeyPurpose, Role};
 use egov_proto::v1::Signature;
 use ring::rand::SystemRandom;
 use ring::signature::Ed25519KeyPair;
@@ -89,10 +90,20 @@ impl Keyring {
     ) -> Result<KeyInfo, SignerError> {
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
             .map_err(|_| SignerError::Key("the system's random source failed".into()))?;
-        let public_key_der = KeyMaterial::from_pkcs8(pkcs8.as_ref())
-            .and_then(|key| key.public_key_der())
+        let key = KeyMaterial::from_pkcs8(pkcs8.as_ref())
             .map_err(|error| SignerError::Key(error.to_string()))?;
-        let issued = centre.issue(applicant, public_key_der).await?;
+        let holder = Holder {
+            surname: applicant.surname.clone(),
+            given_name: applicant.given_name.clone(),
+            iin: applicant.iin,
+            bin: None,
+            organization: None,
+            role: Role::Individual,
+            purpose: KeyPurpose::Sign,
+        };
+        let request = egov_core::pki::request::build(&holder, &key)
+            .map_err(|error| SignerError::Key(error.to_string()))?;
+        let issued = centre.issue(applicant, request).await?;
         let file = KeyFile {
             pkcs8_hex: hex::encode(pkcs8.as_ref()),
             chain_hex: issued.chain.iter().map(hex::encode).collect(),

@@ -16,25 +16,14 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse().service;
-    // `egov up` passes every service `--nats-url`; the signer takes no part in the bus.
-    let overrides: Vec<(String, String)> = args
-        .overrides()
-        .into_iter()
-        .filter(|(key, _)| key != "nats_url")
-        .collect();
-    let config: egov_signer::Config = egov_core::config::load(
-        egov_signer::config::SERVICE,
-        args.config.as_deref(),
-        std::env::vars(),
-        &overrides,
-    )?;
+    let config = egov_signer::Config::from_args(&args)?;
     if args.dump_config {
         print!("{}", egov_core::config::dump(&config)?);
         return Ok(());
     }
     let telemetry = egov_bus::telemetry::init(egov_signer::config::SERVICE)?;
     let (grpc, http) = egov_bus::service::bind(config.grpc_listen, config.http_listen).await?;
-    let centre = egov_signer::PkiCentre::new(&config.pki_endpoint)?;
+    let centre = egov_signer::PkiCentre::for_config(&config)?;
     egov_signer::serve(
         config,
         std::sync::Arc::new(centre),

@@ -39,6 +39,12 @@ pub enum AuthorityError {
     /// rcgen refused the parameters.
     #[error("certificate could not be built: {0}")]
     Build(#[from] rcgen::Error),
+    /// A certification request was malformed, unsigned or for another subject.
+    #[error(transparent)]
+    Request(#[from] super::request::RequestError),
+    /// The operating system's random source failed.
+    #[error("no randomness for a new key")]
+    Random,
     /// The certificate rcgen built does not parse back.
     #[error(transparent)]
     Certificate(#[from] super::CertificateError),
@@ -68,6 +74,13 @@ impl KeyMaterial {
         ctx.update(label.as_bytes());
         let secret = ctx.finish();
         KeyMaterial::from_ed25519_seed(secret.as_ref())
+    }
+
+    /// Generates a fresh random Ed25519 key pair: how a holder makes its own key.
+    pub fn generate() -> Result<KeyMaterial, AuthorityError> {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+            .map_err(|_| AuthorityError::Random)?;
+        KeyMaterial::from_pkcs8(pkcs8.as_ref())
     }
 
     /// Builds PKCS#8 v2 (RFC 8410, with the public key) from a 32-byte Ed25519 seed.
@@ -238,30 +251,7 @@ impl CertificateAuthority {
         let public_key = SubjectPublicKeyInfo::from_der(public_key_der)
             .map_err(|err| AuthorityError::BadPublicKey(err.to_string()))?;
 
-        let mut name = DistinguishedName::new();
-        name.push(DnType::CountryName, "KZ");
-        name.push(
-            DnType::CommonName,
-            format!("{} {}", holder.surname, holder.given_name),
-        );
-        name.push(
-            DnType::CustomDnType(super::OID_SURNAME.to_vec()),
-            holder.surname.clone(),
-        );
-        name.push(
-            DnType::CustomDnType(super::OID_SERIAL_NUMBER.to_vec()),
-            format!("IIN{}", holder.iin),
-        );
-        name.push(
-            DnType::CustomDnType(super::OID_GIVEN_NAME.to_vec()),
-            holder.given_name.clone(),
-        );
-        if let Some(organization) = &holder.organization {
-            name.push(DnType::OrganizationName, organization.clone());
-        }
-        if let Some(bin) = &holder.bin {
-            name.push(DnType::OrganizationalUnitName, format!("BIN{bin}"));
-        }
+        let name = super::request::subject_name(holder);
 
         let mut params = CertificateParams::default();
         params.distinguished_name = name;
@@ -293,6 +283,27 @@ impl CertificateAuthority {
 
         let der = params.signed_by(&public_key, &self.issuer)?.der().to_vec();
         Ok(CertificateInfo::from_der(&der)?)
+    }
+
+    /// Issues an end-entity certificate for a PKCS#10 request: the request's signature must
+    /// verify with the key it carries and its subject must be exactly `holder`'s.
+    pub fn issue_requested(
+        &self,
+        holder: &Holder,
+        certification_request_der: &[u8],
+        serial: &[u8],
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<CertificateInfo, AuthorityError> {
+        let request = super::request::CertificationRequest::parse(certification_request_der)?;
+        request.check_subject(holder)?;
+        self.issue(
+            holder,
+            &request.public_key_der,
+            serial,
+            not_before,
+            not_after,
+        )
     }
 
     /// Issues a revocation list (CRL) naming the revoked serials.
@@ -427,7 +438,8 @@ impl CaHierarchy {
         Ok(CaHierarchy { root, intermediate })
     }
 
-    /// Issues a certificate for a holder whose key derives from `seed`.
+    /// Issues a certificate for a holder whose key derives from `seed`, the way a holder
+    /// enrols: the key is made on the holder's side and only its signed request reaches the CA.
     pub fn issue_derived(
         &self,
         holder: &Holder,
@@ -437,13 +449,10 @@ impl CaHierarchy {
         not_after: OffsetDateTime,
     ) -> Result<Credential, AuthorityError> {
         let key = KeyMaterial::derive(seed, &holder.key_label());
-        let certificate = self.intermediate.issue(
-            holder,
-            &key.public_key_der()?,
-            serial,
-            not_before,
-            not_after,
-        )?;
+        let request = super::request::build(holder, &key)?;
+        let certificate = self
+            .intermediate
+            .issue_requested(holder, &request, serial, not_before, not_after)?;
         let chain = vec![
             certificate.der.to_vec(),
             self.intermediate.certificate().der.to_vec(),

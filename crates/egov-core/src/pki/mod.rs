@@ -10,8 +10,10 @@
 //! - [`Role`], [`KeyPurpose`]: the profile's vocabulary and its OIDs.
 //! - [`CertificateInfo`]: an owned, parsed certificate with the profile's fields.
 //! - [`authority`]: issuing certificates and revocation lists, deriving key pairs.
+//! - [`request`]: PKCS#10 certification requests, built by the holder and checked by the centre.
 
 pub mod authority;
+pub mod request;
 
 use std::fmt;
 use std::sync::Arc;

@@ -16,8 +16,19 @@ async fn run_enrolls_the_seal_and_the_head_with_the_certification_centre_and_ser
     let pki_http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let pki_endpoint = format!("http://{}", pki_grpc.local_addr().expect("addr"));
     let (pki_stop, pki_stopped) = oneshot::channel::<()>();
+    // The two tokens `egov up` hands the back office: its seal and its head's HEAD certificate.
+    let tokens = egov_pki::enrolment::stack_tokens().expect("tokens");
+    let token = |env: &str| {
+        tokens
+            .iter()
+            .find(|token| token.env == env)
+            .map(|token| token.token.clone())
+    };
     let pki = tokio::spawn(egov_pki::run(
-        egov_pki::Config::with_data_dir(dir.path().join("pki")),
+        egov_pki::Config {
+            enrolment_grants: egov_pki::enrolment::grants_text(&tokens),
+            ..egov_pki::Config::with_data_dir(dir.path().join("pki"))
+        },
         pki_grpc,
         pki_http,
         async {
@@ -31,6 +42,8 @@ async fn run_enrolls_the_seal_and_the_head_with_the_certification_centre_and_ser
     let mut config = Config::with_data_dir(dir.path().join("backoffice"));
     egov_testkit::service::write_operators_file(&config.data_dir);
     config.pki_endpoint = pki_endpoint;
+    config.enrolment_token = token("EGOV_BACKOFFICE__ENROLMENT_TOKEN");
+    config.head_enrolment_token = token(egov_pki::enrolment::HEAD_TOKEN_ENV);
     // No gateway runs: the cabinet notification just waits for one.
     config.gateway_endpoint = "http://127.0.0.1:1".into();
     let (stop, stopped) = oneshot::channel::<()>();
