@@ -199,7 +199,7 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
     submit_login(&client, CLERK.0, "not the password").await;
     assert_eq!(
         text_of(&client, "#signin-error").await,
-        "Логин немесе құпиясөз қате."
+        "Авторизациядан бас тарту. Логин немесе құпиясөз қате."
     );
 
     // The clerk signs in and lands on their own worklist in Kazakh.
