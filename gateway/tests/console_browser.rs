@@ -38,7 +38,7 @@ use tokio::net::TcpListener;
 const INSTALL: &str = "apt-get install chromium chromium-driver";
 
 /// How long chromedriver may take to listen, and a page to show an element.
-const READY_WITHIN: Duration = Duration::from_secs(20);
+const READY_WITHIN: Duration = Duration::from_secs(60);
 
 /// The operator's account.
 const OPERATOR: (&str, &str) = ("duty-operator", "Aigerim Operator");

@@ -29,11 +29,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let Args { service, command } = Args::parse();
     if let Some(Command::Accounts(command)) = command {
-        let config = Config::load(
-            service.config.as_deref(),
-            std::env::vars(),
-            &service.overrides(),
-        )?;
+        let config: Config = egov_system::runtime::load_config(&service)?;
         return Ok(egov_con::system::accounts(&config, &command).await?);
     }
     egov_system::runtime::main::<egov_con::Con>(service).await?;

@@ -29,7 +29,7 @@ use common::{OPERATOR, PASSWORD, Stack};
 const INSTALL: &str = "apt-get install chromium chromium-driver";
 
 /// How long chromedriver may take to listen, and a page to show an element.
-const READY_WITHIN: Duration = Duration::from_secs(20);
+const READY_WITHIN: Duration = Duration::from_secs(60);
 
 /// Returns the first of `names` found on PATH or in /usr/bin.
 fn find_binary(names: &[&str]) -> Option<PathBuf> {

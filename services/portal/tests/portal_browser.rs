@@ -35,7 +35,7 @@ use serde_json::json;
 const INSTALL: &str = "apt-get install chromium chromium-driver";
 
 /// How long chromedriver may take to listen, and a page to show an element.
-const READY_WITHIN: Duration = Duration::from_secs(30);
+const READY_WITHIN: Duration = Duration::from_secs(60);
 
 /// Every citizen's password in these tests.
 const PASSWORD: &str = "qazaqstan-2026";
