@@ -113,6 +113,7 @@ async fn start(
         .iter()
         .map(|spec| spec.name)
         .filter(|name| ![NATS_GATEWAY, stack::CLOCK.name].contains(name))
+        .filter(|name| !OFF_THE_BUS.contains(name))
         .collect();
     let nats_users = egov_bus::nats_accounts::stack_users(&systems);
     let nats_config = write_nats_config(data_dir, &nats_users)?;
@@ -181,17 +182,21 @@ async fn start(
         ];
         // Each service signs in to NATS as its own user; the URL carries the password, so it
         // goes in the environment (`EGOV_<SERVICE>__NATS_URL`), not on the command line.
-        let user = nats_users
-            .iter()
-            .find(|user| user.name == spec.name)
-            .with_context(|| format!("no NATS user for {}", spec.name))?;
-        let env = [(
-            format!(
-                "EGOV_{}__NATS_URL",
-                spec.name.to_uppercase().replace('-', "_")
-            ),
-            user.url(&stack::nats_url(nats_addr)),
-        )];
+        let env: Vec<(String, String)> = if OFF_THE_BUS.contains(&spec.name) {
+            Vec::new()
+        } else {
+            let user = nats_users
+                .iter()
+                .find(|user| user.name == spec.name)
+                .with_context(|| format!("no NATS user for {}", spec.name))?;
+            vec![(
+                format!(
+                    "EGOV_{}__NATS_URL",
+                    spec.name.to_uppercase().replace('-', "_")
+                ),
+                user.url(&stack::nats_url(nats_addr)),
+            )]
+        };
         if spec.name == stack::CLOCK.name {
             // The clock keeps its state in NATS; its directory holds only its config.
             let config = clock_config(&service_dir)?;
@@ -201,7 +206,7 @@ async fn start(
         }
         args.extend(spec.extra_args.iter().map(|arg| (*arg).to_owned()));
         let binary = bin_dir.join(spec.binary);
-        let mut env = env.to_vec();
+        let mut env = env;
         env.extend(enrolment_env(spec.name, &tokens));
         if let Some((login, password)) = &registrar
             && REGISTRAR_USERS.contains(&spec.name)
@@ -275,6 +280,10 @@ fn enrolment_env(
         .map(|token| (token.env.clone(), token.token.clone()))
         .collect()
 }
+
+/// The services that take no part in the bus: no NATS user, no NATS URL (the citizen's
+/// external signer talks only to the browser and the certification centre).
+const OFF_THE_BUS: &[&str] = &["signer"];
 
 /// The services that enrol people's keys under the registration desk's registrar account:
 /// the ЦОН its operators, the external signer the citizens it keeps keys for.
