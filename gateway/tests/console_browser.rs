@@ -12,9 +12,7 @@
 #[allow(dead_code)] // shared with the other test binaries, which use the rest of it
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,12 +28,9 @@ use egov_gateway::{AsyncSettings, Gateway, GatewayParts, Listeners};
 use egov_proto::v1::gateway_client::GatewayClient;
 use egov_proto::v1::{SendAsyncMessageRequest, SendMessageRequest};
 use egov_testkit::NatsServer;
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use egov_testkit::browser;
+use fantoccini::{Client, Locator};
 use tokio::net::TcpListener;
-
-/// What to run when the browser is missing.
-const INSTALL: &str = "apt-get install chromium chromium-driver";
 
 /// How long chromedriver may take to listen, and a page to show an element.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -49,93 +44,6 @@ const PASSWORD: &str = "console-password-1";
 
 /// A route whose target is down: nothing listens on the discard port.
 const PERSON_DOWN: &str = "citizens.person.down";
-
-/// Returns the first of `names` found on PATH or in /usr/bin.
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// A chromedriver child process on a free loopback port, killed on drop.
-struct ChromeDriver {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ChromeDriver {
-    /// Starts chromedriver, failing with the install command when it is missing.
-    fn start() -> ChromeDriver {
-        let binary = find_binary(&["chromedriver"]).unwrap_or_else(|| {
-            panic!("chromedriver is not on PATH nor in /usr/bin: install it with `{INSTALL}`")
-        });
-        let port = egov_testkit::free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
-        ChromeDriver {
-            child,
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        }
-    }
-
-    /// Waits until chromedriver accepts connections.
-    async fn ready(&mut self) -> String {
-        let deadline = tokio::time::Instant::now() + READY_WITHIN;
-        loop {
-            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
-                return format!("http://{}", self.addr);
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "chromedriver exited before listening on {}: {status}",
-                    self.addr
-                );
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "chromedriver did not listen on {} within {READY_WITHIN:?}",
-                self.addr
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Opens a headless Chromium session through chromedriver.
-async fn browser(webdriver: &str, chromium: &Path) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1400,1000",
-            ],
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(webdriver)
-        .await
-        .unwrap_or_else(|error| {
-            panic!("chromedriver at {webdriver} opened no Chromium session: {error}")
-        })
-}
 
 /// Waits for an element and returns its text; an element found on the page being left
 /// (a navigation under way) is looked up again on the new one.
@@ -377,10 +285,8 @@ async fn walk_the_console(client: Client, base: String, logged: Logged) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_signs_in_filters_the_messages_and_opens_an_exchanges_diagram() {
-    let chromium = find_binary(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
-        panic!("chromium is not on PATH nor in /usr/bin: install it with `{INSTALL}`")
-    });
-    let mut driver = ChromeDriver::start();
+    let chromium = browser::chromium();
+    let mut driver = browser::ChromeDriver::start();
     let webdriver = driver.ready().await;
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -482,7 +388,7 @@ allowed_senders = ["portal"]
     );
     let logged = log_three_exchanges(&pki, &client, &log).await;
 
-    let browser_client = browser(&webdriver, &chromium).await;
+    let browser_client = browser::session(&webdriver, &chromium, 1400, 1000).await;
     // The walk runs as its own task so that a failed assertion still closes the browser.
     let walked = tokio::spawn(walk_the_console(
         browser_client.clone(),

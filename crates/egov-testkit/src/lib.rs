@@ -17,6 +17,7 @@
 //! - [`sandbox`]: a certification centre and a gateway in-process (its async channel too, on NATS), for tests that go through the gateway.
 //! - [`TestkitError`]: what can fail while starting things.
 
+pub mod browser;
 pub mod cluster;
 pub mod credentials;
 pub mod intake;

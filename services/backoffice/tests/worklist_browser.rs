@@ -11,113 +11,20 @@
 #[allow(dead_code)] // shared with the `backoffice` test binary, which uses the rest of it
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use egov_core::systems;
 use egov_proto::v1::{Channel, ResultKind};
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use egov_testkit::browser;
+use fantoccini::{Client, Locator};
 
 use common::{
     CLERK, EXECUTOR, HEAD, Options, Stack, WORKLIST_PASSWORD, application, next_monday_morning,
     service_result,
 };
 
-/// What to run when the browser is missing.
-const INSTALL: &str = "apt-get install chromium chromium-driver";
-
 /// How long chromedriver may take to listen, and a page to show an element.
 const READY_WITHIN: Duration = Duration::from_secs(60);
-
-/// Returns the first of `names` found on PATH or in /usr/bin.
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// A chromedriver child process on a free loopback port, killed on drop.
-struct ChromeDriver {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ChromeDriver {
-    /// Starts chromedriver, failing with the install command when it is missing.
-    fn start() -> ChromeDriver {
-        let binary = find_binary(&["chromedriver"]).unwrap_or_else(|| {
-            panic!("chromedriver is not on PATH nor in /usr/bin: install it with `{INSTALL}` (./dev does this when run as root)")
-        });
-        let port = egov_testkit::free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
-        ChromeDriver {
-            child,
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        }
-    }
-
-    /// Waits until chromedriver accepts connections.
-    async fn ready(&mut self) -> String {
-        let deadline = tokio::time::Instant::now() + READY_WITHIN;
-        loop {
-            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
-                return format!("http://{}", self.addr);
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "chromedriver exited before listening on {}: {status}",
-                    self.addr
-                );
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "chromedriver did not listen on {} within {READY_WITHIN:?}",
-                self.addr
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Opens a headless Chromium session through chromedriver.
-async fn browser(webdriver: &str, chromium: &Path) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1200,900",
-            ],
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(webdriver)
-        .await
-        .unwrap_or_else(|error| {
-            panic!("chromedriver at {webdriver} opened no Chromium session: {error}")
-        })
-}
 
 /// Waits for an element and returns its text.
 async fn text_of(client: &Client, css: &str) -> String {
@@ -306,10 +213,8 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clerk_head_and_executor_walk_a_case_in_the_browser_to_a_delivered_certificate() {
-    let chromium = find_binary(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
-        panic!("chromium is not on PATH nor in /usr/bin: install it with `{INSTALL}` (./dev does this when run as root)")
-    });
-    let mut driver = ChromeDriver::start();
+    let chromium = browser::chromium();
+    let mut driver = browser::ChromeDriver::start();
     let webdriver = driver.ready().await;
 
     let stack = Stack::start(
@@ -330,7 +235,7 @@ async fn clerk_head_and_executor_walk_a_case_in_the_browser_to_a_delivered_certi
         .await
         .expect("opened through the gateway");
 
-    let client = browser(&webdriver, &chromium).await;
+    let client = browser::session(&webdriver, &chromium, 1200, 900).await;
     // The walk runs as its own task so that a failed assertion still closes the browser.
     let walked = tokio::spawn(walk_every_step(
         client.clone(),

@@ -12,103 +12,20 @@
 #[allow(dead_code)] // shared with the `desk` test binary, which uses the rest of it
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use egov_citizens::fixtures::{
     CHILD_UNDER_7, PARENT_OF_CHILD_UNDER_7, REPRESENTATIVE, UNEMPLOYED_ADULT,
 };
-use fantoccini::{Client, ClientBuilder, Locator};
+use egov_testkit::browser;
+use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use common::{OPERATOR, PASSWORD, Stack};
 
-/// What to run when the browser is missing.
-const INSTALL: &str = "apt-get install chromium chromium-driver";
-
 /// How long chromedriver may take to listen, and a page to show an element.
 const READY_WITHIN: Duration = Duration::from_secs(60);
-
-/// Returns the first of `names` found on PATH or in /usr/bin.
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// A chromedriver child process on a free loopback port, killed on drop.
-struct ChromeDriver {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ChromeDriver {
-    fn start() -> ChromeDriver {
-        let binary = find_binary(&["chromedriver"]).unwrap_or_else(|| {
-            panic!("chromedriver is not on PATH nor in /usr/bin: install it with `{INSTALL}`")
-        });
-        let port = egov_testkit::free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
-        ChromeDriver {
-            child,
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        }
-    }
-
-    async fn ready(&mut self) -> String {
-        let deadline = tokio::time::Instant::now() + READY_WITHIN;
-        loop {
-            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
-                return format!("http://{}", self.addr);
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("chromedriver exited before listening: {status}");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "chromedriver did not listen on {} within {READY_WITHIN:?}",
-                self.addr
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn browser(webdriver: &str, chromium: &Path) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1100,1000",
-            ],
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(webdriver)
-        .await
-        .unwrap_or_else(|error| panic!("chromedriver at {webdriver} opened no session: {error}"))
-}
 
 async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
@@ -249,16 +166,14 @@ async fn walk(client: Client, base: String, stack: &Stack) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_files_b_for_a_representative_and_hands_out_a_d_receipt_in_the_browser() {
-    let chromium = find_binary(&["chromium", "chromium-browser"]).unwrap_or_else(|| {
-        panic!("chromium is not on PATH nor in /usr/bin: install it with `{INSTALL}`")
-    });
-    let mut driver = ChromeDriver::start();
+    let chromium = browser::chromium();
+    let mut driver = browser::ChromeDriver::start();
     let webdriver = driver.ready().await;
     let stack = Stack::start().await;
     stack
         .notarise("ENIS-000501", UNEMPLOYED_ADULT, REPRESENTATIVE, "B")
         .await;
-    let client = browser(&webdriver, &chromium).await;
+    let client = browser::session(&webdriver, &chromium, 1100, 1000).await;
     let base = format!("http://{}", stack.http);
     // A failed assertion must still close the browser: the walk's panic is caught, then resumed.
     let walked = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(walk(

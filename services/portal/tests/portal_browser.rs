@@ -5,9 +5,7 @@
 //! form, the signer, the cabinet and the result go to `target/screenshots/`. Needs
 //! `apt-get install chromium chromium-driver` (`./dev` installs them); fails, never skips.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,11 +26,8 @@ use egov_system::Parts;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 use egov_test_stack::{Neighbours, loopback_listeners};
 use egov_testkit::sandbox::KeyIssuer;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
-
-/// What to run when the browser is missing.
-const INSTALL: &str = "apt-get install chromium chromium-driver";
 
 /// How long chromedriver may take to listen, and a page to show an element.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -208,86 +203,12 @@ impl Stack {
     }
 }
 
-/// A chromedriver child process on a free loopback port, killed on drop.
-struct ChromeDriver {
-    child: Child,
-    addr: SocketAddr,
-}
-
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-impl ChromeDriver {
-    fn start() -> ChromeDriver {
-        let binary = find_binary(&["chromedriver"]).unwrap_or_else(|| {
-            panic!("chromedriver is not on PATH nor in /usr/bin: install it with `{INSTALL}`")
-        });
-        let port = egov_testkit::free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));
-        ChromeDriver {
-            child,
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        }
-    }
-
-    async fn ready(&mut self) -> String {
-        let deadline = tokio::time::Instant::now() + READY_WITHIN;
-        loop {
-            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
-                return format!("http://{}", self.addr);
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("chromedriver exited before listening: {status}");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "chromedriver did not listen within {READY_WITHIN:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Opens a headless Chromium session at phone width (a 412 px wide window).
-async fn browser() -> (ChromeDriver, Client) {
-    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"])
-        .unwrap_or_else(|| panic!("chromium is not on PATH: install it with `{INSTALL}`"));
-    let mut driver = ChromeDriver::start();
+async fn browser() -> (egov_testkit::browser::ChromeDriver, Client) {
+    let mut driver = egov_testkit::browser::ChromeDriver::start();
     let webdriver = driver.ready().await;
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=412,915",
-            ],
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&webdriver)
-        .await
-        .unwrap_or_else(|error| panic!("chromedriver opened no Chromium session: {error}"));
+    let chromium = egov_testkit::browser::chromium();
+    let client = egov_testkit::browser::session(&webdriver, &chromium, 412, 915).await;
     (driver, client)
 }
 
