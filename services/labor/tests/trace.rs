@@ -59,6 +59,36 @@ async fn finished_with(
     panic!("no span {name} finished");
 }
 
+/// Returns the finished spans once every server span of the trace has its parent among them,
+/// or the last ones read after five seconds: a server span can end just after the answer that
+/// let its children's caller go on, so a child may be exported before its parent.
+async fn parents_finished(
+    provider: &SdkTracerProvider,
+    exporter: &InMemorySpanExporter,
+    trace_id: opentelemetry::trace::TraceId,
+    mut spans: Vec<SpanData>,
+) -> Vec<SpanData> {
+    for _ in 0..500 {
+        let in_trace: Vec<&SpanData> = spans
+            .iter()
+            .filter(|span| span.span_context.trace_id() == trace_id)
+            .collect();
+        let ids: std::collections::HashSet<_> =
+            in_trace.iter().map(|s| s.span_context.span_id()).collect();
+        if in_trace
+            .iter()
+            .filter(|s| s.name.starts_with('/'))
+            .all(|s| ids.contains(&s.parent_span_id))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        provider.force_flush().expect("spans flushed");
+        spans = exporter.get_finished_spans().expect("finished spans");
+    }
+    spans
+}
+
 /// Returns the `egov.service` attribute of a span, if it has one.
 fn service_of(span: &SpanData) -> Option<String> {
     span.attributes
@@ -86,6 +116,7 @@ async fn one_trace_spans_portal_gateway_labor_citizens_and_the_back_offices_late
     // The case walks its steps on the virtual clock; the outbox then sends the decision.
     stack.wait_for_result(&registered.registration_number).await;
     let spans = finished_with(&provider, &exporter, "backoffice.deliver").await;
+    let spans = parents_finished(&provider, &exporter, trace_id, spans).await;
     let in_trace: Vec<&SpanData> = spans
         .iter()
         .filter(|span| span.span_context.trace_id() == trace_id)
