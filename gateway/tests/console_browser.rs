@@ -29,11 +29,8 @@ use egov_proto::v1::gateway_client::GatewayClient;
 use egov_proto::v1::{SendAsyncMessageRequest, SendMessageRequest};
 use egov_testkit::NatsServer;
 use egov_testkit::browser;
-use fantoccini::{Client, Locator};
+use egov_testkit::browser::Page;
 use tokio::net::TcpListener;
-
-/// How long chromedriver may take to listen, and a page to show an element.
-const READY_WITHIN: Duration = Duration::from_secs(60);
 
 /// The operator's account.
 const OPERATOR: (&str, &str) = ("duty-operator", "Aigerim Operator");
@@ -45,72 +42,17 @@ const PASSWORD: &str = "console-password-1";
 /// A route whose target is down: nothing listens on the discard port.
 const PERSON_DOWN: &str = "citizens.person.down";
 
-/// Waits for an element and returns its text; an element found on the page being left
-/// (a navigation under way) is looked up again on the new one.
-async fn text_of(client: &Client, css: &str) -> String {
-    let deadline = std::time::Instant::now() + READY_WITHIN;
-    loop {
-        let element = client
-            .wait()
-            .at_most(READY_WITHIN)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|error| panic!("no {css} on the page: {error}"));
-        match element.text().await {
-            Ok(text) => return text,
-            Err(error) if std::time::Instant::now() < deadline => {
-                eprintln!("text of {css} not read ({error}); looking again");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => panic!("no text of {css}: {error}"),
-        }
-    }
-}
-
-/// Clicks an element once it is there.
-async fn click(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} to click: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css} failed: {error}"));
-}
-
-/// Types into a field once it is there, replacing what it held.
-async fn fill(client: &Client, css: &str, text: &str) {
-    let field = client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} to fill: {error}"));
-    field.clear().await.expect("clear the field");
-    field.send_keys(text).await.expect("type into the field");
-}
-
 /// Submits the login form on the page.
-async fn sign_in(client: &Client, login: &str) {
-    fill(client, "#login", login).await;
-    fill(client, "#password", PASSWORD).await;
-    click(client, "#signin-submit").await;
+async fn sign_in(page: &Page, login: &str) {
+    page.fill("#login", login).await;
+    page.fill("#password", PASSWORD).await;
+    page.submit("#signin-submit").await;
 }
 
 /// Returns the rows of the messages table, each as its text.
-async fn message_rows(client: &Client) -> Vec<String> {
-    text_of(client, "#messages").await;
-    let rows = client
-        .find_all(Locator::Css("#messages tbody tr"))
-        .await
-        .expect("the rows");
-    let mut texts = Vec::new();
-    for row in rows {
-        texts.push(row.text().await.expect("a row's text"));
-    }
-    texts
+async fn message_rows(page: &Page) -> Vec<String> {
+    page.element("#messages").await;
+    page.texts_of("#messages tbody tr").await
 }
 
 /// The three exchanges the console shows.
@@ -171,19 +113,16 @@ async fn log_three_exchanges(
 }
 
 /// Walks the console as an operator, then as an account without the role.
-async fn walk_the_console(client: Client, base: String, logged: Logged) {
+async fn walk_the_console(page: Page, base: String, logged: Logged) {
     // A visitor is sent to the login page, and back to the console once signed in.
-    client
-        .goto(&format!("{base}/console"))
-        .await
-        .expect("the console opens");
-    text_of(&client, "#login").await;
-    sign_in(&client, OPERATOR.0).await;
-    assert_eq!(text_of(&client, "h1").await, "Operator console");
-    assert_eq!(text_of(&client, "#operator").await, OPERATOR.1);
+    page.goto(&format!("{base}/console")).await;
+    page.text_of("#login").await;
+    sign_in(&page, OPERATOR.0).await;
+    assert_eq!(page.text_of("h1").await, "Operator console");
+    assert_eq!(page.text_of("#operator").await, OPERATOR.1);
 
     // Every exchange is listed; the async one with its delivery state.
-    let rows = message_rows(&client).await;
+    let rows = message_rows(&page).await;
     for id in [&logged.forwarded, &logged.failed, &logged.queued] {
         assert!(
             rows.iter().any(|row| row.contains(id.as_str())),
@@ -200,22 +139,20 @@ async fn walk_the_console(client: Client, base: String, logged: Logged) {
     );
 
     // The rates: each service's messages and the down target's code.
-    let rates = text_of(&client, "#rates").await;
+    let rates = page.text_of("#rates").await;
     assert!(
         rates.contains(PERSON_GET) && rates.contains(TO_CITIZENS),
         "{rates}"
     );
-    let down = text_of(
-        &client,
-        &format!("#rates tr[data-service=\"{PERSON_DOWN}\"]"),
-    )
-    .await;
+    let down = page
+        .text_of(&format!("#rates tr[data-service=\"{PERSON_DOWN}\"]"))
+        .await;
     assert!(down.contains(&logged.failed_code), "{down}");
 
     // Filtered by status: only the failed exchange's refused hop.
-    fill(&client, "#filter-status", &logged.failed_code).await;
-    click(&client, "#apply-filters").await;
-    let rows = message_rows(&client).await;
+    page.fill("#filter-status", &logged.failed_code).await;
+    page.submit("#apply-filters").await;
+    let rows = message_rows(&page).await;
     assert!(!rows.is_empty());
     assert!(
         rows.iter()
@@ -225,70 +162,33 @@ async fn walk_the_console(client: Client, base: String, logged: Logged) {
     );
 
     // Filtered by correlation id (the status cleared): both hops of the forwarded request.
-    fill(&client, "#filter-status", "").await;
-    fill(&client, "#filter-correlation_id", &logged.forwarded).await;
-    click(&client, "#apply-filters").await;
-    let rows = message_rows(&client).await;
+    page.fill("#filter-status", "").await;
+    page.fill("#filter-correlation_id", &logged.forwarded).await;
+    page.submit("#apply-filters").await;
+    let rows = message_rows(&page).await;
     assert_eq!(rows.len(), 4, "request and answer, in and out: {rows:#?}");
 
     // One exchange: its hops drawn as a sequence diagram.
-    client
-        .find(Locator::LinkText(&logged.forwarded))
-        .await
-        .expect("the exchange's link")
-        .click()
-        .await
-        .expect("the exchange opens");
-    assert_eq!(text_of(&client, "#correlation-id").await, logged.forwarded);
-    let participants = client
-        .find_all(Locator::Css("#diagram svg g.participant"))
-        .await
-        .expect("the participants");
-    let mut names = Vec::new();
-    for participant in participants {
-        names.push(
-            participant
-                .attr("data-name")
-                .await
-                .expect("a name")
-                .unwrap_or_default(),
-        );
-    }
+    page.follow_link(&logged.forwarded).await;
+    assert_eq!(page.text_of("#correlation-id").await, logged.forwarded);
+    let names = page
+        .attrs_of("#diagram svg g.participant", "data-name")
+        .await;
     assert_eq!(names, ["portal", "shep", "citizens"]);
-    let hops = client
-        .find_all(Locator::Css("#diagram svg g.hop"))
-        .await
-        .expect("the hops");
-    assert_eq!(hops.len(), 4);
-
-    let screenshot = client.screenshot().await.expect("a screenshot");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("screenshots");
-    std::fs::create_dir_all(&dir).expect("the screenshots dir");
-    let path = dir.join("console-exchange.png");
-    std::fs::write(&path, screenshot).expect("the screenshot is saved");
-    println!("screenshot of the exchange: {}", path.display());
+    assert_eq!(page.texts_of("#diagram svg g.hop").await.len(), 4);
+    page.screenshot("console-exchange").await;
 
     // An account without the operator role is refused.
-    click(&client, "#signout").await;
-    client
-        .goto(&format!("{base}/console"))
-        .await
-        .expect("the console opens");
-    sign_in(&client, VIEWER.0).await;
-    let refused = text_of(&client, "body").await;
+    page.submit("#signout").await;
+    page.goto(&format!("{base}/console")).await;
+    sign_in(&page, VIEWER.0).await;
+    let refused = page.text_of("body").await;
     assert!(refused.contains(OPERATOR_ROLE), "{refused}");
     assert!(!refused.contains(logged.forwarded.as_str()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_signs_in_filters_the_messages_and_opens_an_exchanges_diagram() {
-    let chromium = browser::chromium();
-    let mut driver = browser::ChromeDriver::start();
-    let webdriver = driver.ready().await;
-
     let dir = tempfile::tempdir().expect("temp dir");
     let pki = Pki::new();
     let echo = common::start_target(&pki).await;
@@ -388,15 +288,19 @@ allowed_senders = ["portal"]
     );
     let logged = log_three_exchanges(&pki, &client, &log).await;
 
-    let browser_client = browser::session(&webdriver, &chromium, 1400, 1000).await;
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("screenshots");
+    let (_driver, page) = browser::open(1400, 1000, shots).await;
     // The walk runs as its own task so that a failed assertion still closes the browser.
     let walked = tokio::spawn(walk_the_console(
-        browser_client.clone(),
+        page.clone(),
         format!("http://{http_addr}"),
         logged,
     ))
     .await;
-    let _ = browser_client.close().await;
+    page.close().await;
     if let Err(error) = walked {
         match error.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),

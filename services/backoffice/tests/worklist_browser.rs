@@ -11,194 +11,119 @@
 #[allow(dead_code)] // shared with the `backoffice` test binary, which uses the rest of it
 mod common;
 
-use std::time::Duration;
-
 use egov_core::systems;
 use egov_proto::v1::{Channel, ResultKind};
 use egov_testkit::browser;
-use fantoccini::{Client, Locator};
+use egov_testkit::browser::Page;
 
 use common::{
     CLERK, EXECUTOR, HEAD, Options, Stack, WORKLIST_PASSWORD, application, next_monday_morning,
     service_result,
 };
 
-/// How long chromedriver may take to listen, and a page to show an element.
-const READY_WITHIN: Duration = Duration::from_secs(60);
-
-/// Waits for an element and returns its text.
-async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} on the page: {error}"))
-        .text()
-        .await
-        .unwrap_or_else(|error| panic!("no text of {css}: {error}"))
-}
-
-/// Clicks an element once it is there.
-async fn click(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} to click: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css} failed: {error}"));
-}
-
-/// Returns the whole page's text, as a person reads it.
-async fn page_text(client: &Client) -> String {
-    text_of(client, "body").await
-}
-
-/// Types into a field once it is there, replacing what it held.
-async fn fill(client: &Client, css: &str, text: &str) {
-    let field = client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} to fill: {error}"));
-    field.clear().await.expect("clear the field");
-    field.send_keys(text).await.expect("type into the field");
-}
-
 /// Submits the login form on the page.
-async fn submit_login(client: &Client, login: &str, password: &str) {
-    fill(client, "#login", login).await;
-    fill(client, "#password", password).await;
-    click(client, "#signin-submit").await;
+async fn submit_login(page: &Page, login: &str, password: &str) {
+    page.fill("#login", login).await;
+    page.fill("#password", password).await;
+    page.submit("#signin-submit").await;
 }
 
 /// Opens the login page in `lang`, signs in and opens the case from the person's worklist.
-async fn sign_in_and_open(client: &Client, base: &str, login: &str, lang: &str, number: &str) {
-    client
-        .goto(&format!(
-            "{base}/login?lang={lang}&next=%2Fworklist%3Flang%3D{lang}"
-        ))
-        .await
-        .expect("the login page opens");
-    submit_login(client, login, WORKLIST_PASSWORD).await;
-    text_of(client, "#worklist-heading").await;
-    client
-        .find(Locator::LinkText(number))
-        .await
-        .unwrap_or_else(|error| panic!("{number} is not in {login}'s worklist: {error}"))
-        .click()
-        .await
-        .expect("the case opens");
+async fn sign_in_and_open(page: &Page, base: &str, login: &str, lang: &str, number: &str) {
+    page.goto(&format!(
+        "{base}/login?lang={lang}&next=%2Fworklist%3Flang%3D{lang}"
+    ))
+    .await;
+    submit_login(page, login, WORKLIST_PASSWORD).await;
+    page.text_of("#worklist-heading").await;
+    // The case is in the person's worklist.
+    page.follow_link(number).await;
 }
 
 /// Walks the case through every step by hand, as the three people do.
-async fn walk_every_step(client: Client, base: String, number: &'static str) {
+async fn walk_every_step(page: Page, base: String, number: &'static str) {
     // The worklist sends a visitor to the login page; a wrong password is refused there.
-    client
-        .goto(&format!("{base}/worklist?lang=kk"))
-        .await
-        .expect("the worklist opens");
-    assert_eq!(text_of(&client, "h1").await, "Жүйеге кіру");
-    submit_login(&client, CLERK.0, "not the password").await;
+    page.goto(&format!("{base}/worklist?lang=kk")).await;
+    assert_eq!(page.text_of("h1").await, "Жүйеге кіру");
+    submit_login(&page, CLERK.0, "not the password").await;
     assert_eq!(
-        text_of(&client, "#signin-error").await,
+        page.text_of("#signin-error").await,
         "Авторизациядан бас тарту. Логин немесе құпиясөз қате."
     );
 
     // The clerk signs in and lands on their own worklist in Kazakh.
-    submit_login(&client, CLERK.0, WORKLIST_PASSWORD).await;
+    submit_login(&page, CLERK.0, WORKLIST_PASSWORD).await;
     assert_eq!(
-        text_of(&client, "#worklist-heading").await,
+        page.text_of("#worklist-heading").await,
         "Кеңсе маманы: менің тапсырмаларым"
     );
-    assert_eq!(text_of(&client, "#signed-in-as").await, CLERK.1);
-    client
-        .find(Locator::LinkText(number))
-        .await
-        .expect("the case is in the clerk's worklist")
-        .click()
-        .await
-        .expect("the case opens");
-    assert_eq!(text_of(&client, "#do-register").await, "Тіркеу");
-    click(&client, "#do-register").await;
-    assert_eq!(text_of(&client, "#done").await, "Қадам орындалды: Тіркелді");
-    click(&client, "#signout").await;
+    assert_eq!(page.text_of("#signed-in-as").await, CLERK.1);
+    // The case is in the clerk's worklist.
+    page.follow_link(number).await;
+    assert_eq!(page.text_of("#do-register").await, "Тіркеу");
+    page.submit("#do-register").await;
+    assert_eq!(page.text_of("#done").await, "Қадам орындалды: Тіркелді");
+    page.submit("#signout").await;
     assert_eq!(
-        text_of(&client, "#signin-notice").await,
+        page.text_of("#signin-notice").await,
         "Сіз жүйеден шықтыңыз."
     );
 
     // The head assigns the executor.
-    sign_in_and_open(&client, &base, HEAD.0, "kk", number).await;
-    assert!(
-        text_of(&client, "#form-assign")
-            .await
-            .contains("Дәурен Омаров")
-    );
-    click(&client, "#do-assign").await;
-    text_of(&client, "#done").await;
+    sign_in_and_open(&page, &base, HEAD.0, "kk", number).await;
+    assert!(page.text_of("#form-assign").await.contains("Дәурен Омаров"));
+    page.submit("#do-assign").await;
+    page.text_of("#done").await;
 
     // Russian from here on; the executor first refuses without a ground.
-    click(&client, "#lang-ru").await;
-    client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css("html[lang='ru']"))
-        .await
-        .expect("the page switches to Russian");
-    assert!(page_text(&client).await.contains("Руководитель"));
-    click(&client, "#signout").await;
+    page.submit("#lang-ru").await;
+    page.element("html[lang='ru']").await;
+    assert!(page.text_of("body").await.contains("Руководитель"));
+    page.submit("#signout").await;
+    assert_eq!(page.text_of("#signin-notice").await, "Вы вышли из системы.");
+    sign_in_and_open(&page, &base, EXECUTOR.0, "ru", number).await;
     assert_eq!(
-        text_of(&client, "#signin-notice").await,
-        "Вы вышли из системы."
-    );
-    sign_in_and_open(&client, &base, EXECUTOR.0, "ru", number).await;
-    assert_eq!(
-        text_of(&client, "#do-draft").await,
+        page.text_of("#do-draft").await,
         "Подготовить проект результата"
     );
-    click(&client, "#do-refuse").await;
-    let error = text_of(&client, "#error").await;
+    page.submit("#do-refuse").await;
+    let error = page.text_of("#error").await;
     assert!(
         error.contains("Не указано или неверно основание для отказа")
             && error.contains("a refusal needs an item-10 ground")
             && error.contains("Дело не изменено"),
         "{error}"
     );
-    click(&client, "#do-draft").await;
+    page.submit("#do-draft").await;
     assert_eq!(
-        text_of(&client, "#done").await,
+        page.text_of("#done").await,
         "Шаг выполнен: Проект подготовлен"
     );
-    click(&client, "#signout").await;
+    page.submit("#signout").await;
 
     // The head signs what the executor drafted, the clerk issues it.
-    sign_in_and_open(&client, &base, HEAD.0, "ru", number).await;
+    sign_in_and_open(&page, &base, HEAD.0, "ru", number).await;
     assert!(
-        text_of(&client, "#decision")
+        page.text_of("#decision")
             .await
             .contains("Справка о регистрации в качестве безработного")
     );
-    click(&client, "#do-sign").await;
-    text_of(&client, "#done").await;
-    click(&client, "#signout").await;
-    sign_in_and_open(&client, &base, CLERK.0, "ru", number).await;
-    click(&client, "#do-issue").await;
+    page.submit("#do-sign").await;
+    page.text_of("#done").await;
+    page.submit("#signout").await;
+    sign_in_and_open(&page, &base, CLERK.0, "ru", number).await;
+    page.submit("#do-issue").await;
     assert_eq!(
-        text_of(&client, "#case-closed").await,
+        page.text_of("#case-closed").await,
         "Дело закрыто, результат выдан"
     );
     assert_eq!(
-        text_of(&client, "#result-kind").await,
+        page.text_of("#result-kind").await,
         "Справка о регистрации в качестве безработного"
     );
 
     // The history names the person who took each step.
-    let history = text_of(&client, "#history").await;
+    let history = page.text_of("#history").await;
     for (login, name) in [CLERK, HEAD, EXECUTOR] {
         assert!(
             history.contains(&format!("{name} ({login})")),
@@ -207,16 +132,12 @@ async fn walk_every_step(client: Client, base: String, number: &'static str) {
     }
 
     // Nothing is left in the clerk's worklist.
-    click(&client, "#my-tasks").await;
-    assert_eq!(text_of(&client, "#no-tasks").await, "Задач нет");
+    page.submit("#my-tasks").await;
+    assert_eq!(page.text_of("#no-tasks").await, "Задач нет");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clerk_head_and_executor_walk_a_case_in_the_browser_to_a_delivered_certificate() {
-    let chromium = browser::chromium();
-    let mut driver = browser::ChromeDriver::start();
-    let webdriver = driver.ready().await;
-
     let stack = Stack::start(
         next_monday_morning(),
         Options {
@@ -235,15 +156,15 @@ async fn clerk_head_and_executor_walk_a_case_in_the_browser_to_a_delivered_certi
         .await
         .expect("opened through the gateway");
 
-    let client = browser::session(&webdriver, &chromium, 1200, 900).await;
+    let (_driver, page) = browser::open(1200, 900, env!("CARGO_TARGET_TMPDIR")).await;
     // The walk runs as its own task so that a failed assertion still closes the browser.
     let walked = tokio::spawn(walk_every_step(
-        client.clone(),
+        page.clone(),
         format!("http://{}", stack.http_addr()),
         NUMBER,
     ))
     .await;
-    let _ = client.close().await;
+    page.close().await;
     if let Err(error) = walked {
         match error.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),

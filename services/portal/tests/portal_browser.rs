@@ -25,12 +25,9 @@ use egov_signer::{CertificationCentre, Issued};
 use egov_system::Parts;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 use egov_test_stack::{Neighbours, loopback_listeners};
+use egov_testkit::browser::{self, Page};
 use egov_testkit::sandbox::KeyIssuer;
-use fantoccini::{Client, Locator};
 use serde_json::json;
-
-/// How long chromedriver may take to listen, and a page to show an element.
-const READY_WITHIN: Duration = Duration::from_secs(60);
 
 /// Every citizen's password in these tests.
 const PASSWORD: &str = "qazaqstan-2026";
@@ -203,147 +200,65 @@ impl Stack {
     }
 }
 
-/// Opens a headless Chromium session at phone width (a 412 px wide window).
-async fn browser() -> (egov_testkit::browser::ChromeDriver, Client) {
-    let mut driver = egov_testkit::browser::ChromeDriver::start();
-    let webdriver = driver.ready().await;
-    let chromium = egov_testkit::browser::chromium();
-    let client = egov_testkit::browser::session(&webdriver, &chromium, 412, 915).await;
-    (driver, client)
-}
-
-async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} on the page: {error}"))
-        .text()
-        .await
-        .unwrap_or_else(|error| panic!("no text of {css}: {error}"))
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} to click: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("cannot click {css}: {error}"));
-}
-
-async fn fill(client: &Client, css: &str, value: &str) {
-    let element = client
-        .wait()
-        .at_most(READY_WITHIN)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no {css} to fill: {error}"));
-    element.clear().await.expect("clear");
-    element
-        .send_keys(value)
-        .await
-        .unwrap_or_else(|error| panic!("cannot fill {css}: {error}"));
-}
-
-async fn goto(client: &Client, url: &str) {
-    client
-        .goto(url)
-        .await
-        .unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
-}
-
-async fn wait_for_url(client: &Client, part: &str) -> String {
-    let deadline = tokio::time::Instant::now() + READY_WITHIN;
-    loop {
-        let url = client.current_url().await.expect("url").to_string();
-        if url.contains(part) {
-            return url;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the browser is at {url}, never at {part}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Saves a screenshot as `target/screenshots/<name>.png`.
-async fn screenshot(client: &Client, name: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshots dir");
-    let png = client.screenshot().await.expect("screenshot");
-    std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
+/// Opens a headless Chromium tab at phone width (a 412 px wide window).
+async fn browser() -> (browser::ChromeDriver, Page) {
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    browser::open(412, 915, shots).await
 }
 
 impl Stack {
     /// Registers `iin` on the portal and signs in, in English.
-    async fn register_and_sign_in(&self, client: &Client, iin: &str) {
-        goto(client, &format!("{}/register?lang=en", self.portal)).await;
-        fill(client, "#iin", iin).await;
-        fill(client, "#password", PASSWORD).await;
-        fill(client, "#password2", PASSWORD).await;
-        click(client, "#register").await;
-        wait_for_url(client, "/login").await;
-        self.sign_in(client, iin, PASSWORD).await;
-        wait_for_url(client, "/cabinet").await;
+    async fn register_and_sign_in(&self, page: &Page, iin: &str) {
+        page.goto(&format!("{}/register?lang=en", self.portal))
+            .await;
+        page.fill("#iin", iin).await;
+        page.fill("#password", PASSWORD).await;
+        page.fill("#password2", PASSWORD).await;
+        page.submit("#register").await;
+        page.wait_for_url("/login").await;
+        self.sign_in(page, iin, PASSWORD).await;
+        page.wait_for_url("/cabinet").await;
     }
 
-    async fn sign_in(&self, client: &Client, iin: &str, password: &str) {
-        fill(client, "#login", iin).await;
-        fill(client, "#password", password).await;
-        click(client, "#signin-submit").await;
+    async fn sign_in(&self, page: &Page, iin: &str, password: &str) {
+        page.fill("#login", iin).await;
+        page.fill("#password", password).await;
+        page.submit("#signin-submit").await;
     }
 
     /// Makes a key for `iin` in the signer.
-    async fn make_key(&self, client: &Client, iin: &str) {
-        goto(client, &format!("{}/?lang=en", self.signer)).await;
-        fill(client, "#iin", iin).await;
-        fill(client, "#surname", "TEST").await;
-        fill(client, "#given_name", iin).await;
-        click(client, "#get-certificate").await;
-        let keys = text_of(client, "#keys").await;
-        assert!(
-            keys.contains(iin),
-            "the signer keeps a key for {iin}: {keys}"
-        );
+    async fn make_key(&self, page: &Page, iin: &str) {
+        page.goto(&format!("{}/?lang=en", self.signer)).await;
+        page.fill("#iin", iin).await;
+        page.fill("#surname", "TEST").await;
+        page.fill("#given_name", iin).await;
+        page.submit("#get-certificate").await;
+        // The signer keeps a key for `iin`.
+        page.text_containing("#keys", iin).await;
     }
 
     /// Fills the form of B (nothing to attach on the portal) and goes to the signer.
-    async fn file_b(&self, client: &Client, principal: Option<(&str, &str)>) {
-        goto(client, &format!("{}/services/B?lang=en", self.portal)).await;
+    async fn file_b(&self, page: &Page, principal: Option<(&str, &str)>) {
+        page.goto(&format!("{}/services/B?lang=en", self.portal))
+            .await;
         if let Some((iin, number)) = principal {
-            fill(client, "#principal_iin", iin).await;
-            fill(client, "#power_of_attorney_number", number).await;
+            page.fill("#principal_iin", iin).await;
+            page.fill("#power_of_attorney_number", number).await;
         }
-        click(client, "#submit").await;
-        wait_for_url(client, "/sign/").await;
+        page.submit("#submit").await;
+        page.wait_for_url("/sign/").await;
     }
 
     /// Signs in the signer with the key of `iin`, back to the portal's request page.
-    async fn sign_with(&self, client: &Client, iin: &str, shot: Option<&str>) -> String {
-        client
-            .wait()
-            .at_most(READY_WITHIN)
-            .for_element(Locator::Css("#payload-hex"))
-            .await
-            .expect("the signer shows the request bytes");
-        client
-            .find(Locator::Css(&format!("#key option[value='{iin}']")))
-            .await
-            .unwrap_or_else(|error| panic!("no key of {iin} to pick: {error}"))
-            .click()
-            .await
-            .expect("pick the key");
+    async fn sign_with(&self, page: &Page, iin: &str, shot: Option<&str>) -> String {
+        // The signer shows the request bytes before anything is signed.
+        page.element("#payload-hex").await;
+        page.click(&format!("#key option[value='{iin}']")).await;
         if let Some(name) = shot {
-            screenshot(client, name).await;
+            page.screenshot(name).await;
         }
-        click(client, "#sign").await;
-        wait_for_url(client, "/requests/").await
+        page.submit("#sign").await;
+        page.wait_for_url("/requests/").await
     }
 
     fn serial_of(&self, iin: &str) -> String {
@@ -363,21 +278,22 @@ impl Stack {
 async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_result_in_the_cabinet()
 {
     let stack = Stack::start().await;
-    let (_driver, client) = browser().await;
+    let (_driver, page) = browser().await;
 
-    stack.register_and_sign_in(&client, UNEMPLOYED_ADULT).await;
-    screenshot(&client, "portal-cabinet-empty").await;
-    stack.make_key(&client, UNEMPLOYED_ADULT).await;
-    screenshot(&client, "signer-keys").await;
+    stack.register_and_sign_in(&page, UNEMPLOYED_ADULT).await;
+    page.screenshot("portal-cabinet-empty").await;
+    stack.make_key(&page, UNEMPLOYED_ADULT).await;
+    page.screenshot("signer-keys").await;
 
-    goto(&client, &format!("{}/services/B?lang=en", stack.portal)).await;
-    screenshot(&client, "portal-form-b").await;
-    stack.file_b(&client, None).await;
-    let request_url = stack
-        .sign_with(&client, UNEMPLOYED_ADULT, Some("signer-request"))
+    page.goto(&format!("{}/services/B?lang=en", stack.portal))
         .await;
-    assert_eq!(text_of(&client, "#state").await, "Registered");
-    let number = text_of(&client, "#number").await;
+    page.screenshot("portal-form-b").await;
+    stack.file_b(&page, None).await;
+    let request_url = stack
+        .sign_with(&page, UNEMPLOYED_ADULT, Some("signer-request"))
+        .await;
+    assert_eq!(page.text_of("#state").await, "Registered");
+    let number = page.text_of("#number").await;
     assert!(
         number.starts_with("LM-"),
         "a Labour Market number: {number}"
@@ -392,9 +308,9 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
     assert_eq!(result.registration_number, number);
     let mut shown = String::new();
     for _ in 0..200 {
-        goto(&client, &request_url).await;
-        if let Ok(element) = client.find(Locator::Css("#signature-check")).await {
-            shown = element.text().await.expect("text");
+        page.goto(&request_url).await;
+        if page.has("#signature-check").await {
+            shown = page.text_of("#signature-check").await;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -404,16 +320,18 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
         shown.contains("040340001104"),
         "signed for the back office's BIN: {shown}"
     );
-    screenshot(&client, "portal-result").await;
+    page.screenshot("portal-result").await;
 
-    goto(&client, &format!("{}/cabinet?lang=kk", stack.portal)).await;
-    let history = text_of(&client, "#history").await;
+    page.goto(&format!("{}/cabinet?lang=kk", stack.portal))
+        .await;
+    let history = page.text_of("#history").await;
     assert!(history.contains(&number), "{history}");
     assert!(history.contains("Нәтиже дайын"), "in Kazakh: {history}");
-    screenshot(&client, "portal-cabinet").await;
+    page.screenshot("portal-cabinet").await;
 
     // A form posted without its CSRF token is refused, and nothing is kept.
-    let status = client
+    let status = page
+        .client()
         .execute_async(
             "fetch('/api/services/B/requests', {method: 'POST', headers: {'content-type': 'application/json'}, body: '{}'}).then((r) => arguments[0](r.status));",
             vec![],
@@ -421,46 +339,40 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
         .await
         .expect("fetch");
     assert_eq!(status, json!(403));
-    goto(&client, &format!("{}/cabinet?lang=en", stack.portal)).await;
-    let rows = client
-        .find_all(Locator::Css("#history tr.request"))
-        .await
-        .expect("rows");
+    page.goto(&format!("{}/cabinet?lang=en", stack.portal))
+        .await;
+    let rows = page.texts_of("#history tr.request").await;
     assert_eq!(rows.len(), 1, "the refused post kept nothing");
 
     // Another citizen asking for this request id is told it is not found.
-    click(&client, "#logout").await;
-    text_of(&client, "#signin-form").await;
-    stack.register_and_sign_in(&client, EMPLOYED_ADULT).await;
-    goto(&client, &request_url).await;
-    assert!(
-        text_of(&client, "#not-found")
-            .await
-            .contains("No such request")
-    );
+    page.submit("#logout").await;
+    page.text_of("#signin-form").await;
+    stack.register_and_sign_in(&page, EMPLOYED_ADULT).await;
+    page.goto(&request_url).await;
+    assert!(page.text_of("#not-found").await.contains("No such request"));
 
     // A wrong password: refusal of authorisation.
-    click(&client, "#logout").await;
-    goto(&client, &format!("{}/login?lang=en", stack.portal)).await;
+    page.submit("#logout").await;
+    page.goto(&format!("{}/login?lang=en", stack.portal)).await;
     stack
-        .sign_in(&client, UNEMPLOYED_ADULT, "not-the-password")
+        .sign_in(&page, UNEMPLOYED_ADULT, "not-the-password")
         .await;
-    let refusal = text_of(&client, "#signin-error").await;
+    let refusal = page.text_of("#signin-error").await;
     assert!(refusal.contains("Refusal of authorisation"), "{refusal}");
-    client.close().await.expect("close");
+    page.close().await;
 }
 
 #[tokio::test]
 async fn a_revoked_certificate_and_a_key_of_another_iin_are_refused_as_eds_not_confirmed() {
     let stack = Stack::start().await;
-    let (_driver, client) = browser().await;
-    stack.register_and_sign_in(&client, UNEMPLOYED_ADULT).await;
+    let (_driver, page) = browser().await;
+    stack.register_and_sign_in(&page, UNEMPLOYED_ADULT).await;
 
     // IIN mismatch: signed with the key of another person.
-    stack.make_key(&client, EMPLOYED_ADULT).await;
-    stack.file_b(&client, None).await;
-    stack.sign_with(&client, EMPLOYED_ADULT, None).await;
-    let refusal = text_of(&client, "#refusal").await;
+    stack.make_key(&page, EMPLOYED_ADULT).await;
+    stack.file_b(&page, None).await;
+    stack.sign_with(&page, EMPLOYED_ADULT, None).await;
+    let refusal = page.text_of("#refusal").await;
     assert!(
         refusal.contains("EDS authenticity not confirmed"),
         "{refusal}"
@@ -468,15 +380,15 @@ async fn a_revoked_certificate_and_a_key_of_another_iin_are_refused_as_eds_not_c
     assert!(refusal.contains("IIN"), "names the IIN check: {refusal}");
 
     // A revoked certificate.
-    stack.make_key(&client, UNEMPLOYED_ADULT).await;
+    stack.make_key(&page, UNEMPLOYED_ADULT).await;
     stack.neighbours.sandbox.revocation().revoke(
         &stack.serial_of(UNEMPLOYED_ADULT),
         stack.neighbours.clock.now() - time::Duration::hours(1),
         "keyCompromise",
     );
-    stack.file_b(&client, None).await;
-    stack.sign_with(&client, UNEMPLOYED_ADULT, None).await;
-    let refusal = text_of(&client, "#refusal").await;
+    stack.file_b(&page, None).await;
+    stack.sign_with(&page, UNEMPLOYED_ADULT, None).await;
+    let refusal = page.text_of("#refusal").await;
     assert!(
         refusal.contains("EDS authenticity not confirmed"),
         "{refusal}"
@@ -485,8 +397,8 @@ async fn a_revoked_certificate_and_a_key_of_another_iin_are_refused_as_eds_not_c
         refusal.to_lowercase().contains("revoked"),
         "names the revocation: {refusal}"
     );
-    screenshot(&client, "portal-eds-refused").await;
-    client.close().await.expect("close");
+    page.screenshot("portal-eds-refused").await;
+    page.close().await;
 }
 
 #[tokio::test]
@@ -512,26 +424,26 @@ async fn a_representative_files_b_by_power_of_attorney_and_the_principal_sees_it
         )
         .await
         .expect("registered in the notary registry");
-    let (_driver, client) = browser().await;
-    stack.register_and_sign_in(&client, REPRESENTATIVE).await;
-    stack.make_key(&client, REPRESENTATIVE).await;
+    let (_driver, page) = browser().await;
+    stack.register_and_sign_in(&page, REPRESENTATIVE).await;
+    stack.make_key(&page, REPRESENTATIVE).await;
     stack
-        .file_b(&client, Some((UNEMPLOYED_ADULT, "ENIS-000601")))
+        .file_b(&page, Some((UNEMPLOYED_ADULT, "ENIS-000601")))
         .await;
-    let request_url = stack.sign_with(&client, REPRESENTATIVE, None).await;
-    assert_eq!(text_of(&client, "#state").await, "Registered");
+    let request_url = stack.sign_with(&page, REPRESENTATIVE, None).await;
+    assert_eq!(page.text_of("#state").await, "Registered");
 
-    click(&client, "#logout").await;
-    text_of(&client, "#signin-form").await;
-    stack.register_and_sign_in(&client, UNEMPLOYED_ADULT).await;
-    let history = text_of(&client, "#history").await;
+    page.submit("#logout").await;
+    page.text_of("#signin-form").await;
+    stack.register_and_sign_in(&page, UNEMPLOYED_ADULT).await;
+    let history = page.text_of("#history").await;
     assert!(
         history.contains(REPRESENTATIVE),
         "filed by the representative: {history}"
     );
-    goto(&client, &request_url).await;
-    assert_eq!(text_of(&client, "#state").await, "Registered");
-    client.close().await.expect("close");
+    page.goto(&request_url).await;
+    assert_eq!(page.text_of("#state").await, "Registered");
+    page.close().await;
 }
 
 /// Writes a small PDF to attach, returning its path.
@@ -566,43 +478,38 @@ async fn a_representative_files_c_by_notarised_power_of_attorney_and_the_princip
         .expect("registered in the notary registry");
     let files = stack.neighbours.sandbox.dir().join("uploads");
     std::fs::create_dir_all(&files).expect("uploads dir");
-    let (_driver, client) = browser().await;
-    stack.register_and_sign_in(&client, REPRESENTATIVE).await;
-    stack.make_key(&client, REPRESENTATIVE).await;
+    let (_driver, page) = browser().await;
+    stack.register_and_sign_in(&page, REPRESENTATIVE).await;
+    stack.make_key(&page, REPRESENTATIVE).await;
 
-    goto(&client, &format!("{}/services/C?lang=ru", stack.portal)).await;
-    fill(&client, "#field-child_iin", DISABLED_CHILD).await;
-    click(&client, "#field-home_schooling").await;
+    page.goto(&format!("{}/services/C?lang=ru", stack.portal))
+        .await;
+    page.fill("#field-child_iin", DISABLED_CHILD).await;
+    page.click("#field-home_schooling").await;
     for code in ["pmpc_conclusion", "home_schooling_certificate"] {
         let path = pdf_file(&files, &format!("{code}.pdf"));
-        client
-            .find(Locator::Css(&format!("#doc-{code}")))
-            .await
-            .expect("upload field")
-            .send_keys(&path.display().to_string())
-            .await
-            .expect("file chosen");
+        page.attach(&format!("#doc-{code}"), &path).await;
     }
-    fill(&client, "#principal_iin", PARENT_OF_DISABLED_CHILD).await;
-    fill(&client, "#power_of_attorney_number", "ENIS-000701").await;
-    screenshot(&client, "portal-form-c-representative").await;
-    click(&client, "#submit").await;
-    wait_for_url(&client, "/sign/").await;
-    let request_url = stack.sign_with(&client, REPRESENTATIVE, None).await;
-    assert_eq!(text_of(&client, "#state").await, "Зарегистрирована");
+    page.fill("#principal_iin", PARENT_OF_DISABLED_CHILD).await;
+    page.fill("#power_of_attorney_number", "ENIS-000701").await;
+    page.screenshot("portal-form-c-representative").await;
+    page.submit("#submit").await;
+    page.wait_for_url("/sign/").await;
+    let request_url = stack.sign_with(&page, REPRESENTATIVE, None).await;
+    assert_eq!(page.text_of("#state").await, "Зарегистрирована");
 
-    click(&client, "#logout").await;
-    text_of(&client, "#signin-form").await;
+    page.submit("#logout").await;
+    page.text_of("#signin-form").await;
     stack
-        .register_and_sign_in(&client, PARENT_OF_DISABLED_CHILD)
+        .register_and_sign_in(&page, PARENT_OF_DISABLED_CHILD)
         .await;
-    let history = text_of(&client, "#history").await;
+    let history = page.text_of("#history").await;
     assert!(
         history.contains(REPRESENTATIVE),
         "filed by the representative: {history}"
     );
     // The principal opens the same request (its page in Russian, as the link asks).
-    goto(&client, &request_url).await;
-    assert_eq!(text_of(&client, "#state").await, "Зарегистрирована");
-    client.close().await.expect("close");
+    page.goto(&request_url).await;
+    assert_eq!(page.text_of("#state").await, "Зарегистрирована");
+    page.close().await;
 }
