@@ -158,7 +158,7 @@ pub async fn run(
             config.replay_capacity,
         ),
         log: MessageLog::connect(&config.database_url()).await?,
-        clock,
+        clock: clock.clone(),
         max_message_bytes: config.max_message_bytes,
         nats,
     })
@@ -170,7 +170,7 @@ pub async fn run(
             .map_err(GatewayError::Operators)?
             .with_signin(console.clone()),
     );
-    let gateway = match seal(&config).await? {
+    let gateway = match seal(&config, clock.now()).await? {
         Some(seal) => gateway.with_seal(seal),
         None => {
             tracing::warn!(system_id = %config.system_id, "no BIN for this gateway: relayed answers go out without its countersignature");
@@ -314,7 +314,10 @@ async fn reload_on_sighup<R: RevocationSource + 'static>(
 }
 
 /// Enrolls the gateway's own seal with the certification centre.
-async fn seal(config: &Config) -> Result<Option<Arc<egov_core::envelope::Signer>>, GatewayError> {
+async fn seal(
+    config: &Config,
+    now: time::OffsetDateTime,
+) -> Result<Option<Arc<egov_core::envelope::Signer>>, GatewayError> {
     let Some(bin) = config.seal_bin() else {
         return Ok(None);
     };
@@ -334,6 +337,8 @@ async fn seal(config: &Config) -> Result<Option<Arc<egov_core::envelope::Signer>
         )
         .map_err(|err| pki(err.to_string()))?,
         key_dir: Some(config.data_dir.clone()),
+        // A kept seal is judged on the gateway's clock (the stack's, in stack mode).
+        now: Some(now),
     };
     // Enrolment makes a few calls; each is bounded, so the whole is too.
     let limit = config.pki_timeout() * 4;

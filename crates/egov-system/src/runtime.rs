@@ -239,7 +239,8 @@ pub async fn run_with_clock<S: System>(
     let store = S::open_store(&config).await?;
     let enrolment = S::enrolment(&config)?
         .with_token(config.enrolment_token().map_err(SystemError::from)?)
-        .keep_key_in(data_dir);
+        .keep_key_in(data_dir)
+        .judged_at(clock.now());
     let pki = config.pki_endpoint();
     let identity = SystemIdentity::enroll(pki, &enrolment)
         .await
