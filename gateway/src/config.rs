@@ -80,6 +80,10 @@ pub struct Config {
     /// A file holding the enrolment token (the compose stack's generator writes one per system).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrolment_token_file: Option<PathBuf>,
+    /// The clock that judges message times, certificate validity and console sessions: `real`
+    /// (the default) or `stack`, the stack's one virtual clock followed from NATS at
+    /// `nats_url` (`egov up --clock virtual` sets it).
+    pub clock: egov_bus::clock::ClockSource,
 }
 
 impl Default for Config {
@@ -110,6 +114,7 @@ impl Default for Config {
             console_origins: Vec::new(),
             enrolment_token: None,
             enrolment_token_file: None,
+            clock: egov_bus::clock::ClockSource::Real,
         }
     }
 }
@@ -187,7 +192,7 @@ impl egov_core::config::Validate for Config {
                 self.jetstream_replicas
             ));
         }
-        Ok(())
+        self.clock.check(&self.nats_url)
     }
 }
 

@@ -31,7 +31,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use egov_core::clock::SystemClock;
 use egov_core::envelope::{CachedRevocation, RevocationSource, TimeLimited, Verifier};
 use egov_core::pki::CertificateInfo;
 use egov_proto::v1::GetCaCertificatesRequest;
@@ -86,6 +85,9 @@ pub enum GatewayError {
     /// The operators file (`operators.toml` in the data directory) is malformed.
     #[error(transparent)]
     Operators(egov_signin::SigninError),
+    /// The stack clock the config asks for (`clock = "stack"`) could not be followed.
+    #[error("clock: {0}")]
+    Clock(#[from] egov_bus::clock::ClockError),
     /// The data directory could not be created.
     #[error("data directory {path}: {source}")]
     DataDir {
@@ -119,6 +121,12 @@ pub async fn run(
         path: config.data_dir.clone(),
         source,
     })?;
+    // First: a stack clock out of reach stops the start, rather than leave this gateway
+    // judging message times on a clock of its own.
+    let clock =
+        egov_bus::clock::service_clock(config.clock.mode(), &config.nats_url, &config.system_id)
+            .await?
+            .shared();
     let channel = pki_channel(&config.pki_endpoint, config.pki_timeout())?;
     let roots = trust_roots(&config.pki_endpoint, channel.clone()).await?;
     let revocation = CachedRevocation::new(
@@ -140,7 +148,7 @@ pub async fn run(
             None
         }
     };
-    let console = console::signin::open(&config, SystemClock::shared()).await?;
+    let console = console::signin::open(&config, clock.clone()).await?;
     let gateway = Gateway::new(GatewayParts {
         system_id: config.system_id.clone(),
         registry: Arc::new(RegistryHandle::open(config.registry_path())?),
@@ -150,7 +158,7 @@ pub async fn run(
             config.replay_capacity,
         ),
         log: MessageLog::connect(&config.database_url()).await?,
-        clock: SystemClock::shared(),
+        clock: clock.clone(),
         max_message_bytes: config.max_message_bytes,
         nats,
     })
@@ -162,7 +170,7 @@ pub async fn run(
             .map_err(GatewayError::Operators)?
             .with_signin(console.clone()),
     );
-    let gateway = match seal(&config).await? {
+    let gateway = match seal(&config, clock.now()).await? {
         Some(seal) => gateway.with_seal(seal),
         None => {
             tracing::warn!(system_id = %config.system_id, "no BIN for this gateway: relayed answers go out without its countersignature");
@@ -306,7 +314,10 @@ async fn reload_on_sighup<R: RevocationSource + 'static>(
 }
 
 /// Enrolls the gateway's own seal with the certification centre.
-async fn seal(config: &Config) -> Result<Option<Arc<egov_core::envelope::Signer>>, GatewayError> {
+async fn seal(
+    config: &Config,
+    now: time::OffsetDateTime,
+) -> Result<Option<Arc<egov_core::envelope::Signer>>, GatewayError> {
     let Some(bin) = config.seal_bin() else {
         return Ok(None);
     };
@@ -326,6 +337,8 @@ async fn seal(config: &Config) -> Result<Option<Arc<egov_core::envelope::Signer>
         )
         .map_err(|err| pki(err.to_string()))?,
         key_dir: Some(config.data_dir.clone()),
+        // A kept seal is judged on the gateway's clock (the stack's, in stack mode).
+        now: Some(now),
     };
     // Enrolment makes a few calls; each is bounded, so the whole is too.
     let limit = config.pki_timeout() * 4;

@@ -6,7 +6,8 @@
 //!
 //! The tests themselves are in `tests/`: `compose.rs` (the compose file, its images and the
 //! stack answering a signed request), `manifests.rs` (the NATS cluster and Kubernetes
-//! manifests), `nats_cluster.rs` (a three-node NATS cluster losing a node mid-burst).
+//! manifests), `nats_cluster.rs` (a three-node NATS cluster losing a node mid-burst), `stack_clock.rs` (one
+//! advance of the stack clock moving the centre, the gateway and the back office).
 
 pub mod docker;
 

@@ -78,7 +78,7 @@ pub async fn run(data_dir: &Path, time: StackTime) -> anyhow::Result<ExitCode> {
     tokio::pin!(shutdown);
     let mut supervisor = Supervisor::default();
     let started = tokio::select! {
-        started = start(&mut supervisor, &data_dir, &nats_binary, &bin_dir, &present) => Some(started),
+        started = start(&mut supervisor, &data_dir, &nats_binary, &bin_dir, &present, time) => Some(started),
         () = &mut shutdown => None,
     };
     let outcome = match started {
@@ -106,6 +106,7 @@ async fn start(
     nats_binary: &Path,
     bin_dir: &Path,
     present: &[&ServiceSpec],
+    time: StackTime,
 ) -> anyhow::Result<StackState> {
     let log_of = |name: &str| data_dir.join("logs").join(format!("{name}.log"));
     let nats_addr = stack::nats_addr();
@@ -208,6 +209,7 @@ async fn start(
         let binary = bin_dir.join(spec.binary);
         let mut env = env;
         env.extend(enrolment_env(spec.name, &tokens));
+        env.extend(clock_env(spec.name, time));
         if let Some((login, password)) = &registrar
             && REGISTRAR_USERS.contains(&spec.name)
         {
@@ -279,6 +281,21 @@ fn enrolment_env(
         .filter(|token| token.env.starts_with(&prefix))
         .map(|token| (token.env.clone(), token.token.clone()))
         .collect()
+}
+
+/// Returns what puts a service on the stack's time: in virtual time every service on the bus
+/// follows the clock authority (`EGOV_<SERVICE>__CLOCK=stack`); the authority keeps the time
+/// itself, and a service off the bus has no clock to set.
+fn clock_env(service: &str, time: StackTime) -> Option<(String, String)> {
+    let follows = time == StackTime::Virtual
+        && service != stack::CLOCK.name
+        && !OFF_THE_BUS.contains(&service);
+    follows.then(|| {
+        (
+            format!("EGOV_{}__CLOCK", service.to_uppercase().replace('-', "_")),
+            "stack".to_owned(),
+        )
+    })
 }
 
 /// The services that take no part in the bus: no NATS user, no NATS URL (the citizen's
@@ -523,5 +540,32 @@ mod tests {
                 .iter()
                 .all(|token| pki[0].1.contains(&token.grant.token_sha256))
         );
+    }
+
+    #[test]
+    fn virtual_time_puts_every_service_on_the_bus_on_the_stack_clock() {
+        for spec in SERVICES
+            .iter()
+            .filter(|spec| !OFF_THE_BUS.contains(&spec.name))
+        {
+            let expected = format!("EGOV_{}__CLOCK", spec.name.to_uppercase());
+            assert_eq!(
+                clock_env(spec.name, StackTime::Virtual),
+                Some((expected, "stack".to_owned())),
+                "{}",
+                spec.name
+            );
+            assert_eq!(
+                clock_env(spec.name, StackTime::Real),
+                None,
+                "real by default"
+            );
+        }
+        assert_eq!(
+            clock_env(stack::CLOCK.name, StackTime::Virtual),
+            None,
+            "the authority"
+        );
+        assert_eq!(clock_env("signer", StackTime::Virtual), None, "off the bus");
     }
 }

@@ -78,12 +78,50 @@ impl fmt::Display for ClockMode {
     }
 }
 
+/// Which clock a service process runs on: the config key `clock` of every service that
+/// follows the stack (`EGOV_<SERVICE>__CLOCK`). A process-local virtual clock is no choice
+/// here, since nothing outside the process could move it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockSource {
+    /// The wall clock (the default).
+    #[default]
+    Real,
+    /// The stack's virtual clock, kept by the clock authority in NATS (`nats_url`).
+    Stack,
+}
+
+impl ClockSource {
+    /// Returns the [`ClockMode`] this setting runs the process in.
+    pub fn mode(self) -> ClockMode {
+        match self {
+            Self::Real => ClockMode::Real,
+            Self::Stack => ClockMode::Stack,
+        }
+    }
+
+    /// Checks the setting against the config's `nats_url`: the stack clock is read from NATS,
+    /// so `clock = "stack"` without a NATS URL is refused, naming both keys.
+    pub fn check(self, nats_url: &str) -> Result<(), String> {
+        if self == Self::Stack && nats_url.trim().is_empty() {
+            return Err(
+                "`clock` = \"stack\" follows the stack clock in NATS, but `nats_url` is empty"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// What can fail while keeping or following the stack clock.
 #[derive(Debug, thiserror::Error)]
 pub enum ClockError {
     /// The clock mode is not one of `real`, `virtual`, `stack`.
     #[error("clock mode `{0}` is not one of real, virtual, stack")]
     Mode(String),
+    /// The stack clock was asked for without a NATS URL to follow it at.
+    #[error("the stack clock is kept in NATS, but no NATS URL is configured (`nats_url`)")]
+    NoNatsUrl,
     /// NATS could not be reached.
     #[error("cannot connect to NATS at {url} for the stack clock: {reason}")]
     Connect {
@@ -559,7 +597,9 @@ impl Clock for ServiceClock {
 }
 
 /// Returns the clock `service` runs on in `mode`; in [`ClockMode::Stack`] it connects to
-/// NATS at `nats_url` and follows the stack's time until the clock is dropped.
+/// NATS at `nats_url` and follows the stack's time until the clock is dropped, and fails
+/// (rather than fall back to real time) when NATS or the clock's buckets cannot be reached.
+/// `service` begins the follower key, so it is the process's NATS user (its system id).
 pub async fn service_clock(
     mode: ClockMode,
     nats_url: &str,
@@ -569,6 +609,10 @@ pub async fn service_clock(
         ClockMode::Real => ServiceClock::Real(SystemClock),
         ClockMode::Virtual => ServiceClock::Virtual(VirtualClock::new(OffsetDateTime::now_utc())),
         ClockMode::Stack => {
+            if nats_url.trim().is_empty() {
+                // Never a silent fall-back to real time: a stack follower needs NATS.
+                return Err(ClockError::NoNatsUrl);
+            }
             let store = ClockStore::connect(nats_url).await?;
             ServiceClock::Stack(StackClock::follow(store, service).await?)
         }
@@ -601,6 +645,35 @@ mod tests {
         let before = virtual_clock.now();
         local.advance(std::time::Duration::from_secs(86_400)).await;
         assert_eq!(virtual_clock.now(), before + time::Duration::DAY);
+    }
+
+    #[test]
+    fn clock_source_is_real_by_default_and_stack_needs_a_nats_url() {
+        assert_eq!(ClockSource::default(), ClockSource::Real);
+        assert_eq!(ClockSource::Stack.mode(), ClockMode::Stack);
+        assert!(ClockSource::Real.check("").is_ok());
+        assert!(ClockSource::Stack.check("nats://127.0.0.1:4222").is_ok());
+        let refused = ClockSource::Stack.check(" ").unwrap_err();
+        assert!(refused.contains("nats_url"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn a_stack_clock_without_reachable_nats_is_an_error_not_real_time() {
+        let unreachable = service_clock(ClockMode::Stack, "nats://127.0.0.1:1", "labor")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(unreachable, ClockError::Connect { .. }),
+            "{unreachable}"
+        );
+        assert!(
+            unreachable.to_string().contains("127.0.0.1:1"),
+            "{unreachable}"
+        );
+        let unset = service_clock(ClockMode::Stack, "", "labor")
+            .await
+            .unwrap_err();
+        assert!(unset.to_string().contains("nats_url"), "{unset}");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The `clock` key's values, re-exported so a system's config names them through this crate.
+pub use egov_bus::clock::ClockSource;
 use egov_core::Iin;
 use egov_core::config::{ConfigError, Validate};
 use serde::{Deserialize, Serialize};
@@ -89,6 +91,9 @@ pub struct SystemConfig<S> {
     /// Whether to fetch async messages from the gateway, for the system registered there
     /// with `delivery = "pull"`.
     pub async_pull: bool,
+    /// The clock the system runs on: `real` (the default) or `stack`, the stack's one virtual
+    /// clock followed from NATS at `nats_url` (`egov up --clock virtual` sets it).
+    pub clock: ClockSource,
     /// Which system's defaults these are; not a key.
     #[serde(skip)]
     system: PhantomData<S>,
@@ -109,6 +114,7 @@ impl<S: SystemDefaults> Default for SystemConfig<S> {
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
             async_pull: false,
+            clock: ClockSource::Real,
             system: PhantomData,
         }
     }
@@ -159,6 +165,8 @@ impl<S: SystemDefaults> Validate for SystemConfig<S> {
             gateway_endpoint: &self.gateway_endpoint,
             responsible_iin: &self.responsible_iin,
             revocation_freshness_secs: self.revocation_freshness_secs,
+            nats_url: &self.nats_url,
+            clock: self.clock,
         })
     }
 }
@@ -278,6 +286,9 @@ macro_rules! system_settings {
             /// Whether to fetch async messages from the gateway, for the system registered
             /// there with `delivery = "pull"`.
             pub async_pull: bool,
+            /// The clock the system runs on: `real` (the default) or `stack`, the stack's one
+            /// virtual clock followed from NATS at `nats_url` (`egov up --clock virtual`).
+            pub clock: $crate::config::ClockSource,
             $(
                 $(#[$field_meta])*
                 pub $field: $type,
@@ -299,6 +310,7 @@ macro_rules! system_settings {
                     revocation_freshness_secs: $freshness,
                     nats_url: DEFAULT_NATS_URL.to_owned(),
                     async_pull: false,
+                    clock: $crate::config::ClockSource::Real,
                     $($field: $default,)*
                 }
             }
@@ -350,6 +362,8 @@ macro_rules! system_settings {
                     gateway_endpoint: &self.gateway_endpoint,
                     responsible_iin: &self.responsible_iin,
                     revocation_freshness_secs: self.revocation_freshness_secs,
+                    nats_url: &self.nats_url,
+                    clock: self.clock,
                 })
             }
         }
@@ -387,6 +401,14 @@ macro_rules! system_settings {
             fn inbox(&self) -> $crate::InboxSettings {
                 $crate::InboxSettings::new(&self.gateway_endpoint, &self.nats_url, self.async_pull)
             }
+
+            fn clock(&self) -> $crate::config::ClockSource {
+                self.clock
+            }
+
+            fn nats_url(&self) -> &str {
+                &self.nats_url
+            }
         }
     };
 }
@@ -410,6 +432,10 @@ pub struct SharedKeys<'a> {
     pub responsible_iin: &'a str,
     /// `revocation_freshness_secs`.
     pub revocation_freshness_secs: u64,
+    /// `nats_url`.
+    pub nats_url: &'a str,
+    /// `clock`.
+    pub clock: ClockSource,
 }
 
 /// Checks the keys every system shares, each refusal naming its key.
@@ -419,6 +445,7 @@ pub fn check_shared(keys: &SharedKeys<'_>) -> Result<(), String> {
     check_endpoint("gateway_endpoint", keys.gateway_endpoint)?;
     check_iin("responsible_iin", keys.responsible_iin)?;
     check_at_least_one("revocation_freshness_secs", keys.revocation_freshness_secs)?;
+    keys.clock.check(keys.nats_url)?;
     egov_bus::service::check_listeners(keys.grpc_listen, keys.http_listen)
 }
 
@@ -530,6 +557,30 @@ mod tests {
         assert_eq!(config.gateway_endpoint, "http://gw:7100");
         assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(config.grpc_listen.port(), 0);
+    }
+
+    #[test]
+    fn the_clock_is_real_by_default_and_stack_when_set() {
+        assert_eq!(load(&[]).expect("defaults").clock, ClockSource::Real);
+        let config = load(&[("EGOV_SAMPLE__CLOCK", "stack")]).expect("loads");
+        assert_eq!(config.clock, ClockSource::Stack);
+    }
+
+    #[test]
+    fn a_clock_other_than_real_or_stack_is_refused_naming_the_key() {
+        let error = load(&[("EGOV_SAMPLE__CLOCK", "virtual")]).expect_err("refused");
+        assert!(error.to_string().contains("clock"), "{error}");
+    }
+
+    #[test]
+    fn the_stack_clock_without_a_nats_url_is_refused_naming_both_keys() {
+        let error = load(&[
+            ("EGOV_SAMPLE__CLOCK", "stack"),
+            ("EGOV_SAMPLE__NATS_URL", ""),
+        ])
+        .expect_err("refused");
+        assert!(error.to_string().contains("`clock`"), "{error}");
+        assert!(error.to_string().contains("`nats_url`"), "{error}");
     }
 
     #[test]

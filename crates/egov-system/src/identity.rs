@@ -21,6 +21,7 @@ use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_proto::v1::{
     CertificateRole, GetCaCertificatesRequest, IssueCertificateRequest, KeyUsage,
 };
+use time::OffsetDateTime;
 use tonic::transport::{Channel, Endpoint};
 
 /// The file name (without extension) of a system's seal key and certificate in its data dir.
@@ -74,6 +75,9 @@ pub struct Enrolment {
     pub token: Option<String>,
     /// The directory the seal's key and certificate are kept in and re-used from.
     pub key_dir: Option<PathBuf>,
+    /// The time a kept certificate must be valid at to be re-used: the process clock's now
+    /// (the stack's, in stack mode); `None` reads the wall clock.
+    pub now: Option<OffsetDateTime>,
 }
 
 /// Why a system's [`Enrolment`] could not be put together from its registry entry and config.
@@ -120,12 +124,22 @@ impl Enrolment {
             responsible_iin: Iin::parse(responsible_iin).map_err(EnrolmentError::ResponsibleIin)?,
             token: None,
             key_dir: None,
+            now: None,
         })
     }
 
     /// Returns the enrolment with the one-time token the centre accepts for it.
     pub fn with_token(self, token: Option<String>) -> Enrolment {
         Enrolment { token, ..self }
+    }
+
+    /// Returns the enrolment judging a kept certificate's validity at `now`, the process clock's
+    /// time, so a seal kept from an earlier run is re-used only while the stack's time allows.
+    pub fn judged_at(self, now: OffsetDateTime) -> Enrolment {
+        Enrolment {
+            now: Some(now),
+            ..self
+        }
     }
 
     /// Returns the enrolment keeping its key and certificate in `dir` (`seal.key`, `seal.crt`).
@@ -220,6 +234,7 @@ impl SystemIdentity {
             enrolment.token.as_deref().map(EnrolmentProof::Token),
             files.as_ref(),
             &intermediate_der,
+            enrolment.now.unwrap_or_else(OffsetDateTime::now_utc),
         )
         .await?;
         Ok(SystemIdentity {
@@ -371,8 +386,9 @@ impl std::fmt::Debug for EnrolmentProof<'_> {
 pub use egov_core::pki::request::{REGISTRAR_LOGIN_METADATA, REGISTRAR_PASSWORD_METADATA};
 
 /// Returns a signer for `holder`: the certificate kept in `files` when it still fits (same key,
-/// same subject, issued by the centre's current intermediate, valid now), otherwise a new one
-/// for the holder's own key, asked with a PKCS#10 request and `credential`.
+/// same subject, issued by the centre's current intermediate, valid at `now`, the process
+/// clock's time), otherwise a new one for the holder's own key, asked with a PKCS#10 request
+/// and `credential`.
 pub async fn enrol_holder(
     pki_endpoint: &str,
     client: &mut CertificationCentreClient<Channel>,
@@ -380,6 +396,7 @@ pub async fn enrol_holder(
     proof: Option<EnrolmentProof<'_>>,
     files: Option<&KeyFiles>,
     intermediate_der: &[u8],
+    now: OffsetDateTime,
 ) -> Result<Signer, IdentityError> {
     let credential = |error: String| IdentityError::Credential(error);
     let key = match files {
@@ -389,7 +406,7 @@ pub async fn enrol_holder(
     let intermediate = CertificateInfo::from_der(intermediate_der)
         .map_err(|error| credential(error.to_string()))?;
     if let Some(kept) = files.and_then(KeyFiles::certificate)
-        && kept_certificate_fits(&kept, &key, holder, &intermediate)
+        && kept_certificate_fits(&kept, &key, holder, &intermediate, now)
     {
         return Signer::new(key.pkcs8(), vec![kept, intermediate_der.to_vec()])
             .map_err(|error| credential(error.to_string()));
@@ -451,17 +468,17 @@ pub async fn enrol_holder(
     .map_err(|error| credential(error.to_string()))
 }
 
-/// Whether a kept certificate can sign for `holder` with `key` today.
+/// Whether a kept certificate can sign for `holder` with `key` at `now`.
 fn kept_certificate_fits(
     der: &[u8],
     key: &KeyMaterial,
     holder: &Holder,
     intermediate: &CertificateInfo,
+    now: OffsetDateTime,
 ) -> bool {
     let Ok(certificate) = CertificateInfo::from_der(der) else {
         return false;
     };
-    let now = time::OffsetDateTime::now_utc();
     key.public_key_der().ok().as_deref() == Some(certificate.spki_der.as_slice())
         && certificate.issuer_raw == intermediate.subject_raw
         && certificate.not_before <= now

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use egov_bus::service::{Listeners, ServiceArgs};
 use egov_bus::shutdown::Stop;
-use egov_core::clock::{Clock, SystemClock};
+use egov_core::clock::Clock;
 use egov_core::config::{ConfigError, Validate};
 use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::systems::SystemInfo;
@@ -21,15 +21,28 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
-use crate::config::{SystemConfig, SystemDefaults};
+use crate::config::{ClockSource, SystemConfig, SystemDefaults};
 use crate::{
     CallError, Enrolment, EnvelopeReceiver, GatewayCaller, Handler, Inbox, InboxSettings, Receiver,
     RunningInbox, SystemError, SystemIdentity,
 };
 
-/// The clock every system process runs on; the one place a stack-wide clock is chosen.
-pub fn process_clock() -> Arc<dyn Clock> {
-    SystemClock::shared()
+/// Returns the clock a system process runs on, as its config's `clock` key says: the wall
+/// clock, or the stack's one virtual clock followed from NATS at its `nats_url` as follower
+/// `system_id` (its NATS user). The one place a process's clock is chosen; a stack clock that
+/// cannot be followed is an error, never a silent fall-back to real time.
+pub async fn process_clock<C: Settings>(
+    config: &C,
+    system_id: &str,
+) -> Result<Arc<dyn Clock>, SystemError> {
+    let source = config.clock();
+    let clock = egov_bus::clock::service_clock(source.mode(), config.nats_url(), system_id)
+        .await
+        .map_err(SystemError::Clock)?;
+    if source == ClockSource::Stack {
+        tracing::info!(now = %clock.now(), "following the stack clock");
+    }
+    Ok(clock.shared())
 }
 
 /// The keys the runtime reads from a system's config, whatever else it holds.
@@ -52,6 +65,10 @@ pub trait Settings:
     fn revocation_freshness(&self) -> Duration;
     /// How the async channel reaches the system (push on NATS, pull from the gateway).
     fn inbox(&self) -> InboxSettings;
+    /// Which clock the system runs on (`clock`: real, or the stack's from NATS).
+    fn clock(&self) -> ClockSource;
+    /// The NATS URL the stack clock is followed at (`nats_url`).
+    fn nats_url(&self) -> &str;
 }
 
 impl<D: SystemDefaults + Send + Sync + 'static> Settings for SystemConfig<D> {
@@ -86,6 +103,14 @@ impl<D: SystemDefaults + Send + Sync + 'static> Settings for SystemConfig<D> {
 
     fn inbox(&self) -> InboxSettings {
         InboxSettings::new(&self.gateway_endpoint, &self.nats_url, self.async_pull)
+    }
+
+    fn clock(&self) -> ClockSource {
+        self.clock
+    }
+
+    fn nats_url(&self) -> &str {
+        &self.nats_url
     }
 }
 
@@ -184,13 +209,15 @@ pub struct Mounted {
     pub tasks: Vec<(&'static str, JoinHandle<()>)>,
 }
 
-/// Runs `S` on the [`process_clock`] until `shutdown` resolves.
+/// Runs `S` on its [`process_clock`] until `shutdown` resolves; in stack mode the clock is
+/// followed first, so a stack clock out of reach stops the start before anything else.
 pub async fn run<S: System>(
     config: S::Config,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), S::Error> {
-    run_with_clock::<S>(config, process_clock(), listeners, shutdown).await
+    let clock = process_clock(&config, S::ENTRY.id).await?;
+    run_with_clock::<S>(config, clock, listeners, shutdown).await
 }
 
 /// Runs `S` on `clock` until `shutdown` resolves: creates the data dir, opens the store,
@@ -212,7 +239,8 @@ pub async fn run_with_clock<S: System>(
     let store = S::open_store(&config).await?;
     let enrolment = S::enrolment(&config)?
         .with_token(config.enrolment_token().map_err(SystemError::from)?)
-        .keep_key_in(data_dir);
+        .keep_key_in(data_dir)
+        .judged_at(clock.now());
     let pki = config.pki_endpoint();
     let identity = SystemIdentity::enroll(pki, &enrolment)
         .await

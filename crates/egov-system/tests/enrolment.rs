@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 #[tokio::test]
-async fn a_system_keeps_its_seal_key_owner_only_and_reuses_it_on_restart_without_a_token() {
+async fn a_system_keeps_its_seal_key_owner_only_and_reuses_it_on_restart_while_valid_on_its_clock()
+{
     let dir = tempfile::tempdir().expect("temp dir");
     let token = IssuedToken::new(
         "EGOV_LABOR__ENROLMENT_TOKEN",
@@ -64,6 +65,16 @@ async fn a_system_keeps_its_seal_key_owner_only_and_reuses_it_on_restart_without
         again.signer.certificate().serial,
         first.signer.certificate().serial
     );
+    // On a stack clock past the seal's validity the kept seal is not re-used: without a
+    // token the centre is asked again and refuses.
+    let not_after = first.signer.certificate().not_after;
+    let expired = SystemIdentity::enroll(
+        &endpoint,
+        &enrolment.clone().judged_at(not_after + time::Duration::DAY),
+    )
+    .await
+    .expect_err("an expired seal is not re-used");
+    assert!(expired.to_string().contains("EPKI002"), "{expired}");
 
     let _ = stop.send(());
     pki.await.expect("join").expect("the centre stops");

@@ -10,6 +10,7 @@ use egov_core::{Bin, Iin};
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_system::KeyFiles;
 use egov_system::identity::{ca_certificates, enrol_holder, read_token};
+use time::OffsetDateTime;
 use tonic::transport::Endpoint;
 
 use crate::BackOfficeError;
@@ -20,8 +21,9 @@ pub const HEAD_FILES: &str = "head";
 
 /// Enrolls the head named in `config` with the certification centre: a SIGN certificate with
 /// the HEAD role and the back office's BIN for a key made here and kept in the data dir
-/// (`head.key`, mode 0600), asked with the head's one-time enrolment token.
-pub async fn enroll(config: &Config) -> Result<Signer, BackOfficeError> {
+/// (`head.key`, mode 0600), asked with the head's one-time enrolment token; a kept certificate
+/// is re-used while it is valid at `now`, the back office's clock's time.
+pub async fn enroll(config: &Config, now: OffsetDateTime) -> Result<Signer, BackOfficeError> {
     let head = |reason: String| BackOfficeError::Head(format!("{}: {reason}", config.pki_endpoint));
     let channel = Endpoint::from_shared(config.pki_endpoint.clone())
         .map_err(|error| head(error.to_string()))?
@@ -57,6 +59,7 @@ pub async fn enroll(config: &Config) -> Result<Signer, BackOfficeError> {
             .map(egov_system::identity::EnrolmentProof::Token),
         Some(&files),
         &intermediate_der,
+        now,
     )
     .await
     .map_err(|error| head(error.to_string()))?;

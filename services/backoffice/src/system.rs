@@ -112,7 +112,7 @@ impl System for BackOffice {
         let head = match head {
             Some(head) => head,
             None => {
-                let head = crate::head::enroll(config).await?;
+                let head = crate::head::enroll(config, mount.clock.now()).await?;
                 tracing::info!(head = %head.certificate().subject, "back office head enrolled");
                 Arc::new(head)
             }

@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use egov_core::config::{ConfigError, Validate};
 use egov_system::InboxSettings;
+use egov_system::config::{ClockSource, check_at_least_one, check_endpoint, check_iin, loopback};
 pub use egov_system::config::{
     DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT, DEFAULT_RESPONSIBLE_IIN,
     DEFAULT_REVOCATION_FRESHNESS_SECS,
 };
-use egov_system::config::{check_at_least_one, check_endpoint, check_iin, loopback};
 use serde::{Deserialize, Serialize};
 
 /// The service name: the config loader's env prefix (`EGOV_CON__`) and the log name.
@@ -94,8 +94,11 @@ pub struct Config {
     /// Hours after sign-in a session ends, however busy.
     pub signin_absolute_hours: u64,
     /// NATS server URL, accepted with the flags every service of `egov up` gets; the
-    /// workstation calls synchronously and runs no inbox.
+    /// workstation calls synchronously and runs no inbox, but follows the stack clock there.
     pub nats_url: String,
+    /// The clock the workstation runs on: `real` (the default) or `stack`, the stack's one
+    /// virtual clock followed from NATS at `nats_url` (`egov up --clock virtual` sets it).
+    pub clock: ClockSource,
 }
 
 impl Default for Config {
@@ -123,6 +126,7 @@ impl Default for Config {
             signin_idle_minutes: 30,
             signin_absolute_hours: 12,
             nats_url: DEFAULT_NATS_URL.to_owned(),
+            clock: ClockSource::Real,
         }
     }
 }
@@ -169,6 +173,7 @@ impl Validate for Config {
         check_at_least_one("revocation_freshness_secs", self.revocation_freshness_secs)?;
         check_at_least_one("signin_idle_minutes", self.signin_idle_minutes)?;
         check_at_least_one("signin_absolute_hours", self.signin_absolute_hours)?;
+        self.clock.check(&self.nats_url)?;
         egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
     }
 }
@@ -206,6 +211,14 @@ impl egov_system::runtime::Settings for Config {
     fn inbox(&self) -> InboxSettings {
         // Every call of the workstation is synchronous: no inbox to run.
         InboxSettings::new(&self.gateway_endpoint, "", false)
+    }
+
+    fn clock(&self) -> ClockSource {
+        self.clock
+    }
+
+    fn nats_url(&self) -> &str {
+        &self.nats_url
     }
 }
 

@@ -18,6 +18,7 @@ use egov_signin::Person;
 use egov_system::identity::{
     EnrolmentProof, IdentityError, KeyFiles, ca_certificates, enrol_holder,
 };
+use time::OffsetDateTime;
 use tonic::transport::Endpoint;
 
 use crate::ConError;
@@ -45,12 +46,14 @@ impl Operators {
     /// Enrolls every configured operator (login → IIN) with the certification centre: an
     /// employee's SIGN certificate with the State Corporation's BIN for a key made here and
     /// kept owner-only in `key_dir` (`operator-<login>.key`), asked with a certification
-    /// request under the registrar account; a kept certificate that still fits is re-used.
+    /// request under the registrar account; a kept certificate that still fits (valid at
+    /// `now`, the workstation's clock's time) is re-used.
     pub async fn enroll(
         pki_endpoint: &str,
         operators: &BTreeMap<String, String>,
         key_dir: &Path,
         registrar: Option<EnrolmentProof<'_>>,
+        now: OffsetDateTime,
     ) -> Result<Operators, IdentityError> {
         let channel = Endpoint::from_shared(pki_endpoint.to_owned())
             .map_err(|error| IdentityError::Endpoint {
@@ -84,6 +87,7 @@ impl Operators {
                 registrar,
                 Some(&files),
                 &intermediate_der,
+                now,
             )
             .await?;
             by_login.insert(login.clone(), Arc::new(signer));

@@ -104,6 +104,7 @@ impl System for Con {
             &config.operators,
             &config.data_dir,
             registrar,
+            mount.clock.now(),
         )
         .await?;
         tracing::info!(operators = operators.len(), "operators enrolled");

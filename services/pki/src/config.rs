@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use egov_bus::clock::ClockSource;
 use egov_core::config::{ConfigError, Validate};
 use serde::{Deserialize, Serialize};
 
@@ -63,8 +64,12 @@ pub struct Config {
     pub enrolment_tokens_dir: Option<PathBuf>,
     /// Validity of a certificate when the request asks for 0 days.
     pub default_validity_days: u32,
-    /// NATS server URL; accepted so `egov up` can pass it, not used yet.
+    /// NATS server URL: where the stack clock is followed when `clock = "stack"`.
     pub nats_url: String,
+    /// The clock the centre issues, revokes and answers on: `real` (the default) or `stack`,
+    /// the stack's one virtual clock followed from NATS at `nats_url` (`egov up --clock
+    /// virtual` sets it), so certificates are valid from the stack's time.
+    pub clock: ClockSource,
 }
 
 impl Default for Config {
@@ -79,6 +84,7 @@ impl Default for Config {
             enrolment_tokens_dir: None,
             default_validity_days: DEFAULT_VALIDITY_DAYS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
+            clock: ClockSource::Real,
         }
     }
 }
@@ -132,6 +138,7 @@ impl Validate for Config {
             return Err("`default_validity_days` must be at least 1, found 0".into());
         }
         egov_store::check_location(&self.data_dir, self.database_url.as_deref())?;
+        self.clock.check(&self.nats_url)?;
         egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
     }
 }

@@ -73,6 +73,9 @@ pub enum PkiError {
     /// The configuration is unusable; the message names the key.
     #[error("config: {0}")]
     Config(String),
+    /// The stack clock the config asks for (`clock = "stack"`) could not be followed.
+    #[error("clock: {0}")]
+    Clock(#[from] egov_bus::clock::ClockError),
     /// The gRPC or HTTP server stopped with an error.
     #[error("server failed")]
     Serve(#[from] egov_bus::BusError),

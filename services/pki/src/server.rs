@@ -5,22 +5,26 @@ use std::future::Future;
 use std::sync::Arc;
 
 use egov_bus::shutdown::Stop;
-use egov_core::clock::{Clock, SystemClock};
+use egov_core::clock::Clock;
 use tokio::net::TcpListener;
 
 use crate::PkiError;
 use crate::centre::Centre;
-use crate::config::Config;
+use crate::config::{Config, SERVICE};
 use crate::grpc::CentreService;
 
-/// Runs the centre on the real clock until `shutdown` resolves.
+/// Runs the centre on the clock its config's `clock` key names (the wall clock, or the
+/// stack's followed from NATS, which must then be reachable) until `shutdown` resolves.
 pub async fn run(
     config: Config,
     grpc: TcpListener,
     http: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), PkiError> {
-    run_with_clock(config, SystemClock::shared(), grpc, http, shutdown).await
+    let clock = egov_bus::clock::service_clock(config.clock.mode(), &config.nats_url, SERVICE)
+        .await?
+        .shared();
+    run_with_clock(config, clock, grpc, http, shutdown).await
 }
 
 /// Runs the centre on `clock` (e.g. the stack's virtual clock) until `shutdown` resolves.

@@ -10,8 +10,9 @@ use std::time::Duration;
 use egov_core::config::Validate;
 use egov_system::InboxSettings;
 use egov_system::config::{
-    DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT, DEFAULT_RESPONSIBLE_IIN,
-    DEFAULT_REVOCATION_FRESHNESS_SECS, check_endpoint, check_iin, loopback,
+    ClockSource, DEFAULT_GATEWAY_ENDPOINT, DEFAULT_NATS_URL, DEFAULT_PKI_ENDPOINT,
+    DEFAULT_RESPONSIBLE_IIN, DEFAULT_REVOCATION_FRESHNESS_SECS, check_endpoint, check_iin,
+    loopback,
 };
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,9 @@ pub struct Config {
     pub public_url: String,
     /// The largest item-9 file accepted, in bytes.
     pub max_upload_bytes: usize,
+    /// The clock the portal runs on: `real` (the default) or `stack`, the stack's one virtual
+    /// clock followed from NATS at `nats_url` (`egov up --clock virtual` sets it).
+    pub clock: ClockSource,
 }
 
 impl Default for Config {
@@ -82,6 +86,7 @@ impl Default for Config {
             signer_url: DEFAULT_SIGNER_URL.to_owned(),
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            clock: ClockSource::Real,
         }
     }
 }
@@ -119,6 +124,7 @@ impl Validate for Config {
         if self.max_upload_bytes == 0 {
             return Err("`max_upload_bytes` must be at least 1, found 0".to_owned());
         }
+        self.clock.check(&self.nats_url)?;
         egov_bus::service::check_listeners(self.grpc_listen, self.http_listen)
     }
 }
@@ -155,6 +161,14 @@ impl egov_system::runtime::Settings for Config {
 
     fn inbox(&self) -> InboxSettings {
         InboxSettings::new(&self.gateway_endpoint, &self.nats_url, self.async_pull)
+    }
+
+    fn clock(&self) -> ClockSource {
+        self.clock
+    }
+
+    fn nats_url(&self) -> &str {
+        &self.nats_url
     }
 }
 
