@@ -28,7 +28,21 @@ const SERVICES: &[&str] = &[
     "esobes",
     "queue",
     "backoffice",
+    "signer",
+    "portal",
+    "con",
 ];
+
+/// The services that take no part in the bus (no NATS user, as under `egov up`): the
+/// citizen's external signer.
+const OFF_THE_BUS: &[&str] = &["signer"];
+
+/// The services that are no system of the gateway, so hold no enrolment token: the signer
+/// enrols people's keys under the registration desk's registrar account.
+const NOT_SYSTEMS: &[&str] = &["signer"];
+
+/// The registrar account the centre's container makes on first start.
+const REGISTRAR: &str = "registration-desk";
 
 /// How long the whole stack may take to report healthy after `up`.
 const HEALTHY_DEADLINE: Duration = Duration::from_secs(180);
@@ -46,6 +60,51 @@ fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
         .get("services")
         .and_then(|services| services.get(name))
         .unwrap_or_else(|| panic!("docker-compose.yml has no service {name}"))
+}
+
+/// Returns a service's `environment:` mapping.
+fn environment<'a>(compose: &'a Value, name: &str) -> &'a serde_yaml_ng::Mapping {
+    service(compose, name)
+        .get("environment")
+        .and_then(Value::as_mapping)
+        .unwrap_or_else(|| panic!("{name} has no environment"))
+}
+
+/// Returns one variable of a service's environment, if set.
+fn variable<'a>(compose: &'a Value, name: &str, key: &str) -> Option<&'a str> {
+    environment(compose, name).get(key).and_then(Value::as_str)
+}
+
+/// Returns a service's volumes as (source, target, read-only) triples.
+fn volumes(compose: &Value, name: &str) -> Vec<(String, String, bool)> {
+    service(compose, name)
+        .get("volumes")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|volume| {
+            let parts: Vec<&str> = volume.split(':').collect();
+            (
+                parts[0].to_owned(),
+                parts.get(1).copied().unwrap_or_default().to_owned(),
+                parts.get(2) == Some(&"ro"),
+            )
+        })
+        .collect()
+}
+
+/// Returns the services that use the bus, each a NATS user of its own.
+fn on_the_bus() -> impl Iterator<Item = &'static str> {
+    SERVICES
+        .iter()
+        .copied()
+        .filter(|name| !OFF_THE_BUS.contains(name))
+}
+
+/// Returns the variable that holds a NATS user's password, for the server and the service.
+fn password_variable(user: &str) -> String {
+    format!("EGOV_NATS_{}_PASSWORD", user.to_uppercase())
 }
 
 /// Returns the README's ports table: service name to its (gRPC, HTTP) ports.
@@ -182,12 +241,17 @@ fn services_are_configured_through_their_egov_variables() {
             .and_then(Value::as_mapping)
             .unwrap_or_else(|| panic!("{name} has no environment"));
         let prefix = format!("EGOV_{}__", name.to_uppercase());
-        for key in ["GRPC_LISTEN", "HTTP_LISTEN", "DATA_DIR", "NATS_URL"] {
+        for key in ["GRPC_LISTEN", "HTTP_LISTEN", "DATA_DIR"] {
             assert!(
                 environment.contains_key(format!("{prefix}{key}").as_str()),
                 "{name} does not set {prefix}{key}"
             );
         }
+        assert_eq!(
+            environment.contains_key(format!("{prefix}NATS_URL").as_str()),
+            !OFF_THE_BUS.contains(name),
+            "{name}: a NATS URL exactly when it uses the bus"
+        );
     }
 }
 
@@ -242,6 +306,222 @@ fn compose_config_accepts_the_files() {
     .with_profile("postgres")
     .validate()
     .expect("docker-compose.yml with the PostgreSQL overlay is valid");
+}
+
+#[test]
+fn the_compose_nats_admits_each_service_as_its_own_user_with_the_permissions_of_egov_up() {
+    use egov_bus::nats_accounts::{GATEWAY_USER, NatsUser, authorization_block};
+
+    let placeholder = |user: &str| format!("password-of-{user}");
+    let users: Vec<NatsUser> = on_the_bus()
+        .map(|name| {
+            if name == GATEWAY_USER {
+                NatsUser::gateway(placeholder(name))
+            } else {
+                NatsUser::system(name, placeholder(name))
+            }
+        })
+        .collect();
+    // The passwords are no part of the file: nats-server reads each from its variable.
+    let mut expected = authorization_block(&users);
+    for user in &users {
+        expected = expected.replace(
+            &format!("{:?}", user.password),
+            &format!("${}", password_variable(&user.name)),
+        );
+    }
+    let text = std::fs::read_to_string(repo_root().join("deploy/compose/nats.conf"))
+        .expect("deploy/compose/nats.conf");
+    let block: String = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(
+        block, expected,
+        "deploy/compose/nats.conf is not egov_bus::nats_accounts' users; it should read:\n{expected}"
+    );
+    // nats-server's own check, when the binary is there, with every password it reads set.
+    let Ok(binary) = egov_testkit::find_nats_server() else {
+        println!(
+            "skipped `nats-server -t`: {}",
+            egov_testkit::NATS_SERVER_INSTALL
+        );
+        return;
+    };
+    let output = Command::new(binary)
+        .envs(
+            users
+                .iter()
+                .map(|user| (password_variable(&user.name), "dev-only-check")),
+        )
+        .arg("--config")
+        .arg(repo_root().join("deploy/compose/nats.conf"))
+        .arg("-t")
+        .output()
+        .expect("nats-server -t");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn each_service_signs_in_to_nats_as_its_own_user_with_the_password_nats_is_given() {
+    let compose = compose_file();
+    let nats = service(&compose, "nats");
+    let command: Vec<&str> = nats
+        .get("command")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        command
+            .windows(2)
+            .any(|pair| pair == ["--config", "/etc/nats/nats.conf"]),
+        "NATS runs without the users' config: {command:?}"
+    );
+    assert!(
+        volumes(&compose, "nats").contains(&(
+            "./deploy/compose/nats.conf".to_owned(),
+            "/etc/nats/nats.conf".to_owned(),
+            true
+        )),
+        "NATS does not mount deploy/compose/nats.conf read-only"
+    );
+    let passwords = environment(&compose, "nats");
+    for name in on_the_bus() {
+        let key = format!("EGOV_{}__NATS_URL", name.to_uppercase());
+        let url = variable(&compose, name, &key).unwrap_or_else(|| panic!("{name} sets no {key}"));
+        let (address, credentials) = egov_bus::nats_accounts::split_credentials(url);
+        assert_eq!(address, "nats://nats:4222", "{name}'s NATS address");
+        let (user, password) =
+            credentials.unwrap_or_else(|| panic!("{name} signs in to NATS as no one"));
+        assert_eq!(user, name, "{name} signs in as another service");
+        let password_key = password_variable(name);
+        assert_eq!(
+            passwords.get(password_key.as_str()).and_then(Value::as_str),
+            Some(password.as_str()),
+            "{name}'s password is not the one NATS reads from {password_key}"
+        );
+        assert!(
+            password.starts_with(&format!("${{{password_key}:-dev-only-")),
+            "{name}'s password is not overridable through {password_key}, or its default not marked dev-only: {password}"
+        );
+    }
+    assert_eq!(
+        passwords.len(),
+        on_the_bus().count(),
+        "NATS is given exactly the passwords of the services on the bus"
+    );
+}
+
+#[test]
+fn the_centre_makes_the_operator_token_and_the_registrar_and_shares_each_only_where_needed() {
+    let compose = compose_file();
+    for name in SERVICES {
+        let command: Vec<&str> = service(&compose, name)
+            .get("command")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let binary = format!("egov-{name}");
+        assert_eq!(
+            command,
+            ["egov-start", binary.as_str()],
+            "{name} does not start through egov-start"
+        );
+    }
+    let operators = variable(&compose, "pki", "EGOV_START_OPERATORS")
+        .expect("the centre writes the operators entry");
+    let token = variable(&compose, "pki", "EGOV_START_OPERATOR_TOKEN")
+        .expect("the centre makes the operator token");
+    assert!(
+        token.starts_with("/var/lib/egov/"),
+        "the operator token {token} is not in the centre's own volume"
+    );
+    for name in SERVICES.iter().filter(|name| !NOT_SYSTEMS.contains(name)) {
+        assert_eq!(
+            variable(&compose, name, "EGOV_START_OPERATORS"),
+            Some(operators),
+            "{name} does not admit the stack's operator"
+        );
+        let mounted = volumes(&compose, name)
+            .into_iter()
+            .find(|(source, _, _)| source == "operators")
+            .unwrap_or_else(|| panic!("{name} does not mount the operators volume"));
+        assert!(
+            operators.starts_with(&mounted.1),
+            "{name} mounts it elsewhere"
+        );
+        assert_eq!(
+            mounted.2,
+            *name != "pki",
+            "only the centre writes {operators}"
+        );
+    }
+    assert_eq!(
+        variable(&compose, "pki", "EGOV_START_REGISTRAR"),
+        Some(REGISTRAR)
+    );
+    let password = variable(&compose, "pki", "EGOV_START_REGISTRAR_PASSWORD")
+        .expect("the centre writes the registrar's password");
+    let holders: BTreeSet<&str> = SERVICES
+        .iter()
+        .copied()
+        .filter(|name| {
+            volumes(&compose, name)
+                .iter()
+                .any(|(source, _, _)| source == "registrar")
+        })
+        .collect();
+    assert_eq!(
+        holders,
+        BTreeSet::from(["pki", "con", "signer"]),
+        "the registrar's password reaches only the centre and the registration desk's users"
+    );
+    for name in ["con", "signer"] {
+        let prefix = format!("EGOV_{}__", name.to_uppercase());
+        assert_eq!(
+            variable(&compose, name, &format!("{prefix}REGISTRAR_LOGIN")),
+            Some(REGISTRAR)
+        );
+        assert_eq!(
+            variable(&compose, name, &format!("{prefix}REGISTRAR_PASSWORD_FILE")),
+            Some(password),
+            "{name} reads the registrar's password where the centre wrote it"
+        );
+    }
+}
+
+#[test]
+fn the_portal_calls_the_signer_by_its_container_and_sends_the_browser_to_the_published_ports() {
+    let compose = compose_file();
+    let table = readme_ports();
+    let http = |name: &str| {
+        table
+            .get(name)
+            .and_then(|ports| ports.1)
+            .unwrap_or_else(|| panic!("the README gives {name} no HTTP port"))
+    };
+    let portal = |key: &str| variable(&compose, "portal", &format!("EGOV_PORTAL__{key}"));
+    assert_eq!(
+        portal("SIGNER_URL"),
+        Some(format!("http://signer:{}", http("signer")).as_str())
+    );
+    assert_eq!(
+        portal("SIGNER_PUBLIC_URL"),
+        Some(format!("http://127.0.0.1:{}", http("signer")).as_str())
+    );
+    assert_eq!(
+        portal("PUBLIC_URL"),
+        Some(format!("http://127.0.0.1:{}", http("portal")).as_str())
+    );
 }
 
 /// Builds the images: under nextest the script's own `cargo build` is safe; under
@@ -300,24 +580,25 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
     .await
     .expect("health wait");
 
-    // From outside the containers: the published ports, as the portal would call them.
-    let portal = systems::by_id("portal").expect("the portal in the system table");
-    // The portal's one-time token, from the file the centre's generator step wrote.
+    // From outside the containers: the published ports, as a system outside would call them.
+    // The regional gateway runs in no container, so its one-time token is still unused.
+    let rshep = systems::REGIONAL_GATEWAY;
+    // Its token, from the file the centre's generator step wrote.
     let token = compose
         .run(&[
             "exec",
             "-T",
             "pki",
             "cat",
-            "/var/lib/egov-enrolment/portal.token",
+            "/var/lib/egov-enrolment/rshep.token",
         ])
-        .unwrap_or_else(|err| panic!("the portal's enrolment token: {err}"));
-    let enrolment = Enrolment::of(&portal, GUARDIAN)
-        .expect("the portal's enrolment")
+        .unwrap_or_else(|err| panic!("the regional gateway's enrolment token: {err}"));
+    let enrolment = Enrolment::of(&rshep, GUARDIAN)
+        .expect("the regional gateway's enrolment")
         .with_token(Some(token.trim().to_owned()));
     let identity = SystemIdentity::enroll("http://127.0.0.1:7110", &enrolment)
         .await
-        .expect("the portal's seal from the containerised certification centre");
+        .expect("the regional gateway's seal from the containerised certification centre");
     let caller = GatewayCaller::new(
         identity.into(),
         "http://127.0.0.1:7100",
@@ -345,9 +626,92 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
         answer.person.map(|person| person.iin),
         Some(PARENT_OF_CHILD_UNDER_7.to_owned())
     );
+
+    // The front doors answer a browser on the host.
+    for (name, port, path, shows) in [
+        ("portal", 7181, "/login", "<form"),
+        ("signer", 7211, "/", "<html"),
+        ("con", 7191, "/kiosk", "<form"),
+    ] {
+        let (status, body) = http_get(port, path, None);
+        assert_eq!(
+            status,
+            200,
+            "{name}'s {path}: {body}\n{name}:\n{}",
+            compose.logs(name)
+        );
+        assert!(
+            body.contains(shows),
+            "{name}'s {path} shows no {shows}: {body}"
+        );
+    }
+
+    // NATS admits no client without a user, and a service's user with its password.
+    let anonymous = async_nats::connect("nats://127.0.0.1:4222").await;
+    assert!(
+        anonymous.is_err(),
+        "NATS admitted a client without credentials"
+    );
+    let password = std::env::var(password_variable("labor"))
+        .unwrap_or_else(|_| "dev-only-labor-nats".to_owned());
+    egov_bus::nats_accounts::connect(
+        &format!("nats://labor:{password}@127.0.0.1:4222"),
+        async_nats::ConnectOptions::new(),
+    )
+    .await
+    .expect("NATS admits the labor service's user");
+
+    // The operator token the centre's container made opens the gateway's message log.
+    let token = compose
+        .run(&["exec", "-T", "pki", "cat", "/var/lib/egov/operator.token"])
+        .unwrap_or_else(|err| panic!("the operator token: {err}"));
+    let (status, _) = http_get(7101, "/messages/no-such-message", None);
+    assert_eq!(status, 401, "the message log without a token");
+    let (status, body) = http_get(7101, "/messages/no-such-message", Some(token.trim()));
+    assert!(
+        status != 401 && status != 403,
+        "the operator's token is refused ({status}): {body}\ngateway:\n{}",
+        compose.logs("gateway")
+    );
     tokio::task::spawn_blocking(move || drop(compose))
         .await
         .expect("compose down");
+}
+
+/// GETs `path` on a published port of the host, as a browser would (HTTP/1.0: the answer
+/// ends with the connection), with an operator's bearer token if given; returns the status
+/// and the body.
+fn http_get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|err| panic!("connect to 127.0.0.1:{port}: {err}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    let authorization = token
+        .map(|token| format!("Authorization: Bearer {token}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n{authorization}\r\n"
+    )
+    .expect("send the request");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .unwrap_or_else(|err| panic!("read the answer of 127.0.0.1:{port}{path}: {err}"));
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status from 127.0.0.1:{port}{path}: {answer}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 #[test]
@@ -361,7 +725,10 @@ fn every_system_reads_its_own_enrolment_token_from_the_centres_generator_step() 
         .get("EGOV_PKI__ENROLMENT_TOKENS_DIR")
         .and_then(Value::as_str)
         .expect("the centre writes the tokens");
-    for name in SERVICES.iter().filter(|name| **name != "pki") {
+    for name in SERVICES
+        .iter()
+        .filter(|name| **name != "pki" && !NOT_SYSTEMS.contains(name))
+    {
         let key = format!("EGOV_{}__ENROLMENT_TOKEN_FILE", name.to_uppercase());
         let file = service(&compose, name)
             .get("environment")

@@ -19,7 +19,13 @@ const SERVICES: &[(&str, u16, u16)] = &[
     ("esobes", 7150, 7151),
     ("queue", 7160, 7161),
     ("backoffice", 7170, 7171),
+    ("portal", 7180, 7181),
+    ("con", 7190, 7191),
+    ("signer", 7210, 7211),
 ];
+
+/// The services that keep no database: the signer keeps the citizens' keys as files.
+const WITHOUT_DATABASE: &[&str] = &["signer"];
 
 /// Returns every object of every `*.yaml` under deploy/kubernetes, keyed by "Kind/name".
 fn manifests() -> BTreeMap<String, Value> {
@@ -132,7 +138,10 @@ fn every_durable_store_is_on_postgresql() {
     let objects = manifests();
     object(&objects, "StatefulSet/postgres");
     let secret = object(&objects, "Secret/egov-postgres");
-    for (name, _, _) in SERVICES {
+    for (name, _, _) in SERVICES
+        .iter()
+        .filter(|(name, _, _)| !WITHOUT_DATABASE.contains(name))
+    {
         let env = env_of(&containers(object(&objects, &format!("Deployment/{name}")))[0]);
         let variable = format!("EGOV_{}__DATABASE_URL", name.to_uppercase());
         let key = env
@@ -221,4 +230,73 @@ fn the_kubernetes_config_files_are_copies_of_the_sources() {
         "deploy/kubernetes/config/registry.toml",
         "deploy/compose/registry.toml",
     );
+}
+
+#[test]
+fn the_signer_keeps_its_keys_on_a_claimed_volume_and_takes_no_part_in_the_bus() {
+    let objects = manifests();
+    let signer = object(&objects, "Deployment/signer");
+    let claim = signer
+        .get("spec")
+        .and_then(|spec| spec.get("template"))
+        .and_then(|template| template.get("spec"))
+        .and_then(|spec| spec.get("volumes"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .find_map(|volume| volume.get("persistentVolumeClaim"))
+        .and_then(|claim| claim.get("claimName"))
+        .and_then(Value::as_str)
+        .expect("the signer's data dir is a PersistentVolumeClaim");
+    object(&objects, &format!("PersistentVolumeClaim/{claim}"));
+    let env = env_of(&containers(signer)[0]);
+    assert!(
+        !env.contains_key("EGOV_SIGNER__NATS_URL"),
+        "the signer is off the bus"
+    );
+}
+
+#[test]
+fn the_registration_desk_is_added_by_the_centre_and_used_by_the_con_and_the_signer() {
+    let objects = manifests();
+    let secret_key = |value: &Value| {
+        let reference = value.get("secretKeyRef")?;
+        Some((
+            reference.get("name")?.as_str()?.to_owned(),
+            reference.get("key")?.as_str()?.to_owned(),
+        ))
+    };
+    let pki = object(&objects, "Deployment/pki");
+    let init = pki
+        .get("spec")
+        .and_then(|spec| spec.get("template"))
+        .and_then(|template| template.get("spec"))
+        .and_then(|spec| spec.get("initContainers"))
+        .and_then(Value::as_sequence)
+        .and_then(|containers| containers.first())
+        .expect("the centre's init container adds the registrar");
+    let script = serde_yaml_ng::to_string(init.get("command").expect("its command")).expect("YAML");
+    assert!(script.contains("egov-pki accounts add"), "{script}");
+    let init_env = env_of(init);
+    let password = init_env
+        .get("REGISTRAR_PASSWORD")
+        .and_then(secret_key)
+        .expect("the registrar's password from a secret");
+    object(&objects, &format!("Secret/{}", password.0));
+    for name in ["con", "signer"] {
+        let env = env_of(&containers(object(&objects, &format!("Deployment/{name}")))[0]);
+        let upper = name.to_uppercase();
+        assert_eq!(
+            env.get(&format!("EGOV_{upper}__REGISTRAR_PASSWORD"))
+                .and_then(secret_key),
+            Some(password.clone()),
+            "{name} enrols under the registrar the centre added"
+        );
+        assert_eq!(
+            env.get(&format!("EGOV_{upper}__REGISTRAR_LOGIN"))
+                .and_then(secret_key),
+            init_env.get("REGISTRAR_LOGIN").and_then(secret_key),
+            "{name}'s registrar login"
+        );
+    }
 }

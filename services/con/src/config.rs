@@ -76,6 +76,10 @@ pub struct Config {
     /// `--dump-config`.
     #[serde(skip_serializing)]
     pub registrar_password: Option<String>,
+    /// A file holding that password (trimmed), read when `registrar_password` is unset: the
+    /// compose stack's certification centre writes it on first start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registrar_password_file: Option<PathBuf>,
     /// Seconds a certificate's revocation status is trusted before the centre is asked again.
     pub revocation_freshness_secs: u64,
     /// The operators: sign-in login → IIN. Each gets an employee's certificate in that IIN
@@ -115,6 +119,7 @@ impl Default for Config {
             enrolment_token_file: None,
             registrar_login: None,
             registrar_password: None,
+            registrar_password_file: None,
             revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
             operators: BTreeMap::from([(
                 DEFAULT_OPERATOR.0.to_owned(),
@@ -157,6 +162,22 @@ impl Config {
             &self.data_dir,
             DATABASE_FILE,
         )
+    }
+
+    /// Returns the registrar's password: `registrar_password`, else the trimmed contents of
+    /// `registrar_password_file`, else none.
+    pub fn registrar_password(&self) -> Result<Option<String>, String> {
+        if let Some(password) = self.registrar_password.as_deref().map(str::trim)
+            && !password.is_empty()
+        {
+            return Ok(Some(password.to_owned()));
+        }
+        let Some(file) = &self.registrar_password_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(file)
+            .map_err(|error| format!("cannot read {}: {error}", file.display()))?;
+        Ok(Some(text.trim().to_owned()).filter(|password| !password.is_empty()))
     }
 }
 
@@ -235,5 +256,28 @@ mod tests {
         let env = [("EGOV_CON__OPERATORS__MADINA".to_owned(), "123".to_owned())];
         let error = Config::load(None, env, &[]).expect_err("a bad IIN is refused");
         assert!(error.to_string().contains("operators.madina"), "{error}");
+    }
+
+    #[test]
+    fn the_registrar_password_is_read_from_its_file_when_not_given() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("registration-desk.password");
+        std::fs::write(&file, "from-the-file-0123\n").expect("write");
+        let mut config = Config::with_data_dir(dir.path());
+        assert_eq!(config.registrar_password(), Ok(None));
+        config.registrar_password_file = Some(file);
+        assert_eq!(
+            config.registrar_password(),
+            Ok(Some("from-the-file-0123".to_owned()))
+        );
+        config.registrar_password = Some("given-0123456".to_owned());
+        assert_eq!(
+            config.registrar_password(),
+            Ok(Some("given-0123456".to_owned()))
+        );
+        config.registrar_password = None;
+        config.registrar_password_file = Some(dir.path().join("missing"));
+        let error = config.registrar_password().expect_err("no such file");
+        assert!(error.contains("missing"), "{error}");
     }
 }

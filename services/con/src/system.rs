@@ -95,7 +95,10 @@ impl System for Con {
         config: &Config,
         mount: Mount<R, Store>,
     ) -> Result<Mounted, ConError> {
-        let registrar = match (&config.registrar_login, &config.registrar_password) {
+        let password = config
+            .registrar_password()
+            .map_err(|reason| ConError::invalid("registrar_password_file", reason))?;
+        let registrar = match (&config.registrar_login, &password) {
             (Some(login), Some(password)) => Some(EnrolmentProof::Registrar { login, password }),
             _ => None,
         };

@@ -57,8 +57,14 @@ pub struct Config {
     pub nats_url: String,
     /// Whether to fetch async messages from the gateway.
     pub async_pull: bool,
-    /// HTTP address of the external signer: its API and the page the person signs on.
+    /// HTTP address of the external signer as the portal reaches it: its API, and the page
+    /// the person signs on unless `signer_public_url` is set.
     pub signer_url: String,
+    /// The signer's address as the person's browser reaches it, when that differs from
+    /// `signer_url` (under compose: `http://signer:7211` from the portal's container,
+    /// `http://127.0.0.1:7211` from the host); unset means `signer_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer_public_url: Option<String>,
     /// The portal's own public address, where the signer sends the person back.
     pub public_url: String,
     /// The largest item-9 file accepted, in bytes.
@@ -84,6 +90,7 @@ impl Default for Config {
             nats_url: DEFAULT_NATS_URL.to_owned(),
             async_pull: false,
             signer_url: DEFAULT_SIGNER_URL.to_owned(),
+            signer_public_url: None,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             clock: ClockSource::Real,
@@ -108,6 +115,14 @@ impl Config {
             "portal.db",
         )
     }
+
+    /// Returns the signer's address for the person's browser: `signer_public_url`, else
+    /// `signer_url`.
+    pub fn signer_public_url(&self) -> &str {
+        self.signer_public_url
+            .as_deref()
+            .unwrap_or(&self.signer_url)
+    }
 }
 
 impl Validate for Config {
@@ -116,6 +131,9 @@ impl Validate for Config {
         check_endpoint("pki_endpoint", &self.pki_endpoint)?;
         check_endpoint("gateway_endpoint", &self.gateway_endpoint)?;
         check_endpoint("signer_url", &self.signer_url)?;
+        if let Some(url) = &self.signer_public_url {
+            check_endpoint("signer_public_url", url)?;
+        }
         check_endpoint("public_url", &self.public_url)?;
         check_iin("responsible_iin", &self.responsible_iin)?;
         if self.revocation_freshness_secs == 0 {
@@ -189,5 +207,35 @@ mod tests {
         let refused =
             egov_core::config::load::<Config>(SERVICE, None, env, &[]).expect_err("not a URL");
         assert!(refused.to_string().contains("signer_url"), "{refused}");
+    }
+
+    #[test]
+    fn the_browser_reaches_the_signer_at_its_public_url_when_one_is_set() {
+        let config: Config =
+            egov_core::config::load(SERVICE, None, Vec::new(), &[]).expect("defaults load");
+        assert_eq!(config.signer_public_url(), DEFAULT_SIGNER_URL);
+        let env = [
+            (
+                "EGOV_PORTAL__SIGNER_URL".to_owned(),
+                "http://signer:7211".to_owned(),
+            ),
+            (
+                "EGOV_PORTAL__SIGNER_PUBLIC_URL".to_owned(),
+                "http://127.0.0.1:7211".to_owned(),
+            ),
+        ];
+        let config: Config = egov_core::config::load(SERVICE, None, env, &[]).expect("loads");
+        assert_eq!(config.signer_url, "http://signer:7211");
+        assert_eq!(config.signer_public_url(), "http://127.0.0.1:7211");
+        let env = [(
+            "EGOV_PORTAL__SIGNER_PUBLIC_URL".to_owned(),
+            "127.0.0.1:7211".to_owned(),
+        )];
+        let refused =
+            egov_core::config::load::<Config>(SERVICE, None, env, &[]).expect_err("not a URL");
+        assert!(
+            refused.to_string().contains("signer_public_url"),
+            "{refused}"
+        );
     }
 }

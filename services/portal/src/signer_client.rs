@@ -49,14 +49,24 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct SignerClient {
     base: String,
+    public_base: String,
     client: Client<HttpConnector, Body>,
 }
 
 impl SignerClient {
-    /// Talks to the signer at `base` (`http://127.0.0.1:7211`).
+    /// Talks to the signer at `base` (`http://127.0.0.1:7211`), whose pages the person's
+    /// browser reaches at the same address.
     pub fn new(base: &str) -> SignerClient {
+        SignerClient::with_public_base(base, base)
+    }
+
+    /// Talks to the signer at `base` and sends the person to its pages at `public_base`: the
+    /// two differ where the portal and the browser reach the signer by different names
+    /// (containers).
+    pub fn with_public_base(base: &str, public_base: &str) -> SignerClient {
         SignerClient {
             base: base.trim_end_matches('/').to_owned(),
+            public_base: public_base.trim_end_matches('/').to_owned(),
             client: Client::builder(TokioExecutor::new()).build_http(),
         }
     }
@@ -95,7 +105,7 @@ impl SignerClient {
     }
 
     /// Hands over the exact bytes; returns the signer's request id and the page to send the
-    /// person to.
+    /// person to (on the signer's public address).
     pub async fn hand_over(
         &self,
         header: &[u8],
@@ -121,7 +131,10 @@ impl SignerClient {
         }
         let created: Created = serde_json::from_slice(&answer)
             .map_err(|error| PortalError::Signer(error.to_string()))?;
-        Ok((created.id, format!("{}{}", self.base, created.sign_path)))
+        Ok((
+            created.id,
+            format!("{}{}", self.public_base, created.sign_path),
+        ))
     }
 
     /// Asks what became of a request.

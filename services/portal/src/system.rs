@@ -70,7 +70,7 @@ impl System for Portal {
                 clock: mount.clock.clone(),
             },
             caller,
-            signer: SignerClient::new(&config.signer_url),
+            signer: SignerClient::with_public_base(&config.signer_url, config.signer_public_url()),
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             max_upload_bytes: config.max_upload_bytes,
             clock: mount.clock.clone(),

@@ -75,14 +75,21 @@ impl PkiCentre {
     /// Connects to the config's centre, enrolling under its registrar account if it names one.
     pub fn for_config(config: &crate::Config) -> Result<PkiCentre, SignerError> {
         let centre = PkiCentre::new(&config.pki_endpoint)?;
-        Ok(
-            match (&config.registrar_login, &config.registrar_password) {
-                (Some(login), Some(password)) => {
-                    centre.with_registrar(login.clone(), password.clone())
-                }
-                _ => centre,
-            },
-        )
+        let password =
+            config
+                .registrar_password()
+                .map_err(|source| SignerError::RegistrarPassword {
+                    path: config
+                        .registrar_password_file
+                        .as_deref()
+                        .map(|file| file.display().to_string())
+                        .unwrap_or_default(),
+                    source,
+                })?;
+        Ok(match (&config.registrar_login, password) {
+            (Some(login), Some(password)) => centre.with_registrar(login.clone(), password),
+            _ => centre,
+        })
     }
 
     /// Enrols under this registrar account (login, password).

@@ -39,6 +39,10 @@ pub struct Config {
     /// `--dump-config`.
     #[serde(skip_serializing)]
     pub registrar_password: Option<String>,
+    /// A file holding that password (trimmed), read when `registrar_password` is unset: the
+    /// compose stack's certification centre writes it on first start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registrar_password_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -55,6 +59,7 @@ impl Default for Config {
             certificate_days: 365,
             registrar_login: None,
             registrar_password: None,
+            registrar_password_file: None,
         }
     }
 }
@@ -76,6 +81,21 @@ impl Config {
             std::env::vars(),
             &overrides,
         )
+    }
+
+    /// Returns the registrar's password: `registrar_password`, else the trimmed contents of
+    /// `registrar_password_file`, else none.
+    pub fn registrar_password(&self) -> std::io::Result<Option<String>> {
+        if let Some(password) = self.registrar_password.as_deref().map(str::trim)
+            && !password.is_empty()
+        {
+            return Ok(Some(password.to_owned()));
+        }
+        let Some(file) = &self.registrar_password_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(file)?;
+        Ok(Some(text.trim().to_owned()).filter(|password| !password.is_empty()))
     }
 
     /// Returns a config for tests and embedding: defaults with this data dir.
@@ -120,5 +140,24 @@ mod tests {
         let refused =
             egov_core::config::load::<Config>(SERVICE, None, env, &[]).expect_err("not a URL");
         assert!(refused.to_string().contains("pki_endpoint"), "{refused}");
+    }
+
+    #[test]
+    fn the_registrar_password_is_read_from_its_file_when_not_given() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("registration-desk.password");
+        std::fs::write(&file, "from-the-file-0123\n").expect("write");
+        let mut config = Config::with_data_dir(dir.path());
+        assert_eq!(config.registrar_password().expect("none"), None);
+        config.registrar_password_file = Some(file);
+        assert_eq!(
+            config.registrar_password().expect("read"),
+            Some("from-the-file-0123".to_owned())
+        );
+        config.registrar_password = Some("given-0123456".to_owned());
+        assert_eq!(
+            config.registrar_password().expect("given"),
+            Some("given-0123456".to_owned())
+        );
     }
 }

@@ -63,6 +63,15 @@ pub enum SignerError {
         #[source]
         source: std::io::Error,
     },
+    /// The registrar's password file (`registrar_password_file`) could not be read.
+    #[error("registrar password file {path}: {source}")]
+    RegistrarPassword {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A server could not start or failed.
     #[error(transparent)]
     Bus(#[from] egov_bus::BusError),
