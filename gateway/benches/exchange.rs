@@ -17,6 +17,9 @@
 //! - **(a')** the same echo served by `egov_bus::grpc::serve`, the helper the
 //!   gateway and every system serve with (it leaves Nagle on): what the
 //!   stack's serving path costs before any gateway work.
+//! - **(a2)** a plain tonic relay: this process → a relay child → the echo
+//!   child, the same 1 KiB payload, 64 in flight, no crypto, no log: the
+//!   transport floor of a two-hop exchange, which (b) is compared with.
 //! - **(b)** a sync `SendMessage` through the gateway to a signed echo target,
 //!   64 in flight on one connection. The client sends envelopes sealed by the
 //!   sender system before timing (distinct message ids: the replay guard
@@ -44,6 +47,17 @@
 //!   with an explicit ack each. Latency is per message, from the start of its
 //!   publish to its consumer's ack being sent.
 //!
+//! - **(r2)** raw JetStream doing what the async channel must do per message
+//!   at its minimum: one publish with a de-dup id (`Nats-Msg-Id`), pull + ack,
+//!   and one state write (a key-value put of the message's final state,
+//!   pipelined like the publishes). Latency is per message, from the start of
+//!   its publish to its state write being stored.
+//! - **(b) and (c) with the message log on PostgreSQL**: the same exchanges
+//!   with the gateway's log in a private PostgreSQL cluster
+//!   (`egov_testkit::PostgresServer`, which runs it with fsync off), for the
+//!   operators who run it that way; skipped with a printed reason when
+//!   PostgreSQL is not installed. Their CPU lines add every process of the
+//!   cluster (the postmaster and its backends).
 //! - **(b) offered at half its rate**: the same exchange started at a fixed
 //!   rate, half of what the closed loop reached, whatever the answers (open
 //!   loop): the latency a sender sees when the gateway is not saturated.
@@ -52,14 +66,19 @@
 //! each process used per operation, read from `/proc`: steadier between runs
 //! than throughput on a shared VM, and what tells where an exchange's cost is.
 //!
-//! Then the ratios (b)/(a) and (c)/(raw JetStream) against the targets. The
-//! bench only prints: a figure below target never fails it (timings vary
-//! ±25 % between runs on a shared VM; only same-run ratios are compared).
+//! Then the ratios of issue 17 / PERFORMANCE.md, each with its target and
+//! whether this run met it: (b)/(a2), the gateway's CPU per exchange against
+//! (a)'s server CPU per op, (b)'s open-loop p99, (c)/raw and (c')/raw, and
+//! nats-server's CPU per async message against its CPU per raw message; the
+//! same against (r2) for reference. The bench only prints: a figure below
+//! target never fails it (timings vary ±25 % between runs on a shared VM;
+//! only same-run ratios are compared).
 //!
-//! `EGOV_BENCH_ONLY=sync` runs only (a), (a') and (b); the default runs every row.
+//! `EGOV_BENCH_ONLY=sync` runs only the sync rows, `async` only the async
+//! ones; the default runs every row.
 //!
 //! Child processes are this binary re-executed with `EGOV_BENCH_ROLE` set
-//! (`echo`, `echo-bus`, `target`, `gateway`): each binds `127.0.0.1:0`, prints
+//! (`echo`, `echo-bus`, `relay`, `target`, `gateway`): each binds `127.0.0.1:0`, prints
 //! `port=<n>` on stdout, and exits when its stdin closes, so none outlives
 //! the bench even if it panics. Under `cargo test --benches` (no `--bench`
 //! argument) it runs a tiny smoke pass instead, so the code stays exercised.
@@ -111,6 +130,11 @@ const ONLY_ENV: &str = "EGOV_BENCH_ONLY";
 const TARGET_ENV: &str = "EGOV_BENCH_TARGET";
 /// The NATS URL, given to the gateway child for the async channel.
 const NATS_ENV: &str = "EGOV_BENCH_NATS";
+/// The echo server's address, given to the relay child of (a2).
+const RELAY_NEXT_ENV: &str = "EGOV_BENCH_RELAY_NEXT";
+/// The message log's database URL for the gateway child; unset, it logs to
+/// SQLite in its data dir, as the gateway does by default.
+const LOG_URL_ENV: &str = "EGOV_BENCH_LOG_URL";
 /// How many message ids the gateway child's replay guard must hold.
 const REPLAY_ENV: &str = "EGOV_BENCH_REPLAY_CAPACITY";
 /// The gateway child's data dir (registry, SQLite message log), owned by the
@@ -146,6 +170,11 @@ const FETCH_BATCH: u32 = 256;
 const SEND_BATCH: usize = 64;
 /// The raw baseline's own stream, beside the gateway's.
 const RAW_STREAM: &str = "BENCH_RAW";
+/// (r2)'s stream (de-dup window on, as the delivery stream's) and state bucket.
+const RAW_STATE_STREAM: &str = "BENCH_RAW_DEDUP";
+const RAW_STATE_BUCKET: &str = "BENCH_RAW_STATE";
+/// (r2)'s state value: about the size of the gateway's delivery record (JSON).
+const RAW_STATE_VALUE: &[u8] = br#"{"state":"DELIVERED","attempts":1,"sender":"portal","receiver":"notary","service_id":"bench.async","correlation_id":"0190f2a4-7c1e-7b3a-9f00-123456789abc","accepted_at":"2026-12-06T05:00:00.000000Z","changed_at":"2026-12-06T05:00:00.001000Z"}"#;
 /// How long a consumer may wait for the last messages before the phase is
 /// reported as incomplete instead of hanging the bench.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -316,31 +345,119 @@ where
     (outcome, started.elapsed())
 }
 
+/// What a [`CpuMeter`] reads: one process, or every process of a PostgreSQL
+/// cluster (its backends come and go with the gateway's pool).
+#[derive(Debug, Clone, Copy)]
+enum Probe {
+    Process(u32),
+    /// The cluster listening on this loopback port.
+    Postgres(u16),
+}
+
+impl Probe {
+    /// The CPU time each process of the probe used so far.
+    fn sample(self) -> Sample {
+        let pids = match self {
+            Probe::Process(pid) => vec![pid],
+            Probe::Postgres(port) => postgres_pids(port),
+        };
+        pids.into_iter()
+            .filter_map(|pid| Some((pid, cpu_time(pid)?)))
+            .collect()
+    }
+}
+
 /// CPU time (user + system) of processes over a phase, read from
 /// `/proc/<pid>/stat`: on a shared VM throughput moves ±25 % between runs,
 /// while the CPU one operation costs each process is steadier.
 struct CpuMeter {
-    start: Vec<(&'static str, u32, Option<Duration>)>,
+    start: Vec<(&'static str, Probe, Sample)>,
 }
+
+/// The CPU time each process of a probe used so far, by pid.
+type Sample = Vec<(u32, Duration)>;
 
 impl CpuMeter {
     /// Starts measuring the named processes.
     fn start(processes: &[(&'static str, u32)]) -> CpuMeter {
+        let probes: Vec<_> = processes
+            .iter()
+            .map(|&(name, pid)| (name, Probe::Process(pid)))
+            .collect();
+        CpuMeter::probes(&probes)
+    }
+
+    /// Starts measuring the named probes.
+    fn probes(probes: &[(&'static str, Probe)]) -> CpuMeter {
         CpuMeter {
-            start: processes
+            start: probes
                 .iter()
-                .map(|&(name, pid)| (name, pid, cpu_time(pid)))
+                .map(|&(name, probe)| (name, probe, probe.sample()))
                 .collect(),
         }
     }
 
-    /// Returns the CPU each process used since the start (those still readable).
+    /// Returns the CPU each probe used since the start (those still readable);
+    /// a process started meanwhile counts from zero.
     fn used(&self) -> Vec<(&'static str, Duration)> {
         self.start
             .iter()
-            .filter_map(|&(name, pid, start)| Some((name, cpu_time(pid)?.saturating_sub(start?))))
+            .filter(|(_, _, start)| !start.is_empty())
+            .filter_map(|(name, probe, start)| {
+                let now = probe.sample();
+                if now.is_empty() {
+                    return None;
+                }
+                let used = now
+                    .iter()
+                    .map(|&(pid, cpu)| {
+                        let before = start.iter().find(|&&(p, _)| p == pid);
+                        cpu.saturating_sub(before.map_or(Duration::ZERO, |&(_, cpu)| cpu))
+                    })
+                    .sum();
+                Some((*name, used))
+            })
             .collect()
     }
+}
+
+/// The postmaster listening on `port` and its children (backends, WAL writer,
+/// checkpointer…), found by their command lines and parents in `/proc`.
+fn postgres_pids(port: u16) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let pids: Vec<u32> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let port = port.to_string();
+    let postmaster = pids.iter().copied().find(|pid| {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            return false;
+        };
+        let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+        args.first().is_some_and(|exe| exe.ends_with(b"postgres"))
+            && args
+                .windows(2)
+                .any(|pair| pair[0] == b"-p" && pair[1] == port.as_bytes())
+    });
+    let Some(postmaster) = postmaster else {
+        return Vec::new();
+    };
+    let parent = |pid: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat[stat.rfind(')')? + 1..]
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    std::iter::once(postmaster)
+        .chain(
+            pids.into_iter()
+                .filter(|&pid| parent(pid) == Some(postmaster)),
+        )
+        .collect()
 }
 
 /// The CPU time a process used so far; `None` off Linux or once it is gone.
@@ -492,17 +609,20 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
     }
 
     let sync_rows = if async_only() {
-        println!("  {ONLY_ENV}=async: (a), (a') and (b) skipped");
+        println!("  {ONLY_ENV}=async: (a), (a'), (a2) and (b) skipped");
         None
     } else {
         let echo = plain_echo(sizes, "echo", "(a) tonic unary echo").await?;
         println!("  measured (a) plain tonic echo");
         let echo_bus = plain_echo(sizes, "echo-bus", "(a') same, egov_bus::grpc::serve").await?;
-        let (sync, sync_paced) = gateway_sync(&ids, sizes).await?;
+        let relay = plain_relay(sizes).await?;
+        println!("  measured (a2) plain tonic relay");
+        let (sync, sync_paced) = gateway_sync(&ids, sizes, &LogStore::Sqlite).await?;
         println!("  measured (b) gateway SendMessage");
         Some(SyncRows {
             echo,
             echo_bus,
+            relay,
             sync,
             sync_paced,
         })
@@ -513,32 +633,127 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
     } else {
         egov_testkit::NatsServer::start().map_err(anyhow::Error::from)
     };
-    let (raw, async_rows) = match nats {
+    let (raw, raw_state, async_rows) = match nats {
         Ok(nats) => {
             let raw = raw_jetstream(&nats, sizes).await?;
             println!("  measured raw JetStream");
-            let async_rows = gateway_async(&ids, &nats, sizes).await?;
+            let raw_state = raw_jetstream_state(&nats, sizes).await?;
+            println!("  measured (r2) raw JetStream with de-dup id and state write");
+            let async_rows = gateway_async(&ids, &nats, sizes, &LogStore::Sqlite).await?;
             if async_rows.is_some() {
                 println!("  measured (c) gateway async");
             }
-            (Some(raw), async_rows)
+            (Some(raw), Some(raw_state), async_rows)
         }
         Err(err) => {
-            println!("  SKIPPED (c) and raw JetStream: {err:?}");
-            (None, None)
+            println!("  SKIPPED (c), (r2) and raw JetStream: {err:?}");
+            (None, None, None)
         }
     };
+
+    let postgres = on_postgres(&ids, sizes).await?;
 
     print_table(&Results {
         sync_rows,
         async_rows,
         raw,
+        raw_state,
+        postgres,
     });
     println!(
         "\n(total wall time {:.1} s)",
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// (b) and (c) again with the message log on a private PostgreSQL cluster,
+/// or the reason they were skipped.
+async fn on_postgres(ids: &Identities, sizes: Sizes) -> anyhow::Result<PostgresRows> {
+    let server = match egov_testkit::PostgresServer::start() {
+        Ok(server) => server,
+        Err(err) => {
+            return Ok(PostgresRows::skipped(format!(
+                "no PostgreSQL to start ({err}); `{}` installs it",
+                egov_testkit::postgres::POSTGRES_INSTALL
+            )));
+        }
+    };
+    let mut rows = PostgresRows::default();
+    if async_only() {
+        rows.sync_skipped = Some(format!("{ONLY_ENV}=async"));
+    } else {
+        let store = LogStore::Postgres {
+            url: server.create_database("gateway_sync")?,
+            port: server.port(),
+        };
+        let (sync, _) = gateway_sync(ids, sizes, &store).await?;
+        println!("  measured (b) with the log on PostgreSQL");
+        rows.sync = Some(sync);
+    }
+    if sync_only() {
+        rows.async_skipped = Some(format!("{ONLY_ENV}=sync"));
+        return Ok(rows);
+    }
+    // A NATS server of its own, so nothing left by the SQLite run's phases
+    // (same phase numbers) is fetched and counted here.
+    let nats = match egov_testkit::NatsServer::start() {
+        Ok(nats) => nats,
+        Err(err) => {
+            rows.async_skipped = Some(format!("no nats-server: {err}"));
+            return Ok(rows);
+        }
+    };
+    let store = LogStore::Postgres {
+        url: server.create_database("gateway_async")?,
+        port: server.port(),
+    };
+    match gateway_async(ids, &nats, sizes, &store).await? {
+        Some(async_rows) => {
+            println!("  measured (c) with the log on PostgreSQL");
+            rows.async_end_to_end = Some(async_rows.end_to_end);
+        }
+        None => rows.async_skipped = Some("the gateway has no async channel".into()),
+    }
+    Ok(rows)
+}
+
+/// Where the gateway child keeps its message log.
+enum LogStore {
+    /// SQLite in the child's data dir: the gateway's default.
+    Sqlite,
+    /// A database of the bench's private PostgreSQL cluster.
+    Postgres { url: String, port: u16 },
+}
+
+impl LogStore {
+    /// The gateway child's environment naming the store.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        match self {
+            LogStore::Sqlite => Vec::new(),
+            LogStore::Postgres { url, .. } => vec![(LOG_URL_ENV, url.clone())],
+        }
+    }
+
+    /// The processes a row's CPU line reads: `processes`, plus the cluster.
+    fn meter(&self, processes: &[(&'static str, u32)]) -> CpuMeter {
+        let mut probes: Vec<_> = processes
+            .iter()
+            .map(|&(name, pid)| (name, Probe::Process(pid)))
+            .collect();
+        if let LogStore::Postgres { port, .. } = self {
+            probes.push(("postgres", Probe::Postgres(*port)));
+        }
+        CpuMeter::probes(&probes)
+    }
+
+    /// The row's label with this store.
+    fn label(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self {
+            LogStore::Sqlite => sqlite,
+            LogStore::Postgres { .. } => postgres,
+        }
+    }
 }
 
 /// The CA and the credentials every process derives from [`SEED`].
@@ -654,6 +869,34 @@ impl Drop for Spawned {
 async fn plain_echo(sizes: Sizes, role: &str, label: &'static str) -> anyhow::Result<Row> {
     let child = Spawned::start(role, &[])?;
     let client = MessageReceiverClient::new(child.channel().await?);
+    let processes = [
+        ("client", std::process::id()),
+        ("server", child.process.id()),
+    ];
+    echo_phases(sizes, client, &processes, label).await
+}
+
+/// (a2): the plain tonic relay, no crypto, no log, one connection per hop.
+async fn plain_relay(sizes: Sizes) -> anyhow::Result<Row> {
+    let echo = Spawned::start("echo", &[])?;
+    let relay = Spawned::start("relay", &[(RELAY_NEXT_ENV, echo.addr().to_string())])?;
+    let client = MessageReceiverClient::new(relay.channel().await?);
+    let processes = [
+        ("client", std::process::id()),
+        ("relay", relay.process.id()),
+        ("server", echo.process.id()),
+    ];
+    echo_phases(sizes, client, &processes, "(a2) tonic relay → echo").await
+}
+
+/// Warms up, then times echo calls of 1 KiB through `client`, measuring the
+/// CPU of `processes` over the timed phase.
+async fn echo_phases(
+    sizes: Sizes,
+    client: MessageReceiverClient<Channel>,
+    processes: &[(&'static str, u32)],
+    label: &'static str,
+) -> anyhow::Result<Row> {
     let request = Envelope {
         header: vec![0x0a; 64],
         payload: vec![0x5a; PAYLOAD_BYTES],
@@ -672,10 +915,7 @@ async fn plain_echo(sizes: Sizes, role: &str, label: &'static str) -> anyhow::Re
         }
     };
     closed_loop(sizes.sync_warmup, SYNC_IN_FLIGHT, call.clone()).await;
-    let meter = CpuMeter::start(&[
-        ("client", std::process::id()),
-        ("server", child.process.id()),
-    ]);
+    let meter = CpuMeter::start(processes);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call).await;
     Ok(Row::new(label, outcome, elapsed).with_cpu(meter.used()))
 }
@@ -724,19 +964,23 @@ fn replay_capacity(sizes: Sizes) -> usize {
     (2 * (sizes.sync_warmup + sizes.sync_ops + sizes.async_warmup + sizes.async_ops)).max(100_000)
 }
 
-/// (b): signed sync exchange through the gateway, three processes.
-async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<(Row, Row)> {
+/// (b): signed sync exchange through the gateway, three processes; with the
+/// log on SQLite also offered open loop at half the closed loop's rate.
+async fn gateway_sync(
+    ids: &Identities,
+    sizes: Sizes,
+    store: &LogStore,
+) -> anyhow::Result<(Row, Option<Row>)> {
     // Declared first, so dropped after the children are killed.
     let dir = tempfile::tempdir()?;
     let target = Spawned::start("target", &[])?;
-    let gateway = Spawned::start(
-        "gateway",
-        &[
-            (TARGET_ENV, target.addr().to_string()),
-            (REPLAY_ENV, replay_capacity(sizes).to_string()),
-            (DIR_ENV, dir.path().display().to_string()),
-        ],
-    )?;
+    let mut env = vec![
+        (TARGET_ENV, target.addr().to_string()),
+        (REPLAY_ENV, replay_capacity(sizes).to_string()),
+        (DIR_ENV, dir.path().display().to_string()),
+    ];
+    env.extend(store.env());
+    let gateway = Spawned::start("gateway", &env)?;
     let portal = signer(&ids.portal)?;
     let warmup = Arc::new(presign(
         &portal,
@@ -783,14 +1027,20 @@ async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<(Row, Ro
     if let Some(error) = warm.first_error {
         bail!("gateway SendMessage fails in the warm-up: {error}");
     }
-    let meter = CpuMeter::start(&[
+    let meter = store.meter(&[
         ("client", std::process::id()),
         ("gateway", gateway.process.id()),
         ("target", target.process.id()),
     ]);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call(timed)).await;
-    let closed =
-        Row::new("(b) gateway SendMessage, signed", outcome, elapsed).with_cpu(meter.used());
+    let label = store.label(
+        "(b) gateway SendMessage, signed",
+        "(b) same, log on PostgreSQL",
+    );
+    let closed = Row::new(label, outcome, elapsed).with_cpu(meter.used());
+    if !matches!(store, LogStore::Sqlite) {
+        return Ok((closed, None));
+    }
 
     // The same exchange offered at half the closed loop's rate: the latency
     // a sender sees when the gateway is not saturated.
@@ -799,7 +1049,7 @@ async fn gateway_sync(ids: &Identities, sizes: Sizes) -> anyhow::Result<(Row, Ro
     let paced = Arc::new(presign(&portal, SYNC_SERVICE, "citizens", 3, count)?);
     let (outcome, elapsed) = open_loop(count, rate, call(paced)).await;
     let open = Row::new(format!("    (b) offered at {rate:.0}/s"), outcome, elapsed);
-    Ok((closed, open))
+    Ok((closed, Some(open)))
 }
 
 /// The raw JetStream baseline: async-nats directly, no gateway.
@@ -905,6 +1155,167 @@ async fn raw_phase(
     Ok((outcome, elapsed))
 }
 
+/// (r2): raw JetStream doing the async channel's minimum per message: a
+/// publish with a de-dup id, pull + ack, and one state write.
+async fn raw_jetstream_state(nats: &egov_testkit::NatsServer, sizes: Sizes) -> anyhow::Result<Row> {
+    let url = nats.url();
+    let url = url.as_str();
+    let publisher = jetstream::new(async_nats::connect(url).await?);
+    let consuming = jetstream::new(async_nats::connect(url).await?);
+    publisher
+        .create_stream(jetstream::stream::Config {
+            name: RAW_STATE_STREAM.into(),
+            subjects: vec!["bench.raw2.*".into()],
+            storage: jetstream::stream::StorageType::File,
+            // As the delivery stream: publishes de-duplicated by Nats-Msg-Id.
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        })
+        .await?;
+    let states = consuming
+        .create_key_value(jetstream::kv::Config {
+            bucket: RAW_STATE_BUCKET.into(),
+            history: 1,
+            storage: jetstream::stream::StorageType::File,
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| anyhow!(err))?;
+    raw_state_phase(&publisher, &consuming, &states, 1, sizes.async_warmup).await?;
+    let meter = CpuMeter::start(&[("client", std::process::id()), ("nats", nats.pid())]);
+    let (outcome, elapsed) =
+        raw_state_phase(&publisher, &consuming, &states, 2, sizes.async_ops).await?;
+    Ok(Row::new("(r2) raw JS +msg-id +state put", outcome, elapsed).with_cpu(meter.used()))
+}
+
+/// One (r2) phase: the raw phase's publish and pull consumer, the publish
+/// carrying a de-dup id and each acknowledged message's state written to the
+/// bucket, [`ASYNC_IN_FLIGHT`] writes in flight. A message counts once its
+/// state write is stored.
+async fn raw_state_phase(
+    publisher: &jetstream::Context,
+    consuming: &jetstream::Context,
+    states: &jetstream::kv::Store,
+    phase: u8,
+    count: usize,
+) -> anyhow::Result<(Outcome, Duration)> {
+    let subject = format!("bench.raw2.{phase}");
+    let consumer: jetstream::consumer::PullConsumer = consuming
+        .get_stream(RAW_STATE_STREAM)
+        .await?
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some(format!("bench2-{phase}")),
+            filter_subject: subject.clone(),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| anyhow!(err))?;
+    let starts = Arc::new(StartTimes::new(count));
+    let mut messages = consumer.messages().await?;
+    let consume = {
+        let starts = starts.clone();
+        let states = states.clone();
+        tokio::spawn(async move {
+            let mut arrivals = Arrivals::new(phase, count);
+            let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+            let mut writes = futures::stream::FuturesUnordered::new();
+            let mut pulling = true;
+            while !arrivals.done() && (pulling || !writes.is_empty()) {
+                let step = tokio::time::timeout_at(deadline, async {
+                    tokio::select! {
+                        next = messages.next(), if pulling && writes.len() < ASYNC_IN_FLIGHT => {
+                            RawStep::Pulled(next)
+                        }
+                        Some(written) = writes.next(), if !writes.is_empty() => {
+                            RawStep::Written(written)
+                        }
+                    }
+                })
+                .await;
+                match step {
+                    Err(_) => {
+                        arrivals.outcome.fail("consumer timed out".into());
+                        break;
+                    }
+                    Ok(RawStep::Pulled(None)) => pulling = false,
+                    Ok(RawStep::Pulled(Some(Err(err)))) => arrivals.outcome.fail(err.to_string()),
+                    Ok(RawStep::Pulled(Some(Ok(message)))) => {
+                        if let Err(err) = message.ack().await {
+                            arrivals.outcome.fail(err.to_string());
+                            continue;
+                        }
+                        let Some((tag_phase, index)) = payload_tag(&message.payload) else {
+                            arrivals
+                                .outcome
+                                .fail("a message without the bench's payload tag".into());
+                            continue;
+                        };
+                        let key = raw_message_id(tag_phase, index);
+                        let states = &states;
+                        // Bytes: a cheap clone of the payload, which the message derefs to.
+                        let payload = message.payload.clone();
+                        writes.push(async move {
+                            let stored = states
+                                .put(key, bytes::Bytes::from_static(RAW_STATE_VALUE))
+                                .await
+                                .map_err(|err| err.to_string());
+                            (payload, stored)
+                        });
+                    }
+                    Ok(RawStep::Written((payload, stored))) => match stored {
+                        Ok(_) => arrivals.arrived(&payload, &starts, Instant::now()),
+                        Err(err) => arrivals.outcome.fail(err),
+                    },
+                }
+            }
+            arrivals.outcome
+        })
+    };
+    let publish = {
+        let publisher = publisher.clone();
+        let starts = starts.clone();
+        move |index| {
+            let publisher = publisher.clone();
+            let starts = starts.clone();
+            let subject = subject.clone();
+            async move {
+                starts.mark(index);
+                let message = jetstream::message::PublishMessage::build()
+                    .payload(tagged_payload(phase, index).into())
+                    .message_id(raw_message_id(phase, index));
+                publisher
+                    .send_publish(subject, message)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        }
+    };
+    let began = Instant::now();
+    let (published, _) = closed_loop(count, ASYNC_IN_FLIGHT, publish).await;
+    let mut outcome = consume.await?;
+    let elapsed = began.elapsed();
+    outcome.errors += published.errors;
+    if outcome.first_error.is_none() {
+        outcome.first_error = published.first_error;
+    }
+    Ok((outcome, elapsed))
+}
+
+/// What (r2)'s consumer did next: pulled a message or stored a state.
+enum RawStep<P, W> {
+    Pulled(P),
+    Written(W),
+}
+
+/// (r2)'s message id, its de-dup id and state key alike.
+fn raw_message_id(phase: u8, index: usize) -> String {
+    format!("raw2-{phase}-{index}")
+}
+
 /// Whether a refusal says the gateway has no async channel.
 fn async_unavailable(status: &tonic::Status) -> bool {
     status.message().contains("not available")
@@ -912,23 +1323,24 @@ fn async_unavailable(status: &tonic::Status) -> bool {
 
 /// (c): async through the gateway to a pull-mode receiver; the send phase is
 /// closed loop, delivery runs beside it. `None` when the gateway has no async channel.
+/// With the log on PostgreSQL only (c) end to end is measured.
 async fn gateway_async(
     ids: &Identities,
     nats: &egov_testkit::NatsServer,
     sizes: Sizes,
+    store: &LogStore,
 ) -> anyhow::Result<Option<AsyncRows>> {
     let nats_url = nats.url();
     let dir = tempfile::tempdir()?;
     let target = Spawned::start("target", &[])?;
-    let gateway = Spawned::start(
-        "gateway",
-        &[
-            (TARGET_ENV, target.addr().to_string()),
-            (NATS_ENV, nats_url.clone()),
-            (REPLAY_ENV, replay_capacity(sizes).to_string()),
-            (DIR_ENV, dir.path().display().to_string()),
-        ],
-    )?;
+    let mut env = vec![
+        (TARGET_ENV, target.addr().to_string()),
+        (NATS_ENV, nats_url.clone()),
+        (REPLAY_ENV, replay_capacity(sizes).to_string()),
+        (DIR_ENV, dir.path().display().to_string()),
+    ];
+    env.extend(store.env());
+    let gateway = Spawned::start("gateway", &env)?;
     let portal = signer(&ids.portal)?;
     let receiver = Arc::new(signer(&ids.notary)?);
     let warmup = Arc::new(presign(
@@ -993,9 +1405,42 @@ async fn gateway_async(
         ("gateway", gateway.process.id()),
         ("nats", nats.pid()),
     ];
-    let meter = CpuMeter::start(&processes);
+    let meter = store.meter(&processes);
     let timed = async_phase(&sender, &fetcher, &receiver, timed, 2, sizes.async_ops, 1).await;
     let timed_cpu = meter.used();
+    let received = timed.received;
+    let batch = received.fetched / received.fetch.latencies.len().max(1);
+    let end_to_end = Row::new(
+        store.label(
+            "(c) gateway async send→fetch→ack",
+            "(c) same, log on PostgreSQL",
+        ),
+        received.messages,
+        timed.elapsed,
+    )
+    .with_cpu(timed_cpu);
+    let mut rows = AsyncRows {
+        end_to_end,
+        send: Row::new(
+            "    (c) its SendAsyncMessage calls",
+            timed.sent,
+            timed.sending,
+        ),
+        fetch: Row::new(
+            format!("    (c) its FetchMessages, ~{batch}/call"),
+            received.fetch,
+            timed.elapsed,
+        ),
+        ack: Row::new(
+            "    (c) its AcknowledgeMessages calls",
+            received.ack,
+            timed.elapsed,
+        ),
+        batched: None,
+    };
+    if !matches!(store, LogStore::Sqlite) {
+        return Ok(Some(rows));
+    }
 
     // The same messages sent in bursts of SEND_BATCH per SendAsyncMessages call.
     let bursts = Arc::new(presign(
@@ -1017,38 +1462,15 @@ async fn gateway_async(
     )
     .await;
     let batched_cpu = batch_meter.used();
-    let batched_row = Row::new(
-        format!("(c') same, {SEND_BATCH} per SendAsyncMessages"),
-        batched.received.messages,
-        batched.elapsed,
-    )
-    .with_cpu(batched_cpu);
-    let received = timed.received;
-    let batch = received.fetched / received.fetch.latencies.len().max(1);
-    Ok(Some(AsyncRows {
-        end_to_end: Row::new(
-            "(c) gateway async send→fetch→ack",
-            received.messages,
-            timed.elapsed,
+    rows.batched = Some(
+        Row::new(
+            format!("(c') same, {SEND_BATCH} per SendAsyncMessages"),
+            batched.received.messages,
+            batched.elapsed,
         )
-        .with_cpu(timed_cpu),
-        send: Row::new(
-            "    (c) its SendAsyncMessage calls",
-            timed.sent,
-            timed.sending,
-        ),
-        fetch: Row::new(
-            format!("    (c) its FetchMessages, ~{batch}/call"),
-            received.fetch,
-            timed.elapsed,
-        ),
-        ack: Row::new(
-            "    (c) its AcknowledgeMessages calls",
-            received.ack,
-            timed.elapsed,
-        ),
-        batched: batched_row,
-    }))
+        .with_cpu(batched_cpu),
+    );
+    Ok(Some(rows))
 }
 
 /// (c) end to end, then per call of each RPC, to tell ingestion from delivery.
@@ -1057,8 +1479,8 @@ struct AsyncRows {
     send: Row,
     fetch: Row,
     ack: Row,
-    /// (c) with the sends batched.
-    batched: Row,
+    /// (c) with the sends batched; measured with the log on SQLite only.
+    batched: Option<Row>,
 }
 
 /// One async phase: `count` messages of `pool` sent closed loop,
@@ -1329,13 +1751,34 @@ fn fetch_proof(receiver: &Signer) -> anyhow::Result<Envelope> {
 // The table
 // ---------------------------------------------------------------------------
 
-/// The sync rows (a), (a') and (b).
+/// The sync rows (a), (a'), (a2) and (b).
 struct SyncRows {
     echo: Row,
     echo_bus: Row,
+    /// (a2), the baseline (b) is compared with.
+    relay: Row,
     sync: Row,
     /// (b) offered at a fixed rate below saturation.
-    sync_paced: Row,
+    sync_paced: Option<Row>,
+}
+
+/// (b) and (c) with the message log on PostgreSQL, or why not.
+#[derive(Default)]
+struct PostgresRows {
+    sync: Option<Row>,
+    async_end_to_end: Option<Row>,
+    sync_skipped: Option<String>,
+    async_skipped: Option<String>,
+}
+
+impl PostgresRows {
+    fn skipped(reason: String) -> PostgresRows {
+        PostgresRows {
+            sync_skipped: Some(reason.clone()),
+            async_skipped: Some(reason),
+            ..PostgresRows::default()
+        }
+    }
 }
 
 /// Every measured row, in table order.
@@ -1345,6 +1788,9 @@ struct Results {
     /// `None` when the async channel or nats-server is absent.
     async_rows: Option<AsyncRows>,
     raw: Option<Row>,
+    /// (r2).
+    raw_state: Option<Row>,
+    postgres: PostgresRows,
 }
 
 impl Results {
@@ -1354,17 +1800,31 @@ impl Results {
         [
             sync_rows.map(|rows| &rows.echo),
             sync_rows.map(|rows| &rows.echo_bus),
+            sync_rows.map(|rows| &rows.relay),
             sync_rows.map(|rows| &rows.sync),
-            sync_rows.map(|rows| &rows.sync_paced),
+            sync_rows.and_then(|rows| rows.sync_paced.as_ref()),
+            self.postgres.sync.as_ref(),
             async_rows.map(|rows| &rows.end_to_end),
             async_rows.map(|rows| &rows.send),
             async_rows.map(|rows| &rows.fetch),
             async_rows.map(|rows| &rows.ack),
-            async_rows.map(|rows| &rows.batched),
+            async_rows.and_then(|rows| rows.batched.as_ref()),
+            self.postgres.async_end_to_end.as_ref(),
             self.raw.as_ref(),
+            self.raw_state.as_ref(),
         ]
         .into_iter()
         .flatten()
+    }
+}
+
+impl Row {
+    /// The CPU per operation of the named process, in microseconds.
+    fn cpu_us(&self, process: &str) -> Option<f64> {
+        self.cpu
+            .iter()
+            .find(|(name, _)| *name == process)
+            .map(|(_, used)| used.as_secs_f64() * 1e6)
     }
 }
 
@@ -1387,6 +1847,15 @@ fn print_table(results: &Results) {
             row.errors,
         );
     }
+    let postgres = &results.postgres;
+    for (rows, reason) in [
+        ("(b)", &postgres.sync_skipped),
+        ("(c)", &postgres.async_skipped),
+    ] {
+        if let Some(reason) = reason {
+            println!("SKIPPED {rows} with the log on PostgreSQL: {reason}");
+        }
+    }
     println!();
     for row in results.rows().filter(|row| !row.cpu.is_empty()) {
         let parts: Vec<String> = row
@@ -1403,57 +1872,201 @@ fn print_table(results: &Results) {
     }
     println!();
     println!(
-        "latency: (a), (a'), (b) and the (c) SendAsyncMessage / FetchMessages / AcknowledgeMessages rows per call;"
+        "latency: (a), (a'), (a2), (b) and the (c) SendAsyncMessage / FetchMessages / AcknowledgeMessages rows per call;"
     );
     println!(
         "         (c) per message, from its SendAsyncMessage start to the AcknowledgeMessages answer"
     );
     println!(
-        "         that confirmed it; raw JetStream per message, from publish start to its consumer ack sent."
+        "         that confirmed it; raw JetStream per message, from publish start to its consumer ack sent;"
     );
+    println!("         (r2) per message, from publish start to its state write stored.");
     println!(
         "(a') is (a) served the way the gateway and every system serve (egov_bus::grpc::serve)."
     );
+    println!(
+        "PostgreSQL rows: a private cluster with fsync and synchronous_commit off (egov-testkit); its CPU is the postmaster's and its children's."
+    );
     println!();
-    if let Some(SyncRows { echo, sync, .. }) = &results.sync_rows {
-        let sync_ratio = sync.throughput() / echo.throughput();
-        let sync_p99 = sync.percentile_ms(0.99);
-        println!(
-            "(b)/(a)  = {:>5.1} %   target >= 30 % with p99 <= 10 ms: {} ({:.0}/s, p99 {:.2} ms)",
-            sync_ratio * 100.0,
-            verdict(sync_ratio >= 0.30 && sync_p99 <= 10.0),
-            sync.throughput(),
-            sync_p99
-        );
-    }
-    match (&results.async_rows, &results.raw) {
-        (Some(rows), Some(raw)) => {
-            let ratio = rows.end_to_end.throughput() / raw.throughput();
-            println!(
-                "(c)/raw  = {:>5.1} %   target >= 50 %: {} ({:.0}/s)",
-                ratio * 100.0,
-                verdict(ratio >= 0.50),
-                rows.end_to_end.throughput()
-            );
-            let batched = rows.batched.throughput() / raw.throughput();
-            println!(
-                "(c')/raw = {:>5.1} %   the same with the sends batched ({:.0}/s)",
-                batched * 100.0,
-                rows.batched.throughput()
+    print_ratios(results);
+}
+
+/// One ratio line: the figure, its target and whether this run met it, or
+/// only the figure for a reference without a target.
+fn ratio(name: &str, figure: String, target: Option<(&str, bool)>, detail: String) {
+    let (target, verdict) = match target {
+        Some((target, met)) => (target, if met { "met" } else { "MISSED" }),
+        None => ("(reference)", ""),
+    };
+    println!("{name:<40} {figure:>8}   {target:<13} {verdict:<6}  {detail}");
+}
+
+fn percent(part: &Row, whole: &Row) -> f64 {
+    part.throughput() / whole.throughput().max(f64::EPSILON) * 100.0
+}
+
+/// The ratios of issue 17 against their targets, then references.
+fn print_ratios(results: &Results) {
+    println!(
+        "{:<40} {:>8}   {:<13} {:<6}",
+        "ratio", "figure", "target", ""
+    );
+    println!("{}", "-".repeat(91));
+    let sync = results.sync_rows.as_ref();
+    let pg_sync = results.postgres.sync.as_ref();
+    if let Some(rows) = sync {
+        for (name, sync) in [
+            ("(b)/(a2)", Some(&rows.sync)),
+            ("(b) log on PG/(a2)", pg_sync),
+        ] {
+            let Some(sync) = sync else { continue };
+            let figure = percent(sync, &rows.relay);
+            ratio(
+                name,
+                format!("{figure:.1} %"),
+                Some((">= 40 %", figure >= 40.0)),
+                format!(
+                    "{:.0}/s against {:.0}/s",
+                    sync.throughput(),
+                    rows.relay.throughput()
+                ),
             );
         }
-        _ => println!("(c)/raw  = n/a       (c) or the raw JetStream baseline was skipped"),
+        for (name, sync) in [
+            ("gateway CPU / (a) server CPU", Some(&rows.sync)),
+            ("  same, log on PG", pg_sync),
+        ] {
+            let Some(sync) = sync else { continue };
+            if let (Some(gateway), Some(server)) = (
+                sync.cpu_us("gateway"),
+                rows.echo.cpu_us("server").filter(|&us| us > 0.0),
+            ) {
+                let figure = gateway / server;
+                ratio(
+                    name,
+                    format!("{figure:.1}x"),
+                    Some(("<= 5x", figure <= 5.0)),
+                    format!("{gateway:.0} µs per exchange against {server:.0} µs per echo"),
+                );
+            }
+        }
+        if let Some(paced) = &rows.sync_paced {
+            let p99 = paced.percentile_ms(0.99);
+            ratio(
+                "(b) open loop at half rate, p99",
+                format!("{p99:.2} ms"),
+                Some(("<= 5 ms", p99 <= 5.0)),
+                format!(
+                    "offered {:.0}/s, {} errors",
+                    paced.throughput(),
+                    paced.errors
+                ),
+            );
+        }
+    }
+    let async_rows = results.async_rows.as_ref();
+    match (async_rows, &results.raw) {
+        (Some(rows), Some(raw)) => {
+            let batched = rows.batched.as_ref();
+            for (name, row, target, floor) in [
+                ("(c)/raw JetStream", Some(&rows.end_to_end), ">= 20 %", 20.0),
+                ("(c')/raw JetStream", batched, ">= 30 %", 30.0),
+                (
+                    "(c) log on PG/raw JetStream",
+                    results.postgres.async_end_to_end.as_ref(),
+                    ">= 20 %",
+                    20.0,
+                ),
+            ] {
+                let Some(row) = row else { continue };
+                let figure = percent(row, raw);
+                ratio(
+                    name,
+                    format!("{figure:.1} %"),
+                    Some((target, figure >= floor)),
+                    format!(
+                        "{:.0}/s against {:.0}/s",
+                        row.throughput(),
+                        raw.throughput()
+                    ),
+                );
+            }
+            for (name, row) in [
+                ("nats CPU per (c) msg / per raw msg", Some(&rows.end_to_end)),
+                ("nats CPU per (c') msg / per raw msg", batched),
+            ] {
+                let Some(row) = row else { continue };
+                let raw_nats = raw.cpu_us("nats").filter(|&us| us > 0.0);
+                if let (Some(nats), Some(raw_nats)) = (row.cpu_us("nats"), raw_nats) {
+                    let figure = nats / raw_nats;
+                    ratio(
+                        name,
+                        format!("{figure:.1}x"),
+                        Some(("<= 2x", figure <= 2.0)),
+                        format!("{nats:.0} µs against {raw_nats:.0} µs"),
+                    );
+                }
+            }
+        }
+        _ => println!("(c)/raw: n/a, (c) or the raw JetStream baseline was skipped"),
+    }
+
+    println!();
+    if let Some(rows) = sync {
+        ratio(
+            "(b)/(a)",
+            format!("{:.1} %", percent(&rows.sync, &rows.echo)),
+            None,
+            "the old, one-hop baseline".into(),
+        );
+        ratio(
+            "(a2)/(a)",
+            format!("{:.1} %", percent(&rows.relay, &rows.echo)),
+            None,
+            "what the second hop costs the transport".into(),
+        );
+    }
+    if let (Some(rows), Some(raw_state)) = (async_rows, &results.raw_state) {
+        for (name, row) in [
+            ("(c)/(r2)", Some(&rows.end_to_end)),
+            ("(c')/(r2)", rows.batched.as_ref()),
+        ] {
+            if let Some(row) = row {
+                ratio(
+                    name,
+                    format!("{:.1} %", percent(row, raw_state)),
+                    None,
+                    "against the async channel's minimum work".into(),
+                );
+            }
+        }
+        for (name, row) in [
+            (
+                "nats CPU per (c) msg / per (r2) msg",
+                Some(&rows.end_to_end),
+            ),
+            (
+                "nats CPU per (c') msg / per (r2) msg",
+                rows.batched.as_ref(),
+            ),
+        ] {
+            let Some(row) = row else { continue };
+            let floor = raw_state.cpu_us("nats").filter(|&us| us > 0.0);
+            if let (Some(nats), Some(floor)) = (row.cpu_us("nats"), floor) {
+                ratio(
+                    name,
+                    format!("{:.1}x", nats / floor),
+                    None,
+                    format!("{nats:.0} µs against {floor:.0} µs"),
+                );
+            }
+        }
     }
     // Little's law: a closed loop keeps SYNC_IN_FLIGHT calls open, so the
     // mean latency is fixed by the throughput, whatever the gateway does.
     println!(
-        "note: closed loop at {SYNC_IN_FLIGHT} in flight, mean latency = {SYNC_IN_FLIGHT} / throughput: p99 <= 10 ms needs > {} exchanges/s",
-        SYNC_IN_FLIGHT * 100
+        "note: closed loop at {SYNC_IN_FLIGHT} in flight, mean latency = {SYNC_IN_FLIGHT} / throughput; the p99 target is the open-loop row's"
     );
-}
-
-fn verdict(meets: bool) -> &'static str {
-    if meets { "meets" } else { "SHORT" }
 }
 
 // ---------------------------------------------------------------------------
@@ -1479,6 +2092,7 @@ mod child {
             match role {
                 "echo" => echo().await,
                 "echo-bus" => echo_bus().await,
+                "relay" => relay().await,
                 "target" => target().await,
                 "gateway" => gateway().await,
                 other => bail!("unknown {ROLE_ENV} {other:?}"),
@@ -1513,6 +2127,40 @@ mod child {
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         Server::builder()
             .add_service(MessageReceiverServer::new(PlainEcho))
+            .serve_with_incoming(incoming)
+            .await?;
+        Ok(())
+    }
+
+    /// Forwards every envelope to the next hop and answers with its answer:
+    /// a relay's transport alone, no crypto, no log.
+    struct PlainRelay {
+        next: MessageReceiverClient<Channel>,
+    }
+
+    #[tonic::async_trait]
+    impl MessageReceiver for PlainRelay {
+        async fn receive(
+            &self,
+            request: tonic::Request<Envelope>,
+        ) -> Result<tonic::Response<Envelope>, tonic::Status> {
+            let answer = self.next.clone().receive(request.into_inner()).await?;
+            Ok(tonic::Response::new(answer.into_inner()))
+        }
+    }
+
+    /// (a2)'s relay: served as (a)'s echo, one connection to the next hop,
+    /// as the gateway keeps one per target.
+    async fn relay() -> anyhow::Result<()> {
+        let next = std::env::var(RELAY_NEXT_ENV).context(RELAY_NEXT_ENV)?;
+        let channel = Endpoint::from_shared(format!("http://{next}"))?.connect_lazy();
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        announce(listener.local_addr()?);
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        Server::builder()
+            .add_service(MessageReceiverServer::new(PlainRelay {
+                next: MessageReceiverClient::new(channel),
+            }))
             .serve_with_incoming(incoming)
             .await?;
         Ok(())
@@ -1590,6 +2238,10 @@ allowed_senders = ["portal"]
             Err(_) => None,
         };
         let dir = std::path::PathBuf::from(std::env::var(DIR_ENV).context(DIR_ENV)?);
+        // The production default store, SQLite in the data dir, unless the
+        // bench names a PostgreSQL database.
+        let log_url = std::env::var(LOG_URL_ENV)
+            .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("gateway.db").display()));
         let registry_path = dir.join("registry.toml");
         std::fs::write(&registry_path, registry_text(&target))?;
         let gateway = Gateway::new(GatewayParts {
@@ -1600,12 +2252,7 @@ allowed_senders = ["portal"]
                 CachedRevocation::new(StaticRevocation::new(), Duration::from_secs(3600)),
             ),
             replay: ReplayGuard::new(Duration::from_secs(600), replay_capacity),
-            // The production default store: SQLite in the data dir.
-            log: MessageLog::connect(&format!(
-                "sqlite://{}?mode=rwc",
-                dir.join("gateway.db").display()
-            ))
-            .await?,
+            log: MessageLog::connect(&log_url).await?,
             clock: SystemClock::shared(),
             max_message_bytes: 4 * 1024 * 1024,
             nats,

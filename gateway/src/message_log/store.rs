@@ -48,6 +48,11 @@ const MAX_BATCH_DELAY: Duration = Duration::from_millis(10);
 /// rows of 18 columns stay far under both stores' bind-parameter limits.
 const ROWS_PER_STATEMENT: usize = 50;
 
+/// The most message ids one replay-claim transaction inserts. Claims are
+/// grouped only from those already waiting (no timer): an idle gateway
+/// commits each alone, a busy one commits what queued during the last commit.
+const MAX_CLAIM_BATCH: usize = 256;
+
 /// How often the writer tries a batch before giving it up as lost.
 const WRITE_ATTEMPTS: u32 = 4;
 
@@ -186,6 +191,12 @@ pub enum MessageLogError {
     /// The background writer is gone, so nothing more can be stored.
     #[error("message log writer stopped")]
     WriterStopped,
+    /// The transaction holding this message id's replay claim failed.
+    #[error("message id claim failed: {reason}")]
+    Claim {
+        /// The database's error, shared by every claim of the transaction.
+        reason: String,
+    },
 }
 
 /// The gateway's durable message log; cheap to clone, all clones share one writer.
@@ -193,6 +204,15 @@ pub enum MessageLogError {
 pub struct MessageLog {
     backend: Backend,
     commands: mpsc::Sender<Command>,
+    claims: mpsc::Sender<Claim>,
+}
+
+/// One message id waiting for the claimer's transaction, and who to answer.
+#[derive(Debug)]
+struct Claim {
+    message_id: String,
+    seen_at_us: i64,
+    answer: oneshot::Sender<Result<bool, MessageLogError>>,
 }
 
 /// The connection pool of whichever store the URL chose.
@@ -248,7 +268,13 @@ impl MessageLog {
         };
         let (commands, receiver) = mpsc::channel(CHANNEL_CAPACITY);
         tokio::spawn(run_writer(backend.clone(), receiver));
-        Ok(MessageLog { backend, commands })
+        let (claims, claim_receiver) = mpsc::channel(CHANNEL_CAPACITY);
+        tokio::spawn(run_claimer(backend.clone(), claim_receiver));
+        Ok(MessageLog {
+            backend,
+            commands,
+            claims,
+        })
     }
 
     /// Queues a record for the writer, waiting only while the queue is full.
@@ -405,8 +431,9 @@ pub struct RefusalRecord {
     pub received_at: OffsetDateTime,
 }
 
-const CLAIM_MESSAGE_ID: &str =
-    "INSERT INTO seen_message_id (message_id, seen_at_us) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+/// Claims message ids; RETURNING names those this statement inserted.
+const CLAIM_MESSAGE_IDS: &str = "INSERT INTO seen_message_id (message_id, seen_at_us) ";
+const CLAIM_RETURNING: &str = " ON CONFLICT DO NOTHING RETURNING message_id";
 
 const FORGET_MESSAGE_IDS: &str = "DELETE FROM seen_message_id WHERE seen_at_us < $1";
 
@@ -420,30 +447,24 @@ const REFUSALS_BY_HEADER: &str = "SELECT header_sha256, channel, status_code, st
 impl MessageLog {
     /// Records a message id as seen; returns false when it was seen before, by
     /// this gateway or another replica on the same database, before or after a
-    /// restart. Written at once, not batched: admission waits for the answer.
+    /// restart. Admission waits for the answer: the id is committed before it
+    /// returns. Claims waiting at the same time share one transaction (group
+    /// commit, no added wait), which costs far less per id than one each.
     pub async fn claim_message_id(
         &self,
         message_id: &str,
         at: OffsetDateTime,
     ) -> Result<bool, MessageLogError> {
-        let key = without_nul(message_id);
-        let inserted = match &self.backend {
-            Backend::Sqlite(pool) => sqlx::query(CLAIM_MESSAGE_ID)
-                .bind(key.as_ref())
-                .bind(unix_micros(at))
-                .execute(pool)
-                .await
-                .map_err(MessageLogError::Query)?
-                .rows_affected(),
-            Backend::Postgres(pool) => sqlx::query(CLAIM_MESSAGE_ID)
-                .bind(key.as_ref())
-                .bind(unix_micros(at))
-                .execute(pool)
-                .await
-                .map_err(MessageLogError::Query)?
-                .rows_affected(),
-        };
-        Ok(inserted == 1)
+        let (answer, answered) = oneshot::channel();
+        self.claims
+            .send(Claim {
+                message_id: without_nul(message_id).into_owned(),
+                seen_at_us: unix_micros(at),
+                answer,
+            })
+            .await
+            .map_err(|_| MessageLogError::WriterStopped)?;
+        answered.await.map_err(|_| MessageLogError::WriterStopped)?
     }
 
     /// Forgets message ids seen before `before`; returns how many.
@@ -619,6 +640,99 @@ struct Losses {
 }
 
 /// Gathers commands into batches and commits them until every sender is gone.
+/// Commits replay claims: each transaction takes every claim already waiting
+/// (up to [`MAX_CLAIM_BATCH`]) and answers each once it is committed.
+async fn run_claimer(backend: Backend, mut claims: mpsc::Receiver<Claim>) {
+    let mut batch: Vec<Claim> = Vec::with_capacity(MAX_CLAIM_BATCH);
+    while let Some(first) = claims.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_CLAIM_BATCH {
+            match claims.try_recv() {
+                Ok(claim) => batch.push(claim),
+                Err(_) => break,
+            }
+        }
+        // The same id twice in one batch: the statement inserts it once, and
+        // only the first claimer may be told it was new.
+        let mut distinct = std::collections::HashSet::with_capacity(batch.len());
+        let ids: Vec<&Claim> = batch
+            .iter()
+            .filter(|claim| distinct.insert(claim.message_id.as_str()))
+            .collect();
+        let inserted = insert_claims(&backend, &ids).await;
+        let mut answered: std::collections::HashSet<String> =
+            std::collections::HashSet::with_capacity(batch.len());
+        for claim in batch.drain(..) {
+            let first = answered.insert(claim.message_id.clone());
+            let answer = match &inserted {
+                Ok(inserted) => Ok(first && inserted.contains(&claim.message_id)),
+                Err(err) => Err(MessageLogError::Claim {
+                    reason: err.to_string(),
+                }),
+            };
+            // A claimer that gave up waiting needs no answer.
+            let _ = claim.answer.send(answer);
+        }
+    }
+}
+
+/// Inserts the claims' ids in one transaction; returns those it inserted
+/// (the others were claimed before).
+async fn insert_claims(
+    backend: &Backend,
+    claims: &[&Claim],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut inserted = std::collections::HashSet::with_capacity(claims.len());
+    match backend {
+        Backend::Sqlite(pool) => {
+            let mut transaction = pool.begin().await?;
+            for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+                for row in claim_statement::<sqlx::Sqlite>(chunk)
+                    .build()
+                    .fetch_all(&mut *transaction)
+                    .await?
+                {
+                    inserted.insert(row.try_get::<String, _>(0)?);
+                }
+            }
+            transaction.commit().await?;
+        }
+        Backend::Postgres(pool) => {
+            let mut transaction = pool.begin().await?;
+            for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+                for row in claim_statement::<sqlx::Postgres>(chunk)
+                    .build()
+                    .fetch_all(&mut *transaction)
+                    .await?
+                {
+                    inserted.insert(row.try_get::<String, _>(0)?);
+                }
+            }
+            transaction.commit().await?;
+        }
+    }
+    Ok(inserted)
+}
+
+/// Builds one `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING …`.
+fn claim_statement<DB>(claims: &[&Claim]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB>,
+    String: Type<DB>,
+    for<'t> i64: Encode<'t, DB>,
+    i64: Type<DB>,
+{
+    let mut builder = QueryBuilder::new(CLAIM_MESSAGE_IDS);
+    builder.push_values(claims, |mut values, claim| {
+        values
+            .push_bind(claim.message_id.clone())
+            .push_bind(claim.seen_at_us);
+    });
+    builder.push(CLAIM_RETURNING);
+    builder
+}
+
 async fn run_writer(backend: Backend, mut commands: mpsc::Receiver<Command>) {
     let mut batch: Vec<LogRecord> = Vec::with_capacity(MAX_BATCH);
     let mut waiters: Vec<oneshot::Sender<Result<(), MessageLogError>>> = Vec::new();
@@ -1151,6 +1265,7 @@ mod tests {
         let orphan = MessageLog {
             backend: log.backend.clone(),
             commands,
+            claims: log.claims.clone(),
         };
         assert!(matches!(
             orphan.flush().await,
@@ -1160,6 +1275,45 @@ mod tests {
             orphan.append(record("m1", "c1", Direction::Inbound)).await,
             Err(MessageLogError::WriterStopped)
         ));
+    }
+
+    /// Claims many ids at once, each twice, so claims share transactions and
+    /// an id meets its duplicate in one batch; asserts each is new exactly once.
+    async fn each_id_is_claimed_once(log: &MessageLog) {
+        let at = datetime!(2026-03-02 10:00:00 UTC);
+        let ids: Vec<String> = (0..300).map(|i| format!("claim-{i}")).collect();
+        let claims = ids
+            .iter()
+            .chain(ids.iter())
+            .map(|id| log.claim_message_id(id, at));
+        let answers = futures::future::join_all(claims).await;
+        for (index, id) in ids.iter().enumerate() {
+            let first = answers[index].as_ref().unwrap();
+            let second = answers[index + ids.len()].as_ref().unwrap();
+            assert!(
+                first ^ second,
+                "{id} claimed as new {} times",
+                u8::from(*first) + u8::from(*second)
+            );
+        }
+        assert!(!log.claim_message_id("claim-7", at).await.unwrap());
+        assert!(log.claim_message_id("claim-new", at).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_message_id_is_new_once_when_claims_share_a_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        each_id_is_claimed_once(&log).await;
+    }
+
+    /// Runs against a private PostgreSQL cluster the test starts (egov-testkit).
+    #[tokio::test]
+    async fn a_message_id_is_new_once_on_postgres_when_claims_share_a_transaction() {
+        let postgres = egov_testkit::PostgresServer::start().unwrap();
+        let url = postgres.create_database("claims").unwrap();
+        let log = MessageLog::connect(&url).await.unwrap();
+        each_id_is_claimed_once(&log).await;
     }
 
     #[test]
