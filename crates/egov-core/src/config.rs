@@ -133,6 +133,15 @@ fn env_prefix(service: &str) -> String {
     format!("{ENV_PREFIX}{service}{ENV_NESTING}")
 }
 
+/// Turns borrowed key/value pairs into the owned pairs [`load`] reads, for tests and
+/// embedders that spell their environment and overrides inline.
+pub fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
 /// Loads the config of `service` through every layer and validates it.
 ///
 /// `env` is the environment to read (pass `std::env::vars()` in a binary; tests pass a map),

@@ -126,22 +126,13 @@ fn check_own(config: &Config) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
 
-    use egov_core::config::ConfigError;
+    use egov_core::config::{ConfigError, owned_pairs};
 
     use super::*;
 
     fn load(env: &[(&str, &str)], overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let overrides: Vec<(String, String)> = overrides
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load(None, env, &overrides)
+        Config::load(None, owned_pairs(env), &owned_pairs(overrides))
     }
 
     #[test]
@@ -165,7 +156,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("backoffice.toml");
         std::fs::write(&file, "[policies]\nB = \"manual\"\n").expect("write");
-        let config = Config::load(Some(&file), HashMap::new(), &[]).expect("loads");
+        let config = Config::load(Some(&file), Vec::new(), &[]).expect("loads");
         assert_eq!(config.policy("B"), Policy::Manual);
         assert_eq!(config.policy("C"), Policy::Auto);
         let config = load(&[("EGOV_BACKOFFICE__POLICIES__F", "manual")], &[]).expect("loads");

@@ -53,23 +53,14 @@ fn check_own(config: &Config) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::path::PathBuf;
 
-    use egov_core::config::ConfigError;
+    use egov_core::config::{ConfigError, owned_pairs};
 
     use super::*;
 
     fn load(env: &[(&str, &str)], overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let overrides: Vec<(String, String)> = overrides
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load(None, env, &overrides)
+        Config::load(None, owned_pairs(env), &owned_pairs(overrides))
     }
 
     #[test]

@@ -145,20 +145,13 @@ impl Validate for Config {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+
+    use egov_core::config::owned_pairs;
 
     use super::*;
 
     fn load(env: &[(&str, &str)], overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let overrides: Vec<(String, String)> = overrides
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load(None, env, &overrides)
+        Config::load(None, owned_pairs(env), &owned_pairs(overrides))
     }
 
     #[test]
