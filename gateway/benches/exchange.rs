@@ -15,7 +15,7 @@
 //!   in flight on one HTTP/2 connection: the transport ceiling. The server
 //!   sets TCP_NODELAY as tonic's own `serve` does.
 //! - **(a')** the same echo served by `egov_bus::grpc::serve`, the helper the
-//!   gateway and every system serve with (it leaves Nagle on): what the
+//!   gateway and every system serve with (TCP_NODELAY set, as in (a)): what the
 //!   stack's serving path costs before any gateway work.
 //! - **(a2)** a plain tonic relay: this process → a relay child → the echo
 //!   child, the same 1 KiB payload, 64 in flight, no crypto, no log: the
@@ -2167,7 +2167,7 @@ mod child {
     }
 
     /// The same echo served by `egov_bus::grpc::serve`, as the gateway and
-    /// every system serve: its accepted sockets keep Nagle on.
+    /// every system serve (TCP_NODELAY on its accepted sockets, as in (a)).
     async fn echo_bus() -> anyhow::Result<()> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         announce(listener.local_addr()?);
