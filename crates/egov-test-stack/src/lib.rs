@@ -7,6 +7,7 @@
 //! and routes the system's own service ids; the calls and checks here work for any of them.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -177,6 +178,27 @@ impl Neighbours {
             std::future::pending(),
         ));
         addrs
+    }
+
+    /// Starts the system under test `S` beside the neighbours, as its tests and the front
+    /// doors' tests run it: its config from `config` (given its data dir in the sandbox and
+    /// the sandbox gateway's endpoint), the test operators' file, its store opened and
+    /// migrated. Returns the store (to read beside it) and its gRPC and HTTP addresses.
+    pub async fn start_system<S: egov_system::System>(
+        &self,
+        config: impl FnOnce(PathBuf, String) -> S::Config,
+    ) -> (S::Store, SocketAddr, SocketAddr) {
+        use egov_system::runtime::Settings as _;
+        let id = S::ENTRY.id;
+        let config = config(self.sandbox.dir().join(id), self.sandbox.gateway_endpoint());
+        std::fs::create_dir_all(config.data_dir())
+            .unwrap_or_else(|error| panic!("{id} data dir: {error}"));
+        egov_testkit::service::write_operators_file(config.data_dir());
+        let store = S::open_store(&config)
+            .await
+            .unwrap_or_else(|error| panic!("{id} store opens: {error}"));
+        let (grpc, http) = self.serve::<S>(config, store.clone()).await;
+        (store, grpc, http)
     }
 
     /// Sends `request` on `service_id` of the system under test from the portal for the

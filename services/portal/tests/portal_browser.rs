@@ -90,29 +90,16 @@ impl Stack {
     async fn start_beside(target: &'static systems::SystemInfo) -> Stack {
         let neighbours = Neighbours::start(target, "egov-portal-tests").await;
         let dir = neighbours.sandbox.dir().to_owned();
-        let (grpc, http) = loopback_listeners().await;
-        let target_addr = grpc.local_addr().expect("addr");
         if target.id == systems::ESOBES.id {
-            let mut config = egov_esobes::Config::with_data_dir(dir.join("esobes"));
-            config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-            std::fs::create_dir_all(&config.data_dir).expect("esobes dir");
-            let store = egov_esobes::Store::open(&config.database_url())
-                .await
-                .expect("esobes store");
-            tokio::spawn(egov_system::runtime::serve::<egov_esobes::Esobes, _>(
-                config,
-                Parts {
-                    identity: neighbours.identity.clone(),
-                    verifier: neighbours.sandbox.verifier(),
-                    store,
-                    clock: neighbours.clock.shared(),
-                },
-                Listeners { grpc, http },
-                None,
-                std::future::pending(),
-            ));
+            let (_, addr, _) = neighbours
+                .start_system::<egov_esobes::Esobes>(|data_dir, gateway| {
+                    let mut config = egov_esobes::Config::with_data_dir(data_dir);
+                    config.gateway_endpoint = gateway;
+                    config
+                })
+                .await;
             neighbours.route(
-                target_addr,
+                addr,
                 &[
                     egov_esobes::APPLY_SERVICE_ID,
                     egov_esobes::RESULT_SERVICE_ID,
@@ -120,26 +107,15 @@ impl Stack {
                 egov_esobes::DECIDED_SERVICE_ID,
             );
         } else {
-            let mut config = egov_labor::Config::with_data_dir(dir.join("labor"));
-            config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-            std::fs::create_dir_all(&config.data_dir).expect("labor dir");
-            let store = egov_labor::Store::open(&config.database_url())
-                .await
-                .expect("labor store");
-            tokio::spawn(egov_system::runtime::serve::<egov_labor::Labor, _>(
-                config,
-                Parts {
-                    identity: neighbours.identity.clone(),
-                    verifier: neighbours.sandbox.verifier(),
-                    store,
-                    clock: neighbours.clock.shared(),
-                },
-                Listeners { grpc, http },
-                None,
-                std::future::pending(),
-            ));
+            let (_, addr, _) = neighbours
+                .start_system::<egov_labor::Labor>(|data_dir, gateway| {
+                    let mut config = egov_labor::Config::with_data_dir(data_dir);
+                    config.gateway_endpoint = gateway;
+                    config
+                })
+                .await;
             neighbours.route(
-                target_addr,
+                addr,
                 &[APPLY_SERVICE_ID, RESULT_SERVICE_ID],
                 DECIDED_SERVICE_ID,
             );

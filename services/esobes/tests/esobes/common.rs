@@ -38,15 +38,12 @@ impl Stack {
         let neighbours = Neighbours::start(&systems::ESOBES, "egov-esobes-tests").await;
 
         // E-sobes.
-        let mut config = Config::with_data_dir(neighbours.sandbox.dir().join("esobes"));
-        config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-        std::fs::create_dir_all(&config.data_dir).expect("esobes dir");
-        egov_testkit::service::write_operators_file(&config.data_dir);
-        let store = Store::open(&config.database_url())
-            .await
-            .expect("esobes store opens");
-        let (esobes_addr, esobes_http) = neighbours
-            .serve::<egov_esobes::Esobes>(config, store.clone())
+        let (store, esobes_addr, esobes_http) = neighbours
+            .start_system::<egov_esobes::Esobes>(|data_dir, gateway| {
+                let mut config = Config::with_data_dir(data_dir);
+                config.gateway_endpoint = gateway;
+                config
+            })
             .await;
 
         neighbours.route(

@@ -40,15 +40,12 @@ impl Stack {
         let neighbours = Neighbours::start(&systems::LABOR, "egov-labor-tests").await;
 
         // The Labour Market AIS.
-        let mut config = Config::with_data_dir(neighbours.sandbox.dir().join("labor"));
-        config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-        std::fs::create_dir_all(&config.data_dir).expect("labor dir");
-        egov_testkit::service::write_operators_file(&config.data_dir);
-        let store = Store::open(&config.database_url())
-            .await
-            .expect("labor store opens");
-        let (labor_addr, labor_http) = neighbours
-            .serve::<egov_labor::Labor>(config, store.clone())
+        let (store, labor_addr, labor_http) = neighbours
+            .start_system::<egov_labor::Labor>(|data_dir, gateway| {
+                let mut config = Config::with_data_dir(data_dir);
+                config.gateway_endpoint = gateway;
+                config
+            })
             .await;
 
         neighbours.route(

@@ -40,15 +40,12 @@ impl Stack {
         let neighbours = Neighbours::start(&systems::QUEUE, "egov-queue-tests").await;
 
         // The queue register, with its fixture kindergartens.
-        let mut config = Config::with_data_dir(neighbours.sandbox.dir().join("queue"));
-        config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-        std::fs::create_dir_all(&config.data_dir).expect("queue dir");
-        egov_testkit::service::write_operators_file(&config.data_dir);
-        let store = Store::open(&config.database_url())
-            .await
-            .expect("queue store opens");
-        let (queue_addr, queue_http) = neighbours
-            .serve::<egov_queue::Queue>(config, store.clone())
+        let (store, queue_addr, queue_http) = neighbours
+            .start_system::<egov_queue::Queue>(|data_dir, gateway| {
+                let mut config = Config::with_data_dir(data_dir);
+                config.gateway_endpoint = gateway;
+                config
+            })
             .await;
 
         neighbours.route(
