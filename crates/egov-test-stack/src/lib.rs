@@ -180,6 +180,31 @@ impl Neighbours {
         addrs
     }
 
+    /// Registers in the notary registry (ЕНИС) a notarised power of attorney `number` by
+    /// which `representative` acts for `principal` in service `code`, issued ten days ago and
+    /// valid for a year.
+    pub async fn notarise(&self, number: &str, principal: &str, representative: &str, code: &str) {
+        let now = egov_core::clock::Clock::now(&self.clock);
+        let today = egov_system::intake::local_date(now);
+        self.notary
+            .insert(
+                &egov_notary::PowerOfAttorney {
+                    number: number.into(),
+                    principal_iin: egov_core::Iin::parse(principal).expect("principal's IIN"),
+                    representative_iin: egov_core::Iin::parse(representative)
+                        .expect("representative's IIN"),
+                    service_ids: vec![code.into()],
+                    notary_name: "Жумабекова Айгерим Нурлановна".into(),
+                    issue_date: today - time::Duration::days(10),
+                    expiry_date: today + time::Duration::days(355),
+                    revoked: false,
+                },
+                now,
+            )
+            .await
+            .expect("registered in the notary registry");
+    }
+
     /// Starts the system under test `S` beside the neighbours, as its tests and the front
     /// doors' tests run it: its config from `config` (given its data dir in the sandbox and
     /// the sandbox gateway's endpoint), the test operators' file, its store opened and

@@ -13,13 +13,12 @@ use egov_bus::service::Listeners;
 use egov_citizens::fixtures::{
     DISABLED_CHILD, EMPLOYED_ADULT, PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, UNEMPLOYED_ADULT,
 };
+use egov_core::Bin;
 use egov_core::clock::Clock;
 use egov_core::pki::authority::Holder;
 use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
 use egov_core::systems;
-use egov_core::{Bin, Iin};
 use egov_labor::{APPLY_SERVICE_ID, DECIDED_SERVICE_ID, RESULT_SERVICE_ID};
-use egov_notary::PowerOfAttorney;
 use egov_signer::centre::{Applicant, IssueFuture};
 use egov_signer::{CertificationCentre, Issued};
 use egov_system::Parts;
@@ -381,25 +380,10 @@ async fn a_revoked_certificate_and_a_key_of_another_iin_are_refused_as_eds_not_c
 async fn a_representative_files_b_by_power_of_attorney_and_the_principal_sees_it_in_their_cabinet()
 {
     let stack = Stack::start().await;
-    let today = egov_system::intake::local_date(stack.neighbours.clock.now());
     stack
         .neighbours
-        .notary
-        .insert(
-            &PowerOfAttorney {
-                number: "ENIS-000601".into(),
-                principal_iin: Iin::parse(UNEMPLOYED_ADULT).expect("IIN"),
-                representative_iin: Iin::parse(REPRESENTATIVE).expect("IIN"),
-                service_ids: vec!["B".into()],
-                notary_name: "Жумабекова Айгерим Нурлановна".into(),
-                issue_date: today - time::Duration::days(10),
-                expiry_date: today + time::Duration::days(355),
-                revoked: false,
-            },
-            stack.neighbours.clock.now(),
-        )
-        .await
-        .expect("registered in the notary registry");
+        .notarise("ENIS-000601", UNEMPLOYED_ADULT, REPRESENTATIVE, "B")
+        .await;
     let (_driver, page) = browser().await;
     stack.register_and_sign_in(&page, REPRESENTATIVE).await;
     stack.make_key(&page, REPRESENTATIVE).await;
@@ -433,25 +417,10 @@ fn pdf_file(dir: &Path, name: &str) -> PathBuf {
 async fn a_representative_files_c_by_notarised_power_of_attorney_and_the_principal_sees_it_in_their_cabinet()
  {
     let stack = Stack::start_beside(&systems::ESOBES).await;
-    let today = egov_system::intake::local_date(stack.neighbours.clock.now());
     stack
         .neighbours
-        .notary
-        .insert(
-            &PowerOfAttorney {
-                number: "ENIS-000701".into(),
-                principal_iin: Iin::parse(PARENT_OF_DISABLED_CHILD).expect("IIN"),
-                representative_iin: Iin::parse(REPRESENTATIVE).expect("IIN"),
-                service_ids: vec!["C".into()],
-                notary_name: "Жумабекова Айгерим Нурлановна".into(),
-                issue_date: today - time::Duration::days(10),
-                expiry_date: today + time::Duration::days(355),
-                revoked: false,
-            },
-            stack.neighbours.clock.now(),
-        )
-        .await
-        .expect("registered in the notary registry");
+        .notarise("ENIS-000701", PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, "C")
+        .await;
     let files = stack.neighbours.sandbox.dir().join("uploads");
     std::fs::create_dir_all(&files).expect("uploads dir");
     let (_driver, page) = browser().await;

@@ -9,15 +9,12 @@ use std::ops::Deref;
 use egov_bus::service::Listeners;
 use egov_citizens::fixtures::STATE_CORPORATION_OPERATOR;
 use egov_con::{Desk, Operators, Store};
-use egov_core::Iin;
-use egov_core::clock::Clock;
 use egov_core::systems;
 use egov_labor::{APPLY_SERVICE_ID, DECIDED_SERVICE_ID, RESULT_SERVICE_ID};
-use egov_notary::PowerOfAttorney;
 use egov_proto::v1::ServiceResult;
 use egov_signin::{Person, Signin};
 use egov_system::Parts;
-use egov_system::intake::{IntakeStore, Registration, local_date};
+use egov_system::intake::{IntakeStore, Registration};
 use egov_test_stack::{Neighbours, loopback_listeners};
 
 /// The operator's login, name and password.
@@ -146,27 +143,6 @@ impl Stack {
             .expect("a ticket waits");
         assert_eq!(called.id, taken.id);
         called.id
-    }
-
-    /// Registers a power of attorney for service `code` in the notary registry.
-    pub async fn notarise(&self, number: &str, principal: &str, representative: &str, code: &str) {
-        let today = local_date(self.clock.now());
-        self.notary
-            .insert(
-                &PowerOfAttorney {
-                    number: number.into(),
-                    principal_iin: Iin::parse(principal).expect("IIN"),
-                    representative_iin: Iin::parse(representative).expect("IIN"),
-                    service_ids: vec![code.into()],
-                    notary_name: "Жумабекова Айгерим Нурлановна".into(),
-                    issue_date: today - time::Duration::days(10),
-                    expiry_date: today + time::Duration::days(355),
-                    revoked: false,
-                },
-                self.clock.now(),
-            )
-            .await
-            .expect("registered in the notary registry");
     }
 
     /// Returns the application the Labour Market AIS registered under `number`.

@@ -8,12 +8,11 @@ use egov_citizens::fixtures::{
     CHILD_7_OR_OVER, DISABLED_CHILD, PARENT_OF_CHILD_UNDER_7, PARENT_OF_DISABLED_CHILD,
     PERSON_NOT_IN_DATABASE, REPRESENTATIVE, UNEMPLOYED_ADULT,
 };
+use egov_core::StatusCode;
 use egov_core::clock::Clock;
 use egov_core::envelope::{VerifyPolicy, from_timestamp};
 use egov_core::pki::Role;
-use egov_core::{Iin, StatusCode};
 use egov_esobes::compensation::{FIELD_HOME_SCHOOLING, HOME_SCHOOLING_CERTIFICATE};
-use egov_notary::PowerOfAttorney;
 use egov_proto::v1::{Channel, Envelope, ResultKind};
 use egov_system::intake::{IntakeStore, local_date};
 use prost::Message;
@@ -78,24 +77,9 @@ async fn home_schooling_compensation_assigned_to_parent_of_disabled_child_school
 async fn home_schooling_compensation_assigned_at_the_state_corporation_to_a_representative_by_power_of_attorney()
  {
     let stack = Stack::start().await;
-    let today = local_date(stack.clock.now());
     stack
-        .notary
-        .insert(
-            &PowerOfAttorney {
-                number: "ENIS-000601".into(),
-                principal_iin: Iin::parse(PARENT_OF_DISABLED_CHILD).expect("IIN"),
-                representative_iin: Iin::parse(REPRESENTATIVE).expect("IIN"),
-                service_ids: vec!["C".into()],
-                notary_name: "Жумабекова Айгерим Нурлановна".into(),
-                issue_date: today - time::Duration::days(5),
-                expiry_date: today + time::Duration::days(360),
-                revoked: false,
-            },
-            stack.clock.now(),
-        )
-        .await
-        .expect("registered in the notary registry");
+        .notarise("ENIS-000601", PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, "C")
+        .await;
     let mut by_representative = application(
         PARENT_OF_DISABLED_CHILD,
         DISABLED_CHILD,

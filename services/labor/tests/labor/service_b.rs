@@ -85,24 +85,9 @@ async fn unemployed_certificate_issued_to_registered_unemployed_citizen() {
 async fn unemployed_certificate_issued_at_the_state_corporation_to_a_representative_by_power_of_attorney()
  {
     let stack = Stack::start().await;
-    let today = local_date(stack.clock.now());
     stack
-        .notary
-        .insert(
-            &PowerOfAttorney {
-                number: "ENIS-000501".into(),
-                principal_iin: Iin::parse(UNEMPLOYED_ADULT).expect("IIN"),
-                representative_iin: Iin::parse(REPRESENTATIVE).expect("IIN"),
-                service_ids: vec!["B".into()],
-                notary_name: "Жумабекова Айгерим Нурлановна".into(),
-                issue_date: today - time::Duration::days(10),
-                expiry_date: today + time::Duration::days(355),
-                revoked: false,
-            },
-            stack.clock.now(),
-        )
-        .await
-        .expect("registered in the notary registry");
+        .notarise("ENIS-000501", UNEMPLOYED_ADULT, REPRESENTATIVE, "B")
+        .await;
     let mut by_representative = application(UNEMPLOYED_ADULT, Channel::StateCorporation);
     by_representative.representative_iin = REPRESENTATIVE.into();
     by_representative.power_of_attorney_number = "ENIS-000501".into();

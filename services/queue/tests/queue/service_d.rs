@@ -12,7 +12,6 @@ use egov_core::clock::Clock;
 use egov_core::envelope::VerifyPolicy;
 use egov_core::pki::Role;
 use egov_core::{Iin, StatusCode};
-use egov_notary::PowerOfAttorney;
 use egov_proto::v1::{AgeGroup, Channel, Envelope, ResultKind};
 use egov_queue::entry::{age_group, age_group_name};
 use egov_queue::fixtures::{BALAPAN, KYZGALDAK, KYZYLORDA_CITY, SHIELI_DISTRICT};
@@ -289,24 +288,9 @@ async fn kindergarten_queue_withdrawn_when_provider_refuses_an_incomplete_packag
 #[tokio::test]
 async fn kindergarten_queue_places_a_child_for_a_representative_by_power_of_attorney() {
     let stack = Stack::start().await;
-    let today = local_date(stack.clock.now());
     stack
-        .notary
-        .insert(
-            &PowerOfAttorney {
-                number: "ENIS-000701".into(),
-                principal_iin: Iin::parse(PARENT_OF_CHILD_UNDER_7).expect("IIN"),
-                representative_iin: Iin::parse(REPRESENTATIVE).expect("IIN"),
-                service_ids: vec!["D".into()],
-                notary_name: "Жумабекова Айгерим Нурлановна".into(),
-                issue_date: today - time::Duration::days(3),
-                expiry_date: today + time::Duration::days(362),
-                revoked: false,
-            },
-            stack.clock.now(),
-        )
-        .await
-        .expect("registered in the notary registry");
+        .notarise("ENIS-000701", PARENT_OF_CHILD_UNDER_7, REPRESENTATIVE, "D")
+        .await;
     let mut by_representative = request(
         PARENT_OF_CHILD_UNDER_7,
         CHILD_UNDER_7,
