@@ -288,8 +288,13 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn merge(&mut self, other: Outcome) {
-        self.latencies.extend(other.latencies);
+    fn merge(&mut self, mut other: Outcome) {
+        self.latencies.append(&mut other.latencies);
+        self.add_errors(other);
+    }
+
+    /// Counts `other`'s errors as this outcome's, keeping its latencies only.
+    fn add_errors(&mut self, other: Outcome) {
         self.errors += other.errors;
         if self.first_error.is_none() {
             self.first_error = other.first_error;
@@ -1073,6 +1078,27 @@ async fn raw_jetstream(nats: &egov_testkit::NatsServer, sizes: Sizes) -> anyhow:
     Ok(Row::new("raw JetStream pub+consume", outcome, elapsed).with_cpu(meter.used()))
 }
 
+/// Creates the durable pull consumer `durable` of `stream` for `subject`,
+/// acknowledging each message explicitly.
+async fn pull_consumer(
+    consuming: &jetstream::Context,
+    stream: &str,
+    durable: String,
+    subject: &str,
+) -> anyhow::Result<jetstream::consumer::PullConsumer> {
+    consuming
+        .get_stream(stream)
+        .await?
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some(durable),
+            filter_subject: subject.to_owned(),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| anyhow!(err))
+}
+
 /// One phase on its own subject and durable pull consumer: a pull request
 /// left pending by the previous phase's consumer would otherwise swallow
 /// messages until their ack wait (30 s) ran out.
@@ -1083,17 +1109,7 @@ async fn raw_phase(
     count: usize,
 ) -> anyhow::Result<(Outcome, Duration)> {
     let subject = format!("bench.raw.{phase}");
-    let consumer: jetstream::consumer::PullConsumer = consuming
-        .get_stream(RAW_STREAM)
-        .await?
-        .create_consumer(jetstream::consumer::pull::Config {
-            durable_name: Some(format!("bench-{phase}")),
-            filter_subject: subject.clone(),
-            ack_policy: jetstream::consumer::AckPolicy::Explicit,
-            ..Default::default()
-        })
-        .await
-        .map_err(|err| anyhow!(err))?;
+    let consumer = pull_consumer(consuming, RAW_STREAM, format!("bench-{phase}"), &subject).await?;
     let starts = Arc::new(StartTimes::new(count));
     let mut messages = consumer.messages().await?;
     let consume = {
@@ -1148,10 +1164,7 @@ async fn raw_phase(
     let (published, _) = closed_loop(count, ASYNC_IN_FLIGHT, publish).await;
     let mut outcome = consume.await?;
     let elapsed = began.elapsed();
-    outcome.errors += published.errors;
-    if outcome.first_error.is_none() {
-        outcome.first_error = published.first_error;
-    }
+    outcome.add_errors(published);
     Ok((outcome, elapsed))
 }
 
@@ -1200,17 +1213,13 @@ async fn raw_state_phase(
     count: usize,
 ) -> anyhow::Result<(Outcome, Duration)> {
     let subject = format!("bench.raw2.{phase}");
-    let consumer: jetstream::consumer::PullConsumer = consuming
-        .get_stream(RAW_STATE_STREAM)
-        .await?
-        .create_consumer(jetstream::consumer::pull::Config {
-            durable_name: Some(format!("bench2-{phase}")),
-            filter_subject: subject.clone(),
-            ack_policy: jetstream::consumer::AckPolicy::Explicit,
-            ..Default::default()
-        })
-        .await
-        .map_err(|err| anyhow!(err))?;
+    let consumer = pull_consumer(
+        consuming,
+        RAW_STATE_STREAM,
+        format!("bench2-{phase}"),
+        &subject,
+    )
+    .await?;
     let starts = Arc::new(StartTimes::new(count));
     let mut messages = consumer.messages().await?;
     let consume = {
@@ -1298,10 +1307,7 @@ async fn raw_state_phase(
     let (published, _) = closed_loop(count, ASYNC_IN_FLIGHT, publish).await;
     let mut outcome = consume.await?;
     let elapsed = began.elapsed();
-    outcome.errors += published.errors;
-    if outcome.first_error.is_none() {
-        outcome.first_error = published.first_error;
-    }
+    outcome.add_errors(published);
     Ok((outcome, elapsed))
 }
 
