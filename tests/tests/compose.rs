@@ -15,7 +15,7 @@ use egov_proto::v1::{GetPersonRequest, GetPersonResponse};
 use egov_system::GatewayCaller;
 use egov_system::identity::{Enrolment, SystemIdentity};
 use egov_tests::docker::{self, Compose};
-use egov_tests::repo_root;
+use egov_tests::{assert_nats_server_accepts, repo_root};
 use serde_yaml_ng::Value;
 
 /// The services docker-compose.yml runs besides NATS and the PostgreSQL profile.
@@ -342,42 +342,30 @@ fn the_compose_nats_admits_each_service_as_its_own_user_with_the_permissions_of_
         "deploy/compose/nats.conf is not egov_bus::nats_accounts' users; it should read:\n{expected}"
     );
     // nats-server's own check, when the binary is there, with every password it reads set.
-    let Ok(binary) = egov_testkit::find_nats_server() else {
-        println!(
-            "skipped `nats-server -t`: {}",
-            egov_testkit::NATS_SERVER_INSTALL
-        );
-        return;
-    };
-    let output = Command::new(binary)
-        .envs(
-            users
-                .iter()
-                .map(|user| (password_variable(&user.name), "dev-only-check")),
-        )
-        .arg("--config")
-        .arg(repo_root().join("deploy/compose/nats.conf"))
-        .arg("-t")
-        .output()
-        .expect("nats-server -t");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    assert_nats_server_accepts(
+        "deploy/compose/nats.conf",
+        users
+            .iter()
+            .map(|user| (password_variable(&user.name), "dev-only-check")),
     );
+}
+
+/// Returns a compose service's command, word by word (none when it has none).
+fn command_of(service: &Value) -> Vec<&str> {
+    service
+        .get("command")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 #[test]
 fn each_service_signs_in_to_nats_as_its_own_user_with_the_password_nats_is_given() {
     let compose = compose_file();
     let nats = service(&compose, "nats");
-    let command: Vec<&str> = nats
-        .get("command")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let command = command_of(nats);
     assert!(
         command
             .windows(2)
@@ -423,13 +411,7 @@ fn each_service_signs_in_to_nats_as_its_own_user_with_the_password_nats_is_given
 fn the_centre_makes_the_operator_token_and_the_registrar_and_shares_each_only_where_needed() {
     let compose = compose_file();
     for name in SERVICES {
-        let command: Vec<&str> = service(&compose, name)
-            .get("command")
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let command = command_of(service(&compose, name));
         let binary = format!("egov-{name}");
         assert_eq!(
             command,

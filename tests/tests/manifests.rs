@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use egov_tests::repo_root;
+use egov_tests::{assert_nats_server_accepts, repo_root};
 use serde::Deserialize as _;
 use serde_yaml_ng::Value;
 
@@ -190,25 +189,7 @@ fn the_cluster_config_routes_to_three_nodes_with_jetstream() {
     assert_eq!(routes.len(), 3, "{routes:?}");
     assert!(config.contains("jetstream {"), "JetStream is off");
     // nats-server's own check, when the binary is there.
-    let Ok(binary) = egov_testkit::find_nats_server() else {
-        println!(
-            "skipped `nats-server -t`: {}",
-            egov_testkit::NATS_SERVER_INSTALL
-        );
-        return;
-    };
-    let output = Command::new(binary)
-        .env("SERVER_NAME", "nats-0")
-        .args(["--config"])
-        .arg(repo_root().join("deploy/nats/cluster.conf"))
-        .arg("-t")
-        .output()
-        .expect("nats-server -t");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_nats_server_accepts("deploy/nats/cluster.conf", [("SERVER_NAME", "nats-0")]);
 }
 
 #[test]
