@@ -133,6 +133,20 @@ fn env_prefix(service: &str) -> String {
     format!("{ENV_PREFIX}{service}{ENV_NESTING}")
 }
 
+/// Returns a secret given inline (`value`, trimmed), else the trimmed contents of `file`,
+/// else none; an empty secret counts as none. Tokens and passwords handed to a service as
+/// either an env var or a file are read this way.
+pub fn secret_or_file(value: Option<&str>, file: Option<&Path>) -> std::io::Result<Option<String>> {
+    if let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) {
+        return Ok(Some(value.to_owned()));
+    }
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file)?;
+    Ok(Some(text.trim().to_owned()).filter(|value| !value.is_empty()))
+}
+
 /// Turns borrowed key/value pairs into the owned pairs [`load`] reads, for tests and
 /// embedders that spell their environment and overrides inline.
 pub fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

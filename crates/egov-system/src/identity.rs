@@ -170,17 +170,14 @@ pub fn read_token(
     token: Option<&str>,
     file: Option<&Path>,
 ) -> Result<Option<String>, IdentityError> {
-    if let Some(token) = token.map(str::trim).filter(|token| !token.is_empty()) {
-        return Ok(Some(token.to_owned()));
-    }
-    let Some(file) = file else {
-        return Ok(None);
-    };
-    let text = std::fs::read_to_string(file).map_err(|source| IdentityError::Io {
-        action: format!("read the enrolment token {}", file.display()),
+    egov_core::config::secret_or_file(token, file).map_err(|source| IdentityError::Io {
+        action: format!(
+            "read the enrolment token {}",
+            file.map(|file| file.display().to_string())
+                .unwrap_or_default()
+        ),
         source,
-    })?;
-    Ok(Some(text.trim().to_owned()).filter(|token| !token.is_empty()))
+    })
 }
 
 /// A system's signing identity and trust anchor.

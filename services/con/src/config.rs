@@ -167,17 +167,15 @@ impl Config {
     /// Returns the registrar's password: `registrar_password`, else the trimmed contents of
     /// `registrar_password_file`, else none.
     pub fn registrar_password(&self) -> Result<Option<String>, String> {
-        if let Some(password) = self.registrar_password.as_deref().map(str::trim)
-            && !password.is_empty()
-        {
-            return Ok(Some(password.to_owned()));
-        }
-        let Some(file) = &self.registrar_password_file else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(file)
-            .map_err(|error| format!("cannot read {}: {error}", file.display()))?;
-        Ok(Some(text.trim().to_owned()).filter(|password| !password.is_empty()))
+        let file = self.registrar_password_file.as_deref();
+        egov_core::config::secret_or_file(self.registrar_password.as_deref(), file).map_err(
+            |error| {
+                let file = file
+                    .map(|file| file.display().to_string())
+                    .unwrap_or_default();
+                format!("cannot read {file}: {error}")
+            },
+        )
     }
 }
 

@@ -86,16 +86,10 @@ impl Config {
     /// Returns the registrar's password: `registrar_password`, else the trimmed contents of
     /// `registrar_password_file`, else none.
     pub fn registrar_password(&self) -> std::io::Result<Option<String>> {
-        if let Some(password) = self.registrar_password.as_deref().map(str::trim)
-            && !password.is_empty()
-        {
-            return Ok(Some(password.to_owned()));
-        }
-        let Some(file) = &self.registrar_password_file else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(file)?;
-        Ok(Some(text.trim().to_owned()).filter(|password| !password.is_empty()))
+        egov_core::config::secret_or_file(
+            self.registrar_password.as_deref(),
+            self.registrar_password_file.as_deref(),
+        )
     }
 
     /// Returns a config for tests and embedding: defaults with this data dir.
