@@ -25,7 +25,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::PkiError;
 use crate::config::Config;
-use crate::enrolment::{CallerCredential, Grant, role_from_key};
+use crate::enrolment::{CallerCredential, Grant, role_from_key, role_key};
 use crate::store::{CertificateRecord, Counter, Store, StoredCa};
 
 /// Start of the CA hierarchy's validity, generated on first start.
@@ -91,7 +91,7 @@ impl Centre {
         }
         let mut added = 0;
         for grant in &grants {
-            let role = crate::enrolment::role_key(grant.role);
+            let role = role_key(grant.role);
             if store
                 .add_grant(&grant.token_sha256, role, &grant.subject, clock.now())
                 .await?
@@ -636,17 +636,6 @@ fn parse_serial(input: &str) -> Result<String, PkiError> {
         ));
     }
     Ok(serial)
-}
-
-/// Returns the stored and metric name of a role.
-fn role_key(role: Role) -> &'static str {
-    match role {
-        Role::Individual => "individual",
-        Role::LegalEntity => "legal_entity",
-        Role::Head => "head",
-        Role::RightToSign => "right_to_sign",
-        Role::Employee => "employee",
-    }
 }
 
 /// Returns the metric name of a key purpose.

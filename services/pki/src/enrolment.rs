@@ -198,7 +198,7 @@ pub fn grants_text(tokens: &[IssuedToken]) -> String {
     text
 }
 
-/// Returns the stored name of a role.
+/// Returns the stored and metric name of a role.
 pub fn role_key(role: Role) -> &'static str {
     match role {
         Role::Individual => "individual",
