@@ -330,8 +330,8 @@ fn the_compose_nats_admits_each_service_as_its_own_user_with_the_permissions_of_
             &format!("${}", password_variable(&user.name)),
         );
     }
-    let text = std::fs::read_to_string(repo_root().join("deploy/compose/nats.conf"))
-        .expect("deploy/compose/nats.conf");
+    let text = std::fs::read_to_string(repo_root().join("deploy/nats/accounts.conf"))
+        .expect("deploy/nats/accounts.conf");
     let block: String = text
         .lines()
         .filter(|line| !line.starts_with('#'))
@@ -339,11 +339,11 @@ fn the_compose_nats_admits_each_service_as_its_own_user_with_the_permissions_of_
         .collect();
     assert_eq!(
         block, expected,
-        "deploy/compose/nats.conf is not egov_bus::nats_accounts' users; it should read:\n{expected}"
+        "deploy/nats/accounts.conf is not egov_bus::nats_accounts' users; it should read:\n{expected}"
     );
     // nats-server's own check, when the binary is there, with every password it reads set.
     assert_nats_server_accepts(
-        "deploy/compose/nats.conf",
+        "deploy/nats/accounts.conf",
         users
             .iter()
             .map(|user| (password_variable(&user.name), "dev-only-check")),
@@ -374,11 +374,11 @@ fn each_service_signs_in_to_nats_as_its_own_user_with_the_password_nats_is_given
     );
     assert!(
         volumes(&compose, "nats").contains(&(
-            "./deploy/compose/nats.conf".to_owned(),
+            "./deploy/nats/accounts.conf".to_owned(),
             "/etc/nats/nats.conf".to_owned(),
             true
         )),
-        "NATS does not mount deploy/compose/nats.conf read-only"
+        "NATS does not mount deploy/nats/accounts.conf read-only"
     );
     let passwords = environment(&compose, "nats");
     for name in on_the_bus() {

@@ -188,8 +188,82 @@ fn the_cluster_config_routes_to_three_nodes_with_jetstream() {
         .collect();
     assert_eq!(routes.len(), 3, "{routes:?}");
     assert!(config.contains("jetstream {"), "JetStream is off");
-    // nats-server's own check, when the binary is there.
-    assert_nats_server_accepts("deploy/nats/cluster.conf", [("SERVER_NAME", "nats-0")]);
+    assert!(
+        config
+            .lines()
+            .any(|line| line.trim() == "include ./accounts.conf"),
+        "the cluster admits anyone: it does not include the users of accounts.conf"
+    );
+    // nats-server's own check, when the binary is there, with every password set.
+    let passwords = on_the_bus().map(|user| (password_variable(user), "dev-only-check".to_owned()));
+    assert_nats_server_accepts(
+        "deploy/nats/cluster.conf",
+        passwords.chain([("SERVER_NAME".to_owned(), "nats-0".to_owned())]),
+    );
+}
+
+/// The services that sign in to NATS: all but the signer.
+fn on_the_bus() -> impl Iterator<Item = &'static str> {
+    SERVICES
+        .iter()
+        .map(|(name, _, _)| *name)
+        .filter(|name| *name != "signer")
+}
+
+/// The variable that holds a NATS user's password, for the server and the service.
+fn password_variable(user: &str) -> String {
+    format!("EGOV_NATS_{}_PASSWORD", user.to_uppercase())
+}
+
+/// The (secret, key) a `valueFrom` reads, if it reads a secret.
+fn secret_key(value: &Value) -> Option<(String, String)> {
+    let reference = value.get("secretKeyRef")?;
+    Some((
+        reference.get("name")?.as_str()?.to_owned(),
+        reference.get("key")?.as_str()?.to_owned(),
+    ))
+}
+
+#[test]
+fn every_kubernetes_service_signs_in_to_nats_as_its_own_user_with_a_password_from_the_secret() {
+    let objects = manifests();
+    let nats = env_of(&containers(object(&objects, "StatefulSet/nats"))[0]);
+    for user in on_the_bus() {
+        let variable = password_variable(user);
+        let from_secret = Some(("egov-nats".to_owned(), user.to_owned()));
+        assert_eq!(
+            nats.get(&variable).and_then(secret_key),
+            from_secret,
+            "the NATS nodes do not read {variable} from the secret egov-nats"
+        );
+        let service = env_of(&containers(object(&objects, &format!("Deployment/{user}")))[0]);
+        assert_eq!(
+            service.get(&variable).and_then(secret_key),
+            from_secret,
+            "{user} does not read {variable} from the secret egov-nats"
+        );
+        let key = format!("EGOV_{}__NATS_URL", user.to_uppercase());
+        let url = service
+            .get(&key)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{user} sets no {key}"));
+        // Kubernetes expands $(VAR) from the variables defined before it in the same list.
+        assert_eq!(
+            url,
+            format!("nats://{user}:$({variable})@nats:4222"),
+            "{user}'s {key}"
+        );
+    }
+    let secret = object(&objects, "Secret/egov-nats");
+    for user in on_the_bus() {
+        assert!(
+            secret
+                .get("stringData")
+                .and_then(|data| data.get(user))
+                .is_some(),
+            "the example secret egov-nats has no password for {user}"
+        );
+    }
 }
 
 #[test]
@@ -206,6 +280,10 @@ fn the_kubernetes_config_files_are_copies_of_the_sources() {
     same(
         "deploy/kubernetes/config/nats-cluster.conf",
         "deploy/nats/cluster.conf",
+    );
+    same(
+        "deploy/kubernetes/config/nats-accounts.conf",
+        "deploy/nats/accounts.conf",
     );
     same(
         "deploy/kubernetes/config/registry.toml",
@@ -240,13 +318,6 @@ fn the_signer_keeps_its_keys_on_a_claimed_volume_and_takes_no_part_in_the_bus() 
 #[test]
 fn the_registration_desk_is_added_by_the_centre_and_used_by_the_con_and_the_signer() {
     let objects = manifests();
-    let secret_key = |value: &Value| {
-        let reference = value.get("secretKeyRef")?;
-        Some((
-            reference.get("name")?.as_str()?.to_owned(),
-            reference.get("key")?.as_str()?.to_owned(),
-        ))
-    };
     let pki = object(&objects, "Deployment/pki");
     let init = pki
         .get("spec")
