@@ -40,6 +40,8 @@ pub struct StepReport {
     pub name: String,
     /// How long it took.
     pub time: Duration,
+    /// The correlation id of the exchange it sent (empty if it sent none), for `egov diagram`.
+    pub correlation_id: String,
     /// Why it failed, one line each (a field's difference, or what could not be done); empty
     /// when it passed.
     pub failures: Vec<String>,
@@ -159,22 +161,30 @@ impl<I: Identities> Runner<I> {
                 continue;
             }
             let started = Instant::now();
-            let failures = match self.step(step).await {
+            let mut correlation_id = String::new();
+            let failures = match self.step(step, &mut correlation_id).await {
                 Ok(differences) => differences.iter().map(ToString::to_string).collect(),
                 Err(reason) => vec![reason],
             };
             report.steps.push(StepReport {
                 name: step.title().to_owned(),
                 time: started.elapsed(),
+                correlation_id,
                 failures,
             });
         }
         report
     }
 
-    /// Sends one step's request and returns the differences of its answer.
-    async fn step(&self, step: &Step) -> Result<Vec<Difference>, String> {
-        let envelope = self.request(step).await?;
+    /// Sends one step's request and returns the differences of its answer; the exchange's
+    /// correlation id is written to `correlation_id` once the request is made.
+    async fn step(
+        &self,
+        step: &Step,
+        correlation_id: &mut String,
+    ) -> Result<Vec<Difference>, String> {
+        let (envelope, id) = self.request(step).await?;
+        *correlation_id = id;
         let identity = self.identities.system(&step.send.sender).await?;
         let caller = GatewayCaller::new(identity, &self.gateway, self.clock.clone())
             .map_err(|err| err.to_string())?;
@@ -213,7 +223,7 @@ impl<I: Identities> Runner<I> {
     }
 
     /// Builds and signs a step's request: the author's signature first, then the sender's seal.
-    async fn request(&self, step: &Step) -> Result<Envelope, String> {
+    async fn request(&self, step: &Step) -> Result<(Envelope, String), String> {
         let send = &step.send;
         let payload = self
             .contracts
@@ -250,7 +260,7 @@ impl<I: Identities> Runner<I> {
                 .seal(&header, payload)
                 .map_err(|err| format!("sealing as {}: {err}", send.sender))?,
         };
-        Ok(signed)
+        Ok((signed, header.correlation_id))
     }
 
     /// Reads a signed answer: its status (a `Fault` payload's code), type, header and payload.
