@@ -245,3 +245,83 @@ async fn export_needs_an_operator() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn a_request_authored_by_a_person_is_signed_by_them_and_exported_with_their_iin() {
+    let stack = Stack::start().await;
+    stack.sandbox.record(PERSON_GET, true);
+    let text = format!(
+        r#"name = "a citizen asks for their own record through the portal"
+
+[[step]]
+[step.send]
+sender = "portal"
+service = "citizens.person.get"
+receiver = "citizens"
+user_iin = "{PERSON}"
+type = "egov.v1.GetPersonRequest"
+payload = {{ iin = "{PERSON}" }}
+
+[step.expect]
+type = "egov.v1.GetPersonResponse"
+payload.person = {{ iin = "{PERSON}", surname = "<any>", name = "<any>", patronymic = "<any>", gender = "<any>", birth_date = "<any>", birth_place = "<any>", birth_certificate = "<any>", nationality = "<any>", citizenship = "<any>", life_status = "<any>", registration_address = "<any>", documents = "<any>" }}
+"#
+    );
+    let scenario = Scenario::parse(
+        &text,
+        "by-hand.toml",
+        &Contracts::egov().expect("contracts"),
+    )
+    .expect("valid");
+    let report = stack.runner().run(&scenario).await;
+    assert!(report.passed(), "{report:#?}");
+
+    stack
+        .sandbox
+        .gateway()
+        .log()
+        .flush()
+        .await
+        .expect("log flushed");
+    let exported = stack
+        .export(&report.steps[0].correlation_id, OPERATOR_TOKEN)
+        .await
+        .expect("exported");
+    assert_eq!(
+        exported.steps[0].get_ref().send.user_iin.as_deref(),
+        Some(PERSON)
+    );
+}
+
+#[tokio::test]
+async fn a_scenario_with_faults_is_not_replayed_without_them() {
+    let stack = Stack::start().await;
+    let text = format!(
+        r#"name = "citizens-DB down"
+
+[[fault]]
+system = "citizens"
+kind = "down"
+
+[[step]]
+[step.send]
+sender = "portal"
+service = "citizens.person.get"
+receiver = "citizens"
+type = "egov.v1.GetPersonRequest"
+payload = {{ iin = "{PERSON}" }}
+"#
+    );
+    let scenario = Scenario::parse(&text, "faults.toml", &Contracts::egov().expect("contracts"))
+        .expect("valid");
+    let report = stack.runner().run(&scenario).await;
+    assert!(!report.passed());
+    assert!(report.steps.is_empty(), "no step ran: {report:#?}");
+    assert!(
+        report
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("[[fault]]")),
+        "{report:#?}"
+    );
+}
