@@ -113,6 +113,9 @@ enum ScenarioAction {
         /// Writes a JUnit XML report here.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Runs only the scenarios whose name or file path contains this text.
+        #[arg(long)]
+        filter: Option<String>,
     },
 }
 
@@ -157,6 +160,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                     registrar_login,
                     registrar_password,
                     junit,
+                    filter,
                 },
         } => {
             let registrar_password =
@@ -168,6 +172,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 registrar_login,
                 registrar_password,
                 junit,
+                filter,
             })
             .await
         }

@@ -35,6 +35,8 @@ pub struct Options {
     pub registrar_password: String,
     /// Where to write JUnit XML, if anywhere.
     pub junit: Option<PathBuf>,
+    /// Runs only the scenarios whose name or file path contains this text.
+    pub filter: Option<String>,
 }
 
 /// Runs every file; exits non-zero when any step failed or any file could not be read.
@@ -44,7 +46,7 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     let keys = CentreKeys::new(&options, clock.clone());
     let runner = Runner::new(keys, &options.gateway, contracts.clone(), clock);
     let mut suite = egov_junit::Suite::new("egov scenario run");
-    let mut failed = 0;
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for file in &options.files {
         let scenario = match Scenario::load(file, &contracts) {
             Ok(scenario) => scenario,
@@ -60,6 +62,13 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
+        if let Some(filter) = &options.filter
+            && !scenario.name.contains(filter.as_str())
+            && !file.display().to_string().contains(filter.as_str())
+        {
+            skipped += 1;
+            continue;
+        }
         let report = runner.run(&scenario).await;
         let verdict = if report.passed() { "PASS" } else { "FAIL" };
         println!(
@@ -83,12 +92,18 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         for name in &report.skipped {
             println!("  {name}: skipped after the failure");
         }
-        if !report.passed() {
+        if report.passed() {
+            passed += 1;
+        } else {
             failed += 1;
         }
         report.add_to(&mut suite);
     }
-    println!("{} passed, {} failed", options.files.len() - failed, failed);
+    if skipped > 0 {
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
     if let Some(path) = &options.junit {
         suite
             .write(path)

@@ -29,6 +29,16 @@ pub enum ExportError {
         /// `request` or `answer`.
         what: &'static str,
     },
+    /// A recorded envelope's bytes are not the ones its signatures cover: the log was altered.
+    #[error(
+        "recorded message {message_id:?} does not match its signatures: {reason}; the recording cannot be trusted"
+    )]
+    NotAsSigned {
+        /// The message id.
+        message_id: String,
+        /// What does not match.
+        reason: String,
+    },
     /// A logged header did not decode.
     #[error("logged header of message {message_id:?} does not decode: {reason}")]
     Header {
@@ -148,6 +158,33 @@ pub fn scenario_of_exchange(
     })
 }
 
+/// Checks that a recorded envelope is the one that was signed: it has signatures, and each
+/// covers exactly the logged header and body bytes (the gateway verified the signatures
+/// themselves when it admitted the message).
+fn check_as_signed(hop: &LoggedMessage) -> Result<(), ExportError> {
+    let fail = |reason: String| ExportError::NotAsSigned {
+        message_id: hop.message_id.clone(),
+        reason,
+    };
+    if hop.signatures.is_empty() {
+        return Err(fail("it was logged without its signatures".into()));
+    }
+    let header = egov_core::envelope::sha256(&hop.header);
+    let body = egov_core::envelope::sha256(&hop.body);
+    for (index, signature) in hop.signatures.iter().enumerate() {
+        if signature.header_sha256 != header {
+            return Err(fail(format!(
+                "signature {} covers another header",
+                index + 1
+            )));
+        }
+        if signature.payload_sha256 != body {
+            return Err(fail(format!("signature {} covers another body", index + 1)));
+        }
+    }
+    Ok(())
+}
+
 fn header_of(hop: &LoggedMessage) -> Result<Header, ExportError> {
     Header::decode(hop.header.as_slice()).map_err(|err| ExportError::Header {
         message_id: hop.message_id.clone(),
@@ -173,6 +210,7 @@ fn step_of(
     if !request.body_stored {
         return Err(not_recorded("request"));
     }
+    check_as_signed(request)?;
     let header = header_of(request)?;
     let payload = contracts
         .decode(&header.payload_type, &request.body)
@@ -203,6 +241,7 @@ fn step_of(
             if !answer.body_stored {
                 return Err(not_recorded("answer"));
             }
+            check_as_signed(answer)?;
             let answer_header = header_of(answer)?;
             let mut fields = contracts
                 .decode(&answer_header.payload_type, &answer.body)
@@ -431,6 +470,55 @@ mod tests {
                 .unwrap_or_default(),
             "{ day = 3, month = 7, year = 1995 }"
         );
+    }
+
+    fn recorded_request(body: &[u8], signed_body: &[u8]) -> LoggedMessage {
+        let header = Header {
+            message_id: "m1".into(),
+            correlation_id: "m1".into(),
+            payload_type: "/egov.v1.GetPersonRequest".into(),
+            ..Header::default()
+        }
+        .encode_to_vec();
+        LoggedMessage {
+            message_id: "m1".into(),
+            correlation_id: "m1".into(),
+            service_id: "citizens.person.get".into(),
+            sender: "portal".into(),
+            receiver: "citizens".into(),
+            message_type: "REQUEST".into(),
+            direction: INBOUND.into(),
+            signatures: vec![egov_proto::v1::Signature {
+                header_sha256: egov_core::envelope::sha256(&header).to_vec(),
+                payload_sha256: egov_core::envelope::sha256(signed_body).to_vec(),
+                ..Default::default()
+            }],
+            header,
+            body: body.to_vec(),
+            body_stored: true,
+            ..LoggedMessage::default()
+        }
+    }
+
+    #[test]
+    fn a_recording_whose_body_is_not_the_signed_one_is_refused() {
+        let contracts = Contracts::egov().expect("contracts");
+        let signed = egov_proto::v1::GetPersonRequest {
+            iin: "950703390123".into(),
+        }
+        .encode_to_vec();
+        let altered = egov_proto::v1::GetPersonRequest {
+            iin: "950703390124".into(),
+        }
+        .encode_to_vec();
+        let err = scenario_of_exchange("m1", &[recorded_request(&altered, &signed)], &contracts)
+            .expect_err("altered");
+        assert!(err.to_string().contains("covers another body"), "{err}");
+        // The same recording, unaltered, exports (here without an answer logged).
+        let scenario =
+            scenario_of_exchange("m1", &[recorded_request(&signed, &signed)], &contracts)
+                .expect("exports");
+        assert_eq!(scenario.steps.len(), 1);
     }
 
     #[test]
