@@ -325,3 +325,13 @@ payload = {{ iin = "{PERSON}" }}
         "{report:#?}"
     );
 }
+
+#[tokio::test]
+async fn the_example_scenario_passes_against_the_citizens_db() {
+    let stack = Stack::start().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/scenarios/citizens_person_get.toml");
+    let scenario = Scenario::load(&path, &Contracts::egov().expect("contracts")).expect("reads");
+    let report = stack.runner().run(&scenario).await;
+    assert!(report.passed(), "{report:#?}");
+}
