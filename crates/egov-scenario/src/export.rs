@@ -29,6 +29,16 @@ pub enum ExportError {
         /// `request` or `answer`.
         what: &'static str,
     },
+    /// The exchange went by the async channel, which the runner does not replay yet.
+    #[error(
+        "exchange {correlation_id:?} went by the async channel (service {service_id:?}); scenarios replay sync exchanges only so far"
+    )]
+    Async {
+        /// The correlation id.
+        correlation_id: String,
+        /// The route.
+        service_id: String,
+    },
     /// A recorded envelope's bytes are not the ones its signatures cover: the log was altered.
     #[error(
         "recorded message {message_id:?} does not match its signatures: {reason}; the recording cannot be trusted"
@@ -207,6 +217,12 @@ fn step_of(
         let message_id = hop.message_id.clone();
         move |source| ExportError::Payload { message_id, source }
     };
+    if request.channel == "ASYNC" {
+        return Err(ExportError::Async {
+            correlation_id: correlation_id.to_owned(),
+            service_id: request.service_id.clone(),
+        });
+    }
     if !request.body_stored {
         return Err(not_recorded("request"));
     }
@@ -488,6 +504,7 @@ mod tests {
             receiver: "citizens".into(),
             message_type: "REQUEST".into(),
             direction: INBOUND.into(),
+            channel: "SYNC".into(),
             signatures: vec![egov_proto::v1::Signature {
                 header_sha256: egov_core::envelope::sha256(&header).to_vec(),
                 payload_sha256: egov_core::envelope::sha256(signed_body).to_vec(),
@@ -519,6 +536,21 @@ mod tests {
             scenario_of_exchange("m1", &[recorded_request(&signed, &signed)], &contracts)
                 .expect("exports");
         assert_eq!(scenario.steps.len(), 1);
+    }
+
+    #[test]
+    fn an_async_exchange_is_not_exported_as_a_sync_step() {
+        let contracts = Contracts::egov().expect("contracts");
+        let body = egov_proto::v1::GetPersonRequest {
+            iin: "950703390123".into(),
+        }
+        .encode_to_vec();
+        let request = LoggedMessage {
+            channel: "ASYNC".into(),
+            ..recorded_request(&body, &body)
+        };
+        let err = scenario_of_exchange("m1", &[request], &contracts).expect_err("async");
+        assert!(matches!(err, ExportError::Async { .. }), "{err}");
     }
 
     #[test]
