@@ -183,9 +183,9 @@ impl<I: Identities> Runner<I> {
         step: &Step,
         correlation_id: &mut String,
     ) -> Result<Vec<Difference>, String> {
-        let (envelope, id) = self.request(step).await?;
-        *correlation_id = id;
         let identity = self.identities.system(&step.send.sender).await?;
+        let (envelope, id) = self.request(step, &identity).await?;
+        *correlation_id = id;
         let caller = GatewayCaller::new(identity, &self.gateway, self.clock.clone())
             .map_err(|err| err.to_string())?;
         let answer = match caller.send(envelope).await {
@@ -223,7 +223,11 @@ impl<I: Identities> Runner<I> {
     }
 
     /// Builds and signs a step's request: the author's signature first, then the sender's seal.
-    async fn request(&self, step: &Step) -> Result<(Envelope, String), String> {
+    async fn request(
+        &self,
+        step: &Step,
+        identity: &SystemIdentity,
+    ) -> Result<(Envelope, String), String> {
         let send = &step.send;
         let payload = self
             .contracts
@@ -241,7 +245,6 @@ impl<I: Identities> Runner<I> {
         } else if let Some(bin) = &send.represented_bin {
             header.represented_party = Some(party_bin(bin));
         }
-        let identity = self.identities.system(&send.sender).await?;
         let signed = match &send.user_iin {
             Some(iin) => {
                 header.user_iin = iin.clone();
