@@ -61,6 +61,62 @@ enum Command {
         #[arg(long, env = "EGOV_OPERATOR_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
+    /// Exchanges the gateway recorded (routes with `record = true`).
+    Record {
+        #[command(subcommand)]
+        action: RecordAction,
+    },
+    /// Replays scenario files against a running stack.
+    Scenario {
+        #[command(subcommand)]
+        action: ScenarioAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RecordAction {
+    /// Writes a recorded exchange as a scenario file.
+    Export {
+        /// The exchange's correlation id (the first request's message id).
+        correlation_id: String,
+        /// The file to write; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The gateway's gRPC endpoint.
+        #[arg(long, env = "EGOV_GATEWAY", default_value = stack::GATEWAY_ENDPOINT)]
+        gateway: String,
+        /// The operator's bearer token; by default the one `egov up` wrote in the data dir.
+        #[arg(long, env = "EGOV_OPERATOR_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScenarioAction {
+    /// Replays each file's steps through the gateway and compares the answers field by field.
+    Run {
+        /// The scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The gateway's gRPC endpoint.
+        #[arg(long, env = "EGOV_GATEWAY", default_value = stack::GATEWAY_ENDPOINT)]
+        gateway: String,
+        /// The certification centre's gRPC endpoint, which certifies the runner's keys.
+        #[arg(long, env = "EGOV_PKI", default_value = stack::PKI_ENDPOINT)]
+        pki: String,
+        /// The registrar account the runner's keys are certified under.
+        #[arg(long, env = "EGOV_REGISTRAR_LOGIN", default_value = commands::up::REGISTRAR_LOGIN)]
+        registrar_login: String,
+        /// Its password; by default the one `egov up` kept in the data dir.
+        #[arg(long, env = "EGOV_REGISTRAR_PASSWORD", hide_env_values = true)]
+        registrar_password: Option<String>,
+        /// Writes a JUnit XML report here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Runs only the scenarios whose name or file path contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -82,6 +138,43 @@ async fn main() -> anyhow::Result<ExitCode> {
         } => {
             let token = commands::up::operator_token(&cli.data_dir, token)?;
             commands::diagram::run(&gateway, &correlation_id, &token).await
+        }
+        Command::Record {
+            action:
+                RecordAction::Export {
+                    correlation_id,
+                    out,
+                    gateway,
+                    token,
+                },
+        } => {
+            let token = commands::up::operator_token(&cli.data_dir, token)?;
+            commands::record::export(&gateway, &correlation_id, &token, out.as_deref()).await
+        }
+        Command::Scenario {
+            action:
+                ScenarioAction::Run {
+                    files,
+                    gateway,
+                    pki,
+                    registrar_login,
+                    registrar_password,
+                    junit,
+                    filter,
+                },
+        } => {
+            let registrar_password =
+                commands::up::registrar_password(&cli.data_dir, registrar_password)?;
+            commands::scenario::run(commands::scenario::Options {
+                files,
+                gateway,
+                pki,
+                registrar_login,
+                registrar_password,
+                junit,
+                filter,
+            })
+            .await
         }
     }
 }

@@ -53,6 +53,9 @@ pub const NATS_CONFIG_FILE: &str = "nats.conf";
 /// The file in the data dir holding the operator's bearer token (owner-only).
 pub const OPERATOR_TOKEN_FILE: &str = "operator.token";
 
+/// The file (in the data dir) holding this run's registrar password, owner-only.
+pub const REGISTRAR_PASSWORD_FILE: &str = "registrar.password";
+
 /// The registry file name the gateway reads in its data dir.
 pub const REGISTRY_FILE: &str = "registry.toml";
 

@@ -726,7 +726,7 @@ impl<R: RevocationSource> Gateway<R> {
             header,
             direction,
             channel,
-            route.store_body,
+            route.keeps_bodies(),
             code,
             message,
             received_at,

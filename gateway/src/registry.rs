@@ -91,6 +91,9 @@ struct ServiceFile {
     // Off unless the route says so: bodies carry personal data.
     #[serde(default)]
     store_body: bool,
+    // Off unless the route says so: a recording keeps whole exchanges.
+    #[serde(default)]
+    record: bool,
     max_message_bytes: Option<usize>,
 }
 
@@ -143,11 +146,21 @@ pub struct ServiceRoute {
     /// Whether the message log keeps bodies (else only their hash); off unless
     /// the registry sets `store_body = true` for the route.
     pub store_body: bool,
+    /// Whether the gateway records each exchange on the route whole (request and answer
+    /// envelopes, their signatures checked) for `egov record export`; `record = true` in the
+    /// registry, off by default. A recorded route keeps bodies whatever `store_body` says.
+    pub record: bool,
     /// A tighter size limit than the gateway's, if set.
     pub max_message_bytes: Option<usize>,
 }
 
 impl ServiceRoute {
+    /// Returns whether the message log keeps the bodies of this route's messages: when the
+    /// route stores bodies or records its exchanges.
+    pub fn keeps_bodies(&self) -> bool {
+        self.store_body || self.record
+    }
+
     /// Returns whether a sender system may call this route.
     pub fn allows(&self, sender: &str) -> bool {
         self.allowed_senders.iter().any(|allowed| allowed == sender)
@@ -248,6 +261,7 @@ impl Registry {
                     timeout: Duration::from_millis(timeout_ms),
                     allowed_senders: service.allowed_senders,
                     store_body: service.store_body,
+                    record: service.record,
                     max_message_bytes: service.max_message_bytes,
                 }),
             );
@@ -379,10 +393,19 @@ mod tests {
         assert!(route.allows("portal"));
         assert!(!route.allows("citizens"));
         assert!(!route.store_body);
+        assert!(!route.record, "recording is off unless the route says so");
         assert_eq!(
             registry.system("citizens").map(|s| s.delivery),
             Some(Delivery::Push)
         );
+    }
+
+    #[test]
+    fn a_recorded_route_keeps_its_bodies() {
+        let registry = parse(&VALID.replace("store_body = false", "record = true")).expect("valid");
+        let route = registry.route("citizens.person.get").expect("route");
+        assert!(route.record);
+        assert!(route.keeps_bodies());
     }
 
     #[test]

@@ -3,5 +3,7 @@
 pub mod clock;
 pub mod diagram;
 pub mod down;
+pub mod record;
+pub mod scenario;
 pub mod status;
 pub mod up;

@@ -137,10 +137,9 @@ async fn start(
         .iter()
         .any(|spec| spec.name == egov_pki::config::SERVICE)
     {
-        Some(registration_desk(
-            bin_dir,
-            &data_dir.join(egov_pki::config::SERVICE),
-        )?)
+        let desk = registration_desk(bin_dir, &data_dir.join(egov_pki::config::SERVICE))?;
+        keep_registrar_password(data_dir, &desk.1)?;
+        Some(desk)
     } else {
         None
     };
@@ -307,7 +306,7 @@ const OFF_THE_BUS: &[&str] = &["signer"];
 const REGISTRAR_USERS: &[&str] = &["con", "signer"];
 
 /// The registrar account `egov up` keeps in the centre for the local stack's registration desk.
-const REGISTRAR_LOGIN: &str = "registration-desk";
+pub const REGISTRAR_LOGIN: &str = "registration-desk";
 
 /// Gives the centre a registrar account with a fresh password for this run (`egov-pki
 /// accounts add`, the password on its standard input) and returns its login and password.
@@ -338,6 +337,39 @@ fn registration_desk(bin_dir: &Path, pki_dir: &Path) -> anyhow::Result<(String, 
         );
     }
     Ok((REGISTRAR_LOGIN.to_owned(), password))
+}
+
+/// Keeps this run's registrar password in `<data_dir>/registrar.password` (owner read/write
+/// only): `egov scenario run` enrols the keys it signs replayed requests with under it.
+fn keep_registrar_password(data_dir: &Path, password: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = data_dir.join(stack::REGISTRAR_PASSWORD_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{password}").with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Returns the registrar's password: `given`, else the one `egov up` kept in the data dir.
+pub fn registrar_password(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(password) = given {
+        return Ok(password);
+    }
+    let path = data_dir.join(stack::REGISTRAR_PASSWORD_FILE);
+    std::fs::read_to_string(&path)
+        .map(|password| password.trim().to_owned())
+        .with_context(|| {
+            format!(
+                "no registrar password: pass --registrar-password or run `egov up` to create {}",
+                path.display()
+            )
+        })
 }
 
 /// Returns the clock authority's config file, writing it with a fresh operator token (owner

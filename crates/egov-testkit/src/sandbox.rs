@@ -53,6 +53,8 @@ struct Table {
     // Systems the async channel pushes to; the others fetch.
     push: BTreeSet<String>,
     routes: BTreeMap<String, (String, SocketAddr, Vec<String>)>,
+    // Routes whose exchanges the gateway records (`record = true`).
+    recorded: BTreeSet<String>,
 }
 
 /// A certification centre and a gateway, in-process.
@@ -295,6 +297,20 @@ impl Sandbox {
         self.reload();
     }
 
+    /// Turns recording on or off for a route (`record = true` in the registry), reloading the
+    /// registry as an operator would at run time.
+    pub fn record(&self, service_id: &str, on: bool) {
+        {
+            let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            if on {
+                table.recorded.insert(service_id.to_owned());
+            } else {
+                table.recorded.remove(service_id);
+            }
+        }
+        self.reload();
+    }
+
     fn reload(&self) {
         let text = {
             let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
@@ -312,8 +328,9 @@ impl Sandbox {
             for (service, (target, addr, senders)) in &table.routes {
                 let senders: Vec<String> = senders.iter().map(|s| format!("{s:?}")).collect();
                 text.push_str(&format!(
-                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\n\n",
-                    senders.join(", ")
+                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\nrecord = {}\n\n",
+                    senders.join(", "),
+                    table.recorded.contains(service)
                 ));
             }
             text

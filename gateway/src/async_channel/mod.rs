@@ -730,7 +730,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     }
 
     /// Returns the message's route, or a stand-in if a reload removed it since
-    /// (only `store_body` matters to the log, and false is the safe side).
+    /// (only `store_body` and `record` matter to the log, and false is the safe side).
     fn route_of(&self, record: &DeliveryRecord) -> Arc<ServiceRoute> {
         if let Some(route) = self.gateway.registry().current().route(&record.service_id) {
             return Arc::clone(route);
@@ -744,6 +744,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             timeout: self.settings.push_timeout,
             allowed_senders: Vec::new(),
             store_body: false,
+            record: false,
             max_message_bytes: None,
         })
     }

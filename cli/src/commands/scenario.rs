@@ -1,0 +1,211 @@
+//! `egov scenario run <file>... [--junit report.xml]`: replays scenario files against a running
+//! stack through its gateway. Each request is signed on this side: the keys are made here and
+//! certified by the stack's certification centre under the registration desk's registrar
+//! account (`egov up` keeps its password in the data dir), so no private key leaves the runner.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use egov_core::clock::{Clock, SystemClock};
+use egov_core::envelope::Signer;
+use egov_core::pki::authority::Holder;
+use egov_core::pki::{KeyPurpose, Role};
+use egov_core::{Iin, systems};
+use egov_proto::v1::certification_centre_client::CertificationCentreClient;
+use egov_scenario::{Contracts, Identities, Runner, Scenario};
+use egov_system::identity::{EnrolmentProof, ca_certificates, enrol_holder};
+use egov_system::{Enrolment, SystemIdentity};
+use tokio::sync::Mutex;
+
+/// Where the runner sends and enrols.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The scenario files.
+    pub files: Vec<PathBuf>,
+    /// The gateway's gRPC URL.
+    pub gateway: String,
+    /// The certification centre's gRPC URL.
+    pub pki: String,
+    /// The registrar's login.
+    pub registrar_login: String,
+    /// The registrar's password.
+    pub registrar_password: String,
+    /// Where to write JUnit XML, if anywhere.
+    pub junit: Option<PathBuf>,
+    /// Runs only the scenarios whose name or file path contains this text.
+    pub filter: Option<String>,
+}
+
+/// Runs every file; exits non-zero when any step failed or any file could not be read.
+pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
+    let contracts = Contracts::egov()?;
+    let clock: Arc<dyn Clock> = SystemClock::shared();
+    let keys = CentreKeys::new(&options, clock.clone());
+    let runner = Runner::new(keys, &options.gateway, contracts.clone(), clock);
+    let mut suite = egov_junit::Suite::new("egov scenario run");
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for file in &options.files {
+        let scenario = match Scenario::load(file, &contracts) {
+            Ok(scenario) => scenario,
+            Err(err) => {
+                println!("FAIL {}\n  {err}", file.display());
+                suite.push(egov_junit::TestCase::failed(
+                    file.display().to_string(),
+                    "scenario file",
+                    std::time::Duration::ZERO,
+                    err.to_string(),
+                ));
+                failed += 1;
+                continue;
+            }
+        };
+        if let Some(filter) = &options.filter
+            && !scenario.name.contains(filter.as_str())
+            && !file.display().to_string().contains(filter.as_str())
+        {
+            skipped += 1;
+            continue;
+        }
+        let report = runner.run(&scenario).await;
+        let verdict = if report.passed() { "PASS" } else { "FAIL" };
+        println!(
+            "{verdict} {} ({}, {} ms)",
+            report.name,
+            file.display(),
+            report.time().as_millis()
+        );
+        if let Some(error) = &report.error {
+            println!("  {error}");
+        }
+        for step in report.steps.iter().filter(|step| !step.passed()) {
+            println!(
+                "  {} (exchange {}, see `egov diagram`):",
+                step.name, step.correlation_id
+            );
+            for failure in &step.failures {
+                println!("    {failure}");
+            }
+        }
+        for name in &report.skipped {
+            println!("  {name}: skipped after the failure");
+        }
+        if report.passed() {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+        report.add_to(&mut suite);
+    }
+    if skipped > 0 {
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
+    if let Some(path) = &options.junit {
+        suite
+            .write(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Keys made here, certified by the stack's centre under the registrar account; one per
+/// system and person for the whole run.
+struct CentreKeys {
+    pki: String,
+    login: String,
+    password: String,
+    clock: Arc<dyn Clock>,
+    systems: Mutex<HashMap<String, Arc<SystemIdentity>>>,
+    persons: Mutex<HashMap<String, Arc<Signer>>>,
+}
+
+impl CentreKeys {
+    fn new(options: &Options, clock: Arc<dyn Clock>) -> CentreKeys {
+        CentreKeys {
+            pki: options.pki.clone(),
+            login: options.registrar_login.clone(),
+            password: options.registrar_password.clone(),
+            clock,
+            systems: Mutex::new(HashMap::new()),
+            persons: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn certified(
+        &self,
+        holder: &Holder,
+    ) -> Result<(Signer, egov_core::pki::CertificateInfo), String> {
+        let channel = tonic::transport::Endpoint::from_shared(self.pki.clone())
+            .map_err(|err| format!("{:?} is not a certification centre URL: {err}", self.pki))?
+            .connect_lazy();
+        let mut client = CertificationCentreClient::new(channel);
+        let (root, intermediate) = ca_certificates(&self.pki, &mut client)
+            .await
+            .map_err(|err| err.to_string())?;
+        let proof = EnrolmentProof::Registrar {
+            login: &self.login,
+            password: &self.password,
+        };
+        let signer = enrol_holder(
+            &self.pki,
+            &mut client,
+            holder,
+            Some(proof),
+            None,
+            &intermediate,
+            self.clock.now(),
+        )
+        .await
+        .map_err(|err| err.to_string())?;
+        Ok((signer, root))
+    }
+}
+
+impl Identities for CentreKeys {
+    async fn system(&self, system_id: &str) -> Result<Arc<SystemIdentity>, String> {
+        let mut known = self.systems.lock().await;
+        if let Some(identity) = known.get(system_id) {
+            return Ok(identity.clone());
+        }
+        let system = systems::by_id(system_id)
+            .ok_or_else(|| format!("sender {system_id:?} is not a system of the stack"))?;
+        let enrolment = Enrolment::of(&system, egov_system::config::DEFAULT_RESPONSIBLE_IIN)
+            .map_err(|err| err.to_string())?;
+        let (signer, root) = self.certified(&enrolment.holder()).await?;
+        let identity = Arc::new(SystemIdentity {
+            system_id: system_id.to_owned(),
+            bin: enrolment.bin,
+            signer,
+            root,
+        });
+        known.insert(system_id.to_owned(), identity.clone());
+        Ok(identity)
+    }
+
+    async fn person(&self, iin: &str) -> Result<Arc<Signer>, String> {
+        let mut known = self.persons.lock().await;
+        if let Some(signer) = known.get(iin) {
+            return Ok(signer.clone());
+        }
+        let holder = Holder {
+            surname: "SCENARIO".into(),
+            given_name: iin.to_owned(),
+            iin: Iin::parse(iin).map_err(|err| format!("user_iin {iin:?}: {err}"))?,
+            bin: None,
+            organization: None,
+            role: Role::Individual,
+            purpose: KeyPurpose::Sign,
+        };
+        let signer = Arc::new(self.certified(&holder).await?.0);
+        known.insert(iin.to_owned(), signer.clone());
+        Ok(signer)
+    }
+}

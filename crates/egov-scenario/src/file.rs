@@ -1,0 +1,342 @@
+//! The scenario file: a name and steps, in TOML.
+//!
+//! A step is a `[[step]]` table whose keys say what it does. Today a step sends one request
+//! through the gateway (`[step.send]`) and checks the answer (`[step.expect]`); a flow across
+//! several services is several such steps, each with its own sender and service. The format is
+//! open for more without breaking the files written today: a new kind of step is a new key of
+//! `[[step]]` (e.g. `advance = "3d"` to move the stack's clock), and `[[fault]]` tables at the
+//! top level are kept for the fault injection of `egov-faults` (added latency, errors, a system
+//! down), which this runner does not apply yet: it fails a scenario that has them, saying so,
+//! rather than replaying it without its faults. Unknown keys are refused, naming the line.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::compare::invalid_patterns;
+use crate::payload::Contracts;
+
+/// A scenario: exchanges to replay through a gateway, and what each must answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What the scenario checks, shown in reports.
+    pub name: String,
+    /// Where it came from, e.g. the recorded exchange's correlation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Faults to inject while the scenario runs (the format of `egov-faults`), kept as written.
+    #[serde(rename = "fault", default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<toml::Table>,
+    /// The steps, in order.
+    #[serde(rename = "step", default)]
+    pub steps: Vec<Spanned<Step>>,
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// What the step does, shown in reports (the service id when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The request to send.
+    pub send: Send,
+    /// What the answer must be.
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// A request sent through the gateway, signed on the runner's side as `sender`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Send {
+    /// The sending system's id, as the registry lists it.
+    pub sender: String,
+    /// The catalogue service id.
+    pub service: String,
+    /// The receiving system's id.
+    pub receiver: String,
+    /// The IIN of the person who authored the request, who signs it before the sender's seal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_iin: Option<String>,
+    /// The IIN of the person the request is made for (a principal), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub represented_iin: Option<String>,
+    /// The BIN of the organisation the request is made for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub represented_bin: Option<String>,
+    /// The payload's message type, e.g. `egov.v1.GetPersonRequest`.
+    #[serde(rename = "type")]
+    pub payload_type: String,
+    /// The payload's fields (with where they stand in the file, for errors).
+    #[serde(default = "empty_payload")]
+    pub payload: Spanned<toml::Table>,
+}
+
+/// What an answer must be. Every value may be a matcher (see [`crate::compare`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The status: `SCSS001` for an answer, the code of a signed `Fault` answer, or the
+    /// gateway's refusal code.
+    #[serde(default = "success")]
+    pub status: String,
+    /// The answer's payload type; absent when the gateway refused.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub payload_type: Option<String>,
+    /// Fields of the answer's header (`egov.v1.Header`); those not named are not compared.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub header: toml::Table,
+    /// The answer's payload fields, compared whole.
+    #[serde(default)]
+    pub payload: toml::Table,
+}
+
+fn empty_payload() -> Spanned<toml::Table> {
+    Spanned::new(0..0, toml::Table::new())
+}
+
+fn success() -> String {
+    egov_core::StatusCode::Success.as_str().to_owned()
+}
+
+impl Default for Expect {
+    fn default() -> Expect {
+        Expect {
+            status: success(),
+            payload_type: None,
+            header: toml::Table::new(),
+            payload: toml::Table::new(),
+        }
+    }
+}
+
+impl Step {
+    /// Returns the step's name for reports: its own, else the service id.
+    pub fn title(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.send.service)
+    }
+}
+
+/// Why a scenario file could not be used; each names the file, the line and the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{origin}:{line}: {prefix}{message}", prefix = field_prefix(.field))]
+    Invalid {
+        /// The file (or `<text>`).
+        origin: String,
+        /// The line, from 1.
+        line: usize,
+        /// The field, e.g. `step[1].send.payload` (empty when the parser names it itself).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn field_prefix(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("{field}: ")
+    }
+}
+
+/// Returns the line (from 1) of a byte offset in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .map_or(1, |before| before.matches('\n').count() + 1)
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file against the contracts.
+    pub fn load(path: &Path, contracts: &Contracts) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Scenario::parse(&text, &path.display().to_string(), contracts)
+    }
+
+    /// Parses and checks scenario text; `origin` names it in errors. Every payload type must be
+    /// a message of the contracts and every request payload must encode as it.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        contracts: &Contracts,
+    ) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|err| ScenarioError::Invalid {
+            origin: origin.to_owned(),
+            line: err.span().map_or(1, |span| line_of(text, span.start)),
+            field: String::new(),
+            message: err.message().trim_end().to_owned(),
+        })?;
+        let invalid = |line: usize, field: String, message: String| ScenarioError::Invalid {
+            origin: origin.to_owned(),
+            line,
+            field,
+            message,
+        };
+        if scenario.steps.is_empty() {
+            return Err(invalid(
+                line_of(text, text.len()),
+                "step".into(),
+                "a scenario needs at least one [[step]]".into(),
+            ));
+        }
+        for (index, spanned) in scenario.steps.iter().enumerate() {
+            let line = line_of(text, spanned.span().start);
+            let step = spanned.get_ref();
+            let field = |name: &str| format!("step[{}].{name}", index + 1);
+            let payload = &step.send.payload;
+            // A payload written in the step's own table has no span of its own.
+            let payload_line = match payload.span() {
+                span if span.start > spanned.span().start => line_of(text, span.start),
+                _ => line,
+            };
+            contracts
+                .encode(&step.send.payload_type, payload.get_ref())
+                .map_err(|err| invalid(payload_line, field("send.payload"), err.to_string()))?;
+            for (name, iin) in [
+                ("send.user_iin", &step.send.user_iin),
+                ("send.represented_iin", &step.send.represented_iin),
+            ] {
+                if let Some(iin) = iin {
+                    egov_core::Iin::parse(iin)
+                        .map_err(|err| invalid(line, field(name), err.to_string()))?;
+                }
+            }
+            if let Some(bin) = &step.send.represented_bin {
+                egov_core::Bin::parse(bin)
+                    .map_err(|err| invalid(line, field("send.represented_bin"), err.to_string()))?;
+            }
+            if let Some(payload_type) = &step.expect.payload_type {
+                contracts
+                    .message(payload_type)
+                    .map_err(|err| invalid(line, field("expect.type"), err.to_string()))?;
+            }
+            for (part, table) in [
+                ("header", &step.expect.header),
+                ("payload", &step.expect.payload),
+            ] {
+                if let Some((path, message)) =
+                    invalid_patterns(table, &field(&format!("expect.{part}")))
+                {
+                    return Err(invalid(line, path, format!("invalid pattern: {message}")));
+                }
+            }
+        }
+        Ok(scenario)
+    }
+
+    /// Writes the scenario as TOML.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"name = "person"
+
+[[step]]
+name = "the portal asks for a person"
+[step.send]
+sender = "portal"
+service = "citizens.person.get"
+receiver = "citizens"
+type = "egov.v1.GetPersonRequest"
+payload = { iin = "950703300125" }
+[step.expect]
+type = "egov.v1.GetPersonResponse"
+payload.person = { iin = "950703300125", surname = "<any>" }
+"#;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(text, "s.toml", &Contracts::egov().expect("contracts"))
+    }
+
+    #[test]
+    fn a_valid_file_reads_its_steps_with_success_expected_by_default() {
+        let scenario = parse(VALID).expect("valid");
+        assert_eq!(scenario.name, "person");
+        assert_eq!(scenario.steps.len(), 1);
+        let step = scenario.steps[0].get_ref();
+        assert_eq!(step.title(), "the portal asks for a person");
+        assert_eq!(step.expect.status, "SCSS001");
+    }
+
+    #[test]
+    fn a_written_scenario_reads_back_the_same() {
+        let scenario = parse(VALID).expect("valid");
+        let text = scenario.to_toml().expect("writes");
+        let again = parse(&text).expect("reads back");
+        assert_eq!(again.name, scenario.name);
+        assert_eq!(again.steps[0].get_ref(), scenario.steps[0].get_ref());
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_line_and_key() {
+        let err = parse(&VALID.replace("receiver =", "reciever =")).expect_err("typo");
+        let text = err.to_string();
+        assert!(text.starts_with("s.toml:8:"), "{text}");
+        assert!(text.contains("reciever"), "{text}");
+    }
+
+    #[test]
+    fn a_payload_field_the_type_lacks_names_the_step_and_field() {
+        let err = parse(&VALID.replace("payload = { iin", "payload = { iinn")).expect_err("field");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("s.toml:10: step[1].send.payload:"),
+            "{text}"
+        );
+        assert!(text.contains("iinn"), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_payload_type_names_the_step_and_type() {
+        let err = parse(&VALID.replace("GetPersonResponse", "GetPersonAnswer")).expect_err("type");
+        let text = err.to_string();
+        assert!(text.contains("step[1].expect.type"), "{text}");
+        assert!(text.contains("egov.v1.GetPersonAnswer"), "{text}");
+    }
+
+    #[test]
+    fn a_step_without_send_names_the_missing_table() {
+        let text = "name = \"x\"\n\n[[step]]\nname = \"nothing to send\"\n";
+        let err = parse(text).expect_err("no send");
+        assert!(err.to_string().contains("send"), "{err}");
+        assert!(err.to_string().starts_with("s.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn a_scenario_without_steps_is_refused() {
+        let err = parse("name = \"empty\"\n").expect_err("no steps");
+        assert!(err.to_string().contains("at least one [[step]]"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_pattern_names_its_field() {
+        let err = parse(&VALID.replace("surname = \"<any>\"", "surname = \"<pattern:(>\""))
+            .expect_err("bad regex");
+        assert!(
+            err.to_string()
+                .contains("step[1].expect.payload.person.surname"),
+            "{err}"
+        );
+    }
+}

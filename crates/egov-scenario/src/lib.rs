@@ -1,0 +1,44 @@
+//! Scenario files: exchanges through the gateway written as TOML a person can read and edit,
+//! kept as regression tests. A team records their real system once (`record = true` on a
+//! route of the gateway's registry), exports the exchange (`egov record export`) and replays it
+//! against any stack (`egov scenario run`), the answers compared field by field.
+//!
+//! ```toml
+//! name = "the portal asks the citizens-DB for a person"
+//!
+//! [[step]]
+//! name = "citizens.person.get"
+//! [step.send]
+//! sender = "portal"
+//! service = "citizens.person.get"
+//! receiver = "citizens"
+//! type = "egov.v1.GetPersonRequest"
+//! payload = { iin = "950703300125" }
+//! [step.expect]
+//! status = "SCSS001"
+//! type = "egov.v1.GetPersonResponse"
+//! header = { message_id = "<uuid>", message_time = "<timestamp>" }
+//! payload.person = { iin = "950703300125", surname = "Серіков" }
+//! ```
+//!
+//! # Layout
+//! - [`file`]: [`Scenario`], its steps, and parsing with errors naming the line and the field.
+//! - [`payload`]: [`Contracts`], payloads as readable fields and back, over the descriptors of
+//!   `proto/egov/v1` (`prost-reflect`, no system protoc).
+//! - [`compare`]: expected values and matchers (`<any>`, `<uuid>`, `<timestamp>`, `<digits>`,
+//!   `<pattern:…>`) against an answer, each difference named by its field path.
+//! - [`export`]: a recorded exchange, as the gateway's log returns it, turned into a scenario.
+//! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
+//!   its own side, and reports each step (and JUnit XML).
+
+pub mod compare;
+pub mod export;
+pub mod file;
+pub mod payload;
+pub mod run;
+
+pub use compare::{Difference, compare};
+pub use export::{ExportError, export, scenario_of_exchange};
+pub use file::{Expect, Scenario, ScenarioError, Send, Step};
+pub use payload::{Contracts, PayloadError};
+pub use run::{Identities, Runner, ScenarioReport, StepReport};
