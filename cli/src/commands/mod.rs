@@ -3,5 +3,6 @@
 pub mod clock;
 pub mod diagram;
 pub mod down;
+pub mod fault;
 pub mod status;
 pub mod up;

@@ -53,6 +53,8 @@ struct Table {
     // Systems the async channel pushes to; the others fetch.
     push: BTreeSet<String>,
     routes: BTreeMap<String, (String, SocketAddr, Vec<String>)>,
+    // Routes whose timeout is not the registry's default.
+    timeouts: BTreeMap<String, Duration>,
 }
 
 /// A certification centre and a gateway, in-process.
@@ -295,6 +297,16 @@ impl Sandbox {
         self.reload();
     }
 
+    /// Sets how long the gateway waits for the target of a route (the registry's
+    /// `timeout_ms`), so a test of a slow target need not wait the default.
+    pub fn route_timeout(&self, service_id: &str, timeout: Duration) {
+        {
+            let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            table.timeouts.insert(service_id.to_owned(), timeout);
+        }
+        self.reload();
+    }
+
     fn reload(&self) {
         let text = {
             let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
@@ -312,9 +324,13 @@ impl Sandbox {
             for (service, (target, addr, senders)) in &table.routes {
                 let senders: Vec<String> = senders.iter().map(|s| format!("{s:?}")).collect();
                 text.push_str(&format!(
-                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\n\n",
+                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\n",
                     senders.join(", ")
                 ));
+                if let Some(timeout) = table.timeouts.get(service) {
+                    text.push_str(&format!("timeout_ms = {}\n", timeout.as_millis()));
+                }
+                text.push('\n');
             }
             text
         };
