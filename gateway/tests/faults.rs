@@ -470,7 +470,8 @@ struct AsyncStack {
     nats: NatsServer,
 }
 
-async fn async_stack() -> AsyncStack {
+/// Starts the stack; the notary takes pushes on its inbox when `push`, else it fetches.
+async fn async_stack_delivering(push: bool) -> AsyncStack {
     let nats = NatsServer::start().expect("nats-server");
     let settings = AsyncSettings {
         max_deliveries: 100,
@@ -482,7 +483,9 @@ async fn async_stack() -> AsyncStack {
     };
     let sandbox = Sandbox::start_with_nats(&nats.url(), settings).await;
     let notary = sandbox.system(NOTARY, NOTARY_BIN);
-    sandbox.deliver_by_push(NOTARY);
+    if push {
+        sandbox.deliver_by_push(NOTARY);
+    }
     let portal = sandbox.caller(PORTAL, PORTAL_BIN);
     sandbox.route(ECHO, NOTARY, UNUSED, &[PORTAL]);
     sandbox.route(&reply_service_id(PORTAL), PORTAL, UNUSED, &[NOTARY]);
@@ -495,19 +498,38 @@ async fn async_stack() -> AsyncStack {
     }
 }
 
+async fn async_stack() -> AsyncStack {
+    async_stack_delivering(true).await
+}
+
 impl AsyncStack {
-    /// Starts the notary's push inbox, as its service's `run` does.
-    async fn start_notary(&self) -> RunningInbox {
-        let receiver: Receiver<Echo, Arc<StaticRevocation>> = Receiver::new(
+    fn receiver(&self) -> Receiver<Echo, Arc<StaticRevocation>> {
+        Receiver::new(
             self.notary.clone(),
             self.sandbox.verifier(),
             self.echo.clone(),
             self.sandbox.clock(),
-        );
+        )
+    }
+
+    /// The notary's inbox as a pull-mode system has it: each `pull_once` fetches, handles
+    /// and acknowledges.
+    fn pulling_notary(&self) -> Inbox<Receiver<Echo, Arc<StaticRevocation>>> {
+        let caller = GatewayCaller::new(
+            self.notary.clone(),
+            &self.sandbox.gateway_endpoint(),
+            self.sandbox.clock(),
+        )
+        .expect("caller");
+        Inbox::new(self.receiver(), caller)
+    }
+
+    /// Starts the notary's push inbox, as its service's `run` does.
+    async fn start_notary(&self) -> RunningInbox {
         let settings =
             InboxSettings::new(&self.sandbox.gateway_endpoint(), &self.nats.url(), false);
         let running = Inbox::launch(
-            receiver,
+            self.receiver(),
             self.notary.clone(),
             self.sandbox.clock(),
             Some(&settings),
@@ -720,4 +742,75 @@ async fn a_dropped_delivery_is_redelivered() {
         "{hops:?}"
     );
     notary.stop().await;
+}
+
+#[tokio::test]
+async fn a_dropped_delivery_to_a_pull_system_is_fetched_again() {
+    let stack = async_stack_delivering(false).await;
+    let notary = stack.pulling_notary();
+    stack
+        .add(
+            Fault::on_system(NOTARY, FaultKind::DropDeliveries)
+                .with_id("lost-fetch")
+                .with_limit(1),
+        )
+        .await;
+    let request_id = stack.send_echo("fetched twice").await;
+
+    assert_eq!(
+        notary.pull_once().await.expect("fetch"),
+        0,
+        "the first fetch lost it"
+    );
+    let mut fetched = 0;
+    for _ in 0..WAIT.as_millis() / STEP.as_millis() {
+        fetched = notary.pull_once().await.expect("fetch");
+        if fetched > 0 {
+            break;
+        }
+        tokio::time::sleep(STEP).await;
+    }
+    assert_eq!(fetched, 1, "offered again after the back-off");
+
+    assert_eq!(echoed(&stack.fetch_answer().await), "echo: fetched twice");
+    assert_eq!(
+        stack
+            .wait_for_state(&request_id, DeliveryState::Delivered)
+            .await,
+        2
+    );
+    assert_eq!(stack.calls(), 1);
+    let hops = stack.hops(&request_id).await;
+    assert!(
+        hops.iter()
+            .any(|hop| hop.status_message
+                == "delivery to notary dropped (injected fault lost-fetch)"),
+        "{hops:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicated_fetch_is_handled_once() {
+    let stack = async_stack_delivering(false).await;
+    let notary = stack.pulling_notary();
+    stack
+        .add(Fault::on_system(NOTARY, FaultKind::DuplicateDeliveries).with_id("fetched-twice"))
+        .await;
+    let request_id = stack.send_echo("one of two").await;
+
+    assert_eq!(
+        notary.pull_once().await.expect("fetch"),
+        2,
+        "the fetch handed over two copies"
+    );
+
+    assert_eq!(echoed(&stack.fetch_answer().await), "echo: one of two");
+    stack
+        .wait_for_state(&request_id, DeliveryState::Delivered)
+        .await;
+    assert_eq!(stack.calls(), 1, "the inbox handled one copy");
+    assert!(
+        stack.portal.fetch(0).await.expect("fetch").is_empty(),
+        "no second answer"
+    );
 }
