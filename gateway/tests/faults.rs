@@ -430,6 +430,38 @@ async fn faults_set_on_one_replica_apply_on_every_replica_sharing_nats() {
         .await
         .expect("fault cleared");
     wait_until(|| first.gateway().faults().list().is_empty()).await;
+
+    // A limit counts messages on every replica: the one use is spent by the second.
+    first
+        .gateway()
+        .faults()
+        .add(
+            Fault::on_system(NOTARY, FaultKind::Down)
+                .with_id("one-shared-outage")
+                .with_limit(1),
+        )
+        .await
+        .expect("fault set");
+    wait_until(|| second.gateway().faults().get("one-shared-outage").is_some()).await;
+    let down = |kind: &FaultKind| *kind == FaultKind::Down;
+    assert!(
+        second
+            .gateway()
+            .faults()
+            .take(NOTARY, ECHO, down)
+            .await
+            .is_some()
+    );
+    assert!(
+        first
+            .gateway()
+            .faults()
+            .take(NOTARY, ECHO, down)
+            .await
+            .is_none(),
+        "spent on the other replica"
+    );
+    wait_until(|| first.gateway().faults().list().is_empty()).await;
 }
 
 async fn wait_until(done: impl Fn() -> bool) {
@@ -813,4 +845,36 @@ async fn a_duplicated_fetch_is_handled_once() {
         stack.portal.fetch(0).await.expect("fetch").is_empty(),
         "no second answer"
     );
+}
+
+#[tokio::test]
+async fn added_latency_delays_an_async_delivery() {
+    let stack = async_stack().await;
+    let notary = stack.start_notary().await;
+    stack
+        .add(
+            Fault::on_system(NOTARY, FaultKind::Latency(Latency::Fixed { ms: 300 }))
+                .with_id("slow-inbox"),
+        )
+        .await;
+
+    let started = Instant::now();
+    let request_id = stack.send_echo("in a while").await;
+    assert_eq!(
+        stack
+            .wait_for_state(&request_id, DeliveryState::Delivered)
+            .await,
+        1,
+        "delivered on its first attempt, only later"
+    );
+
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(echoed(&stack.fetch_answer().await), "echo: in a while");
+    let hops = stack.hops(&request_id).await;
+    assert!(
+        hops.iter()
+            .any(|hop| hop.status_message == "delivery delayed 300 ms (injected fault slow-inbox)"),
+        "{hops:?}"
+    );
+    notary.stop().await;
 }
