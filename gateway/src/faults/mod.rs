@@ -1,7 +1,7 @@
 //! Fault injection at run time: the faults an operator set (see `egov_faults`) and where the
 //! gateway applies them.
 //!
-//! - Sync exchanges ([`Gateway::forward_with_faults`]): added latency (within the route's
+//! - Sync exchanges (`Gateway::forward_with_faults`): added latency (within the route's
 //!   timeout, so a long one ends in the timeout code), an error answer, a timeout, the target
 //!   down (as if its endpoint refused the connection).
 //! - Async deliveries, push and pull: added latency, the receiver down, deliveries dropped
