@@ -71,6 +71,17 @@ enum Command {
         #[command(subcommand)]
         action: ScenarioAction,
     },
+    /// Sets, lists and clears the faults the gateway injects (latency, errors, systems down, …).
+    Fault {
+        /// The gateway's HTTP address (its admin API).
+        #[arg(long, env = "EGOV_GATEWAY_HTTP", default_value = stack::GATEWAY_HTTP)]
+        gateway_http: String,
+        /// The administrator's bearer token; by default the one `egov up` wrote in the data dir.
+        #[arg(long, env = "EGOV_OPERATOR_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[command(subcommand)]
+        action: commands::fault::Action,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +186,14 @@ async fn main() -> anyhow::Result<ExitCode> {
                 filter,
             })
             .await
+        }
+        Command::Fault {
+            gateway_http,
+            token,
+            action,
+        } => {
+            let token = commands::up::operator_token(&cli.data_dir, token)?;
+            commands::fault::run(&gateway_http, &token, action).await
         }
     }
 }

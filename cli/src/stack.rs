@@ -47,6 +47,9 @@ pub const PKI_ENDPOINT: &str = "http://127.0.0.1:7110";
 /// The gateway's gRPC endpoint, through which systems call each other.
 pub const GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
 
+/// The gateway's HTTP address: its log, diagrams and admin API (faults among them).
+pub const GATEWAY_HTTP: &str = "127.0.0.1:7101";
+
 /// nats-server's config in the data dir: its users and their permissions (owner-only).
 pub const NATS_CONFIG_FILE: &str = "nats.conf";
 

@@ -162,6 +162,7 @@ pub struct Gateway<R> {
     seal: Option<Arc<Signer>>,
     signers: SubjectCache,
     operators: egov_signin::operator::Operators,
+    faults: Arc<crate::faults::FaultTable>,
 }
 
 impl<R> std::fmt::Debug for Gateway<R> {
@@ -210,6 +211,7 @@ impl<R: RevocationSource> Gateway<R> {
             seal: None,
             signers: SubjectCache::default(),
             operators: egov_signin::operator::Operators::default(),
+            faults: Arc::default(),
         }
     }
 
@@ -282,6 +284,11 @@ impl<R: RevocationSource> Gateway<R> {
     /// Returns the clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Returns the faults an operator injected (see [`crate::faults`]).
+    pub fn faults(&self) -> &Arc<crate::faults::FaultTable> {
+        &self.faults
     }
 
     /// Returns the NATS connection, if there is one (the async channel runs on it).
@@ -366,6 +373,12 @@ impl<R: RevocationSource> Gateway<R> {
             ));
         }
         check_user_iin(&verified)?;
+        self.check_injected_revocation(
+            &route,
+            crate::faults::Party::Sender,
+            &header.sender_system_id,
+        )
+        .await?;
         Ok(Admitted {
             verified,
             route,
@@ -473,7 +486,8 @@ impl<R: RevocationSource> Gateway<R> {
 
         let forwarded_at = self.clock.now();
         let forward_started = Instant::now();
-        let outcome = match self.forward(&route, envelope.clone()).await {
+        let (forwarded, injected) = self.forward_with_faults(&route, envelope.clone()).await;
+        let outcome = match forwarded {
             Ok(answer) => self.check_answer(&admitted, answer).await,
             Err(refusal) => Err(refusal),
         };
@@ -498,7 +512,7 @@ impl<R: RevocationSource> Gateway<R> {
                     ChannelKind::Sync,
                     &route,
                     StatusCode::Success,
-                    "",
+                    &injected,
                     forwarded_at,
                     forward_us,
                 )
@@ -558,7 +572,11 @@ impl<R: RevocationSource> Gateway<R> {
     }
 
     /// Sends the envelope to the route's target and returns its answer.
-    async fn forward(&self, route: &ServiceRoute, envelope: Envelope) -> Result<Envelope, Refusal> {
+    pub(crate) async fn forward(
+        &self,
+        route: &ServiceRoute,
+        envelope: Envelope,
+    ) -> Result<Envelope, Refusal> {
         match &route.transport {
             Transport::Grpc(endpoint) => {
                 let mut client = self.targets.client(endpoint)?;
@@ -637,6 +655,8 @@ impl<R: RevocationSource> Gateway<R> {
                 ),
             ));
         }
+        self.check_injected_revocation(route, crate::faults::Party::Target, &route.target)
+            .await?;
         let header = &verified.header;
         if header.message_type != MessageType::Response as i32
             || header.correlation_id != request.correlation_id
@@ -821,7 +841,8 @@ fn check_user_iin(verified: &Verified) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn timeout_refusal(route: &ServiceRoute) -> Refusal {
+/// The refusal of a target that did not answer within its route's timeout.
+pub(crate) fn timeout_refusal(route: &ServiceRoute) -> Refusal {
     Refusal::new(
         StatusCode::TargetTimeout,
         format!(

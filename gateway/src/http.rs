@@ -6,6 +6,7 @@
 //! - `GET /correlations/{correlation_id}`: every record of one exchange.
 //! - `GET /correlations/{correlation_id}/diagram`: the exchange as a Mermaid sequence diagram.
 //! - `POST /admin/registry/reload`: re-reads the registry file.
+//! - `/admin/faults[/{id}]`: the faults injected at run time (see [`crate::faults::admin`]).
 //!
 //! The log routes need an operator (role OPERATOR: bodies and headers name citizens), the
 //! reload an administrator (ADMIN); without a token 401, with the wrong role 403.
@@ -34,7 +35,8 @@ pub fn routes<R: RevocationSource + 'static>(gateway: Arc<Gateway<R>>) -> Router
         .with_state(gateway.clone());
     let admin = Router::new()
         .route("/admin/registry/reload", post(reload::<R>))
-        .with_state(gateway);
+        .with_state(gateway.clone())
+        .merge(crate::faults::admin::routes(gateway));
     operators
         .require(Role::Operator, log)
         .merge(operators.require(Role::Admin, admin))

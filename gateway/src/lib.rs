@@ -9,6 +9,7 @@
 //! - [`config`]: the gateway's configuration (role, listeners, store, PKI).
 //! - [`registry`]: the route table (service id → system, transport, allowed senders).
 //! - [`exchange`]: admission checks and the sync exchange.
+//! - [`faults`]: faults injected at run time (latency, errors, systems down, …) and their admin API.
 //! - [`replay`]: replay protection by message id.
 //! - [`message_log`]: the durable log of every hop and its Mermaid export.
 //! - [`grpc`]: the `egov.v1.Gateway` service.
@@ -20,6 +21,7 @@ pub mod async_channel;
 pub mod config;
 pub mod console;
 pub mod exchange;
+pub mod faults;
 pub mod grpc;
 pub mod http;
 pub mod log_service;
@@ -224,6 +226,7 @@ pub async fn serve_with_console<R: RevocationSource + 'static>(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let reload = tokio::spawn(reload_on_sighup(gateway.clone(), stop_rx.clone()));
 
+    let fault_replicas = async_settings.replicas;
     let async_channel = match gateway.nats() {
         Some(client) => {
             match AsyncChannel::start(gateway.clone(), client.clone(), async_settings).await {
@@ -236,6 +239,13 @@ pub async fn serve_with_console<R: RevocationSource + 'static>(
         }
         None => None,
     };
+    // Replicas share one fault table over NATS; without it the table stays in process.
+    if let Some(client) = gateway.nats() {
+        let jetstream = async_nats::jetstream::new(client.clone());
+        if let Err(err) = gateway.faults().share(&jetstream, fault_replicas).await {
+            tracing::warn!(error = %err, "fault table not shared over NATS; faults set here apply to this replica only");
+        }
+    }
     let mut service = GatewayService::new(gateway.clone());
     if let Some(channel) = &async_channel {
         service = service.with_async_channel(channel.clone());

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod diagram;
 pub mod down;
+pub mod fault;
 pub mod record;
 pub mod scenario;
 pub mod status;

@@ -494,7 +494,12 @@ impl<E: EnvelopeReceiver> Inbox<E> {
             let message_id = Header::decode(envelope.header.as_slice())
                 .map(|header| header.message_id)
                 .unwrap_or_default();
-            if self.handle(envelope).await.settled() && !message_id.is_empty() {
+            // A copy handed over twice in one batch (a duplicated delivery) is
+            // acknowledged once: the gateway refuses a second acknowledgement.
+            if self.handle(envelope).await.settled()
+                && !message_id.is_empty()
+                && !settled.contains(&message_id)
+            {
                 settled.push(message_id);
             }
         }

@@ -55,6 +55,8 @@ struct Table {
     routes: BTreeMap<String, (String, SocketAddr, Vec<String>)>,
     // Routes whose exchanges the gateway records (`record = true`).
     recorded: BTreeSet<String>,
+    // Routes whose timeout is not the registry's default.
+    timeouts: BTreeMap<String, Duration>,
 }
 
 /// A certification centre and a gateway, in-process.
@@ -311,6 +313,16 @@ impl Sandbox {
         self.reload();
     }
 
+    /// Sets how long the gateway waits for the target of a route (the registry's
+    /// `timeout_ms`), so a test of a slow target need not wait the default.
+    pub fn route_timeout(&self, service_id: &str, timeout: Duration) {
+        {
+            let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            table.timeouts.insert(service_id.to_owned(), timeout);
+        }
+        self.reload();
+    }
+
     fn reload(&self) {
         let text = {
             let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
@@ -328,10 +340,14 @@ impl Sandbox {
             for (service, (target, addr, senders)) in &table.routes {
                 let senders: Vec<String> = senders.iter().map(|s| format!("{s:?}")).collect();
                 text.push_str(&format!(
-                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\nrecord = {}\n\n",
+                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\nrecord = {}\n",
                     senders.join(", "),
                     table.recorded.contains(service)
                 ));
+                if let Some(timeout) = table.timeouts.get(service) {
+                    text.push_str(&format!("timeout_ms = {}\n", timeout.as_millis()));
+                }
+                text.push('\n');
             }
             text
         };

@@ -9,12 +9,13 @@ use tracing::Instrument as _;
 use async_nats::jetstream::{self, AckKind};
 use egov_core::StatusCode;
 use egov_core::envelope::{RevocationSource, VerifyPolicy};
-use egov_proto::v1::{Envelope, MessageType};
+use egov_proto::v1::{Envelope, Header, MessageType};
 use futures::StreamExt;
 use prost::Message;
 
 use super::{AsyncChannel, Attempt, Known, lock, message_id_of, names, settle, unknown_message};
 use crate::exchange::Refusal;
+use crate::faults::DeliveryEffect;
 
 /// Messages returned by a fetch that asks for none in particular.
 pub const DEFAULT_FETCH: u32 = 100;
@@ -104,7 +105,38 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             .buffered(RECORD_CONCURRENCY)
             .collect::<Vec<_>>()
             .await;
-        Ok(envelopes.into_iter().flatten().collect())
+        let mut handed = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes.into_iter().flatten() {
+            match self.gateway.delivery_fault(&envelope).await {
+                None => handed.push(envelope),
+                Some(DeliveryEffect::Delay(delay, _)) => {
+                    tokio::time::sleep(delay).await;
+                    handed.push(envelope);
+                }
+                Some(DeliveryEffect::Twice(_)) => {
+                    handed.push(envelope.clone());
+                    handed.push(envelope);
+                }
+                Some(DeliveryEffect::Fail(..)) => self.withhold(&envelope).await,
+            }
+        }
+        Ok(handed)
+    }
+
+    /// Keeps back a fetched message an injected fault drops: it is offered again after the
+    /// push back-off, as a delivery that never arrived would be after its ack_wait.
+    async fn withhold(&self, envelope: &Envelope) {
+        let Ok(header) = Header::decode(envelope.header.as_slice()) else {
+            return;
+        };
+        let fetched = lock(&self.fetched).remove(&header.message_id);
+        if let Some(fetched) = fetched {
+            settle(
+                &fetched.message,
+                AckKind::Nak(Some(self.settings.backoff(fetched.delivered))),
+            )
+            .await;
+        }
     }
 
     /// Checks the state of one fetched message and keeps it for the

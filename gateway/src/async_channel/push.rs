@@ -17,6 +17,7 @@ use prost::Message;
 use tracing::Instrument as _;
 
 use super::{AsyncChannel, Attempt, header_value, lock, message_id_of, settle};
+use crate::faults::DeliveryEffect;
 use crate::registry::Delivery;
 
 /// Pause before a worker re-opens its consumer after an error.
@@ -186,12 +187,31 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             }
         };
         metrics::counter!("gateway_async_attempts_total", "mode" => "push").increment(1);
-        let request = async_nats::Request::new()
-            .payload(message.payload.clone())
-            .headers(inbox_headers(&message_id, &envelope))
-            .timeout(Some(self.settings.push_timeout));
-        match self.client.send_request(inbox.to_owned(), request).await {
-            Ok(_) => {
+        let sent = match self.gateway.delivery_fault(&envelope).await {
+            None => {
+                self.send_to_inbox(inbox, &message_id, &message, &envelope)
+                    .await
+            }
+            Some(DeliveryEffect::Delay(delay, _)) => {
+                tokio::time::sleep(delay).await;
+                self.send_to_inbox(inbox, &message_id, &message, &envelope)
+                    .await
+            }
+            Some(DeliveryEffect::Fail(code, reason)) => Err((code, reason)),
+            Some(DeliveryEffect::Twice(_)) => {
+                let first = self
+                    .send_to_inbox(inbox, &message_id, &message, &envelope)
+                    .await;
+                if first.is_ok() {
+                    let _ = self
+                        .send_to_inbox(inbox, &message_id, &message, &envelope)
+                        .await;
+                }
+                first
+            }
+        };
+        match sent {
+            Ok(()) => {
                 // The state is written first: if the ack is lost, the copy
                 // offered again finds DELIVERED and is terminated.
                 if let Err(err) = self
@@ -212,24 +232,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                     tracing::warn!(message_id, error = %err, "JetStream ack of a delivered message failed");
                 }
             }
-            Err(err) => {
-                let (code, reason) = match err.kind() {
-                    RequestErrorKind::TimedOut => (
-                        StatusCode::TargetTimeout,
-                        format!(
-                            "inbox {inbox} did not answer within {} ms",
-                            self.settings.push_timeout.as_millis()
-                        ),
-                    ),
-                    RequestErrorKind::NoResponders => (
-                        StatusCode::TargetUnavailable,
-                        format!("nobody listens on inbox {inbox}"),
-                    ),
-                    _ => (
-                        StatusCode::TargetUnavailable,
-                        format!("inbox {inbox}: {err}"),
-                    ),
-                };
+            Err((code, reason)) => {
                 if delivered >= i64::from(self.settings.max_deliveries) {
                     settle(&message, AckKind::Term).await;
                     self.not_delivered(
@@ -254,6 +257,40 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                     .await;
                 }
             }
+        }
+    }
+
+    /// Sends one message to the inbox; an error is the code and reason of the failed attempt.
+    async fn send_to_inbox(
+        &self,
+        inbox: &str,
+        message_id: &str,
+        message: &jetstream::Message,
+        envelope: &Envelope,
+    ) -> Result<(), (StatusCode, String)> {
+        let request = async_nats::Request::new()
+            .payload(message.payload.clone())
+            .headers(inbox_headers(message_id, envelope))
+            .timeout(Some(self.settings.push_timeout));
+        match self.client.send_request(inbox.to_owned(), request).await {
+            Ok(_) => Ok(()),
+            Err(err) => Err(match err.kind() {
+                RequestErrorKind::TimedOut => (
+                    StatusCode::TargetTimeout,
+                    format!(
+                        "inbox {inbox} did not answer within {} ms",
+                        self.settings.push_timeout.as_millis()
+                    ),
+                ),
+                RequestErrorKind::NoResponders => (
+                    StatusCode::TargetUnavailable,
+                    format!("nobody listens on inbox {inbox}"),
+                ),
+                _ => (
+                    StatusCode::TargetUnavailable,
+                    format!("inbox {inbox}: {err}"),
+                ),
+            }),
         }
     }
 }

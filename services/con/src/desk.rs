@@ -184,6 +184,17 @@ struct Inner {
     clock: Arc<dyn Clock>,
 }
 
+/// Process 4: a register that does not answer (down, or slower than its route allows) leaves
+/// the data as unobtainable as one that lacks them; other refusals stay as they are.
+fn unobtainable(fault: Fault) -> Fault {
+    match fault.code {
+        StatusCode::TargetUnavailable | StatusCode::TargetTimeout => {
+            Fault::not_found(format!("the data cannot be obtained: {}", fault.message))
+        }
+        _ => fault,
+    }
+}
+
 /// Returns the operator's display name and login, as recorded.
 pub fn actor(person: &Person) -> String {
     format!("{} ({})", person.name, person.login)
@@ -432,7 +443,7 @@ impl Desk {
             .await
         {
             Ok(person) => person,
-            Err(fault) => return self.refuse(operator, filing, fault).await,
+            Err(fault) => return self.refuse(operator, filing, unobtainable(fault)).await,
         };
         if let (Some(representative), PowerOfAttorneyForm::Notarised) =
             (checked.representative, form.power_of_attorney)
@@ -442,7 +453,7 @@ impl Desk {
                 .power_of_attorney(number, &service.code, &checked.recipient, &representative)
                 .await
             {
-                return self.refuse(operator, filing, fault).await;
+                return self.refuse(operator, filing, unobtainable(fault)).await;
             }
         }
         if service.refuses_incomplete_at_desk() {

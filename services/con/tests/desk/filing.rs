@@ -16,7 +16,7 @@ use egov_proto::v1::{Channel, ResultKind};
 use crate::common::{OPERATOR, Stack};
 
 /// Returns a B form of `recipient` with both item-9 documents.
-fn form_b(ticket: &str, recipient: &str) -> FilingForm {
+pub(crate) fn form_b(ticket: &str, recipient: &str) -> FilingForm {
     FilingForm {
         ticket_id: ticket.to_owned(),
         service_code: "B".into(),

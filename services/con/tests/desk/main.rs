@@ -2,5 +2,6 @@
 //! sandbox), one test per branch of FLOWS.md's State Corporation flow and service D at the ЦОН.
 
 mod common;
+mod faults;
 mod filing;
 mod web;
