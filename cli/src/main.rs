@@ -61,6 +61,27 @@ enum Command {
         #[arg(long, env = "EGOV_OPERATOR_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
+    /// Runs one system's contract from the conformance kit against an endpoint; exits
+    /// non-zero below 100 %.
+    Conformance {
+        /// The system whose contract to run: citizens, notary, labor, esobes, backoffice, or shep (the gateway).
+        system: String,
+        /// The endpoint (host:port) of the system's MessageReceiver.
+        #[arg(long)]
+        endpoint: String,
+        /// Also writes the checks as JUnit XML to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// The certification centre that certifies the kit's seal and whose root it trusts.
+        #[arg(long, env = "EGOV_PKI", default_value = stack::PKI_ENDPOINT)]
+        pki: String,
+        /// A registrar's login; by default the kit makes its own account in the local stack.
+        #[arg(long, env = "EGOV_REGISTRAR_LOGIN", requires = "registrar_password")]
+        registrar_login: Option<String>,
+        /// The registrar's password.
+        #[arg(long, env = "EGOV_REGISTRAR_PASSWORD", hide_env_values = true, requires = "registrar_login")]
+        registrar_password: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -82,6 +103,23 @@ async fn main() -> anyhow::Result<ExitCode> {
         } => {
             let token = commands::up::operator_token(&cli.data_dir, token)?;
             commands::diagram::run(&gateway, &correlation_id, &token).await
+        }
+        Command::Conformance {
+            system,
+            endpoint,
+            junit,
+            pki,
+            registrar_login,
+            registrar_password,
+        } => {
+            let options = commands::conformance::Options {
+                system,
+                endpoint,
+                junit,
+                pki,
+                registrar: registrar_login.zip(registrar_password),
+            };
+            commands::conformance::run(&cli.data_dir, options).await
         }
     }
 }

@@ -1,0 +1,52 @@
+//! The kindergarten queue register's contract, service D: the intake's checks on a placement
+//! at the State Corporation's desk, and a child's place asked by IIN.
+
+use egov_citizens::fixtures::{CHILD_7_OR_OVER, CHILD_UNDER_7, PARENT_OF_CHILD_UNDER_7};
+use egov_core::StatusCode;
+use egov_core::systems;
+use egov_proto::v1::{GetQueuePositionRequest, PlaceInQueueRequest};
+use egov_queue::fixtures::SHIELI_DISTRICT;
+use egov_queue::{POSITION_SERVICE_ID, PROFILE};
+
+use super::intake::{self, at_the_desk};
+use super::{Contract, Signatory, Via, unknown_service};
+use crate::check::Check;
+
+/// A child never queued has no place.
+pub const NOT_QUEUED: &str = "the place of a child not in the queue is refused with EDAT001";
+/// A malformed child IIN is refused.
+pub const BAD_CHILD: &str = "the place of a malformed child IIN is refused with EDAT002";
+
+/// The queue register's contract, placed at the State Corporation's desk.
+pub fn contract() -> Contract {
+    let place = |application| PlaceInQueueRequest {
+        application,
+        district: SHIELI_DISTRICT.into(),
+        kindergarten_bin: String::new(),
+    };
+    let mut valid = at_the_desk(
+        PROFILE.service_code,
+        PARENT_OF_CHILD_UNDER_7,
+        &["application", "identity_document"],
+    );
+    valid.child_iin = CHILD_UNDER_7.into();
+    let position = |child: &str| GetQueuePositionRequest {
+        child_iin: child.into(),
+    };
+    let mut checks = intake::checks(&PROFILE, place, &valid);
+    checks.extend([
+        // A school-age child can never hold a place.
+        Check::call(POSITION_SERVICE_ID, NOT_QUEUED, &position(CHILD_7_OR_OVER))
+            .refused_with(StatusCode::DataNotFound),
+        Check::call(POSITION_SERVICE_ID, BAD_CHILD, &position("12345"))
+            .refused_with(StatusCode::InvalidRequest),
+        unknown_service(systems::QUEUE),
+    ]);
+    Contract {
+        system: systems::QUEUE,
+        caller: systems::STATE_CORPORATION,
+        signatory: Signatory::Operator,
+        via: Via::Receiver,
+        checks,
+    }
+}
