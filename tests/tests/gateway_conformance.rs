@@ -43,6 +43,7 @@ async fn the_simulated_gateway_conforms_to_its_contract() {
         .run(&contract, &sandbox.gateway_endpoint())
         .await
         .expect("the kit runs");
+    println!("{report}");
     assert!(report.conforms(), "{report}");
     assert_eq!(report.score_percent(), 100.0);
 }

@@ -15,6 +15,7 @@ async fn the_simulated_back_office_conforms_to_its_contract() {
         .run(&contract, &stack.grpc_addr().to_string())
         .await
         .expect("the kit runs");
+    println!("{report}");
     assert!(report.conforms(), "{report}");
     assert_eq!(report.score_percent(), 100.0);
 }
