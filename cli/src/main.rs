@@ -79,7 +79,12 @@ enum Command {
         #[arg(long, env = "EGOV_REGISTRAR_LOGIN", requires = "registrar_password")]
         registrar_login: Option<String>,
         /// The registrar's password.
-        #[arg(long, env = "EGOV_REGISTRAR_PASSWORD", hide_env_values = true, requires = "registrar_login")]
+        #[arg(
+            long,
+            env = "EGOV_REGISTRAR_PASSWORD",
+            hide_env_values = true,
+            requires = "registrar_login"
+        )]
         registrar_password: Option<String>,
     },
 }

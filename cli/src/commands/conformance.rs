@@ -19,11 +19,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use egov_conformance::contracts::OPERATOR_IIN;
 use egov_conformance::{Contract, Kit, Signatory};
+use egov_core::Iin;
 use egov_core::clock::{Clock as _, SystemClock};
 use egov_core::envelope::Signer;
 use egov_core::pki::authority::Holder;
 use egov_core::pki::{KeyPurpose, Role};
-use egov_core::Iin;
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_system::identity::{EnrolmentProof, KeyFiles, ca_certificates, enrol_holder};
 use egov_system::{Enrolment, SystemIdentity};
@@ -54,7 +54,10 @@ pub struct Options {
 pub async fn run(data_dir: &Path, options: Options) -> anyhow::Result<ExitCode> {
     let contract = Contract::of(&options.system)?;
     let mut centre = Centre::new(data_dir, &options).await?;
-    let enrolment = Enrolment::of(&contract.caller, egov_system::config::DEFAULT_RESPONSIBLE_IIN)?;
+    let enrolment = Enrolment::of(
+        &contract.caller,
+        egov_system::config::DEFAULT_RESPONSIBLE_IIN,
+    )?;
     let mut seal = enrolment.holder();
     seal.given_name = "CONFORMANCE KIT".into();
     let identity = Arc::new(SystemIdentity {

@@ -111,7 +111,10 @@ impl Check {
                     shape(&answer, &mut judged);
                     judged.problems
                 }
-                Err(error) => vec![format!("the payload is not a valid {}: {error}", A::full_name())],
+                Err(error) => vec![format!(
+                    "the payload is not a valid {}: {error}",
+                    A::full_name()
+                )],
             }),
         };
         self

@@ -44,7 +44,9 @@ pub enum ConformanceError {
         reason: String,
     },
     /// The contract's requests need a signatory the kit was not given.
-    #[error("the {system} contract's requests are signed by the State Corporation's operator; give the kit an operator's certificate")]
+    #[error(
+        "the {system} contract's requests are signed by the State Corporation's operator; give the kit an operator's certificate"
+    )]
     NoOperator {
         /// The system of the contract.
         system: String,
@@ -219,12 +221,16 @@ impl<R: RevocationSource + 'static> Kit<R> {
             reasons.push("unsigned answer: the answer envelope carries no signature".to_owned());
         } else {
             match self.verifier.verify(&answer, &VerifyPolicy::any()).await {
-                Err(error) => reasons.push(format!(
-                    "badly signed answer ({}): {error}",
-                    error.status()
-                )),
+                Err(error) => {
+                    reasons.push(format!("badly signed answer ({}): {error}", error.status()))
+                }
                 Ok(verified)
-                    if verified.signer.bin.as_ref().map(ToString::to_string).as_deref()
+                    if verified
+                        .signer
+                        .bin
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .as_deref()
                         != Some(contract.answerer().bin) =>
                 {
                     reasons.push(format!(
@@ -284,12 +290,22 @@ impl<R: RevocationSource + 'static> Kit<R> {
         };
         let wanted = check.expect.code();
         if code != wanted {
-            let why = fault.map(|fault| format!(" ({})", fault.message)).unwrap_or_default();
-            reasons.push(format!("wrong status code: expected {wanted}, got {code}{why}"));
+            let why = fault
+                .map(|fault| format!(" ({})", fault.message))
+                .unwrap_or_default();
+            reasons.push(format!(
+                "wrong status code: expected {wanted}, got {code}{why}"
+            ));
             return reasons;
         }
         match (&check.expect, fault) {
-            (Expect::Answer { payload_type, shape }, _) => {
+            (
+                Expect::Answer {
+                    payload_type,
+                    shape,
+                },
+                _,
+            ) => {
                 if &header.payload_type != payload_type {
                     reasons.push(format!(
                         "wrong payload type: expected {payload_type}, got {:?}",

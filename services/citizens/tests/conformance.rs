@@ -66,9 +66,7 @@ impl Running {
 
     /// Runs the citizens-DB's contract against `addr`, signed as the portal.
     async fn check(&self, addr: SocketAddr) -> Report {
-        let portal = self
-            .sandbox
-            .system(systems::PORTAL.id, systems::PORTAL.bin);
+        let portal = self.sandbox.system(systems::PORTAL.id, systems::PORTAL.bin);
         let contract = Contract::of(systems::CITIZENS.id).expect("a contract");
         Kit::new(portal, self.sandbox.verifier())
             .run(&contract, &addr.to_string())
@@ -205,6 +203,9 @@ async fn conformance_kit_names_a_missing_field() {
     let citizens = Running::start().await;
     let broken = citizens.broken(Defect::MissingSurname).await;
     let report = citizens.check(broken).await;
-    assert_eq!(reason(&report, KNOWN_PERSON), "missing field person.surname");
+    assert_eq!(
+        reason(&report, KNOWN_PERSON),
+        "missing field person.surname"
+    );
     assert!(report.verdict(UNKNOWN_PERSON).expect("ran").conforms());
 }

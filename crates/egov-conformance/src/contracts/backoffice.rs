@@ -15,7 +15,8 @@ use super::{Contract, Signatory, Via, unknown_service};
 use crate::check::Check;
 
 /// The catalogue lists services A–F.
-pub const CATALOGUE: &str = "the catalogue lists services A to F, each named with its provider and channels";
+pub const CATALOGUE: &str =
+    "the catalogue lists services A to F, each named with its provider and channels";
 /// A valid application opens a case.
 pub const OPENED: &str = "an application for service B opens a case at its first step";
 /// An unknown case id is not found.
@@ -23,11 +24,13 @@ pub const UNKNOWN_CASE: &str = "a case id the caller never opened is refused wit
 /// An open without an application is refused.
 pub const NO_APPLICATION: &str = "an open without an application is refused with EDAT002";
 /// An unknown service code is refused.
-pub const UNKNOWN_CODE: &str = "an application for a service code not in the catalogue is refused with EDAT002";
+pub const UNKNOWN_CODE: &str =
+    "an application for a service code not in the catalogue is refused with EDAT002";
 /// A channel that is not one is refused.
 pub const NO_CHANNEL: &str = "an application without a channel is refused with EDAT002";
 /// A malformed recipient IIN is refused.
-pub const BAD_RECIPIENT: &str = "an application with a malformed recipient IIN is refused with EDAT002";
+pub const BAD_RECIPIENT: &str =
+    "an application with a malformed recipient IIN is refused with EDAT002";
 /// A payload of another type is refused.
 pub const WRONG_PAYLOAD: &str = "a payload of another type is refused with EDAT002";
 
@@ -54,23 +57,30 @@ pub fn contract() -> Contract {
         signatory: Signatory::Seal,
         via: Via::Receiver,
         checks: vec![
-            Check::call(LIST_SERVICES_SERVICE_ID, CATALOGUE, &ListServicesRequest::default())
-                .answered_with(|answer: &ListServicesResponse, shape| {
-                    let mut codes: Vec<&str> =
-                        answer.services.iter().map(|s| s.code.as_str()).collect();
-                    codes.sort_unstable();
-                    shape.equals("services[].code", codes, vec!["A", "B", "C", "D", "E", "F"]);
-                    for service in &answer.services {
-                        let path = format!("services[{}]", service.code);
-                        shape
-                            .present(
-                                &format!("{path}.name"),
-                                service.name.as_ref().is_some_and(|n| !n.kk.is_empty() && !n.ru.is_empty()),
-                            )
-                            .present(&format!("{path}.provider"), service.provider.is_some())
-                            .present(&format!("{path}.channels"), !service.channels.is_empty());
-                    }
-                }),
+            Check::call(
+                LIST_SERVICES_SERVICE_ID,
+                CATALOGUE,
+                &ListServicesRequest::default(),
+            )
+            .answered_with(|answer: &ListServicesResponse, shape| {
+                let mut codes: Vec<&str> =
+                    answer.services.iter().map(|s| s.code.as_str()).collect();
+                codes.sort_unstable();
+                shape.equals("services[].code", codes, vec!["A", "B", "C", "D", "E", "F"]);
+                for service in &answer.services {
+                    let path = format!("services[{}]", service.code);
+                    shape
+                        .present(
+                            &format!("{path}.name"),
+                            service
+                                .name
+                                .as_ref()
+                                .is_some_and(|n| !n.kk.is_empty() && !n.ru.is_empty()),
+                        )
+                        .present(&format!("{path}.provider"), service.provider.is_some())
+                        .present(&format!("{path}.channels"), !service.channels.is_empty());
+                }
+            }),
             Check::call(OPEN_CASE_SERVICE_ID, OPENED, &open(valid())).answered_with(
                 |case: &Case, shape| {
                     shape
@@ -104,7 +114,11 @@ pub fn contract() -> Contract {
             Check::call(
                 OPEN_CASE_SERVICE_ID,
                 NO_CHANNEL,
-                &open(Some(application("B", Channel::Unspecified, UNEMPLOYED_ADULT))),
+                &open(Some(application(
+                    "B",
+                    Channel::Unspecified,
+                    UNEMPLOYED_ADULT,
+                ))),
             )
             .refused_with(StatusCode::InvalidRequest),
             Check::call(
@@ -113,8 +127,12 @@ pub fn contract() -> Contract {
                 &open(Some(application("B", Channel::Portal, "950703390124"))),
             )
             .refused_with(StatusCode::InvalidRequest),
-            Check::call(OPEN_CASE_SERVICE_ID, WRONG_PAYLOAD, &ListServicesRequest::default())
-                .refused_with(StatusCode::InvalidRequest),
+            Check::call(
+                OPEN_CASE_SERVICE_ID,
+                WRONG_PAYLOAD,
+                &ListServicesRequest::default(),
+            )
+            .refused_with(StatusCode::InvalidRequest),
             unknown_service(systems::BACKOFFICE),
         ],
     }

@@ -63,7 +63,11 @@ pub fn contract() -> Contract {
                     if let Some(person) = &answer.person {
                         shape
                             .equals("person.iin", person.iin.as_str(), UNEMPLOYED_ADULT)
-                            .equals("person.life_status", person.life_status, LifeStatus::Alive as i32)
+                            .equals(
+                                "person.life_status",
+                                person.life_status,
+                                LifeStatus::Alive as i32,
+                            )
                             .present("person.documents", !person.documents.is_empty());
                     }
                 },
@@ -73,7 +77,11 @@ pub fn contract() -> Contract {
                     person_shape(answer.person.as_ref(), "person", shape);
                     if let Some(person) = &answer.person {
                         shape
-                            .equals("person.life_status", person.life_status, LifeStatus::Deceased as i32)
+                            .equals(
+                                "person.life_status",
+                                person.life_status,
+                                LifeStatus::Deceased as i32,
+                            )
                             .date("person.death_date", person.death_date.as_ref());
                     }
                 },
@@ -84,26 +92,42 @@ pub fn contract() -> Contract {
                 .refused_with(StatusCode::InvalidRequest),
             Check::call(PERSON_GET, NOT_DIGITS, &person("88041239999X"))
                 .refused_with(StatusCode::InvalidRequest),
-            Check::call(PERSON_GET, EMPTY_IIN, &person("")).refused_with(StatusCode::InvalidRequest),
+            Check::call(PERSON_GET, EMPTY_IIN, &person(""))
+                .refused_with(StatusCode::InvalidRequest),
             Check::call(PERSON_GET, WRONG_PAYLOAD, &entity(ASTANA_EMPLOYMENT_CENTRE))
                 .refused_with(StatusCode::InvalidRequest),
-            Check::call(LEGAL_ENTITY_GET, KNOWN_ENTITY, &entity(ASTANA_EMPLOYMENT_CENTRE))
-                .answered_with(|answer: &GetLegalEntityResponse, shape| {
-                    let Some(entity) = &answer.legal_entity else {
-                        shape.present("legal_entity", false);
-                        return;
-                    };
-                    shape
-                        .equals("legal_entity.bin", entity.bin.as_str(), ASTANA_EMPLOYMENT_CENTRE)
-                        .text("legal_entity.name_kk", &entity.name_kk)
-                        .text("legal_entity.name_ru", &entity.name_ru)
-                        .present("legal_entity.kind", entity.kind.is_some())
-                        .present("legal_entity.address", entity.address.is_some())
-                        .iin("legal_entity.head_iin", &entity.head_iin)
-                        .date("legal_entity.registration_date", entity.registration_date.as_ref());
-                }),
-            Check::call(LEGAL_ENTITY_GET, UNKNOWN_ENTITY, &entity(LEGAL_ENTITY_NOT_IN_DATABASE))
-                .refused_with(StatusCode::DataNotFound),
+            Check::call(
+                LEGAL_ENTITY_GET,
+                KNOWN_ENTITY,
+                &entity(ASTANA_EMPLOYMENT_CENTRE),
+            )
+            .answered_with(|answer: &GetLegalEntityResponse, shape| {
+                let Some(entity) = &answer.legal_entity else {
+                    shape.present("legal_entity", false);
+                    return;
+                };
+                shape
+                    .equals(
+                        "legal_entity.bin",
+                        entity.bin.as_str(),
+                        ASTANA_EMPLOYMENT_CENTRE,
+                    )
+                    .text("legal_entity.name_kk", &entity.name_kk)
+                    .text("legal_entity.name_ru", &entity.name_ru)
+                    .present("legal_entity.kind", entity.kind.is_some())
+                    .present("legal_entity.address", entity.address.is_some())
+                    .iin("legal_entity.head_iin", &entity.head_iin)
+                    .date(
+                        "legal_entity.registration_date",
+                        entity.registration_date.as_ref(),
+                    );
+            }),
+            Check::call(
+                LEGAL_ENTITY_GET,
+                UNKNOWN_ENTITY,
+                &entity(LEGAL_ENTITY_NOT_IN_DATABASE),
+            )
+            .refused_with(StatusCode::DataNotFound),
             Check::call(LEGAL_ENTITY_GET, SHORT_BIN, &entity("0905409000"))
                 .refused_with(StatusCode::InvalidRequest),
             Check::call(FAMILY_GET, PARENT_FAMILY, &family(PARENT_OF_CHILD_UNDER_7)).answered_with(
@@ -113,11 +137,18 @@ pub fn contract() -> Contract {
                         shape.holds(link.kinship != Kinship::Unspecified as i32, || {
                             format!("field links[{index}].kinship is unspecified")
                         });
-                        person_shape(link.relative.as_ref(), &format!("links[{index}].relative"), shape);
+                        person_shape(
+                            link.relative.as_ref(),
+                            &format!("links[{index}].relative"),
+                            shape,
+                        );
                     }
                     let child = answer.links.iter().any(|link| {
                         link.kinship == Kinship::Child as i32
-                            && link.relative.as_ref().is_some_and(|p| p.iin == CHILD_UNDER_7)
+                            && link
+                                .relative
+                                .as_ref()
+                                .is_some_and(|p| p.iin == CHILD_UNDER_7)
                     });
                     shape.holds(child, || {
                         format!("links hold no CHILD link to {CHILD_UNDER_7}")
@@ -149,7 +180,9 @@ fn person_shape(person: Option<&Person>, path: &str, shape: &mut Shape) {
         .text(&format!("{path}.surname"), &person.surname)
         .text(&format!("{path}.name"), &person.name)
         .date(&format!("{path}.birth_date"), person.birth_date.as_ref())
-        .holds(person.gender != 0, || format!("field {path}.gender is unspecified"))
+        .holds(person.gender != 0, || {
+            format!("field {path}.gender is unspecified")
+        })
         .holds(person.life_status != 0, || {
             format!("field {path}.life_status is unspecified")
         })

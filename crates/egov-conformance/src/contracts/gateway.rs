@@ -13,7 +13,8 @@ use super::{Contract, Signatory, Via};
 use crate::check::{Check, Tamper};
 
 /// A good request is relayed and its answer returned.
-pub const RELAYED: &str = "a signed request on a route is relayed and the target's signed answer returned";
+pub const RELAYED: &str =
+    "a signed request on a route is relayed and the target's signed answer returned";
 /// A target's refusal is relayed as its signed answer.
 pub const REFUSAL_RELAYED: &str = "a target's refusal is returned as its signed answer (EDAT001)";
 /// An unsigned request is refused.

@@ -15,13 +15,17 @@ pub const NO_APPLICATION: &str = "an apply without an application is refused wit
 /// An application for another service is refused.
 pub const WRONG_CODE: &str = "an application for another service code is refused with EDAT002";
 /// A malformed recipient IIN is refused.
-pub const BAD_RECIPIENT: &str = "an application with a malformed recipient IIN is refused with EDAT002";
+pub const BAD_RECIPIENT: &str =
+    "an application with a malformed recipient IIN is refused with EDAT002";
 /// A representative without a power of attorney is refused.
-pub const NO_POWER: &str = "a representative without a power of attorney number is refused with EDAT002";
+pub const NO_POWER: &str =
+    "a representative without a power of attorney number is refused with EDAT002";
 /// An empty registration number is refused.
-pub const EMPTY_NUMBER: &str = "a result asked with an empty registration number is refused with EDAT002";
+pub const EMPTY_NUMBER: &str =
+    "a result asked with an empty registration number is refused with EDAT002";
 /// An unknown registration number is not found.
-pub const UNKNOWN_NUMBER: &str = "a result of a registration number never given is refused with EDAT001";
+pub const UNKNOWN_NUMBER: &str =
+    "a result of a registration number never given is refused with EDAT001";
 /// A payload of another type is refused.
 pub const WRONG_PAYLOAD: &str = "a payload of another type is refused with EDAT002";
 

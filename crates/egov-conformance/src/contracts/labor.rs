@@ -12,7 +12,8 @@ use super::{Contract, Signatory, Via, registered, unknown_service};
 use crate::check::Check;
 
 /// An unemployed recipient's application is registered.
-pub const REGISTERED: &str = "an unemployed recipient's application is registered with a number and a due date";
+pub const REGISTERED: &str =
+    "an unemployed recipient's application is registered with a number and a due date";
 /// An employed recipient is refused.
 pub const EMPLOYED: &str = "an employed recipient's application is refused with ESRV002";
 
@@ -27,12 +28,20 @@ pub fn contract() -> Contract {
         )
     };
     let mut checks = vec![
-        Check::call(APPLY_SERVICE_ID, REGISTERED, &apply(Some(desk(UNEMPLOYED_ADULT))))
-            .answered_with(|answer: &ApplicationRegistered, shape| {
-                registered(answer, PROFILE.number_prefix, shape)
-            }),
-        Check::call(APPLY_SERVICE_ID, EMPLOYED, &apply(Some(desk(EMPLOYED_ADULT))))
-            .refused_with(StatusCode::ServiceRefused),
+        Check::call(
+            APPLY_SERVICE_ID,
+            REGISTERED,
+            &apply(Some(desk(UNEMPLOYED_ADULT))),
+        )
+        .answered_with(|answer: &ApplicationRegistered, shape| {
+            registered(answer, PROFILE.number_prefix, shape)
+        }),
+        Check::call(
+            APPLY_SERVICE_ID,
+            EMPLOYED,
+            &apply(Some(desk(EMPLOYED_ADULT))),
+        )
+        .refused_with(StatusCode::ServiceRefused),
     ];
     checks.extend(intake::checks(&PROFILE, apply, &desk(UNEMPLOYED_ADULT)));
     checks.push(unknown_service(systems::LABOR));

@@ -75,7 +75,8 @@ pub fn contract() -> Contract {
                 .answered_with(answered(PowerOfAttorneyValidity::Expired, EXPIRED_NUMBER)),
             Check::call(GET_SERVICE_ID, REVOKED, &get(REVOKED_NUMBER, "B"))
                 .answered_with(answered(PowerOfAttorneyValidity::Revoked, REVOKED_NUMBER)),
-            Check::call(GET_SERVICE_ID, UNKNOWN, &get(UNKNOWN_NUMBER, "B")).answered_with(not_found),
+            Check::call(GET_SERVICE_ID, UNKNOWN, &get(UNKNOWN_NUMBER, "B"))
+                .answered_with(not_found),
             Check::call(GET_SERVICE_ID, NOT_COVERED, &get(SERVICE_C_NUMBER, "B")).answered_with(
                 answered(PowerOfAttorneyValidity::ServiceNotCovered, SERVICE_C_NUMBER),
             ),
@@ -136,7 +137,9 @@ fn power_shape(
     match (number, &answer.power_of_attorney) {
         (None, None) => {}
         (None, Some(_)) => {
-            shape.holds(false, || "field power_of_attorney is set on a NOT_FOUND answer".into());
+            shape.holds(false, || {
+                "field power_of_attorney is set on a NOT_FOUND answer".into()
+            });
         }
         (Some(_), None) => {
             shape.present("power_of_attorney", false);
@@ -145,7 +148,10 @@ fn power_shape(
             shape
                 .equals("power_of_attorney.number", power.number.as_str(), number)
                 .iin("power_of_attorney.principal_iin", &power.principal_iin)
-                .iin("power_of_attorney.representative_iin", &power.representative_iin)
+                .iin(
+                    "power_of_attorney.representative_iin",
+                    &power.representative_iin,
+                )
                 .text("power_of_attorney.notary_name", &power.notary_name)
                 .date("power_of_attorney.issue_date", power.issue_date.as_ref())
                 .date("power_of_attorney.expiry_date", power.expiry_date.as_ref())
