@@ -235,3 +235,77 @@ impl Shape {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use egov_proto::v1::Date;
+
+    use super::*;
+
+    fn problems(judge: impl FnOnce(&mut Shape)) -> Vec<String> {
+        let mut shape = Shape::default();
+        judge(&mut shape);
+        shape.problems
+    }
+
+    #[test]
+    fn an_empty_required_field_is_named_missing() {
+        assert_eq!(
+            problems(|shape| {
+                shape.text("person.surname", "");
+            }),
+            ["missing field person.surname"]
+        );
+    }
+
+    #[test]
+    fn a_malformed_iin_is_named_with_its_value() {
+        let found = problems(|shape| {
+            shape.iin("person.iin", "880412399993");
+        });
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("field person.iin is not a well-formed IIN (\"880412399993\""),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_date_that_is_not_in_the_calendar_is_malformed() {
+        let february_30 = Date {
+            year: 2024,
+            month: 2,
+            day: 30,
+        };
+        assert_eq!(
+            problems(|shape| {
+                shape.date("person.birth_date", Some(&february_30));
+            }),
+            ["field person.birth_date is not a calendar date (2024-2-30)"]
+        );
+        assert_eq!(
+            problems(|shape| {
+                shape.date("person.birth_date", None);
+            }),
+            ["missing field person.birth_date"]
+        );
+    }
+
+    #[test]
+    fn an_answer_that_does_not_decode_is_named_by_its_type() {
+        let check = Check::call(
+            "citizens.person.get",
+            "known",
+            &egov_proto::v1::GetPersonRequest::default(),
+        )
+        .answered_with(|_: &egov_proto::v1::GetPersonResponse, _| {});
+        let Expect::Answer { shape, .. } = check.expect else {
+            panic!("an answer is expected");
+        };
+        let found = shape(&[0xff, 0xff]);
+        assert!(
+            found[0].starts_with("the payload is not a valid egov.v1.GetPersonResponse"),
+            "{found:?}"
+        );
+    }
+}

@@ -14,7 +14,7 @@ pub struct Verdict {
     pub check: String,
     /// How long the system took to answer.
     pub elapsed: Duration,
-    /// `None` when the answer conforms, else every reason it does not.
+    /// Every reason the answer does not conform; empty when it conforms.
     pub reasons: Vec<String>,
 }
 
@@ -105,5 +105,73 @@ impl fmt::Display for Report {
             self.score_percent(),
             self.verdicts.len()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(check: &str, reasons: &[&str]) -> Verdict {
+        Verdict {
+            service_id: "citizens.person.get".into(),
+            check: check.into(),
+            elapsed: Duration::from_millis(2),
+            reasons: reasons.iter().map(|reason| (*reason).to_owned()).collect(),
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            system: "citizens".into(),
+            endpoint: "http://127.0.0.1:7120".into(),
+            verdicts: vec![
+                verdict("known IIN", &[]),
+                verdict(
+                    "unknown IIN",
+                    &["wrong status code: expected EDAT001, got EDAT002"],
+                ),
+                verdict("empty IIN", &[]),
+                verdict("bad IIN", &[]),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_score_is_the_share_of_conforming_checks() {
+        let report = report();
+        assert_eq!(report.score_percent(), 75.0);
+        assert!(!report.conforms());
+    }
+
+    #[test]
+    fn each_check_prints_as_conforming_or_not_with_its_reason() {
+        let printed = report().to_string();
+        assert!(printed.contains("citizens.person.get — known IIN: conforming"));
+        assert!(printed.contains(
+            "citizens.person.get — unknown IIN: NOT conforming: wrong status code: expected EDAT001, got EDAT002"
+        ));
+        assert!(printed.ends_with("score: 75.0 % (3 of 4 checks conforming)"));
+    }
+
+    #[test]
+    fn junit_has_one_case_per_check_and_a_failure_per_nonconforming_one() {
+        let xml = report().to_junit().to_xml();
+        assert!(xml.contains(r#"<testsuite name="citizens conformance" tests="4" failures="1""#));
+        assert!(
+            xml.contains(r#"<failure message="wrong status code: expected EDAT001, got EDAT002">"#)
+        );
+    }
+
+    #[test]
+    fn several_reasons_are_joined_in_one_line() {
+        let verdict = verdict(
+            "known IIN",
+            &["unsigned answer", "missing field person.iin"],
+        );
+        assert_eq!(
+            verdict.reason(),
+            "unsigned answer; missing field person.iin"
+        );
     }
 }

@@ -131,3 +131,58 @@ fn registered(answer: &ApplicationRegistered, prefix: &str, shape: &mut Shape) {
         .present("registered_at", answer.registered_at.is_some())
         .present("due_at", answer.due_at.is_some());
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_system_the_kit_names_has_a_contract_of_its_own() {
+        for system in SYSTEMS {
+            let contract = Contract::of(system).expect("a contract");
+            assert_eq!(contract.system.id, system);
+            assert!(!contract.checks.is_empty(), "{system}");
+        }
+    }
+
+    #[test]
+    fn a_system_without_a_contract_is_refused_by_name() {
+        let error = Contract::of("weather").expect_err("no contract");
+        assert!(
+            error
+                .to_string()
+                .starts_with(r#"no contract for system "weather"; the kit knows citizens"#),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn check_names_are_unique_within_a_contract() {
+        for system in SYSTEMS {
+            let contract = Contract::of(system).expect("a contract");
+            let mut names = HashSet::new();
+            for check in &contract.checks {
+                assert!(
+                    names.insert(&check.name),
+                    "{system}: {:?} twice",
+                    check.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_contract_has_valid_and_invalid_inputs() {
+        for system in SYSTEMS {
+            let contract = Contract::of(system).expect("a contract");
+            let refusals = contract
+                .checks
+                .iter()
+                .filter(|check| !check.expect.code().is_success())
+                .count();
+            assert!(refusals > 0, "{system} has no invalid input");
+        }
+    }
+}
