@@ -16,6 +16,7 @@ async fn the_simulated_esobes_conforms_to_its_contract() {
         .run(&contract, &stack.grpc.to_string())
         .await
         .expect("the kit runs");
+    println!("{report}");
     assert!(report.conforms(), "{report}");
     assert_eq!(report.score_percent(), 100.0);
 }
