@@ -256,6 +256,17 @@ impl<R: RevocationSource + 'static> Kit<R> {
                 header.message_type
             ));
         }
+        if header.sender_system_id != request.receiver_system_id
+            || header.receiver_system_id != request.sender_system_id
+        {
+            reasons.push(format!(
+                "the answer goes from {:?} to {:?}, not from {:?} back to {:?}",
+                header.sender_system_id,
+                header.receiver_system_id,
+                request.receiver_system_id,
+                request.sender_system_id
+            ));
+        }
         if header.correlation_id != request.correlation_id {
             reasons.push(format!(
                 "the answer's correlation id {:?} is not the request's {:?}",
