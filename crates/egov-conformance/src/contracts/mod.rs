@@ -96,11 +96,6 @@ impl Contract {
     pub fn receiver(&self) -> SystemInfo {
         self.answerer()
     }
-
-    /// The check named `name`, to run one check on its own (a system's own test).
-    pub fn check(&self, name: &str) -> Option<&Check> {
-        self.checks.iter().find(|check| check.name == name)
-    }
 }
 
 /// A call of a service id the system does not answer: refused with `ESRV001`.
