@@ -234,10 +234,10 @@ impl<R: RevocationSource + 'static> Kit<R> {
                         != Some(contract.answerer().bin) =>
                 {
                     reasons.push(format!(
-                        "answer signed by {:?}, not by a certificate of the {}'s BIN {}",
+                        "answer signed by {:?}, not by a certificate with BIN {} of system {}",
                         verified.signer.subject,
-                        contract.answerer().id,
-                        contract.answerer().bin
+                        contract.answerer().bin,
+                        contract.answerer().id
                     ));
                 }
                 Ok(_) => {}

@@ -79,11 +79,14 @@ impl Running {
         let real = MessageReceiverClient::connect(format!("http://{}", self.addr))
             .await
             .expect("connects to the real citizens-DB");
-        let broken = Broken {
-            real,
-            seal: self.citizens.clone(),
-            defect,
+        let seal = match defect {
+            // Another registered system's seal, from the same certification centre.
+            Defect::SignedByAnotherSystem => {
+                self.sandbox.system(systems::NOTARY.id, systems::NOTARY.bin)
+            }
+            _ => self.citizens.clone(),
         };
+        let broken = Broken { real, seal, defect };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(
@@ -104,6 +107,8 @@ enum Defect {
     Unsigned,
     /// Leaves the person's surname out.
     MissingSurname,
+    /// Signs its answers with another system's seal.
+    SignedByAnotherSystem,
 }
 
 /// A replacement citizens-DB with one defect, answering through the real one.
@@ -151,6 +156,7 @@ impl MessageReceiver for Broken {
                 }
                 answer = reseal(person.encode_to_vec());
             }
+            Defect::SignedByAnotherSystem => answer = reseal(answer.payload),
             Defect::WrongStatusCode | Defect::MissingSurname => {}
         }
         Ok(tonic::Response::new(answer))
@@ -208,4 +214,17 @@ async fn conformance_kit_names_a_missing_field() {
         "missing field person.surname"
     );
     assert!(report.verdict(UNKNOWN_PERSON).expect("ran").conforms());
+}
+
+#[tokio::test]
+async fn conformance_kit_names_an_answer_signed_by_another_systems_seal() {
+    let citizens = Running::start().await;
+    let broken = citizens.broken(Defect::SignedByAnotherSystem).await;
+    let report = citizens.check(broken).await;
+    let reason = reason(&report, KNOWN_PERSON);
+    assert!(
+        reason.starts_with("answer signed by ")
+            && reason.ends_with("not by a certificate with BIN 040340001055 of system citizens"),
+        "{reason}"
+    );
 }
