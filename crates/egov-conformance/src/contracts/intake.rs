@@ -1,10 +1,13 @@
 //! The checks every application intake answers alike (`egov_system::intake`: the Labour
 //! Market AIS, E-sobes): an application at the State Corporation, signed by its operator and
 //! countersigned by its seal, is checked before anyone is asked — a missing application, a
-//! wrong service code, a malformed IIN are `EDAT002` — and a result is asked by number.
+//! wrong service code, a malformed IIN are `EDAT002` — a result is asked by number, and only
+//! the back office may deliver one.
 
 use egov_core::StatusCode;
-use egov_proto::v1::{Channel, GetApplicationResultRequest, ServiceApplication};
+use egov_proto::v1::{
+    Channel, GetApplicationResultRequest, ResultKind, ServiceApplication, ServiceResult,
+};
 use egov_system::intake::Profile;
 use prost::Message;
 
@@ -26,6 +29,9 @@ pub const EMPTY_NUMBER: &str =
 /// An unknown registration number is not found.
 pub const UNKNOWN_NUMBER: &str =
     "a result of a registration number never given is refused with EDAT001";
+/// A result from another system than the back office is refused.
+pub const FOREIGN_DECISION: &str =
+    "a result delivered by another system than the back office is refused with EACC001";
 /// A payload of another type is refused.
 pub const WRONG_PAYLOAD: &str = "a payload of another type is refused with EDAT002";
 
@@ -80,6 +86,16 @@ pub fn checks<A: Message + prost::Name>(
         .refused_with(StatusCode::DataNotFound),
         Check::call(profile.apply_service_id, WRONG_PAYLOAD, &result("x"))
             .refused_with(StatusCode::InvalidRequest),
+        Check::call(
+            profile.decided_service_id,
+            FOREIGN_DECISION,
+            &ServiceResult {
+                registration_number: format!("{}-1999-999999", profile.number_prefix),
+                kind: ResultKind::Certificate as i32,
+                ..ServiceResult::default()
+            },
+        )
+        .refused_with(StatusCode::AccessDenied),
     ]
 }
 
