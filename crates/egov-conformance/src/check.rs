@@ -79,31 +79,23 @@ pub struct Check {
     pub tamper: Tamper,
 }
 
-impl Check {
-    /// A call of `service_id` with `request` as its payload, expected to be refused with
-    /// `code` until [`Check::answered_with`] says otherwise.
-    pub fn call<M: Message + prost::Name>(
-        service_id: &str,
-        name: impl Into<String>,
-        request: &M,
-    ) -> Check {
-        Check {
-            name: name.into(),
-            service_id: service_id.to_owned(),
-            payload_type: M::type_url(),
-            payload: request.encode_to_vec(),
-            expect: Expect::Refusal(StatusCode::Internal),
-            within: DEFAULT_WITHIN,
-            tamper: Tamper::None,
-        }
-    }
+/// A call of a contract before its expected answer is said: [`Check::call`], then
+/// [`Call::answered_with`] or [`Call::refused_with`].
+#[derive(Debug, Clone)]
+pub struct Call {
+    name: String,
+    service_id: String,
+    payload_type: String,
+    payload: Vec<u8>,
+}
 
+impl Call {
     /// Expects a successful answer of type `A` whose fields `shape` accepts.
     pub fn answered_with<A: Message + prost::Name + Default>(
-        mut self,
+        self,
         shape: impl Fn(&A, &mut Shape) + Send + Sync + 'static,
     ) -> Check {
-        self.expect = Expect::Answer {
+        self.expecting(Expect::Answer {
             payload_type: A::type_url(),
             shape: Arc::new(move |bytes: &[u8]| match A::decode(bytes) {
                 Ok(answer) => {
@@ -116,20 +108,40 @@ impl Check {
                     A::full_name()
                 )],
             }),
-        };
-        self
+        })
     }
 
-    /// Expects a signed refusal with `code`.
-    pub fn refused_with(mut self, code: StatusCode) -> Check {
-        self.expect = Expect::Refusal(code);
-        self
+    /// Expects a signed refusal with `code` (a gateway's own refusal, for the gateway's contract).
+    pub fn refused_with(self, code: StatusCode) -> Check {
+        self.expecting(Expect::Refusal(code))
     }
 
-    /// Sends the payload under another type URL than its own (a wrong payload type).
-    pub fn labelled_as(mut self, payload_type: impl Into<String>) -> Check {
-        self.payload_type = payload_type.into();
-        self
+    fn expecting(self, expect: Expect) -> Check {
+        Check {
+            name: self.name,
+            service_id: self.service_id,
+            payload_type: self.payload_type,
+            payload: self.payload,
+            expect,
+            within: DEFAULT_WITHIN,
+            tamper: Tamper::None,
+        }
+    }
+}
+
+impl Check {
+    /// A call of `service_id` with `request` as its payload; its answer is said next.
+    pub fn call<M: Message + prost::Name>(
+        service_id: &str,
+        name: impl Into<String>,
+        request: &M,
+    ) -> Call {
+        Call {
+            name: name.into(),
+            service_id: service_id.to_owned(),
+            payload_type: M::type_url(),
+            payload: request.encode_to_vec(),
+        }
     }
 
     /// Tampers with the signed request before sending it.

@@ -23,7 +23,7 @@ pub mod contracts;
 pub mod kit;
 pub mod report;
 
-pub use check::{Check, Expect, Shape, Tamper};
+pub use check::{Call, Check, Expect, Shape, Tamper};
 pub use contracts::{Contract, SYSTEMS, Signatory, Via};
 pub use kit::{ConformanceError, Kit};
 pub use report::{Report, Verdict};
