@@ -145,7 +145,7 @@ impl<R: RevocationSource + 'static> Kit<R> {
         let mut header = request_header(
             &check.service_id,
             contract.caller.id,
-            contract.receiver().id,
+            contract.answerer().id,
             self.clock.now(),
         );
         header.payload_type = check.payload_type.clone();
@@ -179,7 +179,7 @@ impl<R: RevocationSource + 'static> Kit<R> {
         match check.tamper {
             Tamper::None => {}
             Tamper::Unsigned => envelope.signatures.clear(),
-            // One more byte: still the same message to a reader, no longer what was signed.
+            // One byte more after signing: the payload no longer has the signed digest.
             Tamper::PayloadChanged => envelope.payload.push(0),
             Tamper::SentTwice => {
                 // The first sending is the good request; only the second is judged.

@@ -84,17 +84,13 @@ impl Contract {
         }
     }
 
-    /// The system whose seal must sign the answers: the target behind a gateway.
+    /// The system the requests are addressed to and whose seal must sign the answers: the
+    /// target behind a gateway.
     pub fn answerer(&self) -> SystemInfo {
         match self.via {
             Via::Receiver => self.system,
             Via::Gateway { target } => target,
         }
-    }
-
-    /// The system the requests are addressed to.
-    pub fn receiver(&self) -> SystemInfo {
-        self.answerer()
     }
 }
 
