@@ -12,9 +12,23 @@
 //! The simulated systems' own tests run the same contracts in-process: one definition of the
 //! contract.
 //!
+//! The contracts: the citizens-DB, the notary registry, the Labour Market AIS, E-sobes, the
+//! queue register and the back office at their `MessageReceiver`, and the national gateway's
+//! own `Gateway.SendMessage` ([`SYSTEMS`]).
+//!
+//! ```no_run
+//! # async fn demo(kit: egov_conformance::Kit<egov_core::envelope::StaticRevocation>) {
+//! let contract = egov_conformance::Contract::of("citizens").expect("a contract");
+//! let report = kit.run(&contract, "127.0.0.1:7120").await.expect("the kit runs");
+//! println!("{report}"); // each check, conforming or not with the reason, and the score
+//! report.to_junit().write("citizens.xml".as_ref()).expect("written");
+//! # }
+//! ```
+//!
 //! # Layout
-//! - [`check`]: [`Check`], [`Expect`] and [`Shape`], the answer's required fields.
-//! - [`contracts`]: [`Contract`] and each system's checks.
+//! - [`check`]: [`Check`] (built from a [`Call`]), [`Expect`], [`Tamper`] and [`Shape`], the
+//!   answer's required fields.
+//! - [`contracts`]: [`Contract`], its [`Signatory`] and [`Via`], and each system's checks.
 //! - [`kit`]: [`Kit`], which runs a contract against an endpoint.
 //! - [`report`]: [`Report`] and [`Verdict`], printed, scored and written as JUnit XML.
 
