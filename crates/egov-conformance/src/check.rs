@@ -149,12 +149,6 @@ impl Check {
         self.tamper = tamper;
         self
     }
-
-    /// Allows the system this long to answer.
-    pub fn within(mut self, within: Duration) -> Check {
-        self.within = within;
-        self
-    }
 }
 
 /// The required fields of an answer: what is missing or malformed, by field path.

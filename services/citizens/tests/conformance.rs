@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use egov_citizens::{Config, Listeners, Registry, Store, load};
 use egov_conformance::contracts::citizens::{KNOWN_PERSON, UNKNOWN_PERSON};
@@ -66,10 +67,15 @@ impl Running {
 
     /// Runs the citizens-DB's contract against `addr`, signed as the portal.
     async fn check(&self, addr: SocketAddr) -> Report {
-        let portal = self.sandbox.system(systems::PORTAL.id, systems::PORTAL.bin);
         let contract = Contract::of(systems::CITIZENS.id).expect("a contract");
+        self.check_with(&contract, addr).await
+    }
+
+    /// Runs `contract` against `addr`, signed as the portal.
+    async fn check_with(&self, contract: &Contract, addr: SocketAddr) -> Report {
+        let portal = self.sandbox.system(systems::PORTAL.id, systems::PORTAL.bin);
         Kit::new(portal, self.sandbox.verifier())
-            .run(&contract, &addr.to_string())
+            .run(contract, &addr.to_string())
             .await
             .expect("the kit runs")
     }
@@ -109,6 +115,8 @@ enum Defect {
     MissingSurname,
     /// Signs its answers with another system's seal.
     SignedByAnotherSystem,
+    /// Answers only after a pause.
+    Slow(Duration),
 }
 
 /// A replacement citizens-DB with one defect, answering through the real one.
@@ -124,6 +132,9 @@ impl MessageReceiver for Broken {
         &self,
         request: tonic::Request<Envelope>,
     ) -> Result<tonic::Response<Envelope>, tonic::Status> {
+        if let Defect::Slow(pause) = self.defect {
+            tokio::time::sleep(pause).await;
+        }
         let mut answer = self
             .real
             .clone()
@@ -157,7 +168,7 @@ impl MessageReceiver for Broken {
                 answer = reseal(person.encode_to_vec());
             }
             Defect::SignedByAnotherSystem => answer = reseal(answer.payload),
-            Defect::WrongStatusCode | Defect::MissingSurname => {}
+            Defect::WrongStatusCode | Defect::MissingSurname | Defect::Slow(_) => {}
         }
         Ok(tonic::Response::new(answer))
     }
@@ -225,6 +236,25 @@ async fn conformance_kit_names_an_answer_signed_by_another_systems_seal() {
     assert!(
         reason.starts_with("answer signed by ")
             && reason.ends_with("not by a certificate with BIN 040340001055 of system citizens"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn conformance_kit_names_an_answer_slower_than_the_contract_allows() {
+    let citizens = Running::start().await;
+    let broken = citizens
+        .broken(Defect::Slow(Duration::from_millis(300)))
+        .await;
+    // The known-person check alone, allowed a third of the pause.
+    let mut contract = Contract::of(systems::CITIZENS.id).expect("a contract");
+    contract.checks.retain(|check| check.name == KNOWN_PERSON);
+    contract.checks[0].within = Duration::from_millis(100);
+    let report = citizens.check_with(&contract, broken).await;
+    let reason = reason(&report, KNOWN_PERSON);
+    assert!(
+        reason.starts_with("too slow: answered in ")
+            && reason.ends_with(" ms, the contract allows 100 ms"),
         "{reason}"
     );
 }
