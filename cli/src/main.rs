@@ -82,6 +82,27 @@ enum Command {
         #[command(subcommand)]
         action: commands::fault::Action,
     },
+    /// Runs one system's contract from the conformance kit against an endpoint; exits
+    /// non-zero below 100 %.
+    Conformance {
+        /// The system whose contract to run: citizens, notary, labor, esobes, backoffice, or shep (the gateway).
+        system: String,
+        /// The endpoint (host:port) of the system's MessageReceiver.
+        #[arg(long)]
+        endpoint: String,
+        /// Also writes the checks as JUnit XML to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// The certification centre that certifies the kit's seal and whose root it trusts.
+        #[arg(long, env = "EGOV_PKI", default_value = stack::PKI_ENDPOINT)]
+        pki: String,
+        /// The registrar account the kit's keys are certified under.
+        #[arg(long, env = "EGOV_REGISTRAR_LOGIN", default_value = commands::up::REGISTRAR_LOGIN)]
+        registrar_login: String,
+        /// Its password; by default the one `egov up` kept in the data dir.
+        #[arg(long, env = "EGOV_REGISTRAR_PASSWORD", hide_env_values = true)]
+        registrar_password: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +215,25 @@ async fn main() -> anyhow::Result<ExitCode> {
         } => {
             let token = commands::up::operator_token(&cli.data_dir, token)?;
             commands::fault::run(&gateway_http, &token, action).await
+        }
+        Command::Conformance {
+            system,
+            endpoint,
+            junit,
+            pki,
+            registrar_login,
+            registrar_password,
+        } => {
+            let registrar_password =
+                commands::up::registrar_password(&cli.data_dir, registrar_password)?;
+            let options = commands::conformance::Options {
+                system,
+                endpoint,
+                junit,
+                pki,
+                registrar: (registrar_login, registrar_password),
+            };
+            commands::conformance::run(&cli.data_dir, options).await
         }
     }
 }

@@ -52,11 +52,7 @@ pub async fn run(data_dir: &Path, time: StackTime) -> anyhow::Result<ExitCode> {
     }
 
     let nats_binary = egov_testkit::find_nats_server()?;
-    let bin_dir = std::env::current_exe()
-        .context("cannot locate the egov executable")?
-        .parent()
-        .map(Path::to_path_buf)
-        .context("the egov executable has no parent dir")?;
+    let bin_dir = bin_dir()?;
     let (mut present, skipped): (Vec<&ServiceSpec>, Vec<&ServiceSpec>) = SERVICES
         .iter()
         .partition(|spec| bin_dir.join(spec.binary).is_file());
@@ -311,6 +307,26 @@ pub const REGISTRAR_LOGIN: &str = "registration-desk";
 /// Gives the centre a registrar account with a fresh password for this run (`egov-pki
 /// accounts add`, the password on its standard input) and returns its login and password.
 fn registration_desk(bin_dir: &Path, pki_dir: &Path) -> anyhow::Result<(String, String)> {
+    registrar_account(bin_dir, pki_dir, REGISTRAR_LOGIN)
+}
+
+/// Returns the directory the `egov` executable and the services' binaries are built into.
+fn bin_dir() -> anyhow::Result<PathBuf> {
+    std::env::current_exe()
+        .context("cannot locate the egov executable")?
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the egov executable has no parent dir")
+}
+
+/// Gives the centre whose data dir is `pki_dir` the registrar account `login` with a fresh
+/// password (`egov-pki accounts add`, the password on its standard input) and returns the
+/// login and password.
+fn registrar_account(
+    bin_dir: &Path,
+    pki_dir: &Path,
+    login: &str,
+) -> anyhow::Result<(String, String)> {
     use std::io::Write as _;
 
     let password = egov_signin::secret::random_hex(24)?;
@@ -318,7 +334,7 @@ fn registration_desk(bin_dir: &Path, pki_dir: &Path) -> anyhow::Result<(String, 
     let mut child = std::process::Command::new(&binary)
         .arg("--data-dir")
         .arg(pki_dir)
-        .args(["accounts", "add", REGISTRAR_LOGIN])
+        .args(["accounts", "add", login])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -332,11 +348,11 @@ fn registration_desk(bin_dir: &Path, pki_dir: &Path) -> anyhow::Result<(String, 
         .context("egov-pki accounts add did not finish")?;
     if !output.status.success() {
         bail!(
-            "egov-pki accounts add {REGISTRAR_LOGIN} failed: {}",
+            "egov-pki accounts add {login} failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    Ok((REGISTRAR_LOGIN.to_owned(), password))
+    Ok((login.to_owned(), password))
 }
 
 /// Keeps this run's registrar password in `<data_dir>/registrar.password` (owner read/write

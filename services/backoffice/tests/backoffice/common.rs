@@ -316,6 +316,11 @@ impl Stack {
         panic!("the back office does not answer on {addr}");
     }
 
+    /// Returns the address of the back office's gRPC server (its `MessageReceiver`).
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.running.as_ref().expect("running").grpc
+    }
+
     /// Returns the address of the back office's HTTP server (the worklist, `/health`).
     pub fn http_addr(&self) -> SocketAddr {
         self.running.as_ref().expect("running").http

@@ -6,6 +6,7 @@
 mod cabinet;
 mod catalogue;
 mod common;
+mod conformance;
 mod delivery;
 mod enrolment;
 mod happy_paths;

@@ -22,6 +22,8 @@ pub struct Stack {
     pub store: Store,
     /// E-sobes's HTTP address.
     pub http: SocketAddr,
+    /// E-sobes's gRPC address (its `MessageReceiver`).
+    pub grpc: SocketAddr,
 }
 
 impl Deref for Stack {
@@ -55,6 +57,7 @@ impl Stack {
             neighbours,
             store,
             http: esobes_http,
+            grpc: esobes_addr,
         }
     }
 

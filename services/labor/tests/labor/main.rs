@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod common;
+mod conformance;
 mod direct;
 mod employment;
 mod service_b;

@@ -4,6 +4,7 @@
 
 mod async_inbox;
 mod common;
+mod conformance;
 mod direct;
 mod lookups;
 mod postgres;

@@ -24,6 +24,8 @@ pub struct Stack {
     pub store: Store,
     /// The queue register's HTTP address.
     pub http: SocketAddr,
+    /// The queue register's gRPC address (its `MessageReceiver`).
+    pub grpc: SocketAddr,
 }
 
 impl Deref for Stack {
@@ -57,6 +59,7 @@ impl Stack {
             neighbours,
             store,
             http: queue_http,
+            grpc: queue_addr,
         }
     }
 

@@ -7,4 +7,5 @@
 mod bad_input;
 mod cabinet;
 mod common;
+mod conformance;
 mod service_d;
