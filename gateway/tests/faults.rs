@@ -764,7 +764,10 @@ async fn a_dropped_delivery_is_redelivered() {
     let attempts = stack
         .wait_for_state(&request_id, DeliveryState::Delivered)
         .await;
-    assert!(attempts >= 2, "delivered on attempt {attempts}, not after the drop");
+    assert!(
+        attempts >= 2,
+        "delivered on attempt {attempts}, not after the drop"
+    );
     assert_eq!(stack.calls(), 1);
     let hops = stack.hops(&request_id).await;
     assert!(

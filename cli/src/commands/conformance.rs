@@ -145,10 +145,7 @@ impl<'a> Centre<'a> {
             return Ok(signer);
         }
         let (login, password) = &self.options.registrar;
-        let proof = EnrolmentProof::Registrar {
-            login,
-            password,
-        };
+        let proof = EnrolmentProof::Registrar { login, password };
         enrol_holder(
             &pki,
             &mut self.client,
