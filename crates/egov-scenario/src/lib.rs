@@ -39,6 +39,6 @@ pub mod run;
 
 pub use compare::{Difference, compare};
 pub use export::{ExportError, export, scenario_of_exchange};
-pub use file::{Expect, Scenario, ScenarioError, Send, Step};
+pub use file::{Action, Expect, Scenario, ScenarioError, Send, Step};
 pub use payload::{Contracts, PayloadError};
 pub use run::{Identities, Runner, ScenarioReport, StepReport};
