@@ -61,6 +61,41 @@ pub struct Step {
     /// What the answer to `send` must be.
     #[serde(default, skip_serializing_if = "Expect::is_default")]
     pub expect: Expect,
+    /// Sends the request again until the answer is as expected, for a result that comes later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+}
+
+/// How long a `send` step polls for its expected answer: `wait = { timeout = "30s" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    /// How long to keep asking (`250ms`, `30s`, `2m`); the last answer's differences are
+    /// reported when it passes.
+    pub timeout: String,
+    /// How long between two requests; 200 ms when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<String>,
+}
+
+/// The pause between two requests of a waiting step when the file gives none.
+const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Wait {
+    /// Returns the timeout and the pause between requests, or the field that does not read.
+    pub fn durations(&self) -> Result<(std::time::Duration, std::time::Duration), String> {
+        let timeout = egov_faults::parse_duration(&self.timeout)
+            .map_err(|err| format!("timeout: {}", err.reason))?;
+        let every = match &self.every {
+            Some(every) => egov_faults::parse_duration(every)
+                .map_err(|err| format!("every: {}", err.reason))?,
+            None => DEFAULT_POLL,
+        };
+        if every.is_zero() {
+            return Err("every: must be more than zero".into());
+        }
+        Ok((timeout, every))
+    }
 }
 
 /// What a step does, once read.
@@ -158,6 +193,7 @@ impl Step {
             advance: None,
             set: None,
             expect,
+            wait: None,
         }
     }
 
@@ -332,8 +368,21 @@ impl Scenario {
                         "only a step that sends a request has an answer to expect".into(),
                     ));
                 }
+                if step.wait.is_some() {
+                    return Err(invalid(
+                        line,
+                        field("wait"),
+                        "only a step that sends a request can wait for its answer".into(),
+                    ));
+                }
                 continue;
             };
+            if let Some(wait) = &step.wait {
+                wait.durations().map_err(|message| {
+                    let (name, message) = message.split_once(": ").unwrap_or(("", &message));
+                    invalid(line, field(&format!("wait.{name}")), message.to_owned())
+                })?;
+            }
             let payload = &send.payload;
             // A payload written in the step's own table has no span of its own.
             let payload_line = match payload.span() {
@@ -548,5 +597,19 @@ payload.person = { iin = "950703300125", surname = "<any>" }
             format!("{VALID}\n[[step]]\nadvance = \"1d\"\n[step.expect]\nstatus = \"ETRG002\"\n");
         let err = parse(&text).expect_err("expect on a clock step");
         assert!(err.to_string().contains("step[2].expect"), "{err}");
+    }
+
+    #[test]
+    fn a_wait_names_its_bad_duration_and_belongs_to_a_send_step() {
+        let text = VALID.replace("[step.send]", "wait = { timeout = \"soon\" }\n[step.send]");
+        let err = parse(&text).expect_err("bad timeout");
+        assert!(
+            err.to_string()
+                .starts_with("s.toml:3: step[1].wait.timeout:"),
+            "{err}"
+        );
+        let text = format!("{VALID}\n[[step]]\nadvance = \"1d\"\nwait = {{ timeout = \"1s\" }}\n");
+        let err = parse(&text).expect_err("wait on a clock step");
+        assert!(err.to_string().contains("step[2].wait"), "{err}");
     }
 }

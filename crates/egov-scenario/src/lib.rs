@@ -44,6 +44,6 @@ pub mod run;
 
 pub use compare::{Difference, compare};
 pub use export::{ExportError, export, scenario_of_exchange};
-pub use file::{Action, Expect, Scenario, ScenarioError, Send, Step};
+pub use file::{Action, Expect, Scenario, ScenarioError, Send, Step, Wait};
 pub use payload::{Contracts, PayloadError};
 pub use run::{Identities, Runner, ScenarioReport, StepReport};

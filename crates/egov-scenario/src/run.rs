@@ -21,7 +21,7 @@ use egov_system::{GatewayCaller, SystemIdentity};
 use prost::Message as _;
 
 use crate::compare::{Difference, compare, compare_value};
-use crate::file::{Action, Expect, Scenario, Send, Step};
+use crate::file::{Action, Expect, Scenario, Send, Step, Wait};
 use crate::payload::{Contracts, type_name};
 
 /// Where the runner gets the keys it signs with: a certificate for each sender system's seal,
@@ -208,10 +208,7 @@ impl<I: Identities> Runner<I> {
                     }
                     Err(reason) => Err(reason),
                 };
-                let failures = match outcome {
-                    Ok(differences) => differences.iter().map(ToString::to_string).collect(),
-                    Err(reason) => vec![reason],
-                };
+                let failures = outcome.unwrap_or_else(|reason| vec![reason]);
                 report.steps.push(StepReport {
                     name: step.title(),
                     time: started.elapsed(),
@@ -300,15 +297,21 @@ impl<I: Identities> Runner<I> {
         left
     }
 
-    /// Does one step: sends its request, or moves the clock.
+    /// Does one step: sends its request (again until the answer is as expected, when it
+    /// waits), or moves the clock; returns its failures, one line each.
     async fn act(
         &self,
         step: &Step,
         authority: Option<&ClockAuthority>,
         correlation_id: &mut String,
-    ) -> Result<Vec<Difference>, String> {
+    ) -> Result<Vec<String>, String> {
         let moved = match step.action()? {
-            Action::Send(send, expect) => return self.step(send, expect, correlation_id).await,
+            Action::Send(send, expect) => {
+                return match &step.wait {
+                    Some(wait) => self.wait(send, expect, wait, correlation_id).await,
+                    None => Ok(lines(&self.step(send, expect, correlation_id).await?)),
+                };
+            }
             Action::Inject => return Ok(Vec::new()),
             Action::Advance(by) => match authority {
                 Some(authority) => authority.advance(by).await,
@@ -323,6 +326,36 @@ impl<I: Identities> Runner<I> {
             .and_then(|state| now_of(&state))
             .map(|_| Vec::new())
             .map_err(|err| err.to_string())
+    }
+
+    /// Sends the request every `wait.every` until its answer is as expected or `wait.timeout`
+    /// has passed; then the last answer's differences are the failures.
+    async fn wait(
+        &self,
+        send: &Send,
+        expect: &Expect,
+        wait: &Wait,
+        correlation_id: &mut String,
+    ) -> Result<Vec<String>, String> {
+        let (timeout, every) = wait.durations().map_err(|err| format!("wait.{err}"))?;
+        let started = Instant::now();
+        let mut requests = 0;
+        loop {
+            let differences = self.step(send, expect, correlation_id).await?;
+            requests += 1;
+            if differences.is_empty() {
+                return Ok(Vec::new());
+            }
+            if started.elapsed() + every > timeout {
+                let mut failures = vec![format!(
+                    "no expected answer within {} ({requests} request(s)); the last one differs:",
+                    wait.timeout
+                )];
+                failures.extend(lines(&differences));
+                return Ok(failures);
+            }
+            tokio::time::sleep(every).await;
+        }
     }
 
     /// Sends one step's request and returns the differences of its answer; the exchange's
@@ -443,4 +476,9 @@ impl<I: Identities> Runner<I> {
             payload,
         })
     }
+}
+
+/// Returns the differences as failure lines.
+fn lines(differences: &[Difference]) -> Vec<String> {
+    differences.iter().map(ToString::to_string).collect()
 }

@@ -169,3 +169,52 @@ async fn the_fault_example_scenario_passes_and_clears_its_fault() {
     assert!(report.passed(), "{report:#?}");
     assert_eq!(stack.fault_admin().list().await.expect("faults"), []);
 }
+
+/// A step that asks until the citizens-DB answers, waiting at most `timeout`.
+fn ask_until_answered(timeout: &str) -> String {
+    format!(
+        "[[step]]\nname = \"wait for the person\"\nwait = {{ timeout = \"{timeout}\", every = \"50ms\" }}\n{}",
+        ask(success())
+    )
+}
+
+#[tokio::test]
+async fn a_wait_step_asks_again_until_the_expected_answer() {
+    let stack = Stack::start().await;
+    // The first two requests get an error; the third the person.
+    let scenario = stack.scenario(&format!(
+        "name = \"a late answer\"\n\n[[fault]]\nsystem = \"citizens\"\n\
+         kind = {{ error = {{ code = \"EDAT001\" }} }}\nlimit = 2\n\n{}",
+        ask_until_answered("30s")
+    ));
+
+    let report = stack.runner_with_faults().run(&scenario).await;
+
+    assert!(report.passed(), "{report:#?}");
+}
+
+#[tokio::test]
+async fn a_wait_step_fails_with_the_last_answers_differences_after_its_timeout() {
+    let stack = Stack::start().await;
+    let scenario = stack.scenario(&format!(
+        "name = \"never answered\"\n\n{CITIZENS_DOWN}\n{}",
+        ask_until_answered("300ms")
+    ));
+
+    let report = stack.runner_with_faults().run(&scenario).await;
+
+    let failures = &report.steps[0].failures;
+    assert!(
+        failures[0].starts_with("no expected answer within 300ms"),
+        "{failures:?}"
+    );
+    assert_eq!(
+        failures[1],
+        format!(
+            "status: expected \"{}\", got \"{}\"",
+            success(),
+            unavailable()
+        )
+    );
+    assert_eq!(stack.fault_admin().list().await.expect("faults"), []);
+}
