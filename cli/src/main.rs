@@ -148,6 +148,18 @@ enum ScenarioAction {
         /// Runs only the scenarios whose name or file path contains this text.
         #[arg(long)]
         filter: Option<String>,
+        /// The gateway's HTTP address, whose admin API sets the scenarios' faults.
+        #[arg(long, env = "EGOV_GATEWAY_HTTP", default_value = stack::GATEWAY_HTTP)]
+        gateway_http: String,
+        /// The administrator's bearer token for faults; by default the one `egov up` wrote.
+        #[arg(long, env = "EGOV_OPERATOR_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The clock authority's gRPC endpoint, for clock steps.
+        #[arg(long, env = "EGOV_CLOCK_ENDPOINT", default_value = stack::CLOCK_ENDPOINT)]
+        clock: String,
+        /// The clock's operator token; by default the one `egov up --clock virtual` wrote.
+        #[arg(long, env = "EGOV_CLOCK_TOKEN", hide_env_values = true)]
+        clock_token: Option<String>,
     },
 }
 
@@ -193,10 +205,19 @@ async fn main() -> anyhow::Result<ExitCode> {
                     registrar_password,
                     junit,
                     filter,
+                    gateway_http,
+                    token,
+                    clock,
+                    clock_token,
                 },
         } => {
             let registrar_password =
                 commands::up::registrar_password(&cli.data_dir, registrar_password)?;
+            // Tokens are only needed by scenarios with faults or clock steps; without them
+            // such a scenario fails naming what is missing.
+            let admin_token = commands::up::operator_token(&cli.data_dir, token).ok();
+            let clock_token =
+                clock_token.or_else(|| commands::clock::stored_token(&cli.data_dir).ok());
             commands::scenario::run(commands::scenario::Options {
                 files,
                 gateway,
@@ -205,6 +226,10 @@ async fn main() -> anyhow::Result<ExitCode> {
                 registrar_password,
                 junit,
                 filter,
+                gateway_http,
+                admin_token,
+                clock,
+                clock_token,
             })
             .await
         }

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use egov_bus::clock::{format_instant, parse_instant};
+use egov_bus::clock_authority::ClockAuthority;
 use egov_core::clock::Step;
-use egov_core::envelope::{from_timestamp, to_timestamp};
-use egov_proto::v1::stack_clock_client::StackClockClient;
-use egov_proto::v1::{AdvanceRequest, ClockState, GetTimeRequest, SetTimeRequest};
+use egov_core::envelope::from_timestamp;
+use egov_proto::v1::ClockState;
 
 use crate::stack;
 
@@ -38,58 +38,43 @@ pub async fn run(
     action: Action,
 ) -> anyhow::Result<ExitCode> {
     // Bad input is refused before any connection, naming what was wrong.
+    enum Move {
+        Show,
+        Advance(Step),
+        Set(time::OffsetDateTime),
+    }
     let request = match &action {
-        Action::Show => None,
-        Action::Advance { step } => {
-            step.parse::<Step>()?;
-            Some(())
-        }
-        Action::Set { to } => {
-            parse_instant(to).with_context(|| format!("`{to}` is not an RFC 3339 instant"))?;
-            Some(())
-        }
+        Action::Show => Move::Show,
+        Action::Advance { step } => Move::Advance(step.parse::<Step>()?),
+        Action::Set { to } => Move::Set(
+            parse_instant(to).with_context(|| format!("`{to}` is not an RFC 3339 instant"))?,
+        ),
     };
-    let token = match (request, token) {
-        (None, _) => None,
-        (Some(()), Some(token)) => Some(token),
-        (Some(()), None) => Some(stored_token(data_dir)?),
+    let token = match (&request, token) {
+        (Move::Show, _) => None,
+        (_, Some(token)) => Some(token),
+        (_, None) => Some(stored_token(data_dir)?),
     };
-    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
-        .with_context(|| format!("{endpoint:?} is not a clock authority URL"))?
-        .connect()
-        .await
-        .with_context(|| {
-            format!("cannot reach the clock authority at {endpoint} (is the stack up with `--clock virtual`?)")
-        })?;
-    let mut client = StackClockClient::new(channel);
-    let answer = match action {
-        Action::Show => client.get_time(GetTimeRequest {}).await,
-        Action::Advance { step } => {
-            client
-                .advance(authorized(AdvanceRequest { step }, token.as_deref())?)
-                .await
-        }
-        Action::Set { to } => {
-            let to = parse_instant(&to).map(to_timestamp);
-            client
-                .set_time(authorized(SetTimeRequest { to }, token.as_deref())?)
-                .await
-        }
+    let authority = ClockAuthority::connect(endpoint, token).await?;
+    let answer = match request {
+        Move::Show => authority.show().await,
+        Move::Advance(step) => authority.advance(step).await,
+        Move::Set(to) => authority.set(to).await,
     };
     match answer {
         Ok(state) => {
-            print_state(&state.into_inner());
+            print_state(&state);
             Ok(ExitCode::SUCCESS)
         }
-        Err(status) => {
-            eprintln!("error: {}", status.message());
+        Err(err) => {
+            eprintln!("error: {err}");
             Ok(ExitCode::FAILURE)
         }
     }
 }
 
 /// Reads the operator token `egov up` wrote into the clock's config.
-fn stored_token(data_dir: &Path) -> anyhow::Result<String> {
+pub fn stored_token(data_dir: &Path) -> anyhow::Result<String> {
     let path = data_dir
         .join(stack::CLOCK.name)
         .join(stack::CLOCK_CONFIG_FILE);
@@ -105,18 +90,6 @@ fn stored_token(data_dir: &Path) -> anyhow::Result<String> {
         Some(token) => Ok(token.to_owned()),
         None => bail!("{} has no `operator_token`", path.display()),
     }
-}
-
-/// Wraps `message` with the `authorization: Bearer` metadata.
-fn authorized<T>(message: T, token: Option<&str>) -> anyhow::Result<tonic::Request<T>> {
-    let mut request = tonic::Request::new(message);
-    if let Some(token) = token {
-        let value = format!("Bearer {token}")
-            .parse()
-            .context("the operator token holds characters a header cannot carry")?;
-        request.metadata_mut().insert("authorization", value);
-    }
-    Ok(request)
 }
 
 /// Prints the clock's state: its time (UTC and Astana), the move, and the followers.

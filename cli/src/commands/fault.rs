@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use comfy_table::Table;
 use egov_core::StatusCode;
+use egov_faults::admin::{AdminError, FaultAdmin};
 use egov_faults::{Fault, FaultKind, Latency, Party};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// What to do with the faults.
 #[derive(Debug, clap::Subcommand)]
@@ -126,73 +126,49 @@ impl AddArgs {
 /// Runs `egov fault` against the gateway's HTTP address `gateway` as the administrator
 /// whose bearer `token` it is.
 pub async fn run(gateway: &str, token: &str, action: Action) -> anyhow::Result<ExitCode> {
-    let gateway = gateway
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let answer = match action {
+    let admin = FaultAdmin::new(gateway, token);
+    let done = match action {
         Action::Add(args) => {
             let fault = args.fault()?;
-            let body = serde_json::to_string(&fault)?;
-            let answer = request(&gateway, "POST", "/admin/faults", token, Some(&body)).await?;
-            if answer.status == 201 {
-                let fault = Fault::from_json(answer.body.as_bytes())
-                    .context("the gateway answered a fault that does not read back")?;
+            admin.add(&fault).await.map(|fault| {
                 println!(
                     "fault {} set: {} on {}",
                     fault.id,
                     fault.kind,
                     fault.target()
                 );
-                return Ok(ExitCode::SUCCESS);
-            }
-            answer
+            })
         }
-        Action::List => {
-            let answer = request(&gateway, "GET", "/admin/faults", token, None).await?;
-            if answer.status == 200 {
-                let faults: Vec<Fault> = serde_json::from_str(&answer.body)
-                    .context("the gateway answered a list that is not faults")?;
-                print_faults(&faults);
-                return Ok(ExitCode::SUCCESS);
-            }
-            answer
-        }
+        Action::List => admin.list().await.map(|faults| print_faults(&faults)),
         Action::Clear { id: Some(id), .. } => {
             if !egov_faults::is_valid_id(&id) {
                 bail!("{id:?} is not a fault id (1 to 64 of A-Z a-z 0-9 - _)");
             }
-            let path = format!("/admin/faults/{id}");
-            let answer = request(&gateway, "DELETE", &path, token, None).await?;
-            if answer.status == 204 {
-                println!("fault {id} cleared");
-                return Ok(ExitCode::SUCCESS);
+            match admin.remove(&id).await {
+                Ok(true) => {
+                    println!("fault {id} cleared");
+                    Ok(())
+                }
+                Ok(false) => Err(AdminError::Refused {
+                    status: 404,
+                    reason: format!("no fault with id {id:?}"),
+                }),
+                Err(err) => Err(err),
             }
-            answer
         }
-        Action::Clear { id: None, .. } => {
-            let answer = request(&gateway, "DELETE", "/admin/faults", token, None).await?;
-            if answer.status == 200 {
-                let cleared = serde_json::from_str::<serde_json::Value>(&answer.body)
-                    .ok()
-                    .and_then(|body| body["cleared"].as_u64())
-                    .unwrap_or_default();
-                println!("{cleared} fault(s) cleared");
-                return Ok(ExitCode::SUCCESS);
-            }
-            answer
-        }
+        Action::Clear { id: None, .. } => admin
+            .clear()
+            .await
+            .map(|cleared| println!("{cleared} fault(s) cleared")),
     };
-    let reason = serde_json::from_str::<serde_json::Value>(&answer.body)
-        .ok()
-        .and_then(|body| body["error"].as_str().map(str::to_owned))
-        .unwrap_or(answer.body);
-    eprintln!(
-        "error: the gateway answered {}: {}",
-        answer.status,
-        reason.trim()
-    );
-    Ok(ExitCode::FAILURE)
+    match done {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(err @ AdminError::Unreachable { .. }) => Err(err.into()),
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn print_faults(faults: &[Fault]) {
@@ -214,53 +190,6 @@ fn print_faults(faults: &[Fault]) {
         ]);
     }
     println!("{table}");
-}
-
-/// An HTTP answer: its status and body.
-struct Answer {
-    status: u16,
-    body: String,
-}
-
-/// Sends one HTTP/1.1 request to the gateway's loopback admin port and reads the answer.
-async fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<&str>,
-) -> anyhow::Result<Answer> {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .with_context(|| format!("cannot reach the gateway's HTTP port at {addr}"))?;
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .context("sending to the gateway")?;
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .context("reading the gateway's answer")?;
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .context("the gateway's answer has no end of headers")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .context("the gateway's answer has no status code")?;
-    Ok(Answer {
-        status,
-        body: body.to_owned(),
-    })
 }
 
 #[cfg(test)]

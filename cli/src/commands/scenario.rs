@@ -2,6 +2,9 @@
 //! stack through its gateway. Each request is signed on this side: the keys are made here and
 //! certified by the stack's certification centre under the registration desk's registrar
 //! account (`egov up` keeps its password in the data dir), so no private key leaves the runner.
+//! A scenario's faults are set through the gateway's admin API with the administrator's token
+//! (as `egov fault`), its clock steps move the stack clock with the clock's operator token (as
+//! `egov clock`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,6 +17,7 @@ use egov_core::envelope::Signer;
 use egov_core::pki::authority::Holder;
 use egov_core::pki::{KeyPurpose, Role};
 use egov_core::{Iin, systems};
+use egov_faults::admin::FaultAdmin;
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_scenario::{Contracts, Identities, Runner, Scenario};
 use egov_system::identity::{EnrolmentProof, ca_certificates, enrol_holder};
@@ -37,6 +41,14 @@ pub struct Options {
     pub junit: Option<PathBuf>,
     /// Runs only the scenarios whose name or file path contains this text.
     pub filter: Option<String>,
+    /// The gateway's HTTP address (its admin API, where faults are set).
+    pub gateway_http: String,
+    /// The administrator's bearer token for the fault admin API, if there is one.
+    pub admin_token: Option<String>,
+    /// The clock authority's gRPC URL.
+    pub clock: String,
+    /// The clock's operator token, if there is one.
+    pub clock_token: Option<String>,
 }
 
 /// Runs every file; exits non-zero when any step failed or any file could not be read.
@@ -44,7 +56,11 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     let contracts = Contracts::egov()?;
     let clock: Arc<dyn Clock> = SystemClock::shared();
     let keys = CentreKeys::new(&options, clock.clone());
-    let runner = Runner::new(keys, &options.gateway, contracts.clone(), clock);
+    let mut runner = Runner::new(keys, &options.gateway, contracts.clone(), clock)
+        .with_clock_authority(&options.clock, options.clock_token.clone());
+    if let Some(token) = &options.admin_token {
+        runner = runner.with_fault_admin(FaultAdmin::new(&options.gateway_http, token));
+    }
     let mut suite = egov_junit::Suite::new("egov scenario run");
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for file in &options.files {

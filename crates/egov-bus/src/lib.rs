@@ -14,9 +14,11 @@
 //! - [`subjects`]: NATS subject builders and header names.
 //! - [`nats_accounts`]: NATS users with per-system permissions, and connecting as one.
 //! - [`clock`]: the stack-wide virtual clock in NATS KV and [`clock::service_clock`].
+//! - [`clock_authority`]: a client of the clock authority, reading and moving that clock.
 //! - [`error`]: [`BusError`], what can fail while serving.
 
 pub mod clock;
+pub mod clock_authority;
 pub mod error;
 pub mod grpc;
 pub mod http;

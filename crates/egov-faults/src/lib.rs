@@ -16,6 +16,11 @@
 //!
 //! The command line spells the same with [`parse_duration`] and [`Latency::parse`]:
 //! `3s` (fixed), `1s..3s` (uniform), `2s~500ms` (normal: mean ~ standard deviation).
+//!
+//! [`admin::FaultAdmin`] sets and clears them through the gateway's admin API, for
+//! `egov fault` and the scenario runner alike.
+
+pub mod admin;
 
 use std::fmt;
 use std::str::FromStr;

@@ -313,14 +313,8 @@ fn step_of(
             }
         }
     };
-    Ok(Step {
-        name: Some(format!(
-            "{} asks {} ({})",
-            send.sender, send.receiver, send.service
-        )),
-        send,
-        expect,
-    })
+    let name = format!("{} asks {} ({})", send.sender, send.receiver, send.service);
+    Ok(Step::sending(Some(name), send, expect))
 }
 
 fn volatile_text(key: &str) -> toml::Value {

@@ -1,16 +1,21 @@
-//! The scenario file: a name and steps, in TOML.
+//! The scenario file: a name, faults, and steps, in TOML.
 //!
-//! A step is a `[[step]]` table whose keys say what it does. Today a step sends one request
-//! through the gateway (`[step.send]`) and checks the answer (`[step.expect]`); a flow across
-//! several services is several such steps, each with its own sender and service. The format is
-//! open for more without breaking the files written today: a new kind of step is a new key of
-//! `[[step]]` (e.g. `advance = "3d"` to move the stack's clock), and `[[fault]]` tables at the
-//! top level are kept for the fault injection of `egov-faults` (added latency, errors, a system
-//! down), which this runner does not apply yet: it fails a scenario that has them, saying so,
-//! rather than replaying it without its faults. Unknown keys are refused, naming the line.
+//! A step is a `[[step]]` table whose keys say what it does:
+//! - `[step.send]` sends one request through the gateway and `[step.expect]` checks the
+//!   answer; a flow across several services is several such steps.
+//! - `advance = "28d"` (or `"6wd"`, working days on Kazakhstan's calendar, as `egov clock
+//!   advance` reads it) and `set = "2027-03-05T09:00:00+05:00"` move the stack's clock
+//!   through the clock authority.
+//! - `fault = [...]` (or `[[step.fault]]` tables) injects faults from that step on.
+//!
+//! `[[fault]]` tables at the top level are faults in force from the first step. A fault has
+//! the fields of `egov_faults::Fault`, as the gateway's admin API takes them; every fault a
+//! scenario injects is cleared when it ends, passed or failed. Unknown keys are refused,
+//! naming the line.
 
 use std::path::Path;
 
+use egov_faults::Fault;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -26,9 +31,9 @@ pub struct Scenario {
     /// Where it came from, e.g. the recorded exchange's correlation id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Faults to inject while the scenario runs (the format of `egov-faults`), kept as written.
+    /// Faults in force from the first step until the scenario ends.
     #[serde(rename = "fault", default, skip_serializing_if = "Vec::is_empty")]
-    pub faults: Vec<toml::Table>,
+    pub faults: Vec<Spanned<Fault>>,
     /// The steps, in order.
     #[serde(rename = "step", default)]
     pub steps: Vec<Spanned<Step>>,
@@ -41,11 +46,69 @@ pub struct Step {
     /// What the step does, shown in reports (the service id when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Faults injected before this step, in force from it on until the scenario ends.
+    #[serde(rename = "fault", default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
     /// The request to send.
-    pub send: Send,
-    /// What the answer must be.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<Send>,
+    /// Moves the stack's clock forward by this step (`28d`, `6wd`, as `egov clock advance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance: Option<String>,
+    /// Moves the stack's clock forward to this RFC 3339 instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
+    /// What the answer to `send` must be.
+    #[serde(default, skip_serializing_if = "Expect::is_default")]
     pub expect: Expect,
+    /// Sends the request again until the answer is as expected, for a result that comes later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+}
+
+/// How long a `send` step polls for its expected answer: `wait = { timeout = "30s" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    /// How long to keep asking (`250ms`, `30s`, `2m`); the last answer's differences are
+    /// reported when it passes.
+    pub timeout: String,
+    /// How long between two requests; 200 ms when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<String>,
+}
+
+/// The pause between two requests of a waiting step when the file gives none.
+const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Wait {
+    /// Returns the timeout and the pause between requests, or the field that does not read.
+    pub fn durations(&self) -> Result<(std::time::Duration, std::time::Duration), String> {
+        let timeout = egov_faults::parse_duration(&self.timeout)
+            .map_err(|err| format!("timeout: {}", err.reason))?;
+        let every = match &self.every {
+            Some(every) => egov_faults::parse_duration(every)
+                .map_err(|err| format!("every: {}", err.reason))?,
+            None => DEFAULT_POLL,
+        };
+        if every.is_zero() {
+            return Err("every: must be more than zero".into());
+        }
+        Ok((timeout, every))
+    }
+}
+
+/// What a step does, once read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<'a> {
+    /// Sends a request and compares its answer.
+    Send(&'a Send, &'a Expect),
+    /// Moves the stack's clock forward by a step.
+    Advance(egov_core::clock::Step),
+    /// Moves the stack's clock forward to an instant.
+    Set(time::OffsetDateTime),
+    /// Only injects its faults.
+    Inject,
 }
 
 /// A request sent through the gateway, signed on the runner's side as `sender`.
@@ -113,10 +176,80 @@ impl Default for Expect {
     }
 }
 
+impl Expect {
+    /// Returns whether nothing beyond success is expected (so it is left out of the file).
+    pub fn is_default(&self) -> bool {
+        *self == Expect::default()
+    }
+}
+
 impl Step {
-    /// Returns the step's name for reports: its own, else the service id.
-    pub fn title(&self) -> &str {
-        self.name.as_deref().unwrap_or(&self.send.service)
+    /// Returns a step sending `send` and expecting `expect`.
+    pub fn sending(name: Option<String>, send: Send, expect: Expect) -> Step {
+        Step {
+            name,
+            faults: Vec::new(),
+            send: Some(send),
+            advance: None,
+            set: None,
+            expect,
+            wait: None,
+        }
+    }
+
+    /// Returns the step's name for reports: its own, else what it does.
+    pub fn title(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        match (&self.send, &self.advance, &self.set) {
+            (Some(send), _, _) => send.service.clone(),
+            (None, Some(step), _) => format!("advance the stack clock {step}"),
+            (None, None, Some(to)) => format!("set the stack clock to {to}"),
+            (None, None, None) => format!("inject {} fault(s)", self.faults.len()),
+        }
+    }
+
+    /// Returns what the step does; its keys were checked when the scenario was read.
+    pub fn action(&self) -> Result<Action<'_>, String> {
+        match (&self.send, &self.advance, &self.set) {
+            (Some(send), None, None) => Ok(Action::Send(send, &self.expect)),
+            (None, Some(step), None) => step
+                .parse()
+                .map(Action::Advance)
+                .map_err(|err: egov_core::clock::StepError| err.to_string()),
+            (None, None, Some(to)) => egov_bus::clock::parse_instant(to)
+                .map(Action::Set)
+                .ok_or_else(|| format!("{to:?} is not an RFC 3339 instant")),
+            (None, None, None) if !self.faults.is_empty() => Ok(Action::Inject),
+            _ => Err(
+                "a step does one thing: give one of `send`, `advance` or `set` (or only `fault`)"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    /// Returns whether it moves the stack's clock.
+    pub fn moves_the_clock(&self) -> bool {
+        self.advance.is_some() || self.set.is_some()
+    }
+}
+
+impl Scenario {
+    /// Returns whether any of its faults or steps injects a fault.
+    pub fn injects_faults(&self) -> bool {
+        !self.faults.is_empty()
+            || self
+                .steps
+                .iter()
+                .any(|step| !step.get_ref().faults.is_empty())
+    }
+
+    /// Returns whether any step moves the stack's clock.
+    pub fn moves_the_clock(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| step.get_ref().moves_the_clock())
     }
 }
 
@@ -195,41 +328,89 @@ impl Scenario {
                 "a scenario needs at least one [[step]]".into(),
             ));
         }
+        for (index, spanned) in scenario.faults.iter().enumerate() {
+            spanned.get_ref().check().map_err(|err| {
+                invalid(
+                    line_of(text, spanned.span().start),
+                    format!("fault[{}].{}", index + 1, err.field),
+                    err.reason,
+                )
+            })?;
+        }
         for (index, spanned) in scenario.steps.iter().enumerate() {
             let line = line_of(text, spanned.span().start);
             let step = spanned.get_ref();
             let field = |name: &str| format!("step[{}].{name}", index + 1);
-            let payload = &step.send.payload;
+            for (number, fault) in step.faults.iter().enumerate() {
+                fault.check().map_err(|err| {
+                    invalid(
+                        line,
+                        field(&format!("fault[{}].{}", number + 1, err.field)),
+                        err.reason,
+                    )
+                })?;
+            }
+            let action = step.action().map_err(|message| {
+                let name = if step.advance.is_some() && step.send.is_none() && step.set.is_none() {
+                    "advance"
+                } else if step.set.is_some() && step.send.is_none() && step.advance.is_none() {
+                    "set"
+                } else {
+                    "send"
+                };
+                invalid(line, field(name), message)
+            })?;
+            let Action::Send(send, expect) = action else {
+                if !step.expect.is_default() {
+                    return Err(invalid(
+                        line,
+                        field("expect"),
+                        "only a step that sends a request has an answer to expect".into(),
+                    ));
+                }
+                if step.wait.is_some() {
+                    return Err(invalid(
+                        line,
+                        field("wait"),
+                        "only a step that sends a request can wait for its answer".into(),
+                    ));
+                }
+                continue;
+            };
+            if let Some(wait) = &step.wait {
+                wait.durations().map_err(|message| {
+                    let (name, message) = message.split_once(": ").unwrap_or(("", &message));
+                    invalid(line, field(&format!("wait.{name}")), message.to_owned())
+                })?;
+            }
+            let payload = &send.payload;
             // A payload written in the step's own table has no span of its own.
             let payload_line = match payload.span() {
                 span if span.start > spanned.span().start => line_of(text, span.start),
                 _ => line,
             };
             contracts
-                .encode(&step.send.payload_type, payload.get_ref())
+                .encode(&send.payload_type, payload.get_ref())
                 .map_err(|err| invalid(payload_line, field("send.payload"), err.to_string()))?;
             for (name, iin) in [
-                ("send.user_iin", &step.send.user_iin),
-                ("send.represented_iin", &step.send.represented_iin),
+                ("send.user_iin", &send.user_iin),
+                ("send.represented_iin", &send.represented_iin),
             ] {
                 if let Some(iin) = iin {
                     egov_core::Iin::parse(iin)
                         .map_err(|err| invalid(line, field(name), err.to_string()))?;
                 }
             }
-            if let Some(bin) = &step.send.represented_bin {
+            if let Some(bin) = &send.represented_bin {
                 egov_core::Bin::parse(bin)
                     .map_err(|err| invalid(line, field("send.represented_bin"), err.to_string()))?;
             }
-            if let Some(payload_type) = &step.expect.payload_type {
+            if let Some(payload_type) = &expect.payload_type {
                 contracts
                     .message(payload_type)
                     .map_err(|err| invalid(line, field("expect.type"), err.to_string()))?;
             }
-            for (part, table) in [
-                ("header", &step.expect.header),
-                ("payload", &step.expect.payload),
-            ] {
+            for (part, table) in [("header", &expect.header), ("payload", &expect.payload)] {
                 if let Some((path, message)) =
                     invalid_patterns(table, &field(&format!("expect.{part}")))
                 {
@@ -338,5 +519,97 @@ payload.person = { iin = "950703300125", surname = "<any>" }
                 .contains("step[1].expect.payload.person.surname"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn faults_and_clock_steps_read_with_their_kinds() {
+        let text = format!(
+            "{VALID}\n[[fault]]\nsystem = \"citizens\"\nkind = \"down\"\n\n\
+             [[step]]\nadvance = \"6wd\"\n\n[[step]]\nset = \"2027-03-05T09:00:00+05:00\"\n\n\
+             [[step]]\n[[step.fault]]\nservice = \"citizens.person.get\"\nkind = \"timeout\"\n"
+        );
+        let scenario = parse(&text).expect("valid");
+        assert_eq!(
+            scenario.faults[0].get_ref().kind,
+            egov_faults::FaultKind::Down
+        );
+        assert!(scenario.injects_faults() && scenario.moves_the_clock());
+        let actions: Vec<_> = scenario
+            .steps
+            .iter()
+            .map(|step| step.get_ref().action().expect("an action"))
+            .collect();
+        assert_eq!(
+            actions[1],
+            Action::Advance(egov_core::clock::Step::WorkingDays(6))
+        );
+        assert!(matches!(actions[2], Action::Set(_)));
+        assert_eq!(actions[3], Action::Inject);
+        assert_eq!(
+            scenario.steps[1].get_ref().title(),
+            "advance the stack clock 6wd"
+        );
+    }
+
+    #[test]
+    fn a_bad_fault_names_its_line_and_field() {
+        let text = format!(
+            "{VALID}\n[[fault]]\nsystem = \"citizens\"\nkind = {{ error = {{ code = \"SCSS001\" }} }}\n"
+        );
+        let err = parse(&text).expect_err("success is no error");
+        assert!(
+            err.to_string()
+                .starts_with("s.toml:15: fault[1].kind.error.code:"),
+            "{err}"
+        );
+        let text = format!("{VALID}\n[[fault]]\nsystem = \"citizens\"\nkind = \"asleep\"\n");
+        let err = parse(&text).expect_err("unknown kind");
+        assert!(err.to_string().starts_with("s.toml:17:"), "{err}");
+        assert!(err.to_string().contains("asleep"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_clock_step_names_its_line_and_key() {
+        let text = format!("{VALID}\n[[step]]\nadvance = \"28 days\"\n");
+        let err = parse(&text).expect_err("bad step");
+        assert!(
+            err.to_string().starts_with("s.toml:15: step[2].advance:"),
+            "{err}"
+        );
+        let text = format!("{VALID}\n[[step]]\nset = \"next monday\"\n");
+        let err = parse(&text).expect_err("bad instant");
+        assert!(
+            err.to_string().starts_with("s.toml:15: step[2].set:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_step_doing_two_things_or_expecting_without_sending_is_refused() {
+        let text = VALID.replace("[step.send]", "advance = \"1d\"\n[step.send]");
+        let err = parse(&text).expect_err("send and advance");
+        assert!(
+            err.to_string()
+                .contains("one of `send`, `advance` or `set`"),
+            "{err}"
+        );
+        let text =
+            format!("{VALID}\n[[step]]\nadvance = \"1d\"\n[step.expect]\nstatus = \"ETRG002\"\n");
+        let err = parse(&text).expect_err("expect on a clock step");
+        assert!(err.to_string().contains("step[2].expect"), "{err}");
+    }
+
+    #[test]
+    fn a_wait_names_its_bad_duration_and_belongs_to_a_send_step() {
+        let text = VALID.replace("[step.send]", "wait = { timeout = \"soon\" }\n[step.send]");
+        let err = parse(&text).expect_err("bad timeout");
+        assert!(
+            err.to_string()
+                .starts_with("s.toml:3: step[1].wait.timeout:"),
+            "{err}"
+        );
+        let text = format!("{VALID}\n[[step]]\nadvance = \"1d\"\nwait = {{ timeout = \"1s\" }}\n");
+        let err = parse(&text).expect_err("wait on a clock step");
+        assert!(err.to_string().contains("step[2].wait"), "{err}");
     }
 }

@@ -21,6 +21,10 @@
 //! payload.person = { iin = "950703300125", surname = "Серіков" }
 //! ```
 //!
+//! A scenario may also inject faults (`[[fault]]`, or a step's `fault = […]`), set through
+//! the gateway's admin API and cleared when it ends, and move the stack's clock
+//! (`advance = "28d"`, `set = "…"` steps) through the clock authority.
+//!
 //! # Layout
 //! - [`file`]: [`Scenario`], its steps, and parsing with errors naming the line and the field.
 //! - [`payload`]: [`Contracts`], payloads as readable fields and back, over the descriptors of
@@ -29,7 +33,8 @@
 //!   `<pattern:…>`) against an answer, each difference named by its field path.
 //! - [`export`]: a recorded exchange, as the gateway's log returns it, turned into a scenario.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
-//!   its own side, and reports each step (and JUnit XML).
+//!   its own side, setting and clearing its faults, moving the clock, and reports each step
+//!   (and JUnit XML).
 
 pub mod compare;
 pub mod export;
@@ -39,6 +44,6 @@ pub mod run;
 
 pub use compare::{Difference, compare};
 pub use export::{ExportError, export, scenario_of_exchange};
-pub use file::{Expect, Scenario, ScenarioError, Send, Step};
+pub use file::{Action, Expect, Scenario, ScenarioError, Send, Step, Wait};
 pub use payload::{Contracts, PayloadError};
 pub use run::{Identities, Runner, ScenarioReport, StepReport};

@@ -1,13 +1,19 @@
 //! Replaying a scenario through a gateway: each step's request is signed on the runner's side
 //! (with a certificate for the recorded sender, and the author's own when the request names
 //! one), sent by the gateway's sync channel, and its answer compared with the expectation.
+//! The scenario's faults are set through the gateway's admin API ([`FaultAdmin`]) and cleared
+//! when it ends, whatever its outcome; clock steps move the stack's clock through the clock
+//! authority ([`ClockAuthority`]).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use egov_bus::clock_authority::{ClockAuthority, now_of};
 use egov_core::clock::Clock;
 use egov_core::envelope::{Signer, party_bin, party_iin, request_header};
+use egov_faults::Fault;
+use egov_faults::admin::FaultAdmin;
 use egov_junit::{Suite, TestCase};
 use egov_proto::v1::{Envelope, Header};
 use egov_system::caller::CallError;
@@ -15,7 +21,7 @@ use egov_system::{GatewayCaller, SystemIdentity};
 use prost::Message as _;
 
 use crate::compare::{Difference, compare, compare_value};
-use crate::file::{Scenario, Step};
+use crate::file::{Action, Expect, Scenario, Send, Step, Wait};
 use crate::payload::{Contracts, type_name};
 
 /// Where the runner gets the keys it signs with: a certificate for each sender system's seal,
@@ -111,6 +117,14 @@ pub struct Runner<I> {
     gateway: String,
     contracts: Contracts,
     clock: Arc<dyn Clock>,
+    faults: Option<FaultAdmin>,
+    authority: Option<AuthorityEndpoint>,
+}
+
+/// Where the clock authority is and the operator token that moves it.
+struct AuthorityEndpoint {
+    endpoint: String,
+    token: Option<String>,
 }
 
 /// The answer as the runner compares it.
@@ -135,10 +149,30 @@ impl<I: Identities> Runner<I> {
             gateway: gateway.to_owned(),
             contracts,
             clock,
+            faults: None,
+            authority: None,
         }
     }
 
+    /// Lets the runner inject the scenarios' faults through the gateway's admin API.
+    pub fn with_fault_admin(mut self, admin: FaultAdmin) -> Runner<I> {
+        self.faults = Some(admin);
+        self
+    }
+
+    /// Lets the runner move the stack's clock through the authority at `endpoint` (its gRPC
+    /// URL) with the operator's bearer `token`.
+    pub fn with_clock_authority(mut self, endpoint: &str, token: Option<String>) -> Runner<I> {
+        self.authority = Some(AuthorityEndpoint {
+            endpoint: endpoint.to_owned(),
+            token,
+        });
+        self
+    }
+
     /// Runs every step in order; the first failed step ends the scenario, the rest are skipped.
+    /// The scenario's faults are set before its first step (a step's own before that step)
+    /// and every fault it set is cleared at the end, also when it failed.
     pub async fn run(&self, scenario: &Scenario) -> ScenarioReport {
         let mut report = ScenarioReport {
             name: scenario.name.clone(),
@@ -146,45 +180,194 @@ impl<I: Identities> Runner<I> {
             error: None,
             skipped: Vec::new(),
         };
-        if !scenario.faults.is_empty() {
-            report.error = Some(format!(
-                "the scenario has {} [[fault]] entries; this runner does not inject faults yet, \
-                 and replaying without them would not test what the scenario says",
-                scenario.faults.len()
-            ));
-            return report;
-        }
-        for step in &scenario.steps {
-            let step = step.get_ref();
-            if report.steps.last().is_some_and(|last| !last.passed()) {
-                report.skipped.push(step.title().to_owned());
-                continue;
+        let authority = match self.prepare(scenario).await {
+            Ok(authority) => authority,
+            Err(reason) => {
+                report.error = Some(reason);
+                return report;
             }
-            let started = Instant::now();
-            let mut correlation_id = String::new();
-            let failures = match self.step(step, &mut correlation_id).await {
-                Ok(differences) => differences.iter().map(ToString::to_string).collect(),
-                Err(reason) => vec![reason],
-            };
-            report.steps.push(StepReport {
-                name: step.title().to_owned(),
-                time: started.elapsed(),
-                correlation_id,
-                failures,
+        };
+        let mut applied = Vec::new();
+        let top_level: Vec<&Fault> = scenario.faults.iter().map(|f| f.get_ref()).collect();
+        if let Err(reason) = self.inject(&top_level, &mut applied).await {
+            report.error = Some(reason);
+        } else {
+            for step in &scenario.steps {
+                let step = step.get_ref();
+                if report.steps.last().is_some_and(|last| !last.passed()) {
+                    report.skipped.push(step.title());
+                    continue;
+                }
+                let started = Instant::now();
+                let mut correlation_id = String::new();
+                let step_faults: Vec<&Fault> = step.faults.iter().collect();
+                let outcome = match self.inject(&step_faults, &mut applied).await {
+                    Ok(()) => {
+                        self.act(step, authority.as_ref(), &mut correlation_id)
+                            .await
+                    }
+                    Err(reason) => Err(reason),
+                };
+                let failures = outcome.unwrap_or_else(|reason| vec![reason]);
+                report.steps.push(StepReport {
+                    name: step.title(),
+                    time: started.elapsed(),
+                    correlation_id,
+                    failures,
+                });
+            }
+        }
+        let left = self.clear(&applied).await;
+        if !left.is_empty() {
+            let left = left.join("; ");
+            report.error = Some(match report.error.take() {
+                Some(error) => format!("{error}; {left}"),
+                None => left,
             });
         }
         report
+    }
+
+    /// Checks the runner can do what the scenario asks before any step runs: inject its
+    /// faults, reach the clock authority its clock steps need (returned connected).
+    async fn prepare(&self, scenario: &Scenario) -> Result<Option<ClockAuthority>, String> {
+        if scenario.injects_faults() && self.faults.is_none() {
+            return Err(
+                "the scenario injects faults, but the runner was given no gateway admin \
+                 API to set them (the gateway's HTTP address and an administrator's token)"
+                    .to_owned(),
+            );
+        }
+        if !scenario.moves_the_clock() {
+            return Ok(None);
+        }
+        let Some(endpoint) = &self.authority else {
+            return Err(
+                "the scenario moves the stack clock, but the runner was given no clock authority \
+                 (start the stack with `--clock virtual`)"
+                    .to_owned(),
+            );
+        };
+        let refused = |err: egov_bus::clock_authority::AuthorityClientError| {
+            format!("the scenario moves the stack clock, but {err}")
+        };
+        let authority = ClockAuthority::connect(&endpoint.endpoint, endpoint.token.clone())
+            .await
+            .map_err(refused)?;
+        authority.show().await.map_err(refused)?;
+        Ok(Some(authority))
+    }
+
+    /// Sets `faults` through the gateway's admin API, adding each one's id to `applied`; an
+    /// error names the fault by its place (`fault[2] (…) could not be set: …`).
+    async fn inject(&self, faults: &[&Fault], applied: &mut Vec<String>) -> Result<(), String> {
+        if faults.is_empty() {
+            return Ok(());
+        }
+        let admin = self
+            .faults
+            .as_ref()
+            .ok_or("the runner was given no gateway admin API to set faults")?;
+        for (index, fault) in faults.iter().enumerate() {
+            let set = admin.add(fault).await.map_err(|err| {
+                format!(
+                    "fault[{}] ({} on {}) could not be set: {err}",
+                    index + 1,
+                    fault.kind,
+                    fault.target()
+                )
+            })?;
+            applied.push(set.id);
+        }
+        Ok(())
+    }
+
+    /// Clears the faults the scenario set; returns what could not be cleared.
+    async fn clear(&self, applied: &[String]) -> Vec<String> {
+        let Some(admin) = &self.faults else {
+            return Vec::new();
+        };
+        let mut left = Vec::new();
+        for id in applied {
+            // A fault spent by its limit is gone already: nothing to clear.
+            if let Err(err) = admin.remove(id).await {
+                left.push(format!("fault {id} could not be cleared: {err}"));
+            }
+        }
+        left
+    }
+
+    /// Does one step: sends its request (again until the answer is as expected, when it
+    /// waits), or moves the clock; returns its failures, one line each.
+    async fn act(
+        &self,
+        step: &Step,
+        authority: Option<&ClockAuthority>,
+        correlation_id: &mut String,
+    ) -> Result<Vec<String>, String> {
+        let moved = match step.action()? {
+            Action::Send(send, expect) => {
+                return match &step.wait {
+                    Some(wait) => self.wait(send, expect, wait, correlation_id).await,
+                    None => Ok(lines(&self.step(send, expect, correlation_id).await?)),
+                };
+            }
+            Action::Inject => return Ok(Vec::new()),
+            Action::Advance(by) => match authority {
+                Some(authority) => authority.advance(by).await,
+                None => return Err("no clock authority to move the clock".to_owned()),
+            },
+            Action::Set(to) => match authority {
+                Some(authority) => authority.set(to).await,
+                None => return Err("no clock authority to move the clock".to_owned()),
+            },
+        };
+        moved
+            .and_then(|state| now_of(&state))
+            .map(|_| Vec::new())
+            .map_err(|err| err.to_string())
+    }
+
+    /// Sends the request every `wait.every` until its answer is as expected or `wait.timeout`
+    /// has passed; then the last answer's differences are the failures.
+    async fn wait(
+        &self,
+        send: &Send,
+        expect: &Expect,
+        wait: &Wait,
+        correlation_id: &mut String,
+    ) -> Result<Vec<String>, String> {
+        let (timeout, every) = wait.durations().map_err(|err| format!("wait.{err}"))?;
+        let started = Instant::now();
+        let mut requests = 0;
+        loop {
+            let differences = self.step(send, expect, correlation_id).await?;
+            requests += 1;
+            if differences.is_empty() {
+                return Ok(Vec::new());
+            }
+            if started.elapsed() + every > timeout {
+                let mut failures = vec![format!(
+                    "no expected answer within {} ({requests} request(s)); the last one differs:",
+                    wait.timeout
+                )];
+                failures.extend(lines(&differences));
+                return Ok(failures);
+            }
+            tokio::time::sleep(every).await;
+        }
     }
 
     /// Sends one step's request and returns the differences of its answer; the exchange's
     /// correlation id is written to `correlation_id` once the request is made.
     async fn step(
         &self,
-        step: &Step,
+        send: &Send,
+        expect: &Expect,
         correlation_id: &mut String,
     ) -> Result<Vec<Difference>, String> {
-        let identity = self.identities.system(&step.send.sender).await?;
-        let (envelope, id) = self.request(step, &identity).await?;
+        let identity = self.identities.system(&send.sender).await?;
+        let (envelope, id) = self.request(send, &identity).await?;
         *correlation_id = id;
         let caller = GatewayCaller::new(identity, &self.gateway, self.clock.clone())
             .map_err(|err| err.to_string())?;
@@ -198,7 +381,6 @@ impl<I: Identities> Runner<I> {
             },
             Err(err) => return Err(err.to_string()),
         };
-        let expect = &step.expect;
         let mut differences = compare_value(
             &expect.status.clone().into(),
             Some(&answer.status.into()),
@@ -225,10 +407,9 @@ impl<I: Identities> Runner<I> {
     /// Builds and signs a step's request: the author's signature first, then the sender's seal.
     async fn request(
         &self,
-        step: &Step,
+        send: &Send,
         identity: &SystemIdentity,
     ) -> Result<(Envelope, String), String> {
-        let send = &step.send;
         let payload = self
             .contracts
             .encode(&send.payload_type, send.payload.get_ref())
@@ -295,4 +476,9 @@ impl<I: Identities> Runner<I> {
             payload,
         })
     }
+}
+
+/// Returns the differences as failure lines.
+fn lines(differences: &[Difference]) -> Vec<String> {
+    differences.iter().map(ToString::to_string).collect()
 }
