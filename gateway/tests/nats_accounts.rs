@@ -1,10 +1,12 @@
 //! NATS users with per-system permissions (`egov_bus::nats_accounts`), against a real
 //! nats-server: a system's credentials reach its own subjects and the clock, never another
-//! system's subjects, the gateway's delivery subjects or its delivery-state bucket.
+//! system's subjects, the gateway's delivery subjects or its delivery-state bucket, and only
+//! the clock authority moves the stack's time.
 
 use std::time::Duration;
 
 use async_nats::jetstream;
+use egov_bus::clock::{CLOCK_BUCKET, ClockStore, NOW_KEY, format_instant};
 use egov_bus::nats_accounts::{self, GATEWAY_INBOX_PREFIX, NatsUser};
 use egov_gateway::async_channel::names::STATE_BUCKET;
 use egov_testkit::NatsServer;
@@ -17,6 +19,7 @@ const GUARD: Duration = Duration::from_secs(20);
 struct Accounts {
     server: NatsServer,
     gateway: NatsUser,
+    clock: NatsUser,
     labor: NatsUser,
 }
 
@@ -33,6 +36,7 @@ fn start() -> Accounts {
     };
     Accounts {
         gateway: find("gateway"),
+        clock: find(nats_accounts::CLOCK_USER),
         labor: find("labor"),
         server,
     }
@@ -178,11 +182,68 @@ async fn a_system_answers_on_its_own_inbox_and_follows_the_clock() {
     assert_eq!(answer.payload.as_ref(), b"received");
     answering.await.expect("joined");
 
-    let clock = egov_bus::clock::ClockStore::connect(&accounts.labor.url(&accounts.server.url()))
+    let authority = ClockStore::connect(&accounts.clock.url(&accounts.server.url()))
+        .await
+        .expect("the authority opens the clock's buckets");
+    authority
+        .init_now(time::OffsetDateTime::now_utc())
+        .await
+        .expect("the authority sets the stack's time");
+    let clock = ClockStore::join(&accounts.labor.url(&accounts.server.url()))
         .await
         .expect("a system opens the clock's buckets");
     let follower = egov_bus::clock::StackClock::follow(clock, "labor")
         .await
         .expect("a system follows the stack's time and reports under its own name");
     assert!(follower.follower_key().starts_with("labor."));
+}
+
+#[tokio::test]
+async fn a_systems_credentials_cannot_move_the_stack_time() {
+    let accounts = start();
+    let authority = ClockStore::connect(&accounts.clock.url(&accounts.server.url()))
+        .await
+        .expect("the authority opens the clock's buckets");
+    let start = authority
+        .init_now(time::OffsetDateTime::now_utc())
+        .await
+        .expect("the authority sets the stack's time");
+    let later = start + time::Duration::days(3);
+
+    // A plain publish on the time's key subject is refused by the server.
+    let (labor, mut errors) = connect(&accounts, &accounts.labor, None).await;
+    let subject = format!("$KV.{CLOCK_BUCKET}.{NOW_KEY}");
+    labor
+        .publish(subject.clone(), format_instant(later).into())
+        .await
+        .expect("sent");
+    labor.flush().await.expect("flushed");
+    violation(&mut errors, &subject).await;
+
+    // So is the compare-and-set a follower's store would make, and a change of the bucket.
+    let follower = ClockStore::join(&accounts.labor.url(&accounts.server.url()))
+        .await
+        .expect("a system opens the clock's buckets to read them");
+    let refused = tokio::time::timeout(GUARD, follower.set_now(later))
+        .await
+        .expect("answered or timed out by the client");
+    assert!(refused.is_err(), "a system moved the time: {refused:?}");
+    let update = jetstream::new(labor)
+        .create_or_update_key_value(jetstream::kv::Config {
+            bucket: CLOCK_BUCKET.to_owned(),
+            history: 5,
+            ..Default::default()
+        })
+        .await;
+    assert!(update.is_err(), "a system changed the clock's bucket");
+
+    let (now, _) = authority
+        .read_now()
+        .await
+        .expect("read")
+        .expect("the time is set");
+    assert_eq!(
+        now, start,
+        "the stack's time stayed where the authority put it"
+    );
 }

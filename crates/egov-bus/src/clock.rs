@@ -4,8 +4,12 @@
 //! time (key [`NOW_KEY`] of bucket [`CLOCK_BUCKET`], compare-and-set, never backwards). Every
 //! service follows it through [`service_clock`]: a local [`VirtualClock`] that moves when the
 //! key changes and that reports, in bucket [`FOLLOWERS_BUCKET`], the time it has reached and
-//! its next deadline. The authority steps to each next deadline in order, so timers across
-//! the stack fire in deadline order.
+//! its next deadline and whether it has work in hand ([`Clock::hold`]). The authority steps to
+//! each next deadline in order, and moves on from a stop only when the stack is quiet (every
+//! follower reached it, none busy, no async message in flight), so timers across the stack
+//! fire in deadline order, also those set by work a stop started in another process.
+//!
+//! Followers never write the stack's time: one started before the authority waits for it.
 //!
 //! Wiring a service's startup to the stack clock is one call, whose result goes wherever the
 //! service takes its `Arc<dyn Clock>`:
@@ -24,7 +28,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use async_nats::jetstream::{self, kv};
-use egov_core::clock::{Clock, Sleep, SystemClock, VirtualClock};
+use egov_core::clock::{Clock, HeldSleep, Hold, Sleep, SystemClock, VirtualClock};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -36,6 +40,10 @@ pub const CLOCK_BUCKET: &str = "EGOV_CLOCK";
 
 /// The key of the stack's time in [`CLOCK_BUCKET`], an RFC 3339 UTC instant.
 pub const NOW_KEY: &str = "now";
+
+/// The gateway's delivery stream of async messages, whose receivers' consumers count the
+/// messages in flight.
+pub const DELIVER_STREAM: &str = "EGOV_DELIVER";
 
 /// The bucket where each following process reports the time it reached and its next deadline.
 pub const FOLLOWERS_BUCKET: &str = "EGOV_CLOCK_FOLLOWERS";
@@ -192,30 +200,84 @@ pub struct FollowerReport {
     /// This process's earliest pending deadline.
     #[serde(with = "time::serde::rfc3339::option")]
     pub next: Option<OffsetDateTime>,
+    /// How much work this process has in hand (messages being handled, fired timers' work);
+    /// reported when it turns zero or non-zero, not on every change.
+    #[serde(default)]
+    pub busy: u32,
 }
+
+/// How often a follower started before the authority looks again for the stack's time.
+const AUTHORITY_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The two buckets of the stack clock.
 #[derive(Debug, Clone)]
 pub struct ClockStore {
     now: kv::Store,
     followers: kv::Store,
+    jetstream: jetstream::Context,
+    /// Where the store is, for log lines (never a password).
+    address: String,
+}
+
+/// Connects to NATS at `url` for the stack clock.
+async fn clock_connection(url: &str) -> Result<jetstream::Context, ClockError> {
+    let client = crate::nats_accounts::connect(url, async_nats::ConnectOptions::new())
+        .await
+        .map_err(|e| ClockError::Connect {
+            // Never the password the URL may carry.
+            url: crate::nats_accounts::split_credentials(url).0,
+            reason: e.to_string(),
+        })?;
+    Ok(jetstream::new(client))
 }
 
 impl ClockStore {
-    /// Connects to NATS at `url` and opens (creating if needed) the clock's buckets.
+    /// Connects to NATS at `url` as the clock authority and opens (creating if needed) the
+    /// clock's buckets.
     pub async fn connect(url: &str) -> Result<Self, ClockError> {
-        let client = crate::nats_accounts::connect(url, async_nats::ConnectOptions::new())
-            .await
-            .map_err(|e| ClockError::Connect {
-                // Never the password the URL may carry.
-                url: crate::nats_accounts::split_credentials(url).0,
-                reason: e.to_string(),
-            })?;
-        Self::open(&jetstream::new(client)).await
+        let jetstream = clock_connection(url).await?;
+        let mut store = Self::open(&jetstream).await?;
+        store.address = crate::nats_accounts::split_credentials(url).0;
+        Ok(store)
     }
 
-    /// Opens (creating if needed) the clock's buckets; both sides use the same config, so
-    /// whoever comes first creates them.
+    /// Connects to NATS at `url` as a follower: opens the clock's buckets without creating
+    /// them, waiting (and saying so once) until the clock authority has.
+    pub async fn join(url: &str) -> Result<Self, ClockError> {
+        let jetstream = clock_connection(url).await?;
+        let address = crate::nats_accounts::split_credentials(url).0;
+        let mut said = false;
+        loop {
+            let now = jetstream.get_key_value(CLOCK_BUCKET).await;
+            let followers = jetstream.get_key_value(FOLLOWERS_BUCKET).await;
+            match (now, followers) {
+                (Ok(now), Ok(followers)) => {
+                    return Ok(Self {
+                        now,
+                        followers,
+                        jetstream,
+                        address,
+                    });
+                }
+                (Err(error), _) | (_, Err(error))
+                    if error.kind() != jetstream::context::KeyValueErrorKind::GetBucket =>
+                {
+                    return Err(store_error("opening the clock's buckets")(
+                        error.to_string(),
+                    ));
+                }
+                _ => {
+                    if !said {
+                        tracing::warn!(nats = %address, "waiting for the clock authority to open the stack clock's buckets");
+                        said = true;
+                    }
+                    tokio::time::sleep(AUTHORITY_POLL).await;
+                }
+            }
+        }
+    }
+
+    /// Opens (creating if needed) the clock's buckets, as the clock authority does.
     pub async fn open(jetstream: &jetstream::Context) -> Result<Self, ClockError> {
         let bucket = |name: &str, description: &str| kv::Config {
             bucket: name.to_owned(),
@@ -235,7 +297,57 @@ impl ClockStore {
             ))
             .await
             .map_err(|e| store_error("opening the followers bucket")(e.to_string()))?;
-        Ok(Self { now, followers })
+        Ok(Self {
+            now,
+            followers,
+            jetstream: jetstream.clone(),
+            address: "the given JetStream context".to_owned(),
+        })
+    }
+
+    /// Returns how many async messages are in flight: accepted by the gateway into its
+    /// delivery stream and not yet settled by their receiver (not yet delivered, or
+    /// delivered and not acknowledged), summed over every receiver's consumer. None while
+    /// the gateway has not created the stream.
+    pub async fn deliveries_in_flight(&self) -> Result<u64, ClockError> {
+        let stream = match self.jetstream.get_stream(DELIVER_STREAM).await {
+            Ok(stream) => stream,
+            Err(error) => {
+                if let jetstream::context::GetStreamErrorKind::JetStream(inner) = error.kind()
+                    && inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+                {
+                    return Ok(0);
+                }
+                return Err(store_error("reading the delivery stream")(
+                    error.to_string(),
+                ));
+            }
+        };
+        let mut consumers = stream.consumers();
+        let mut in_flight = 0u64;
+        while let Some(info) = consumers.next().await {
+            let info =
+                info.map_err(|e| store_error("reading the delivery consumers")(e.to_string()))?;
+            in_flight = in_flight
+                .saturating_add(info.num_pending)
+                .saturating_add(info.num_ack_pending as u64);
+        }
+        Ok(in_flight)
+    }
+
+    /// Returns the stack's time, waiting (and saying so once) until the authority set it.
+    async fn wait_for_now(&self) -> Result<OffsetDateTime, ClockError> {
+        let mut said = false;
+        loop {
+            if let Some((now, _)) = self.read_now().await? {
+                return Ok(now);
+            }
+            if !said {
+                tracing::warn!(nats = %self.address, "waiting for the clock authority to set the stack's time");
+                said = true;
+            }
+            tokio::time::sleep(AUTHORITY_POLL).await;
+        }
     }
 
     /// Returns the stack's time and its revision, if it was ever set.
@@ -444,10 +556,10 @@ pub struct StackClock {
 impl StackClock {
     /// Follows the stack clock in `store` as follower `service` (one key per process).
     ///
-    /// Returns once the local clock reads the stack's time; if the time was never set, it
-    /// starts at the wall clock's now.
+    /// Returns once the local clock reads the stack's time; if the authority has not set it
+    /// yet, waits for it (only the authority writes the time).
     pub async fn follow(store: ClockStore, service: &str) -> Result<Self, ClockError> {
-        let now = store.init_now(OffsetDateTime::now_utc()).await?;
+        let now = store.wait_for_now().await?;
         let clock = VirtualClock::new(now);
         let key = format!("{service}.{}", uuid::Uuid::new_v4().simple());
         let watch = store.watch_now().await?;
@@ -457,17 +569,20 @@ impl StackClock {
                 FollowerReport {
                     seen: now,
                     next: None,
+                    busy: 0,
                 },
             )
             .await?;
         // Subscribed here, not in the task, so a timer set right after this returns is reported.
         let deadlines = clock.watch_next_deadline();
+        let busy = clock.workload().watch();
         let task = tokio::spawn(follow(
             store.clone(),
             key.clone(),
             clock.clone(),
             watch,
             deadlines,
+            busy,
         ));
         Ok(Self {
             clock,
@@ -494,6 +609,14 @@ impl Clock for StackClock {
     fn sleep_until(&self, deadline: OffsetDateTime) -> Sleep {
         self.clock.sleep_until(deadline)
     }
+
+    fn hold(&self) -> Hold {
+        self.clock.hold()
+    }
+
+    fn sleep_until_held(&self, deadline: OffsetDateTime) -> HeldSleep {
+        self.clock.sleep_until_held(deadline)
+    }
 }
 
 /// How many times the follower yields after a step before it reports, so the tasks the step
@@ -501,14 +624,19 @@ impl Clock for StackClock {
 const LOCAL_SETTLE_YIELDS: usize = 16;
 
 /// The follower loop: moves the local clock with the stack's time and reports back the time
-/// reached and the next deadline, also whenever that deadline changes between steps.
+/// reached, the next deadline and the work in hand, also whenever the deadline changes or the
+/// process turns busy or idle between steps. Changes of the busy count that leave it busy
+/// (or idle) are not reported: the authority only asks whether it is zero, and a report is
+/// a KV write.
 async fn follow(
     store: ClockStore,
     key: String,
     clock: VirtualClock,
     mut watch: kv::Watch,
     mut deadlines: tokio::sync::watch::Receiver<Option<OffsetDateTime>>,
+    mut busy: tokio::sync::watch::Receiver<u32>,
 ) {
+    let mut reported_busy = false;
     loop {
         let report = tokio::select! {
             entry = watch.next() => {
@@ -537,15 +665,26 @@ async fn follow(
                 for _ in 0..LOCAL_SETTLE_YIELDS {
                     tokio::task::yield_now().await;
                 }
-                FollowerReport { seen: clock.now(), next: *deadlines.borrow_and_update() }
+                FollowerReport { seen: clock.now(), next: *deadlines.borrow_and_update(), busy: *busy.borrow_and_update() }
             }
             changed = deadlines.changed() => {
                 if changed.is_err() {
                     return;
                 }
-                FollowerReport { seen: clock.now(), next: *deadlines.borrow_and_update() }
+                FollowerReport { seen: clock.now(), next: *deadlines.borrow_and_update(), busy: *busy.borrow_and_update() }
+            }
+            changed = busy.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let now_busy = *busy.borrow_and_update();
+                if (now_busy > 0) == reported_busy {
+                    continue;
+                }
+                FollowerReport { seen: clock.now(), next: *deadlines.borrow(), busy: now_busy }
             }
         };
+        reported_busy = report.busy > 0;
         if let Err(error) = store.report(&key, report).await {
             tracing::warn!(%error, "stack clock follower could not report");
         }
@@ -594,11 +733,28 @@ impl Clock for ServiceClock {
             Self::Stack(clock) => clock.sleep_until(deadline),
         }
     }
+
+    fn hold(&self) -> Hold {
+        match self {
+            Self::Real(clock) => clock.hold(),
+            Self::Virtual(clock) => clock.hold(),
+            Self::Stack(clock) => clock.hold(),
+        }
+    }
+
+    fn sleep_until_held(&self, deadline: OffsetDateTime) -> HeldSleep {
+        match self {
+            Self::Real(clock) => clock.sleep_until_held(deadline),
+            Self::Virtual(clock) => clock.sleep_until_held(deadline),
+            Self::Stack(clock) => clock.sleep_until_held(deadline),
+        }
+    }
 }
 
 /// Returns the clock `service` runs on in `mode`; in [`ClockMode::Stack`] it connects to
 /// NATS at `nats_url` and follows the stack's time until the clock is dropped, and fails
-/// (rather than fall back to real time) when NATS or the clock's buckets cannot be reached.
+/// (rather than fall back to real time) when NATS cannot be reached; until the clock authority
+/// has opened the clock's buckets and set the time, it waits for it.
 /// `service` begins the follower key, so it is the process's NATS user (its system id).
 pub async fn service_clock(
     mode: ClockMode,
@@ -613,7 +769,7 @@ pub async fn service_clock(
                 // Never a silent fall-back to real time: a stack follower needs NATS.
                 return Err(ClockError::NoNatsUrl);
             }
-            let store = ClockStore::connect(nats_url).await?;
+            let store = ClockStore::join(nats_url).await?;
             ServiceClock::Stack(StackClock::follow(store, service).await?)
         }
     })

@@ -6,7 +6,9 @@
 //!
 //! Every process that uses NATS also shares the stack's virtual clock, so every user may read
 //! the clock's buckets (`EGOV_CLOCK`, `EGOV_CLOCK_FOLLOWERS`) through the JetStream API
-//! subjects of those two buckets only, and write its own follower reports.
+//! subjects of those two buckets only, and write its own follower reports. Only the clock
+//! authority's user writes the stack's time and creates or changes the buckets; it also
+//! reads the gateway's delivery consumers, to count the async messages in flight.
 //!
 //! Replies to a system's own requests arrive on `_INBOX.…`; the gateway uses its own prefix
 //! ([`GATEWAY_INBOX_PREFIX`]) so no system can subscribe to the answers the gateway gets
@@ -14,7 +16,7 @@
 
 use std::fmt::Write as _;
 
-use crate::clock::{CLOCK_BUCKET, FOLLOWERS_BUCKET};
+use crate::clock::{CLOCK_BUCKET, DELIVER_STREAM, FOLLOWERS_BUCKET};
 use crate::subjects::{CLOCK, NOTIFY_PREFIX, SYSTEM_PREFIX};
 
 /// The inbox prefix of the gateway's NATS connections (set with
@@ -54,13 +56,16 @@ impl NatsUser {
         }
     }
 
-    /// Returns the clock authority's user: the clock's buckets and subject only.
+    /// Returns the clock authority's user: the clock's buckets and subject, and the counts
+    /// of the gateway's delivery consumers (read only).
     pub fn clock(password: String) -> NatsUser {
         let mut publish = vec![CLOCK.to_owned(), "$JS.API.INFO".to_owned()];
-        publish.extend(bucket_api(CLOCK_BUCKET));
-        publish.extend(bucket_api(FOLLOWERS_BUCKET));
+        publish.extend(bucket_api(CLOCK_BUCKET, Access::Manage));
+        publish.extend(bucket_api(FOLLOWERS_BUCKET, Access::Manage));
         publish.push(format!("$KV.{CLOCK_BUCKET}.>"));
         publish.push(format!("$KV.{FOLLOWERS_BUCKET}.>"));
+        publish.push(format!("$JS.API.STREAM.INFO.{DELIVER_STREAM}"));
+        publish.push(format!("$JS.API.CONSUMER.LIST.{DELIVER_STREAM}"));
         NatsUser {
             name: CLOCK_USER.to_owned(),
             password,
@@ -71,13 +76,12 @@ impl NatsUser {
     }
 
     /// Returns a system's user (`system_id` as in `egov_core::systems`): its own subjects,
-    /// answers to what it receives, and the clock's buckets.
+    /// answers to what it receives, the clock's buckets to read and its own follower reports
+    /// to write. It cannot write the stack's time: only the authority moves it.
     pub fn system(system_id: &str, password: String) -> NatsUser {
         let mut publish = vec!["$JS.API.INFO".to_owned()];
-        publish.extend(bucket_api(CLOCK_BUCKET));
-        publish.extend(bucket_api(FOLLOWERS_BUCKET));
-        // A follower creates the stack's time when it is not yet set (compare-and-set).
-        publish.push(format!("$KV.{CLOCK_BUCKET}.>"));
+        publish.extend(bucket_api(CLOCK_BUCKET, Access::Read));
+        publish.extend(bucket_api(FOLLOWERS_BUCKET, Access::Read));
         publish.push(format!("$KV.{FOLLOWERS_BUCKET}.{system_id}.>"));
         NatsUser {
             name: system_id.to_owned(),
@@ -130,14 +134,25 @@ pub async fn connect(
     options.connect(address).await
 }
 
-/// Returns the JetStream API subjects that open, read and watch one key-value bucket.
-fn bucket_api(bucket: &str) -> Vec<String> {
+/// What a user may do with a key-value bucket's stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Open, read and watch it.
+    Read,
+    /// Also create and change it (`create_or_update_key_value`).
+    Manage,
+}
+
+/// Returns the JetStream API subjects that open, read and watch one key-value bucket, and,
+/// with [`Access::Manage`], create or update it.
+fn bucket_api(bucket: &str, access: Access) -> Vec<String> {
     let stream = format!("KV_{bucket}");
-    vec![
-        format!("$JS.API.STREAM.INFO.{stream}"),
-        format!("$JS.API.STREAM.CREATE.{stream}"),
-        // `create_or_update_key_value`: whoever comes first creates the buckets, alike.
-        format!("$JS.API.STREAM.UPDATE.{stream}"),
+    let mut subjects = vec![format!("$JS.API.STREAM.INFO.{stream}")];
+    if access == Access::Manage {
+        subjects.push(format!("$JS.API.STREAM.CREATE.{stream}"));
+        subjects.push(format!("$JS.API.STREAM.UPDATE.{stream}"));
+    }
+    subjects.extend([
         format!("$JS.API.STREAM.MSG.GET.{stream}"),
         format!("$JS.API.DIRECT.GET.{stream}"),
         format!("$JS.API.DIRECT.GET.{stream}.>"),
@@ -147,7 +162,8 @@ fn bucket_api(bucket: &str) -> Vec<String> {
         format!("$JS.API.CONSUMER.INFO.{stream}.>"),
         format!("$JS.FC.{stream}.>"),
         format!("$JS.ACK.{stream}.>"),
-    ]
+    ]);
+    subjects
 }
 
 /// Returns a random password: 32 hex digits from the OS's generator (a v4 UUID's 122 bits).
@@ -242,5 +258,18 @@ mod tests {
                 .all(|subject| !subject.starts_with("egov."))
         );
         assert!(!user.subscribe.contains(&">".to_owned()));
+    }
+
+    #[test]
+    fn only_the_clock_authority_may_write_the_stack_time_or_change_its_buckets() {
+        let writes_time = |user: &NatsUser| {
+            user.publish.iter().any(|subject| {
+                subject.starts_with(&format!("$KV.{CLOCK_BUCKET}."))
+                    || subject.starts_with("$JS.API.STREAM.CREATE.")
+                    || subject.starts_with("$JS.API.STREAM.UPDATE.")
+            })
+        };
+        assert!(!writes_time(&NatsUser::system("labor", random_password())));
+        assert!(writes_time(&NatsUser::clock(random_password())));
     }
 }

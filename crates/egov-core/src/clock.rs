@@ -24,6 +24,71 @@ use crate::calendar::{CalendarError, KAZAKHSTAN_OFFSET, WorkingCalendar};
 /// A boxed future that completes when a clock's deadline is reached.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
+/// A boxed future that completes when a clock's deadline is reached, with a [`Hold`] on the
+/// work the wake-up starts, taken as the timer fired.
+pub type HeldSleep = Pin<Box<dyn Future<Output = Hold> + Send + 'static>>;
+
+/// The work one process has in hand, counted by the [`Hold`]s alive; a stack-clock follower
+/// reports it so the clock authority moves on only when the stack is quiet.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    busy: Arc<watch::Sender<u32>>,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Workload {
+    /// Returns an idle workload.
+    pub fn new() -> Self {
+        Self {
+            busy: Arc::new(watch::Sender::new(0)),
+        }
+    }
+
+    /// Counts one piece of work in hand until the returned hold is dropped.
+    pub fn hold(&self) -> Hold {
+        self.busy.send_modify(|busy| *busy = busy.saturating_add(1));
+        Hold(Some(self.clone()))
+    }
+
+    /// Returns how many pieces of work are in hand.
+    pub fn busy(&self) -> u32 {
+        *self.busy.borrow()
+    }
+
+    /// Returns a receiver of the count, updated as holds are taken and dropped.
+    pub fn watch(&self) -> watch::Receiver<u32> {
+        self.busy.subscribe()
+    }
+}
+
+/// One piece of work in hand (handling a message, a timer's work): while it lives, the
+/// process counts as busy. Dropping it ends the work.
+#[must_use = "the work counts as in hand only while the hold lives"]
+#[derive(Debug)]
+pub struct Hold(Option<Workload>);
+
+impl Hold {
+    /// A hold that counts nothing, for clocks no one waits on (the wall clock).
+    pub fn none() -> Self {
+        Self(None)
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if let Some(workload) = self.0.take() {
+            workload
+                .busy
+                .send_modify(|busy| *busy = busy.saturating_sub(1));
+        }
+    }
+}
+
 /// A source of the current time and of timers; object-safe so services can share `Arc<dyn Clock>`.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Returns the current time in UTC.
@@ -39,6 +104,22 @@ pub trait Clock: Send + Sync + fmt::Debug {
             // A deadline past the end of representable time never comes.
             None => Box::pin(std::future::pending()),
         }
+    }
+
+    /// Counts work in hand (handling a message) until the hold is dropped, so a stack clock
+    /// does not move on while it runs; clocks no one waits on count nothing.
+    fn hold(&self) -> Hold {
+        Hold::none()
+    }
+
+    /// Like [`Clock::sleep_until`], but the wake-up carries a hold on the work it starts,
+    /// taken as the timer fires: keep it until that work is done.
+    fn sleep_until_held(&self, deadline: OffsetDateTime) -> HeldSleep {
+        let sleep = self.sleep_until(deadline);
+        Box::pin(async move {
+            sleep.await;
+            Hold::none()
+        })
     }
 }
 
@@ -87,11 +168,14 @@ struct State {
     now: OffsetDateTime,
     /// Pending timers by (deadline, registration number): the number keeps equal deadlines
     /// apart and fires them in the order they were set.
-    timers: BTreeMap<(OffsetDateTime, u64), oneshot::Sender<()>>,
+    /// Each timer is handed a hold on the work its wake-up starts as it fires.
+    timers: BTreeMap<(OffsetDateTime, u64), oneshot::Sender<Hold>>,
     next_seq: u64,
     prune_at: usize,
     /// The earliest live deadline, for whoever follows this clock's timers.
     next_deadline: watch::Sender<Option<OffsetDateTime>>,
+    /// The work in hand in this process, fired timers' work included.
+    workload: Workload,
 }
 
 impl State {
@@ -133,6 +217,7 @@ impl VirtualClock {
                 next_seq: 0,
                 prune_at: PRUNE_MIN,
                 next_deadline: watch::Sender::new(None),
+                workload: Workload::new(),
             })),
         }
     }
@@ -179,18 +264,19 @@ impl VirtualClock {
                         if deadline > state.now {
                             state.now = deadline;
                         }
-                        sender
+                        (sender, state.workload.hold())
                     })
                 } else {
                     None
                 }
             };
-            let Some(sender) = due else {
+            let Some((sender, hold)) = due else {
                 self.lock().publish_next_deadline();
                 break;
             };
-            // A closed receiver is a sleep that was dropped (cancelled): nothing to wake.
-            if sender.send(()).is_ok() {
+            // A closed receiver is a sleep that was dropped (cancelled): nothing to wake, and
+            // the hold comes back and is dropped.
+            if sender.send(hold).is_ok() {
                 // On a current-thread runtime one yield runs every task the send made ready
                 // before this loop fires the next timer, so wake-ups follow deadline order.
                 tokio::task::yield_now().await;
@@ -235,6 +321,12 @@ impl VirtualClock {
         self.lock().next_deadline.subscribe()
     }
 
+    /// Returns the work in hand in this process: holds taken on this clock and fired timers
+    /// whose wake-up has not finished.
+    pub fn workload(&self) -> Workload {
+        self.lock().workload.clone()
+    }
+
     /// Returns the number of timers waiting (including cancelled ones not yet swept).
     pub fn pending_timers(&self) -> usize {
         self.lock().timers.len()
@@ -249,34 +341,55 @@ impl VirtualClock {
     }
 }
 
+impl VirtualClock {
+    /// Registers a timer at `deadline`; `None` when the clock has already reached it.
+    fn register(&self, deadline: OffsetDateTime) -> Option<oneshot::Receiver<Hold>> {
+        let mut state = self.lock();
+        if deadline <= state.now {
+            return None;
+        }
+        if state.timers.len() >= state.prune_at {
+            // Sleeps dropped before their deadline (a lost `select!`) would otherwise pile up.
+            state.timers.retain(|_, sender| !sender.is_closed());
+            state.prune_at = (state.timers.len() * 2).max(PRUNE_MIN);
+        }
+        let seq = state.next_seq;
+        state.next_seq = state.next_seq.wrapping_add(1);
+        let (sender, receiver) = oneshot::channel();
+        state.timers.insert((deadline, seq), sender);
+        state.publish_next_deadline();
+        Some(receiver)
+    }
+}
+
 impl Clock for VirtualClock {
     fn now(&self) -> OffsetDateTime {
         self.lock().now
     }
 
     fn sleep_until(&self, deadline: OffsetDateTime) -> Sleep {
-        let receiver = {
-            let mut state = self.lock();
-            if deadline <= state.now {
-                return Box::pin(std::future::ready(()));
-            }
-            if state.timers.len() >= state.prune_at {
-                // Sleeps dropped before their deadline (a lost `select!`) would otherwise pile up.
-                state.timers.retain(|_, sender| !sender.is_closed());
-                state.prune_at = (state.timers.len() * 2).max(PRUNE_MIN);
-            }
-            let seq = state.next_seq;
-            state.next_seq = state.next_seq.wrapping_add(1);
-            let (sender, receiver) = oneshot::channel();
-            state.timers.insert((deadline, seq), sender);
-            state.publish_next_deadline();
-            receiver
+        let held = self.sleep_until_held(deadline);
+        // The fired timer's hold ends as the sleep completes: a plain sleep says nothing of
+        // the work after it.
+        Box::pin(async move {
+            drop(held.await);
+        })
+    }
+
+    fn hold(&self) -> Hold {
+        self.lock().workload.hold()
+    }
+
+    fn sleep_until_held(&self, deadline: OffsetDateTime) -> HeldSleep {
+        let Some(receiver) = self.register(deadline) else {
+            return Box::pin(std::future::ready(self.hold()));
         };
         Box::pin(async move {
             // The sender disappears without sending only when the last clone of the clock is
             // dropped; that time never comes, so the sleep stays pending rather than lie.
-            if receiver.await.is_err() {
-                std::future::pending::<()>().await;
+            match receiver.await {
+                Ok(hold) => hold,
+                Err(_) => std::future::pending::<Hold>().await,
             }
         })
     }
@@ -604,5 +717,42 @@ mod tests {
         assert_eq!(*watch.borrow(), Some(start() + time::Duration::DAY));
         clock.advance(DAY).await;
         assert_eq!(*watch.borrow(), None);
+    }
+
+    #[tokio::test]
+    async fn a_fired_timer_holds_the_clock_until_its_wake_up_is_done() {
+        let clock = VirtualClock::new(start());
+        let fired = clock.sleep_until_held(start() + time::Duration::DAY);
+        assert_eq!(clock.workload().busy(), 0, "nothing fired yet");
+
+        clock.advance(Duration::from_secs(86_400)).await;
+        assert_eq!(clock.workload().busy(), 1, "fired, its wake-up not yet run");
+        let work = fired.await;
+        assert_eq!(clock.workload().busy(), 1, "the woken work holds it");
+        drop(work);
+        assert_eq!(clock.workload().busy(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_plain_sleep_or_a_cancelled_one_leaves_the_clock_idle() {
+        let clock = VirtualClock::new(start());
+        let plain = clock.sleep_until(start() + time::Duration::HOUR);
+        let cancelled = clock.sleep_until_held(start() + time::Duration::HOUR);
+        drop(cancelled);
+        clock.advance(Duration::from_secs(7_200)).await;
+        plain.await;
+        assert_eq!(clock.workload().busy(), 0);
+    }
+
+    #[test]
+    fn holds_count_work_in_hand_until_dropped() {
+        let clock = VirtualClock::new(start());
+        let first = clock.hold();
+        let second = clock.hold();
+        assert_eq!(clock.workload().busy(), 2);
+        drop(first);
+        drop(second);
+        assert_eq!(clock.workload().busy(), 0);
+        drop(SystemClock.hold());
     }
 }

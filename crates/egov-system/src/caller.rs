@@ -149,6 +149,11 @@ impl GatewayCaller {
         &self.identity
     }
 
+    /// Returns the clock the caller dates its messages by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Returns a request header from this system, stamped now.
     pub fn header<Req: prost::Name>(&self, service_id: &str, receiver: &str) -> Header {
         let mut header = request_header(

@@ -14,6 +14,9 @@
 //!   proof) and `AcknowledgeMessages` after handling, for systems registered
 //!   `delivery = "pull"`.
 //!
+//! While a message is handled the system holds its clock ([`Clock::hold`]), so on the stack
+//! clock the authority waits for the handling (and the timers it sets) before it moves on.
+//!
 //! Delivery is at least once: a message whose answer the gateway could not
 //! store for now stays unsettled and comes again. A message this process
 //! already answered that comes again (its reply was lost, or the gateway's
@@ -512,6 +515,9 @@ impl<E: EnvelopeReceiver> Inbox<E> {
     /// Handles one async message: verifies and handles it as the sync path
     /// does, and sends a request's signed answer back through the gateway.
     pub async fn handle(&self, envelope: Envelope) -> Handled {
+        // Work in hand until the message is settled: on the stack clock the authority does
+        // not move on meanwhile, so a timer this work sets is not overtaken.
+        let _hold = self.caller.clock().hold();
         // Read unverified, only to name the message and recognise a repeat;
         // the receiver verifies it before anything is handled.
         let request = Header::decode(envelope.header.as_slice()).ok();

@@ -4,8 +4,8 @@
 //! `egov_bus::subjects`, which systems share.
 
 /// The file-stored stream holding every async message until it is delivered
-/// (subjects `egov.gw.deliver.*`).
-pub const DELIVER_STREAM: &str = "EGOV_DELIVER";
+/// (subjects `egov.gw.deliver.*`); the clock authority counts its receivers' pending messages.
+pub const DELIVER_STREAM: &str = egov_bus::clock::DELIVER_STREAM;
 
 /// The file-stored stream holding delivery notifications for senders
 /// (subjects `egov.gw.notify.*`), so a sender that is down still gets them.

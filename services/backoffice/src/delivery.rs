@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use egov_core::StatusCode;
-use egov_core::clock::Clock;
+use egov_core::clock::{Clock, Hold};
 use egov_core::envelope::{Signer, party_iin};
 use egov_proto::v1::{Envelope, Header, ServiceResult};
 use egov_system::caller::accepted;
@@ -90,6 +90,7 @@ impl Outbox {
     /// Sends until `stop` turns true: every due message at once, then waits for new ones or
     /// for the next retry's time on the clock.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut work = Hold::none();
         loop {
             if *stop.borrow() {
                 return;
@@ -106,14 +107,18 @@ impl Outbox {
                 }
             };
             let wait = match next {
-                Some(at) => self.clock.sleep_until(at),
+                Some(at) => self.clock.sleep_until_held(at),
                 None => Box::pin(std::future::pending()),
             };
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = wait => {}
+            // The round's work is done: idle while waiting.
+            drop(std::mem::replace(&mut work, Hold::none()));
+            // A wake-up holds the clock until its round has sent, so on the stack clock the
+            // authority does not move on before the messages are out.
+            work = tokio::select! {
+                _ = self.wake.notified() => self.clock.hold(),
+                held = wait => held,
                 _ = stop.changed() => return,
-            }
+            };
         }
     }
 

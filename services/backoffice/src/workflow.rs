@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use egov_core::Iin;
 use egov_core::calendar::{KAZAKHSTAN_OFFSET, WorkingCalendar};
-use egov_core::clock::{Clock, Sleep};
+use egov_core::clock::{Clock, HeldSleep};
 use egov_core::envelope::to_timestamp;
 use egov_proto::v1::{
     BackOfficeRole, Case, CaseStep, Channel, OpenCaseRequest, ServiceApplication, ServiceResult,
@@ -587,12 +587,14 @@ impl Workflow {
             };
             // A step without a norm takes no time under the automatic policy.
             let due = current.due_at.unwrap_or(current.started_at);
-            let wait: Sleep = self.inner.clock.sleep_until(due);
-            tokio::select! {
-                _ = wait => {}
+            // The wake-up holds the clock until the step is completed (and its messages sent),
+            // so on the stack clock the authority does not move past work this stop started.
+            let wait: HeldSleep = self.inner.clock.sleep_until_held(due);
+            let _work = tokio::select! {
+                work = wait => work,
                 _ = changed.notified() => continue,
                 _ = stop.changed() => return,
-            }
+            };
             match self.complete_on_time(case_id, current.idx).await {
                 Ok(()) => {}
                 Err(BackOfficeError::ShuttingDown) => return,

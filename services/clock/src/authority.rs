@@ -2,11 +2,19 @@
 //!
 //! A move (advance by a step, or set to an instant) goes deadline by deadline: it reads the
 //! followers' next deadlines, writes the earliest one on the way as the stack's time, waits
-//! until every follower has reached it (and fired its timers) plus a short settle window,
-//! and repeats until the target. So a 28-day step fires every service's timers in order.
+//! until the stack is quiet, and repeats until the target. Quiet means: every follower has
+//! reached the stop (and fired its timers), none has work in hand (a message being handled,
+//! a fired timer's work), and no async message is in flight in the gateway's delivery stream
+//! (accepted, not yet settled by its receiver); it is checked twice, a short settle margin
+//! apart, so a report that crossed the in-flight count is seen. So a 28-day step fires every
+//! service's timers in order, also a timer set by work that a stop started in another
+//! process. The wait is bounded by the ack timeout, after which the authority names who held
+//! it and goes on.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use egov_bus::clock::{ClockError, ClockStore, FollowerReport};
 use egov_core::calendar::WorkingCalendar;
@@ -47,9 +55,9 @@ pub struct Moved {
 /// How the authority paces a move.
 #[derive(Debug, Clone, Copy)]
 pub struct Pacing {
-    /// The wait after every follower has reached a step.
+    /// The margin between the two checks that the stack is quiet after a stop.
     pub settle: Duration,
-    /// How long a follower may take to reach a step.
+    /// How long the stack may take to turn quiet after a stop.
     pub ack_timeout: Duration,
 }
 
@@ -192,10 +200,7 @@ impl Authority {
             let stop = next_deadline.unwrap_or(target);
             current = self.store.set_now(stop).await?;
             stops += 1;
-            self.wait_for_followers(stop, &mut lagging).await;
-            if !self.pacing.settle.is_zero() {
-                tokio::time::sleep(self.pacing.settle).await;
-            }
+            self.wait_for_quiet(stop, &mut lagging).await;
         }
         tracing::info!(from = %from, now = %current, stops, "stack clock moved");
         Ok(Moved {
@@ -205,33 +210,85 @@ impl Authority {
         })
     }
 
-    /// Waits until every follower not in `lagging` has reached `stop`, or the ack timeout;
-    /// those still behind then join `lagging`.
-    async fn wait_for_followers(&self, stop: OffsetDateTime, lagging: &mut BTreeSet<String>) {
+    /// Waits until the stack is quiet at `stop`: every follower not in `lagging` has reached
+    /// it and has no work in hand, and no async message is in flight; seen twice, `settle`
+    /// apart. After the ack timeout it names who held it, and the followers among them join
+    /// `lagging`.
+    async fn wait_for_quiet(&self, stop: OffsetDateTime, lagging: &mut BTreeSet<String>) {
+        let deadline = Instant::now() + self.pacing.ack_timeout;
         let mut followers = self.followers.clone();
-        let behind = |map: &Followers, lagging: &BTreeSet<String>| -> Vec<String> {
-            map.iter()
-                .filter(|(key, report)| report.seen < stop && !lagging.contains(*key))
-                .map(|(key, _)| key.clone())
-                .collect()
-        };
-        let waited = tokio::time::timeout(self.pacing.ack_timeout, async {
-            loop {
-                if behind(&followers.borrow_and_update(), lagging).is_empty() {
-                    return;
+        let mut in_flight = 0u64;
+        let mut confirmed = false;
+        loop {
+            let mut waited = false;
+            let reached = tokio::time::timeout_at(deadline, async {
+                loop {
+                    if holders(&followers.borrow_and_update(), stop, lagging).is_empty() {
+                        return;
+                    }
+                    waited = true;
+                    if followers.changed().await.is_err() {
+                        return;
+                    }
                 }
-                if followers.changed().await.is_err() {
-                    return;
-                }
+            })
+            .await;
+            if reached.is_err() {
+                break;
             }
-        })
-        .await;
-        if waited.is_err() {
-            let late = behind(&followers.borrow(), lagging);
-            tracing::warn!(?late, %stop, "followers did not reach the stack time in time; not waiting for them again this move");
-            lagging.extend(late);
+            in_flight = match self.store.deliveries_in_flight().await {
+                Ok(count) => count,
+                Err(error) => {
+                    // Without the count the followers' word is all there is.
+                    tracing::warn!(%error, "async messages in flight could not be counted");
+                    0
+                }
+            };
+            if in_flight > 0 || waited {
+                confirmed = false;
+            } else if confirmed || self.pacing.settle.is_zero() {
+                // No margin asked for: the first quiet look is taken as it is.
+                return;
+            } else {
+                confirmed = true;
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            let pause = if in_flight > 0 || self.pacing.settle.is_zero() {
+                IN_FLIGHT_POLL
+            } else {
+                self.pacing.settle
+            };
+            tokio::time::sleep_until(deadline.min(Instant::now() + pause)).await;
         }
+        let held = holders(&followers.borrow(), stop, lagging);
+        tracing::warn!(
+            late = ?held.iter().filter(|(_, report)| report.seen < stop).map(|(key, _)| key).collect::<Vec<_>>(),
+            busy = ?held.iter().filter(|(_, report)| report.busy > 0).map(|(key, report)| (key, report.busy)).collect::<Vec<_>>(),
+            in_flight,
+            %stop,
+            "the stack did not turn quiet in time; going on, and not waiting for these followers again this move"
+        );
+        lagging.extend(held.into_iter().map(|(key, _)| key));
     }
+}
+
+/// How often the authority counts the async messages in flight while some are.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(5);
+
+/// Returns the followers not in `lagging` that keep the stack from being quiet at `stop`:
+/// behind it, or with work in hand.
+fn holders(
+    followers: &Followers,
+    stop: OffsetDateTime,
+    lagging: &BTreeSet<String>,
+) -> Vec<(String, FollowerReport)> {
+    followers
+        .iter()
+        .filter(|(key, report)| (report.seen < stop || report.busy > 0) && !lagging.contains(*key))
+        .map(|(key, report)| (key.clone(), *report))
+        .collect()
 }
 
 /// Compares two secrets in time that depends on their lengths only.

@@ -32,11 +32,12 @@ pub struct Config {
     /// The bearer token operator actions (advance, set) need; unset refuses them all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator_token: Option<String>,
-    /// How long, in milliseconds, the authority waits after every follower has reached a step
-    /// before it looks for the next deadline, so timers set by woken tasks are reported.
+    /// The margin, in milliseconds, between the two checks that the stack is quiet after a
+    /// stop (followers there and idle, no async message in flight), so a report that crossed
+    /// the in-flight count is seen before the next deadline is chosen.
     pub settle_ms: u64,
-    /// How long, in milliseconds, a follower may take to reach a step before the authority
-    /// stops waiting for it (for the rest of that move) and logs it as lagging.
+    /// How long, in milliseconds, the stack may take to turn quiet after a stop before the
+    /// authority logs who held it and goes on, not waiting for those followers again that move.
     pub ack_timeout_ms: u64,
 }
 

@@ -3,13 +3,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use egov_bus::clock::{ClockError, ClockStore, StackClock};
+use egov_bus::clock::{ClockError, ClockStore, StackClock, format_instant, parse_instant};
 use egov_clock::{Authority, AuthorityError, Config, Pacing};
 use egov_core::clock::{Clock, Step, StepError};
 use egov_core::envelope::{from_timestamp, to_timestamp};
 use egov_proto::v1::stack_clock_client::StackClockClient;
 use egov_proto::v1::{AdvanceRequest, GetTimeRequest, SetTimeRequest};
 use egov_testkit::NatsServer;
+use futures::StreamExt as _;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -321,4 +322,146 @@ async fn operator_call_without_the_operators_token_is_refused() {
         state.now.as_ref().and_then(from_timestamp),
         Some(START + days(3))
     );
+}
+
+/// Guards the waits of a test against a hang; never a measured assertion.
+const GUARD: Duration = Duration::from_secs(30);
+
+/// The gateway's delivery stream and a receiver's durable consumer, as the gateway's async
+/// channel creates them.
+async fn delivery_stream(
+    nats: &NatsServer,
+    receiver: &str,
+) -> (
+    async_nats::jetstream::Context,
+    async_nats::jetstream::consumer::PullConsumer,
+) {
+    use async_nats::jetstream::{self, consumer, stream};
+    let client = async_nats::connect(nats.url()).await.expect("nats client");
+    let context = jetstream::new(client);
+    let deliveries = context
+        .create_stream(stream::Config {
+            name: egov_bus::clock::DELIVER_STREAM.to_owned(),
+            subjects: vec!["egov.gw.deliver.*".to_owned()],
+            ..Default::default()
+        })
+        .await
+        .expect("delivery stream");
+    let consumer = deliveries
+        .create_consumer(consumer::pull::Config {
+            durable_name: Some(format!("deliver-{receiver}")),
+            filter_subject: format!("egov.gw.deliver.{receiver}"),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .expect("receiver's consumer");
+    (context, consumer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_set_by_work_a_step_started_fires_at_its_deadline_not_after_a_later_stop() {
+    let (nats, store, authority) = stack().await;
+    let (deliveries, consumer) = delivery_stream(&nats, "esobes").await;
+    let labor = StackClock::follow(store.clone(), "labor").await.unwrap();
+    let esobes = StackClock::follow(store.clone(), "esobes").await.unwrap();
+    let log: Log = Arc::default();
+
+    // Labour's timer fires on day 1; its work sends an async message to E-sobes, dated then.
+    let day_1 = START + days(1);
+    let fired = labor.sleep_until_held(day_1);
+    let labor_work = {
+        let (labor, log) = (labor.clone(), log.clone());
+        tokio::spawn(async move {
+            let work = fired.await;
+            log.lock().unwrap().push(("labor", day_1, labor.now()));
+            let sent = format_instant(labor.now());
+            deliveries
+                .publish("egov.gw.deliver.esobes", sent.into())
+                .await
+                .expect("published")
+                .await
+                .expect("stored");
+            drop(work);
+        })
+    };
+    // E-sobes picks it up a while later, handles it slowly (its clock held), sets a timer a
+    // day after the message's time, and only then settles the message, as the inbox does.
+    let esobes_work = {
+        let (esobes, log) = (esobes.clone(), log.clone());
+        tokio::spawn(async move {
+            let mut messages = consumer.messages().await.expect("messages");
+            let message = messages
+                .next()
+                .await
+                .expect("a message")
+                .expect("delivered");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let work = esobes.hold();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let sent = std::str::from_utf8(&message.payload)
+                .ok()
+                .and_then(parse_instant)
+                .expect("a message time");
+            let due = sent + days(1);
+            let timer = esobes.sleep_until(due);
+            drop(work);
+            message.ack().await.expect("acknowledged");
+            timer.await;
+            log.lock().unwrap().push(("esobes", due, esobes.now()));
+        })
+    };
+    wait_for_deadlines(&authority, 1).await;
+
+    let moved = tokio::time::timeout(GUARD, authority.advance("3d".parse().unwrap()))
+        .await
+        .expect("the advance ends")
+        .unwrap();
+    tokio::time::timeout(GUARD, labor_work)
+        .await
+        .expect("labour's work ends")
+        .unwrap();
+    tokio::time::timeout(GUARD, esobes_work)
+        .await
+        .expect("E-sobes' work ends")
+        .unwrap();
+
+    assert_eq!(moved.now, START + days(3));
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec![
+            ("labor", day_1, day_1),
+            ("esobes", START + days(2), START + days(2)),
+        ],
+        "each timer fired at its deadline, in order"
+    );
+}
+
+#[tokio::test]
+async fn a_follower_started_before_the_authority_waits_for_it_and_never_sets_the_time() {
+    let nats = NatsServer::start().expect("nats-server");
+    let url = nats.url();
+    let follower = tokio::spawn(async move {
+        let store = ClockStore::join(&url).await.expect("joined");
+        StackClock::follow(store, "labor").await.expect("following")
+    });
+    // Time for a follower that would create the buckets or the time to do so.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !follower.is_finished(),
+        "a follower went on without the authority"
+    );
+
+    let store = ClockStore::connect(&nats.url()).await.expect("clock store");
+    let first = store.init_now(START).await.expect("first stack time");
+    let labor = tokio::time::timeout(GUARD, follower)
+        .await
+        .expect("the follower follows once the authority is there")
+        .unwrap();
+
+    assert_eq!(
+        first, START,
+        "the authority set the first time, no follower"
+    );
+    assert_eq!(labor.now(), START);
 }
