@@ -7,14 +7,14 @@
 //! and routes the system's own service ids; the calls and checks here work for any of them.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use egov_backoffice::{GET_CASE_SERVICE_ID, LIST_SERVICES_SERVICE_ID, OPEN_CASE_SERVICE_ID};
 use egov_citizens::fixtures::{PROVIDER_HEAD, STATE_CORPORATION_OPERATOR};
 use egov_core::StatusCode;
-use egov_core::clock::VirtualClock;
+use egov_core::clock::{Clock, VirtualClock};
 use egov_core::envelope::Signer;
 use egov_core::pki::Role;
 use egov_core::systems::{self, SystemInfo};
@@ -27,6 +27,64 @@ pub use egov_testkit::service::{document, loopback_listeners, next_monday_mornin
 /// How many rounds a poll for an asynchronous hop takes at most, and how long each waits.
 const POLL_ROUNDS: u32 = 500;
 const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// The citizens-DB (ГБД ФЛ / ЮЛ) served on loopback beside a sandbox: its fixtures over a
+/// small generated population, signing with a seal of the sandbox's centre.
+pub struct CitizensDb {
+    /// Its seal.
+    pub identity: Arc<SystemIdentity>,
+    /// Its gRPC address (`MessageReceiver` and its direct contract).
+    pub grpc: SocketAddr,
+    /// Its HTTP address (health, metrics).
+    pub http: SocketAddr,
+    /// Its database, for a test that changes a record.
+    pub database_url: String,
+}
+
+impl CitizensDb {
+    /// Prepares the database in `dir` (the fixtures plus `population` generated persons) and
+    /// serves it on port 0 over `sandbox`'s verifier, on `clock`. Routes are the test's to add.
+    pub async fn start(
+        sandbox: &Sandbox,
+        dir: &Path,
+        population: usize,
+        clock: Arc<dyn Clock>,
+    ) -> CitizensDb {
+        let config = egov_citizens::Config {
+            population,
+            ..egov_citizens::Config::with_data_dir(dir)
+        };
+        egov_citizens::load::prepare(&config, false)
+            .await
+            .expect("citizens-DB prepared");
+        let database_url = config.database_url();
+        let registry = Arc::new(egov_citizens::Registry::new(
+            egov_citizens::Store::open(&database_url)
+                .await
+                .expect("citizens-DB opens"),
+        ));
+        let identity = sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin);
+        let (grpc, http) = loopback_listeners().await;
+        let (grpc_addr, http_addr) = (
+            grpc.local_addr().expect("addr"),
+            http.local_addr().expect("addr"),
+        );
+        tokio::spawn(egov_citizens::serve(
+            identity.clone(),
+            sandbox.verifier(),
+            registry,
+            clock,
+            egov_citizens::Listeners { grpc, http },
+            std::future::pending(),
+        ));
+        CitizensDb {
+            identity,
+            grpc: grpc_addr,
+            http: http_addr,
+            database_url,
+        }
+    }
+}
 
 /// The system under test's neighbours, running: the sandbox and the systems it calls.
 pub struct Neighbours {
@@ -66,28 +124,9 @@ impl Neighbours {
         let identity = sandbox.system(system.id, system.bin);
 
         // The citizens-DB: the fixtures over a small generated population.
-        let citizens_config = egov_citizens::Config {
-            population: 50,
-            ..egov_citizens::Config::with_data_dir(dir.join("citizens"))
-        };
-        egov_citizens::load::prepare(&citizens_config, false)
+        let citizens_addr = CitizensDb::start(&sandbox, &dir.join("citizens"), 50, clock.shared())
             .await
-            .expect("citizens-DB prepared");
-        let registry = Arc::new(egov_citizens::Registry::new(
-            egov_citizens::Store::open(&citizens_config.database_url())
-                .await
-                .expect("citizens-DB opens"),
-        ));
-        let (grpc, http) = loopback_listeners().await;
-        let citizens_addr = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_citizens::serve(
-            sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin),
-            sandbox.verifier(),
-            registry,
-            clock.shared(),
-            egov_citizens::Listeners { grpc, http },
-            std::future::pending(),
-        ));
+            .grpc;
 
         // The notary registry, with its fixture powers of attorney.
         let notary = egov_notary::Store::open(&format!(
