@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use egov_citizens::fixtures::*;
 use egov_citizens::{FAMILY_GET, LEGAL_ENTITY_GET, PERSON_GET, Store};
@@ -19,7 +18,6 @@ use egov_system::GatewayCaller;
 use egov_test_stack::CitizensDb;
 use egov_testkit::Sandbox;
 use tempfile::TempDir;
-use tokio::net::TcpListener;
 
 /// Generated persons in the test database: enough for every household kind.
 const POPULATION: usize = 3_000;
