@@ -48,6 +48,7 @@ use crate::exchange::{Admitted, ChannelKind, Gateway, Logged, Refusal};
 use crate::message_log::Direction;
 use crate::registry::{ServiceRoute, Transport};
 
+pub use pull::Handed;
 pub use state::{DeliveryRecord, DeliveryState, StateError};
 
 /// A delivery record as read or written, with its bucket revision.
