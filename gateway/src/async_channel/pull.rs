@@ -330,7 +330,11 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         }
     }
 
-    async fn acknowledge_one(&self, system_id: &str, message_id: &str) -> Result<(), Refusal> {
+    pub(super) async fn acknowledge_one(
+        &self,
+        system_id: &str,
+        message_id: &str,
+    ) -> Result<(), Refusal> {
         let taken = {
             let mut fetched = lock(&self.fetched);
             match fetched.get(message_id) {
@@ -382,12 +386,16 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 format!("message {message_id} is not addressed to system {system_id}"),
             )),
             Some((record, _)) if record.state.is_final() => Ok(()),
-            Some(_) => Err(Refusal::new(
-                StatusCode::UnknownMessage,
-                format!(
-                    "message {message_id} awaits no acknowledgement here: it was not fetched from this gateway or its fetch expired; fetch it again"
-                ),
-            )),
+            // Fetched through another replica, perhaps: the one that handed it over settles it.
+            Some(_) => match self.relay_acknowledgement(system_id, message_id).await {
+                Some(settled) => settled,
+                None => Err(Refusal::new(
+                    StatusCode::UnknownMessage,
+                    format!(
+                        "message {message_id} awaits no acknowledgement: no gateway replica handed it over, or its fetch expired; fetch it again"
+                    ),
+                )),
+            },
         }
     }
 
