@@ -24,19 +24,28 @@ use prost::Message;
 
 use crate::PortalError;
 
-/// Where a service's portal request goes: the target system and its service id.
+/// Where a service's portal request goes: the system the national gateway hands it to and
+/// the service id that applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
-    /// The target system's id.
+    /// The receiver the request names: the target system, or the regional gateway (РШЭП)
+    /// that relays it to the provider's workstation.
     pub system: &'static str,
     /// The service id that applies.
     pub service_id: &'static str,
 }
 
-/// Returns where a service's request goes from the portal, if the portal files it yet:
-/// B to the Labour Market AIS, C to E-sobes, D to the queue register (FLOWS.md, services B–D).
+/// Returns where a service's request goes from the portal, if the portal files it:
+/// B to the Labour Market AIS, C to E-sobes, D to the queue register (FLOWS.md, services
+/// B–D); A and F through the national gateway to the regional one, which relays them to the
+/// provider's workstation (seed `003_…` item 9 process 5: «через ШЭП в РШЭП АРМ»; seed
+/// `004_…` annex 2: the request is registered in «ЭҮАШ АЖО»).
 pub fn target_of(service_code: &str) -> Option<Target> {
     match service_code {
+        "A" => Some(Target {
+            system: egov_core::systems::REGIONAL_GATEWAY.id,
+            service_id: "backoffice.adoption-candidate.apply",
+        }),
         "B" => Some(Target {
             system: egov_core::systems::LABOR.id,
             service_id: "labor.unemployed-certificate.apply",
@@ -48,6 +57,10 @@ pub fn target_of(service_code: &str) -> Option<Target> {
         "D" => Some(Target {
             system: egov_core::systems::QUEUE.id,
             service_id: "queue.place",
+        }),
+        "F" => Some(Target {
+            system: egov_core::systems::REGIONAL_GATEWAY.id,
+            service_id: "backoffice.guardianship.apply",
         }),
         _ => None,
     }
@@ -85,6 +98,11 @@ pub fn prepare(
                 application: Some(application),
             }
             .encode_to_vec(),
+        ),
+        // The provider's workstation takes the application as it is.
+        "A" | "F" => (
+            caller.header::<ServiceApplication>(target.service_id, target.system),
+            application.encode_to_vec(),
         ),
         _ => {
             let district = application
