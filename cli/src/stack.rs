@@ -292,21 +292,23 @@ mod tests {
     }
 
     #[test]
-    fn the_national_registry_hands_a_and_f_to_the_regional_gateway_which_relays_them_to_the_workstation()
-     {
+    fn the_national_registry_hands_a_d_and_f_to_the_regional_gateway_which_relays_them_on() {
         let national: toml::Value = toml::from_str(LOCAL_REGISTRY).expect("national registry");
         let regional: toml::Value = toml::from_str(REGIONAL_REGISTRY).expect("regional registry");
         let rshep = SERVICES
             .iter()
             .find(|spec| spec.name == REGIONAL_GATEWAY_NAME)
             .expect("rshep");
-        let backoffice = SERVICES
-            .iter()
-            .find(|spec| spec.name == "backoffice")
-            .expect("backoffice");
-        for service in [
-            "backoffice.adoption-candidate.apply",
-            "backoffice.guardianship.apply",
+        let spec = |name: &str| {
+            SERVICES
+                .iter()
+                .find(|spec| spec.name == name)
+                .unwrap_or_else(|| panic!("{name} in the stack"))
+        };
+        for (service, target) in [
+            ("backoffice.adoption-candidate.apply", "backoffice"),
+            ("backoffice.guardianship.apply", "backoffice"),
+            ("queue.place", "queue"),
         ] {
             let there = &national["services"][service];
             assert_eq!(
@@ -320,10 +322,10 @@ mod tests {
                 "{service}"
             );
             let on = &regional["services"][service];
-            assert_eq!(on["target"].as_str(), Some("backoffice"), "{service}");
+            assert_eq!(on["target"].as_str(), Some(target), "{service}");
             assert_eq!(
                 on["grpc"].as_str(),
-                Some(format!("http://{}", backoffice.grpc_addr()).as_str()),
+                Some(format!("http://{}", spec(target).grpc_addr()).as_str()),
                 "{service}"
             );
             // The regional hop answers before the national one gives up.

@@ -1,15 +1,19 @@
-//! Services A and F filed on the portal travel through the regional gateway (FLOWS.md, service
-//! A: «через ШЭП в РШЭП АРМ», seed `003_…` item 9 process 5; service F: the request registered
-//! in «ЭҮАШ АЖО», seed `004_…` annex 2). The portal's own filing code prepares the request, the
-//! citizen signs its exact bytes with their own key (as in the external signer), condition 2 is
-//! checked, and the request goes portal → ШЭП → РШЭП → the provider's workstation (the real
-//! back office, automatic policy, on the virtual clock); the statuses and the head-signed
-//! result come back into the portal's cabinet. Both gateways' message logs show their hops.
+//! Services A, D and F filed on the portal travel through the regional gateway (FLOWS.md,
+//! service A: «через ШЭП в РШЭП АРМ», seed `003_…` item 9 process 5; service F: the request
+//! registered in «ЭҮАШ АЖО», seed `004_…` annex 2; service D: «электрондық үкіметтің шлюзі /
+//! өңірлік шлюзі арқылы» to the queue register, seed `002_…` item 7). The portal's own filing
+//! code prepares the request, the citizen signs its exact bytes with their own key (as in the
+//! external signer), condition 2 is checked, and the request goes portal → ШЭП → РШЭП → the
+//! provider's workstation (the real back office, automatic policy, on the virtual clock) or the
+//! real queue register; for A and F the statuses and the head-signed result come back into the
+//! portal's cabinet. Both gateways' message logs show their hops.
 
 use std::time::Duration;
 
 use egov_backoffice::{ADOPTION_APPLY_SERVICE_ID, GUARDIANSHIP_APPLY_SERVICE_ID};
-use egov_citizens::fixtures::{ADOPTION_APPLICANT, GUARDIAN, PROVIDER_HEAD};
+use egov_citizens::fixtures::{
+    ADOPTION_APPLICANT, CHILD_UNDER_7, GUARDIAN, PARENT_OF_CHILD_UNDER_7, PROVIDER_HEAD,
+};
 use egov_core::clock::Clock as _;
 use egov_core::systems;
 use egov_gateway::log_service::diagram;
@@ -17,6 +21,7 @@ use egov_gateway::message_log::MessageLog;
 use egov_portal::filing::{Filing, prepare, target_of};
 use egov_portal::store::NotificationRow;
 use egov_proto::v1::{AttachedDocument, Channel, Header, ServiceApplication};
+use egov_queue::fixtures::{KYZGALDAK, KYZYLORDA_CITY};
 use egov_system::Parts;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 use egov_test_stack::{Neighbours, document, loopback_listeners};
@@ -35,8 +40,23 @@ struct Stack {
 
 impl Stack {
     async fn start() -> Stack {
-        let neighbours =
-            Neighbours::start(&systems::REGIONAL_GATEWAY, "egov-portal-regional-tests").await;
+        let neighbours = Neighbours::start(&systems::QUEUE, "egov-portal-regional-tests").await;
+        // The queue register, service D's, with its fixture kindergartens.
+        let (_, queue, _) = neighbours
+            .start_system::<egov_queue::Queue>(|data_dir, gateway| {
+                let mut config = egov_queue::Config::with_data_dir(data_dir);
+                config.gateway_endpoint = gateway;
+                config
+            })
+            .await;
+        neighbours.route(
+            queue,
+            &[
+                egov_queue::POSITION_SERVICE_ID,
+                egov_queue::RESULT_SERVICE_ID,
+            ],
+            egov_queue::DECIDED_SERVICE_ID,
+        );
         let workstation = neighbours.backoffice_addr();
         let fronts: &[&str] = &[systems::PORTAL.id];
         let regional = neighbours
@@ -52,6 +72,12 @@ impl Stack {
                     GUARDIANSHIP_APPLY_SERVICE_ID,
                     systems::BACKOFFICE.id,
                     workstation,
+                    fronts,
+                ),
+                (
+                    egov_queue::PLACE_SERVICE_ID,
+                    systems::QUEUE.id,
+                    queue,
                     fronts,
                 ),
             ])
@@ -234,8 +260,13 @@ fn valid_for_a_year(kind: &str, from: time::OffsetDateTime) -> AttachedDocument 
     }
 }
 
-/// Asserts the request's hops: portal → ШЭП → РШЭП → the back office, and the answer back.
-fn assert_relayed_to_the_workstation(service_id: &str, national: &str, regional: &str) {
+/// Asserts the request's hops: portal → ШЭП → РШЭП → `target`, and the answer back.
+fn assert_relayed_through_the_regional_gateway(
+    service_id: &str,
+    target: &str,
+    national: &str,
+    regional: &str,
+) {
     for hop in [
         format!("portal->>shep: {service_id} (REQUEST)"),
         format!("shep->>rshep: {service_id} (REQUEST)"),
@@ -250,8 +281,8 @@ fn assert_relayed_to_the_workstation(service_id: &str, national: &str, regional:
     );
     for hop in [
         format!("portal->>rshep: {service_id} (REQUEST)"),
-        format!("rshep->>backoffice: {service_id} (REQUEST)"),
-        format!("backoffice-->>rshep: {service_id} (RESPONSE)"),
+        format!("rshep->>{target}: {service_id} (REQUEST)"),
+        format!("{target}-->>rshep: {service_id} (RESPONSE)"),
         format!("rshep-->>portal: {service_id} (RESPONSE)"),
     ] {
         assert!(regional.contains(&hop), "{hop} in\n{regional}");
@@ -307,7 +338,12 @@ async fn adoption_candidate_registration_filed_on_the_portal_travels_through_the
     let (national, regional) = stack
         .diagrams(&correlation_id, ADOPTION_APPLY_SERVICE_ID)
         .await;
-    assert_relayed_to_the_workstation(ADOPTION_APPLY_SERVICE_ID, &national, &regional);
+    assert_relayed_through_the_regional_gateway(
+        ADOPTION_APPLY_SERVICE_ID,
+        systems::BACKOFFICE.id,
+        &national,
+        &regional,
+    );
     let rows = stack.wait_for_result_in_cabinet(&number).await;
     assert!(
         rows.iter()
@@ -338,7 +374,12 @@ async fn guardianship_filed_on_the_portal_travels_through_the_regional_gateway()
     let (national, regional) = stack
         .diagrams(&correlation_id, GUARDIANSHIP_APPLY_SERVICE_ID)
         .await;
-    assert_relayed_to_the_workstation(GUARDIANSHIP_APPLY_SERVICE_ID, &national, &regional);
+    assert_relayed_through_the_regional_gateway(
+        GUARDIANSHIP_APPLY_SERVICE_ID,
+        systems::BACKOFFICE.id,
+        &national,
+        &regional,
+    );
     let rows = stack.wait_for_result_in_cabinet(&number).await;
     assert_result_in_cabinet(&stack, &rows, "RESULT_KIND_RESOLUTION").await;
 }
@@ -365,7 +406,12 @@ async fn adoption_filed_without_the_criminal_record_certificate_is_refused_into_
     let (national, regional) = stack
         .diagrams(&correlation_id, ADOPTION_APPLY_SERVICE_ID)
         .await;
-    assert_relayed_to_the_workstation(ADOPTION_APPLY_SERVICE_ID, &national, &regional);
+    assert_relayed_through_the_regional_gateway(
+        ADOPTION_APPLY_SERVICE_ID,
+        systems::BACKOFFICE.id,
+        &national,
+        &regional,
+    );
     let rows = stack.wait_for_result_in_cabinet(&number).await;
     let refusal = issued(&rows);
     assert!(
@@ -410,5 +456,31 @@ async fn a_regional_application_naming_another_service_is_refused_by_the_worksta
     assert!(
         text.contains("application.service_code") && text.contains("service A"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_child_placed_in_the_queue_on_the_portal_travels_through_the_regional_gateway() {
+    let stack = Stack::start().await;
+    let mut placement = application("D", PARENT_OF_CHILD_UNDER_7, Vec::new());
+    placement.child_iin = CHILD_UNDER_7.into();
+    placement
+        .fields
+        .insert("district".into(), KYZYLORDA_CITY.into());
+    placement
+        .fields
+        .insert("kindergarten_bin".into(), KYZGALDAK.into());
+    let (number, correlation_id) = stack.file(PARENT_OF_CHILD_UNDER_7, placement).await;
+
+    // A place was free: the register answers with its referral at once.
+    assert!(number.starts_with("REF-"), "{number}");
+    let (national, regional) = stack
+        .diagrams(&correlation_id, egov_queue::PLACE_SERVICE_ID)
+        .await;
+    assert_relayed_through_the_regional_gateway(
+        egov_queue::PLACE_SERVICE_ID,
+        systems::QUEUE.id,
+        &national,
+        &regional,
     );
 }
