@@ -342,6 +342,11 @@ impl Neighbours {
             .route(decided, self.system.id, addr, &[systems::BACKOFFICE.id]);
     }
 
+    /// Returns the back office's gRPC address (the workstation behind the regional gateway).
+    pub fn backoffice_addr(&self) -> SocketAddr {
+        self.backoffice_addr
+    }
+
     /// Routes the citizens-DB's and the notary registry's look-ups for the system under test
     /// and for `fronts` as well: the State Corporation's workstation (ЦОН) asks them itself
     /// before it sends a request (FLOWS.md, State Corporation process 3).
