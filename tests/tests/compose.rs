@@ -11,9 +11,12 @@ use egov_citizens::PERSON_GET;
 use egov_citizens::fixtures::{GUARDIAN, PARENT_OF_CHILD_UNDER_7};
 use egov_core::clock::SystemClock;
 use egov_core::systems;
+use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_proto::v1::{GetPersonRequest, GetPersonResponse};
 use egov_system::GatewayCaller;
-use egov_system::identity::{Enrolment, SystemIdentity};
+use egov_system::identity::{
+    Enrolment, EnrolmentProof, SystemIdentity, ca_certificates, enrol_holder,
+};
 use egov_tests::docker::{self, Compose};
 use egov_tests::{assert_nats_server_accepts, repo_root};
 use serde_yaml_ng::Value;
@@ -598,6 +601,39 @@ fn build_images() {
     }
 }
 
+/// A seal of `system` for a key made here, certified by the containerised centre under the
+/// registration desk's registrar account.
+async fn registrar_certified_seal(system: &systems::SystemInfo, password: &str) -> SystemIdentity {
+    const PKI: &str = "http://127.0.0.1:7110";
+    let enrolment = Enrolment::of(system, GUARDIAN).expect("the seal's enrolment");
+    let channel = tonic::transport::Endpoint::from_static(PKI).connect_lazy();
+    let mut client = CertificationCentreClient::new(channel);
+    let (root, intermediate) = ca_certificates(PKI, &mut client)
+        .await
+        .expect("the containerised centre's certificates");
+    let proof = EnrolmentProof::Registrar {
+        login: "registration-desk",
+        password,
+    };
+    let signer = enrol_holder(
+        PKI,
+        &mut client,
+        &enrolment.holder(),
+        Some(proof),
+        None,
+        &intermediate,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("a seal from the containerised certification centre");
+    SystemIdentity {
+        system_id: system.id.to_owned(),
+        bin: enrolment.bin,
+        signer,
+        root,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn compose_stack_answers_a_signed_request_through_the_gateway() {
     if let Err(reason) = docker::engine() {
@@ -637,24 +673,19 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
     .expect("health wait");
 
     // From outside the containers: the published ports, as a system outside would call them.
-    // The regional gateway runs in no container, so its one-time token is still unused.
-    let rshep = systems::REGIONAL_GATEWAY;
-    // Its token, from the file the centre's generator step wrote.
-    let token = compose
+    // Every system runs in a container and has spent its one-time token, so the test's seal (the
+    // portal's BIN, a key made here) is certified under the registration desk's registrar
+    // account, whose password the centre's first start wrote into the registrar volume.
+    let password = compose
         .run(&[
             "exec",
             "-T",
             "pki",
             "cat",
-            "/var/lib/egov-enrolment/rshep.token",
+            "/var/lib/egov-registrar/registration-desk.password",
         ])
-        .unwrap_or_else(|err| panic!("the regional gateway's enrolment token: {err}"));
-    let enrolment = Enrolment::of(&rshep, GUARDIAN)
-        .expect("the regional gateway's enrolment")
-        .with_token(Some(token.trim().to_owned()));
-    let identity = SystemIdentity::enroll("http://127.0.0.1:7110", &enrolment)
-        .await
-        .expect("the regional gateway's seal from the containerised certification centre");
+        .unwrap_or_else(|err| panic!("the registration desk's password: {err}"));
+    let identity = registrar_certified_seal(&systems::PORTAL, password.trim()).await;
     let caller = GatewayCaller::new(
         identity.into(),
         "http://127.0.0.1:7100",
