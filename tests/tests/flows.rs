@@ -18,6 +18,8 @@ use egov_bus::clock::{ClockStore, StackClock};
 use egov_citizens::fixtures::{
     PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, STATE_CORPORATION_OPERATOR, UNEMPLOYED_ADULT,
 };
+use egov_core::Iin;
+use egov_core::clock::Clock as _;
 use egov_core::envelope::Signer;
 use egov_core::systems;
 use egov_gateway::message_log::mermaid::sequence_diagram;
@@ -31,11 +33,42 @@ use egov_testkit::NatsServer;
 const CLOCK_TOKEN: &str = "operator-token-of-the-flow-matrix";
 
 /// The notarised powers of attorney the scenarios name, registered in the notary registry
-/// before they run: (number, principal, representative, service).
-const POWERS_OF_ATTORNEY: &[(&str, &str, &str, &str)] = &[
-    ("ENIS-000501", UNEMPLOYED_ADULT, REPRESENTATIVE, "B"),
-    ("ENIS-000601", PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, "C"),
+/// before they run: (number, principal, service, validity). The representative is always
+/// [`REPRESENTATIVE`].
+const POWERS_OF_ATTORNEY: &[(&str, &str, &str, Validity)] = &[
+    ("ENIS-000501", UNEMPLOYED_ADULT, "B", Validity::InForce),
+    ("ENIS-000502", UNEMPLOYED_ADULT, "B", Validity::Expired),
+    ("ENIS-000503", UNEMPLOYED_ADULT, "B", Validity::Revoked),
+    (
+        "ENIS-000601",
+        PARENT_OF_DISABLED_CHILD,
+        "C",
+        Validity::InForce,
+    ),
+    (
+        "ENIS-000602",
+        PARENT_OF_DISABLED_CHILD,
+        "C",
+        Validity::Expired,
+    ),
+    (
+        "ENIS-000603",
+        PARENT_OF_DISABLED_CHILD,
+        "C",
+        Validity::Revoked,
+    ),
 ];
+
+/// How a registered power of attorney stands on the day the scenarios start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Validity {
+    /// Certified ten days ago, in force for a year.
+    InForce,
+    /// Certified two years ago, in force for a year.
+    Expired,
+    /// Certified ten days ago, revoked by its principal.
+    Revoked,
+}
 
 /// The most rows of the message log one run reads back to draw a scenario's diagram.
 const LOG_ROWS: u32 = 100_000;
@@ -105,10 +138,28 @@ impl Stack {
                 decided: egov_esobes::DECIDED_SERVICE_ID,
             },
         ]);
-        for (number, principal, representative, service) in POWERS_OF_ATTORNEY {
+        let now = neighbours.clock.now();
+        let today = egov_system::intake::local_date(now);
+        for (number, principal, service, validity) in POWERS_OF_ATTORNEY {
+            let issued = match validity {
+                Validity::Expired => today - time::Duration::days(730),
+                Validity::InForce | Validity::Revoked => today - time::Duration::days(10),
+            };
+            let power = egov_notary::PowerOfAttorney {
+                number: (*number).to_owned(),
+                principal_iin: Iin::parse(principal).expect("principal's IIN"),
+                representative_iin: Iin::parse(REPRESENTATIVE).expect("representative's IIN"),
+                service_ids: vec![(*service).to_owned()],
+                notary_name: "Жумабекова Айгерим Нурлановна".into(),
+                issue_date: issued,
+                expiry_date: issued + time::Duration::days(365),
+                revoked: *validity == Validity::Revoked,
+            };
             neighbours
-                .notarise(number, principal, representative, service)
-                .await;
+                .notary
+                .insert(&power, now)
+                .await
+                .expect("registered in the notary registry");
         }
         Stack {
             neighbours,
