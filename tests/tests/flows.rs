@@ -332,7 +332,12 @@ fn diagram_of(
         .filter(|row| !retried.contains(row.correlation_id.as_str()))
         .cloned()
         .collect();
-    normalise(&sequence_diagram(&in_call_order(rows)))
+    let sent: HashSet<&str> = report
+        .steps
+        .iter()
+        .map(|step| step.correlation_id.as_str())
+        .collect();
+    normalise(&sequence_diagram(&in_call_order(rows, &sent)))
 }
 
 /// One exchange (a correlation id) of the log: its rows in log order and where they stand.
@@ -352,11 +357,12 @@ impl Exchange {
 }
 
 /// Returns the rows as calls nest: each exchange's request hops, then the exchanges its
-/// receiver made while answering it, then its answer hops; exchanges that nest in none in the
-/// order they began. The log's own order is the order rows were written (a forwarded request
-/// when its answer came back), and two exchanges in flight at once (a decision delivered
-/// while the result is asked) interleave by chance; this order does not.
-fn in_call_order(rows: Vec<LogRecord>) -> Vec<LogRecord> {
+/// receiver made while answering it, then its answer hops; exchanges that nest in none by
+/// the stack time they began, at one instant those a system began (a decision delivered when
+/// the clock moved) before those the scenario `sent`. The log's own order is the order rows
+/// were written (a forwarded request when its answer came back), and two exchanges in flight
+/// at once interleave by chance; this order does not.
+fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
     let mut exchanges: Vec<Exchange> = Vec::new();
     for (index, row) in rows.into_iter().enumerate() {
         match exchanges
@@ -387,8 +393,19 @@ fn in_call_order(rows: Vec<LogRecord>) -> Vec<LogRecord> {
             })
         })
         .collect();
+    let mut roots: Vec<usize> = (0..exchanges.len())
+        .filter(|&index| parents[index].is_none())
+        .collect();
+    roots.sort_by_key(|&index| {
+        let first = &exchanges[index].rows[0];
+        (
+            first.received_at,
+            sent.contains(first.correlation_id.as_str()),
+            index,
+        )
+    });
     let mut ordered = Vec::new();
-    for root in (0..exchanges.len()).filter(|&index| parents[index].is_none()) {
+    for root in roots {
         emit(root, &exchanges, &parents, &mut ordered);
     }
     ordered

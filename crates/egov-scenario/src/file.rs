@@ -129,6 +129,10 @@ pub struct Send {
     /// The IIN of the person who authored the request, who signs it before the sender's seal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_iin: Option<String>,
+    /// The IIN of the person whose certificate signs for `user_iin`, when it is another's: a
+    /// request whose EDS does not match its author, which the gateway must refuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
     /// The IIN of the person the request is made for (a principal), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub represented_iin: Option<String>,
@@ -445,8 +449,16 @@ impl Scenario {
             contracts
                 .encode(&send.payload_type, payload.get_ref())
                 .map_err(|err| invalid(payload_line, field("send.payload"), err.to_string()))?;
+            if send.signed_by.is_some() && send.user_iin.is_none() {
+                return Err(invalid(
+                    line,
+                    field("send.signed_by"),
+                    "a request signed by another person needs the `user_iin` it claims".into(),
+                ));
+            }
             for (name, iin) in [
                 ("send.user_iin", &send.user_iin),
+                ("send.signed_by", &send.signed_by),
                 ("send.represented_iin", &send.represented_iin),
             ] {
                 if let Some(iin) = iin {
@@ -684,6 +696,28 @@ payload.person = { iin = "950703300125", surname = "<any>" }
         );
         let scenario = parse(&saving).expect("saved by step 1");
         assert_eq!(scenario.steps[0].get_ref().save["number"], "person.iin");
+    }
+
+    #[test]
+    fn a_signer_other_than_the_author_needs_the_author_and_a_valid_iin() {
+        let text = VALID.replace(
+            "receiver = \"citizens\"",
+            "receiver = \"citizens\"\nsigned_by = \"950703390123\"",
+        );
+        let err = parse(&text).expect_err("no user_iin");
+        assert!(err.to_string().contains("step[1].send.signed_by"), "{err}");
+        let text = text.replace("signed_by", "user_iin = \"950703390123\"\nsigned_by");
+        let bad = text.replace("signed_by = \"950703390123\"", "signed_by = \"12\"");
+        let err = parse(&bad).expect_err("no IIN");
+        assert!(err.to_string().contains("step[1].send.signed_by"), "{err}");
+        let scenario = parse(&text).expect("valid");
+        let step = scenario.steps[0].get_ref();
+        assert_eq!(
+            step.send
+                .as_ref()
+                .and_then(|send| send.signed_by.as_deref()),
+            Some("950703390123")
+        );
     }
 
     #[test]

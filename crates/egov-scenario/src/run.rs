@@ -473,10 +473,11 @@ impl<I: Identities> Runner<I> {
         let signed = match &send.user_iin {
             Some(iin) => {
                 header.user_iin = iin.clone();
-                let author = self.identities.person(iin).await?;
+                let signer = send.signed_by.as_ref().unwrap_or(iin);
+                let author = self.identities.person(signer).await?;
                 let mut envelope = author
                     .seal(&header, payload)
-                    .map_err(|err| format!("signing as {iin}: {err}"))?;
+                    .map_err(|err| format!("signing as {signer}: {err}"))?;
                 identity
                     .signer
                     .countersign(&mut envelope)
