@@ -8,11 +8,13 @@
 //! Each scenario's exchanges, as the gateway's message log draws them in Mermaid, must equal
 //! its golden diagram `<scenario>.mmd` beside it (durations, generated numbers, times and ids
 //! replaced by placeholders). `EGOV_UPDATE_GOLDEN=1` writes the goldens instead;
-//! `EGOV_FLOW=<part of a path>` runs only the scenarios whose path contains it.
+//! `EGOV_FLOW=<part of a path>` runs only the scenarios whose path contains it;
+//! `EGOV_JUNIT=<file>` writes the steps and the diagram checks as JUnit XML.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use egov_bus::clock::{ClockStore, StackClock};
 use egov_citizens::fixtures::{
@@ -476,6 +478,7 @@ async fn every_regulated_flow_of_b_and_c_runs_as_its_scenario_and_golden_diagram
     let runner = stack.runner();
 
     let mut failed = Vec::new();
+    let mut suite = egov_junit::Suite::new("flows");
     for path in &files {
         let scenario = match Scenario::load(path, &contracts) {
             Ok(scenario) => scenario,
@@ -486,10 +489,23 @@ async fn every_regulated_flow_of_b_and_c_runs_as_its_scenario_and_golden_diagram
         };
         let before: HashSet<(String, String)> = stack.log().await.iter().map(row_key).collect();
         let report = runner.run(&scenario).await;
+        report.add_to(&mut suite);
         let mut lines = failures(&report);
         if report.passed() {
             let diagram = diagram_of(&before, &stack.log().await, &report);
-            lines.extend(check_golden(path, &diagram));
+            let golden = check_golden(path, &diagram);
+            suite.push(match &golden {
+                None => {
+                    egov_junit::TestCase::passed(&report.name, "golden diagram", Duration::ZERO)
+                }
+                Some(diff) => egov_junit::TestCase::failed(
+                    &report.name,
+                    "golden diagram",
+                    Duration::ZERO,
+                    diff,
+                ),
+            });
+            lines.extend(golden);
         }
         eprintln!(
             "{} {} ({:.1} s)",
@@ -500,6 +516,11 @@ async fn every_regulated_flow_of_b_and_c_runs_as_its_scenario_and_golden_diagram
         if !lines.is_empty() {
             failed.push(format!("{}:\n{}", shown(path), lines.join("\n")));
         }
+    }
+    if let Some(junit) = std::env::var_os("EGOV_JUNIT") {
+        suite
+            .write(Path::new(&junit))
+            .unwrap_or_else(|err| panic!("{}: {err}", Path::new(&junit).display()));
     }
     assert!(
         failed.is_empty(),

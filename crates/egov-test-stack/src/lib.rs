@@ -101,7 +101,8 @@ pub struct Target<'a> {
 
 /// The system under test's neighbours, running: the sandbox and the systems it calls.
 pub struct Neighbours {
-    /// The stack's virtual clock, starting at the next Monday morning.
+    /// The stack's virtual clock, starting at the next Monday morning (or the one given to
+    /// [`Neighbours::start_on`]).
     pub clock: VirtualClock,
     /// The sandbox certification centre and gateway.
     pub sandbox: Sandbox,
