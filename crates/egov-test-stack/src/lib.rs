@@ -86,9 +86,23 @@ impl CitizensDb {
     }
 }
 
+/// A target system's routes: its own service ids at its address.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The system.
+    pub system: &'static SystemInfo,
+    /// Its gRPC address.
+    pub addr: SocketAddr,
+    /// The service ids the front doors (the portal, the State Corporation) call.
+    pub front: &'a [&'a str],
+    /// The service id the back office delivers its decisions to.
+    pub decided: &'a str,
+}
+
 /// The system under test's neighbours, running: the sandbox and the systems it calls.
 pub struct Neighbours {
-    /// The stack's virtual clock, starting at the next Monday morning.
+    /// The stack's virtual clock, starting at the next Monday morning (or the one given to
+    /// [`Neighbours::start_on`]).
     pub clock: VirtualClock,
     /// The sandbox certification centre and gateway.
     pub sandbox: Sandbox,
@@ -111,8 +125,17 @@ impl Neighbours {
     /// Starts the sandbox on a virtual clock at the next Monday morning, with quiet logs
     /// named `log_name`, and the citizens-DB, the notary registry and the back office beside it.
     pub async fn start(system: &'static SystemInfo, log_name: &str) -> Neighbours {
+        Neighbours::start_on(system, log_name, VirtualClock::new(next_monday_morning())).await
+    }
+
+    /// Starts them as [`Neighbours::start`] does, on `clock` (e.g. this process's view of the
+    /// stack clock, which a clock authority moves).
+    pub async fn start_on(
+        system: &'static SystemInfo,
+        log_name: &str,
+        clock: VirtualClock,
+    ) -> Neighbours {
         egov_testkit::service::quiet_logs(log_name, "error");
-        let clock = VirtualClock::new(next_monday_morning());
         let sandbox = Sandbox::start_with_clock(clock.shared()).await;
         let dir = sandbox.dir().to_owned();
         // Senders must be registered systems before a route may name them.
@@ -199,6 +222,17 @@ impl Neighbours {
         config: S::Config,
         store: S::Store,
     ) -> (SocketAddr, SocketAddr) {
+        self.serve_as::<S>(self.identity.clone(), config, store)
+            .await
+    }
+
+    /// Serves `S` as [`Neighbours::serve`] does, sealing with `identity`.
+    async fn serve_as<S: egov_system::System>(
+        &self,
+        identity: Arc<SystemIdentity>,
+        config: S::Config,
+        store: S::Store,
+    ) -> (SocketAddr, SocketAddr) {
         let (grpc, http) = loopback_listeners().await;
         let addrs = (
             grpc.local_addr().expect("addr"),
@@ -207,7 +241,7 @@ impl Neighbours {
         tokio::spawn(egov_system::runtime::serve::<S, _>(
             config,
             egov_system::Parts {
-                identity: self.identity.clone(),
+                identity,
                 verifier: self.sandbox.verifier(),
                 store,
                 clock: self.clock.shared(),
@@ -252,6 +286,26 @@ impl Neighbours {
         &self,
         config: impl FnOnce(PathBuf, String) -> S::Config,
     ) -> (S::Store, SocketAddr, SocketAddr) {
+        self.start_with_seal::<S>(self.identity.clone(), config)
+            .await
+    }
+
+    /// Starts another target system `S` beside the system under test, as
+    /// [`Neighbours::start_system`] does but sealing with its own seal (`S::ENTRY`), for a
+    /// stack that runs several target systems (the flow matrix).
+    pub async fn start_system_beside<S: egov_system::System>(
+        &self,
+        config: impl FnOnce(PathBuf, String) -> S::Config,
+    ) -> (S::Store, SocketAddr, SocketAddr) {
+        let identity = self.sandbox.system(S::ENTRY.id, S::ENTRY.bin);
+        self.start_with_seal::<S>(identity, config).await
+    }
+
+    async fn start_with_seal<S: egov_system::System>(
+        &self,
+        identity: Arc<SystemIdentity>,
+        config: impl FnOnce(PathBuf, String) -> S::Config,
+    ) -> (S::Store, SocketAddr, SocketAddr) {
         use egov_system::runtime::Settings as _;
         let id = S::ENTRY.id;
         let config = config(self.sandbox.dir().join(id), self.sandbox.gateway_endpoint());
@@ -261,7 +315,7 @@ impl Neighbours {
         let store = S::open_store(&config)
             .await
             .unwrap_or_else(|error| panic!("{id} store opens: {error}"));
-        let (grpc, http) = self.serve::<S>(config, store.clone()).await;
+        let (grpc, http) = self.serve_as::<S>(identity, config, store.clone()).await;
         (store, grpc, http)
     }
 
@@ -297,14 +351,25 @@ impl Neighbours {
     /// lookup, the back office's cases) for it, the back office's catalogue for the front doors, and its own service ids at `addr`: `front`
     /// ones for the portal and the State Corporation, `decided` for the back office.
     pub fn route(&self, addr: SocketAddr, front: &[&str], decided: &str) {
-        let caller = [self.system.id];
+        self.route_targets(&[Target {
+            system: self.system,
+            addr,
+            front,
+            decided,
+        }]);
+    }
+
+    /// Routes as [`Neighbours::route`] does for several target systems at once (the system
+    /// under test and those started beside it): every one of them may call the neighbours.
+    pub fn route_targets(&self, targets: &[Target<'_>]) {
+        let caller: Vec<&str> = targets.iter().map(|target| target.system.id).collect();
         // The front doors ask the citizens-DB too (the portal's registration), as the
         // stack's registry lets them.
-        let with_fronts = [
-            self.system.id,
-            systems::PORTAL.id,
-            systems::STATE_CORPORATION.id,
-        ];
+        let with_fronts: Vec<&str> = caller
+            .iter()
+            .copied()
+            .chain([systems::PORTAL.id, systems::STATE_CORPORATION.id])
+            .collect();
         for service in egov_citizens::SERVICE_IDS {
             self.sandbox.route(
                 service,
@@ -335,11 +400,18 @@ impl Neighbours {
             self.backoffice_addr,
             &fronts,
         );
-        for service in front {
-            self.sandbox.route(service, self.system.id, addr, &fronts);
+        for target in targets {
+            for service in target.front {
+                self.sandbox
+                    .route(service, target.system.id, target.addr, &fronts);
+            }
+            self.sandbox.route(
+                target.decided,
+                target.system.id,
+                target.addr,
+                &[systems::BACKOFFICE.id],
+            );
         }
-        self.sandbox
-            .route(decided, self.system.id, addr, &[systems::BACKOFFICE.id]);
     }
 
     /// Returns the back office's gRPC address (the workstation behind the regional gateway).
