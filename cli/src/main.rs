@@ -249,14 +249,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             registrar_login,
             registrar_password,
         } => {
-            let registrar_password =
-                commands::up::registrar_password(&cli.data_dir, registrar_password)?;
             let options = commands::conformance::Options {
                 system,
                 endpoint,
                 junit,
                 pki,
-                registrar: (registrar_login, registrar_password),
+                registrar_login,
+                registrar_password,
             };
             commands::conformance::run(&cli.data_dir, options).await
         }

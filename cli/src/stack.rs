@@ -30,6 +30,22 @@ pub struct ServiceSpec {
 }
 
 impl ServiceSpec {
+    /// Returns the name the binary reads its config under (`EGOV_<NAME>__*`): the binary's
+    /// own, so a second process of one binary (the regional gateway) is configured like it.
+    pub fn config_name(&self) -> &'static str {
+        self.binary.strip_prefix("egov-").unwrap_or(self.name)
+    }
+
+    /// Returns the registry shipped for this service, if it is a gateway: written to its
+    /// data dir on first start, kept after (the operator's edits survive restarts).
+    pub fn shipped_registry(&self) -> Option<&'static str> {
+        match self.name {
+            "gateway" => Some(LOCAL_REGISTRY),
+            name if name == REGIONAL_GATEWAY_NAME => Some(REGIONAL_REGISTRY),
+            _ => None,
+        }
+    }
+
     /// Returns the loopback gRPC address.
     pub fn grpc_addr(&self) -> SocketAddr {
         SocketAddr::from((HOST, self.grpc_port))
@@ -65,6 +81,13 @@ pub const REGISTRY_FILE: &str = "registry.toml";
 /// The local stack's registry, written to the gateway's data dir on first `egov up`.
 pub const LOCAL_REGISTRY: &str = include_str!("../../deploy/local/registry.toml");
 
+/// The regional gateway's registry (services A and F to the provider's workstation), written
+/// to its data dir on first `egov up`.
+pub const REGIONAL_REGISTRY: &str = include_str!("../../deploy/local/registry-regional.toml");
+
+/// The regional gateway's service name: its system id in the registries.
+pub const REGIONAL_GATEWAY_NAME: &str = "rshep";
+
 /// The clock authority, started first (after NATS) when `egov up --clock virtual` asks for
 /// one virtual clock for the whole stack; not started in real time.
 pub const CLOCK: ServiceSpec = ServiceSpec {
@@ -98,6 +121,22 @@ pub const SERVICES: &[ServiceSpec] = &[
         grpc_port: 7100,
         http_port: 7101,
         extra_args: &["--pki-endpoint", PKI_ENDPOINT],
+    },
+    // The regional gateway (ЭҮАШ / РШЭП): the same binary in its regional role, its own
+    // ports, registry, message log and seal; the national registry routes A and F to it.
+    ServiceSpec {
+        name: REGIONAL_GATEWAY_NAME,
+        binary: "egov-gateway",
+        grpc_port: 7220,
+        http_port: 7221,
+        extra_args: &[
+            "--pki-endpoint",
+            PKI_ENDPOINT,
+            "--role",
+            "regional",
+            "--system-id",
+            REGIONAL_GATEWAY_NAME,
+        ],
     },
     ServiceSpec {
         name: "citizens",
@@ -213,15 +252,87 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_two_services_share_a_name_binary_or_port() {
+    fn no_two_services_share_a_name_a_binary_with_its_flags_or_a_port() {
         let mut names = HashSet::new();
         let mut binaries = HashSet::new();
         let mut ports = HashSet::from([NATS_PORT]);
         for service in SERVICES.iter().chain([&CLOCK]) {
             assert!(names.insert(service.name), "{}", service.name);
-            assert!(binaries.insert(service.binary), "{}", service.binary);
+            assert!(
+                binaries.insert((service.binary, service.extra_args)),
+                "{}",
+                service.binary
+            );
             assert!(ports.insert(service.grpc_port), "{}", service.grpc_port);
             assert!(ports.insert(service.http_port), "{}", service.http_port);
+        }
+    }
+
+    #[test]
+    fn the_regional_gateway_is_the_gateway_binary_in_its_regional_role() {
+        let rshep = SERVICES
+            .iter()
+            .find(|spec| spec.name == REGIONAL_GATEWAY_NAME)
+            .expect("rshep in the stack");
+        assert_eq!(rshep.binary, "egov-gateway");
+        assert_eq!(rshep.config_name(), "gateway");
+        assert!(
+            rshep
+                .extra_args
+                .windows(2)
+                .any(|w| w == ["--role", "regional"])
+        );
+        assert!(
+            rshep
+                .extra_args
+                .windows(2)
+                .any(|w| w == ["--system-id", "rshep"])
+        );
+        assert_eq!(rshep.shipped_registry(), Some(REGIONAL_REGISTRY));
+    }
+
+    #[test]
+    fn the_national_registry_hands_a_d_and_f_to_the_regional_gateway_which_relays_them_on() {
+        let national: toml::Value = toml::from_str(LOCAL_REGISTRY).expect("national registry");
+        let regional: toml::Value = toml::from_str(REGIONAL_REGISTRY).expect("regional registry");
+        let rshep = SERVICES
+            .iter()
+            .find(|spec| spec.name == REGIONAL_GATEWAY_NAME)
+            .expect("rshep");
+        let spec = |name: &str| {
+            SERVICES
+                .iter()
+                .find(|spec| spec.name == name)
+                .unwrap_or_else(|| panic!("{name} in the stack"))
+        };
+        for (service, target) in [
+            ("backoffice.adoption-candidate.apply", "backoffice"),
+            ("backoffice.guardianship.apply", "backoffice"),
+            ("queue.place", "queue"),
+        ] {
+            let there = &national["services"][service];
+            assert_eq!(
+                there["target"].as_str(),
+                Some(REGIONAL_GATEWAY_NAME),
+                "{service}"
+            );
+            assert_eq!(
+                there["grpc"].as_str(),
+                Some(format!("http://{}", rshep.grpc_addr()).as_str()),
+                "{service}"
+            );
+            let on = &regional["services"][service];
+            assert_eq!(on["target"].as_str(), Some(target), "{service}");
+            assert_eq!(
+                on["grpc"].as_str(),
+                Some(format!("http://{}", spec(target).grpc_addr()).as_str()),
+                "{service}"
+            );
+            // The regional hop answers before the national one gives up.
+            assert!(
+                on["timeout_ms"].as_integer() < there["timeout_ms"].as_integer(),
+                "{service}"
+            );
         }
     }
 }

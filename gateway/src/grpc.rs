@@ -198,7 +198,7 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
     ) -> Result<Response<FetchMessagesResponse>, Status> {
         let channel = self.async_channel()?;
         let request = request.into_inner();
-        let envelopes = channel
+        let handed = channel
             .fetch(
                 &request.system_id,
                 request.max_messages,
@@ -206,9 +206,14 @@ impl<R: RevocationSource + 'static> GatewayApi for GatewayService<R> {
             )
             .await
             .map_err(|r| r.to_grpc())?;
+        let (envelopes, traceparents) = handed
+            .into_iter()
+            .map(|message| (message.envelope, message.traceparent))
+            .unzip();
         Ok(Response::new(FetchMessagesResponse {
             status: Some(StatusCode::Success.to_proto("")),
             envelopes,
+            traceparents,
         }))
     }
 

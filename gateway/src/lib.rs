@@ -143,11 +143,17 @@ pub async fn run(
     let options = async_nats::ConnectOptions::new()
         .name("egov-gateway")
         .custom_inbox_prefix(egov_bus::nats_accounts::GATEWAY_INBOX_PREFIX);
-    let nats = match egov_bus::nats_accounts::connect(&config.nats_url, options).await {
-        Ok(client) => Some(client),
-        Err(err) => {
-            tracing::warn!(url = %egov_bus::nats_accounts::split_credentials(&config.nats_url).0, error = %err, "NATS unreachable; NATS routes and the async channel are off");
-            None
+    // A regional gateway relays synchronous requests only: the async channel and NATS routes
+    // are the national gateway's, and its NATS user (a system's) may follow the clock only.
+    let nats = if config.role == GatewayRole::Regional {
+        None
+    } else {
+        match egov_bus::nats_accounts::connect(&config.nats_url, options).await {
+            Ok(client) => Some(client),
+            Err(err) => {
+                tracing::warn!(url = %egov_bus::nats_accounts::split_credentials(&config.nats_url).0, error = %err, "NATS unreachable; NATS routes and the async channel are off");
+                None
+            }
         }
     };
     let console = console::signin::open(&config, clock.clone()).await?;

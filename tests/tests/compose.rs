@@ -11,9 +11,12 @@ use egov_citizens::PERSON_GET;
 use egov_citizens::fixtures::{GUARDIAN, PARENT_OF_CHILD_UNDER_7};
 use egov_core::clock::SystemClock;
 use egov_core::systems;
+use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_proto::v1::{GetPersonRequest, GetPersonResponse};
 use egov_system::GatewayCaller;
-use egov_system::identity::{Enrolment, SystemIdentity};
+use egov_system::identity::{
+    Enrolment, EnrolmentProof, SystemIdentity, ca_certificates, enrol_holder,
+};
 use egov_tests::docker::{self, Compose};
 use egov_tests::{assert_nats_server_accepts, repo_root};
 use serde_yaml_ng::Value;
@@ -31,7 +34,18 @@ const SERVICES: &[&str] = &[
     "signer",
     "portal",
     "con",
+    "rshep",
 ];
+
+/// Returns the binary a service runs (`egov-<it>`), whose variables it reads
+/// (`EGOV_<IT>__…`): its own name, but the regional gateway runs the gateway's binary.
+fn binary_of(name: &str) -> &str {
+    if name == systems::REGIONAL_GATEWAY.id {
+        "gateway"
+    } else {
+        name
+    }
+}
 
 /// The services that take no part in the bus (no NATS user, as under `egov up`): the
 /// citizen's external signer.
@@ -240,7 +254,7 @@ fn services_are_configured_through_their_egov_variables() {
             .get("environment")
             .and_then(Value::as_mapping)
             .unwrap_or_else(|| panic!("{name} has no environment"));
-        let prefix = format!("EGOV_{}__", name.to_uppercase());
+        let prefix = format!("EGOV_{}__", binary_of(name).to_uppercase());
         for key in ["GRPC_LISTEN", "HTTP_LISTEN", "DATA_DIR"] {
             assert!(
                 environment.contains_key(format!("{prefix}{key}").as_str()),
@@ -255,14 +269,14 @@ fn services_are_configured_through_their_egov_variables() {
     }
 }
 
-#[test]
-fn the_compose_registry_is_the_local_registry_with_container_names() {
+/// Asserts that a compose registry is the local one with each system's container name.
+fn assert_local_registry_with_container_names(local: &str, compose: &str) {
     let read = |path: &str| -> toml::Table {
         let text = std::fs::read_to_string(repo_root().join(path)).expect(path);
         toml::from_str(&text).expect(path)
     };
-    let mut local = read("deploy/local/registry.toml");
-    let compose = read("deploy/compose/registry.toml");
+    let mut local_table = read(local);
+    let compose_table = read(compose);
     let hosts: BTreeMap<String, String> = SERVICES
         .iter()
         .filter_map(|name| {
@@ -273,7 +287,7 @@ fn the_compose_registry_is_the_local_registry_with_container_names() {
             ))
         })
         .collect();
-    let services = local
+    let services = local_table
         .get_mut("services")
         .and_then(toml::Value::as_table_mut)
         .expect("[services]");
@@ -283,7 +297,70 @@ fn the_compose_registry_is_the_local_registry_with_container_names() {
             *grpc = toml::Value::String(hosts.get(&endpoint).cloned().unwrap_or(endpoint));
         }
     }
-    assert_eq!(local, compose);
+    assert_eq!(local_table, compose_table, "{compose} is not {local}");
+}
+
+#[test]
+fn the_compose_registry_is_the_local_registry_with_container_names() {
+    assert_local_registry_with_container_names(
+        "deploy/local/registry.toml",
+        "deploy/compose/registry.toml",
+    );
+}
+
+#[test]
+fn the_compose_regional_registry_is_the_local_one_with_container_names() {
+    assert_local_registry_with_container_names(
+        "deploy/local/registry-regional.toml",
+        "deploy/compose/registry-regional.toml",
+    );
+}
+
+#[test]
+fn the_regional_gateway_runs_the_gateway_in_its_regional_role_with_its_own_registry() {
+    let compose = compose_file();
+    let rshep = systems::REGIONAL_GATEWAY.id;
+    assert_eq!(
+        variable(&compose, rshep, "EGOV_GATEWAY__ROLE"),
+        Some("regional")
+    );
+    assert_eq!(
+        variable(&compose, rshep, "EGOV_GATEWAY__SYSTEM_ID"),
+        Some(rshep)
+    );
+    let registry = variable(&compose, rshep, "EGOV_GATEWAY__REGISTRY").expect("its registry");
+    assert!(
+        volumes(&compose, rshep).contains(&(
+            "./deploy/compose/registry-regional.toml".to_owned(),
+            registry.to_owned(),
+            true
+        )),
+        "rshep does not read deploy/compose/registry-regional.toml"
+    );
+    assert_ne!(
+        variable(&compose, rshep, "EGOV_GATEWAY__DATA_DIR"),
+        variable(&compose, "gateway", "EGOV_GATEWAY__DATA_DIR"),
+        "the two gateways share a data dir"
+    );
+    // The national registry hands A and F to it by its container name.
+    let national: toml::Table = toml::from_str(
+        &std::fs::read_to_string(repo_root().join("deploy/compose/registry.toml"))
+            .expect("registry"),
+    )
+    .expect("TOML");
+    let grpc = readme_ports().get(rshep).expect("rshep's ports").0;
+    for service in [
+        "backoffice.adoption-candidate.apply",
+        "backoffice.guardianship.apply",
+    ] {
+        let route = &national["services"][service];
+        assert_eq!(route["target"].as_str(), Some(rshep), "{service}");
+        assert_eq!(
+            route["grpc"].as_str(),
+            Some(format!("http://{rshep}:{grpc}").as_str()),
+            "{service}"
+        );
+    }
 }
 
 #[test]
@@ -382,7 +459,7 @@ fn each_service_signs_in_to_nats_as_its_own_user_with_the_password_nats_is_given
     );
     let passwords = environment(&compose, "nats");
     for name in on_the_bus() {
-        let key = format!("EGOV_{}__NATS_URL", name.to_uppercase());
+        let key = format!("EGOV_{}__NATS_URL", binary_of(name).to_uppercase());
         let url = variable(&compose, name, &key).unwrap_or_else(|| panic!("{name} sets no {key}"));
         let (address, credentials) = egov_bus::nats_accounts::split_credentials(url);
         assert_eq!(address, "nats://nats:4222", "{name}'s NATS address");
@@ -412,7 +489,7 @@ fn the_centre_makes_the_operator_token_and_the_registrar_and_shares_each_only_wh
     let compose = compose_file();
     for name in SERVICES {
         let command = command_of(service(&compose, name));
-        let binary = format!("egov-{name}");
+        let binary = format!("egov-{}", binary_of(name));
         assert_eq!(
             command,
             ["egov-start", binary.as_str()],
@@ -524,6 +601,39 @@ fn build_images() {
     }
 }
 
+/// A seal of `system` for a key made here, certified by the containerised centre under the
+/// registration desk's registrar account.
+async fn registrar_certified_seal(system: &systems::SystemInfo, password: &str) -> SystemIdentity {
+    const PKI: &str = "http://127.0.0.1:7110";
+    let enrolment = Enrolment::of(system, GUARDIAN).expect("the seal's enrolment");
+    let channel = tonic::transport::Endpoint::from_static(PKI).connect_lazy();
+    let mut client = CertificationCentreClient::new(channel);
+    let (root, intermediate) = ca_certificates(PKI, &mut client)
+        .await
+        .expect("the containerised centre's certificates");
+    let proof = EnrolmentProof::Registrar {
+        login: "registration-desk",
+        password,
+    };
+    let signer = enrol_holder(
+        PKI,
+        &mut client,
+        &enrolment.holder(),
+        Some(proof),
+        None,
+        &intermediate,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("a seal from the containerised certification centre");
+    SystemIdentity {
+        system_id: system.id.to_owned(),
+        bin: enrolment.bin,
+        signer,
+        root,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn compose_stack_answers_a_signed_request_through_the_gateway() {
     if let Err(reason) = docker::engine() {
@@ -563,24 +673,19 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
     .expect("health wait");
 
     // From outside the containers: the published ports, as a system outside would call them.
-    // The regional gateway runs in no container, so its one-time token is still unused.
-    let rshep = systems::REGIONAL_GATEWAY;
-    // Its token, from the file the centre's generator step wrote.
-    let token = compose
+    // Every system runs in a container and has spent its one-time token, so the test's seal (the
+    // portal's BIN, a key made here) is certified under the registration desk's registrar
+    // account, whose password the centre's first start wrote into the registrar volume.
+    let password = compose
         .run(&[
             "exec",
             "-T",
             "pki",
             "cat",
-            "/var/lib/egov-enrolment/rshep.token",
+            "/var/lib/egov-registrar/registration-desk.password",
         ])
-        .unwrap_or_else(|err| panic!("the regional gateway's enrolment token: {err}"));
-    let enrolment = Enrolment::of(&rshep, GUARDIAN)
-        .expect("the regional gateway's enrolment")
-        .with_token(Some(token.trim().to_owned()));
-    let identity = SystemIdentity::enroll("http://127.0.0.1:7110", &enrolment)
-        .await
-        .expect("the regional gateway's seal from the containerised certification centre");
+        .unwrap_or_else(|err| panic!("the registration desk's password: {err}"));
+    let identity = registrar_certified_seal(&systems::PORTAL, password.trim()).await;
     let caller = GatewayCaller::new(
         identity.into(),
         "http://127.0.0.1:7100",
@@ -711,7 +816,10 @@ fn every_system_reads_its_own_enrolment_token_from_the_centres_generator_step() 
         .iter()
         .filter(|name| **name != "pki" && !NOT_SYSTEMS.contains(name))
     {
-        let key = format!("EGOV_{}__ENROLMENT_TOKEN_FILE", name.to_uppercase());
+        let key = format!(
+            "EGOV_{}__ENROLMENT_TOKEN_FILE",
+            binary_of(name).to_uppercase()
+        );
         let file = service(&compose, name)
             .get("environment")
             .and_then(|environment| environment.get(key.as_str()))

@@ -21,7 +21,14 @@ const SERVICES: &[(&str, u16, u16)] = &[
     ("portal", 7180, 7181),
     ("con", 7190, 7191),
     ("signer", 7210, 7211),
+    ("rshep", 7220, 7221),
 ];
+
+/// Returns the binary a service runs (`egov-<it>`), whose variables it reads
+/// (`EGOV_<IT>__…`): its own name, but the regional gateway runs the gateway's binary.
+fn binary_of(name: &str) -> &str {
+    if name == "rshep" { "gateway" } else { name }
+}
 
 /// The services that keep no database: the signer keeps the citizens' keys as files.
 const WITHOUT_DATABASE: &[&str] = &["signer"];
@@ -118,7 +125,7 @@ fn every_service_has_a_deployment_and_a_service_on_its_ports() {
             .and_then(Value::as_sequence)
             .and_then(|command| command.first())
             .and_then(Value::as_str);
-        assert_eq!(command, Some(format!("egov-{name}").as_str()));
+        assert_eq!(command, Some(format!("egov-{}", binary_of(name)).as_str()));
         let service = object(&objects, &format!("Service/{name}"));
         let ports: Vec<u64> = service
             .get("spec")
@@ -142,7 +149,7 @@ fn every_durable_store_is_on_postgresql() {
         .filter(|(name, _, _)| !WITHOUT_DATABASE.contains(name))
     {
         let env = env_of(&containers(object(&objects, &format!("Deployment/{name}")))[0]);
-        let variable = format!("EGOV_{}__DATABASE_URL", name.to_uppercase());
+        let variable = format!("EGOV_{}__DATABASE_URL", binary_of(name).to_uppercase());
         let key = env
             .get(&variable)
             .and_then(|from| from.get("secretKeyRef"))
@@ -242,7 +249,7 @@ fn every_kubernetes_service_signs_in_to_nats_as_its_own_user_with_a_password_fro
             from_secret,
             "{user} does not read {variable} from the secret egov-nats"
         );
-        let key = format!("EGOV_{}__NATS_URL", user.to_uppercase());
+        let key = format!("EGOV_{}__NATS_URL", binary_of(user).to_uppercase());
         let url = service
             .get(&key)
             .and_then(Value::as_str)
@@ -289,6 +296,63 @@ fn the_kubernetes_config_files_are_copies_of_the_sources() {
         "deploy/kubernetes/config/registry.toml",
         "deploy/compose/registry.toml",
     );
+    same(
+        "deploy/kubernetes/config/registry-regional.toml",
+        "deploy/compose/registry-regional.toml",
+    );
+}
+
+#[test]
+fn the_regional_gateway_runs_the_gateway_in_its_regional_role_on_its_own_registry() {
+    let objects = manifests();
+    let rshep = object(&objects, "Deployment/rshep");
+    let env = env_of(&containers(rshep)[0]);
+    assert_eq!(
+        env.get("EGOV_GATEWAY__ROLE").and_then(Value::as_str),
+        Some("regional")
+    );
+    assert_eq!(
+        env.get("EGOV_GATEWAY__SYSTEM_ID").and_then(Value::as_str),
+        Some("rshep")
+    );
+    let config_map = rshep
+        .get("spec")
+        .and_then(|spec| spec.get("template"))
+        .and_then(|template| template.get("spec"))
+        .and_then(|spec| spec.get("volumes"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .find_map(|volume| volume.get("configMap"))
+        .and_then(|map| map.get("name"))
+        .and_then(Value::as_str);
+    assert_eq!(config_map, Some("rshep-registry"));
+    let kustomization =
+        std::fs::read_to_string(repo_root().join("deploy/kubernetes/kustomization.yaml"))
+            .expect("kustomization.yaml");
+    let kustomization: Value = serde_yaml_ng::from_str(&kustomization).expect("YAML");
+    let generated = kustomization
+        .get("configMapGenerator")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .find(|map| map.get("name").and_then(Value::as_str) == Some("rshep-registry"))
+        .and_then(|map| map.get("files"))
+        .and_then(Value::as_sequence)
+        .and_then(|files| files.first())
+        .and_then(Value::as_str);
+    assert_eq!(
+        generated,
+        Some("registry.toml=config/registry-regional.toml")
+    );
+    let resources: Vec<&str> = kustomization
+        .get("resources")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(resources.contains(&"rshep.yaml"), "{resources:?}");
 }
 
 #[test]

@@ -42,14 +42,19 @@ pub struct Options {
     pub junit: Option<PathBuf>,
     /// The certification centre's gRPC endpoint.
     pub pki: String,
-    /// The login and password of the registrar the centre certifies the kit's keys for.
-    pub registrar: (String, String),
+    /// The registrar the centre certifies the kit's keys for.
+    pub registrar_login: String,
+    /// Its password; `None` reads the one `egov up` kept in the data dir.
+    pub registrar_password: Option<String>,
 }
 
 /// Runs the contract and reports; exits non-zero unless every check conforms.
 pub async fn run(data_dir: &Path, options: Options) -> anyhow::Result<ExitCode> {
     let contract = Contract::of(&options.system)?;
-    let mut centre = Centre::new(data_dir, &options).await?;
+    let password =
+        crate::commands::up::registrar_password(data_dir, options.registrar_password.clone())?;
+    let registrar = (options.registrar_login.clone(), password);
+    let mut centre = Centre::new(data_dir, &options, registrar).await?;
     let enrolment = Enrolment::of(
         &contract.caller,
         egov_system::config::DEFAULT_RESPONSIBLE_IIN,
@@ -97,6 +102,8 @@ pub async fn run(data_dir: &Path, options: Options) -> anyhow::Result<ExitCode> 
 /// The stack's certification centre, as the kit enrols its keys with it.
 struct Centre<'a> {
     options: &'a Options,
+    /// The registrar's login and password.
+    registrar: (String, String),
     client: CertificationCentreClient<Channel>,
     root: egov_core::pki::CertificateInfo,
     intermediate: Vec<u8>,
@@ -105,7 +112,11 @@ struct Centre<'a> {
 
 impl<'a> Centre<'a> {
     /// Fetches the centre's root and intermediate.
-    async fn new(data_dir: &'a Path, options: &'a Options) -> anyhow::Result<Centre<'a>> {
+    async fn new(
+        data_dir: &'a Path,
+        options: &'a Options,
+        registrar: (String, String),
+    ) -> anyhow::Result<Centre<'a>> {
         let channel = Endpoint::from_shared(options.pki.clone())
             .with_context(|| format!("{:?} is not a certification centre URL", options.pki))?
             .connect_lazy();
@@ -116,6 +127,7 @@ impl<'a> Centre<'a> {
             .with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(Centre {
             options,
+            registrar,
             client,
             root,
             intermediate,
@@ -144,7 +156,7 @@ impl<'a> Centre<'a> {
         {
             return Ok(signer);
         }
-        let (login, password) = &self.options.registrar;
+        let (login, password) = &self.registrar;
         let proof = EnrolmentProof::Registrar { login, password };
         enrol_holder(
             &pki,

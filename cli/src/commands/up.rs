@@ -162,11 +162,11 @@ async fn start(
         let operators_file = service_dir.join(egov_signin::operator::OPERATORS_FILE);
         std::fs::write(&operators_file, &operators)
             .with_context(|| format!("cannot write {}", operators_file.display()))?;
-        if spec.name == "gateway" {
+        if let Some(shipped) = spec.shipped_registry() {
             // The operator's edits survive restarts: the shipped table is only the first copy.
             let registry = service_dir.join(stack::REGISTRY_FILE);
             if !registry.exists() {
-                std::fs::write(&registry, stack::LOCAL_REGISTRY)
+                std::fs::write(&registry, shipped)
                     .with_context(|| format!("cannot write {}", registry.display()))?;
             }
         }
@@ -212,6 +212,7 @@ async fn start(
             env.push((format!("{prefix}REGISTRAR_LOGIN"), login.clone()));
             env.push((format!("{prefix}REGISTRAR_PASSWORD"), password.clone()));
         }
+        let env = under_config_name(spec, env);
         let child = supervisor.spawn(spec.name, &binary, &args, &env, &log_of(spec.name))?;
         state.services.push(ServiceProcess {
             name: spec.name.into(),
@@ -233,6 +234,24 @@ async fn start(
         .await?;
     }
     Ok(state)
+}
+
+/// Returns `env` with each `EGOV_<NAME>__` key renamed to the prefix the binary reads
+/// (`EGOV_GATEWAY__` for the regional gateway): the values stay the service's own (its NATS
+/// user, its enrolment token), only the names follow the binary.
+fn under_config_name(spec: &ServiceSpec, env: Vec<(String, String)>) -> Vec<(String, String)> {
+    let own = format!("EGOV_{}__", env_name(spec.name));
+    let read = format!("EGOV_{}__", env_name(spec.config_name()));
+    env.into_iter()
+        .map(|(key, value)| match key.strip_prefix(&own) {
+            Some(rest) => (format!("{read}{rest}"), value),
+            None => (key, value),
+        })
+        .collect()
+}
+
+fn env_name(name: &str) -> String {
+    name.to_uppercase().replace('-', "_")
 }
 
 /// The name of the gateway's service, whose NATS user may do everything.
@@ -588,6 +607,38 @@ mod tests {
                 .iter()
                 .all(|token| pki[0].1.contains(&token.grant.token_sha256))
         );
+    }
+
+    #[test]
+    fn the_regional_gateway_gets_its_own_token_and_nats_user_under_the_gateways_config_names() {
+        let tokens = egov_pki::enrolment::stack_tokens().expect("tokens");
+        let rshep = SERVICES
+            .iter()
+            .find(|spec| spec.name == stack::REGIONAL_GATEWAY_NAME)
+            .expect("rshep");
+        let own = enrolment_env(rshep.name, &tokens);
+        assert_eq!(own.len(), 1, "its seal's token only");
+        let env = vec![
+            own[0].clone(),
+            (
+                "EGOV_RSHEP__NATS_URL".to_owned(),
+                "nats://rshep:pw@h:1".to_owned(),
+            ),
+        ];
+        let env = under_config_name(rshep, env);
+        assert_eq!(
+            env[0],
+            ("EGOV_GATEWAY__ENROLMENT_TOKEN".to_owned(), own[0].1.clone())
+        );
+        assert_eq!(
+            env[1],
+            (
+                "EGOV_GATEWAY__NATS_URL".to_owned(),
+                "nats://rshep:pw@h:1".to_owned()
+            )
+        );
+        let national = enrolment_env("gateway", &tokens);
+        assert_ne!(national[0].1, own[0].1, "not the national gateway's token");
     }
 
     #[test]

@@ -599,6 +599,12 @@ impl StackClock {
     pub fn shared(&self) -> Arc<dyn Clock> {
         Arc::new(self.clone())
     }
+
+    /// Returns the process-local virtual clock the authority moves, for in-process services
+    /// that run on a [`VirtualClock`] (a test stack following the stack clock).
+    pub fn local(&self) -> &VirtualClock {
+        &self.clock
+    }
 }
 
 impl Clock for StackClock {

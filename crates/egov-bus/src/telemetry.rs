@@ -1,21 +1,30 @@
 //! Telemetry for a service process: `tracing` logs, optional OTLP trace export, Prometheus metrics.
 //!
 //! - Log filter from `RUST_LOG` (default `info`); JSON lines when `EGOV_LOG_FORMAT=json`.
-//! - Traces exported over OTLP/gRPC only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//! - Every log line written inside a traced span carries its `trace_id` and `span_id`
+//!   (JSON fields, or a ` trace_id=… span_id=…` suffix on a text line), see [`TraceIds`].
+//! - Spans at `info` and above always get W3C trace ids, so trace context travels and log
+//!   lines name their trace; they are exported over OTLP/gRPC only when
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 //! - One Prometheus recorder per process; its handle feeds [`crate::http`]'s `/metrics`.
 
 use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceId, TracerProvider as _};
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::Layer as _;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::format::{Format, Json, JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// The variable holding the log filter, in `tracing_subscriber::EnvFilter` syntax.
@@ -162,29 +171,38 @@ pub fn init_with(
             source,
         })?;
     let metrics = prometheus_handle()?;
-    let mut tracer_provider = match &config.otlp_endpoint {
+    let exporting = match &config.otlp_endpoint {
         Some(endpoint) => Some(tracer_provider(service_name, endpoint)?),
         None => None,
     };
+    // Without an exporter spans still get trace ids: they travel to the next service and
+    // name the trace in log lines; a provider without processors drops them when they end.
+    let ids_only = exporting.is_none().then(|| {
+        SdkTracerProvider::builder()
+            .with_resource(resource(service_name))
+            .build()
+    });
+    let mut tracer_provider = exporting;
 
     // Logs go to stderr, leaving stdout to the program (e.g. `--dump-config`); colour
     // only on a terminal, since `egov up` sends each service's output to a log file.
-    let fmt_layer = if config.json {
-        tracing_subscriber::fmt::layer()
-            .json()
-            .with_writer(std::io::stderr)
-            .boxed()
-    } else {
-        tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
-            .boxed()
-    };
-    let otel_layer = tracer_provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_owned()))
+    let fmt_layer = log_layer(
+        config.json,
+        std::io::stderr().is_terminal(),
+        std::io::stderr,
+    )
+    .with_filter(filter);
+    let tracer = tracer_provider
+        .as_ref()
+        .or(ids_only.as_ref())
+        .map(|provider| provider.tracer(service_name.to_owned()));
+    // Traced at `info` whatever RUST_LOG keeps of the log lines: a quiet log still traces.
+    let otel_layer = tracer.map(|tracer| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(LevelFilter::INFO)
     });
     let installed = tracing_subscriber::registry()
-        .with(filter)
         .with(fmt_layer)
         .with(otel_layer)
         .try_init();
@@ -192,7 +210,7 @@ pub fn init_with(
     match installed {
         Ok(()) => {
             opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-            if let Some(provider) = &tracer_provider {
+            if let Some(provider) = tracer_provider.as_ref().or(ids_only.as_ref()) {
                 opentelemetry::global::set_tracer_provider(provider.clone());
             }
             tracing::debug!(service = service_name, otlp = ?config.otlp_endpoint, "telemetry ready");
@@ -244,13 +262,148 @@ fn tracer_provider(
             endpoint: endpoint.to_owned(),
             source,
         })?;
-    let resource = Resource::builder()
-        .with_service_name(service_name.to_owned())
-        .build();
     Ok(SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
-        .with_resource(resource)
+        .with_resource(resource(service_name))
         .build())
+}
+
+/// Names the service whose spans a provider makes.
+fn resource(service_name: &str) -> Resource {
+    Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .build()
+}
+
+/// Returns the log layer writing to `writer`: JSON lines or text (coloured when `ansi`),
+/// each line inside a traced span carrying its trace and span ids.
+pub fn log_layer<S, W>(json: bool, ansi: bool, writer: W) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let dispatch = RememberDispatch::default();
+    if json {
+        tracing_subscriber::fmt::layer()
+            .fmt_fields(JsonFields::new())
+            .event_format(TraceIds::json(&dispatch))
+            .with_writer(writer)
+            .and_then(dispatch)
+            .boxed()
+    } else {
+        tracing_subscriber::fmt::layer()
+            .event_format(TraceIds::text(ansi, &dispatch))
+            .with_ansi(ansi)
+            .with_writer(writer)
+            .and_then(dispatch)
+            .boxed()
+    }
+}
+
+/// Keeps the subscriber a log layer is part of: a formatter runs inside the dispatch,
+/// where `tracing::dispatcher::get_default` answers no subscriber, and OpenTelemetry's
+/// span context is read through it.
+#[derive(Debug, Clone, Default)]
+struct RememberDispatch(std::sync::Arc<OnceLock<tracing::dispatcher::WeakDispatch>>);
+
+impl RememberDispatch {
+    fn get(&self) -> Option<tracing::Dispatch> {
+        self.0
+            .get()
+            .and_then(tracing::dispatcher::WeakDispatch::upgrade)
+    }
+}
+
+impl<S: Subscriber> Layer<S> for RememberDispatch {
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        let _ = self.0.set(subscriber.downgrade());
+    }
+}
+
+/// Formats a log line as `tracing_subscriber`'s JSON or text format does, adding the
+/// trace and span ids of the innermost enclosing span that has an OpenTelemetry context,
+/// so an operator goes from a log line to its trace.
+#[derive(Debug)]
+pub struct TraceIds<F> {
+    inner: F,
+    json: bool,
+    dispatch: RememberDispatch,
+}
+
+impl TraceIds<Format<Json>> {
+    /// JSON lines, each with `trace_id` and `span_id` fields when traced.
+    fn json(dispatch: &RememberDispatch) -> Self {
+        TraceIds {
+            inner: tracing_subscriber::fmt::format().json(),
+            json: true,
+            dispatch: dispatch.clone(),
+        }
+    }
+}
+
+impl TraceIds<Format> {
+    /// Text lines, each ending in ` trace_id=… span_id=…` when traced.
+    fn text(ansi: bool, dispatch: &RememberDispatch) -> Self {
+        TraceIds {
+            // The line is formatted into a buffer first, whose writer knows no colour.
+            #[allow(deprecated)]
+            inner: tracing_subscriber::fmt::format().with_ansi(ansi),
+            json: false,
+            dispatch: dispatch.clone(),
+        }
+    }
+}
+
+impl<S, N, F> FormatEvent<S, N> for TraceIds<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let Some((trace_id, span_id)) = self.dispatch.get().and_then(|d| trace_ids(ctx, &d)) else {
+            return self.inner.format_event(ctx, writer, event);
+        };
+        let mut line = String::new();
+        self.inner
+            .format_event(ctx, Writer::new(&mut line), event)?;
+        let body = line.trim_end_matches('\n');
+        if self.json {
+            // The JSON format writes one object per line; the ids go in before its close.
+            let Some(object) = body.strip_suffix('}') else {
+                return writer.write_str(&line);
+            };
+            writeln!(
+                writer,
+                "{object},\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\"}}"
+            )
+        } else {
+            writeln!(writer, "{body} trace_id={trace_id} span_id={span_id}")
+        }
+    }
+}
+
+/// Returns the ids of the innermost span around the event that has a valid OpenTelemetry
+/// context (spans below `info` have none, and lend their parent's).
+fn trace_ids<S, N>(
+    ctx: &FmtContext<'_, S, N>,
+    dispatch: &tracing::Dispatch,
+) -> Option<(TraceId, SpanId)>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    ctx.event_scope()?.find_map(|span| {
+        let cx = tracing_opentelemetry::get_otel_context(&span.id(), dispatch)?;
+        let otel_span = cx.span();
+        let ids = otel_span.span_context();
+        ids.is_valid().then(|| (ids.trace_id(), ids.span_id()))
+    })
 }
 
 #[cfg(test)]
@@ -327,6 +480,98 @@ mod tests {
         first.shutdown().await;
         second.shutdown().await;
         Ok(())
+    }
+
+    /// A log destination the test reads back.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'w> MakeWriter<'w> for Captured {
+        type Writer = Captured;
+
+        fn make_writer(&'w self) -> Captured {
+            self.clone()
+        }
+    }
+
+    impl Captured {
+        fn lines(&self) -> Vec<String> {
+            let bytes = self.0.lock().expect("log buffer").clone();
+            String::from_utf8(bytes)
+                .expect("utf-8 log")
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+
+    /// Logs one line inside a traced span and one outside any, with the layers `init`
+    /// installs; returns the lines and the span's ids as hex.
+    fn log_in_a_span(json: bool) -> (Vec<String>, String, String) {
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        let provider = SdkTracerProvider::builder().build();
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(log_layer(json, false, captured.clone()))
+            .with(
+                tracing_opentelemetry::layer()
+                    .with_tracer(provider.tracer("test"))
+                    .with_filter(LevelFilter::INFO),
+            );
+        let (trace_id, span_id) = tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("handling");
+            let ids = span.context().span().span_context().clone();
+            span.in_scope(|| {
+                let inner = tracing::debug_span!("below info");
+                inner.in_scope(|| tracing::info!(message_id = "m-1", "answered"));
+            });
+            tracing::info!("outside any span");
+            (ids.trace_id().to_string(), ids.span_id().to_string())
+        });
+        (captured.lines(), trace_id, span_id)
+    }
+
+    #[test]
+    fn a_json_line_inside_a_traced_span_carries_its_trace_and_span_ids() {
+        let (lines, trace_id, span_id) = log_in_a_span(true);
+        let [traced, untraced] = lines.as_slice() else {
+            panic!("two lines expected: {lines:?}");
+        };
+        let traced: serde_json::Value = serde_json::from_str(traced).expect("JSON line");
+        assert_eq!(traced["trace_id"], trace_id.as_str());
+        assert_eq!(traced["span_id"], span_id.as_str());
+        assert_eq!(traced["fields"]["message"], "answered");
+        assert_eq!(traced["fields"]["message_id"], "m-1");
+        let untraced: serde_json::Value = serde_json::from_str(untraced).expect("JSON line");
+        assert!(untraced.get("trace_id").is_none(), "{untraced}");
+    }
+
+    #[test]
+    fn a_text_line_inside_a_traced_span_ends_with_its_trace_and_span_ids() {
+        let (lines, trace_id, span_id) = log_in_a_span(false);
+        let [traced, untraced] = lines.as_slice() else {
+            panic!("two lines expected: {lines:?}");
+        };
+        assert!(traced.contains("answered message_id=\"m-1\""), "{traced}");
+        assert!(
+            traced.ends_with(&format!(" trace_id={trace_id} span_id={span_id}")),
+            "{traced}"
+        );
+        assert!(!untraced.contains("trace_id="), "{untraced}");
     }
 
     #[test]

@@ -131,6 +131,19 @@ pub fn nats_consumer_span(
     span
 }
 
+/// Opens the span of a message `service` fetched from the gateway (pull mode), a child
+/// of the `traceparent` the fetch answer carries for it, when it carries one.
+pub fn fetched_span(service: &str, traceparent: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "gateway.fetched",
+        otel.name = "handle fetched",
+        otel.kind = "consumer",
+        egov.service = %service,
+    );
+    adopt(&span, from_traceparent(traceparent));
+    span
+}
+
 struct HttpExtractor<'a>(&'a http::HeaderMap);
 
 impl Extractor for HttpExtractor<'_> {

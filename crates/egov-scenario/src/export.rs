@@ -241,6 +241,7 @@ fn step_of(
         service: request.service_id.clone(),
         receiver: request.receiver.clone(),
         user_iin: (!header.user_iin.is_empty()).then_some(header.user_iin),
+        signed_by: None,
         represented_iin,
         represented_bin,
         payload_type: crate::payload::type_name(&header.payload_type).to_owned(),

@@ -13,6 +13,7 @@
 //! scenario injects is cleared when it ends, passed or failed. Unknown keys are refused,
 //! naming the line.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use egov_faults::Fault;
@@ -64,6 +65,10 @@ pub struct Step {
     /// Sends the request again until the answer is as expected, for a result that comes later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<Wait>,
+    /// Fields of the answer's payload kept for later steps, by name (`number =
+    /// "registration_number"`); a later step writes `"${number}"` (see [`crate::saved`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub save: BTreeMap<String, String>,
 }
 
 /// How long a `send` step polls for its expected answer: `wait = { timeout = "30s" }`.
@@ -124,6 +129,10 @@ pub struct Send {
     /// The IIN of the person who authored the request, who signs it before the sender's seal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_iin: Option<String>,
+    /// The IIN of the person whose certificate signs for `user_iin`, when it is another's: a
+    /// request whose EDS does not match its author, which the gateway must refuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
     /// The IIN of the person the request is made for (a principal), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub represented_iin: Option<String>,
@@ -194,6 +203,7 @@ impl Step {
             set: None,
             expect,
             wait: None,
+            save: BTreeMap::new(),
         }
     }
 
@@ -337,6 +347,8 @@ impl Scenario {
                 )
             })?;
         }
+        // Names saved by the steps before the one being checked.
+        let mut saved: Vec<&str> = Vec::new();
         for (index, spanned) in scenario.steps.iter().enumerate() {
             let line = line_of(text, spanned.span().start);
             let step = spanned.get_ref();
@@ -375,8 +387,53 @@ impl Scenario {
                         "only a step that sends a request can wait for its answer".into(),
                     ));
                 }
+                if !step.save.is_empty() {
+                    return Err(invalid(
+                        line,
+                        field("save"),
+                        "only a step that sends a request has an answer to save from".into(),
+                    ));
+                }
                 continue;
             };
+            let used = crate::saved::references_in(send.payload.get_ref(), &field("send.payload"))
+                .into_iter()
+                .chain(crate::saved::references_in(
+                    &expect.payload,
+                    &field("expect.payload"),
+                ))
+                .chain(crate::saved::references_in(
+                    &expect.header,
+                    &field("expect.header"),
+                ));
+            for (path, name) in used {
+                if !saved.contains(&name.as_str()) {
+                    return Err(invalid(
+                        line,
+                        path,
+                        format!(
+                            "${{{name}}} is not saved by an earlier step (`save = {{ {name} = \"<field>\" }}`)"
+                        ),
+                    ));
+                }
+            }
+            for (name, path) in &step.save {
+                if !crate::saved::valid_name(name) {
+                    return Err(invalid(
+                        line,
+                        field(&format!("save.{name}")),
+                        "a saved name is letters, digits and `_`, not starting with a digit".into(),
+                    ));
+                }
+                if path.is_empty() {
+                    return Err(invalid(
+                        line,
+                        field(&format!("save.{name}")),
+                        "name the answer's field to save, e.g. \"registration_number\"".into(),
+                    ));
+                }
+                saved.push(name);
+            }
             if let Some(wait) = &step.wait {
                 wait.durations().map_err(|message| {
                     let (name, message) = message.split_once(": ").unwrap_or(("", &message));
@@ -392,8 +449,16 @@ impl Scenario {
             contracts
                 .encode(&send.payload_type, payload.get_ref())
                 .map_err(|err| invalid(payload_line, field("send.payload"), err.to_string()))?;
+            if send.signed_by.is_some() && send.user_iin.is_none() {
+                return Err(invalid(
+                    line,
+                    field("send.signed_by"),
+                    "a request signed by another person needs the `user_iin` it claims".into(),
+                ));
+            }
             for (name, iin) in [
                 ("send.user_iin", &send.user_iin),
+                ("send.signed_by", &send.signed_by),
                 ("send.represented_iin", &send.represented_iin),
             ] {
                 if let Some(iin) = iin {
@@ -410,9 +475,21 @@ impl Scenario {
                     .message(payload_type)
                     .map_err(|err| invalid(line, field("expect.type"), err.to_string()))?;
             }
+            // Saved values are known when the step runs; a stand-in checks the patterns now.
+            let stand_ins: crate::saved::Saved = saved
+                .iter()
+                .map(|name| ((*name).to_owned(), "saved".to_owned()))
+                .collect();
             for (part, table) in [("header", &expect.header), ("payload", &expect.payload)] {
+                let table = crate::saved::substitute(table, &stand_ins).map_err(|name| {
+                    invalid(
+                        line,
+                        field("expect"),
+                        format!("${{{name}}} is not saved by an earlier step"),
+                    )
+                })?;
                 if let Some((path, message)) =
-                    invalid_patterns(table, &field(&format!("expect.{part}")))
+                    invalid_patterns(&table, &field(&format!("expect.{part}")))
                 {
                     return Err(invalid(line, path, format!("invalid pattern: {message}")));
                 }
@@ -597,6 +674,57 @@ payload.person = { iin = "950703300125", surname = "<any>" }
             format!("{VALID}\n[[step]]\nadvance = \"1d\"\n[step.expect]\nstatus = \"ETRG002\"\n");
         let err = parse(&text).expect_err("expect on a clock step");
         assert!(err.to_string().contains("step[2].expect"), "{err}");
+    }
+
+    #[test]
+    fn a_reference_to_a_value_no_earlier_step_saves_names_its_field() {
+        let text = format!(
+            "{VALID}\n[[step]]\n[step.send]\nsender = \"portal\"\nservice = \"s\"\nreceiver = \"r\"\n\
+             type = \"egov.v1.GetPersonRequest\"\npayload = {{ iin = \"${{number}}\" }}\n"
+        );
+        let err = parse(&text).expect_err("never saved");
+        assert!(
+            err.to_string()
+                .starts_with("s.toml:15: step[2].send.payload.iin:"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("${number}"), "{err}");
+        let saving = text.replacen(
+            "[step.send]",
+            "save = { number = \"person.iin\" }\n[step.send]",
+            1,
+        );
+        let scenario = parse(&saving).expect("saved by step 1");
+        assert_eq!(scenario.steps[0].get_ref().save["number"], "person.iin");
+    }
+
+    #[test]
+    fn a_signer_other_than_the_author_needs_the_author_and_a_valid_iin() {
+        let text = VALID.replace(
+            "receiver = \"citizens\"",
+            "receiver = \"citizens\"\nsigned_by = \"950703390123\"",
+        );
+        let err = parse(&text).expect_err("no user_iin");
+        assert!(err.to_string().contains("step[1].send.signed_by"), "{err}");
+        let text = text.replace("signed_by", "user_iin = \"950703390123\"\nsigned_by");
+        let bad = text.replace("signed_by = \"950703390123\"", "signed_by = \"12\"");
+        let err = parse(&bad).expect_err("no IIN");
+        assert!(err.to_string().contains("step[1].send.signed_by"), "{err}");
+        let scenario = parse(&text).expect("valid");
+        let step = scenario.steps[0].get_ref();
+        assert_eq!(
+            step.send
+                .as_ref()
+                .and_then(|send| send.signed_by.as_deref()),
+            Some("950703390123")
+        );
+    }
+
+    #[test]
+    fn a_save_on_a_clock_step_is_refused() {
+        let text = format!("{VALID}\n[[step]]\nadvance = \"1d\"\nsave = {{ n = \"x\" }}\n");
+        let err = parse(&text).expect_err("nothing to save from");
+        assert!(err.to_string().contains("step[2].save"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,8 @@
 //! - [`compare`]: expected values and matchers (`<any>`, `<uuid>`, `<timestamp>`, `<digits>`,
 //!   `<pattern:…>`) against an answer, each difference named by its field path.
 //! - [`export`]: a recorded exchange, as the gateway's log returns it, turned into a scenario.
+//! - [`saved`]: values a step saves from its answer (`save = { number = "registration_number" }`)
+//!   and later steps use as `"${number}"`.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
 //!   its own side, setting and clearing its faults, moving the clock, and reports each step
 //!   (and JUnit XML).
@@ -41,6 +43,7 @@ pub mod export;
 pub mod file;
 pub mod payload;
 pub mod run;
+pub mod saved;
 
 pub use compare::{Difference, compare};
 pub use export::{ExportError, export, scenario_of_exchange};

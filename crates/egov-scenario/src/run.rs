@@ -23,6 +23,7 @@ use prost::Message as _;
 use crate::compare::{Difference, compare, compare_value};
 use crate::file::{Action, Expect, Scenario, Send, Step, Wait};
 use crate::payload::{Contracts, type_name};
+use crate::saved::{Saved, substitute};
 
 /// Where the runner gets the keys it signs with: a certificate for each sender system's seal,
 /// and for each person who authors a request. The keys stay on the runner's side.
@@ -46,8 +47,12 @@ pub struct StepReport {
     pub name: String,
     /// How long it took.
     pub time: Duration,
-    /// The correlation id of the exchange it sent (empty if it sent none), for `egov diagram`.
+    /// The correlation id of the exchange it sent (empty if it sent none), for `egov diagram`;
+    /// of a waiting step, its last request's.
     pub correlation_id: String,
+    /// The correlation ids of a waiting step's requests before the last (answered otherwise
+    /// than expected), so a diagram of the scenario may leave them out.
+    pub retried: Vec<String>,
     /// Why it failed, one line each (a field's difference, or what could not be done); empty
     /// when it passed.
     pub failures: Vec<String>,
@@ -188,6 +193,7 @@ impl<I: Identities> Runner<I> {
             }
         };
         let mut applied = Vec::new();
+        let mut saved = Saved::new();
         let top_level: Vec<&Fault> = scenario.faults.iter().map(|f| f.get_ref()).collect();
         if let Err(reason) = self.inject(&top_level, &mut applied).await {
             report.error = Some(reason);
@@ -199,11 +205,11 @@ impl<I: Identities> Runner<I> {
                     continue;
                 }
                 let started = Instant::now();
-                let mut correlation_id = String::new();
+                let mut sent = Sent::default();
                 let step_faults: Vec<&Fault> = step.faults.iter().collect();
                 let outcome = match self.inject(&step_faults, &mut applied).await {
                     Ok(()) => {
-                        self.act(step, authority.as_ref(), &mut correlation_id)
+                        self.act(step, authority.as_ref(), &mut saved, &mut sent)
                             .await
                     }
                     Err(reason) => Err(reason),
@@ -212,7 +218,8 @@ impl<I: Identities> Runner<I> {
                 report.steps.push(StepReport {
                     name: step.title(),
                     time: started.elapsed(),
-                    correlation_id,
+                    correlation_id: sent.correlation_id,
+                    retried: sent.retried,
                     failures,
                 });
             }
@@ -298,19 +305,53 @@ impl<I: Identities> Runner<I> {
     }
 
     /// Does one step: sends its request (again until the answer is as expected, when it
-    /// waits), or moves the clock; returns its failures, one line each.
+    /// waits) with the values saved so far, and saves what it names from a passing answer;
+    /// or moves the clock. Returns its failures, one line each.
     async fn act(
         &self,
         step: &Step,
         authority: Option<&ClockAuthority>,
-        correlation_id: &mut String,
+        saved: &mut Saved,
+        sent: &mut Sent,
     ) -> Result<Vec<String>, String> {
         let moved = match step.action()? {
             Action::Send(send, expect) => {
-                return match &step.wait {
-                    Some(wait) => self.wait(send, expect, wait, correlation_id).await,
-                    None => Ok(lines(&self.step(send, expect, correlation_id).await?)),
+                let unsaved =
+                    |name: String| format!("${{{name}}} was not saved by an earlier step");
+                let send = Send {
+                    payload: toml::Spanned::new(
+                        send.payload.span(),
+                        substitute(send.payload.get_ref(), saved).map_err(unsaved)?,
+                    ),
+                    ..send.clone()
                 };
+                let expect = Expect {
+                    header: substitute(&expect.header, saved).map_err(unsaved)?,
+                    payload: substitute(&expect.payload, saved).map_err(unsaved)?,
+                    ..expect.clone()
+                };
+                let (failures, payload) = match &step.wait {
+                    Some(wait) => self.wait(&send, &expect, wait, sent).await?,
+                    None => {
+                        let (differences, payload) = self.step(&send, &expect, sent).await?;
+                        (lines(&differences), payload)
+                    }
+                };
+                if failures.is_empty() {
+                    for (name, path) in &step.save {
+                        match crate::saved::field(&payload, path) {
+                            Some(value) => {
+                                saved.insert(name.clone(), value);
+                            }
+                            None => {
+                                return Ok(vec![format!(
+                                    "save.{name}: the answer has no field {path} to save"
+                                )]);
+                            }
+                        }
+                    }
+                }
+                return Ok(failures);
             }
             Action::Inject => return Ok(Vec::new()),
             Action::Advance(by) => match authority {
@@ -335,16 +376,19 @@ impl<I: Identities> Runner<I> {
         send: &Send,
         expect: &Expect,
         wait: &Wait,
-        correlation_id: &mut String,
-    ) -> Result<Vec<String>, String> {
+        sent: &mut Sent,
+    ) -> Result<(Vec<String>, toml::Table), String> {
         let (timeout, every) = wait.durations().map_err(|err| format!("wait.{err}"))?;
         let started = Instant::now();
         let mut requests = 0;
         loop {
-            let differences = self.step(send, expect, correlation_id).await?;
+            if !sent.correlation_id.is_empty() {
+                sent.retried.push(std::mem::take(&mut sent.correlation_id));
+            }
+            let (differences, payload) = self.step(send, expect, sent).await?;
             requests += 1;
             if differences.is_empty() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), payload));
             }
             if started.elapsed() + every > timeout {
                 let mut failures = vec![format!(
@@ -352,23 +396,23 @@ impl<I: Identities> Runner<I> {
                     wait.timeout
                 )];
                 failures.extend(lines(&differences));
-                return Ok(failures);
+                return Ok((failures, payload));
             }
             tokio::time::sleep(every).await;
         }
     }
 
-    /// Sends one step's request and returns the differences of its answer; the exchange's
-    /// correlation id is written to `correlation_id` once the request is made.
+    /// Sends one step's request and returns the differences of its answer and the answer's
+    /// payload; the exchange's correlation id is written to `sent` once the request is made.
     async fn step(
         &self,
         send: &Send,
         expect: &Expect,
-        correlation_id: &mut String,
-    ) -> Result<Vec<Difference>, String> {
+        sent: &mut Sent,
+    ) -> Result<(Vec<Difference>, toml::Table), String> {
         let identity = self.identities.system(&send.sender).await?;
         let (envelope, id) = self.request(send, &identity).await?;
-        *correlation_id = id;
+        sent.correlation_id = id;
         let caller = GatewayCaller::new(identity, &self.gateway, self.clock.clone())
             .map_err(|err| err.to_string())?;
         let answer = match caller.send(envelope).await {
@@ -401,7 +445,7 @@ impl<I: Identities> Runner<I> {
             .collect();
         differences.extend(compare(&expect.header, &header, "header"));
         differences.extend(compare(&expect.payload, &answer.payload, ""));
-        Ok(differences)
+        Ok((differences, answer.payload))
     }
 
     /// Builds and signs a step's request: the author's signature first, then the sender's seal.
@@ -429,10 +473,11 @@ impl<I: Identities> Runner<I> {
         let signed = match &send.user_iin {
             Some(iin) => {
                 header.user_iin = iin.clone();
-                let author = self.identities.person(iin).await?;
+                let signer = send.signed_by.as_ref().unwrap_or(iin);
+                let author = self.identities.person(signer).await?;
                 let mut envelope = author
                     .seal(&header, payload)
-                    .map_err(|err| format!("signing as {iin}: {err}"))?;
+                    .map_err(|err| format!("signing as {signer}: {err}"))?;
                 identity
                     .signer
                     .countersign(&mut envelope)
@@ -476,6 +521,13 @@ impl<I: Identities> Runner<I> {
             payload,
         })
     }
+}
+
+/// The exchanges one step sent: its last request's correlation id and its earlier ones.
+#[derive(Default)]
+struct Sent {
+    correlation_id: String,
+    retried: Vec<String>,
 }
 
 /// Returns the differences as failure lines.

@@ -239,6 +239,20 @@ impl GatewayCaller {
     /// Fetches up to `max_messages` async messages waiting for this system
     /// (0 means the gateway's default), oldest first.
     pub async fn fetch(&self, max_messages: u32) -> Result<Vec<Envelope>, CallError> {
+        Ok(self
+            .fetch_traced(max_messages)
+            .await?
+            .into_iter()
+            .map(|(envelope, _)| envelope)
+            .collect())
+    }
+
+    /// Fetches like [`GatewayCaller::fetch`], each envelope with the `traceparent` the
+    /// gateway handed it over in (empty when untraced), so its handling joins the sender's trace.
+    pub async fn fetch_traced(
+        &self,
+        max_messages: u32,
+    ) -> Result<Vec<(Envelope, String)>, CallError> {
         let proof = self.fetch_proof()?;
         let mut client = self.client.clone();
         let answer = client
@@ -250,7 +264,13 @@ impl GatewayCaller {
             .await
             .map_err(refused)?
             .into_inner();
-        Ok(answer.envelopes)
+        // A gateway that predates trace context in fetches sends none: untraced, not an error.
+        let mut traceparents = answer.traceparents.into_iter();
+        Ok(answer
+            .envelopes
+            .into_iter()
+            .map(|envelope| (envelope, traceparents.next().unwrap_or_default()))
+            .collect())
     }
 
     /// Confirms that fetched messages were processed, so the gateway marks

@@ -489,17 +489,19 @@ impl<E: EnvelopeReceiver> Inbox<E> {
 
     /// Fetches one batch, handles it and acknowledges what is settled; returns how many came.
     pub async fn pull_once(&self) -> Result<usize, CallError> {
-        let envelopes = self.caller.fetch(FETCH_BATCH).await?;
+        let envelopes = self.caller.fetch_traced(FETCH_BATCH).await?;
         let fetched = envelopes.len();
         let mut settled = Vec::new();
-        for envelope in envelopes {
+        for (envelope, traceparent) in envelopes {
             // The gateway keys a fetched message by its header's message id.
             let message_id = Header::decode(envelope.header.as_slice())
                 .map(|header| header.message_id)
                 .unwrap_or_default();
             // A copy handed over twice in one batch (a duplicated delivery) is
             // acknowledged once: the gateway refuses a second acknowledgement.
-            if self.handle(envelope).await.settled()
+            // The handling continues the sender's trace, as a pushed message's does.
+            let span = egov_bus::trace_context::fetched_span(self.system_id(), &traceparent);
+            if self.handle(envelope).instrument(span).await.settled()
                 && !message_id.is_empty()
                 && !settled.contains(&message_id)
             {

@@ -24,6 +24,7 @@ use egov_system::{
 use egov_testkit::{NatsServer, Sandbox};
 use prost::Message;
 use time::OffsetDateTime;
+use tracing::Instrument as _;
 
 const PORTAL: &str = "portal";
 const PORTAL_BIN: &str = "040340001035";
@@ -40,15 +41,21 @@ const STEP: Duration = Duration::from_millis(20);
 /// Async routes never use their gRPC address; the registry requires one.
 const UNUSED: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9);
 
-/// Echoes a `Status` message's text; refuses an empty one. Counts its calls.
+/// Echoes a `Status` message's text; refuses an empty one. Counts its calls and
+/// keeps the `traceparent` each was handled in.
 #[derive(Default)]
 struct Echo {
     calls: AtomicUsize,
+    traceparents: std::sync::Mutex<Vec<String>>,
 }
 
 impl Handler for Echo {
     async fn handle(&self, request: Request) -> Result<Reply, Fault> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.traceparents
+            .lock()
+            .expect("traceparents")
+            .push(egov_bus::trace_context::current_traceparent());
         if request.header().service_id != ECHO {
             return Err(Fault::new(StatusCode::UnknownService, "not served here"));
         }
@@ -312,6 +319,42 @@ async fn pull_mode_system_that_is_down_fetches_the_request_after_it_starts_and_a
     );
     notary.stop().await;
     assert_eq!(stack.calls(), 1);
+}
+
+/// Returns the trace id of a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`).
+fn trace_id_of(traceparent: &str) -> &str {
+    traceparent.split('-').nth(1).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn pulled_message_is_handled_in_the_senders_trace() {
+    // The services' telemetry: every info span gets a trace id, exported or not.
+    egov_testkit::service::quiet_logs("egov-system-inbox-tests", "error");
+    let stack = start(false).await;
+    let send = tracing::info_span!("portal.send");
+    let sender = send.in_scope(egov_bus::trace_context::current_traceparent);
+    assert!(!trace_id_of(&sender).is_empty(), "the sender is traced");
+    let request_id = stack
+        .send_echo("traced through a fetch")
+        .instrument(send)
+        .await;
+
+    let notary = stack.start_notary(false).await;
+    stack
+        .wait_for_state(&request_id, DeliveryState::Delivered)
+        .await;
+    notary.stop().await;
+    let handled = stack
+        .echo
+        .traceparents
+        .lock()
+        .expect("traceparents")
+        .clone();
+    let [handled] = handled.as_slice() else {
+        panic!("handled once expected, got {handled:?}");
+    };
+    assert_eq!(trace_id_of(handled), trace_id_of(&sender), "{handled}");
+    assert_ne!(handled, &sender, "handled in a span of its own");
 }
 
 #[tokio::test]

@@ -7,14 +7,14 @@
 //! and routes the system's own service ids; the calls and checks here work for any of them.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use egov_backoffice::{GET_CASE_SERVICE_ID, LIST_SERVICES_SERVICE_ID, OPEN_CASE_SERVICE_ID};
 use egov_citizens::fixtures::{PROVIDER_HEAD, STATE_CORPORATION_OPERATOR};
 use egov_core::StatusCode;
-use egov_core::clock::VirtualClock;
+use egov_core::clock::{Clock, VirtualClock};
 use egov_core::envelope::Signer;
 use egov_core::pki::Role;
 use egov_core::systems::{self, SystemInfo};
@@ -28,9 +28,81 @@ pub use egov_testkit::service::{document, loopback_listeners, next_monday_mornin
 const POLL_ROUNDS: u32 = 500;
 const POLL_EVERY: Duration = Duration::from_millis(10);
 
+/// The citizens-DB (ГБД ФЛ / ЮЛ) served on loopback beside a sandbox: its fixtures over a
+/// small generated population, signing with a seal of the sandbox's centre.
+pub struct CitizensDb {
+    /// Its seal.
+    pub identity: Arc<SystemIdentity>,
+    /// Its gRPC address (`MessageReceiver` and its direct contract).
+    pub grpc: SocketAddr,
+    /// Its HTTP address (health, metrics).
+    pub http: SocketAddr,
+    /// Its database, for a test that changes a record.
+    pub database_url: String,
+}
+
+impl CitizensDb {
+    /// Prepares the database in `dir` (the fixtures plus `population` generated persons) and
+    /// serves it on port 0 over `sandbox`'s verifier, on `clock`. Routes are the test's to add.
+    pub async fn start(
+        sandbox: &Sandbox,
+        dir: &Path,
+        population: usize,
+        clock: Arc<dyn Clock>,
+    ) -> CitizensDb {
+        let config = egov_citizens::Config {
+            population,
+            ..egov_citizens::Config::with_data_dir(dir)
+        };
+        egov_citizens::load::prepare(&config, false)
+            .await
+            .expect("citizens-DB prepared");
+        let database_url = config.database_url();
+        let registry = Arc::new(egov_citizens::Registry::new(
+            egov_citizens::Store::open(&database_url)
+                .await
+                .expect("citizens-DB opens"),
+        ));
+        let identity = sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin);
+        let (grpc, http) = loopback_listeners().await;
+        let (grpc_addr, http_addr) = (
+            grpc.local_addr().expect("addr"),
+            http.local_addr().expect("addr"),
+        );
+        tokio::spawn(egov_citizens::serve(
+            identity.clone(),
+            sandbox.verifier(),
+            registry,
+            clock,
+            egov_citizens::Listeners { grpc, http },
+            std::future::pending(),
+        ));
+        CitizensDb {
+            identity,
+            grpc: grpc_addr,
+            http: http_addr,
+            database_url,
+        }
+    }
+}
+
+/// A target system's routes: its own service ids at its address.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The system.
+    pub system: &'static SystemInfo,
+    /// Its gRPC address.
+    pub addr: SocketAddr,
+    /// The service ids the front doors (the portal, the State Corporation) call.
+    pub front: &'a [&'a str],
+    /// The service id the back office delivers its decisions to.
+    pub decided: &'a str,
+}
+
 /// The system under test's neighbours, running: the sandbox and the systems it calls.
 pub struct Neighbours {
-    /// The stack's virtual clock, starting at the next Monday morning.
+    /// The stack's virtual clock, starting at the next Monday morning (or the one given to
+    /// [`Neighbours::start_on`]).
     pub clock: VirtualClock,
     /// The sandbox certification centre and gateway.
     pub sandbox: Sandbox,
@@ -53,8 +125,17 @@ impl Neighbours {
     /// Starts the sandbox on a virtual clock at the next Monday morning, with quiet logs
     /// named `log_name`, and the citizens-DB, the notary registry and the back office beside it.
     pub async fn start(system: &'static SystemInfo, log_name: &str) -> Neighbours {
+        Neighbours::start_on(system, log_name, VirtualClock::new(next_monday_morning())).await
+    }
+
+    /// Starts them as [`Neighbours::start`] does, on `clock` (e.g. this process's view of the
+    /// stack clock, which a clock authority moves).
+    pub async fn start_on(
+        system: &'static SystemInfo,
+        log_name: &str,
+        clock: VirtualClock,
+    ) -> Neighbours {
         egov_testkit::service::quiet_logs(log_name, "error");
-        let clock = VirtualClock::new(next_monday_morning());
         let sandbox = Sandbox::start_with_clock(clock.shared()).await;
         let dir = sandbox.dir().to_owned();
         // Senders must be registered systems before a route may name them.
@@ -66,28 +147,9 @@ impl Neighbours {
         let identity = sandbox.system(system.id, system.bin);
 
         // The citizens-DB: the fixtures over a small generated population.
-        let citizens_config = egov_citizens::Config {
-            population: 50,
-            ..egov_citizens::Config::with_data_dir(dir.join("citizens"))
-        };
-        egov_citizens::load::prepare(&citizens_config, false)
+        let citizens_addr = CitizensDb::start(&sandbox, &dir.join("citizens"), 50, clock.shared())
             .await
-            .expect("citizens-DB prepared");
-        let registry = Arc::new(egov_citizens::Registry::new(
-            egov_citizens::Store::open(&citizens_config.database_url())
-                .await
-                .expect("citizens-DB opens"),
-        ));
-        let (grpc, http) = loopback_listeners().await;
-        let citizens_addr = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_citizens::serve(
-            sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin),
-            sandbox.verifier(),
-            registry,
-            clock.shared(),
-            egov_citizens::Listeners { grpc, http },
-            std::future::pending(),
-        ));
+            .grpc;
 
         // The notary registry, with its fixture powers of attorney.
         let notary = egov_notary::Store::open(&format!(
@@ -160,6 +222,17 @@ impl Neighbours {
         config: S::Config,
         store: S::Store,
     ) -> (SocketAddr, SocketAddr) {
+        self.serve_as::<S>(self.identity.clone(), config, store)
+            .await
+    }
+
+    /// Serves `S` as [`Neighbours::serve`] does, sealing with `identity`.
+    async fn serve_as<S: egov_system::System>(
+        &self,
+        identity: Arc<SystemIdentity>,
+        config: S::Config,
+        store: S::Store,
+    ) -> (SocketAddr, SocketAddr) {
         let (grpc, http) = loopback_listeners().await;
         let addrs = (
             grpc.local_addr().expect("addr"),
@@ -168,7 +241,7 @@ impl Neighbours {
         tokio::spawn(egov_system::runtime::serve::<S, _>(
             config,
             egov_system::Parts {
-                identity: self.identity.clone(),
+                identity,
                 verifier: self.sandbox.verifier(),
                 store,
                 clock: self.clock.shared(),
@@ -213,6 +286,26 @@ impl Neighbours {
         &self,
         config: impl FnOnce(PathBuf, String) -> S::Config,
     ) -> (S::Store, SocketAddr, SocketAddr) {
+        self.start_with_seal::<S>(self.identity.clone(), config)
+            .await
+    }
+
+    /// Starts another target system `S` beside the system under test, as
+    /// [`Neighbours::start_system`] does but sealing with its own seal (`S::ENTRY`), for a
+    /// stack that runs several target systems (the flow matrix).
+    pub async fn start_system_beside<S: egov_system::System>(
+        &self,
+        config: impl FnOnce(PathBuf, String) -> S::Config,
+    ) -> (S::Store, SocketAddr, SocketAddr) {
+        let identity = self.sandbox.system(S::ENTRY.id, S::ENTRY.bin);
+        self.start_with_seal::<S>(identity, config).await
+    }
+
+    async fn start_with_seal<S: egov_system::System>(
+        &self,
+        identity: Arc<SystemIdentity>,
+        config: impl FnOnce(PathBuf, String) -> S::Config,
+    ) -> (S::Store, SocketAddr, SocketAddr) {
         use egov_system::runtime::Settings as _;
         let id = S::ENTRY.id;
         let config = config(self.sandbox.dir().join(id), self.sandbox.gateway_endpoint());
@@ -222,7 +315,7 @@ impl Neighbours {
         let store = S::open_store(&config)
             .await
             .unwrap_or_else(|error| panic!("{id} store opens: {error}"));
-        let (grpc, http) = self.serve::<S>(config, store.clone()).await;
+        let (grpc, http) = self.serve_as::<S>(identity, config, store.clone()).await;
         (store, grpc, http)
     }
 
@@ -258,14 +351,25 @@ impl Neighbours {
     /// lookup, the back office's cases) for it, the back office's catalogue for the front doors, and its own service ids at `addr`: `front`
     /// ones for the portal and the State Corporation, `decided` for the back office.
     pub fn route(&self, addr: SocketAddr, front: &[&str], decided: &str) {
-        let caller = [self.system.id];
+        self.route_targets(&[Target {
+            system: self.system,
+            addr,
+            front,
+            decided,
+        }]);
+    }
+
+    /// Routes as [`Neighbours::route`] does for several target systems at once (the system
+    /// under test and those started beside it): every one of them may call the neighbours.
+    pub fn route_targets(&self, targets: &[Target<'_>]) {
+        let caller: Vec<&str> = targets.iter().map(|target| target.system.id).collect();
         // The front doors ask the citizens-DB too (the portal's registration), as the
         // stack's registry lets them.
-        let with_fronts = [
-            self.system.id,
-            systems::PORTAL.id,
-            systems::STATE_CORPORATION.id,
-        ];
+        let with_fronts: Vec<&str> = caller
+            .iter()
+            .copied()
+            .chain([systems::PORTAL.id, systems::STATE_CORPORATION.id])
+            .collect();
         for service in egov_citizens::SERVICE_IDS {
             self.sandbox.route(
                 service,
@@ -296,11 +400,23 @@ impl Neighbours {
             self.backoffice_addr,
             &fronts,
         );
-        for service in front {
-            self.sandbox.route(service, self.system.id, addr, &fronts);
+        for target in targets {
+            for service in target.front {
+                self.sandbox
+                    .route(service, target.system.id, target.addr, &fronts);
+            }
+            self.sandbox.route(
+                target.decided,
+                target.system.id,
+                target.addr,
+                &[systems::BACKOFFICE.id],
+            );
         }
-        self.sandbox
-            .route(decided, self.system.id, addr, &[systems::BACKOFFICE.id]);
+    }
+
+    /// Returns the back office's gRPC address (the workstation behind the regional gateway).
+    pub fn backoffice_addr(&self) -> SocketAddr {
+        self.backoffice_addr
     }
 
     /// Routes the citizens-DB's and the notary registry's look-ups for the system under test

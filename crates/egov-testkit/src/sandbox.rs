@@ -323,6 +323,79 @@ impl Sandbox {
         self.reload();
     }
 
+    /// Starts a regional gateway (ЭҮАШ / РШЭП) beside the sandbox's national one, as the
+    /// stack runs it: its own seal (system `rshep`), registry, message log and listeners, on
+    /// the sandbox's clock and trust. Each route `(service id, target, address, senders)`
+    /// goes on the regional registry to `target`, and on the national one to the regional
+    /// gateway for the same senders; the targets and senders must be registered systems.
+    pub async fn start_regional_gateway(&self, routes: &[RegionalRoute<'_>]) -> RegionalGateway {
+        let id = egov_core::systems::REGIONAL_GATEWAY.id;
+        let identity = Arc::try_unwrap(self.system(id, egov_core::systems::REGIONAL_GATEWAY.bin))
+            .unwrap_or_else(|_| panic!("the regional gateway's seal is its own"));
+        let registry_path = self.dir.path().join("regional-registry.toml");
+        let text = {
+            let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            let mut named = BTreeSet::from([id]);
+            for (_, target, _, senders) in routes {
+                named.insert(target);
+                named.extend(senders.iter().copied());
+            }
+            let mut text = String::new();
+            for system in named {
+                let bin = table
+                    .systems
+                    .get(system)
+                    .unwrap_or_else(|| panic!("{system} is not a registered system"));
+                text.push_str(&format!("[systems.{system}]\nbin = \"{bin}\"\n\n"));
+            }
+            for (service, target, addr, senders) in routes {
+                let senders: Vec<String> = senders.iter().map(|s| format!("{s:?}")).collect();
+                text.push_str(&format!(
+                    "[services.\"{service}\"]\ntarget = \"{target}\"\ngrpc = \"http://{addr}\"\nallowed_senders = [{}]\n\n",
+                    senders.join(", ")
+                ));
+            }
+            text
+        };
+        std::fs::write(&registry_path, text).expect("regional registry");
+        let log_url = format!(
+            "sqlite://{}?mode=rwc",
+            self.dir.path().join("regional-log.db").display()
+        );
+        let gateway = Arc::new(
+            Gateway::new(GatewayParts {
+                system_id: id.into(),
+                registry: Arc::new(RegistryHandle::open(registry_path).expect("registry")),
+                verifier: Verifier::new(vec![identity.root.clone()], self.revocation.clone()),
+                replay: ReplayGuard::new(Duration::from_secs(600), 100_000),
+                log: MessageLog::connect(&log_url)
+                    .await
+                    .expect("regional message log"),
+                clock: self.clock.clone(),
+                max_message_bytes: 4 * 1024 * 1024,
+                nats: None,
+            })
+            .with_operators(crate::service::operators())
+            .with_seal(Arc::new(identity.signer)),
+        );
+        let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = grpc.local_addr().expect("addr");
+        tokio::spawn(egov_gateway::serve(
+            gateway.clone(),
+            Listeners { grpc, http },
+            std::future::pending(),
+        ));
+        for (service, _, _, senders) in routes {
+            self.route(service, id, addr, senders);
+        }
+        RegionalGateway { gateway, addr }
+    }
+
     fn reload(&self) {
         let text = {
             let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
@@ -357,6 +430,17 @@ impl Sandbox {
             .reload()
             .expect("sandbox registry reload");
     }
+}
+
+/// A route of the regional gateway: service id, target system, its address, allowed senders.
+pub type RegionalRoute<'a> = (&'a str, &'a str, SocketAddr, &'a [&'a str]);
+
+/// A regional gateway started by [`Sandbox::start_regional_gateway`].
+pub struct RegionalGateway {
+    /// The gateway, for its message log.
+    pub gateway: Arc<Gateway<Arc<StaticRevocation>>>,
+    /// Its gRPC address.
+    pub addr: SocketAddr,
 }
 
 /// Issues certificates from the sandbox's centre for holders' own public keys.

@@ -23,6 +23,7 @@
 pub mod names;
 mod pull;
 mod push;
+mod relay;
 pub mod state;
 
 use std::collections::HashMap;
@@ -48,6 +49,7 @@ use crate::exchange::{Admitted, ChannelKind, Gateway, Logged, Refusal};
 use crate::message_log::Direction;
 use crate::registry::{ServiceRoute, Transport};
 
+pub use pull::Handed;
 pub use state::{DeliveryRecord, DeliveryState, StateError};
 
 /// A delivery record as read or written, with its bucket revision.
@@ -244,6 +246,25 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             stop,
         });
         channel.spawn_until_stopped(channel.clone().watch_max_deliveries(advisories));
+        // Replicas behind one address: an acknowledgement may reach another replica
+        // than the one that handed the message over.
+        match relay::subject(&channel.gateway.system_id) {
+            Some(subject) => match channel.client.subscribe(subject.clone()).await {
+                Ok(requests) => {
+                    channel.spawn_until_stopped(channel.clone().serve_relayed_acks(requests));
+                }
+                Err(err) => {
+                    return Err(AsyncChannelError::Subscribe {
+                        subject,
+                        reason: err.to_string(),
+                    });
+                }
+            },
+            None => tracing::warn!(
+                gateway = %channel.gateway.system_id,
+                "gateway id cannot name a NATS subject; acknowledgements are taken only by the replica that handed the message over"
+            ),
+        }
         channel.spawn_until_stopped(channel.clone().supervise_push());
         tracing::info!(
             max_deliveries = channel.settings.max_deliveries,

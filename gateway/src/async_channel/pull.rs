@@ -55,6 +55,16 @@ impl Fetched {
     }
 }
 
+/// A fetched envelope with the trace it continues.
+#[derive(Debug, Clone)]
+pub struct Handed {
+    /// The signed envelope.
+    pub envelope: Envelope,
+    /// The `traceparent` of the gateway's hand-over, a child of the sender's trace
+    /// (empty when untraced).
+    pub traceparent: String,
+}
+
 impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// Returns up to `max_messages` envelopes waiting for `system_id`, oldest
     /// first, after checking `proof`: a NOTIFICATION signed with the system's BIN.
@@ -63,7 +73,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         system_id: &str,
         max_messages: u32,
         proof: Option<&Envelope>,
-    ) -> Result<Vec<Envelope>, Refusal> {
+    ) -> Result<Vec<Handed>, Refusal> {
         self.prove_caller(
             Some(system_id),
             proof,
@@ -106,18 +116,18 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             .collect::<Vec<_>>()
             .await;
         let mut handed = Vec::with_capacity(envelopes.len());
-        for envelope in envelopes.into_iter().flatten() {
-            match self.gateway.delivery_fault(&envelope).await {
-                None => handed.push(envelope),
+        for message in envelopes.into_iter().flatten() {
+            match self.gateway.delivery_fault(&message.envelope).await {
+                None => handed.push(message),
                 Some(DeliveryEffect::Delay(delay, _)) => {
                     tokio::time::sleep(delay).await;
-                    handed.push(envelope);
+                    handed.push(message);
                 }
                 Some(DeliveryEffect::Twice(_)) => {
-                    handed.push(envelope.clone());
-                    handed.push(envelope);
+                    handed.push(message.clone());
+                    handed.push(message);
                 }
-                Some(DeliveryEffect::Fail(..)) => self.withhold(&envelope).await,
+                Some(DeliveryEffect::Fail(..)) => self.withhold(&message.envelope).await,
             }
         }
         Ok(handed)
@@ -146,17 +156,24 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         self: &Arc<Self>,
         system_id: &str,
         message: jetstream::Message,
-    ) -> Option<Envelope> {
-        // The hand-over continues the sender's trace, whose context the stream kept.
+    ) -> Option<Handed> {
+        // The hand-over continues the sender's trace, whose context the stream kept,
+        // and the receiver continues the hand-over's.
         let span = egov_bus::trace_context::nats_consumer_span(
             &self.gateway.system_id,
             "fetch",
             message.subject.as_str(),
             message.headers.as_ref(),
         );
-        self.hand_over_traced(system_id, message)
+        let traceparent = span.in_scope(egov_bus::trace_context::current_traceparent);
+        let envelope = self
+            .hand_over_traced(system_id, message)
             .instrument(span)
-            .await
+            .await?;
+        Some(Handed {
+            envelope,
+            traceparent,
+        })
     }
 
     async fn hand_over_traced(
@@ -313,7 +330,11 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         }
     }
 
-    async fn acknowledge_one(&self, system_id: &str, message_id: &str) -> Result<(), Refusal> {
+    pub(super) async fn acknowledge_one(
+        &self,
+        system_id: &str,
+        message_id: &str,
+    ) -> Result<(), Refusal> {
         let taken = {
             let mut fetched = lock(&self.fetched);
             match fetched.get(message_id) {
@@ -365,12 +386,16 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 format!("message {message_id} is not addressed to system {system_id}"),
             )),
             Some((record, _)) if record.state.is_final() => Ok(()),
-            Some(_) => Err(Refusal::new(
-                StatusCode::UnknownMessage,
-                format!(
-                    "message {message_id} awaits no acknowledgement here: it was not fetched from this gateway or its fetch expired; fetch it again"
-                ),
-            )),
+            // Fetched through another replica, perhaps: the one that handed it over settles it.
+            Some(_) => match self.relay_acknowledgement(system_id, message_id).await {
+                Some(settled) => settled,
+                None => Err(Refusal::new(
+                    StatusCode::UnknownMessage,
+                    format!(
+                        "message {message_id} awaits no acknowledgement: no gateway replica handed it over, or its fetch expired; fetch it again"
+                    ),
+                )),
+            },
         }
     }
 

@@ -199,7 +199,12 @@ impl Participants {
         let alias = if id.is_empty() {
             self.declare("unknown", "(unknown)")
         } else {
-            self.declare(id, id)
+            // The other gateway, met as a system (ШЭП → РШЭП), keeps its gateway's name.
+            let label = [NATIONAL_GATEWAY, REGIONAL_GATEWAY]
+                .iter()
+                .find(|gateway| gateway.alias == id)
+                .map_or(id, |gateway| gateway.label);
+            self.declare(id, label)
         };
         self.systems.push((id.to_owned(), alias.clone()));
         alias
@@ -371,6 +376,17 @@ sequenceDiagram
             diagram.ends_with("    shep--xportal: ESIG002\n"),
             "{diagram}"
         );
+    }
+
+    #[test]
+    fn the_regional_gateway_met_as_a_system_is_drawn_as_the_rshep() {
+        let relay = record("m1", Direction::Outbound, "REQUEST", "portal", "rshep", 0);
+        let diagram = sequence_diagram(&[relay]);
+        assert!(
+            diagram.contains("    participant rshep as РШЭП\n"),
+            "{diagram}"
+        );
+        assert!(diagram.contains("    shep->>rshep: "), "{diagram}");
     }
 
     #[test]

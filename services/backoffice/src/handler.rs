@@ -1,9 +1,11 @@
 //! The back office's side of the gateway: [`BackOfficeHandler`] answers the requests the
 //! gateway forwards to its `egov.v1.MessageReceiver` — a target system (labor, esobes, queue)
-//! or the regional gateway's workstation (rshep) opening a case, and asking about it.
+//! or the regional gateway's workstation (rshep) opening a case, and asking about it — and the
+//! front doors' applications for the services the provider's workstation behind the regional
+//! gateway (РШЭП АРМ) takes itself: A and F.
 
 use egov_core::StatusCode;
-use egov_proto::v1::{GetCaseRequest, ListServicesRequest, OpenCaseRequest};
+use egov_proto::v1::{GetCaseRequest, ListServicesRequest, OpenCaseRequest, ServiceApplication};
 use egov_system::{Fault, Handler, Reply, Request};
 
 use crate::listing::{LIST_SERVICES_SERVICE_ID, list_services};
@@ -15,11 +17,29 @@ pub const OPEN_CASE_SERVICE_ID: &str = "backoffice.case.open";
 /// Service id that returns a case the sender opened (GetCaseRequest → Case).
 pub const GET_CASE_SERVICE_ID: &str = "backoffice.case.get";
 
+/// Service id of service A's application, signed by the citizen on the portal and sent
+/// through the national gateway to the regional gateway's workstation (seed `003_…` item 9,
+/// process 5: «через ШЭП в РШЭП АРМ»). Answers `ApplicationRegistered`.
+pub const ADOPTION_APPLY_SERVICE_ID: &str = "backoffice.adoption-candidate.apply";
+
+/// Service id of service F's application, registered in the regional gateway's workstation
+/// (seed `004_…` annex 2: «Электрондық құжатты ЭҮАШ АЖО-ға тіркеу»). Answers
+/// `ApplicationRegistered`.
+pub const GUARDIANSHIP_APPLY_SERVICE_ID: &str = "backoffice.guardianship.apply";
+
+/// The applications the back office takes through the regional gateway, with their service code.
+pub const REGIONAL_APPLICATIONS: [(&str, &str); 2] = [
+    (ADOPTION_APPLY_SERVICE_ID, "A"),
+    (GUARDIANSHIP_APPLY_SERVICE_ID, "F"),
+];
+
 /// Every service id the back office answers through the gateway.
-pub const SERVICE_IDS: [&str; 3] = [
+pub const SERVICE_IDS: [&str; 5] = [
     OPEN_CASE_SERVICE_ID,
     GET_CASE_SERVICE_ID,
     LIST_SERVICES_SERVICE_ID,
+    ADOPTION_APPLY_SERVICE_ID,
+    GUARDIANSHIP_APPLY_SERVICE_ID,
 ];
 
 /// Dispatches a verified request by its service id to the [`Workflow`].
@@ -59,10 +79,28 @@ impl Handler for BackOfficeHandler {
                     &asked,
                 )))
             }
-            other => Err(Fault::new(
-                StatusCode::UnknownService,
-                format!("service {other:?} is not one of the back office's {SERVICE_IDS:?}"),
-            )),
+            other => {
+                let Some((_, code)) = REGIONAL_APPLICATIONS
+                    .iter()
+                    .find(|(service_id, _)| *service_id == other)
+                else {
+                    return Err(unknown(other));
+                };
+                let application: ServiceApplication = request.decode()?;
+                Ok(Reply::message(
+                    &self
+                        .workflow
+                        .register_application(application, code, &sender)
+                        .await?,
+                ))
+            }
         }
     }
+}
+
+fn unknown(other: &str) -> Fault {
+    Fault::new(
+        StatusCode::UnknownService,
+        format!("service {other:?} is not one of the back office's {SERVICE_IDS:?}"),
+    )
 }

@@ -45,7 +45,10 @@ pub use catalogue::{Catalogue, CatalogueError, OfficeRole, Service};
 pub use config::Config;
 pub use delivery::Outbox;
 pub use error::BackOfficeError;
-pub use handler::{BackOfficeHandler, GET_CASE_SERVICE_ID, OPEN_CASE_SERVICE_ID};
+pub use handler::{
+    ADOPTION_APPLY_SERVICE_ID, BackOfficeHandler, GET_CASE_SERVICE_ID,
+    GUARDIANSHIP_APPLY_SERVICE_ID, OPEN_CASE_SERVICE_ID,
+};
 pub use listing::{LIST_SERVICES_SERVICE_ID, list_services};
 pub use messages::{CABINET_NOTIFY_SERVICE_ID, decided_service_id};
 pub use norm::Norm;

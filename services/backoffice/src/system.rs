@@ -153,7 +153,11 @@ impl System for BackOffice {
         let outbox_task = tokio::spawn(outbox.run(outbox_stopped));
         tracing::info!(services = ?catalogue.codes(), resumed, "back office cases resumed");
 
-        let receiver = mount.receiver(BackOfficeHandler::new(workflow.clone()));
+        // The provider's workstation sits behind the regional gateway (РШЭП АРМ): what the
+        // regional gateway relays stays addressed to it.
+        let receiver = mount
+            .receiver(BackOfficeHandler::new(workflow.clone()))
+            .also_addressed_as(systems::REGIONAL_GATEWAY.id);
         let inbox = mount.launch_inbox(receiver.clone()).await;
         let grpc = egov_bus::grpc::GrpcRoutes::new()
             .add_service(receiver.into_server())

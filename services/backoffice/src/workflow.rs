@@ -13,8 +13,8 @@ use egov_core::calendar::{KAZAKHSTAN_OFFSET, WorkingCalendar};
 use egov_core::clock::{Clock, HeldSleep};
 use egov_core::envelope::to_timestamp;
 use egov_proto::v1::{
-    BackOfficeRole, Case, CaseStep, Channel, OpenCaseRequest, ServiceApplication, ServiceResult,
-    TakeActionRequest,
+    ApplicationRegistered, BackOfficeRole, Case, CaseStep, Channel, OpenCaseRequest,
+    ServiceApplication, ServiceResult, TakeActionRequest,
 };
 use prost::Message;
 use time::{Date, OffsetDateTime};
@@ -318,6 +318,43 @@ impl Workflow {
             self.spawn_driver(&id);
         }
         self.case(&id).await
+    }
+
+    /// Registers an application a front door (the portal, the State Corporation) sent to the
+    /// provider's workstation through the regional gateway: a case under the office's own
+    /// number, answered with that number and the service's term. `code` is the service the
+    /// service id names; an application for another one is refused, naming both.
+    pub async fn register_application(
+        &self,
+        application: ServiceApplication,
+        code: &str,
+        requester: &str,
+    ) -> Result<ApplicationRegistered, BackOfficeError> {
+        if application.service_code != code {
+            return Err(BackOfficeError::invalid(
+                "application.service_code",
+                format!(
+                    "{:?} is not service {code}, which this service id takes",
+                    application.service_code
+                ),
+            ));
+        }
+        let case = self
+            .open_case(
+                OpenCaseRequest {
+                    application: Some(application),
+                    registration_number: String::new(),
+                    reply_to_system_id: String::new(),
+                },
+                requester,
+            )
+            .await?;
+        let record = self.load(&case.id).await?;
+        Ok(ApplicationRegistered {
+            registration_number: record.registration_number,
+            registered_at: Some(to_timestamp(record.opened_at)),
+            due_at: record.term_due_at.map(to_timestamp),
+        })
     }
 
     /// Returns an already opened case, unless the number now names another service.
@@ -745,7 +782,9 @@ impl Workflow {
         };
         let result = messages::result(about, &application(case)?, &decision, decided_at);
         let payload = result.encode_to_vec();
-        let has_requester = !case.reply_to_system_id.is_empty();
+        // The portal's reply route is the cabinet notification below, sent to it anyway.
+        let has_requester =
+            !case.reply_to_system_id.is_empty() && case.reply_to_system_id != PORTAL;
         transition.close = Some(ResultRecord {
             case_id: case.id.clone(),
             kind: result_kind_name(result.kind()).to_owned(),

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use egov_citizens::{Config, Listeners, Registry, Store, load};
 use egov_conformance::contracts::citizens::{KNOWN_PERSON, UNKNOWN_PERSON};
 use egov_conformance::{Contract, Kit, Report};
 use egov_core::StatusCode;
@@ -15,6 +14,7 @@ use egov_proto::v1::message_receiver_client::MessageReceiverClient;
 use egov_proto::v1::message_receiver_server::{MessageReceiver, MessageReceiverServer};
 use egov_proto::v1::{Envelope, Fault, GetPersonResponse, Header};
 use egov_system::SystemIdentity;
+use egov_test_stack::CitizensDb;
 use egov_testkit::Sandbox;
 use prost::Message;
 use tempfile::TempDir;
@@ -36,27 +36,9 @@ impl Running {
     async fn start() -> Running {
         egov_testkit::service::quiet_logs("egov-citizens-conformance", "warn");
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config {
-            population: POPULATION,
-            ..Config::with_data_dir(dir.path())
-        };
-        load::prepare(&config, false).await.expect("prepares");
-        let registry = Arc::new(Registry::new(
-            Store::open(&config.database_url()).await.expect("opens"),
-        ));
         let sandbox = Sandbox::start().await;
-        let citizens = sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin);
-        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_citizens::serve(
-            citizens.clone(),
-            sandbox.verifier(),
-            registry,
-            sandbox.clock(),
-            Listeners { grpc, http },
-            std::future::pending(),
-        ));
+        let db = CitizensDb::start(&sandbox, dir.path(), POPULATION, sandbox.clock()).await;
+        let (citizens, addr) = (db.identity, db.grpc);
         Running {
             sandbox,
             citizens,

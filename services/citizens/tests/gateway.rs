@@ -5,12 +5,9 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use egov_citizens::fixtures::*;
-use egov_citizens::{
-    Config, FAMILY_GET, LEGAL_ENTITY_GET, Listeners, PERSON_GET, Registry, Store, load,
-};
+use egov_citizens::{FAMILY_GET, LEGAL_ENTITY_GET, PERSON_GET, Store};
 use egov_core::{Bin, Iin, StatusCode, systems};
 use egov_proto::v1::citizens_client::CitizensClient;
 use egov_proto::v1::{
@@ -18,9 +15,9 @@ use egov_proto::v1::{
     GetPersonRequest, GetPersonResponse, Kinship, LifeStatus, Person,
 };
 use egov_system::GatewayCaller;
+use egov_test_stack::CitizensDb;
 use egov_testkit::Sandbox;
 use tempfile::TempDir;
-use tokio::net::TcpListener;
 
 /// Generated persons in the test database: enough for every household kind.
 const POPULATION: usize = 3_000;
@@ -45,30 +42,9 @@ impl Stack {
         };
         egov_bus::telemetry::init_with("egov-citizens-tests", &quiet).expect("telemetry");
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config {
-            population: POPULATION,
-            ..Config::with_data_dir(dir.path())
-        };
-        load::prepare(&config, false).await.expect("prepares");
-        let database_url = config.database_url();
-        let registry = Arc::new(Registry::new(
-            Store::open(&database_url).await.expect("opens"),
-        ));
-
         let sandbox = Sandbox::start().await;
-        let identity = sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin);
-        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = grpc.local_addr().expect("addr");
-        let http_addr = http.local_addr().expect("addr");
-        tokio::spawn(egov_citizens::serve(
-            identity,
-            sandbox.verifier(),
-            registry,
-            sandbox.clock(),
-            Listeners { grpc, http },
-            std::future::pending(),
-        ));
+        let citizens = CitizensDb::start(&sandbox, dir.path(), POPULATION, sandbox.clock()).await;
+        let (addr, http_addr, database_url) = (citizens.grpc, citizens.http, citizens.database_url);
         // Senders must be registered systems before a route may name them.
         let portal = sandbox.caller(systems::PORTAL.id, systems::PORTAL.bin);
         let con = sandbox.caller(

@@ -488,7 +488,7 @@ impl Desk {
                 self.send::<_, ApplicationRegistered>(
                     &signer,
                     route.apply,
-                    route.target.id,
+                    route.apply_to,
                     &request,
                 )
                 .await
@@ -501,7 +501,7 @@ impl Desk {
                 self.send::<_, ApplicationRegistered>(
                     &signer,
                     route.apply,
-                    route.target.id,
+                    route.apply_to,
                     &request,
                 )
                 .await
@@ -513,14 +513,9 @@ impl Desk {
                     district: form.district.trim().to_owned(),
                     kindergarten_bin: form.kindergarten_bin.trim().to_owned(),
                 };
-                self.send::<_, PlaceInQueueResponse>(
-                    &signer,
-                    route.apply,
-                    route.target.id,
-                    &request,
-                )
-                .await
-                .map(|(placed, signer)| (String::new(), Some((placed, signer))))
+                self.send::<_, PlaceInQueueResponse>(&signer, route.apply, route.apply_to, &request)
+                    .await
+                    .map(|(placed, signer)| (String::new(), Some((placed, signer))))
             }
         };
         let (number, placed) = match sent {

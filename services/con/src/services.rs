@@ -40,6 +40,9 @@ pub struct DeskDocument {
 pub struct Route {
     /// The target system.
     pub target: SystemInfo,
+    /// The system the application is addressed to: the target, or the regional gateway that
+    /// relays it there.
+    pub apply_to: &'static str,
     /// The service id that takes the application.
     pub apply: &'static str,
     /// The service id that answers its result by registration number.
@@ -49,6 +52,7 @@ pub struct Route {
 /// Service B: the Labour Market AIS.
 pub const ROUTE_B: Route = Route {
     target: systems::LABOR,
+    apply_to: systems::LABOR.id,
     apply: "labor.unemployed-certificate.apply",
     result: "labor.application.result",
 };
@@ -56,13 +60,16 @@ pub const ROUTE_B: Route = Route {
 /// Service C: E-sobes.
 pub const ROUTE_C: Route = Route {
     target: systems::ESOBES,
+    apply_to: systems::ESOBES.id,
     apply: "esobes.home-schooling.apply",
     result: "esobes.application.result",
 };
 
-/// Service D: the kindergarten queue register.
+/// Service D: the kindergarten queue register, through the regional gateway (seed `002_…`
+/// item 7: «электрондық үкіметтің шлюзі / өңірлік шлюзі арқылы»).
 pub const ROUTE_D: Route = Route {
     target: systems::QUEUE,
+    apply_to: systems::REGIONAL_GATEWAY.id,
     apply: "queue.place",
     result: "queue.application.result",
 };
@@ -216,5 +223,6 @@ mod tests {
             ["child_birth_certificate", "parent_identity_document"]
         );
         assert_eq!(d.route.target.id, "queue");
+        assert_eq!(d.route.apply_to, "rshep", "through the regional gateway");
     }
 }

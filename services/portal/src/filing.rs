@@ -15,28 +15,37 @@ use egov_core::envelope::{
 use egov_core::pki::Role;
 use egov_proto::v1::{
     ApplicationRegistered, ApplyHomeSchoolingCompensationRequest,
-    ApplyUnemployedCertificateRequest, Envelope, Header, PlaceInQueueRequest, ServiceApplication,
-    Signature,
+    ApplyUnemployedCertificateRequest, Envelope, Header, PlaceInQueueRequest, PlaceInQueueResponse,
+    ServiceApplication, Signature,
 };
 use egov_system::GatewayCaller;
-use egov_system::caller::decode_answer;
+use egov_system::caller::{accepted, decode_answer};
 use prost::Message;
 
 use crate::PortalError;
 
-/// Where a service's portal request goes: the target system and its service id.
+/// Where a service's portal request goes: the system the national gateway hands it to and
+/// the service id that applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
-    /// The target system's id.
+    /// The receiver the request names: the target system, or the regional gateway (РШЭП)
+    /// that relays it to the provider's workstation.
     pub system: &'static str,
     /// The service id that applies.
     pub service_id: &'static str,
 }
 
-/// Returns where a service's request goes from the portal, if the portal files it yet:
-/// B to the Labour Market AIS, C to E-sobes, D to the queue register (FLOWS.md, services B–D).
+/// Returns where a service's request goes from the portal, if the portal files it:
+/// B to the Labour Market AIS, C to E-sobes (FLOWS.md, services B, C); A, D and F through the
+/// national gateway to the regional one, which relays A and F to the provider's workstation
+/// (seed `003_…` item 9 process 5: «через ШЭП в РШЭП АРМ»; seed `004_…` annex 2: the request
+/// is registered in «ЭҮАШ АЖО») and D to the queue register (seed `002_…` item 7).
 pub fn target_of(service_code: &str) -> Option<Target> {
     match service_code {
+        "A" => Some(Target {
+            system: egov_core::systems::REGIONAL_GATEWAY.id,
+            service_id: "backoffice.adoption-candidate.apply",
+        }),
         "B" => Some(Target {
             system: egov_core::systems::LABOR.id,
             service_id: "labor.unemployed-certificate.apply",
@@ -45,9 +54,14 @@ pub fn target_of(service_code: &str) -> Option<Target> {
             system: egov_core::systems::ESOBES.id,
             service_id: "esobes.home-schooling.apply",
         }),
+        // Seed 002_… item 7: «электрондық үкіметтің шлюзі / өңірлік шлюзі арқылы» to the register.
         "D" => Some(Target {
-            system: egov_core::systems::QUEUE.id,
+            system: egov_core::systems::REGIONAL_GATEWAY.id,
             service_id: "queue.place",
+        }),
+        "F" => Some(Target {
+            system: egov_core::systems::REGIONAL_GATEWAY.id,
+            service_id: "backoffice.guardianship.apply",
         }),
         _ => None,
     }
@@ -85,6 +99,11 @@ pub fn prepare(
                 application: Some(application),
             }
             .encode_to_vec(),
+        ),
+        // The provider's workstation takes the application as it is.
+        "A" | "F" => (
+            caller.header::<ServiceApplication>(target.service_id, target.system),
+            application.encode_to_vec(),
         ),
         _ => {
             let district = application
@@ -182,14 +201,25 @@ impl Filing {
     }
 
     /// Process 5: countersigns with the portal's seal and sends through the gateway; returns
-    /// the target system's registration.
+    /// the target system's registration. The queue register answers D's placement at once
+    /// (the position, or a referral): its referral number, if any, is the request's number.
     pub async fn send(&self, envelope: Envelope) -> Result<ApplicationRegistered, PortalError> {
         let answer = self
             .caller
             .forward(envelope)
             .await
             .map_err(|error| PortalError::Refused(error.to_string()))?;
-        decode_answer(&answer).map_err(|error| PortalError::Refused(error.to_string()))
+        let refused = |error: egov_system::CallError| PortalError::Refused(error.to_string());
+        let header = accepted(&answer).map_err(refused)?;
+        if header.payload_type == <PlaceInQueueResponse as prost::Name>::type_url() {
+            let placed: PlaceInQueueResponse = decode_answer(&answer).map_err(refused)?;
+            return Ok(ApplicationRegistered {
+                registration_number: placed.referral_number,
+                registered_at: placed.queued_at,
+                due_at: None,
+            });
+        }
+        decode_answer(&answer).map_err(refused)
     }
 }
 

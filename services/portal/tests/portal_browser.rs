@@ -1,4 +1,4 @@
-//! The portal in a real browser (FLOWS.md, common portal flow; services B): the real
+//! The portal in a real browser (FLOWS.md, common portal flow; services B, C and F): the real
 //! citizens-DB, notary registry, back office and Labour Market AIS behind the sandbox gateway
 //! on a virtual clock, the external signer with its own keys certified by the sandbox centre,
 //! the portal on port 0, and headless Chromium driven through chromedriver. Screenshots of the
@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use egov_bus::service::Listeners;
 use egov_citizens::fixtures::{
-    DISABLED_CHILD, EMPLOYED_ADULT, PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, UNEMPLOYED_ADULT,
+    DISABLED_CHILD, EMPLOYED_ADULT, GUARDIAN, PARENT_OF_DISABLED_CHILD, REPRESENTATIVE,
+    UNEMPLOYED_ADULT,
 };
 use egov_core::Bin;
 use egov_core::clock::Clock;
@@ -166,6 +167,26 @@ impl Stack {
             portal_grpc,
             &[systems::BACKOFFICE.id],
         );
+        // Services A and F: through the regional gateway to the provider's workstation.
+        let workstation = neighbours.backoffice_addr();
+        let fronts: &[&str] = &[systems::PORTAL.id];
+        neighbours
+            .sandbox
+            .start_regional_gateway(&[
+                (
+                    egov_backoffice::ADOPTION_APPLY_SERVICE_ID,
+                    systems::BACKOFFICE.id,
+                    workstation,
+                    fronts,
+                ),
+                (
+                    egov_backoffice::GUARDIANSHIP_APPLY_SERVICE_ID,
+                    systems::BACKOFFICE.id,
+                    workstation,
+                    fronts,
+                ),
+            ])
+            .await;
         Stack {
             neighbours,
             centre,
@@ -456,5 +477,63 @@ async fn a_representative_files_c_by_notarised_power_of_attorney_and_the_princip
     // The principal opens the same request (its page in Russian, as the link asks).
     page.goto(&request_url).await;
     assert_eq!(page.text_of("#state").await, "Зарегистрирована");
+    page.close().await;
+}
+
+#[tokio::test]
+async fn a_citizen_files_guardianship_through_the_regional_gateway_and_gets_the_signed_resolution_in_the_cabinet()
+ {
+    let stack = Stack::start().await;
+    let files = stack.neighbours.sandbox.dir().join("uploads");
+    std::fs::create_dir_all(&files).expect("uploads dir");
+    let (_driver, page) = browser().await;
+    stack.register_and_sign_in(&page, GUARDIAN).await;
+    stack.make_key(&page, GUARDIAN).await;
+
+    page.goto(&format!("{}/services/F?lang=en", stack.portal))
+        .await;
+    for code in [
+        "child_birth_certificate",
+        "parental_care_loss_document",
+        "health_certificate",
+    ] {
+        let path = pdf_file(&files, &format!("{code}.pdf"));
+        page.attach(&format!("#doc-{code}"), &path).await;
+    }
+    page.screenshot("portal-form-f").await;
+    page.submit("#submit").await;
+    page.wait_for_url("/sign/").await;
+    let request_url = stack.sign_with(&page, GUARDIAN, None).await;
+    assert_eq!(page.text_of("#state").await, "Registered");
+    let number = page.text_of("#number").await;
+    assert!(
+        number.starts_with("BO-"),
+        "registered by the provider's workstation behind the regional gateway: {number}"
+    );
+
+    // 28 calendar days of examination on the virtual clock, then the head-signed resolution
+    // reaches the cabinet through portal.cabinet.notify. The session does not outlive the
+    // month: the citizen signs in again to read it.
+    for _ in 0..100 {
+        if let Some(deadline) = stack.neighbours.clock.next_deadline() {
+            stack.neighbours.clock.advance_to(deadline).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    page.goto(&format!("{}/login?lang=en", stack.portal)).await;
+    stack.sign_in(&page, GUARDIAN, PASSWORD).await;
+    page.wait_for_url("/cabinet").await;
+    let mut shown = String::new();
+    for _ in 0..100 {
+        page.goto(&request_url).await;
+        if page.has("#signature-check").await {
+            shown = page.text_of("#signature-check").await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(shown.contains("The provider's EDS was checked"), "{shown}");
+    assert!(shown.contains(systems::BACKOFFICE.bin), "{shown}");
+    page.screenshot("portal-result-f").await;
     page.close().await;
 }

@@ -55,8 +55,15 @@ impl System for Queue {
         let intake = Arc::new(Intake::new(PROFILE, store.clone(), caller, clock.clone()));
         let handler = QueueHandler::new(intake, notices.clone());
         let notices_task = notices.clone().spawn(mount.stop.receiver());
-        let receiver =
-            KeepingReceiver::new(mount.receiver(handler), vec![DECIDED_SERVICE_ID.to_owned()]);
+        // The register sits behind the regional gateway for the portal's requests (seed `002_…`
+        // item 7: «электрондық үкіметтің шлюзі / өңірлік шлюзі арқылы»): what the regional
+        // gateway relays stays addressed to it.
+        let receiver = KeepingReceiver::new(
+            mount
+                .receiver(handler)
+                .also_addressed_as(systems::REGIONAL_GATEWAY.id),
+            vec![DECIDED_SERVICE_ID.to_owned()],
+        );
         let inbox = mount.launch_inbox(receiver.clone()).await;
         let grpc = egov_bus::grpc::GrpcRoutes::new()
             .add_service(crate::grpc::QueueRegisterService::new(receiver.clone()).into_server())

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use egov_citizens::{Config, Listeners, PERSON_GET, Registry, Store, load};
+use egov_citizens::PERSON_GET;
 use egov_core::envelope::Signer;
 use egov_core::pki::Role;
 use egov_core::systems;
@@ -13,6 +13,7 @@ use egov_faults::admin::FaultAdmin;
 use egov_proto::v1::{GetPersonRequest, GetPersonResponse};
 use egov_scenario::{Contracts, ExportError, Identities, Runner, Scenario, export};
 use egov_system::{GatewayCaller, SystemIdentity};
+use egov_test_stack::CitizensDb;
 use egov_testkit::Sandbox;
 use egov_testkit::service::OPERATOR_TOKEN;
 use tempfile::TempDir;
@@ -33,27 +34,9 @@ impl Stack {
     pub async fn start() -> Stack {
         egov_testkit::service::quiet_logs("egov-scenario-tests", "warn");
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config {
-            population: 200,
-            ..Config::with_data_dir(dir.path())
-        };
-        load::prepare(&config, false).await.expect("prepares");
-        let database_url = config.database_url();
-        let registry = Arc::new(Registry::new(
-            Store::open(&database_url).await.expect("opens"),
-        ));
         let sandbox = Sandbox::start().await;
-        let identity = sandbox.system(systems::CITIZENS.id, systems::CITIZENS.bin);
-        let (grpc, http) = egov_testkit::service::loopback_listeners().await;
-        let addr = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_citizens::serve(
-            identity,
-            sandbox.verifier(),
-            registry,
-            sandbox.clock(),
-            Listeners { grpc, http },
-            std::future::pending(),
-        ));
+        let citizens = CitizensDb::start(&sandbox, dir.path(), 200, sandbox.clock()).await;
+        let (addr, database_url) = (citizens.grpc, citizens.database_url);
         let portal = sandbox.caller(systems::PORTAL.id, systems::PORTAL.bin);
         sandbox.route(
             PERSON_GET,

@@ -1,0 +1,552 @@
+//! The flow matrix: every regulated branch of services B (unemployed certificate, Labour Market
+//! AIS) and C (home-schooling compensation, E-sobes) as a scenario file under
+//! `tests/scenarios/`, run through `egov_scenario::Runner` against ONE in-process stack: the
+//! sandbox gateway and certification centre, the real citizens-DB, notary registry and back
+//! office, labor and esobes, routed as `deploy/local/registry.toml` routes them, all on the
+//! stack clock a real clock authority moves (over a real nats-server).
+//!
+//! Each scenario's exchanges, as the gateway's message log draws them in Mermaid, must equal
+//! its golden diagram `<scenario>.mmd` beside it (durations, generated numbers, times and ids
+//! replaced by placeholders). `EGOV_UPDATE_GOLDEN=1` writes the goldens instead;
+//! `EGOV_FLOW=<part of a path>` runs only the scenarios whose path contains it;
+//! `EGOV_JUNIT=<file>` writes the steps and the diagram checks as JUnit XML.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use egov_bus::clock::{ClockStore, StackClock};
+use egov_citizens::fixtures::{
+    PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, STATE_CORPORATION_OPERATOR, UNEMPLOYED_ADULT,
+};
+use egov_core::Iin;
+use egov_core::clock::Clock as _;
+use egov_core::envelope::Signer;
+use egov_core::systems;
+use egov_gateway::message_log::mermaid::sequence_diagram;
+use egov_gateway::message_log::{LogRecord, RecentFilter};
+use egov_scenario::{Contracts, Identities, Runner, Scenario, ScenarioReport};
+use egov_system::SystemIdentity;
+use egov_test_stack::{Neighbours, Target, next_monday_morning};
+use egov_testkit::NatsServer;
+
+/// The clock authority's operator token in this test.
+const CLOCK_TOKEN: &str = "operator-token-of-the-flow-matrix";
+
+/// The notarised powers of attorney the scenarios name, registered in the notary registry
+/// before they run: (number, principal, service, validity). The representative is always
+/// [`REPRESENTATIVE`].
+const POWERS_OF_ATTORNEY: &[(&str, &str, &str, Validity)] = &[
+    ("ENIS-000501", UNEMPLOYED_ADULT, "B", Validity::InForce),
+    ("ENIS-000502", UNEMPLOYED_ADULT, "B", Validity::Expired),
+    ("ENIS-000503", UNEMPLOYED_ADULT, "B", Validity::Revoked),
+    (
+        "ENIS-000601",
+        PARENT_OF_DISABLED_CHILD,
+        "C",
+        Validity::InForce,
+    ),
+    (
+        "ENIS-000602",
+        PARENT_OF_DISABLED_CHILD,
+        "C",
+        Validity::Expired,
+    ),
+    (
+        "ENIS-000603",
+        PARENT_OF_DISABLED_CHILD,
+        "C",
+        Validity::Revoked,
+    ),
+];
+
+/// How a registered power of attorney stands on the day the scenarios start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Validity {
+    /// Certified ten days ago, in force for a year.
+    InForce,
+    /// Certified two years ago, in force for a year.
+    Expired,
+    /// Certified ten days ago, revoked by its principal.
+    Revoked,
+}
+
+/// The most rows of the message log one run reads back to draw a scenario's diagram.
+const LOG_ROWS: u32 = 100_000;
+
+/// The stack the scenarios run against.
+struct Stack {
+    neighbours: Neighbours,
+    authority: String,
+    _clock: StackClock,
+    _nats: NatsServer,
+}
+
+impl Stack {
+    async fn start() -> Stack {
+        let nats = NatsServer::start().expect("nats-server");
+        let store = ClockStore::connect(&nats.url()).await.expect("clock store");
+        store
+            .init_now(next_monday_morning())
+            .await
+            .expect("first stack time");
+        let config = egov_clock::Config {
+            grpc_listen: "127.0.0.1:0".parse().expect("address"),
+            http_listen: "127.0.0.1:0".parse().expect("address"),
+            nats_url: nats.url(),
+            operator_token: Some(CLOCK_TOKEN.to_owned()),
+            ..egov_clock::Config::default()
+        };
+        let (grpc, http) = egov_bus::service::bind(config.grpc_listen, config.http_listen)
+            .await
+            .expect("clock authority listeners");
+        let authority = format!("http://{}", grpc.local_addr().expect("address"));
+        tokio::spawn(egov_clock::run(config, grpc, http, std::future::pending()));
+        let clock = StackClock::follow(store, "flows")
+            .await
+            .expect("follows the stack clock");
+
+        let neighbours =
+            Neighbours::start_on(&systems::LABOR, "egov-flows", clock.local().clone()).await;
+        let (_, labor, _) = neighbours
+            .start_system::<egov_labor::Labor>(|data_dir, gateway| {
+                let mut config = egov_labor::Config::with_data_dir(data_dir);
+                config.gateway_endpoint = gateway;
+                config
+            })
+            .await;
+        let (_, esobes, _) = neighbours
+            .start_system_beside::<egov_esobes::Esobes>(|data_dir, gateway| {
+                let mut config = egov_esobes::Config::with_data_dir(data_dir);
+                config.gateway_endpoint = gateway;
+                config
+            })
+            .await;
+        neighbours.route_targets(&[
+            Target {
+                system: &systems::LABOR,
+                addr: labor,
+                front: &[egov_labor::APPLY_SERVICE_ID, egov_labor::RESULT_SERVICE_ID],
+                decided: egov_labor::DECIDED_SERVICE_ID,
+            },
+            Target {
+                system: &systems::ESOBES,
+                addr: esobes,
+                front: &[
+                    egov_esobes::APPLY_SERVICE_ID,
+                    egov_esobes::RESULT_SERVICE_ID,
+                ],
+                decided: egov_esobes::DECIDED_SERVICE_ID,
+            },
+        ]);
+        let now = neighbours.clock.now();
+        let today = egov_system::intake::local_date(now);
+        for (number, principal, service, validity) in POWERS_OF_ATTORNEY {
+            let issued = match validity {
+                Validity::Expired => today - time::Duration::days(730),
+                Validity::InForce | Validity::Revoked => today - time::Duration::days(10),
+            };
+            let power = egov_notary::PowerOfAttorney {
+                number: (*number).to_owned(),
+                principal_iin: Iin::parse(principal).expect("principal's IIN"),
+                representative_iin: Iin::parse(REPRESENTATIVE).expect("representative's IIN"),
+                service_ids: vec![(*service).to_owned()],
+                notary_name: "Жумабекова Айгерим Нурлановна".into(),
+                issue_date: issued,
+                expiry_date: issued + time::Duration::days(365),
+                revoked: *validity == Validity::Revoked,
+            };
+            neighbours
+                .notary
+                .insert(&power, now)
+                .await
+                .expect("registered in the notary registry");
+        }
+        Stack {
+            neighbours,
+            authority,
+            _clock: clock,
+            _nats: nats,
+        }
+    }
+
+    fn runner(&self) -> Runner<StackKeys<'_>> {
+        Runner::new(
+            StackKeys {
+                neighbours: &self.neighbours,
+                people: Mutex::default(),
+            },
+            &self.neighbours.sandbox.gateway_endpoint(),
+            Contracts::egov().expect("contracts"),
+            self.neighbours.clock.shared(),
+        )
+        .with_clock_authority(&self.authority, Some(CLOCK_TOKEN.to_owned()))
+    }
+
+    /// Returns every row of the gateway's message log, once it is written, oldest first.
+    async fn log(&self) -> Vec<LogRecord> {
+        let log = self.neighbours.sandbox.gateway().log();
+        log.flush().await.expect("log flushed");
+        let mut rows = log
+            .recent(&RecentFilter::default(), LOG_ROWS)
+            .await
+            .expect("log read");
+        rows.reverse();
+        rows
+    }
+}
+
+/// The runner's keys: the portal's and the State Corporation's seals, the citizens' own
+/// signing certificates, and the State Corporation operator's employee certificate.
+struct StackKeys<'a> {
+    neighbours: &'a Neighbours,
+    people: Mutex<HashMap<String, Arc<Signer>>>,
+}
+
+impl Identities for StackKeys<'_> {
+    async fn system(&self, system_id: &str) -> Result<Arc<SystemIdentity>, String> {
+        match system_id {
+            id if id == systems::PORTAL.id => Ok(self.neighbours.portal.identity().clone()),
+            id if id == systems::STATE_CORPORATION.id => Ok(self.neighbours.con.identity().clone()),
+            other => Err(format!(
+                "no scenario of the flow matrix sends as {other:?}: only the portal and the \
+                 State Corporation are front doors"
+            )),
+        }
+    }
+
+    async fn person(&self, iin: &str) -> Result<Arc<Signer>, String> {
+        let mut people = self.people.lock().map_err(|_| "keys poisoned".to_owned())?;
+        let signer = people.entry(iin.to_owned()).or_insert_with(|| {
+            Arc::new(if iin == STATE_CORPORATION_OPERATOR {
+                self.neighbours.operator()
+            } else {
+                self.neighbours.citizen(iin)
+            })
+        });
+        Ok(signer.clone())
+    }
+}
+
+/// Returns the scenario files under `tests/scenarios/`, sorted by path.
+fn scenario_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+            .map(|entry| entry.expect("directory entry").path());
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "toml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&scenarios_dir(), &mut files);
+    files.sort();
+    files
+}
+
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// Returns a path relative to `tests/scenarios/`, as failures name it.
+fn shown(path: &Path) -> String {
+    path.strip_prefix(scenarios_dir())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Replaces what changes from run to run in a diagram by placeholders: hop durations,
+/// registration numbers, dates and times, UUIDs.
+fn normalise(diagram: &str) -> String {
+    let rules = [
+        (r"\d+\.\d ms", "«duration»"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "«uuid»",
+        ),
+        (r"\b[A-Z]{2,4}-\d{4}-\d{6}\b", "«registration number»"),
+        (
+            r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?",
+            "«date»",
+        ),
+    ];
+    rules
+        .iter()
+        .fold(diagram.to_owned(), |text, (pattern, placeholder)| {
+            regex::Regex::new(pattern)
+                .expect("placeholder pattern")
+                .replace_all(&text, *placeholder)
+                .into_owned()
+        })
+}
+
+/// Returns a line diff of `want` and `got` (`-` expected, `+` actual), by longest common
+/// subsequence: the diagrams are a few dozen lines.
+fn diff(want: &str, got: &str) -> String {
+    let (a, b): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let mut common = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            common[i][j] = if a[i] == b[j] {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push_str(&format!("  {}\n", a[i]));
+            (i, j) = (i + 1, j + 1);
+        } else if j < b.len() && (i == a.len() || common[i][j + 1] >= common[i + 1][j]) {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
+        } else {
+            out.push_str(&format!("- {}\n", a[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Returns the diagram of the rows a scenario added to the log, leaving out the requests of
+/// waiting steps that were asked again (their number depends on timing).
+fn diagram_of(
+    before: &HashSet<(String, String)>,
+    after: &[LogRecord],
+    report: &ScenarioReport,
+) -> String {
+    let retried: HashSet<&str> = report
+        .steps
+        .iter()
+        .flat_map(|step| step.retried.iter().map(String::as_str))
+        .collect();
+    let rows: Vec<LogRecord> = after
+        .iter()
+        .filter(|row| !before.contains(&row_key(row)))
+        .filter(|row| !retried.contains(row.correlation_id.as_str()))
+        .cloned()
+        .collect();
+    let sent: HashSet<&str> = report
+        .steps
+        .iter()
+        .map(|step| step.correlation_id.as_str())
+        .collect();
+    normalise(&sequence_diagram(&in_call_order(rows, &sent)))
+}
+
+/// One exchange (a correlation id) of the log: its rows in log order and where they stand.
+struct Exchange {
+    rows: Vec<LogRecord>,
+    first: usize,
+    last: usize,
+}
+
+impl Exchange {
+    /// The system that made the request, and the one it was for.
+    fn parties(&self) -> (&str, &str) {
+        self.rows
+            .first()
+            .map_or(("", ""), |row| (row.sender.as_str(), row.receiver.as_str()))
+    }
+}
+
+/// Returns the rows as calls nest: each exchange's request hops, then the exchanges its
+/// receiver made while answering it, then its answer hops; exchanges that nest in none by
+/// the stack time they began, at one instant those a system began (a decision delivered when
+/// the clock moved) before those the scenario `sent`. The log's own order is the order rows
+/// were written (a forwarded request when its answer came back), and two exchanges in flight
+/// at once interleave by chance; this order does not.
+fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
+    let mut exchanges: Vec<Exchange> = Vec::new();
+    for (index, row) in rows.into_iter().enumerate() {
+        match exchanges
+            .iter_mut()
+            .find(|exchange| exchange.rows[0].correlation_id == row.correlation_id)
+        {
+            Some(exchange) => {
+                exchange.last = index;
+                exchange.rows.push(row);
+            }
+            None => exchanges.push(Exchange {
+                rows: vec![row],
+                first: index,
+                last: index,
+            }),
+        }
+    }
+    // The exchange each one nests in: the latest begun before it and still open, whose
+    // receiver made it.
+    let parents: Vec<Option<usize>> = (0..exchanges.len())
+        .map(|child| {
+            let (sender, _) = exchanges[child].parties();
+            (0..child).rev().find(|&parent| {
+                let outer = &exchanges[parent];
+                outer.parties().1 == sender
+                    && outer.first < exchanges[child].first
+                    && exchanges[child].first < outer.last
+            })
+        })
+        .collect();
+    let mut roots: Vec<usize> = (0..exchanges.len())
+        .filter(|&index| parents[index].is_none())
+        .collect();
+    roots.sort_by_key(|&index| {
+        let first = &exchanges[index].rows[0];
+        (
+            first.received_at,
+            sent.contains(first.correlation_id.as_str()),
+            index,
+        )
+    });
+    let mut ordered = Vec::new();
+    for root in roots {
+        emit(root, &exchanges, &parents, &mut ordered);
+    }
+    ordered
+}
+
+fn emit(index: usize, exchanges: &[Exchange], parents: &[Option<usize>], out: &mut Vec<LogRecord>) {
+    let is_request = |row: &&LogRecord| !row.message_type.eq_ignore_ascii_case("RESPONSE");
+    let rows = &exchanges[index].rows;
+    out.extend(rows.iter().filter(is_request).cloned());
+    for child in (0..exchanges.len()).filter(|&child| parents[child] == Some(index)) {
+        emit(child, exchanges, parents, out);
+    }
+    out.extend(rows.iter().filter(|row| !is_request(row)).cloned());
+}
+
+fn row_key(row: &LogRecord) -> (String, String) {
+    (row.message_id.clone(), row.direction.as_str().to_owned())
+}
+
+/// Compares `diagram` with the golden beside `scenario` (writes it under
+/// `EGOV_UPDATE_GOLDEN=1`); returns the failure, naming the file and showing the diff.
+fn check_golden(scenario: &Path, diagram: &str) -> Option<String> {
+    let golden = scenario.with_extension("mmd");
+    if std::env::var_os("EGOV_UPDATE_GOLDEN").is_some_and(|value| value == "1") {
+        std::fs::write(&golden, diagram)
+            .unwrap_or_else(|err| panic!("{}: {err}", golden.display()));
+        return None;
+    }
+    match std::fs::read_to_string(&golden) {
+        Ok(want) if want == diagram => None,
+        Ok(want) => Some(format!(
+            "the exchanges differ from the golden diagram {} (- golden, + this run; \
+             EGOV_UPDATE_GOLDEN=1 rewrites it):\n{}",
+            shown(&golden),
+            diff(&want, diagram)
+        )),
+        Err(err) => Some(format!(
+            "no golden diagram {} ({err}); run with EGOV_UPDATE_GOLDEN=1 to write it, then \
+             read it against the seed's diagram. This run drew:\n{diagram}",
+            shown(&golden)
+        )),
+    }
+}
+
+/// Returns why a report failed, one line each.
+fn failures(report: &ScenarioReport) -> Vec<String> {
+    let mut lines: Vec<String> = report.error.iter().cloned().collect();
+    for step in report.steps.iter().filter(|step| !step.passed()) {
+        lines.push(format!("step {:?}:", step.name));
+        lines.extend(step.failures.iter().map(|failure| format!("  {failure}")));
+    }
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_regulated_flow_of_b_and_c_runs_as_its_scenario_and_golden_diagram_say() {
+    let only = std::env::var("EGOV_FLOW").unwrap_or_default();
+    let files: Vec<PathBuf> = scenario_files()
+        .into_iter()
+        .filter(|path| shown(path).contains(&only))
+        .collect();
+    assert!(
+        !files.is_empty(),
+        "no scenario under tests/scenarios matches {only:?}"
+    );
+    let contracts = Contracts::egov().expect("contracts");
+    let stack = Stack::start().await;
+    let runner = stack.runner();
+
+    let mut failed = Vec::new();
+    let mut suite = egov_junit::Suite::new("flows");
+    for path in &files {
+        let scenario = match Scenario::load(path, &contracts) {
+            Ok(scenario) => scenario,
+            Err(err) => {
+                failed.push(format!("{}: {err}", shown(path)));
+                continue;
+            }
+        };
+        let before: HashSet<(String, String)> = stack.log().await.iter().map(row_key).collect();
+        let report = runner.run(&scenario).await;
+        report.add_to(&mut suite);
+        let mut lines = failures(&report);
+        if report.passed() {
+            let diagram = diagram_of(&before, &stack.log().await, &report);
+            let golden = check_golden(path, &diagram);
+            suite.push(match &golden {
+                None => {
+                    egov_junit::TestCase::passed(&report.name, "golden diagram", Duration::ZERO)
+                }
+                Some(diff) => egov_junit::TestCase::failed(
+                    &report.name,
+                    "golden diagram",
+                    Duration::ZERO,
+                    diff,
+                ),
+            });
+            lines.extend(golden);
+        }
+        eprintln!(
+            "{} {} ({:.1} s)",
+            if lines.is_empty() { "PASS" } else { "FAIL" },
+            shown(path),
+            report.time().as_secs_f64()
+        );
+        if !lines.is_empty() {
+            failed.push(format!("{}:\n{}", shown(path), lines.join("\n")));
+        }
+    }
+    if let Some(junit) = std::env::var_os("EGOV_JUNIT") {
+        suite
+            .write(Path::new(&junit))
+            .unwrap_or_else(|err| panic!("{}: {err}", Path::new(&junit).display()));
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} flow(s) failed:\n\n{}",
+        failed.len(),
+        files.len(),
+        failed.join("\n\n")
+    );
+}
+
+#[test]
+fn every_scenario_quotes_its_seed_and_has_its_golden_diagram() {
+    let files = scenario_files();
+    assert!(!files.is_empty(), "no scenario under tests/scenarios");
+    let mut missing = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("scenario readable");
+        if !text.starts_with("# Seed ") {
+            missing.push(format!(
+                "{}: does not start with `# Seed <file>, <item>:` quoting the seed",
+                shown(path)
+            ));
+        }
+        if !path.with_extension("mmd").is_file() {
+            missing.push(format!("{}: has no golden diagram beside it", shown(path)));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
