@@ -393,18 +393,12 @@ fn keep_registrar_password(data_dir: &Path, password: &str) -> anyhow::Result<()
 
 /// Returns the registrar's password: `given`, else the one `egov up` kept in the data dir.
 pub fn registrar_password(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
-    if let Some(password) = given {
-        return Ok(password);
-    }
-    let path = data_dir.join(stack::REGISTRAR_PASSWORD_FILE);
-    std::fs::read_to_string(&path)
-        .map(|password| password.trim().to_owned())
-        .with_context(|| {
-            format!(
-                "no registrar password: pass --registrar-password or run `egov up` to create {}",
-                path.display()
-            )
-        })
+    kept_secret(
+        data_dir,
+        given,
+        stack::REGISTRAR_PASSWORD_FILE,
+        "no registrar password: pass --registrar-password or run `egov up` to create",
+    )
 }
 
 /// Returns the clock authority's config file, writing it with a fresh operator token (owner
@@ -470,18 +464,29 @@ fn operators_entry(data_dir: &Path) -> anyhow::Result<String> {
 
 /// Returns the operator's bearer token: `given`, else the one `egov up` wrote in the data dir.
 pub fn operator_token(data_dir: &Path, given: Option<String>) -> anyhow::Result<String> {
-    if let Some(token) = given {
-        return Ok(token);
+    kept_secret(
+        data_dir,
+        given,
+        stack::OPERATOR_TOKEN_FILE,
+        "no operator token: pass --token or run `egov up` once to create",
+    )
+}
+
+/// Returns `given`, else the secret `egov up` kept in `<data_dir>/<file>`, trimmed; a missing
+/// file is reported as `missing` followed by its path.
+fn kept_secret(
+    data_dir: &Path,
+    given: Option<String>,
+    file: &str,
+    missing: &str,
+) -> anyhow::Result<String> {
+    if let Some(secret) = given {
+        return Ok(secret);
     }
-    let path = data_dir.join(stack::OPERATOR_TOKEN_FILE);
+    let path = data_dir.join(file);
     std::fs::read_to_string(&path)
-        .map(|token| token.trim().to_owned())
-        .with_context(|| {
-            format!(
-                "no operator token: pass --token or run `egov up` once to create {}",
-                path.display()
-            )
-        })
+        .map(|secret| secret.trim().to_owned())
+        .with_context(|| format!("{missing} {}", path.display()))
 }
 
 /// Polls `probe` until it says SERVING; fails with the log tail if `name` exits or times out.
