@@ -29,8 +29,8 @@ use egov_system::caller::{
     ACKNOWLEDGE_PROOF_SERVICE_ID, CANCEL_PROOF_SERVICE_ID, STATUS_PROOF_SERVICE_ID, caller_proof,
     proven,
 };
-use egov_testkit::NatsServer;
 use egov_testkit::credentials::{holder, issue_valid, signer};
+use egov_testkit::{NatsServer, poll};
 use futures::StreamExt;
 use prost::Message;
 use tempfile::TempDir;
@@ -320,15 +320,12 @@ async fn state(stack: &Stack, message_id: &str) -> DeliveryState {
 
 /// Polls until the message reaches `wanted`, failing after a few seconds.
 async fn wait_for_state(stack: &Stack, message_id: &str, wanted: DeliveryState) {
-    let mut last = DeliveryState::Unspecified;
-    for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-        last = state(stack, message_id).await;
-        if last == wanted {
-            return;
-        }
-        tokio::time::sleep(STEP).await;
-    }
-    panic!("message {message_id} stayed {last:?}, expected {wanted:?}");
+    let what = format!("message {message_id} to be {wanted:?}");
+    poll::until(what, WAIT, async || match state(stack, message_id).await {
+        seen if seen == wanted => Ok(()),
+        seen => Err(seen),
+    })
+    .await
 }
 
 async fn fetch(
@@ -734,28 +731,9 @@ async fn sender_is_notified_of_each_delivery_state_change() {
     assert_eq!(states, expected);
 }
 
-/// GETs `path` from the gateway's HTTP server.
-async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    egov_testkit::service::operator_request(addr, "localhost", "GET", path, "").await
-}
-
 /// Polls the log until `path` lists `hops` records; the log is written behind the hot path.
 async fn wait_for_log(http: SocketAddr, path: &str, hops: usize) -> String {
-    let mut body = String::new();
-    for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-        let (code, text) = http_get(http, path).await;
-        body = text;
-        if code == 200 && body.matches("\"direction\"").count() >= hops {
-            break;
-        }
-        tokio::time::sleep(STEP).await;
-    }
-    assert_eq!(
-        body.matches("\"direction\"").count(),
-        hops,
-        "{path}: {body}"
-    );
-    body
+    poll::log_lists(http, path, hops, WAIT).await
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use egov_system::{
 use egov_testkit::credentials::{holder, signer, start_echo_target};
 use egov_testkit::sandbox::{AsyncSettings, SEAL_HOLDER_IIN};
 use egov_testkit::service::{OPERATOR_TOKEN, PLAIN_OPERATOR_TOKEN};
-use egov_testkit::{NatsServer, Sandbox};
+use egov_testkit::{NatsServer, Sandbox, poll};
 use prost::Message;
 
 const PORTAL: &str = "portal";
@@ -465,13 +465,10 @@ async fn faults_set_on_one_replica_apply_on_every_replica_sharing_nats() {
 }
 
 async fn wait_until(done: impl Fn() -> bool) {
-    for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(STEP).await;
-    }
-    panic!("condition not met within {WAIT:?}");
+    poll::until("the condition", WAIT, async || {
+        done().then_some(()).ok_or("not met")
+    })
+    .await
 }
 
 /// Echoes a `Status` message's text; counts its calls.
@@ -595,19 +592,7 @@ impl AsyncStack {
 
     /// Polls the portal's queue until an answer arrives, acknowledges and returns it.
     async fn fetch_answer(&self) -> Envelope {
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-            let mut answers = self.portal.fetch(0).await.expect("fetch");
-            if let Some(answer) = answers.pop() {
-                assert!(answers.is_empty(), "one answer expected");
-                self.portal
-                    .acknowledge(vec![header_of(&answer).message_id])
-                    .await
-                    .expect("acknowledge");
-                return answer;
-            }
-            tokio::time::sleep(STEP).await;
-        }
-        panic!("no answer reached the portal");
+        poll::one_answer(&self.portal, WAIT).await
     }
 
     async fn message_status(&self, message_id: &str) -> egov_proto::v1::GetMessageStatusResponse {
@@ -624,27 +609,30 @@ impl AsyncStack {
 
     /// Polls until the message reaches `wanted`; returns its delivery attempts.
     async fn wait_for_state(&self, message_id: &str, wanted: DeliveryState) -> u32 {
-        let mut last = DeliveryState::Unspecified;
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
+        let what = format!("message {message_id} to be {wanted:?}");
+        poll::until(what, WAIT, async || {
             let status = self.message_status(message_id).await;
-            last = status.state();
-            if last == wanted {
-                return status.attempts;
+            if status.state() == wanted {
+                Ok(status.attempts)
+            } else {
+                Err(status)
             }
-            tokio::time::sleep(STEP).await;
-        }
-        panic!("message {message_id} stayed {last:?}, expected {wanted:?}");
+        })
+        .await
     }
 
     /// Polls until the gateway tried to deliver the message at least `attempts` times.
     async fn wait_for_attempts(&self, message_id: &str, attempts: u32) {
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-            if self.message_status(message_id).await.attempts >= attempts {
-                return;
+        let what = format!("message {message_id} to be offered {attempts} times");
+        poll::until(what, WAIT, async || {
+            let status = self.message_status(message_id).await;
+            if status.attempts >= attempts {
+                Ok(())
+            } else {
+                Err(status)
             }
-            tokio::time::sleep(STEP).await;
-        }
-        panic!("message {message_id} was not offered {attempts} times");
+        })
+        .await
     }
 
     /// Returns the gateway's hops of one message.

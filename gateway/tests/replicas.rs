@@ -33,7 +33,7 @@ use egov_system::caller::{
     ACKNOWLEDGE_PROOF_SERVICE_ID, FETCH_PROOF_SERVICE_ID, STATUS_PROOF_SERVICE_ID, caller_proof,
     proven,
 };
-use egov_testkit::{NatsServer, PostgresServer};
+use egov_testkit::{NatsServer, PostgresServer, poll};
 use prost::Message;
 use tempfile::TempDir;
 use time::OffsetDateTime;
@@ -113,23 +113,22 @@ impl Replicas {
             .await
             .expect("nats");
         let jetstream = async_nats::jetstream::new(nats);
-        let mut pending = u64::MAX;
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
+        poll::until("no delivery to await its JetStream ack", WAIT, async || {
             let mut consumer: async_nats::jetstream::consumer::PullConsumer = jetstream
                 .get_consumer_from_stream("deliver-citizens", "EGOV_DELIVER")
                 .await
                 .expect("the citizens-DB's delivery consumer");
-            pending = consumer
+            match consumer
                 .info()
                 .await
                 .expect("consumer info")
-                .num_ack_pending as u64;
-            if pending == 0 {
-                return;
+                .num_ack_pending
+            {
+                0 => Ok(()),
+                pending => Err(format!("{pending} awaiting their ack")),
             }
-            tokio::time::sleep(STEP).await;
-        }
-        panic!("{pending} deliveries still await their JetStream ack");
+        })
+        .await
     }
 
     /// Stops replica `index` and waits until it has served its last call.
@@ -243,28 +242,7 @@ impl Replicas {
     /// are there: each replica writes its log behind its hot path.
     async fn exchange_from(&self, index: usize, correlation_id: &str, hops: usize) -> String {
         let path = format!("/correlations/{correlation_id}");
-        let mut body = String::new();
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-            let (code, text) = egov_testkit::service::operator_request(
-                self.replicas[index].http,
-                "localhost",
-                "GET",
-                &path,
-                "",
-            )
-            .await;
-            body = text;
-            if code == 200 && body.matches("\"direction\"").count() >= hops {
-                break;
-            }
-            tokio::time::sleep(STEP).await;
-        }
-        assert_eq!(
-            body.matches("\"direction\"").count(),
-            hops,
-            "replica {index}: {body}"
-        );
-        body
+        poll::log_lists(self.replicas[index].http, &path, hops, WAIT).await
     }
 }
 

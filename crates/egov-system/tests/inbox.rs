@@ -21,7 +21,7 @@ use egov_system::{
     Fault, GatewayCaller, Handler, Inbox, InboxSettings, Receiver, Reply, Request, RunningInbox,
     SystemIdentity,
 };
-use egov_testkit::{NatsServer, Sandbox};
+use egov_testkit::{NatsServer, Sandbox, poll};
 use prost::Message;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
@@ -36,7 +36,6 @@ const ECHO: &str = "notary.echo";
 
 /// The longest any wait polls for.
 const WAIT: Duration = Duration::from_secs(10);
-const STEP: Duration = Duration::from_millis(20);
 
 /// Async routes never use their gRPC address; the registry requires one.
 const UNUSED: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9);
@@ -171,45 +170,35 @@ impl Stack {
 
     /// Polls until the message reaches `wanted`.
     async fn wait_for_state(&self, message_id: &str, wanted: DeliveryState) -> u32 {
-        let mut last = DeliveryState::Unspecified;
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
+        let what = format!("message {message_id} to be {wanted:?}");
+        poll::until(what, WAIT, async || {
             let status = self.status(message_id).await;
-            last = status.state();
-            if last == wanted {
-                return status.attempts;
+            if status.state() == wanted {
+                Ok(status.attempts)
+            } else {
+                Err(status)
             }
-            tokio::time::sleep(STEP).await;
-        }
-        panic!("message {message_id} stayed {last:?}, expected {wanted:?}");
+        })
+        .await
     }
 
     /// Polls until the gateway has tried to deliver the message at least once.
     async fn wait_for_attempt(&self, message_id: &str) {
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-            if self.status(message_id).await.attempts >= 1 {
-                return;
+        let what = format!("message {message_id} to be offered to its receiver");
+        poll::until(what, WAIT, async || {
+            let status = self.status(message_id).await;
+            if status.attempts >= 1 {
+                Ok(())
+            } else {
+                Err(status)
             }
-            tokio::time::sleep(STEP).await;
-        }
-        panic!("message {message_id} was never offered to its receiver");
+        })
+        .await
     }
 
     /// Polls the portal's queue until one answer arrives, acknowledges it and returns it.
     async fn fetch_answer(&self) -> Envelope {
-        for _ in 0..WAIT.as_millis() / STEP.as_millis() {
-            let mut answers = self.portal.fetch(0).await.expect("fetch");
-            if let Some(answer) = answers.pop() {
-                assert!(answers.is_empty(), "one answer expected");
-                let answer_id = header_of(&answer).message_id;
-                self.portal
-                    .acknowledge(vec![answer_id])
-                    .await
-                    .expect("acknowledge");
-                return answer;
-            }
-            tokio::time::sleep(STEP).await;
-        }
-        panic!("no answer reached the portal");
+        poll::one_answer(&self.portal, WAIT).await
     }
 
     /// Checks that an answer answers `request_id`, comes sealed by the notary and echoes `text`.

@@ -12,6 +12,7 @@
 //! - [`nats`]: finding the `nats-server` binary and running it for one test.
 //! - [`cluster`]: a NATS cluster of loopback nodes with JetStream, any of which a test can kill.
 //! - [`postgres`]: finding PostgreSQL's binaries and running a throw-away cluster for one test.
+//! - [`poll`]: waiting for something that happens elsewhere, failing with what was seen.
 //! - [`ports`]: free loopback ports and listeners.
 //! - [`service`]: quiet logs, the next Monday morning, port-0 listeners and HTTP requests for a service's tests.
 //! - [`sandbox`]: a certification centre and a gateway in-process (its async channel too, on NATS), for tests that go through the gateway.
@@ -22,6 +23,7 @@ pub mod cluster;
 pub mod credentials;
 pub mod intake;
 pub mod nats;
+pub mod poll;
 pub mod ports;
 pub mod postgres;
 pub mod sandbox;
