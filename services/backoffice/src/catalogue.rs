@@ -368,6 +368,9 @@ pub struct Step {
     pub norm: Option<Norm>,
     /// Whether the service is approved or refused at this step.
     pub decides: bool,
+    /// The channels whose cases take this step; empty means every channel (the seeds give
+    /// some channels their own steps, e.g. F through ХҚО or the portal).
+    pub channels: Vec<Channel>,
     /// Its name.
     pub name: Names,
     /// Whether part of it (e.g. the role) is inferred.
@@ -377,6 +380,11 @@ pub struct Step {
 }
 
 impl Step {
+    /// Returns whether a case filed on `channel` takes this step.
+    pub fn taken_on(&self, channel: Channel) -> bool {
+        self.channels.is_empty() || self.channels.contains(&channel)
+    }
+
     /// Returns the actions a person may take at this step: its own action, and `refuse` at
     /// the deciding step (which then needs an item-10 ground).
     pub fn actions(&self) -> Vec<&str> {
@@ -413,7 +421,8 @@ pub struct Service {
     pub refusal_grounds: Vec<RefusalGround>,
     /// The result documents, the default first.
     pub results: Vec<ResultDocument>,
-    /// The back-office steps, in order.
+    /// The back-office steps, in order, of every channel: a case takes those
+    /// [`Service::steps_on`] its channel.
     pub steps: Vec<Step>,
     /// An application field whose value picks the result kind (D: the queue register's choice).
     pub result_kind_field: Option<String>,
@@ -472,18 +481,31 @@ impl Service {
         named.or_else(on_channel).unwrap_or(&self.results[0])
     }
 
-    /// Returns when a case opened at `start` is due: the overall term if the seeds give one,
-    /// else the sum of the steps' norms (steps without a norm take no time).
+    /// Returns the steps a case filed on `channel` takes, in order.
+    pub fn steps_on(&self, channel: Channel) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(move |step| step.taken_on(channel))
+    }
+
+    /// Returns the step a case filed on `channel` takes after the step at `index` (the
+    /// first step when `index` is `None`); none after its last.
+    pub fn step_after(&self, index: Option<usize>, channel: Channel) -> Option<&Step> {
+        self.steps_on(channel)
+            .find(|step| index.is_none_or(|index| step.index > index))
+    }
+
+    /// Returns when a case filed on `channel` and opened at `start` is due: the overall term
+    /// if the seeds give one, else the sum of its steps' norms (steps without a norm take no
+    /// time).
     pub fn term_due(
         &self,
+        channel: Channel,
         start: time::OffsetDateTime,
         calendar: &egov_core::calendar::WorkingCalendar,
     ) -> Option<time::OffsetDateTime> {
         if let Some(term) = self.term {
             return term.due(start, calendar);
         }
-        self.steps
-            .iter()
+        self.steps_on(channel)
             .try_fold(start, |at, step| match step.norm {
                 Some(norm) => norm.due(at, calendar),
                 None => Some(at),
@@ -684,6 +706,8 @@ struct RawStep {
     name: Names,
     #[serde(default)]
     decides: bool,
+    #[serde(default)]
+    channels: Vec<String>,
     #[serde(default)]
     inferred: bool,
     #[serde(default)]
@@ -971,6 +995,7 @@ impl Check<'_> {
                 norm: self.norm(&entry, step.norm.as_deref())?,
                 action: step.action,
                 decides: step.decides,
+                channels: self.channels(&entry, &step.channels, Some(&channels))?,
                 name: step.name,
                 inferred: step.inferred,
                 source: step.source,
@@ -979,13 +1004,25 @@ impl Check<'_> {
         if steps.is_empty() {
             return Err(self.invalid("steps", "at least one step is needed"));
         }
-        match steps.iter().filter(|step| step.decides).count() {
-            1 => {}
-            n => {
-                return Err(self.invalid(
-                    "steps",
-                    format!("exactly one step must have decides = true, found {n}"),
-                ));
+        // Each channel walks its own steps: each needs some, and exactly one that decides.
+        let per_channel = steps.iter().any(|step| !step.channels.is_empty());
+        for &channel in &channels {
+            let whose = match per_channel {
+                true => format!(" on the {} channel", channel_name(channel)),
+                false => String::new(),
+            };
+            let taken: Vec<&Step> = steps.iter().filter(|s| s.taken_on(channel)).collect();
+            if taken.is_empty() {
+                return Err(self.invalid("steps", format!("no step is taken{whose}")));
+            }
+            match taken.iter().filter(|step| step.decides).count() {
+                1 => {}
+                n => {
+                    return Err(self.invalid(
+                        "steps",
+                        format!("exactly one step{whose} must have decides = true, found {n}"),
+                    ));
+                }
             }
         }
 
@@ -1016,10 +1053,9 @@ impl Check<'_> {
 mod tests {
     use super::*;
 
-    fn norms(service: &Service) -> Vec<(OfficeRole, String, String)> {
+    fn norms(service: &Service, channel: Channel) -> Vec<(OfficeRole, String, String)> {
         service
-            .steps
-            .iter()
+            .steps_on(channel)
             .map(|step| {
                 (
                     step.role,
@@ -1043,7 +1079,7 @@ mod tests {
         assert_eq!(catalogue.codes(), ["A", "B", "C", "D", "E", "F"]);
         let service = |code| catalogue.service(code).expect(code);
         assert_eq!(
-            norms(service("A")),
+            norms(service("A"), Channel::Provider),
             steps(&[
                 (Clerk, "register", "15 min"),
                 (Head, "assign", "1 cd"),
@@ -1053,7 +1089,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            norms(service("B")),
+            norms(service("B"), Channel::Provider),
             steps(&[
                 (Clerk, "register", "2 min"),
                 (Head, "assign", "1 min"),
@@ -1063,7 +1099,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            norms(service("C")),
+            norms(service("C"), Channel::Provider),
             steps(&[
                 (Clerk, "register", "15 min"),
                 (Head, "assign", "1 wd"),
@@ -1073,11 +1109,11 @@ mod tests {
             ])
         );
         assert_eq!(
-            norms(service("D")),
+            norms(service("D"), Channel::Provider),
             steps(&[(Executor, "register", "30 min")])
         );
         assert_eq!(
-            norms(service("E")),
+            norms(service("E"), Channel::Provider),
             steps(&[
                 (Clerk, "register", "5 min"),
                 (Executor, "draft", "15 min"),
@@ -1086,7 +1122,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            norms(service("F")),
+            norms(service("F"), Channel::Provider),
             steps(&[
                 (Clerk, "register", "30 min"),
                 (Head, "assign", "20 min"),
@@ -1094,6 +1130,50 @@ mod tests {
                 (Head, "sign", "1 cd"),
                 (Clerk, "issue", "30 min"),
             ])
+        );
+    }
+
+    #[test]
+    fn guardianship_through_the_state_corporation_is_examined_28_days_then_sent_within_a_minute() {
+        use OfficeRole::{Executor, Head};
+        let catalogue = Catalogue::embedded().expect("embedded catalogue is valid");
+        let f = catalogue.service("F").expect("F");
+        assert_eq!(
+            norms(f, Channel::StateCorporation),
+            steps(&[(Executor, "examine", "28 cd"), (Head, "sign", "1 min")])
+        );
+    }
+
+    #[test]
+    fn guardianship_on_the_portal_is_examined_28_days_then_sent_within_90_seconds() {
+        use OfficeRole::{Executor, Head};
+        let catalogue = Catalogue::embedded().expect("embedded catalogue is valid");
+        let f = catalogue.service("F").expect("F");
+        assert_eq!(
+            norms(f, Channel::Portal),
+            steps(&[(Executor, "examine", "28 cd"), (Head, "sign", "90 s")])
+        );
+        let start = time::macros::datetime!(2026-03-02 09:00 +5);
+        let calendar = egov_core::calendar::WorkingCalendar::kazakhstan();
+        assert_eq!(
+            f.term_due(Channel::Portal, start, calendar),
+            Some(time::macros::datetime!(2026-03-30 09:01:30 +5)),
+            "28 calendar days and 90 seconds"
+        );
+    }
+
+    #[test]
+    fn a_catalogue_file_is_refused_when_a_channel_has_no_deciding_step() {
+        let text = MINIMAL
+            .replace(
+                "channels = [\"provider\"]",
+                "channels = [\"portal\", \"provider\"]",
+            )
+            .replace("decides = true", "decides = true\nchannels = [\"portal\"]");
+        let message = error(&text);
+        assert!(
+            message.contains("no step is taken on the provider channel"),
+            "{message}"
         );
     }
 

@@ -93,9 +93,10 @@ pub struct CaseFile {
     pub application: ServiceApplication,
     /// The service's item-9 documents against the application.
     pub documents: Vec<DocumentCheck>,
-    /// Each step's comment, by step index.
+    /// Each step's comment, in the order of the case's steps.
     pub comments: Vec<Option<String>>,
-    /// Who ended each step, by step index: the person, or the automatic policy.
+    /// Who ended each step, in the order of the case's steps: the person, or the automatic
+    /// policy.
     pub actors: Vec<Option<String>>,
     /// The deciding step's decision, once it was taken (the head signs what it says).
     pub decision: Option<Decision>,
@@ -250,11 +251,14 @@ impl Workflow {
         let guard = self.inner.transitions.lock().await;
         self.check_running()?;
         let now = self.inner.clock.now();
-        let first = service.steps.first().ok_or_else(|| {
-            BackOfficeError::corrupt(format!("service {}", service.code), "it has no steps")
+        let first = service.step_after(None, channel).ok_or_else(|| {
+            BackOfficeError::corrupt(
+                format!("service {}", service.code),
+                format!("it has no steps on the {} channel", channel_name(channel)),
+            )
         })?;
         let first_due = self.due(first.norm, now)?;
-        let term_due = service.term_due(now, self.inner.calendar);
+        let term_due = service.term_due(channel, now, self.inner.calendar);
         let case = CaseRecord {
             id: id.clone(),
             service_code: service.code.clone(),
@@ -274,7 +278,7 @@ impl Workflow {
         };
         let step = StepRecord {
             case_id: id.clone(),
-            idx: 0,
+            idx: catalogue_index(first),
             role: first.role.as_str().to_owned(),
             action: first.action.clone(),
             norm: norm_text(first.norm),
@@ -738,7 +742,8 @@ impl Workflow {
                 decided_at: ended_at,
             },
         });
-        let next_idx = usize::try_from(current.idx + 1).unwrap_or(usize::MAX);
+        let channel = application(case)?.channel();
+        let after = usize::try_from(current.idx).ok();
         let mut transition = Transition {
             case_id: case.id.clone(),
             end: StepEnd {
@@ -753,11 +758,11 @@ impl Workflow {
             close: None,
             deliveries: Vec::new(),
         };
-        if let Some(next) = service.steps.get(next_idx) {
+        if let Some(next) = service.step_after(after, channel) {
             let due = self.due(next.norm, ended_at)?;
             transition.next = Some(StepRecord {
                 case_id: case.id.clone(),
-                idx: current.idx + 1,
+                idx: catalogue_index(next),
                 role: next.role.as_str().to_owned(),
                 action: next.action.clone(),
                 norm: norm_text(next.norm),
@@ -998,6 +1003,12 @@ fn status(case: &CaseRecord, message: &ServiceResult) -> NewDelivery {
         payload: message.encode_to_vec(),
         required: false,
     }
+}
+
+/// Returns a step's index in its service's file as the store keeps it: a case's steps are
+/// numbered by the catalogue, so a channel that skips some leaves gaps.
+fn catalogue_index(step: &Step) -> i64 {
+    i64::try_from(step.index).unwrap_or(i64::MAX)
 }
 
 fn application(case: &CaseRecord) -> Result<ServiceApplication, BackOfficeError> {

@@ -292,10 +292,11 @@ pub fn case_json(file: &CaseFile) -> CaseJson {
         steps: case
             .steps
             .iter()
-            .map(|step| {
-                let index = usize::try_from(step.index).ok();
-                let comment = index.and_then(|index| file.comments.get(index).cloned().flatten());
-                let actor = index.and_then(|index| file.actors.get(index).cloned().flatten());
+            .enumerate()
+            // By position: a channel that skips catalogue steps leaves gaps in their indexes.
+            .map(|(position, step)| {
+                let comment = file.comments.get(position).cloned().flatten();
+                let actor = file.actors.get(position).cloned().flatten();
                 step_json(Some(service), step, comment, actor)
             })
             .collect(),

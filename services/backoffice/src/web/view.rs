@@ -438,7 +438,8 @@ pub fn case_view(tr: Tr, people: &People, viewer: Option<OfficeRole>, file: &Cas
         steps: case
             .steps
             .iter()
-            .map(|step| step_row(tr, service, file, step))
+            .enumerate()
+            .map(|(position, step)| step_row(tr, service, file, position, step))
             .collect(),
         result: result_view(tr, file),
         closed: case.closed,
@@ -475,7 +476,14 @@ fn applicant(tr: Tr, file: &CaseFile) -> Vec<Field> {
     fields
 }
 
-fn step_row(tr: Tr, service: &Service, file: &CaseFile, step: &CaseStep) -> StepRow {
+/// `position` is the step's place among the case's steps (its comment's and actor's).
+fn step_row(
+    tr: Tr,
+    service: &Service,
+    file: &CaseFile,
+    position: usize,
+    step: &CaseStep,
+) -> StepRow {
     let open = step.ended_at.is_none();
     let status = match (open, step.late) {
         (true, true) => "status-overdue",
@@ -501,13 +509,17 @@ fn step_row(tr: Tr, service: &Service, file: &CaseFile, step: &CaseStep) -> Step
         late: step.late,
         open,
         status: tr.get(status),
-        comment: usize::try_from(step.index)
-            .ok()
-            .and_then(|index| file.comments.get(index).cloned().flatten())
+        comment: file
+            .comments
+            .get(position)
+            .cloned()
+            .flatten()
             .unwrap_or_default(),
-        actor: usize::try_from(step.index)
-            .ok()
-            .and_then(|index| file.actors.get(index).cloned().flatten())
+        actor: file
+            .actors
+            .get(position)
+            .cloned()
+            .flatten()
             .unwrap_or_default(),
     }
 }

@@ -4,7 +4,7 @@
 use egov_core::clock::Clock as _;
 use egov_core::systems;
 use egov_proto::v1::BackOfficeRole::{Clerk, Executor, Head};
-use egov_proto::v1::{Channel, ResultKind};
+use egov_proto::v1::{Channel, ResultKind, ServiceApplication};
 
 use crate::common::{
     Options, Stack, application, document_valid_until, next_monday_morning, service_result, walk,
@@ -187,22 +187,28 @@ async fn kindergarten_enrolment_at_the_desk_walks_to_a_contract() {
     assert_eq!(case.result.expect("result").kind(), ResultKind::Contract);
 }
 
+/// The application every guardianship test files: the annex-2 documents, all there.
+fn guardianship(channel: Channel) -> ServiceApplication {
+    application(
+        "F",
+        channel,
+        &[
+            "application",
+            "child_birth_certificate",
+            "parental_care_loss_document",
+            "health_certificate",
+        ],
+    )
+}
+
 #[tokio::test]
-async fn guardianship_walks_twenty_eight_calendar_days_of_examination_to_a_resolution() {
+async fn guardianship_at_the_provider_walks_twenty_eight_calendar_days_of_examination_to_a_resolution()
+ {
     let stack = Stack::start(next_monday_morning(), Options::default()).await;
     let case = stack
         .open(
             systems::REGIONAL_GATEWAY.id,
-            application(
-                "F",
-                Channel::StateCorporation,
-                &[
-                    "application",
-                    "child_birth_certificate",
-                    "parental_care_loss_document",
-                    "health_certificate",
-                ],
-            ),
+            guardianship(Channel::Provider),
             "RSHEP-F-1",
         )
         .await
@@ -222,4 +228,41 @@ async fn guardianship_walks_twenty_eight_calendar_days_of_examination_to_a_resol
     assert_eq!(case.result.expect("result").kind(), ResultKind::Resolution);
     let received = stack.wait_received(systems::REGIONAL_GATEWAY.id, 1).await;
     assert_eq!(service_result(&received[0]).kind(), ResultKind::Resolution);
+}
+
+// Seed 004_… annex 2, the ХҚО reference: the provider examines the application (28 cd) and
+// sends its EDS-signed result to the ХҚО IS «қарағаннан кейін, 1 минут ішінде»; the
+// provider reference's clerk and head steps are not on this channel.
+#[tokio::test]
+async fn guardianship_through_the_state_corporation_is_examined_28_days_and_sent_within_a_minute() {
+    let stack = Stack::start(next_monday_morning(), Options::default()).await;
+    let case = stack
+        .open(
+            systems::REGIONAL_GATEWAY.id,
+            guardianship(Channel::StateCorporation),
+            "RSHEP-F-2",
+        )
+        .await
+        .expect("opened");
+    let case = walk(&stack, &case.id, &[(Executor, "28 cd"), (Head, "1 min")]).await;
+    assert_eq!(case.result.expect("result").kind(), ResultKind::Resolution);
+    let received = stack.wait_received(systems::REGIONAL_GATEWAY.id, 1).await;
+    assert_eq!(service_result(&received[0]).kind(), ResultKind::Resolution);
+}
+
+// Seed 004_… annex 2, the portal reference: 28 cd of examination, then the result sent to the
+// portal «қарағаннан кейін, 1,5 минут ішінде».
+#[tokio::test]
+async fn guardianship_on_the_portal_is_examined_28_days_and_sent_within_90_seconds() {
+    let stack = Stack::start(next_monday_morning(), Options::default()).await;
+    let case = stack
+        .open(
+            systems::REGIONAL_GATEWAY.id,
+            guardianship(Channel::Portal),
+            "RSHEP-F-3",
+        )
+        .await
+        .expect("opened");
+    let case = walk(&stack, &case.id, &[(Executor, "28 cd"), (Head, "90 s")]).await;
+    assert_eq!(case.result.expect("result").kind(), ResultKind::Resolution);
 }

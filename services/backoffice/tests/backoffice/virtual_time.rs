@@ -17,7 +17,7 @@ async fn guardianship_examination_of_28_calendar_days_runs_in_milliseconds_on_th
             systems::REGIONAL_GATEWAY.id,
             application(
                 "F",
-                Channel::Portal,
+                Channel::Provider,
                 &[
                     "application",
                     "child_birth_certificate",
