@@ -1,8 +1,10 @@
 //! The catalogue of services as data: one TOML file per service (`catalogue/A.toml` …
 //! `F.toml`, embedded at build time), each with its names, provider, channels, the
 //! Standard's item-9 documents and item-10 refusal grounds, the back-office steps with the
-//! regulation's norms, and its result documents. A seventh service is one more file in the
-//! directory that `catalogue_dir` names, not new code.
+//! regulation's norms, and its result documents. A step with `channels = [...]` is taken
+//! only by cases filed on those channels, where a seed gives a channel its own steps (F).
+//! A seventh service is one more file in the directory that `catalogue_dir` names, not new
+//! code.
 //!
 //! Files are read with `deny_unknown_fields`, then validated; every error names the file
 //! and the entry (`B.toml: steps[2] (executor draft): bad duration "3 mins"…`).
