@@ -228,7 +228,8 @@ impl egov_system::runtime::Settings for Config {
     }
 
     fn inbox(&self) -> InboxSettings {
-        // Every call of the workstation is synchronous: no inbox to run.
+        // Every call of the workstation is synchronous, and providers' results reach its gRPC
+        // receiver on the sync route `con.application.decided`: no inbox to run.
         InboxSettings::new(&self.gateway_endpoint, "", false)
     }
 

@@ -507,6 +507,17 @@ impl Desk {
                 .await
                 .map(|(registered, _)| (registered.registration_number, None))
             }
+            // Seed 004_… annex 2, the ХҚО reference: the operator's EDS-signed request is
+            // registered in the regional gateway's workstation; the provider answers later.
+            "F" => self
+                .send::<_, ApplicationRegistered>(
+                    &signer,
+                    route.apply,
+                    route.apply_to,
+                    &application,
+                )
+                .await
+                .map(|(registered, _)| (registered.registration_number, None)),
             _ => {
                 let request = PlaceInQueueRequest {
                     application: Some(application),
@@ -798,11 +809,15 @@ impl Desk {
                 format!("service {} has no route", filing.service_code),
             )
         })?;
+        // The provider sends this one to the State Corporation's IS when it has decided.
+        let Some(result_service_id) = route.result else {
+            return Ok((filing, false));
+        };
         let request = GetApplicationResultRequest {
             registration_number: filing.registration_number.clone(),
         };
         match self
-            .send::<_, ServiceResult>(&signer, route.result, route.target.id, &request)
+            .send::<_, ServiceResult>(&signer, result_service_id, route.target.id, &request)
             .await
         {
             Ok((result, signer)) => {

@@ -1,4 +1,4 @@
-//! The services the State Corporation files (FLOWS.md: B, C, D at the ЦОН) and where each
+//! The services the State Corporation files (FLOWS.md: B, C, D at the ЦОН, F at the ХҚО) and where each
 //! request goes: the target system, its service ids. Names and item-9 documents come from the
 //! back office's catalogue (`backoffice.catalogue.list` through the gateway), the one source of
 //! truth; only the route of each service is the workstation's own.
@@ -45,16 +45,23 @@ pub struct Route {
     pub apply_to: &'static str,
     /// The service id that takes the application.
     pub apply: &'static str,
-    /// The service id that answers its result by registration number.
-    pub result: &'static str,
+    /// The service id that answers its result by registration number; `None` where the
+    /// provider sends its result to the State Corporation's IS itself
+    /// ([`DECIDED_SERVICE_ID`]).
+    pub result: Option<&'static str>,
 }
+
+/// The State Corporation IS's own service id: a provider's signed result of an application
+/// the State Corporation filed (seed `004_…` annex 2, the ХҚО reference: «… нәтижесін ХҚО АЖ
+/// жолдайды»).
+pub const DECIDED_SERVICE_ID: &str = "con.application.decided";
 
 /// Service B: the Labour Market AIS.
 pub const ROUTE_B: Route = Route {
     target: systems::LABOR,
     apply_to: systems::LABOR.id,
     apply: "labor.unemployed-certificate.apply",
-    result: "labor.application.result",
+    result: Some("labor.application.result"),
 };
 
 /// Service C: E-sobes.
@@ -62,7 +69,7 @@ pub const ROUTE_C: Route = Route {
     target: systems::ESOBES,
     apply_to: systems::ESOBES.id,
     apply: "esobes.home-schooling.apply",
-    result: "esobes.application.result",
+    result: Some("esobes.application.result"),
 };
 
 /// Service D: the kindergarten queue register, through the regional gateway (seed `002_…`
@@ -71,13 +78,23 @@ pub const ROUTE_D: Route = Route {
     target: systems::QUEUE,
     apply_to: systems::REGIONAL_GATEWAY.id,
     apply: "queue.place",
-    result: "queue.application.result",
+    result: Some("queue.application.result"),
+};
+
+/// Service F: the provider's workstation (the back office) through the regional gateway
+/// (seed `004_…` annex 2, the ХҚО reference: «Электрондық құжатты ЭҮАШ АЖО-ға тіркеу (30
+/// секунд)»); the provider sends the result back to the State Corporation's IS.
+pub const ROUTE_F: Route = Route {
+    target: systems::BACKOFFICE,
+    apply_to: systems::REGIONAL_GATEWAY.id,
+    apply: "backoffice.guardianship.apply",
+    result: None,
 };
 
 /// A service the workstation files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeskService {
-    /// `B`, `C`, `D`.
+    /// `B`, `C`, `D`, `F`.
     pub code: String,
     /// Its name.
     pub name: Names,
@@ -119,6 +136,7 @@ impl DeskServices {
             "B" => Some(ROUTE_B),
             "C" => Some(ROUTE_C),
             "D" => Some(ROUTE_D),
+            "F" => Some(ROUTE_F),
             _ => None,
         }
     }
@@ -200,7 +218,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_desk_files_b_c_and_d_with_their_state_corporation_documents() {
+    fn the_desk_files_b_c_d_and_f_with_their_state_corporation_documents() {
         let catalogue = egov_backoffice::Catalogue::embedded().expect("catalogue");
         let listing = egov_backoffice::listing::list_services(
             &catalogue,
@@ -210,7 +228,7 @@ mod tests {
         );
         let services = DeskServices::from_listing(&listing);
         let codes: Vec<&str> = services.all().map(|s| s.code.as_str()).collect();
-        assert_eq!(codes, ["B", "C", "D"]);
+        assert_eq!(codes, ["B", "C", "D", "F"]);
         let d = services.get("D").expect("D");
         let required: Vec<&str> = d
             .documents

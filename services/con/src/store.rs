@@ -147,6 +147,17 @@ macro_rules! select_filings {
     };
 }
 
+/// A provider's result as the State Corporation keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceivedResult<'a> {
+    /// The result kind (`RESULT_KIND_RESOLUTION`, `RESULT_KIND_REFUSAL` …).
+    pub kind: &'a str,
+    /// Its text.
+    pub text: &'a str,
+    /// The subject of the certificate that signed it.
+    pub signer: &'a str,
+}
+
 impl Store {
     /// Opens the database at `url` and applies pending migrations.
     pub async fn open(url: &str) -> Result<Store, ConError> {
@@ -327,6 +338,38 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Records the result a provider sent for the filing it registered under
+    /// `registration_number`; returns the filing's id, or `None` when no filing of that
+    /// system has the number. A result already recorded stays (a redelivery changes nothing).
+    pub async fn receive_result(
+        &self,
+        target_system: &str,
+        registration_number: &str,
+        result: ReceivedResult<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, ConError> {
+        sqlx::query(
+            "UPDATE filings SET result_kind = $1, result_text = $2, result_signer = $3, \
+             result_at = $4 \
+             WHERE target_system = $5 AND registration_number = $6 AND result_at IS NULL",
+        )
+        .bind(result.kind)
+        .bind(result.text)
+        .bind(result.signer)
+        .bind(rfc3339(now)?)
+        .bind(target_system)
+        .bind(registration_number)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM filings WHERE target_system = $1 AND registration_number = $2",
+        )
+        .bind(target_system)
+        .bind(registration_number)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Records the hand-over of a filing's result; false if it was handed over already.

@@ -9,10 +9,11 @@ use egov_core::envelope::RevocationSource;
 use egov_core::systems::{self, SystemInfo};
 use egov_signin::{Settings, Signin};
 use egov_system::identity::EnrolmentProof;
-use egov_system::{Mount, Mounted, RunningInbox, System};
+use egov_system::{Mount, Mounted, System};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
+use crate::decided::DecidedHandler;
 use crate::desk::Desk;
 use crate::operator::Operators;
 use crate::store::Store;
@@ -89,8 +90,8 @@ impl System for Con {
         store.close().await;
     }
 
-    /// Enrolls the configured operators, opens sign-in and serves the pages; no gRPC
-    /// contract (health and reflection only) and no inbox: every call is synchronous.
+    /// Enrolls the configured operators, opens sign-in and serves the pages, and receives
+    /// the providers' results ([`crate::DECIDED_SERVICE_ID`]) over gRPC and its inbox.
     async fn mount<R: RevocationSource + 'static>(
         config: &Config,
         mount: Mount<R, Store>,
@@ -124,10 +125,16 @@ impl System for Con {
         }
         let caller = mount.caller(&config.gateway_endpoint)?;
         let desk = Desk::new(mount.store.clone(), caller, operators, mount.clock.clone());
+        // Providers' results for what the State Corporation filed (F), sync or async.
+        let receiver = mount.receiver(DecidedHandler::new(
+            mount.store.clone(),
+            mount.clock.clone(),
+        ));
+        let inbox = mount.launch_inbox(receiver.clone()).await;
         Ok(Mounted {
-            grpc: egov_bus::grpc::GrpcRoutes::new(),
+            grpc: egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server()),
             http: http(desk, &signin, mount.metrics.clone()),
-            inbox: RunningInbox::idle(),
+            inbox,
             tasks: Vec::new(),
         })
     }

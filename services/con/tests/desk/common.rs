@@ -1,7 +1,9 @@
 //! The stack a workstation test runs: egov-test-stack's sandbox and neighbours (the real
 //! citizens-DB, notary registry and back office), the Labour Market AIS (service B's target)
-//! beside them, and the workstation itself: its desk over the State Corporation's seal, its
-//! operator's employee certificate, and its pages served on a loopback port behind sign-in.
+//! beside them, the regional gateway in front of the back office's workstation (service F), and
+//! the workstation itself: its desk over the State Corporation's seal, its operator's employee
+//! certificate, its receiver of the providers' results, and its pages served on a loopback port
+//! behind sign-in.
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -34,6 +36,8 @@ pub struct Stack {
     pub http: SocketAddr,
     /// The Labour Market AIS's store.
     pub labor: egov_labor::Store,
+    /// The regional gateway that relays F to the back office.
+    pub regional: egov_testkit::sandbox::RegionalGateway,
 }
 
 impl Deref for Stack {
@@ -85,6 +89,40 @@ impl Stack {
         let store = Store::open(&config.database_url())
             .await
             .expect("con store opens");
+        // F: through the regional gateway to the provider's workstation (the back office),
+        // whose signed result comes back to the State Corporation's IS.
+        let regional = neighbours
+            .sandbox
+            .start_regional_gateway(&[(
+                egov_backoffice::GUARDIANSHIP_APPLY_SERVICE_ID,
+                systems::BACKOFFICE.id,
+                neighbours.backoffice_addr(),
+                &[systems::STATE_CORPORATION.id],
+            )])
+            .await;
+        let receiver = egov_system::Receiver::new(
+            neighbours.con.identity().clone(),
+            neighbours.sandbox.verifier(),
+            std::sync::Arc::new(egov_con::DecidedHandler::new(
+                store.clone(),
+                neighbours.clock.shared(),
+            )),
+            neighbours.clock.shared(),
+        );
+        let (grpc, _) = loopback_listeners().await;
+        let receiver_addr = grpc.local_addr().expect("addr");
+        tokio::spawn(egov_bus::grpc::serve(
+            grpc,
+            egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server()),
+            std::future::pending(),
+        ));
+        neighbours.sandbox.route(
+            egov_con::DECIDED_SERVICE_ID,
+            systems::STATE_CORPORATION.id,
+            receiver_addr,
+            &[systems::BACKOFFICE.id],
+        );
+
         let operators = Operators::new([(OPERATOR.0.to_owned(), neighbours.operator())]);
         let desk = Desk::new(
             store.clone(),
@@ -115,6 +153,7 @@ impl Stack {
             signin,
             http: http_addr,
             labor,
+            regional,
         }
     }
 

@@ -4,4 +4,5 @@
 mod common;
 mod faults;
 mod filing;
+mod guardianship;
 mod web;
