@@ -34,7 +34,6 @@ use egov_scenario::{Contracts, Identities, Runner, Scenario, ScenarioReport};
 use egov_system::SystemIdentity;
 use egov_test_stack::{Neighbours, Target, next_monday_morning};
 use egov_testkit::NatsServer;
-use egov_testkit::sandbox::RegionalGateway;
 
 /// The clock authority's operator token in this test.
 const CLOCK_TOKEN: &str = "operator-token-of-the-flow-matrix";
@@ -90,7 +89,6 @@ const LOG_ROWS: u32 = 100_000;
 struct Stack {
     neighbours: Neighbours,
     authority: String,
-    _regional: RegionalGateway,
     _clock: StackClock,
     _nats: NatsServer,
 }
@@ -171,7 +169,7 @@ impl Stack {
         // D's placement goes national → regional gateway → queue register, as
         // deploy/local/registry.toml and registry-regional.toml route it (seed `002_…` item 7).
         let fronts: &[&str] = &[systems::PORTAL.id, systems::STATE_CORPORATION.id];
-        let regional = neighbours
+        neighbours
             .sandbox
             .start_regional_gateway(&[(
                 egov_queue::PLACE_SERVICE_ID,
@@ -206,7 +204,6 @@ impl Stack {
         Stack {
             neighbours,
             authority,
-            _regional: regional,
             _clock: clock,
             _nats: nats,
         }

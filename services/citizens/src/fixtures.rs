@@ -81,7 +81,8 @@ pub const KINDERGARTEN_HEAD: &str = "790202490270";
 /// The chairman of the State Corporation (Дүйсенов Қанат Маратұлы).
 pub const STATE_CORPORATION_HEAD: &str = "690606390289";
 /// A mother of twins and a daughter under 7 (Сәрсенбаева Гүлнұр Асқарқызы, Kyzylorda city):
-/// service D applicant in the flow matrix, beside the Омаров family.
+/// service D applicant in the flow matrix, beside the Омаров family, and principal of its
+/// expired and revoked powers of attorney for D.
 pub const PARENT_IN_KYZYLORDA: &str = "940322490296";
 /// Her son born 2023-04-12 (Сәрсенбаев Нұрали Ерболұлы): a pre-school child of service D.
 pub const CHILD_UNDER_7_IN_KYZYLORDA: &str = "230412590302";
@@ -91,7 +92,7 @@ pub const TWIN_OF_CHILD_UNDER_7_IN_KYZYLORDA: &str = "230412690319";
 /// Their sister born 2025-02-08 (Сәрсенбаева Томирис Ерболқызы): a pre-school child of service D.
 pub const YOUNGEST_CHILD_IN_KYZYLORDA: &str = "250208690323";
 /// A mother of two children under 7 (Жақсылықова Мөлдір Бауыржанқызы, Shieli district):
-/// service D applicant, and principal of a power of attorney for D in the flow matrix.
+/// service D applicant, and principal of the flow matrix's power of attorney for D in force.
 pub const PARENT_IN_SHIELI: &str = "960715490335";
 /// Her son born 2024-06-01 (Жақсылықов Алдияр Дәулетұлы): a pre-school child of service D.
 pub const CHILD_UNDER_7_IN_SHIELI: &str = "240601590341";
