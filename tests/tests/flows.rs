@@ -1,9 +1,12 @@
-//! The flow matrix: every regulated branch of services B (unemployed certificate, Labour Market
-//! AIS) and C (home-schooling compensation, E-sobes) as a scenario file under
-//! `tests/scenarios/`, run through `egov_scenario::Runner` against ONE in-process stack: the
-//! sandbox gateway and certification centre, the real citizens-DB, notary registry and back
-//! office, labor and esobes, routed as `deploy/local/registry.toml` routes them, all on the
-//! stack clock a real clock authority moves (over a real nats-server).
+//! The flow matrix: every regulated branch of the services the stack implements as a scenario
+//! file under `tests/scenarios/<service>/`: B (unemployed certificate, Labour Market AIS), C
+//! (home-schooling compensation, E-sobes) and D (placing a pre-school child in the kindergarten
+//! queue, the queue register). They run through `egov_scenario::Runner` against ONE in-process
+//! stack: the sandbox gateway and certification centre, the regional gateway (РШЭП), the real
+//! citizens-DB, notary registry and back office, labor, esobes and the queue register, routed
+//! as `deploy/local/registry.toml` and `registry-regional.toml` route them (D's placement
+//! national → regional → queue register), all on the stack clock a real clock authority moves
+//! (over a real nats-server).
 //!
 //! Each scenario's exchanges, as the gateway's message log draws them in Mermaid, must equal
 //! its golden diagram `<scenario>.mmd` beside it (durations, generated numbers, times and ids
@@ -18,7 +21,8 @@ use std::time::Duration;
 
 use egov_bus::clock::{ClockStore, StackClock};
 use egov_citizens::fixtures::{
-    PARENT_OF_DISABLED_CHILD, REPRESENTATIVE, STATE_CORPORATION_OPERATOR, UNEMPLOYED_ADULT,
+    PARENT_IN_KYZYLORDA, PARENT_IN_SHIELI, PARENT_OF_DISABLED_CHILD, REPRESENTATIVE,
+    STATE_CORPORATION_OPERATOR, UNEMPLOYED_ADULT,
 };
 use egov_core::Iin;
 use egov_core::clock::Clock as _;
@@ -59,6 +63,9 @@ const POWERS_OF_ATTORNEY: &[(&str, &str, &str, Validity)] = &[
         "C",
         Validity::Revoked,
     ),
+    ("ENIS-000701", PARENT_IN_SHIELI, "D", Validity::InForce),
+    ("ENIS-000702", PARENT_IN_KYZYLORDA, "D", Validity::Expired),
+    ("ENIS-000703", PARENT_IN_KYZYLORDA, "D", Validity::Revoked),
 ];
 
 /// How a registered power of attorney stands on the day the scenarios start.
@@ -71,6 +78,9 @@ enum Validity {
     /// Certified ten days ago, revoked by its principal.
     Revoked,
 }
+
+/// The systems the regional gateway relays to in this stack: D's queue register.
+const BEHIND_THE_REGIONAL_GATEWAY: &[&str] = &[systems::QUEUE.id];
 
 /// The most rows of the message log one run reads back to draw a scenario's diagram.
 const LOG_ROWS: u32 = 100_000;
@@ -123,6 +133,13 @@ impl Stack {
                 config
             })
             .await;
+        let (_, queue, _) = neighbours
+            .start_system_beside::<egov_queue::Queue>(|data_dir, gateway| {
+                let mut config = egov_queue::Config::with_data_dir(data_dir);
+                config.gateway_endpoint = gateway;
+                config
+            })
+            .await;
         neighbours.route_targets(&[
             Target {
                 system: &systems::LABOR,
@@ -139,7 +156,28 @@ impl Stack {
                 ],
                 decided: egov_esobes::DECIDED_SERVICE_ID,
             },
+            Target {
+                system: &systems::QUEUE,
+                addr: queue,
+                front: &[
+                    egov_queue::POSITION_SERVICE_ID,
+                    egov_queue::RESULT_SERVICE_ID,
+                ],
+                decided: egov_queue::DECIDED_SERVICE_ID,
+            },
         ]);
+        // D's placement goes national → regional gateway → queue register, as
+        // deploy/local/registry.toml and registry-regional.toml route it (seed `002_…` item 7).
+        let fronts: &[&str] = &[systems::PORTAL.id, systems::STATE_CORPORATION.id];
+        neighbours
+            .sandbox
+            .start_regional_gateway(&[(
+                egov_queue::PLACE_SERVICE_ID,
+                systems::QUEUE.id,
+                queue,
+                fronts,
+            )])
+            .await;
         let now = neighbours.clock.now();
         let today = egov_system::intake::local_date(now);
         for (number, principal, service, validity) in POWERS_OF_ATTORNEY {
@@ -383,13 +421,13 @@ fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
         }
     }
     // The exchange each one nests in: the latest begun before it and still open, whose
-    // receiver made it.
+    // receiver (or the system the regional gateway relayed it to) made it.
     let parents: Vec<Option<usize>> = (0..exchanges.len())
         .map(|child| {
             let (sender, _) = exchanges[child].parties();
             (0..child).rev().find(|&parent| {
                 let outer = &exchanges[parent];
-                outer.parties().1 == sender
+                works_for(sender, outer.parties().1)
                     && outer.first < exchanges[child].first
                     && exchanges[child].first < outer.last
             })
@@ -411,6 +449,15 @@ fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
         emit(root, &exchanges, &parents, &mut ordered);
     }
     ordered
+}
+
+/// Returns whether `sender` works on requests addressed to `receiver`: it is the receiver, or
+/// the regional gateway relays them to it. The national log names the regional gateway as a
+/// request's receiver, not the system behind it (seed `002_…` item 7).
+fn works_for(sender: &str, receiver: &str) -> bool {
+    sender == receiver
+        || (receiver == systems::REGIONAL_GATEWAY.id
+            && BEHIND_THE_REGIONAL_GATEWAY.contains(&sender))
 }
 
 fn emit(index: usize, exchanges: &[Exchange], parents: &[Option<usize>], out: &mut Vec<LogRecord>) {
@@ -463,7 +510,7 @@ fn failures(report: &ScenarioReport) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_regulated_flow_of_b_and_c_runs_as_its_scenario_and_golden_diagram_say() {
+async fn every_regulated_flow_runs_as_its_scenario_and_golden_diagram_say() {
     let only = std::env::var("EGOV_FLOW").unwrap_or_default();
     let files: Vec<PathBuf> = scenario_files()
         .into_iter()

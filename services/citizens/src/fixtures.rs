@@ -14,8 +14,8 @@ use time::macros::date;
 use crate::CitizensError;
 use crate::dictionaries::{
     self, ASTANA_ALMATY_DISTRICT as ALMATY, ASTANA_SARYARKA_DISTRICT as SARYARKA,
-    ASTANA_YESIL_DISTRICT as YESIL, KAZAKH, KAZAKHSTAN, KOSTANAY_DISTRICT, ORAL_CITY, RUSSIAN,
-    SHIELI_DISTRICT,
+    ASTANA_YESIL_DISTRICT as YESIL, KAZAKH, KAZAKHSTAN, KOSTANAY_DISTRICT, KYZYLORDA_CITY,
+    ORAL_CITY, RUSSIAN, SHIELI_DISTRICT,
 };
 use crate::records::{
     Batch, NewDocument, NewLegalEntity, NewLink, NewPerson, Place, Residence, add_years, age_at,
@@ -80,6 +80,24 @@ pub const SHIELI_EDUCATION_HEAD: &str = "711111390268";
 pub const KINDERGARTEN_HEAD: &str = "790202490270";
 /// The chairman of the State Corporation (Дүйсенов Қанат Маратұлы).
 pub const STATE_CORPORATION_HEAD: &str = "690606390289";
+/// A mother of twins and a daughter under 7 (Сәрсенбаева Гүлнұр Асқарқызы, Kyzylorda city):
+/// service D applicant in the flow matrix, beside the Омаров family, and principal of its
+/// expired and revoked powers of attorney for D.
+pub const PARENT_IN_KYZYLORDA: &str = "940322490296";
+/// Her son born 2023-04-12 (Сәрсенбаев Нұрали Ерболұлы): a pre-school child of service D.
+pub const CHILD_UNDER_7_IN_KYZYLORDA: &str = "230412590302";
+/// His twin sister (Сәрсенбаева Інжу Ерболқызы): a pre-school child never queued by the flow
+/// matrix, so a refusal that comes after the "already queued" check can be reached with her.
+pub const TWIN_OF_CHILD_UNDER_7_IN_KYZYLORDA: &str = "230412690319";
+/// Their sister born 2025-02-08 (Сәрсенбаева Томирис Ерболқызы): a pre-school child of service D.
+pub const YOUNGEST_CHILD_IN_KYZYLORDA: &str = "250208690323";
+/// A mother of two children under 7 (Жақсылықова Мөлдір Бауыржанқызы, Shieli district):
+/// service D applicant, and principal of the flow matrix's power of attorney for D in force.
+pub const PARENT_IN_SHIELI: &str = "960715490335";
+/// Her son born 2024-06-01 (Жақсылықов Алдияр Дәулетұлы): a pre-school child of service D.
+pub const CHILD_UNDER_7_IN_SHIELI: &str = "240601590341";
+/// His sister born 2025-11-20 (Жақсылықова Айлин Дәулетқызы): a pre-school child of service D.
+pub const YOUNGEST_CHILD_IN_SHIELI: &str = "251120690358";
 
 /// The Astana employment centre: service B's provider.
 pub const ASTANA_EMPLOYMENT_CENTRE: &str = "090540900010";
@@ -97,6 +115,9 @@ pub const SHIELI_KINDERGARTEN: &str = "140640900016";
 pub const STATE_CORPORATION: &str = systems::STATE_CORPORATION.bin;
 /// A valid BIN that is never stored: every look-up of it answers EDAT001.
 pub const LEGAL_ENTITY_NOT_IN_DATABASE: &str = "111140900015";
+
+/// How many fixture persons are stored (every fixture IIN but [`PERSON_NOT_IN_DATABASE`]).
+pub const PERSONS: usize = 35;
 
 /// One fixture person, as written here.
 struct Fixture {
@@ -146,7 +167,7 @@ const fn person(
 /// Every fixture person.
 // One person per line reads as a table; rustfmt would spread each over eleven lines.
 #[rustfmt::skip]
-fn people() -> [Fixture; 28] {
+fn people() -> [Fixture; PERSONS] {
     [
         Fixture {
             death: Some(date!(2024 - 02 - 14)),
@@ -191,11 +212,18 @@ fn people() -> [Fixture; 28] {
         person(SHIELI_EDUCATION_HEAD, "Оспанов", "Бақытжан", "Сәрсенұлы", KAZAKH, SHIELI_DISTRICT, "ул. Жамбыла", 6, None),
         person(KINDERGARTEN_HEAD, "Құрманова", "Раушан", "Әбілқызы", KAZAKH, SHIELI_DISTRICT, "ул. Жамбыла", 18, None),
         person(STATE_CORPORATION_HEAD, "Дүйсенов", "Қанат", "Маратұлы", KAZAKH, YESIL, "ул. Кунаева", 2, Some(8)),
+        person(PARENT_IN_KYZYLORDA, "Сәрсенбаева", "Гүлнұр", "Асқарқызы", KAZAKH, KYZYLORDA_CITY, "ул. Айтеке би", 54, Some(9)),
+        person(CHILD_UNDER_7_IN_KYZYLORDA, "Сәрсенбаев", "Нұрали", "Ерболұлы", KAZAKH, KYZYLORDA_CITY, "ул. Айтеке би", 54, Some(9)),
+        person(TWIN_OF_CHILD_UNDER_7_IN_KYZYLORDA, "Сәрсенбаева", "Інжу", "Ерболқызы", KAZAKH, KYZYLORDA_CITY, "ул. Айтеке би", 54, Some(9)),
+        person(YOUNGEST_CHILD_IN_KYZYLORDA, "Сәрсенбаева", "Томирис", "Ерболқызы", KAZAKH, KYZYLORDA_CITY, "ул. Айтеке би", 54, Some(9)),
+        person(PARENT_IN_SHIELI, "Жақсылықова", "Мөлдір", "Бауыржанқызы", KAZAKH, SHIELI_DISTRICT, "ул. Абая", 7, None),
+        person(CHILD_UNDER_7_IN_SHIELI, "Жақсылықов", "Алдияр", "Дәулетұлы", KAZAKH, SHIELI_DISTRICT, "ул. Абая", 7, None),
+        person(YOUNGEST_CHILD_IN_SHIELI, "Жақсылықова", "Айлин", "Дәулетқызы", KAZAKH, SHIELI_DISTRICT, "ул. Абая", 7, None),
     ]
 }
 
 /// Family links among the fixtures: (person, relative, what the relative is to the person).
-const LINKS: [(&str, &str, Kinship); 10] = [
+const LINKS: [(&str, &str, Kinship); 15] = [
     (
         PARENT_OF_CHILD_UNDER_7,
         SPOUSE_OF_PARENT_OF_CHILD_UNDER_7,
@@ -226,6 +254,23 @@ const LINKS: [(&str, &str, Kinship); 10] = [
         SPOUSE_OF_ADOPTION_APPLICANT,
         Kinship::Spouse,
     ),
+    (
+        PARENT_IN_KYZYLORDA,
+        CHILD_UNDER_7_IN_KYZYLORDA,
+        Kinship::Child,
+    ),
+    (
+        PARENT_IN_KYZYLORDA,
+        TWIN_OF_CHILD_UNDER_7_IN_KYZYLORDA,
+        Kinship::Child,
+    ),
+    (
+        PARENT_IN_KYZYLORDA,
+        YOUNGEST_CHILD_IN_KYZYLORDA,
+        Kinship::Child,
+    ),
+    (PARENT_IN_SHIELI, CHILD_UNDER_7_IN_SHIELI, Kinship::Child),
+    (PARENT_IN_SHIELI, YOUNGEST_CHILD_IN_SHIELI, Kinship::Child),
 ];
 
 /// First number of fixture ID cards: below the generated ones (30 000 001 and up).
@@ -423,7 +468,7 @@ mod tests {
     use crate::records::MAX_GENERATED_SERIAL;
 
     /// Every fixture IIN with the birth date, sex and serial it was computed from.
-    const COMPUTED: [(&str, Date, Sex, u16); 29] = [
+    const COMPUTED: [(&str, Date, Sex, u16); 36] = [
         (
             PERSON_NOT_IN_DATABASE,
             date!(1988 - 04 - 12),
@@ -518,6 +563,43 @@ mod tests {
             Sex::Male,
             9028,
         ),
+        (
+            PARENT_IN_KYZYLORDA,
+            date!(1994 - 03 - 22),
+            Sex::Female,
+            9029,
+        ),
+        (
+            CHILD_UNDER_7_IN_KYZYLORDA,
+            date!(2023 - 04 - 12),
+            Sex::Male,
+            9030,
+        ),
+        (
+            TWIN_OF_CHILD_UNDER_7_IN_KYZYLORDA,
+            date!(2023 - 04 - 12),
+            Sex::Female,
+            9031,
+        ),
+        (
+            YOUNGEST_CHILD_IN_KYZYLORDA,
+            date!(2025 - 02 - 08),
+            Sex::Female,
+            9032,
+        ),
+        (PARENT_IN_SHIELI, date!(1996 - 07 - 15), Sex::Female, 9033),
+        (
+            CHILD_UNDER_7_IN_SHIELI,
+            date!(2024 - 06 - 01),
+            Sex::Male,
+            9034,
+        ),
+        (
+            YOUNGEST_CHILD_IN_SHIELI,
+            date!(2025 - 11 - 20),
+            Sex::Female,
+            9035,
+        ),
     ];
 
     #[test]
@@ -556,6 +638,20 @@ mod tests {
         let age = |iin: &str| age_at(Iin::parse(iin).expect("valid").birth_date(), CENSUS_DATE);
         assert!(age(CHILD_UNDER_7) < 7);
         assert!(age(CHILD_7_OR_OVER) >= 7);
+        // The flow matrix's pre-school children: born on or after 2023, under 7 until 2030.
+        for child in [
+            CHILD_UNDER_7_IN_KYZYLORDA,
+            TWIN_OF_CHILD_UNDER_7_IN_KYZYLORDA,
+            YOUNGEST_CHILD_IN_KYZYLORDA,
+            CHILD_UNDER_7_IN_SHIELI,
+            YOUNGEST_CHILD_IN_SHIELI,
+        ] {
+            let birth = Iin::parse(child).expect("valid").birth_date();
+            assert!(
+                birth >= date!(2023 - 01 - 01) && birth < CENSUS_DATE,
+                "{child}"
+            );
+        }
         // Still under 7 in the stack's lifetime: born 2022-09-05, seven on 2029-09-05.
         assert!(Iin::parse(CHILD_UNDER_7).expect("valid").birth_date() > date!(2022 - 09 - 01));
         assert!(age(DISABLED_CHILD) >= 7 && age(DISABLED_CHILD) < 18);

@@ -153,7 +153,10 @@ mod tests {
         assert!(written.is_err(), "a read-only connection wrote");
         let key = iin_key(&egov_core::Iin::parse(fixtures::UNEMPLOYED_ADULT).expect("valid"));
         assert!(store.person(key).await.expect("reads").is_some());
-        assert_eq!(store.person_count().await.expect("counts"), 50 + 28);
+        assert_eq!(
+            store.person_count().await.expect("counts"),
+            i64::try_from(50 + fixtures::PERSONS).expect("fits")
+        );
     }
 
     #[tokio::test]
@@ -189,7 +192,7 @@ mod tests {
         let sqlite_store = Store::open(&on_sqlite.database_url()).await.expect("opens");
         assert_eq!(
             postgres_store.person_count().await.expect("counts"),
-            300 + 28
+            i64::try_from(300 + fixtures::PERSONS).expect("fits")
         );
         assert_eq!(
             postgres_store
