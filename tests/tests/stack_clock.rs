@@ -18,7 +18,9 @@ use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{from_timestamp, to_timestamp};
 use egov_core::pki::Role;
 use egov_core::systems;
-use egov_pki::enrolment::{HEAD_TOKEN_ENV, IssuedToken, grants_text, token_env};
+use egov_pki::enrolment::{
+    DEFAULT_TOKEN_LIFETIME, HEAD_TOKEN_ENV, IssuedToken, grants_text, token_env,
+};
 use egov_proto::v1::back_office_client::BackOfficeClient;
 use egov_proto::v1::stack_clock_client::StackClockClient;
 use egov_proto::v1::{
@@ -78,9 +80,15 @@ async fn listeners() -> (TcpListener, TcpListener) {
     egov_testkit::service::loopback_listeners().await
 }
 
-/// A one-time enrolment token for `system`'s seal.
-fn seal_token(system: &systems::SystemInfo) -> IssuedToken {
-    IssuedToken::new(&token_env(system), Role::LegalEntity, system.bin).expect("token")
+/// A one-time enrolment token for `system`'s seal, issued at the stack's time `start`: the
+/// centre judges its expiry on the stack clock, which may run days ahead of the wall clock.
+fn seal_token(system: &systems::SystemInfo, start: OffsetDateTime) -> IssuedToken {
+    token_at(&token_env(system), Role::LegalEntity, system.bin, start)
+}
+
+/// A one-time enrolment token issued at the stack's time `start`, for the default lifetime.
+fn token_at(env: &str, role: Role, subject: &str, start: OffsetDateTime) -> IssuedToken {
+    IssuedToken::issued_at(env, role, subject, start, DEFAULT_TOKEN_LIFETIME).expect("token")
 }
 
 /// The gateway's registry: the back office's catalogue, which Labour Market may read.
@@ -156,7 +164,7 @@ impl Stack {
             nats,
             users,
             clock,
-            labor_token: seal_token(&systems::LABOR),
+            labor_token: seal_token(&systems::LABOR, start),
             stop,
             tasks: vec![(
                 "clock",
@@ -169,9 +177,9 @@ impl Stack {
             )],
         };
         let tokens = [
-            seal_token(&systems::GATEWAY),
-            seal_token(&systems::BACKOFFICE),
-            IssuedToken::new(HEAD_TOKEN_ENV, Role::Head, systems::BACKOFFICE.bin).expect("token"),
+            seal_token(&systems::GATEWAY, start),
+            seal_token(&systems::BACKOFFICE, start),
+            token_at(HEAD_TOKEN_ENV, Role::Head, systems::BACKOFFICE.bin, start),
             stack.labor_token.clone(),
         ];
         stack.start_pki(&tokens, pki_grpc, pki_http);

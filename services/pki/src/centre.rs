@@ -54,6 +54,8 @@ pub struct Centre {
     store: Store,
     ca: CaHierarchy,
     default_validity_days: u32,
+    /// The lifetime of a grant entry that names no expiry, from when it was first read.
+    token_lifetime: Duration,
     clock: Arc<dyn Clock>,
 }
 
@@ -72,7 +74,8 @@ impl Centre {
         let generated = config.enrolment_tokens_dir.as_ref().map(|dir| {
             let grants = dir.join(crate::registrar::GRANTS_FILE);
             if !grants.exists() {
-                crate::enrolment::stack_tokens()
+                // Issued on the centre's clock, which judges them: the stack's, if it follows it.
+                crate::enrolment::stack_tokens_at(clock.now(), config.enrolment_token_lifetime())
                     .and_then(|tokens| crate::registrar::write_tokens(dir, &tokens))?;
                 tracing::info!(dir = %dir.display(), "wrote one enrolment token per system");
             }
@@ -93,7 +96,13 @@ impl Centre {
         for grant in &grants {
             let role = role_key(grant.role);
             if store
-                .add_grant(&grant.token_sha256, role, &grant.subject, clock.now())
+                .add_grant(
+                    &grant.token_sha256,
+                    role,
+                    &grant.subject,
+                    grant.expires_at,
+                    clock.now(),
+                )
                 .await?
             {
                 added += 1;
@@ -128,6 +137,7 @@ impl Centre {
             store,
             ca,
             default_validity_days: config.default_validity_days,
+            token_lifetime: config.enrolment_token_lifetime(),
             clock,
         })
     }
@@ -264,13 +274,22 @@ impl Centre {
                             .into(),
                     )
                 };
-                let (role, subject) = self.store.open_grant(&digest).await?.ok_or_else(refused)?;
+                let grant = self.store.open_grant(&digest).await?.ok_or_else(refused)?;
                 let wanted = match &holder.bin {
                     Some(bin) => bin.to_string(),
                     None => holder.iin.to_string(),
                 };
-                if role_from_key(&role) != Some(holder.role) || subject != wanted {
+                if role_from_key(&grant.role) != Some(holder.role) || grant.subject != wanted {
                     return Err(refused());
+                }
+                // An entry from before expiries existed ends its lifetime after it was first read.
+                let expires_at = grant
+                    .expires_at
+                    .unwrap_or_else(|| grant.added_at.saturating_add(self.token_lifetime));
+                if self.clock.now() >= expires_at {
+                    return Err(PkiError::EnrolmentTokenExpired {
+                        expired_at: expires_at,
+                    });
                 }
                 Ok(Some(digest))
             }

@@ -27,6 +27,9 @@ pub const DEFAULT_DATA_DIR: &str = ".egov/pki";
 /// Default validity of an issued certificate, in days.
 pub const DEFAULT_VALIDITY_DAYS: u32 = 365;
 
+/// Default lifetime of an enrolment token, in hours (see `enrolment::DEFAULT_TOKEN_LIFETIME`).
+pub const DEFAULT_ENROLMENT_TOKEN_LIFETIME_HOURS: u32 = 24;
+
 /// Default NATS URL, the one `egov up` starts.
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 
@@ -62,6 +65,10 @@ pub struct Config {
     /// compose stack's generator step, for deployments without `egov up`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrolment_tokens_dir: Option<PathBuf>,
+    /// How long an enrolment token enrols, in hours: the lifetime of the tokens the generator
+    /// step (`enrolment_tokens_dir`) and `egov-pki tokens` make, and of a grant entry written
+    /// before expiries existed, counted from when the centre first read it.
+    pub enrolment_token_lifetime_hours: u32,
     /// Validity of a certificate when the request asks for 0 days.
     pub default_validity_days: u32,
     /// NATS server URL: where the stack clock is followed when `clock = "stack"`.
@@ -82,6 +89,7 @@ impl Default for Config {
             enrolment_grants: String::new(),
             enrolment_grants_file: None,
             enrolment_tokens_dir: None,
+            enrolment_token_lifetime_hours: DEFAULT_ENROLMENT_TOKEN_LIFETIME_HOURS,
             default_validity_days: DEFAULT_VALIDITY_DAYS,
             nats_url: DEFAULT_NATS_URL.to_owned(),
             clock: ClockSource::Real,
@@ -106,6 +114,11 @@ impl Config {
             data_dir: data_dir.into(),
             ..Config::default()
         }
+    }
+
+    /// Returns how long an enrolment token enrols.
+    pub fn enrolment_token_lifetime(&self) -> time::Duration {
+        time::Duration::hours(i64::from(self.enrolment_token_lifetime_hours))
     }
 
     /// Returns the path of the CA secret inside the data dir.
@@ -134,6 +147,9 @@ impl Validate for Config {
     fn validate(&self) -> Result<(), String> {
         crate::enrolment::Grant::parse_all(&self.enrolment_grants)
             .map_err(|error| format!("`enrolment_grants`: {error}"))?;
+        if self.enrolment_token_lifetime_hours == 0 {
+            return Err("`enrolment_token_lifetime_hours` must be at least 1, found 0".into());
+        }
         if self.default_validity_days == 0 {
             return Err("`default_validity_days` must be at least 1, found 0".into());
         }
@@ -161,6 +177,17 @@ mod tests {
         assert_eq!(config.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
         assert_eq!(config.database_url(), "sqlite://.egov/pki/pki.db?mode=rwc");
         assert_eq!(config.default_validity_days, 365);
+        assert_eq!(config.enrolment_token_lifetime(), time::Duration::hours(24));
+    }
+
+    #[test]
+    fn an_enrolment_token_lifetime_of_zero_is_refused() {
+        let error =
+            load(&[("EGOV_PKI__ENROLMENT_TOKEN_LIFETIME_HOURS", "0")], &[]).expect_err("refused");
+        assert!(
+            error.to_string().contains("enrolment_token_lifetime_hours"),
+            "{error}"
+        );
     }
 
     #[test]

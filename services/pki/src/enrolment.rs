@@ -4,11 +4,20 @@
 //! only their SHA-256 ([`Grant`]), reads them from `enrolment_grants` / `enrolment_grants_file`
 //! and marks each used once it has issued a certificate for it.
 //!
+//! Every token expires: its grant carries the time it stops enrolling (issued time plus a
+//! lifetime, [`DEFAULT_TOKEN_LIFETIME`] unless configured), judged on the centre's clock. An
+//! entry written before expiries existed (three fields) is still read: it expires the centre's
+//! `enrolment_token_lifetime_hours` after the centre first read it, so an old compose volume's
+//! grants keep the centre starting, and yet no token enrols forever.
+//!
 //! The credential travels in gRPC metadata: `authorization: Bearer <token>`, or
 //! `egov-registrar-login` + `egov-registrar-password`.
 
+use egov_core::clock::{Clock as _, SystemClock};
 use egov_core::pki::Role;
 use egov_core::systems::{self, SystemInfo};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 use tonic::metadata::MetadataMap;
 
 use crate::PkiError;
@@ -17,6 +26,13 @@ use crate::PkiError;
 pub const REGISTRAR_LOGIN: &str = egov_core::pki::request::REGISTRAR_LOGIN_METADATA;
 /// The metadata key of a registrar's password.
 pub const REGISTRAR_PASSWORD: &str = egov_core::pki::request::REGISTRAR_PASSWORD_METADATA;
+
+/// How long a token enrols after it is made, unless configured otherwise: a day is enough for
+/// a system started with it to enrol, and short enough that a leaked, unused token soon dies.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::hours(24);
+
+/// The header of a grants file, naming its entries' form.
+const GRANTS_HEADER: &str = "# egov-pki enrolment grants: <role>:<BIN or IIN>:<sha256 of the token>:<expires at, RFC 3339>\n";
 
 /// What a caller presented to enrol or revoke.
 #[derive(Clone, PartialEq, Eq)]
@@ -78,20 +94,30 @@ pub struct Grant {
     pub role: Role,
     /// The BIN (organisation roles) or IIN (individuals) it may enrol.
     pub subject: String,
+    /// When the token stops enrolling; `None` for an entry written before expiries existed,
+    /// which the centre ends its configured lifetime after it first read the entry.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl Grant {
-    /// Returns the grant's line in a grants file: `<role>:<BIN or IIN>:<sha256 hex>`.
+    /// Returns the grant's line in a grants file:
+    /// `<role>:<BIN or IIN>:<sha256 hex>:<expires at, RFC 3339>`.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{}:{}:{}",
             role_key(self.role),
             self.subject,
             self.token_sha256
-        )
+        );
+        if let Some(expires_at) = self.expires_at {
+            line.push(':');
+            line.push_str(&rfc3339(expires_at));
+        }
+        line
     }
 
     /// Parses a grants text: entries separated by newlines or commas, `#` starts a comment.
+    /// The fourth field, the expiry, may be missing in entries written before it existed.
     pub fn parse_all(text: &str) -> Result<Vec<Grant>, PkiError> {
         let mut grants = Vec::new();
         for entry in text
@@ -103,14 +129,15 @@ impl Grant {
         {
             let bad = |reason: &str| {
                 PkiError::Config(format!(
-                    "enrolment grant {entry:?}: {reason}; expected <role>:<BIN or IIN>:<sha256 hex>"
+                    "enrolment grant {entry:?}: {reason}; expected <role>:<BIN or IIN>:<sha256 hex>:<expires at, RFC 3339>"
                 ))
             };
-            let mut parts = entry.split(':');
-            let (Some(role), Some(subject), Some(digest), None) =
+            // The expiry's own colons stay in the fourth field.
+            let mut parts = entry.splitn(4, ':');
+            let (Some(role), Some(subject), Some(digest), expiry) =
                 (parts.next(), parts.next(), parts.next(), parts.next())
             else {
-                return Err(bad("not three fields"));
+                return Err(bad("fewer than three fields"));
             };
             let role = role_from_key(role).ok_or_else(|| bad("unknown role"))?;
             if subject.len() != 12 || !subject.bytes().all(|b| b.is_ascii_digit()) {
@@ -119,10 +146,17 @@ impl Grant {
             if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad("the digest is not 64 hex digits"));
             }
+            let expires_at = expiry
+                .map(|expiry| {
+                    OffsetDateTime::parse(expiry, &Rfc3339)
+                        .map_err(|_| bad("the expiry is not an RFC 3339 time"))
+                })
+                .transpose()?;
             grants.push(Grant {
                 token_sha256: digest.to_ascii_lowercase(),
                 role,
                 subject: subject.to_owned(),
+                expires_at,
             });
         }
         Ok(grants)
@@ -142,16 +176,42 @@ pub struct IssuedToken {
 }
 
 impl IssuedToken {
-    /// Makes a fresh token for `role` and `subject`, handed through `env`.
+    /// Makes a fresh token for `role` and `subject`, handed through `env`, that enrols for
+    /// [`DEFAULT_TOKEN_LIFETIME`] from now on the wall clock.
     pub fn new(env: &str, role: Role, subject: &str) -> Result<IssuedToken, PkiError> {
+        IssuedToken::issued_at(
+            env,
+            role,
+            subject,
+            SystemClock.now(),
+            DEFAULT_TOKEN_LIFETIME,
+        )
+    }
+
+    /// Makes a fresh token issued at `issued_at` that enrols for `lifetime`: the centre's own
+    /// generator issues on its clock, which may be the stack's virtual one.
+    pub fn issued_at(
+        env: &str,
+        role: Role,
+        subject: &str,
+        issued_at: OffsetDateTime,
+        lifetime: Duration,
+    ) -> Result<IssuedToken, PkiError> {
         let token = egov_signin::secret::random_hex(32)
             .map_err(|error| PkiError::Config(format!("enrolment token: {error}")))?;
+        let expires_at = issued_at.checked_add(lifetime).ok_or_else(|| {
+            PkiError::Config(format!(
+                "enrolment token: a lifetime of {lifetime} from {} is past the last representable time",
+                rfc3339(issued_at)
+            ))
+        })?;
         Ok(IssuedToken {
             env: env.to_owned(),
             grant: Grant {
                 token_sha256: egov_signin::secret::digest(&token),
                 role,
                 subject: subject.to_owned(),
+                expires_at: Some(expires_at),
             },
             token,
         })
@@ -173,24 +233,35 @@ pub fn token_env(system: &SystemInfo) -> String {
 pub const HEAD_TOKEN_ENV: &str = "EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKEN";
 
 /// Makes one token per system of the stack (its seal: legal entity, its BIN) and one for the
-/// back office's head: what `egov up` and the compose generator hand out.
+/// back office's head, enrolling for [`DEFAULT_TOKEN_LIFETIME`] from now: what `egov up` hands out.
 pub fn stack_tokens() -> Result<Vec<IssuedToken>, PkiError> {
+    stack_tokens_at(SystemClock.now(), DEFAULT_TOKEN_LIFETIME)
+}
+
+/// Makes the stack's tokens as [`stack_tokens`] does, issued at `issued_at` for `lifetime`:
+/// what the compose generator step and `egov-pki tokens` hand out.
+pub fn stack_tokens_at(
+    issued_at: OffsetDateTime,
+    lifetime: Duration,
+) -> Result<Vec<IssuedToken>, PkiError> {
+    let issue = |env: &str, role, bin| IssuedToken::issued_at(env, role, bin, issued_at, lifetime);
     let mut tokens = systems::ALL
         .iter()
-        .map(|system| IssuedToken::new(&token_env(system), Role::LegalEntity, system.bin))
+        .map(|system| issue(&token_env(system), Role::LegalEntity, system.bin))
         .collect::<Result<Vec<_>, _>>()?;
-    tokens.push(IssuedToken::new(
-        HEAD_TOKEN_ENV,
-        Role::Head,
-        systems::BACKOFFICE.bin,
-    )?);
+    tokens.push(issue(HEAD_TOKEN_ENV, Role::Head, systems::BACKOFFICE.bin)?);
     Ok(tokens)
+}
+
+/// Formats a time as RFC 3339, as grants files and refusals write it.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    // Every OffsetDateTime within years 0..=9999 formats; the fallback is never reached in use.
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 /// Renders the grants of `tokens` as a grants file.
 pub fn grants_text(tokens: &[IssuedToken]) -> String {
-    let mut text =
-        String::from("# egov-pki enrolment grants: <role>:<BIN or IIN>:<sha256 of the token>\n");
+    let mut text = String::from(GRANTS_HEADER);
     for token in tokens {
         text.push_str(&token.grant.line());
         text.push('\n');
@@ -229,6 +300,32 @@ mod tests {
         );
         assert!(Grant::parse_all("legal_entity:123:abc").is_err());
         assert!(Grant::parse_all(&format!("mayor:040340001075:{}", "a".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn a_grant_carries_its_expiry_and_an_entry_from_before_expiries_reads_without_one() {
+        let issued_at = time::macros::datetime!(2026-12-07 09:30:00 UTC);
+        let token = IssuedToken::issued_at(
+            "X",
+            Role::Head,
+            systems::BACKOFFICE.bin,
+            issued_at,
+            Duration::hours(2),
+        )
+        .expect("token");
+        assert!(
+            token.grant.line().ends_with(":2026-12-07T11:30:00Z"),
+            "{}",
+            token.grant.line()
+        );
+        let old = format!("head:{}:{}", systems::BACKOFFICE.bin, "a".repeat(64));
+        let [grant] = Grant::parse_all(&old)
+            .expect("still read")
+            .try_into()
+            .expect("one");
+        assert_eq!(grant.expires_at, None);
+        let error = Grant::parse_all(&format!("{old}:tomorrow")).expect_err("refused");
+        assert!(error.to_string().contains("RFC 3339"), "{error}");
     }
 
     #[test]

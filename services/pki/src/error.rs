@@ -20,6 +20,16 @@ pub enum PkiError {
     /// for another subject, or a registrar whose password failed.
     #[error("{0}")]
     Unauthorized(String),
+    /// The enrolment token was valid for this subject but its lifetime has run out on the
+    /// centre's clock; the holder needs a new one.
+    #[error(
+        "the enrolment token expired at {}; ask the operator for a new one",
+        crate::enrolment::rfc3339(*expired_at)
+    )]
+    EnrolmentTokenExpired {
+        /// When it stopped enrolling.
+        expired_at: OffsetDateTime,
+    },
     /// The certification request is missing, malformed, unsigned or for an unsupported key.
     #[error("certification_request_der: {0}")]
     BadRequest(String),
@@ -96,7 +106,9 @@ impl PkiError {
             PkiError::InvalidArgument { .. } => StatusCode::InvalidRequest,
             PkiError::NotFound { .. } => StatusCode::DataNotFound,
             PkiError::AlreadyRevoked { .. } => StatusCode::ServiceRefused,
-            PkiError::Unauthorized(_) => StatusCode::EnrolmentUnauthorized,
+            PkiError::Unauthorized(_) | PkiError::EnrolmentTokenExpired { .. } => {
+                StatusCode::EnrolmentUnauthorized
+            }
             PkiError::BadRequest(_) => StatusCode::CertificationRequestInvalid,
             PkiError::SubjectMismatch(_) => StatusCode::CertificationSubjectMismatch,
             _ => StatusCode::Internal,

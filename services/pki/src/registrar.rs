@@ -11,7 +11,7 @@ use egov_core::clock::{Clock as _, SystemClock};
 
 use crate::PkiError;
 use crate::config::Config;
-use crate::enrolment::{IssuedToken, grants_text, stack_tokens};
+use crate::enrolment::{IssuedToken, grants_text, rfc3339, stack_tokens_at};
 use crate::store::Store;
 
 /// The file the `tokens` command writes the centre's grants to.
@@ -25,6 +25,7 @@ pub enum Command {
     Accounts(AccountsCommand),
     /// Writes one enrolment token per system of the stack into `--out`: `grants` for the
     /// centre (`enrolment_grants_file`) and `<service>.token` (mode 0600) for each holder.
+    /// Each enrols for `enrolment_token_lifetime_hours` from now (24 unless configured).
     Tokens {
         /// The directory to write into; created if missing.
         #[arg(long)]
@@ -58,13 +59,16 @@ impl Command {
         };
         match self {
             Command::Tokens { out: dir } => {
-                let tokens = stack_tokens()?;
+                let now = SystemClock.now();
+                let lifetime = config.enrolment_token_lifetime();
+                let tokens = stack_tokens_at(now, lifetime)?;
                 write_tokens(dir, &tokens)?;
                 writeln!(
                     out,
-                    "wrote {} enrolment tokens to {}",
+                    "wrote {} enrolment tokens to {}, valid until {}",
                     tokens.len(),
-                    dir.display()
+                    dir.display(),
+                    rfc3339(now + lifetime)
                 )
                 .map_err(written)?;
             }

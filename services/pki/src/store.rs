@@ -83,6 +83,21 @@ pub struct Revocation {
     pub revocation_reason: String,
 }
 
+/// An unused enrolment grant as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenGrant {
+    /// The role it may enrol, e.g. `legal_entity`.
+    pub role: String,
+    /// The BIN or IIN it may enrol.
+    pub subject: String,
+    /// When the centre first read it, on its clock.
+    #[sqlx(try_from = "Timestamp")]
+    pub added_at: OffsetDateTime,
+    /// When it stops enrolling; `None` for an entry written before expiries existed.
+    #[sqlx(try_from = "OptionalTimestamp")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
 /// The monotonic counters the centre keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counter {
@@ -116,34 +131,34 @@ impl Store {
     }
 
     /// Adds an enrolment grant unless its token digest is already known; a grant that was
-    /// used stays used, so re-reading the grants on restart opens nothing again.
+    /// used stays used, and one that was read keeps its first reading (and so its expiry),
+    /// so re-reading the grants on restart opens or extends nothing.
     pub async fn add_grant(
         &self,
         token_sha256: &str,
         role: &str,
         subject: &str,
+        expires_at: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Result<bool, PkiError> {
         let result = sqlx::query(
-            "INSERT INTO enrolment_grants (token_sha256, role, subject, added_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (token_sha256) DO NOTHING",
+            "INSERT INTO enrolment_grants (token_sha256, role, subject, added_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_sha256) DO NOTHING",
         )
         .bind(token_sha256)
         .bind(role)
         .bind(subject)
         .bind(Timestamp(now))
+        .bind(expires_at.map(Timestamp))
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)
     }
 
-    /// Returns the role and subject of an unused grant with this token digest.
-    pub async fn open_grant(
-        &self,
-        token_sha256: &str,
-    ) -> Result<Option<(String, String)>, PkiError> {
+    /// Returns the unused grant with this token digest, if any.
+    pub async fn open_grant(&self, token_sha256: &str) -> Result<Option<OpenGrant>, PkiError> {
         Ok(sqlx::query_as(
-            "SELECT role, subject FROM enrolment_grants \
+            "SELECT role, subject, added_at, expires_at FROM enrolment_grants \
              WHERE token_sha256 = $1 AND used_at IS NULL",
         )
         .bind(token_sha256)

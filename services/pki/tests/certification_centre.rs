@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::Arc;
 
 use egov_core::StatusCode;
+use egov_core::clock::{Clock, SystemClock, VirtualClock};
 use egov_core::envelope::{
     IdentityRule, Signer, Verifier, VerifyError, VerifyPolicy, request_header,
 };
@@ -56,6 +58,11 @@ impl Centre {
     /// Starts a centre on `config`, with the [`REGISTRAR`] account added the way an operator
     /// adds it (`egov-pki accounts add`, the password on standard input).
     async fn start_with(config: Config) -> Centre {
+        Centre::start_on(config, SystemClock::shared()).await
+    }
+
+    /// Starts a centre on `config` that judges time on `clock` (e.g. the stack's virtual one).
+    async fn start_on(config: Config, clock: Arc<dyn Clock>) -> Centre {
         // Quiet logs: run() reuses the first subscriber installed in the process.
         let quiet = egov_bus::telemetry::TelemetryConfig {
             log_filter: "warn".into(),
@@ -77,7 +84,7 @@ impl Centre {
         )
         .await
         .expect("registrar added");
-        let task = tokio::spawn(egov_pki::run(config, grpc, http, async {
+        let task = tokio::spawn(egov_pki::run_with_clock(config, clock, grpc, http, async {
             let _ = stopped.await;
         }));
         Centre {
@@ -994,6 +1001,97 @@ async fn an_enrolment_token_enrols_its_own_bin_and_role_once() {
 }
 
 #[tokio::test]
+async fn enrolment_is_refused_when_the_token_has_expired() {
+    let dir = TempDir::new().unwrap();
+    let issued_at = time::macros::datetime!(2026-12-07 09:00 UTC);
+    let clock = VirtualClock::new(issued_at);
+    let token = |bin| {
+        egov_pki::enrolment::IssuedToken::issued_at(
+            "X",
+            Role::LegalEntity,
+            bin,
+            issued_at,
+            time::Duration::hours(1),
+        )
+        .expect("token")
+    };
+    let (early, late) = (token(EMPLOYMENT_CENTRE_BIN), token(OTHER_BIN));
+    let config = Config {
+        enrolment_grants: format!("{},{}", early.grant.line(), late.grant.line()),
+        ..Config::with_data_dir(dir.path())
+    };
+    let centre = Centre::start_on(config.clone(), clock.shared()).await;
+    let mut client = centre.client().await;
+
+    clock.advance(std::time::Duration::from_secs(59 * 60)).await;
+    enrol_with_token(&mut client, seal(EMPLOYMENT_CENTRE_BIN), Some(&early.token))
+        .await
+        .expect("a minute before its expiry the token enrols");
+
+    clock.advance(std::time::Duration::from_secs(60)).await;
+    let error = enrol_with_token(&mut client, seal(OTHER_BIN), Some(&late.token))
+        .await
+        .expect_err("expired on the centre's clock");
+    assert_eq!(
+        StatusCode::from_grpc(&error),
+        Some(StatusCode::EnrolmentUnauthorized),
+        "{error}"
+    );
+    assert!(
+        error
+            .message()
+            .contains("the enrolment token expired at 2026-12-07T10:00:00Z"),
+        "{error}"
+    );
+    centre.stop().await;
+    assert_eq!(
+        certificates_stored(&config).await,
+        1,
+        "the refusal stored nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_grant_written_before_expiries_expires_the_configured_lifetime_after_the_centre_first_read_it()
+ {
+    let dir = TempDir::new().unwrap();
+    let first_read = time::macros::datetime!(2026-12-07 09:00 UTC);
+    let clock = VirtualClock::new(first_read);
+    let token =
+        egov_pki::enrolment::IssuedToken::new("X", Role::LegalEntity, OTHER_BIN).expect("token");
+    let old_entry = format!("legal_entity:{OTHER_BIN}:{}", token.grant.token_sha256);
+    let config = Config {
+        enrolment_grants: old_entry,
+        enrolment_token_lifetime_hours: 2,
+        ..Config::with_data_dir(dir.path())
+    };
+    // The centre reads the old entry, then restarts two hours later and reads it again.
+    Centre::start_on(config.clone(), clock.shared())
+        .await
+        .stop()
+        .await;
+    clock
+        .advance(std::time::Duration::from_secs(2 * 3600))
+        .await;
+    let centre = Centre::start_on(config.clone(), clock.shared()).await;
+
+    let error = enrol_with_token(
+        &mut centre.client().await,
+        seal(OTHER_BIN),
+        Some(&token.token),
+    )
+    .await
+    .expect_err("the second reading does not extend the first");
+    assert!(
+        error
+            .message()
+            .contains("the enrolment token expired at 2026-12-07T11:00:00Z"),
+        "{error}"
+    );
+    centre.stop().await;
+}
+
+#[tokio::test]
 async fn a_malformed_or_forged_certification_request_is_refused_with_epki003() {
     let dir = TempDir::new().unwrap();
     let config = Config::with_data_dir(dir.path());
@@ -1152,6 +1250,11 @@ async fn the_generator_step_writes_each_system_an_owner_only_token_that_enrols_i
     assert!(
         !grants.contains(labor.trim()),
         "the grants hold digests only"
+    );
+    let expiries = egov_pki::enrolment::Grant::parse_all(&grants).expect("grants read");
+    assert!(
+        expiries.iter().all(|grant| grant.expires_at.is_some()),
+        "every generated token expires"
     );
 
     enrol_with_token(

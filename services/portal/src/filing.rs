@@ -16,7 +16,7 @@ use egov_core::pki::Role;
 use egov_proto::v1::{
     ApplicationRegistered, ApplyHomeSchoolingCompensationRequest,
     ApplyUnemployedCertificateRequest, Envelope, Header, PlaceInQueueRequest, PlaceInQueueResponse,
-    ServiceApplication, Signature,
+    ResultKind, ServiceApplication, Signature,
 };
 use egov_system::GatewayCaller;
 use egov_system::caller::{accepted, decode_answer};
@@ -64,6 +64,32 @@ pub fn target_of(service_code: &str) -> Option<Target> {
             service_id: "backoffice.guardianship.apply",
         }),
         _ => None,
+    }
+}
+
+/// What the target system answered a filed request with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filed {
+    /// Its registration: the number (for service D, the referral's), when, the term.
+    pub registered: ApplicationRegistered,
+    /// Service D with no free place: the child's position in the queue when placed, shown
+    /// where the referral number would be, since no referral was issued yet.
+    pub queue_position: Option<u32>,
+}
+
+impl Filed {
+    /// Reads the queue register's answer to a placement (service D): a referral's number
+    /// when a place was free, else the child's position in the queue.
+    pub fn of_placement(placed: PlaceInQueueResponse) -> Filed {
+        let queue_position = (placed.kind() == ResultKind::Notification).then_some(placed.position);
+        Filed {
+            registered: ApplicationRegistered {
+                registration_number: placed.referral_number,
+                registered_at: placed.queued_at,
+                due_at: None,
+            },
+            queue_position,
+        }
     }
 }
 
@@ -202,8 +228,9 @@ impl Filing {
 
     /// Process 5: countersigns with the portal's seal and sends through the gateway; returns
     /// the target system's registration. The queue register answers D's placement at once
-    /// (the position, or a referral): its referral number, if any, is the request's number.
-    pub async fn send(&self, envelope: Envelope) -> Result<ApplicationRegistered, PortalError> {
+    /// (the position, or a referral): its referral number, if any, is the request's number,
+    /// else the position is kept ([`Filed::of_placement`]).
+    pub async fn send(&self, envelope: Envelope) -> Result<Filed, PortalError> {
         let answer = self
             .caller
             .forward(envelope)
@@ -213,17 +240,39 @@ impl Filing {
         let header = accepted(&answer).map_err(refused)?;
         if header.payload_type == <PlaceInQueueResponse as prost::Name>::type_url() {
             let placed: PlaceInQueueResponse = decode_answer(&answer).map_err(refused)?;
-            return Ok(ApplicationRegistered {
-                registration_number: placed.referral_number,
-                registered_at: placed.queued_at,
-                due_at: None,
-            });
+            return Ok(Filed::of_placement(placed));
         }
-        decode_answer(&answer).map_err(refused)
+        Ok(Filed {
+            registered: decode_answer(&answer).map_err(refused)?,
+            queue_position: None,
+        })
     }
 }
 
 /// Decodes a stored header, for the pages.
 pub fn header_of(bytes: &[u8]) -> Option<Header> {
     Header::decode(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_placement_without_a_free_place_keeps_the_position_and_a_referral_its_number() {
+        let queued = Filed::of_placement(PlaceInQueueResponse {
+            kind: ResultKind::Notification as i32,
+            position: 3,
+            ..PlaceInQueueResponse::default()
+        });
+        assert_eq!(queued.queue_position, Some(3));
+        assert_eq!(queued.registered.registration_number, "");
+        let referred = Filed::of_placement(PlaceInQueueResponse {
+            kind: ResultKind::Referral as i32,
+            referral_number: "REF-2026-0001".into(),
+            ..PlaceInQueueResponse::default()
+        });
+        assert_eq!(referred.queue_position, None);
+        assert_eq!(referred.registered.registration_number, "REF-2026-0001");
+    }
 }

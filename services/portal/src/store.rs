@@ -43,6 +43,9 @@ pub struct RequestRow {
     pub refusal: String,
     /// When it was filed, Unix seconds.
     pub created_at: i64,
+    /// Service D queued without a free place: the child's position in the queue when placed
+    /// (the request has no referral number then).
+    pub queue_position: Option<i64>,
 }
 
 /// A status notification or result in the cabinet, with who signed it.
@@ -87,7 +90,7 @@ pub struct Store {
 /// The columns of `portal_request`, in the order of [`RequestRow`].
 macro_rules! request_columns {
     () => {
-        "id, recipient_iin, filer_iin, service_code, state, header_hex, payload_hex, signer_request_id, registration_number, due_at, refusal, created_at"
+        "id, recipient_iin, filer_iin, service_code, state, header_hex, payload_hex, signer_request_id, registration_number, due_at, refusal, created_at, queue_position"
     };
 }
 
@@ -113,7 +116,7 @@ impl Store {
         sqlx::query(concat!(
             "INSERT INTO portal_request (",
             request_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(&row.id)
         .bind(&row.recipient_iin)
@@ -127,6 +130,7 @@ impl Store {
         .bind(&row.due_at)
         .bind(&row.refusal)
         .bind(row.created_at)
+        .bind(row.queue_position)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -158,7 +162,8 @@ impl Store {
     }
 
     /// Records a request's outcome, only while it still awaits its signature; returns
-    /// whether this call recorded it (a double submit records nothing).
+    /// whether this call recorded it (a double submit records nothing). `queue_position` is
+    /// service D's position when the child was queued without a free place.
     pub async fn settle(
         &self,
         id: &str,
@@ -166,9 +171,10 @@ impl Store {
         registration_number: &str,
         due_at: &str,
         refusal: &str,
+        queue_position: Option<u32>,
     ) -> Result<bool, PortalError> {
         let done = sqlx::query(
-            "UPDATE portal_request SET state = $1, registration_number = $2, due_at = $3, refusal = $4 WHERE id = $5 AND state = $6",
+            "UPDATE portal_request SET state = $1, registration_number = $2, due_at = $3, refusal = $4, queue_position = $7 WHERE id = $5 AND state = $6",
         )
         .bind(state)
         .bind(registration_number)
@@ -176,6 +182,7 @@ impl Store {
         .bind(refusal)
         .bind(id)
         .bind(STATE_AWAITING_SIGNATURE)
+        .bind(queue_position.map(i64::from))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -628,6 +628,7 @@ async fn create_request(
         due_at: String::new(),
         refusal: String::new(),
         created_at: now.unix_timestamp(),
+        queue_position: None,
     };
     if let Err(error) = state.store.insert_request(&row).await {
         return json_errors(
@@ -686,7 +687,7 @@ async fn signed(
         Outcome::Declined => {
             state
                 .store
-                .settle(&id, STATE_REFUSED, "", "", "declined in the signer")
+                .settle(&id, STATE_REFUSED, "", "", "declined in the signer", None)
                 .await
         }
         Outcome::Signed(signature) => match state.filing.condition_2(&prepared, signature).await {
@@ -700,12 +701,14 @@ async fn signed(
                         "",
                         "",
                         &format!("{EDS_REFUSAL}{reason}"),
+                        None,
                     )
                     .await
             }
             Err(error) => return failed(lang, &error),
             Ok(envelope) => match state.filing.send(envelope).await {
-                Ok(registered) => {
+                Ok(filed) => {
+                    let registered = &filed.registered;
                     let due = registered
                         .due_at
                         .as_ref()
@@ -723,13 +726,14 @@ async fn signed(
                             &registered.registration_number,
                             &due,
                             "",
+                            filed.queue_position,
                         )
                         .await
                 }
                 Err(error) => {
                     state
                         .store
-                        .settle(&id, STATE_REFUSED, "", "", &error.to_string())
+                        .settle(&id, STATE_REFUSED, "", "", &error.to_string(), None)
                         .await
                 }
             },
@@ -775,6 +779,24 @@ fn status_text(lang: Lang, status: &str) -> String {
     .to_owned()
 }
 
+/// The number a request shows, escaped: its registration (for service D, the referral's)
+/// number; a child queued without a free place has no referral yet, so its position in the
+/// queue at placement is shown instead of an empty number.
+fn number_text(lang: Lang, row: &RequestRow) -> String {
+    match row.queue_position {
+        Some(position) if row.registration_number.is_empty() => format!(
+            "{} {position}",
+            t(
+                lang,
+                "Кезектегі орны (кезекке қойылғанда):",
+                "Место в очереди (при постановке):",
+                "Place in the queue (when queued):"
+            )
+        ),
+        _ => escape(&row.registration_number),
+    }
+}
+
 async fn cabinet(
     State(state): State<AppState>,
     who: SignedIn,
@@ -814,7 +836,7 @@ async fn cabinet(
             id = escape(&row.id),
             l = lang.code(),
             code = escape(&row.service_code),
-            number = escape(&row.registration_number),
+            number = number_text(lang, row),
             state = state_text(lang, &row.state),
         ));
     }
@@ -882,7 +904,7 @@ async fn request_page(
             "Регистрационный номер",
             "Registration number"
         ),
-        number = escape(&row.registration_number),
+        number = number_text(lang, &row),
         due_label = t(lang, "Мерзімі", "Срок", "Due"),
         due = escape(&row.due_at),
         recipient = t(lang, "Алушы", "Услугополучатель", "Recipient"),
@@ -956,4 +978,52 @@ async fn request_page(
         Some(&who),
     )
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(registration_number: &str, queue_position: Option<i64>) -> RequestRow {
+        RequestRow {
+            id: "r1".into(),
+            recipient_iin: "850102300131".into(),
+            filer_iin: "850102300131".into(),
+            service_code: "D".into(),
+            state: STATE_REGISTERED.into(),
+            header_hex: String::new(),
+            payload_hex: String::new(),
+            signer_request_id: String::new(),
+            registration_number: registration_number.into(),
+            due_at: String::new(),
+            refusal: String::new(),
+            created_at: 0,
+            queue_position,
+        }
+    }
+
+    #[test]
+    fn a_child_queued_without_a_free_place_shows_its_position_instead_of_an_empty_referral_number()
+    {
+        for (lang, words) in [
+            (Lang::Kk, "Кезектегі орны"),
+            (Lang::Ru, "Место в очереди"),
+            (Lang::En, "Place in the queue"),
+        ] {
+            let text = number_text(lang, &request("", Some(4)));
+            assert!(text.starts_with(words) && text.ends_with(" 4"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_referral_or_any_other_request_shows_its_number() {
+        assert_eq!(
+            number_text(Lang::Ru, &request("REF-2026-0001", None)),
+            "REF-2026-0001"
+        );
+        assert_eq!(
+            number_text(Lang::En, &request("B-2026-<7>", None)),
+            "B-2026-&lt;7&gt;"
+        );
+    }
 }

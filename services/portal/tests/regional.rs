@@ -18,10 +18,10 @@ use egov_core::clock::Clock as _;
 use egov_core::systems;
 use egov_gateway::log_service::diagram;
 use egov_gateway::message_log::MessageLog;
-use egov_portal::filing::{Filing, prepare, target_of};
-use egov_portal::store::NotificationRow;
+use egov_portal::filing::{Filed, Filing, prepare, target_of};
+use egov_portal::store::{NotificationRow, RequestRow};
 use egov_proto::v1::{AttachedDocument, Channel, Header, ServiceApplication};
-use egov_queue::fixtures::{KYZGALDAK, KYZYLORDA_CITY};
+use egov_queue::fixtures::{KYZGALDAK, KYZYLORDA_CITY, NURSAT};
 use egov_system::Parts;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 use egov_test_stack::{Neighbours, document, loopback_listeners};
@@ -130,6 +130,12 @@ impl Stack {
     /// bytes, the citizen's signature over them, condition 2, then through the gateway.
     /// Returns the registration number and the request's correlation id.
     async fn file(&self, iin: &str, application: ServiceApplication) -> (String, String) {
+        let (filed, correlation_id) = self.file_answered(iin, application).await;
+        (filed.registered.registration_number, correlation_id)
+    }
+
+    /// Files as [`Stack::file`] does; returns the whole answer and the correlation id.
+    async fn file_answered(&self, iin: &str, application: ServiceApplication) -> (Filed, String) {
         let target = target_of(&application.service_code).expect("filed on the portal");
         let prepared = prepare(&self.neighbours.portal, target, application, iin);
         let header = Header::decode(prepared.header.as_slice()).expect("header");
@@ -151,7 +157,7 @@ impl Stack {
             .send(envelope)
             .await
             .expect("registered by the workstation");
-        (registered.registration_number, header.correlation_id)
+        (registered, header.correlation_id)
     }
 
     /// Moves the virtual clock timer by timer until the result of `number` is in the cabinet;
@@ -483,4 +489,64 @@ async fn a_child_placed_in_the_queue_on_the_portal_travels_through_the_regional_
         &national,
         &regional,
     );
+}
+
+#[tokio::test]
+async fn a_child_queued_on_the_portal_without_a_free_place_keeps_its_queue_position_for_the_cabinet()
+ {
+    let stack = Stack::start().await;
+    let mut placement = application("D", PARENT_OF_CHILD_UNDER_7, Vec::new());
+    placement.child_iin = CHILD_UNDER_7.into();
+    placement
+        .fields
+        .insert("district".into(), KYZYLORDA_CITY.into());
+    placement
+        .fields
+        .insert("kindergarten_bin".into(), NURSAT.into());
+    let (filed, _) = stack
+        .file_answered(PARENT_OF_CHILD_UNDER_7, placement)
+        .await;
+
+    // «Нұрсәт» is full: no referral, so no number; the child is first in the queue.
+    assert_eq!(filed.registered.registration_number, "");
+    assert_eq!(filed.queue_position, Some(1));
+
+    // The cabinet keeps the position beside the request, as the signed-return page settles it.
+    let row = RequestRow {
+        id: "d-1".into(),
+        recipient_iin: PARENT_OF_CHILD_UNDER_7.into(),
+        filer_iin: PARENT_OF_CHILD_UNDER_7.into(),
+        service_code: "D".into(),
+        state: egov_portal::store::STATE_AWAITING_SIGNATURE.into(),
+        header_hex: String::new(),
+        payload_hex: String::new(),
+        signer_request_id: String::new(),
+        registration_number: String::new(),
+        due_at: String::new(),
+        refusal: String::new(),
+        created_at: 0,
+        queue_position: None,
+    };
+    stack.cabinet.insert_request(&row).await.expect("kept");
+    assert!(
+        stack
+            .cabinet
+            .settle(
+                &row.id,
+                egov_portal::store::STATE_REGISTERED,
+                &filed.registered.registration_number,
+                "",
+                "",
+                filed.queue_position,
+            )
+            .await
+            .expect("settled")
+    );
+    let kept = stack
+        .cabinet
+        .request(&row.id)
+        .await
+        .expect("reads")
+        .expect("kept");
+    assert_eq!(kept.queue_position, Some(1));
 }

@@ -187,3 +187,23 @@ fn write_private(path: &Path, text: &str) -> Result<(), SignerError> {
     let mut file = options.open(path).map_err(io(path))?;
     file.write_all(text.as_bytes()).map_err(io(path))
 }
+
+/// Creates `path` empty if missing and makes it readable by its owner only, before anything
+/// is written to it.
+pub(crate) fn create_private_file(path: &Path) -> Result<(), SignerError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map_err(io(path))?;
+    // A file made before (by an older signer, or under another umask) is narrowed too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io(path))?;
+    }
+    Ok(())
+}

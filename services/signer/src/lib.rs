@@ -8,7 +8,8 @@
 //! - [`config`]: [`Config`], its defaults and checks.
 //! - [`centre`]: [`CertificationCentre`], who certifies a public key; [`PkiCentre`] over gRPC.
 //! - [`keyring`]: [`Keyring`], the citizens' keys and certificates, kept in the data dir.
-//! - [`requests`]: [`Requests`], the requests waiting for a signature and their signatures.
+//! - [`requests`]: [`Requests`], the requests waiting for a signature and their signatures,
+//!   kept in the data dir's `requests.db` across restarts.
 //! - [`web`]: the pages (keys, the request to sign) and the portal's JSON API.
 //! - [`server`]: [`serve`], gRPC health and HTTP until shutdown.
 
@@ -72,6 +73,15 @@ pub enum SignerError {
         #[source]
         source: std::io::Error,
     },
+    /// The kept requests (`requests.db`) could not be opened or migrated.
+    #[error("request store: {0}")]
+    Store(#[from] egov_store::StoreError),
+    /// A statement on the kept requests failed.
+    #[error("request store failed")]
+    Database(#[from] sqlx::Error),
+    /// A kept request does not read back (a hand-edited or damaged file).
+    #[error("request store is corrupt: {0}")]
+    Corrupt(String),
     /// A server could not start or failed.
     #[error(transparent)]
     Bus(#[from] egov_bus::BusError),

@@ -1,17 +1,28 @@
 //! The requests the portal hands over to be signed: the exact header and payload bytes, who
 //! is expected to sign (the IIN the request names) and where to send the person back.
+//!
+//! They are kept in `requests.db` (SQLite, owner-only) in the data dir, so a person who
+//! restarts the signer between the portal's hand-over and their signature still finds the
+//! request. The file holds what the portal sent and the signature, never a key.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use egov_proto::v1::{Header, Signature};
+use egov_store::{Flag, Pool, Timestamp};
 use prost::Message;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use crate::SignerError;
 
-/// The most requests kept waiting at once; the oldest go first.
-const MAX_WAITING: usize = 1_000;
+/// The most requests kept at once; the oldest go first.
+pub const MAX_WAITING: i64 = 1_000;
+
+/// The file the requests are kept in, inside the data dir.
+pub const REQUESTS_FILE: &str = "requests.db";
+
+/// The schema (SQLite only: the signer never runs on a shared database).
+static MIGRATIONS: egov_store::Migrations = egov_store::migrations!(shared);
 
 /// What the portal sends: `POST /api/requests`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,13 +74,53 @@ pub struct Pending {
     pub signature: Option<Signature>,
     /// Whether the person declined.
     pub declined: bool,
-    order: u64,
 }
 
-/// The requests, by id; cheap to clone.
-#[derive(Debug, Clone, Default)]
+/// A kept request as its row reads.
+#[derive(sqlx::FromRow)]
+struct Row {
+    header: Vec<u8>,
+    payload: Vec<u8>,
+    return_url: String,
+    title: String,
+    nonce: String,
+    signature: Option<Vec<u8>>,
+    #[sqlx(try_from = "Flag")]
+    declined: bool,
+}
+
+impl Row {
+    /// Decodes the stored header and signature.
+    fn pending(self, id: &str) -> Result<Pending, SignerError> {
+        let corrupt = |what: &str, error: prost::DecodeError| {
+            SignerError::Corrupt(format!(
+                "request {id}: the kept {what} does not decode: {error}"
+            ))
+        };
+        let decoded =
+            Header::decode(self.header.as_slice()).map_err(|error| corrupt("header", error))?;
+        let signature = self
+            .signature
+            .map(|bytes| Signature::decode(bytes.as_slice()))
+            .transpose()
+            .map_err(|error| corrupt("signature", error))?;
+        Ok(Pending {
+            header: self.header,
+            decoded,
+            payload: self.payload,
+            return_url: self.return_url,
+            title: self.title,
+            nonce: self.nonce,
+            signature,
+            declined: self.declined,
+        })
+    }
+}
+
+/// The requests, by id, kept in the data dir; cheap to clone.
+#[derive(Debug, Clone)]
 pub struct Requests {
-    inner: Arc<Mutex<(u64, HashMap<String, Pending>)>>,
+    pool: Pool,
 }
 
 /// Returns `n` random bytes as hex.
@@ -81,13 +132,28 @@ pub fn random_hex(n: usize) -> Result<String, SignerError> {
 }
 
 impl Requests {
+    /// Opens the requests kept in `data_dir` (`requests.db`, created owner-only if missing).
+    pub async fn open(data_dir: &Path) -> Result<Requests, SignerError> {
+        let file = data_dir.join(REQUESTS_FILE);
+        crate::keyring::create_private_file(&file)?;
+        let url = egov_store::database_url_or_default(None, data_dir, REQUESTS_FILE);
+        // SQLite gives its -wal and -shm files the database file's mode: owner-only too.
+        let pool = egov_store::open("data_dir", &url, &MIGRATIONS).await?;
+        Ok(Requests { pool })
+    }
+
+    /// Closes the file, waiting for running statements.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Keeps a new request; its return URL must be http(s) and its bytes a valid header.
-    pub fn create(&self, request: NewRequest) -> Result<Created, SignerError> {
+    pub async fn create(&self, request: NewRequest) -> Result<Created, SignerError> {
         let header = hex::decode(&request.header_hex)
             .map_err(|_| SignerError::BadRequest("header_hex is not hex".into()))?;
         let payload = hex::decode(&request.payload_hex)
             .map_err(|_| SignerError::BadRequest("payload_hex is not hex".into()))?;
-        let decoded = Header::decode(header.as_slice())
+        Header::decode(header.as_slice())
             .map_err(|error| SignerError::BadRequest(format!("header: {error}")))?;
         if !(request.return_url.starts_with("http://")
             || request.return_url.starts_with("https://"))
@@ -98,32 +164,29 @@ impl Requests {
         }
         let id = random_hex(16)?;
         let nonce = random_hex(16)?;
-        let mut inner = self.lock();
-        inner.0 += 1;
-        let order = inner.0;
-        if inner.1.len() >= MAX_WAITING
-            && let Some(oldest) = inner
-                .1
-                .iter()
-                .min_by_key(|(_, pending)| pending.order)
-                .map(|(id, _)| id.clone())
-        {
-            inner.1.remove(&oldest);
-        }
-        inner.1.insert(
-            id.clone(),
-            Pending {
-                header,
-                decoded,
-                payload,
-                return_url: request.return_url,
-                title: request.title.chars().take(300).collect(),
-                nonce,
-                signature: None,
-                declined: false,
-                order,
-            },
-        );
+        let title: String = request.title.chars().take(300).collect();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sign_requests (id, header, payload, return_url, title, nonce, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&header)
+        .bind(&payload)
+        .bind(&request.return_url)
+        .bind(&title)
+        .bind(&nonce)
+        .bind(Timestamp(OffsetDateTime::now_utc()))
+        .execute(&mut *tx)
+        .await?;
+        // Keeps the newest MAX_WAITING: the oldest go first, whatever their state.
+        sqlx::query(
+            "DELETE FROM sign_requests WHERE seq <= (SELECT MAX(seq) FROM sign_requests) - $1",
+        )
+        .bind(MAX_WAITING)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(Created {
             sign_path: format!("/sign/{id}"),
             id,
@@ -131,37 +194,50 @@ impl Requests {
     }
 
     /// Returns a request.
-    pub fn get(&self, id: &str) -> Option<Pending> {
-        self.lock().1.get(id).cloned()
+    pub async fn get(&self, id: &str) -> Result<Option<Pending>, SignerError> {
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT header, payload, return_url, title, nonce, signature, declined \
+             FROM sign_requests WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| row.pending(id)).transpose()
     }
 
     /// Records the signature of a waiting request.
-    pub fn signed(&self, id: &str, signature: Signature) -> Result<(), SignerError> {
-        let mut inner = self.lock();
-        let pending = inner
-            .1
-            .get_mut(id)
-            .filter(|pending| pending.signature.is_none() && !pending.declined)
-            .ok_or_else(|| SignerError::UnknownRequest(id.to_owned()))?;
-        pending.signature = Some(signature);
+    pub async fn signed(&self, id: &str, signature: Signature) -> Result<(), SignerError> {
+        let result = sqlx::query(
+            "UPDATE sign_requests SET signature = $2 \
+             WHERE id = $1 AND signature IS NULL AND declined = 0",
+        )
+        .bind(id)
+        .bind(signature.encode_to_vec())
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() != 1 {
+            return Err(SignerError::UnknownRequest(id.to_owned()));
+        }
         Ok(())
     }
 
     /// Records that the person declined to sign.
-    pub fn declined(&self, id: &str) -> Result<(), SignerError> {
-        let mut inner = self.lock();
-        let pending = inner
-            .1
-            .get_mut(id)
-            .filter(|pending| pending.signature.is_none())
-            .ok_or_else(|| SignerError::UnknownRequest(id.to_owned()))?;
-        pending.declined = true;
+    pub async fn declined(&self, id: &str) -> Result<(), SignerError> {
+        let result = sqlx::query(
+            "UPDATE sign_requests SET declined = 1 WHERE id = $1 AND signature IS NULL",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() != 1 {
+            return Err(SignerError::UnknownRequest(id.to_owned()));
+        }
         Ok(())
     }
 
     /// Returns the state the portal polls.
-    pub fn state(&self, id: &str) -> Option<RequestState> {
-        self.get(id).map(|pending| RequestState {
+    pub async fn state(&self, id: &str) -> Result<Option<RequestState>, SignerError> {
+        Ok(self.get(id).await?.map(|pending| RequestState {
             state: match (&pending.signature, pending.declined) {
                 (Some(_), _) => "signed",
                 (None, true) => "declined",
@@ -172,12 +248,14 @@ impl Requests {
                 .signature
                 .map(|signature| hex::encode(signature.encode_to_vec()))
                 .unwrap_or_default(),
-        })
+        }))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, HashMap<String, Pending>)> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Returns how many requests are kept, for tests of the limit.
+    pub async fn count(&self) -> Result<i64, SignerError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sign_requests")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
     }
 }

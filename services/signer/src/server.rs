@@ -1,5 +1,5 @@
 //! Serves the signer: gRPC health and reflection, and the HTTP pages and API beside `/health`
-//! and `/metrics`, until shutdown.
+//! and `/metrics`, until shutdown; the keys and the requests to sign stay in the data dir.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,7 +14,8 @@ use crate::keyring::Keyring;
 use crate::requests::{Requests, random_hex};
 use crate::web::{AppState, router};
 
-/// Opens the keys in the config's data dir and serves until `shutdown` resolves.
+/// Opens the keys and the kept requests in the config's data dir and serves until `shutdown`
+/// resolves.
 pub async fn serve(
     config: Config,
     centre: Arc<dyn CertificationCentre>,
@@ -22,9 +23,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), SignerError> {
     let keyring = Keyring::open(&config.data_dir)?;
+    let requests = Requests::open(&config.data_dir).await?;
     let state = AppState {
         keyring,
-        requests: Requests::default(),
+        requests: requests.clone(),
         centre,
         form_token: random_hex(16)?,
         certificate_days: config.certificate_days,
@@ -38,13 +40,15 @@ pub async fn serve(
         http = ?listeners.http.local_addr().ok(),
         "signer starting"
     );
-    egov_bus::service::serve_grpc_and_http(
+    let served = egov_bus::service::serve_grpc_and_http(
         listeners.grpc,
         egov_bus::grpc::GrpcRoutes::new(),
         listeners.http,
         http,
         &stop,
     )
-    .await?;
+    .await;
+    requests.close().await;
+    served?;
     Ok(())
 }

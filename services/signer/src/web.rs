@@ -229,8 +229,10 @@ async fn sign_page(
     Query(query): Query<LangQuery>,
 ) -> Response {
     let lang = Lang::of(query.lang.as_deref());
-    let Some(pending) = state.requests.get(&id) else {
-        return (StatusCode::NOT_FOUND, "no such request to sign").into_response();
+    let pending = match state.requests.get(&id).await {
+        Ok(Some(pending)) => pending,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such request to sign").into_response(),
+        Err(error) => return store_failed(&error),
     };
     let header = &pending.decoded;
     let options: String = state
@@ -347,8 +349,10 @@ async fn sign(
     Path(id): Path<String>,
     Form(form): Form<SignForm>,
 ) -> Response {
-    let Some(pending) = state.requests.get(&id) else {
-        return (StatusCode::NOT_FOUND, "no such request to sign").into_response();
+    let pending = match state.requests.get(&id).await {
+        Ok(Some(pending)) => pending,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such request to sign").into_response(),
+        Err(error) => return store_failed(&error),
     };
     if form.nonce != pending.nonce {
         return (
@@ -358,32 +362,50 @@ async fn sign(
             .into_response();
     }
     let outcome = if form.action == "decline" {
-        state.requests.declined(&id)
+        state.requests.declined(&id).await
     } else {
-        state
+        match state
             .keyring
             .sign(&form.iin, &pending.header, &pending.payload)
-            .and_then(|signature| state.requests.signed(&id, signature))
+        {
+            Ok(signature) => state.requests.signed(&id, signature).await,
+            Err(error) => Err(error),
+        }
     };
     match outcome {
         Ok(()) => Redirect::to(&pending.return_url).into_response(),
+        Err(error @ (SignerError::Database(_) | SignerError::Corrupt(_))) => store_failed(&error),
         Err(error) => (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     }
+}
+
+/// Answers 500 for a failure of the kept requests, logged here; the person learns only that.
+fn store_failed(error: &SignerError) -> Response {
+    tracing::error!(%error, source = ?std::error::Error::source(error), "request store failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the signer could not read or write its requests",
+    )
+        .into_response()
 }
 
 async fn create_request(
     State(state): State<AppState>,
     Json(request): Json<NewRequest>,
 ) -> Response {
-    match state.requests.create(request) {
+    match state.requests.create(request).await {
         Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
-        Err(error) => (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
+        Err(error @ SignerError::BadRequest(_)) => {
+            (StatusCode::BAD_REQUEST, error.to_string()).into_response()
+        }
+        Err(error) => store_failed(&error),
     }
 }
 
 async fn request_state(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match state.requests.state(&id) {
-        Some(found) => Json(found).into_response(),
-        None => (StatusCode::NOT_FOUND, "no such request").into_response(),
+    match state.requests.state(&id).await {
+        Ok(Some(found)) => Json(found).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such request").into_response(),
+        Err(error) => store_failed(&error),
     }
 }
