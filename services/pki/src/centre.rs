@@ -4,12 +4,14 @@
 //! The gRPC messages are the centre's vocabulary (the contract is the domain
 //! here); [`crate::grpc`] only moves them in and out of tonic.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use egov_core::clock::Clock;
 use egov_core::envelope::{from_timestamp, to_timestamp};
 use egov_core::pki::authority::{
-    AuthorityError, CaHierarchy, CertificateAuthority, Holder, KeyMaterial, RevokedEntry,
+    AuthorityError, CA_INTERMEDIATE_KEY_LABEL, CA_ROOT_KEY_LABEL, CaHierarchy,
+    CertificateAuthority, Holder, KeyMaterial, RevokedEntry,
 };
 use egov_core::pki::request::{CertificationRequest, RequestError};
 use egov_core::pki::{CertificateError, KeyPurpose, Role, serial_hex};
@@ -109,16 +111,25 @@ impl Centre {
             }
         }
         tracing::info!(grants = grants.len(), added, "enrolment grants read");
+        // The CA's keys derive from `ca.secret` and never go into the database: a copy or
+        // dump of it (PostgreSQL's included) holds certificates, not the keys that sign them.
+        let secret_path = config.ca_secret_path();
         let ca = match store.ca().await? {
-            Some(stored) => load_ca(&stored)?,
+            Some(stored) => {
+                let ca = load_ca(&stored, secret.as_bytes(), &secret_path)?;
+                if stored.holds_keys() && store.forget_ca_keys().await? {
+                    tracing::info!("removed the CA's private keys from the database: they derive from ca.secret");
+                }
+                ca
+            }
             None => {
                 let generated =
                     CaHierarchy::generate(secret.as_bytes(), CA_NOT_BEFORE, CA_NOT_AFTER)?;
                 let stored = StoredCa {
                     root_der: generated.root.certificate().der.to_vec(),
-                    root_key_pkcs8: generated.root.key().pkcs8().to_vec(),
+                    root_key_pkcs8: Vec::new(),
                     intermediate_der: generated.intermediate.certificate().der.to_vec(),
-                    intermediate_key_pkcs8: generated.intermediate.key().pkcs8().to_vec(),
+                    intermediate_key_pkcs8: Vec::new(),
                 };
                 if store.insert_ca(&stored, clock.now()).await? {
                     tracing::info!(root = %generated.root.certificate().subject, "generated the CA hierarchy");
@@ -129,7 +140,7 @@ impl Centre {
                         what: "CA",
                         reason: "row vanished after a conflicting insert".into(),
                     })?;
-                    load_ca(&stored)?
+                    load_ca(&stored, secret.as_bytes(), &secret_path)?
                 }
             }
         };
@@ -449,15 +460,23 @@ impl Centre {
 }
 
 /// Restores the hierarchy from its stored certificates and keys.
-fn load_ca(stored: &StoredCa) -> Result<CaHierarchy, PkiError> {
-    let root = CertificateAuthority::from_parts(
-        &stored.root_der,
-        KeyMaterial::from_pkcs8(&stored.root_key_pkcs8)?,
-    )?;
-    let intermediate = CertificateAuthority::from_parts(
-        &stored.intermediate_der,
-        KeyMaterial::from_pkcs8(&stored.intermediate_key_pkcs8)?,
-    )?;
+/// Restores the stored CA with the keys `secret` derives (as [`CaHierarchy::generate`] made
+/// them); a secret that did not make this CA is refused, naming its file.
+fn load_ca(stored: &StoredCa, secret: &[u8], secret_path: &Path) -> Result<CaHierarchy, PkiError> {
+    let authority = |der: &[u8], label: &str| {
+        CertificateAuthority::from_parts(der, KeyMaterial::derive(secret, label)).map_err(
+            |error| match error {
+                AuthorityError::KeyMismatch { subject } => PkiError::Config(format!(
+                    "{} did not make the CA in the database ({subject}): start the centre \
+                     with the ca.secret this CA was generated from",
+                    secret_path.display()
+                )),
+                other => other.into(),
+            },
+        )
+    };
+    let root = authority(&stored.root_der, CA_ROOT_KEY_LABEL)?;
+    let intermediate = authority(&stored.intermediate_der, CA_INTERMEDIATE_KEY_LABEL)?;
     if intermediate.certificate().issuer_raw != root.certificate().subject_raw {
         return Err(PkiError::Corrupt {
             what: "CA",

@@ -14,17 +14,25 @@ use crate::PkiError;
 /// The schema, per database.
 static MIGRATIONS: egov_store::Migrations = egov_store::migrations!();
 
-/// The CA hierarchy as stored: certificates and PKCS#8 keys, DER.
+/// The CA hierarchy as stored: certificates, DER. The key columns are empty: the keys derive
+/// from the data dir's `ca.secret`; only a centre from before that kept them there.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredCa {
     /// The self-signed root certificate.
     pub root_der: Vec<u8>,
-    /// The root's private key.
+    /// The root's private key as an older centre stored it; empty.
     pub root_key_pkcs8: Vec<u8>,
     /// The issuing intermediate certificate.
     pub intermediate_der: Vec<u8>,
-    /// The intermediate's private key.
+    /// The intermediate's private key as an older centre stored it; empty.
     pub intermediate_key_pkcs8: Vec<u8>,
+}
+
+impl StoredCa {
+    /// Returns whether the row still holds private keys (written by an older centre).
+    pub fn holds_keys(&self) -> bool {
+        !self.root_key_pkcs8.is_empty() || !self.intermediate_key_pkcs8.is_empty()
+    }
 }
 
 impl std::fmt::Debug for StoredCa {
@@ -260,6 +268,18 @@ impl Store {
         .bind(&ca.intermediate_der)
         .bind(&ca.intermediate_key_pkcs8)
         .bind(Timestamp(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Empties the CA row's key columns; returns whether it held any.
+    pub async fn forget_ca_keys(&self) -> Result<bool, PkiError> {
+        let result = sqlx::query(
+            "UPDATE ca SET root_key_pkcs8 = $1, intermediate_key_pkcs8 = $1 \
+             WHERE id = 1 AND (length(root_key_pkcs8) > 0 OR length(intermediate_key_pkcs8) > 0)",
+        )
+        .bind(Vec::<u8>::new())
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)

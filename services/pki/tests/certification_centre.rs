@@ -1269,3 +1269,84 @@ async fn the_generator_step_writes_each_system_an_owner_only_token_that_enrols_i
     .expect("labor's token enrols labor's seal");
     centre.stop().await;
 }
+
+/// Opens the centre's state on `dir` as the server does at start.
+async fn open_centre(dir: &Path) -> Result<egov_pki::Centre, PkiError> {
+    egov_pki::Centre::open(
+        &Config::with_data_dir(dir),
+        egov_core::clock::SystemClock::shared(),
+    )
+    .await
+}
+
+/// Reads the stored CA row of the centre on `dir`.
+async fn stored_ca(dir: &Path) -> egov_pki::store::StoredCa {
+    let store = egov_pki::store::Store::open(&Config::with_data_dir(dir).database_url())
+        .await
+        .expect("store");
+    let ca = store.ca().await.expect("read").expect("a CA is stored");
+    store.close().await;
+    ca
+}
+
+#[tokio::test]
+async fn the_database_holds_the_ca_certificates_but_never_its_private_keys() {
+    let dir = TempDir::new().unwrap();
+    drop(open_centre(dir.path()).await.expect("first start"));
+    let ca = stored_ca(dir.path()).await;
+    assert!(!ca.root_der.is_empty() && !ca.intermediate_der.is_empty());
+    assert!(!ca.holds_keys(), "the keys derive from ca.secret");
+    // A restart signs with the same CA, its keys derived again from the secret.
+    drop(open_centre(dir.path()).await.expect("restart"));
+    assert_eq!(stored_ca(dir.path()).await.root_der, ca.root_der);
+}
+
+#[tokio::test]
+async fn a_centre_refuses_to_start_with_a_ca_secret_that_did_not_make_its_ca() {
+    let dir = TempDir::new().unwrap();
+    drop(open_centre(dir.path()).await.expect("first start"));
+    let secret = dir.path().join("ca.secret");
+    std::fs::write(&secret, "0".repeat(64)).expect("another secret");
+    let error = open_centre(dir.path())
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.contains(&format!("{} did not make the CA in the database", secret.display())),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn ca_keys_an_older_centre_stored_are_removed_from_the_database_at_start() {
+    let dir = TempDir::new().unwrap();
+    // As an older centre left it: its secret, and the keys beside the certificates.
+    let secret = "5ec7e7".repeat(11);
+    std::fs::write(dir.path().join("ca.secret"), &secret).expect("secret");
+    let older = egov_core::pki::authority::CaHierarchy::generate(
+        secret.as_bytes(),
+        OffsetDateTime::UNIX_EPOCH,
+        OffsetDateTime::UNIX_EPOCH + time::Duration::days(365 * 100),
+    )
+    .expect("hierarchy");
+    let store = egov_pki::store::Store::open(&Config::with_data_dir(dir.path()).database_url())
+        .await
+        .expect("store");
+    let row = egov_pki::store::StoredCa {
+        root_der: older.root.certificate().der.to_vec(),
+        root_key_pkcs8: older.root.key().pkcs8().to_vec(),
+        intermediate_der: older.intermediate.certificate().der.to_vec(),
+        intermediate_key_pkcs8: older.intermediate.key().pkcs8().to_vec(),
+    };
+    assert!(store
+        .insert_ca(&row, OffsetDateTime::now_utc())
+        .await
+        .expect("stored"));
+    store.close().await;
+
+    drop(open_centre(dir.path()).await.expect("start"));
+    let ca = stored_ca(dir.path()).await;
+    assert!(!ca.holds_keys(), "the keys are gone from the database");
+    assert_eq!(ca.root_der, row.root_der, "the same CA goes on");
+}

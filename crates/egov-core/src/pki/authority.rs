@@ -48,6 +48,12 @@ pub enum AuthorityError {
     /// The certificate rcgen built does not parse back.
     #[error(transparent)]
     Certificate(#[from] super::CertificateError),
+    /// A CA's key is not the one its certificate certifies.
+    #[error("the key is not the one certificate {subject} certifies")]
+    KeyMismatch {
+        /// The certificate's subject.
+        subject: String,
+    },
 }
 
 /// An Ed25519 key pair as PKCS#8 v2 DER, the form ring and rcgen both read.
@@ -210,6 +216,12 @@ impl CertificateAuthority {
         key: KeyMaterial,
     ) -> Result<CertificateAuthority, AuthorityError> {
         let certificate = CertificateInfo::from_der(certificate_der)?;
+        // A wrong key would issue certificates that fail every verification, far from here.
+        if key.public_key_der()? != certificate.spki_der {
+            return Err(AuthorityError::KeyMismatch {
+                subject: certificate.subject,
+            });
+        }
         let issuer = Issuer::from_ca_cert_der(&certificate_der.into(), key.rcgen_key()?)?;
         Ok(CertificateAuthority {
             certificate,
@@ -416,6 +428,12 @@ pub struct Credential {
     pub chain: Vec<Vec<u8>>,
 }
 
+/// The label [`CaHierarchy::generate`] derives the root's key with from its seed.
+pub const CA_ROOT_KEY_LABEL: &str = "ca/root";
+
+/// The label [`CaHierarchy::generate`] derives the issuing intermediate's key with.
+pub const CA_INTERMEDIATE_KEY_LABEL: &str = "ca/intermediate";
+
 impl CaHierarchy {
     /// Generates a hierarchy whose keys derive from a seed, valid for the period.
     pub fn generate(
@@ -425,13 +443,13 @@ impl CaHierarchy {
     ) -> Result<CaHierarchy, AuthorityError> {
         let root = CertificateAuthority::new_root(
             "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (ROOT CA, egov-stack)",
-            KeyMaterial::derive(seed, "ca/root"),
+            KeyMaterial::derive(seed, CA_ROOT_KEY_LABEL),
             not_before,
             not_after,
         )?;
         let intermediate = root.new_subordinate(
             "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (ISSUING CA, egov-stack)",
-            KeyMaterial::derive(seed, "ca/intermediate"),
+            KeyMaterial::derive(seed, CA_INTERMEDIATE_KEY_LABEL),
             not_before,
             not_after,
         )?;
