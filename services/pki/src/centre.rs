@@ -118,7 +118,9 @@ impl Centre {
             Some(stored) => {
                 let ca = load_ca(&stored, secret.as_bytes(), &secret_path)?;
                 if stored.holds_keys() && store.forget_ca_keys().await? {
-                    tracing::info!("removed the CA's private keys from the database: they derive from ca.secret");
+                    tracing::info!(
+                        "removed the CA's private keys from the database: they derive from ca.secret"
+                    );
                 }
                 ca
             }
@@ -464,16 +466,16 @@ impl Centre {
 /// them); a secret that did not make this CA is refused, naming its file.
 fn load_ca(stored: &StoredCa, secret: &[u8], secret_path: &Path) -> Result<CaHierarchy, PkiError> {
     let authority = |der: &[u8], label: &str| {
-        CertificateAuthority::from_parts(der, KeyMaterial::derive(secret, label)).map_err(
-            |error| match error {
+        CertificateAuthority::from_parts(der, KeyMaterial::derive(secret, label)).map_err(|error| {
+            match error {
                 AuthorityError::KeyMismatch { subject } => PkiError::Config(format!(
                     "{} did not make the CA in the database ({subject}): start the centre \
                      with the ca.secret this CA was generated from",
                     secret_path.display()
                 )),
                 other => other.into(),
-            },
-        )
+            }
+        })
     };
     let root = authority(&stored.root_der, CA_ROOT_KEY_LABEL)?;
     let intermediate = authority(&stored.intermediate_der, CA_INTERMEDIATE_KEY_LABEL)?;

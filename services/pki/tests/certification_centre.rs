@@ -1313,7 +1313,10 @@ async fn a_centre_refuses_to_start_with_a_ca_secret_that_did_not_make_its_ca() {
         .expect("refused")
         .to_string();
     assert!(
-        error.contains(&format!("{} did not make the CA in the database", secret.display())),
+        error.contains(&format!(
+            "{} did not make the CA in the database",
+            secret.display()
+        )),
         "{error}"
     );
 }
@@ -1339,10 +1342,12 @@ async fn ca_keys_an_older_centre_stored_are_removed_from_the_database_at_start()
         intermediate_der: older.intermediate.certificate().der.to_vec(),
         intermediate_key_pkcs8: older.intermediate.key().pkcs8().to_vec(),
     };
-    assert!(store
-        .insert_ca(&row, OffsetDateTime::now_utc())
-        .await
-        .expect("stored"));
+    assert!(
+        store
+            .insert_ca(&row, OffsetDateTime::now_utc())
+            .await
+            .expect("stored")
+    );
     store.close().await;
 
     drop(open_centre(dir.path()).await.expect("start"));
