@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use egov_core::pki::Role;
 use egov_core::systems;
-use egov_pki::registrar::{AccountsCommand, Command};
 use tokio::net::TcpListener;
 
 /// The registrar account the test gives the kit.
@@ -43,16 +42,9 @@ impl Stack {
         egov_testkit::service::quiet_logs("egov-cli-conformance", "warn");
         let dir = tempfile::tempdir().expect("temp dir");
         let pki_config = egov_pki::Config::with_data_dir(dir.path().join("pki"));
-        let add = Command::Accounts(AccountsCommand::Add {
-            login: REGISTRAR.0.into(),
-        });
-        add.run(
-            &pki_config,
-            &mut format!("{}\n", REGISTRAR.1).as_bytes(),
-            &mut Vec::new(),
-        )
-        .await
-        .expect("registrar added");
+        egov_pki::registrar::add_registrar(&pki_config, REGISTRAR.0, REGISTRAR.1)
+            .await
+            .expect("registrar added");
         let token = egov_pki::enrolment::IssuedToken::new(
             "EGOV_CITIZENS__ENROLMENT_TOKEN",
             Role::LegalEntity,

@@ -45,6 +45,20 @@ pub enum AccountsCommand {
     List,
 }
 
+/// Adds the registrar account `login` with `password` to the centre `config` names, as
+/// `egov-pki accounts add <login>` does with the password typed on standard input.
+pub async fn add_registrar(config: &Config, login: &str, password: &str) -> Result<(), PkiError> {
+    Command::Accounts(AccountsCommand::Add {
+        login: login.to_owned(),
+    })
+    .run(
+        config,
+        &mut format!("{password}\n").as_bytes(),
+        &mut Vec::new(),
+    )
+    .await
+}
+
 impl Command {
     /// Runs the command against the centre `config` names, reading a password from `input`.
     pub async fn run(

@@ -14,7 +14,6 @@ use egov_core::envelope::{
 use egov_core::pki::authority::{Holder, KeyMaterial};
 use egov_core::pki::{CertificateInfo, KeyPurpose, Role};
 use egov_core::{Bin, Iin};
-use egov_pki::registrar::{AccountsCommand, Command};
 use egov_pki::{Config, PkiError, RemoteRevocation};
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
 use egov_proto::v1::{
@@ -74,16 +73,9 @@ impl Centre {
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
         let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        Command::Accounts(AccountsCommand::Add {
-            login: REGISTRAR.into(),
-        })
-        .run(
-            &config,
-            &mut format!("{REGISTRAR_PASSWORD}\n").as_bytes(),
-            &mut Vec::new(),
-        )
-        .await
-        .expect("registrar added");
+        egov_pki::registrar::add_registrar(&config, REGISTRAR, REGISTRAR_PASSWORD)
+            .await
+            .expect("registrar added");
         let task = tokio::spawn(egov_pki::run_with_clock(config, clock, grpc, http, async {
             let _ = stopped.await;
         }));

@@ -465,17 +465,21 @@ async fn a_regional_application_naming_another_service_is_refused_by_the_worksta
     );
 }
 
-#[tokio::test]
-async fn a_child_placed_in_the_queue_on_the_portal_travels_through_the_regional_gateway() {
-    let stack = Stack::start().await;
+/// Service D for the fixture child under 7 in Kyzylorda, at the kindergarten `bin`.
+fn placement_at(bin: &str) -> ServiceApplication {
     let mut placement = application("D", PARENT_OF_CHILD_UNDER_7, Vec::new());
     placement.child_iin = CHILD_UNDER_7.into();
     placement
         .fields
         .insert("district".into(), KYZYLORDA_CITY.into());
+    placement.fields.insert("kindergarten_bin".into(), bin.into());
     placement
-        .fields
-        .insert("kindergarten_bin".into(), KYZGALDAK.into());
+}
+
+#[tokio::test]
+async fn a_child_placed_in_the_queue_on_the_portal_travels_through_the_regional_gateway() {
+    let stack = Stack::start().await;
+    let placement = placement_at(KYZGALDAK);
     let (number, correlation_id) = stack.file(PARENT_OF_CHILD_UNDER_7, placement).await;
 
     // A place was free: the register answers with its referral at once.
@@ -495,14 +499,7 @@ async fn a_child_placed_in_the_queue_on_the_portal_travels_through_the_regional_
 async fn a_child_queued_on_the_portal_without_a_free_place_keeps_its_queue_position_for_the_cabinet()
  {
     let stack = Stack::start().await;
-    let mut placement = application("D", PARENT_OF_CHILD_UNDER_7, Vec::new());
-    placement.child_iin = CHILD_UNDER_7.into();
-    placement
-        .fields
-        .insert("district".into(), KYZYLORDA_CITY.into());
-    placement
-        .fields
-        .insert("kindergarten_bin".into(), NURSAT.into());
+    let placement = placement_at(NURSAT);
     let (filed, _) = stack
         .file_answered(PARENT_OF_CHILD_UNDER_7, placement)
         .await;

@@ -46,16 +46,9 @@ async fn loopback() -> (TcpListener, TcpListener) {
 /// added as an operator adds it; returns its gRPC endpoint.
 async fn start_centre(dir: &Path) -> (String, Running<egov_pki::PkiError>) {
     let config = egov_pki::Config::with_data_dir(dir);
-    egov_pki::registrar::Command::Accounts(egov_pki::registrar::AccountsCommand::Add {
-        login: REGISTRAR.into(),
-    })
-    .run(
-        &config,
-        &mut format!("{REGISTRAR_PASSWORD}\n").as_bytes(),
-        &mut Vec::new(),
-    )
-    .await
-    .expect("registrar added");
+    egov_pki::registrar::add_registrar(&config, REGISTRAR, REGISTRAR_PASSWORD)
+        .await
+        .expect("registrar added");
     let (grpc, http) = loopback().await;
     let endpoint = format!("http://{}", grpc.local_addr().expect("addr"));
     let (stop, stopped) = oneshot::channel::<()>();
