@@ -34,6 +34,8 @@
 //! - [`export`]: a recorded exchange, as the gateway's log returns it, turned into a scenario.
 //! - [`saved`]: values a step saves from its answer (`save = { number = "registration_number" }`)
 //!   and later steps use as `"${number}"`.
+//! - [`portal`]: [`PortalClient`], a citizen on the portal over HTTP (sign-in, registration,
+//!   the cabinet as JSON) for `cabinet` steps.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
 //!   its own side, setting and clearing its faults, moving the clock, and reports each step
 //!   (and JUnit XML).
@@ -42,6 +44,7 @@ pub mod compare;
 pub mod export;
 pub mod file;
 pub mod payload;
+pub mod portal;
 pub mod run;
 pub mod saved;
 
@@ -49,4 +52,5 @@ pub use compare::{Difference, compare};
 pub use export::{ExportError, export, scenario_of_exchange};
 pub use file::{Action, Expect, Scenario, ScenarioError, Send, Step, Wait};
 pub use payload::{Contracts, PayloadError};
+pub use portal::PortalClient;
 pub use run::{Identities, Runner, ScenarioReport, StepReport};

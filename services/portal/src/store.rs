@@ -91,6 +91,13 @@ macro_rules! request_columns {
     };
 }
 
+/// The columns of `portal_notification`, in the order of [`NotificationRow`].
+macro_rules! notification_columns {
+    () => {
+        "id, recipient_iin, registration_number, status, kind, text, fields_json, signer_subject, signer_iin, signer_bin, signer_serial, signer_roles, signer_not_after, received_at"
+    };
+}
+
 impl Store {
     /// Opens the database at `url` and applies pending migrations.
     pub async fn open(url: &str) -> Result<Store, PortalError> {
@@ -205,11 +212,31 @@ impl Store {
         Ok(())
     }
 
+    /// Returns the notifications in the cabinet of `iin` (only about `number`, when given), in
+    /// arrival order: never another person's.
+    pub async fn notifications_of(
+        &self,
+        iin: &str,
+        number: Option<&str>,
+    ) -> Result<Vec<NotificationRow>, PortalError> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            notification_columns!(),
+            " FROM portal_notification WHERE recipient_iin = $1 AND ($2 = '' OR registration_number = $2) ORDER BY received_at, id"
+        ))
+        .bind(iin)
+        .bind(number.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Returns the notifications about a registration number, in arrival order.
     pub async fn notifications(&self, number: &str) -> Result<Vec<NotificationRow>, PortalError> {
-        Ok(sqlx::query_as(
-            "SELECT id, recipient_iin, registration_number, status, kind, text, fields_json, signer_subject, signer_iin, signer_bin, signer_serial, signer_roles, signer_not_after, received_at FROM portal_notification WHERE registration_number = $1 ORDER BY received_at, id",
-        )
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            notification_columns!(),
+            " FROM portal_notification WHERE registration_number = $1 ORDER BY received_at, id"
+        ))
         .bind(number)
         .fetch_all(&self.pool)
         .await?)
