@@ -83,14 +83,21 @@ impl PortalClient {
     }
 
     /// Returns the cabinet of `iin` as the portal answers it (notifications about `number`
-    /// only, when given), signing in first when this client has no session for them.
+    /// only, when given), signing in first when this client has no live session for them.
     pub async fn cabinet(
         &self,
         iin: &str,
         number: Option<&str>,
     ) -> Result<serde_json::Value, PortalError> {
         let cookie = self.session(iin).await?;
-        let answer = self.read_cabinet(Some(&cookie), number).await?;
+        let mut answer = self.read_cabinet(Some(&cookie), number).await?;
+        if answer.status == 401 {
+            // The session ended (its idle or absolute time passed on the stack clock): sign
+            // in again, as a person does.
+            self.sessions.lock().await.remove(iin);
+            let cookie = self.session(iin).await?;
+            answer = self.read_cabinet(Some(&cookie), number).await?;
+        }
         if answer.status != 200 {
             return Err(PortalError::Refused {
                 what: format!("the cabinet of {iin}"),
