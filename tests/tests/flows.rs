@@ -34,7 +34,9 @@ use egov_core::envelope::Signer;
 use egov_core::systems;
 use egov_gateway::message_log::mermaid::sequence_diagram;
 use egov_gateway::message_log::{LogRecord, RecentFilter};
-use egov_scenario::{Contracts, Identities, PortalClient, Runner, Scenario, ScenarioReport};
+use egov_scenario::{
+    Contracts, Identities, PortalClient, Runner, Scenario, ScenarioReport, Witness,
+};
 use egov_system::SystemIdentity;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 use egov_test_stack::{Neighbours, Target, loopback_listeners, next_monday_morning};
@@ -100,6 +102,8 @@ struct Stack {
     authority: String,
     /// The portal's HTTP address, where citizens read their cabinets.
     portal: String,
+    /// The State Corporation's filings, where the provider's results are received.
+    con: egov_con::Store,
     _clock: StackClock,
     _nats: NatsServer,
 }
@@ -207,6 +211,7 @@ impl Stack {
             ])
             .await;
         let portal = start_portal(&neighbours).await;
+        let con = start_state_corporation_inbox(&neighbours).await;
         let now = neighbours.clock.now();
         let today = egov_system::intake::local_date(now);
         for (number, principal, service, validity) in POWERS_OF_ATTORNEY {
@@ -234,6 +239,7 @@ impl Stack {
             neighbours,
             authority,
             portal,
+            con,
             _clock: clock,
             _nats: nats,
         }
@@ -251,6 +257,10 @@ impl Stack {
         )
         .with_clock_authority(&self.authority, Some(CLOCK_TOKEN.to_owned()))
         .with_portal(PortalClient::new(&self.portal, CITIZEN_PASSWORD).expect("portal URL"))
+        .with_witness(Arc::new(StateCorporationDesk {
+            store: self.con.clone(),
+            clock: self.neighbours.clock.shared(),
+        }))
     }
 
     /// Registers on the portal, over HTTP as a person does, every citizen whose cabinet a
@@ -318,6 +328,108 @@ async fn start_portal(neighbours: &Neighbours) -> String {
         &[systems::BACKOFFICE.id],
     );
     url
+}
+
+/// Starts the State Corporation's receiver of the provider's results (`con.application.decided`,
+/// routed for the back office), the real one of egov-con over its own store; returns the store.
+async fn start_state_corporation_inbox(neighbours: &Neighbours) -> egov_con::Store {
+    let config = egov_con::Config::with_data_dir(neighbours.sandbox.dir().join("con"));
+    std::fs::create_dir_all(&config.data_dir).expect("con dir");
+    let store = egov_con::Store::open(&config.database_url())
+        .await
+        .expect("con store");
+    let receiver = egov_system::Receiver::new(
+        neighbours.con.identity().clone(),
+        neighbours.sandbox.verifier(),
+        Arc::new(egov_con::DecidedHandler::new(
+            store.clone(),
+            neighbours.clock.shared(),
+        )),
+        neighbours.clock.shared(),
+    );
+    let (grpc, _) = loopback_listeners().await;
+    let addr = grpc.local_addr().expect("addr");
+    tokio::spawn(egov_bus::grpc::serve(
+        grpc,
+        egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server()),
+        std::future::pending(),
+    ));
+    neighbours.sandbox.route(
+        egov_con::DECIDED_SERVICE_ID,
+        systems::STATE_CORPORATION.id,
+        addr,
+        &[systems::BACKOFFICE.id],
+    );
+    store
+}
+
+/// The State Corporation desk's bookkeeping of the requests the runner sends as `con`: the
+/// filing the desk keeps of each request the provider's workstation registered, so the
+/// provider's result, delivered later on `con.application.decided`, finds it (as the desk does
+/// when its operator files; the runner plays only the sending).
+struct StateCorporationDesk {
+    store: egov_con::Store,
+    clock: Arc<dyn egov_core::clock::Clock>,
+}
+
+impl Witness for StateCorporationDesk {
+    fn answered<'a>(
+        &'a self,
+        send: &'a egov_scenario::Send,
+        payload: &'a toml::Table,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let workstation = egov_backoffice::handler::REGIONAL_APPLICATIONS
+                .iter()
+                .find(|(service, _)| *service == send.service);
+            let number = payload
+                .get("registration_number")
+                .and_then(toml::Value::as_str);
+            let (Some((_, code)), Some(number), true) = (
+                workstation,
+                number,
+                send.sender == systems::STATE_CORPORATION.id,
+            ) else {
+                return Ok(());
+            };
+            let recipient = send
+                .payload
+                .get_ref()
+                .get("recipient_iin")
+                .and_then(toml::Value::as_str)
+                .unwrap_or_default();
+            let filing = egov_con::store::Filing {
+                id: format!("flows-{number}"),
+                // One filing per ticket at the desk; the runner took none.
+                ticket_id: format!("flows-{number}"),
+                service_code: (*code).to_owned(),
+                recipient_iin: recipient.to_owned(),
+                representative_iin: String::new(),
+                outcome: egov_con::store::outcome::SENT.to_owned(),
+                message: String::new(),
+                target_system: systems::BACKOFFICE.id.to_owned(),
+                registration_number: number.to_owned(),
+                operator_login: send.user_iin.clone().unwrap_or_default(),
+                operator_name: String::new(),
+                filed_at: self
+                    .clock
+                    .now()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|err| err.to_string())?,
+                result_kind: String::new(),
+                result_text: String::new(),
+                result_signer: String::new(),
+                result_at: None,
+                handed_over_by: String::new(),
+                handed_over_at: None,
+            };
+            self.store
+                .insert_filing(&filing)
+                .await
+                .map(drop)
+                .map_err(|err| format!("the State Corporation's filing of {number}: {err}"))
+        })
+    }
 }
 
 /// The runner's keys: the portal's and the State Corporation's seals, the citizens' own

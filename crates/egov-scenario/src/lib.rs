@@ -55,4 +55,4 @@ pub use export::{ExportError, export, scenario_of_exchange};
 pub use file::{Action, Cabinet, Expect, Scenario, ScenarioError, Send, Step, Wait};
 pub use payload::{Contracts, PayloadError};
 pub use portal::PortalClient;
-pub use run::{Identities, Runner, ScenarioReport, StepReport};
+pub use run::{Identities, Runner, ScenarioReport, StepReport, Witness};
