@@ -15,7 +15,7 @@ const PASSWORD: &str = "qazaqstan-2026";
 
 /// The portal running, and its store.
 struct Stack {
-    _neighbours: Neighbours,
+    neighbours: Neighbours,
     store: egov_portal::Store,
     url: String,
 }
@@ -49,7 +49,7 @@ impl Stack {
             std::future::pending(),
         ));
         Stack {
-            _neighbours: neighbours,
+            neighbours,
             store,
             url,
         }
@@ -177,4 +177,31 @@ async fn the_cabinet_is_refused_without_a_session() {
     assert_eq!(without.status, 401, "{}", without.body);
     assert_eq!(forged.status, 401, "{}", forged.body);
     assert!(!forged.body.contains("KZ-0001"), "{}", forged.body);
+}
+
+#[tokio::test]
+async fn a_citizen_whose_session_ended_on_the_stack_clock_signs_in_again() {
+    let stack = Stack::start().await;
+    stack.notify(GUARDIAN, "KZ-0001", "registered", 1).await;
+    let client = stack.client();
+    let first = client.session(GUARDIAN).await.expect("signed in");
+
+    // Past the session's idle time (30 minutes) on the stack clock the cookie is refused.
+    stack
+        .neighbours
+        .clock
+        .advance(std::time::Duration::from_secs(31 * 60))
+        .await;
+    let stale = client
+        .read_cabinet(Some(&first), None)
+        .await
+        .expect("answered");
+    let cabinet = client.cabinet(GUARDIAN, None).await.expect("cabinet");
+
+    assert_eq!(stale.status, 401, "{}", stale.body);
+    assert_eq!(
+        statuses(&cabinet),
+        [("KZ-0001".into(), "registered".into())]
+    );
+    assert_ne!(client.session(GUARDIAN).await.expect("kept"), first);
 }
