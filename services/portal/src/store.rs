@@ -74,7 +74,7 @@ pub struct NotificationRow {
     pub signer_roles: String,
     /// The end of the signer's certificate validity, RFC 3339.
     pub signer_not_after: String,
-    /// When it arrived, Unix seconds.
+    /// When it arrived, Unix microseconds (the cabinet handler stamps it so).
     pub received_at: i64,
 }
 
