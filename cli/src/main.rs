@@ -160,6 +160,14 @@ enum ScenarioAction {
         /// The clock's operator token; by default the one `egov up --clock virtual` wrote.
         #[arg(long, env = "EGOV_CLOCK_TOKEN", hide_env_values = true)]
         clock_token: Option<String>,
+        /// The portal's HTTP address (e.g. http://127.0.0.1:7181), for cabinet steps.
+        #[arg(long, env = "EGOV_PORTAL")]
+        portal: Option<String>,
+        /// The password cabinet steps sign citizens in with (registering them with it first
+        /// when the portal does not know them).
+        #[arg(long, env = "EGOV_PORTAL_PASSWORD", hide_env_values = true,
+              default_value = egov_scenario::portal::DEFAULT_CITIZEN_PASSWORD)]
+        portal_password: String,
     },
 }
 
@@ -209,6 +217,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                     token,
                     clock,
                     clock_token,
+                    portal,
+                    portal_password,
                 },
         } => {
             let registrar_password =
@@ -230,6 +240,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                 admin_token,
                 clock,
                 clock_token,
+                portal,
+                portal_password,
             })
             .await
         }

@@ -1,12 +1,16 @@
 //! The flow matrix: every regulated branch of the services the stack implements as a scenario
-//! file under `tests/scenarios/<service>/`: B (unemployed certificate, Labour Market AIS), C
-//! (home-schooling compensation, E-sobes) and D (placing a pre-school child in the kindergarten
-//! queue, the queue register). They run through `egov_scenario::Runner` against ONE in-process
-//! stack: the sandbox gateway and certification centre, the regional gateway (РШЭП), the real
-//! citizens-DB, notary registry and back office, labor, esobes and the queue register, routed
-//! as `deploy/local/registry.toml` and `registry-regional.toml` route them (D's placement
-//! national → regional → queue register), all on the stack clock a real clock authority moves
-//! (over a real nats-server).
+//! file under `tests/scenarios/<service>/`: A (registration of candidate adoptive parents, the
+//! provider's workstation), B (unemployed certificate, Labour Market AIS), C (home-schooling
+//! compensation, E-sobes), D (placing a pre-school child in the kindergarten queue, the queue
+//! register) and F (guardianship, the provider's workstation). They run through
+//! `egov_scenario::Runner` against ONE in-process stack: the sandbox gateway and certification
+//! centre, the regional gateway (РШЭП), the real citizens-DB, notary registry, back office and
+//! portal, labor, esobes and the queue register, routed as `deploy/local/registry.toml` and
+//! `registry-regional.toml` route them (D's placement, A's and F's applications national →
+//! regional → queue register or workstation; the back office's statuses and results to the
+//! portal's cabinet), all on the stack clock a real clock authority moves (over a real
+//! nats-server). `cabinet` steps read a citizen's cabinet on the portal over HTTP, signed in
+//! as that citizen.
 //!
 //! Each scenario's exchanges, as the gateway's message log draws them in Mermaid, must equal
 //! its golden diagram `<scenario>.mmd` beside it (durations, generated numbers, times and ids
@@ -30,9 +34,12 @@ use egov_core::envelope::Signer;
 use egov_core::systems;
 use egov_gateway::message_log::mermaid::sequence_diagram;
 use egov_gateway::message_log::{LogRecord, RecentFilter};
-use egov_scenario::{Contracts, Identities, Runner, Scenario, ScenarioReport};
+use egov_scenario::{
+    Contracts, Identities, PortalClient, Runner, Scenario, ScenarioReport, Witness,
+};
 use egov_system::SystemIdentity;
-use egov_test_stack::{Neighbours, Target, next_monday_morning};
+use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
+use egov_test_stack::{Neighbours, Target, loopback_listeners, next_monday_morning};
 use egov_testkit::NatsServer;
 
 /// The clock authority's operator token in this test.
@@ -79,8 +86,12 @@ enum Validity {
     Revoked,
 }
 
-/// The systems the regional gateway relays to in this stack: D's queue register.
-const BEHIND_THE_REGIONAL_GATEWAY: &[&str] = &[systems::QUEUE.id];
+/// The systems the regional gateway relays to in this stack: D's queue register, and A's and
+/// F's provider workstation (the back office).
+const BEHIND_THE_REGIONAL_GATEWAY: &[&str] = &[systems::QUEUE.id, systems::BACKOFFICE.id];
+
+/// The password the runner signs citizens in on the portal with (registering them with it).
+const CITIZEN_PASSWORD: &str = egov_scenario::portal::DEFAULT_CITIZEN_PASSWORD;
 
 /// The most rows of the message log one run reads back to draw a scenario's diagram.
 const LOG_ROWS: u32 = 100_000;
@@ -89,6 +100,10 @@ const LOG_ROWS: u32 = 100_000;
 struct Stack {
     neighbours: Neighbours,
     authority: String,
+    /// The portal's HTTP address, where citizens read their cabinets.
+    portal: String,
+    /// The State Corporation's filings, where the provider's results are received.
+    con: egov_con::Store,
     _clock: StackClock,
     _nats: NatsServer,
 }
@@ -166,18 +181,37 @@ impl Stack {
                 decided: egov_queue::DECIDED_SERVICE_ID,
             },
         ]);
-        // D's placement goes national → regional gateway → queue register, as
-        // deploy/local/registry.toml and registry-regional.toml route it (seed `002_…` item 7).
+        // D's placement, A's and F's applications go national → regional gateway → queue
+        // register or the provider's workstation, as deploy/local/registry.toml and
+        // registry-regional.toml route them (seeds `002_…` item 7, `003_…` item 9, `004_…`
+        // annex 2).
         let fronts: &[&str] = &[systems::PORTAL.id, systems::STATE_CORPORATION.id];
+        let workstation = neighbours.backoffice_addr();
         neighbours
             .sandbox
-            .start_regional_gateway(&[(
-                egov_queue::PLACE_SERVICE_ID,
-                systems::QUEUE.id,
-                queue,
-                fronts,
-            )])
+            .start_regional_gateway(&[
+                (
+                    egov_queue::PLACE_SERVICE_ID,
+                    systems::QUEUE.id,
+                    queue,
+                    fronts,
+                ),
+                (
+                    egov_backoffice::ADOPTION_APPLY_SERVICE_ID,
+                    systems::BACKOFFICE.id,
+                    workstation,
+                    fronts,
+                ),
+                (
+                    egov_backoffice::GUARDIANSHIP_APPLY_SERVICE_ID,
+                    systems::BACKOFFICE.id,
+                    workstation,
+                    fronts,
+                ),
+            ])
             .await;
+        let portal = start_portal(&neighbours).await;
+        let con = start_state_corporation_inbox(&neighbours).await;
         let now = neighbours.clock.now();
         let today = egov_system::intake::local_date(now);
         for (number, principal, service, validity) in POWERS_OF_ATTORNEY {
@@ -204,6 +238,8 @@ impl Stack {
         Stack {
             neighbours,
             authority,
+            portal,
+            con,
             _clock: clock,
             _nats: nats,
         }
@@ -220,6 +256,31 @@ impl Stack {
             self.neighbours.clock.shared(),
         )
         .with_clock_authority(&self.authority, Some(CLOCK_TOKEN.to_owned()))
+        .with_portal(PortalClient::new(&self.portal, CITIZEN_PASSWORD).expect("portal URL"))
+        .with_witness(Arc::new(StateCorporationDesk {
+            store: self.con.clone(),
+            clock: self.neighbours.clock.shared(),
+        }))
+    }
+
+    /// Registers on the portal, over HTTP as a person does, every citizen whose cabinet a
+    /// scenario reads, before any scenario runs: registration asks the citizens-DB through
+    /// the gateway, which would otherwise show in the diagram of whichever scenario first
+    /// reads that cabinet.
+    async fn register_citizens(&self, scenarios: &[Scenario]) {
+        let client = PortalClient::new(&self.portal, CITIZEN_PASSWORD).expect("portal URL");
+        let citizens: std::collections::BTreeSet<&str> = scenarios
+            .iter()
+            .flat_map(|scenario| scenario.steps.iter())
+            .filter_map(|step| step.get_ref().cabinet.as_ref())
+            .map(|cabinet| cabinet.iin.as_str())
+            .collect();
+        for iin in citizens {
+            client
+                .session(iin)
+                .await
+                .unwrap_or_else(|err| panic!("{iin} registers on the portal: {err}"));
+        }
     }
 
     /// Returns every row of the gateway's message log, once it is written, oldest first.
@@ -232,6 +293,142 @@ impl Stack {
             .expect("log read");
         rows.reverse();
         rows
+    }
+}
+
+/// Starts the real portal, whose cabinet receives the back office's statuses and results
+/// (`portal.cabinet.notify`, routed for the back office as the stack's registry routes it);
+/// returns its HTTP address.
+async fn start_portal(neighbours: &Neighbours) -> String {
+    let mut config = egov_portal::Config::with_data_dir(neighbours.sandbox.dir().join("portal"));
+    config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
+    std::fs::create_dir_all(&config.data_dir).expect("portal dir");
+    let store = egov_portal::Store::open(&config.database_url())
+        .await
+        .expect("portal store");
+    let (grpc, http) = loopback_listeners().await;
+    let grpc_addr = grpc.local_addr().expect("addr");
+    let url = format!("http://{}", http.local_addr().expect("addr"));
+    tokio::spawn(egov_system::runtime::serve::<egov_portal::Portal, _>(
+        config,
+        egov_system::Parts {
+            identity: neighbours.portal.identity().clone(),
+            verifier: neighbours.sandbox.verifier(),
+            store,
+            clock: neighbours.clock.shared(),
+        },
+        egov_bus::service::Listeners { grpc, http },
+        None,
+        std::future::pending(),
+    ));
+    neighbours.sandbox.route(
+        CABINET_NOTIFY_SERVICE_ID,
+        systems::PORTAL.id,
+        grpc_addr,
+        &[systems::BACKOFFICE.id],
+    );
+    url
+}
+
+/// Starts the State Corporation's receiver of the provider's results (`con.application.decided`,
+/// routed for the back office), the real one of egov-con over its own store; returns the store.
+async fn start_state_corporation_inbox(neighbours: &Neighbours) -> egov_con::Store {
+    let config = egov_con::Config::with_data_dir(neighbours.sandbox.dir().join("con"));
+    std::fs::create_dir_all(&config.data_dir).expect("con dir");
+    let store = egov_con::Store::open(&config.database_url())
+        .await
+        .expect("con store");
+    let receiver = egov_system::Receiver::new(
+        neighbours.con.identity().clone(),
+        neighbours.sandbox.verifier(),
+        Arc::new(egov_con::DecidedHandler::new(
+            store.clone(),
+            neighbours.clock.shared(),
+        )),
+        neighbours.clock.shared(),
+    );
+    let (grpc, _) = loopback_listeners().await;
+    let addr = grpc.local_addr().expect("addr");
+    tokio::spawn(egov_bus::grpc::serve(
+        grpc,
+        egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server()),
+        std::future::pending(),
+    ));
+    neighbours.sandbox.route(
+        egov_con::DECIDED_SERVICE_ID,
+        systems::STATE_CORPORATION.id,
+        addr,
+        &[systems::BACKOFFICE.id],
+    );
+    store
+}
+
+/// The State Corporation desk's bookkeeping of the requests the runner sends as `con`: the
+/// filing the desk keeps of each request the provider's workstation registered, so the
+/// provider's result, delivered later on `con.application.decided`, finds it (as the desk does
+/// when its operator files; the runner plays only the sending).
+struct StateCorporationDesk {
+    store: egov_con::Store,
+    clock: Arc<dyn egov_core::clock::Clock>,
+}
+
+impl Witness for StateCorporationDesk {
+    fn answered<'a>(
+        &'a self,
+        send: &'a egov_scenario::Send,
+        payload: &'a toml::Table,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let workstation = egov_backoffice::handler::REGIONAL_APPLICATIONS
+                .iter()
+                .find(|(service, _)| *service == send.service);
+            let number = payload
+                .get("registration_number")
+                .and_then(toml::Value::as_str);
+            let (Some((_, code)), Some(number), true) = (
+                workstation,
+                number,
+                send.sender == systems::STATE_CORPORATION.id,
+            ) else {
+                return Ok(());
+            };
+            let recipient = send
+                .payload
+                .get_ref()
+                .get("recipient_iin")
+                .and_then(toml::Value::as_str)
+                .unwrap_or_default();
+            let filing = egov_con::store::Filing {
+                id: format!("flows-{number}"),
+                // One filing per ticket at the desk; the runner took none.
+                ticket_id: format!("flows-{number}"),
+                service_code: (*code).to_owned(),
+                recipient_iin: recipient.to_owned(),
+                representative_iin: String::new(),
+                outcome: egov_con::store::outcome::SENT.to_owned(),
+                message: String::new(),
+                target_system: systems::BACKOFFICE.id.to_owned(),
+                registration_number: number.to_owned(),
+                operator_login: send.user_iin.clone().unwrap_or_default(),
+                operator_name: String::new(),
+                filed_at: self
+                    .clock
+                    .now()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|err| err.to_string())?,
+                result_kind: String::new(),
+                result_text: String::new(),
+                result_signer: String::new(),
+                result_at: None,
+                handed_over_by: String::new(),
+                handed_over_at: None,
+            };
+            self.store
+                .insert_filing(&filing)
+                .await
+                .map(drop)
+                .map_err(|err| format!("the State Corporation's filing of {number}: {err}"))
+        })
     }
 }
 
@@ -388,6 +585,14 @@ struct Exchange {
 }
 
 impl Exchange {
+    /// Whether it is a status or result the back office put in a citizen's cabinet: a message
+    /// its outbox sends on its own, inside no call.
+    fn is_cabinet_delivery(&self) -> bool {
+        self.rows
+            .first()
+            .is_some_and(|row| row.service_id == CABINET_NOTIFY_SERVICE_ID)
+    }
+
     /// The system that made the request, and the one it was for.
     fn parties(&self) -> (&str, &str) {
         self.rows
@@ -399,9 +604,12 @@ impl Exchange {
 /// Returns the rows as calls nest: each exchange's request hops, then the exchanges its
 /// receiver made while answering it, then its answer hops; exchanges that nest in none by
 /// the stack time they began, at one instant those a system began (a decision delivered when
-/// the clock moved) before those the scenario `sent`. The log's own order is the order rows
-/// were written (a forwarded request when its answer came back), and two exchanges in flight
-/// at once interleave by chance; this order does not.
+/// the clock moved) before those the scenario `sent`, and the cabinet's statuses and results
+/// last. The back office's outbox sends those on its own, one after another, as soon as a
+/// case moves: the "registered" status may leave before the call that opened the case has
+/// answered, so it nests in no call. The log's own order is the order rows were written (a
+/// forwarded request when its answer came back), and two exchanges in flight at once
+/// interleave by chance; this order does not.
 fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
     let mut exchanges: Vec<Exchange> = Vec::new();
     for (index, row) in rows.into_iter().enumerate() {
@@ -424,6 +632,9 @@ fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
     // receiver (or the system the regional gateway relayed it to) made it.
     let parents: Vec<Option<usize>> = (0..exchanges.len())
         .map(|child| {
+            if exchanges[child].is_cabinet_delivery() {
+                return None;
+            }
             let (sender, _) = exchanges[child].parties();
             (0..child).rev().find(|&parent| {
                 let outer = &exchanges[parent];
@@ -438,11 +649,15 @@ fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
         .collect();
     roots.sort_by_key(|&index| {
         let first = &exchanges[index].rows[0];
-        (
-            first.received_at,
+        let rank = match (
+            exchanges[index].is_cabinet_delivery(),
             sent.contains(first.correlation_id.as_str()),
-            index,
-        )
+        ) {
+            (true, _) => 2,
+            (false, true) => 1,
+            (false, false) => 0,
+        };
+        (first.received_at, rank, index)
     });
     let mut ordered = Vec::new();
     for root in roots {
@@ -521,21 +736,29 @@ async fn every_regulated_flow_runs_as_its_scenario_and_golden_diagram_say() {
         "no scenario under tests/scenarios matches {only:?}"
     );
     let contracts = Contracts::egov().expect("contracts");
-    let stack = Stack::start().await;
-    let runner = stack.runner();
-
     let mut failed = Vec::new();
-    let mut suite = egov_junit::Suite::new("flows");
-    for path in &files {
-        let scenario = match Scenario::load(path, &contracts) {
-            Ok(scenario) => scenario,
+    let scenarios: Vec<(&PathBuf, Scenario)> = files
+        .iter()
+        .filter_map(|path| match Scenario::load(path, &contracts) {
+            Ok(scenario) => Some((path, scenario)),
             Err(err) => {
                 failed.push(format!("{}: {err}", shown(path)));
-                continue;
+                None
             }
-        };
+        })
+        .collect();
+    let stack = Stack::start().await;
+    let runner = stack.runner();
+    let loaded: Vec<Scenario> = scenarios
+        .iter()
+        .map(|(_, scenario)| scenario.clone())
+        .collect();
+    stack.register_citizens(&loaded).await;
+
+    let mut suite = egov_junit::Suite::new("flows");
+    for (path, scenario) in &scenarios {
         let before: HashSet<(String, String)> = stack.log().await.iter().map(row_key).collect();
-        let report = runner.run(&scenario).await;
+        let report = runner.run(scenario).await;
         report.add_to(&mut suite);
         let mut lines = failures(&report);
         if report.passed() {

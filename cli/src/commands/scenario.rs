@@ -19,7 +19,7 @@ use egov_core::pki::{KeyPurpose, Role};
 use egov_core::{Iin, systems};
 use egov_faults::admin::FaultAdmin;
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
-use egov_scenario::{Contracts, Identities, Runner, Scenario};
+use egov_scenario::{Contracts, Identities, PortalClient, Runner, Scenario};
 use egov_system::identity::{EnrolmentProof, ca_certificates, enrol_holder};
 use egov_system::{Enrolment, SystemIdentity};
 use tokio::sync::Mutex;
@@ -49,6 +49,10 @@ pub struct Options {
     pub clock: String,
     /// The clock's operator token, if there is one.
     pub clock_token: Option<String>,
+    /// The portal's HTTP address, for cabinet steps.
+    pub portal: Option<String>,
+    /// The password citizens are signed in (and registered) with on the portal.
+    pub portal_password: String,
 }
 
 /// Runs every file; exits non-zero when any step failed or any file could not be read.
@@ -60,6 +64,10 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         .with_clock_authority(&options.clock, options.clock_token.clone());
     if let Some(token) = &options.admin_token {
         runner = runner.with_fault_admin(FaultAdmin::new(&options.gateway_http, token));
+    }
+    if let Some(portal) = &options.portal {
+        runner = runner
+            .with_portal(PortalClient::new(portal, &options.portal_password).context("--portal")?);
     }
     let mut suite = egov_junit::Suite::new("egov scenario run");
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);

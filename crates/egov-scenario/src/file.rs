@@ -59,6 +59,9 @@ pub struct Step {
     /// Moves the stack's clock forward to this RFC 3339 instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set: Option<String>,
+    /// Reads a citizen's personal cabinet on the portal, signed in as them over HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cabinet: Option<Cabinet>,
     /// What the answer to `send` must be.
     #[serde(default, skip_serializing_if = "Expect::is_default")]
     pub expect: Expect,
@@ -83,6 +86,10 @@ pub struct Wait {
     pub every: Option<String>,
 }
 
+/// Why a step that does several things, or none, is refused.
+const ONE_THING: &str =
+    "a step does one thing: give one of `send`, `cabinet`, `advance` or `set` (or only `fault`)";
+
 /// The pause between two requests of a waiting step when the file gives none.
 const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -103,6 +110,21 @@ impl Wait {
     }
 }
 
+/// A citizen's personal cabinet to read: `cabinet = { iin = "…", number = "${number}" }`.
+/// The answer is `notifications = [...]`, oldest first, each with `registration_number`,
+/// `status`, `kind`, `text`, `fields`, `signer_subject`, `signer_iin`, `signer_bin`,
+/// `signer_serial`, `signature_verified` and `received_at`; a notification is compared only on
+/// the keys its expected row names, and their number must be as expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cabinet {
+    /// Whose cabinet: the citizen the runner signs in as.
+    pub iin: String,
+    /// Only the notifications about this registration number, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+}
+
 /// What a step does, once read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action<'a> {
@@ -112,6 +134,8 @@ pub enum Action<'a> {
     Advance(egov_core::clock::Step),
     /// Moves the stack's clock forward to an instant.
     Set(time::OffsetDateTime),
+    /// Reads a citizen's cabinet on the portal and compares it.
+    Cabinet(&'a Cabinet, &'a Expect),
     /// Only injects its faults.
     Inject,
 }
@@ -201,6 +225,7 @@ impl Step {
             send: Some(send),
             advance: None,
             set: None,
+            cabinet: None,
             expect,
             wait: None,
             save: BTreeMap::new(),
@@ -212,6 +237,9 @@ impl Step {
         if let Some(name) = &self.name {
             return name.clone();
         }
+        if let Some(cabinet) = &self.cabinet {
+            return format!("the cabinet of {}", cabinet.iin);
+        }
         match (&self.send, &self.advance, &self.set) {
             (Some(send), _, _) => send.service.clone(),
             (None, Some(step), _) => format!("advance the stack clock {step}"),
@@ -222,6 +250,12 @@ impl Step {
 
     /// Returns what the step does; its keys were checked when the scenario was read.
     pub fn action(&self) -> Result<Action<'_>, String> {
+        if let Some(cabinet) = &self.cabinet {
+            return match (&self.send, &self.advance, &self.set) {
+                (None, None, None) => Ok(Action::Cabinet(cabinet, &self.expect)),
+                _ => Err(ONE_THING.to_owned()),
+            };
+        }
         match (&self.send, &self.advance, &self.set) {
             (Some(send), None, None) => Ok(Action::Send(send, &self.expect)),
             (None, Some(step), None) => step
@@ -232,10 +266,7 @@ impl Step {
                 .map(Action::Set)
                 .ok_or_else(|| format!("{to:?} is not an RFC 3339 instant")),
             (None, None, None) if !self.faults.is_empty() => Ok(Action::Inject),
-            _ => Err(
-                "a step does one thing: give one of `send`, `advance` or `set` (or only `fault`)"
-                    .to_owned(),
-            ),
+            _ => Err(ONE_THING.to_owned()),
         }
     }
 
@@ -253,6 +284,13 @@ impl Scenario {
                 .steps
                 .iter()
                 .any(|step| !step.get_ref().faults.is_empty())
+    }
+
+    /// Returns whether any step reads a citizen's cabinet on the portal.
+    pub fn reads_a_cabinet(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| step.get_ref().cabinet.is_some())
     }
 
     /// Returns whether any step moves the stack's clock.
@@ -372,31 +410,59 @@ impl Scenario {
                 };
                 invalid(line, field(name), message)
             })?;
-            let Action::Send(send, expect) = action else {
-                if !step.expect.is_default() {
-                    return Err(invalid(
+            let (send, expect) = match action {
+                Action::Send(send, expect) => (Some(send), expect),
+                Action::Cabinet(cabinet, expect) => {
+                    egov_core::Iin::parse(&cabinet.iin)
+                        .map_err(|err| invalid(line, field("cabinet.iin"), err.to_string()))?;
+                    if let Some(number) = &cabinet.number {
+                        for name in crate::saved::references(number) {
+                            if !saved.contains(&name) {
+                                return Err(invalid(
+                                    line,
+                                    field("cabinet.number"),
+                                    format!("${{{name}}} is not saved by an earlier step"),
+                                ));
+                            }
+                        }
+                    }
+                    if expect.payload_type.is_some() || !expect.header.is_empty() {
+                        return Err(invalid(
+                            line,
+                            field("expect"),
+                            "a cabinet has no message type or header to expect: name its `payload.notifications`".into(),
+                        ));
+                    }
+                    (None, expect)
+                }
+                _ => {
+                    if !step.expect.is_default() {
+                        return Err(invalid(
                         line,
                         field("expect"),
-                        "only a step that sends a request has an answer to expect".into(),
+                        "only a step that sends a request or reads a cabinet has an answer to expect".into(),
                     ));
-                }
-                if step.wait.is_some() {
-                    return Err(invalid(
+                    }
+                    if step.wait.is_some() {
+                        return Err(invalid(
                         line,
                         field("wait"),
-                        "only a step that sends a request can wait for its answer".into(),
+                        "only a step that sends a request or reads a cabinet can wait for its answer".into(),
                     ));
-                }
-                if !step.save.is_empty() {
-                    return Err(invalid(
+                    }
+                    if !step.save.is_empty() {
+                        return Err(invalid(
                         line,
                         field("save"),
-                        "only a step that sends a request has an answer to save from".into(),
+                        "only a step that sends a request or reads a cabinet has an answer to save from".into(),
                     ));
+                    }
+                    continue;
                 }
-                continue;
             };
-            let used = crate::saved::references_in(send.payload.get_ref(), &field("send.payload"))
+            let empty = toml::Table::new();
+            let sent_payload = send.map_or(&empty, |send| send.payload.get_ref());
+            let used = crate::saved::references_in(sent_payload, &field("send.payload"))
                 .into_iter()
                 .chain(crate::saved::references_in(
                     &expect.payload,
@@ -440,35 +506,38 @@ impl Scenario {
                     invalid(line, field(&format!("wait.{name}")), message.to_owned())
                 })?;
             }
-            let payload = &send.payload;
-            // A payload written in the step's own table has no span of its own.
-            let payload_line = match payload.span() {
-                span if span.start > spanned.span().start => line_of(text, span.start),
-                _ => line,
-            };
-            contracts
-                .encode(&send.payload_type, payload.get_ref())
-                .map_err(|err| invalid(payload_line, field("send.payload"), err.to_string()))?;
-            if send.signed_by.is_some() && send.user_iin.is_none() {
-                return Err(invalid(
-                    line,
-                    field("send.signed_by"),
-                    "a request signed by another person needs the `user_iin` it claims".into(),
-                ));
-            }
-            for (name, iin) in [
-                ("send.user_iin", &send.user_iin),
-                ("send.signed_by", &send.signed_by),
-                ("send.represented_iin", &send.represented_iin),
-            ] {
-                if let Some(iin) = iin {
-                    egov_core::Iin::parse(iin)
-                        .map_err(|err| invalid(line, field(name), err.to_string()))?;
+            if let Some(send) = send {
+                let payload = &send.payload;
+                // A payload written in the step's own table has no span of its own.
+                let payload_line = match payload.span() {
+                    span if span.start > spanned.span().start => line_of(text, span.start),
+                    _ => line,
+                };
+                contracts
+                    .encode(&send.payload_type, payload.get_ref())
+                    .map_err(|err| invalid(payload_line, field("send.payload"), err.to_string()))?;
+                if send.signed_by.is_some() && send.user_iin.is_none() {
+                    return Err(invalid(
+                        line,
+                        field("send.signed_by"),
+                        "a request signed by another person needs the `user_iin` it claims".into(),
+                    ));
                 }
-            }
-            if let Some(bin) = &send.represented_bin {
-                egov_core::Bin::parse(bin)
-                    .map_err(|err| invalid(line, field("send.represented_bin"), err.to_string()))?;
+                for (name, iin) in [
+                    ("send.user_iin", &send.user_iin),
+                    ("send.signed_by", &send.signed_by),
+                    ("send.represented_iin", &send.represented_iin),
+                ] {
+                    if let Some(iin) = iin {
+                        egov_core::Iin::parse(iin)
+                            .map_err(|err| invalid(line, field(name), err.to_string()))?;
+                    }
+                }
+                if let Some(bin) = &send.represented_bin {
+                    egov_core::Bin::parse(bin).map_err(|err| {
+                        invalid(line, field("send.represented_bin"), err.to_string())
+                    })?;
+                }
             }
             if let Some(payload_type) = &expect.payload_type {
                 contracts
@@ -667,7 +736,7 @@ payload.person = { iin = "950703300125", surname = "<any>" }
         let err = parse(&text).expect_err("send and advance");
         assert!(
             err.to_string()
-                .contains("one of `send`, `advance` or `set`"),
+                .contains("one of `send`, `cabinet`, `advance` or `set`"),
             "{err}"
         );
         let text =
@@ -718,6 +787,59 @@ payload.person = { iin = "950703300125", surname = "<any>" }
                 .and_then(|send| send.signed_by.as_deref()),
             Some("950703390123")
         );
+    }
+
+    #[test]
+    fn a_cabinet_step_reads_whose_cabinet_and_which_number_with_its_expectation() {
+        let text = VALID.replace(
+            "[step.send]",
+            "save = { number = \"person.iin\" }\n[step.send]",
+        ) + r#"
+[[step]]
+name = "the result in the citizen's cabinet"
+cabinet = { iin = "950703390123", number = "${number}" }
+wait = { timeout = "5s" }
+[step.expect]
+payload.notifications = [{ status = "registered" }, { status = "issued", signer_iin = "<digits>" }]
+"#;
+        let scenario = parse(&text).expect("valid");
+        assert!(scenario.reads_a_cabinet());
+        let step = scenario.steps[1].get_ref();
+        let Action::Cabinet(cabinet, expect) = step.action().expect("an action") else {
+            panic!("not a cabinet step: {step:?}");
+        };
+        assert_eq!(cabinet.iin, "950703390123");
+        assert_eq!(cabinet.number.as_deref(), Some("${number}"));
+        assert_eq!(
+            expect.payload["notifications"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(step.title(), "the result in the citizen's cabinet");
+    }
+
+    #[test]
+    fn a_cabinet_step_names_a_bad_iin_an_unsaved_number_and_a_second_action() {
+        let step = |cabinet: &str| format!("{VALID}\n[[step]]\ncabinet = {cabinet}\n");
+        let err = parse(&step(r#"{ iin = "12" }"#)).expect_err("no IIN");
+        assert!(
+            err.to_string()
+                .starts_with("s.toml:15: step[2].cabinet.iin:"),
+            "{err}"
+        );
+        let err = parse(&step(r#"{ iin = "950703390123", number = "${number}" }"#))
+            .expect_err("never saved");
+        assert!(err.to_string().contains("step[2].cabinet.number"), "{err}");
+        let err = parse(&format!(
+            "{VALID}\n[[step]]\nadvance = \"1d\"\ncabinet = {{ iin = \"950703390123\" }}\n"
+        ))
+        .expect_err("two things");
+        assert!(err.to_string().contains("`cabinet`"), "{err}");
+        let err = parse(&format!(
+            "{}[step.expect]\ntype = \"egov.v1.GetPersonResponse\"\n",
+            step(r#"{ iin = "950703390123" }"#)
+        ))
+        .expect_err("a type");
+        assert!(err.to_string().contains("step[2].expect"), "{err}");
     }
 
     #[test]

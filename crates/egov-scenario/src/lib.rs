@@ -23,7 +23,9 @@
 //!
 //! A scenario may also inject faults (`[[fault]]`, or a step's `fault = […]`), set through
 //! the gateway's admin API and cleared when it ends, and move the stack's clock
-//! (`advance = "28d"`, `set = "…"` steps) through the clock authority.
+//! (`advance = "28d"`, `set = "…"` steps) through the clock authority, and read a citizen's
+//! personal cabinet on the portal (`cabinet = { iin = "…", number = "${number}" }`), where the
+//! outcome of a request reaches them.
 //!
 //! # Layout
 //! - [`file`]: [`Scenario`], its steps, and parsing with errors naming the line and the field.
@@ -34,6 +36,8 @@
 //! - [`export`]: a recorded exchange, as the gateway's log returns it, turned into a scenario.
 //! - [`saved`]: values a step saves from its answer (`save = { number = "registration_number" }`)
 //!   and later steps use as `"${number}"`.
+//! - [`portal`]: [`PortalClient`], a citizen on the portal over HTTP (sign-in, registration,
+//!   the cabinet as JSON) for `cabinet` steps.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
 //!   its own side, setting and clearing its faults, moving the clock, and reports each step
 //!   (and JUnit XML).
@@ -42,11 +46,13 @@ pub mod compare;
 pub mod export;
 pub mod file;
 pub mod payload;
+pub mod portal;
 pub mod run;
 pub mod saved;
 
 pub use compare::{Difference, compare};
 pub use export::{ExportError, export, scenario_of_exchange};
-pub use file::{Action, Expect, Scenario, ScenarioError, Send, Step, Wait};
+pub use file::{Action, Cabinet, Expect, Scenario, ScenarioError, Send, Step, Wait};
 pub use payload::{Contracts, PayloadError};
-pub use run::{Identities, Runner, ScenarioReport, StepReport};
+pub use portal::PortalClient;
+pub use run::{Identities, Runner, ScenarioReport, StepReport, Witness};

@@ -3,7 +3,8 @@
 //! one), sent by the gateway's sync channel, and its answer compared with the expectation.
 //! The scenario's faults are set through the gateway's admin API ([`FaultAdmin`]) and cleared
 //! when it ends, whatever its outcome; clock steps move the stack's clock through the clock
-//! authority ([`ClockAuthority`]).
+//! authority ([`ClockAuthority`]); cabinet steps read a citizen's cabinet on the portal
+//! ([`PortalClient`]), signed in as them.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,8 +22,9 @@ use egov_system::{GatewayCaller, SystemIdentity};
 use prost::Message as _;
 
 use crate::compare::{Difference, compare, compare_value};
-use crate::file::{Action, Expect, Scenario, Send, Step, Wait};
+use crate::file::{Action, Cabinet, Expect, Scenario, Send, Step, Wait};
 use crate::payload::{Contracts, type_name};
+use crate::portal::PortalClient;
 use crate::saved::{Saved, substitute};
 
 /// Where the runner gets the keys it signs with: a certificate for each sender system's seal,
@@ -38,6 +40,19 @@ pub trait Identities {
         &self,
         iin: &str,
     ) -> impl Future<Output = Result<Arc<Signer>, String>> + std::marker::Send;
+}
+
+/// Told of every answer a `send` step expected, before the next step runs: lets the harness
+/// keep what the sending system keeps of its own requests (the State Corporation's filing of a
+/// request it sent, to which the provider's result is delivered later), where the runner plays
+/// only the system's sending half.
+pub trait Witness: std::marker::Send + Sync {
+    /// Takes note of `send`'s expected answer `payload`.
+    fn answered<'a>(
+        &'a self,
+        send: &'a Send,
+        payload: &'a toml::Table,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + std::marker::Send + 'a>>;
 }
 
 /// How one step ended.
@@ -124,6 +139,8 @@ pub struct Runner<I> {
     clock: Arc<dyn Clock>,
     faults: Option<FaultAdmin>,
     authority: Option<AuthorityEndpoint>,
+    portal: Option<PortalClient>,
+    witness: Option<Arc<dyn Witness>>,
 }
 
 /// Where the clock authority is and the operator token that moves it.
@@ -156,6 +173,8 @@ impl<I: Identities> Runner<I> {
             clock,
             faults: None,
             authority: None,
+            portal: None,
+            witness: None,
         }
     }
 
@@ -172,6 +191,18 @@ impl<I: Identities> Runner<I> {
             endpoint: endpoint.to_owned(),
             token,
         });
+        self
+    }
+
+    /// Lets the runner read citizens' cabinets on the portal `client` reaches.
+    pub fn with_portal(mut self, client: PortalClient) -> Runner<I> {
+        self.portal = Some(client);
+        self
+    }
+
+    /// Lets `witness` take note of every expected answer (see [`Witness`]).
+    pub fn with_witness(mut self, witness: Arc<dyn Witness>) -> Runner<I> {
+        self.witness = Some(witness);
         self
     }
 
@@ -244,6 +275,9 @@ impl<I: Identities> Runner<I> {
                  API to set them (the gateway's HTTP address and an administrator's token)"
                     .to_owned(),
             );
+        }
+        if scenario.reads_a_cabinet() && self.portal.is_none() {
+            return Err(NO_PORTAL.to_owned());
         }
         if !scenario.moves_the_clock() {
             return Ok(None);
@@ -330,30 +364,46 @@ impl<I: Identities> Runner<I> {
                     payload: substitute(&expect.payload, saved).map_err(unsaved)?,
                     ..expect.clone()
                 };
-                let (failures, payload) = match &step.wait {
-                    Some(wait) => self.wait(&send, &expect, wait, sent).await?,
-                    None => {
-                        let (differences, payload) = self.step(&send, &expect, sent).await?;
-                        (lines(&differences), payload)
-                    }
-                };
-                if failures.is_empty() {
-                    for (name, path) in &step.save {
-                        match crate::saved::field(&payload, path) {
-                            Some(value) => {
-                                saved.insert(name.clone(), value);
-                            }
-                            None => {
-                                return Ok(vec![format!(
-                                    "save.{name}: the answer has no field {path} to save"
-                                )]);
-                            }
-                        }
-                    }
+                let once = async |sent: &mut Sent| self.step(&send, &expect, sent).await;
+                let (failures, payload) = self.answer_of(step.wait.as_ref(), sent, once).await?;
+                if failures.is_empty()
+                    && let Some(witness) = &self.witness
+                {
+                    witness.answered(&send, &payload).await?;
                 }
-                return Ok(failures);
+                return self.save(step, saved, failures, &payload);
+            }
+            Action::Cabinet(cabinet, expect) => {
+                let unsaved =
+                    |name: String| format!("${{{name}}} was not saved by an earlier step");
+                let number = match &cabinet.number {
+                    Some(number) => {
+                        let table = toml::Table::from_iter([(
+                            "number".to_owned(),
+                            toml::Value::String(number.clone()),
+                        )]);
+                        let table = substitute(&table, saved).map_err(unsaved)?;
+                        table
+                            .get("number")
+                            .and_then(toml::Value::as_str)
+                            .map(str::to_owned)
+                    }
+                    None => None,
+                };
+                let cabinet = Cabinet {
+                    iin: cabinet.iin.clone(),
+                    number,
+                };
+                let expect = Expect {
+                    payload: substitute(&expect.payload, saved).map_err(unsaved)?,
+                    ..expect.clone()
+                };
+                let once = async |_: &mut Sent| self.cabinet(&cabinet, &expect).await;
+                let (failures, payload) = self.answer_of(step.wait.as_ref(), sent, once).await?;
+                return self.save(step, saved, failures, &payload);
             }
             Action::Inject => return Ok(Vec::new()),
+
             Action::Advance(by) => match authority {
                 Some(authority) => authority.advance(by).await,
                 None => return Err("no clock authority to move the clock".to_owned()),
@@ -369,15 +419,45 @@ impl<I: Identities> Runner<I> {
             .map_err(|err| err.to_string())
     }
 
-    /// Sends the request every `wait.every` until its answer is as expected or `wait.timeout`
-    /// has passed; then the last answer's differences are the failures.
-    async fn wait(
+    /// Keeps what the step names from a passing answer for later steps; returns the step's
+    /// failures (one more when a field to save is missing).
+    fn save(
         &self,
-        send: &Send,
-        expect: &Expect,
-        wait: &Wait,
+        step: &Step,
+        saved: &mut Saved,
+        failures: Vec<String>,
+        payload: &toml::Table,
+    ) -> Result<Vec<String>, String> {
+        if failures.is_empty() {
+            for (name, path) in &step.save {
+                match crate::saved::field(payload, path) {
+                    Some(value) => {
+                        saved.insert(name.clone(), value);
+                    }
+                    None => {
+                        return Ok(vec![format!(
+                            "save.{name}: the answer has no field {path} to save"
+                        )]);
+                    }
+                }
+            }
+        }
+        Ok(failures)
+    }
+
+    /// Asks `once` (again every `wait.every` until its answer is as expected or
+    /// `wait.timeout` has passed, when the step waits); the last answer's differences are
+    /// the failures.
+    async fn answer_of(
+        &self,
+        wait: Option<&Wait>,
         sent: &mut Sent,
+        mut once: impl AsyncFnMut(&mut Sent) -> Result<(Vec<Difference>, toml::Table), String>,
     ) -> Result<(Vec<String>, toml::Table), String> {
+        let Some(wait) = wait else {
+            let (differences, payload) = once(sent).await?;
+            return Ok((lines(&differences), payload));
+        };
         let (timeout, every) = wait.durations().map_err(|err| format!("wait.{err}"))?;
         let started = Instant::now();
         let mut requests = 0;
@@ -385,7 +465,7 @@ impl<I: Identities> Runner<I> {
             if !sent.correlation_id.is_empty() {
                 sent.retried.push(std::mem::take(&mut sent.correlation_id));
             }
-            let (differences, payload) = self.step(send, expect, sent).await?;
+            let (differences, payload) = once(sent).await?;
             requests += 1;
             if differences.is_empty() {
                 return Ok((Vec::new(), payload));
@@ -446,6 +526,28 @@ impl<I: Identities> Runner<I> {
         differences.extend(compare(&expect.header, &header, "header"));
         differences.extend(compare(&expect.payload, &answer.payload, ""));
         Ok((differences, answer.payload))
+    }
+
+    /// Reads the cabinet on the portal and returns its differences from the expectation and
+    /// the answer as compared: each notification only on the keys its expected row names.
+    async fn cabinet(
+        &self,
+        cabinet: &Cabinet,
+        expect: &Expect,
+    ) -> Result<(Vec<Difference>, toml::Table), String> {
+        let portal = self.portal.as_ref().ok_or(NO_PORTAL)?;
+        let answer = portal
+            .cabinet(&cabinet.iin, cabinet.number.as_deref())
+            .await
+            .map_err(|err| err.to_string())?;
+        let answer = cabinet_as_expected(&answer, &expect.payload);
+        let mut differences = compare_value(
+            &expect.status.clone().into(),
+            Some(&egov_core::StatusCode::Success.as_str().to_owned().into()),
+            "status",
+        );
+        differences.extend(compare(&expect.payload, &answer, ""));
+        Ok((differences, answer))
     }
 
     /// Builds and signs a step's request: the author's signature first, then the sender's seal.
@@ -530,7 +632,105 @@ struct Sent {
     retried: Vec<String>,
 }
 
+/// Why a scenario with a cabinet step cannot run on a runner without a portal.
+const NO_PORTAL: &str = "the scenario reads a citizen's cabinet, but the runner was given no \
+                         portal URL (`egov scenario run --portal http://host:port`)";
+
+/// Returns the cabinet's JSON as a table to compare with `expected`: only the top-level keys
+/// it names, and each notification only on the keys of the expected row at its place.
+pub fn cabinet_as_expected(answer: &serde_json::Value, expected: &toml::Table) -> toml::Table {
+    let Some(answer) = answer.as_object() else {
+        return toml::Table::new();
+    };
+    let mut table = toml::Table::new();
+    for (key, value) in answer {
+        let Some(want) = expected.get(key) else {
+            continue;
+        };
+        let value = match (value, want) {
+            (serde_json::Value::Array(rows), toml::Value::Array(wanted)) => toml::Value::Array(
+                rows.iter()
+                    .enumerate()
+                    .filter_map(|(index, row)| {
+                        let row = match (row, wanted.get(index)) {
+                            (serde_json::Value::Object(row), Some(toml::Value::Table(keys))) => {
+                                let named: serde_json::Map<String, serde_json::Value> = row
+                                    .iter()
+                                    .filter(|(key, _)| keys.contains_key(*key))
+                                    .map(|(key, value)| (key.clone(), value.clone()))
+                                    .collect();
+                                serde_json::Value::Object(named)
+                            }
+                            (row, _) => row.clone(),
+                        };
+                        toml_of(&row)
+                    })
+                    .collect(),
+            ),
+            (value, _) => match toml_of(value) {
+                Some(value) => value,
+                None => continue,
+            },
+        };
+        table.insert(key.clone(), value);
+    }
+    table
+}
+
+/// Returns a JSON value as TOML (`null` has none).
+fn toml_of(value: &serde_json::Value) -> Option<toml::Value> {
+    Some(match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::Bool(flag) => toml::Value::Boolean(*flag),
+        serde_json::Value::Number(number) => match number.as_i64() {
+            Some(integer) => toml::Value::Integer(integer),
+            None => toml::Value::Float(number.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::String(text) => toml::Value::String(text.clone()),
+        serde_json::Value::Array(items) => {
+            toml::Value::Array(items.iter().filter_map(toml_of).collect())
+        }
+        serde_json::Value::Object(fields) => toml::Value::Table(
+            fields
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), toml_of(value)?)))
+                .collect(),
+        ),
+    })
+}
+
 /// Returns the differences as failure lines.
 fn lines(differences: &[Difference]) -> Vec<String> {
     differences.iter().map(ToString::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cabinet_is_compared_on_the_keys_each_expected_notification_names() {
+        let answer = serde_json::json!({
+            "iin": "751212490092",
+            "notifications": [
+                { "status": "registered", "kind": "", "signer_iin": "900715400349" },
+                { "status": "issued", "kind": "RESULT_KIND_RESOLUTION", "signature_verified": true },
+                { "status": "issued", "text": null },
+            ],
+        });
+        let expected: toml::Table = toml::from_str(
+            "notifications = [{ status = \"registered\" }, { status = \"issued\", signature_verified = true }]",
+        )
+        .expect("expectation");
+
+        let compared = cabinet_as_expected(&answer, &expected);
+
+        let want: toml::Table = toml::from_str(
+            "notifications = [{ status = \"registered\" }, { status = \"issued\", signature_verified = true }, { status = \"issued\" }]",
+        )
+        .expect("want");
+        assert_eq!(compared, want);
+        // The third notification the expectation does not name is a difference.
+        assert_eq!(compare(&expected, &compared, "").len(), 1);
+    }
 }

@@ -193,3 +193,18 @@ async fn the_example_scenario_passes_against_the_citizens_db() {
     let report = stack.runner().run(&scenario).await;
     assert!(report.passed(), "{report:#?}");
 }
+
+#[tokio::test]
+async fn a_scenario_reading_a_cabinet_is_refused_by_a_runner_without_a_portal() {
+    let stack = Stack::start().await;
+    let scenario = stack.scenario(&format!(
+        "name = \"the citizen's cabinet\"\n\n[[step]]\ncabinet = {{ iin = \"{PERSON}\" }}\n"
+    ));
+
+    let report = stack.runner().run(&scenario).await;
+
+    let error = report.error.expect("refused before any step");
+    assert!(error.contains("no portal URL"), "{error}");
+    assert!(error.contains("--portal"), "{error}");
+    assert!(report.steps.is_empty());
+}

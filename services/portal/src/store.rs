@@ -77,7 +77,7 @@ pub struct NotificationRow {
     pub signer_roles: String,
     /// The end of the signer's certificate validity, RFC 3339.
     pub signer_not_after: String,
-    /// When it arrived, Unix seconds.
+    /// When it arrived, Unix microseconds (the cabinet handler stamps it so).
     pub received_at: i64,
 }
 
@@ -91,6 +91,13 @@ pub struct Store {
 macro_rules! request_columns {
     () => {
         "id, recipient_iin, filer_iin, service_code, state, header_hex, payload_hex, signer_request_id, registration_number, due_at, refusal, created_at, queue_position"
+    };
+}
+
+/// The columns of `portal_notification`, in the order of [`NotificationRow`].
+macro_rules! notification_columns {
+    () => {
+        "id, recipient_iin, registration_number, status, kind, text, fields_json, signer_subject, signer_iin, signer_bin, signer_serial, signer_roles, signer_not_after, received_at"
     };
 }
 
@@ -212,11 +219,31 @@ impl Store {
         Ok(())
     }
 
+    /// Returns the notifications in the cabinet of `iin` (only about `number`, when given), in
+    /// arrival order: never another person's.
+    pub async fn notifications_of(
+        &self,
+        iin: &str,
+        number: Option<&str>,
+    ) -> Result<Vec<NotificationRow>, PortalError> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            notification_columns!(),
+            " FROM portal_notification WHERE recipient_iin = $1 AND ($2 = '' OR registration_number = $2) ORDER BY received_at, id"
+        ))
+        .bind(iin)
+        .bind(number.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Returns the notifications about a registration number, in arrival order.
     pub async fn notifications(&self, number: &str) -> Result<Vec<NotificationRow>, PortalError> {
-        Ok(sqlx::query_as(
-            "SELECT id, recipient_iin, registration_number, status, kind, text, fields_json, signer_subject, signer_iin, signer_bin, signer_serial, signer_roles, signer_not_after, received_at FROM portal_notification WHERE registration_number = $1 ORDER BY received_at, id",
-        )
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            notification_columns!(),
+            " FROM portal_notification WHERE registration_number = $1 ORDER BY received_at, id"
+        ))
         .bind(number)
         .fetch_all(&self.pool)
         .await?)

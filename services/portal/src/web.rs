@@ -25,11 +25,16 @@ use crate::catalogue::{asked_on_portal, portal_service, portal_services};
 use crate::filing::{Filing, Prepared, prepare, target_of};
 use crate::form::{ALLOWED_TYPES, APPLICATION_DOCUMENT, Submitted, check};
 use crate::signer_client::{Outcome, SignerClient};
-use crate::store::{RequestRow, STATE_AWAITING_SIGNATURE, STATE_REFUSED, STATE_REGISTERED, Store};
+use crate::store::{
+    NotificationRow, RequestRow, STATE_AWAITING_SIGNATURE, STATE_REFUSED, STATE_REGISTERED, Store,
+};
 use crate::text::{Lang, eds_not_confirmed, escape, pick, t};
 
 /// The role every citizen's account has.
 pub const CITIZEN_ROLE: &str = "citizen";
+
+/// The cabinet as JSON for its signed-in citizen (`?number=` narrows it to one request).
+pub const CABINET_API_PATH: &str = "/api/cabinet";
 
 /// The prefix of a refusal of condition 2, as the store keeps it.
 const EDS_REFUSAL: &str = "eds: ";
@@ -59,6 +64,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/cabinet", get(cabinet))
+        .route(CABINET_API_PATH, get(cabinet_json))
         .route("/services/{code}", get(service_form))
         .route("/api/services/{code}/requests", post(create_request))
         .route("/requests/{id}", get(request_page))
@@ -878,6 +884,70 @@ async fn cabinet(
         Some(&who),
     )
     .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CabinetQuery {
+    number: Option<String>,
+}
+
+/// Returns one notification as the cabinet's JSON shows it.
+fn notification_json(row: &NotificationRow) -> serde_json::Value {
+    let fields: serde_json::Value =
+        serde_json::from_str(&row.fields_json).unwrap_or_else(|_| json!({}));
+    // received_at is kept in microseconds since the epoch.
+    let received_at =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.received_at) * 1_000)
+            .ok()
+            .and_then(|at| {
+                at.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
+    json!({
+        "registration_number": row.registration_number,
+        "status": row.status,
+        "kind": row.kind,
+        "text": row.text,
+        "fields": fields,
+        "signer_subject": row.signer_subject,
+        "signer_iin": row.signer_iin,
+        "signer_bin": row.signer_bin,
+        "signer_serial": row.signer_serial,
+        // The receiver keeps only what passed the signature check (chain, validity,
+        // revocation) and records the certificate it held for: a row without one was not.
+        "signature_verified": !row.signer_serial.is_empty(),
+        "received_at": received_at,
+    })
+}
+
+/// `GET /api/cabinet[?number=…]`: the signed-in citizen's notifications, oldest first; only
+/// their own, whatever number is asked.
+async fn cabinet_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Query(query): Query<CabinetQuery>,
+) -> Response {
+    let number = query.number.as_deref().filter(|number| !number.is_empty());
+    match state
+        .store
+        .notifications_of(&who.person.login, number)
+        .await
+    {
+        Ok(rows) => Json(json!({
+            "iin": who.person.login,
+            "notifications": rows.iter().map(notification_json).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "cabinet read failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "error": error.to_string() })),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn request_page(
