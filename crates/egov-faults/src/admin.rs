@@ -1,8 +1,9 @@
 //! A client of the gateway's fault admin API (`/admin/faults`, an administrator's bearer
 //! token): what `egov fault` and the scenario runner use to set, list and clear faults.
 
+use egov_http::{Answer, HttpClient, HttpError};
+
 use crate::{Fault, FaultError};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Why the gateway's fault admin API did not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -34,14 +35,8 @@ pub enum AdminError {
 /// The gateway's fault admin API at an HTTP address, as an administrator.
 #[derive(Debug, Clone)]
 pub struct FaultAdmin {
-    addr: String,
+    http: HttpClient,
     token: String,
-}
-
-/// An HTTP answer: its status and body.
-struct Answer {
-    status: u16,
-    body: String,
 }
 
 impl FaultAdmin {
@@ -49,17 +44,14 @@ impl FaultAdmin {
     /// with the administrator's bearer `token`.
     pub fn new(addr: &str, token: &str) -> FaultAdmin {
         FaultAdmin {
-            addr: addr
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned(),
+            http: HttpClient::new(addr.trim_start_matches("http://").trim_end_matches('/')),
             token: token.to_owned(),
         }
     }
 
     /// Returns the gateway's HTTP address.
     pub fn addr(&self) -> &str {
-        &self.addr
+        self.http.addr()
     }
 
     /// Sets a fault (checked first); returns it as the gateway set it, with its id.
@@ -111,50 +103,25 @@ impl FaultAdmin {
             .ok_or_else(|| AdminError::BadAnswer(format!("no `cleared` in {}", answer.body)))
     }
 
-    /// Sends one HTTP/1.1 request to the gateway's admin port and reads the answer.
+    /// Sends one request to the gateway's admin port and reads the answer.
     async fn request(
         &self,
         method: &str,
         path: &str,
         body: Option<&str>,
     ) -> Result<Answer, AdminError> {
-        let unreachable = |err: std::io::Error| AdminError::Unreachable {
-            addr: self.addr.clone(),
-            reason: err.to_string(),
-        };
-        let mut stream = tokio::net::TcpStream::connect(&self.addr)
+        let authorization = format!("Bearer {}", self.token);
+        let headers = [
+            ("authorization", authorization.as_str()),
+            ("content-type", "application/json"),
+        ];
+        self.http
+            .send(method, path, &headers, body.unwrap_or(""))
             .await
-            .map_err(unreachable)?;
-        let body = body.unwrap_or("");
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            self.token,
-            body.len()
-        );
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(unreachable)?;
-        let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .await
-            .map_err(unreachable)?;
-        let text = String::from_utf8_lossy(&response);
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| AdminError::BadAnswer("no end of headers".into()))?;
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(|| AdminError::BadAnswer("no status code".into()))?;
-        Ok(Answer {
-            status,
-            body: body.to_owned(),
-        })
+            .map_err(|error| match error {
+                HttpError::Unreachable { addr, reason } => AdminError::Unreachable { addr, reason },
+                HttpError::BadRequest { reason, .. } => AdminError::BadAnswer(reason),
+            })
     }
 }
 

@@ -5,8 +5,11 @@
 
 use std::collections::HashMap;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use egov_http::{HttpClient, HttpError};
 use tokio::sync::Mutex;
+
+/// One HTTP answer of the portal: its status, headers (lower-case names) and body.
+pub use egov_http::Answer as HttpAnswer;
 
 /// The portal's path of the cabinet as JSON.
 pub const CABINET_PATH: &str = "/api/cabinet";
@@ -47,21 +50,10 @@ pub enum PortalError {
     BadAnswer(String),
 }
 
-/// One HTTP answer: its status, headers (lower-case names) and body.
-#[derive(Debug, Clone)]
-pub struct HttpAnswer {
-    /// The status code.
-    pub status: u16,
-    /// The headers, names in lower case, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: String,
-}
-
 /// A citizen's side of the portal: signs in (registering when needed) and reads cabinets.
 #[derive(Debug)]
 pub struct PortalClient {
-    addr: String,
+    http: HttpClient,
     password: String,
     sessions: Mutex<HashMap<String, String>>,
 }
@@ -76,7 +68,7 @@ impl PortalClient {
             .filter(|addr| !addr.is_empty() && !addr.contains('/'))
             .ok_or_else(|| PortalError::BadUrl(url.to_owned()))?;
         Ok(PortalClient {
-            addr: addr.to_owned(),
+            http: HttpClient::new(addr),
             password: password.to_owned(),
             sessions: Mutex::new(HashMap::new()),
         })
@@ -185,7 +177,7 @@ impl PortalClient {
         }
     }
 
-    /// Sends one HTTP/1.1 request (a form body, when given) and reads the whole answer.
+    /// Sends one request (a form body, when given) and reads the whole answer.
     async fn request(
         &self,
         method: &str,
@@ -193,36 +185,23 @@ impl PortalClient {
         cookie: Option<&str>,
         body: Option<&str>,
     ) -> Result<HttpAnswer, PortalError> {
-        let unreachable = |err: std::io::Error| PortalError::Unreachable {
-            addr: self.addr.clone(),
-            reason: err.to_string(),
-        };
-        let mut stream = tokio::net::TcpStream::connect(&self.addr)
-            .await
-            .map_err(unreachable)?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n",
-            self.addr
-        );
-        if let Some(cookie) = cookie {
-            head.push_str(&format!("Cookie: {SESSION_COOKIE}={cookie}\r\n"));
+        let cookie = cookie.map(|cookie| format!("{SESSION_COOKIE}={cookie}"));
+        let mut headers = vec![("accept", "application/json")];
+        if let Some(cookie) = &cookie {
+            headers.push(("cookie", cookie.as_str()));
         }
-        let body = body.unwrap_or("");
         if method != "GET" {
-            head.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+            headers.push(("content-type", "application/x-www-form-urlencoded"));
         }
-        head.push_str("\r\n");
-        head.push_str(body);
-        stream
-            .write_all(head.as_bytes())
+        self.http
+            .send(method, path, &headers, body.unwrap_or(""))
             .await
-            .map_err(unreachable)?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.map_err(unreachable)?;
-        parse_answer(&raw)
+            .map_err(|error| match error {
+                HttpError::Unreachable { addr, reason } => {
+                    PortalError::Unreachable { addr, reason }
+                }
+                HttpError::BadRequest { reason, .. } => PortalError::BadAnswer(reason),
+            })
     }
 }
 
@@ -234,10 +213,8 @@ fn form(fields: &[(&str, &str)]) -> String {
 /// Returns the session id the answer sets.
 fn session_cookie(answer: &HttpAnswer) -> Option<String> {
     answer
-        .headers
-        .iter()
-        .filter(|(name, _)| name == "set-cookie")
-        .filter_map(|(_, value)| value.split(';').next())
+        .header("set-cookie")
+        .filter_map(|value| value.split(';').next())
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
         .map(|(_, value)| value.to_owned())
@@ -251,57 +228,6 @@ fn page_error(body: &str) -> String {
         .and_then(|found| found.get(1))
         .map(|text| text.as_str().trim().to_owned());
     shown.unwrap_or_else(|| body.chars().take(200).collect())
-}
-
-/// Reads an HTTP/1.1 answer (a plain or chunked body).
-fn parse_answer(raw: &[u8]) -> Result<HttpAnswer, PortalError> {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| PortalError::BadAnswer("no end of headers".into()))?;
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| PortalError::BadAnswer("no status code".into()))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        body.to_owned()
-    };
-    Ok(HttpAnswer {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// Joins the chunks of a chunked body.
-fn dechunk(mut rest: &str) -> Result<String, PortalError> {
-    let mut body = String::new();
-    loop {
-        let (size, after) = rest
-            .split_once("\r\n")
-            .ok_or_else(|| PortalError::BadAnswer("a chunk without its size".into()))?;
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|err| PortalError::BadAnswer(format!("chunk size: {err}")))?;
-        if size == 0 {
-            return Ok(body);
-        }
-        let chunk = after
-            .get(..size)
-            .ok_or_else(|| PortalError::BadAnswer("a chunk shorter than its size".into()))?;
-        body.push_str(chunk);
-        rest = after.get(size..).unwrap_or("").trim_start_matches("\r\n");
-    }
 }
 
 #[cfg(test)]
@@ -320,13 +246,19 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_reads_its_status_cookie_and_chunked_body() {
-        let raw = b"HTTP/1.1 303 See Other\r\nSet-Cookie: egov-portal-session=abc; Path=/; HttpOnly\r\n\
-                    Transfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n2\r\n\":\r\n1\r\n1\r\n1\r\n}\r\n0\r\n\r\n";
-        let answer = parse_answer(raw).expect("reads");
-        assert_eq!(answer.status, 303);
+    fn the_session_is_the_portal_cookie_an_answer_sets() {
+        let answer = HttpAnswer {
+            status: 303,
+            headers: vec![
+                ("set-cookie".into(), "lang=en; Path=/".into()),
+                (
+                    "set-cookie".into(),
+                    "egov-portal-session=abc; Path=/; HttpOnly".into(),
+                ),
+            ],
+            body: String::new(),
+        };
         assert_eq!(session_cookie(&answer).as_deref(), Some("abc"));
-        assert_eq!(answer.body, "{\"a\":1}");
     }
 
     #[test]

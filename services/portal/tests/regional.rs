@@ -472,7 +472,9 @@ fn placement_at(bin: &str) -> ServiceApplication {
     placement
         .fields
         .insert("district".into(), KYZYLORDA_CITY.into());
-    placement.fields.insert("kindergarten_bin".into(), bin.into());
+    placement
+        .fields
+        .insert("kindergarten_bin".into(), bin.into());
     placement
 }
 
