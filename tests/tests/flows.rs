@@ -39,7 +39,7 @@ use egov_scenario::{
 };
 use egov_system::SystemIdentity;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
-use egov_test_stack::{Neighbours, Target, loopback_listeners, next_monday_morning};
+use egov_test_stack::{Neighbours, Target, next_monday_morning};
 use egov_testkit::NatsServer;
 
 /// The clock authority's operator token in this test.
@@ -213,7 +213,7 @@ impl Stack {
                 ),
             ])
             .await;
-        let portal = start_portal(&neighbours).await;
+        let portal = neighbours.start_portal(|_, _| {}).await.url;
         let con = start_state_corporation_inbox(&neighbours).await;
         let now = neighbours.clock.now();
         let today = egov_system::intake::local_date(now);
@@ -315,40 +315,6 @@ impl Stack {
     }
 }
 
-/// Starts the real portal, whose cabinet receives the back office's statuses and results
-/// (`portal.cabinet.notify`, routed for the back office as the stack's registry routes it);
-/// returns its HTTP address.
-async fn start_portal(neighbours: &Neighbours) -> String {
-    let mut config = egov_portal::Config::with_data_dir(neighbours.sandbox.dir().join("portal"));
-    config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-    std::fs::create_dir_all(&config.data_dir).expect("portal dir");
-    let store = egov_portal::Store::open(&config.database_url())
-        .await
-        .expect("portal store");
-    let (grpc, http) = loopback_listeners().await;
-    let grpc_addr = grpc.local_addr().expect("addr");
-    let url = format!("http://{}", http.local_addr().expect("addr"));
-    tokio::spawn(egov_system::runtime::serve::<egov_portal::Portal, _>(
-        config,
-        egov_system::Parts {
-            identity: neighbours.portal.identity().clone(),
-            verifier: neighbours.sandbox.verifier(),
-            store,
-            clock: neighbours.clock.shared(),
-        },
-        egov_bus::service::Listeners { grpc, http },
-        None,
-        std::future::pending(),
-    ));
-    neighbours.sandbox.route(
-        CABINET_NOTIFY_SERVICE_ID,
-        systems::PORTAL.id,
-        grpc_addr,
-        &[systems::BACKOFFICE.id],
-    );
-    url
-}
-
 /// Starts the State Corporation's receiver of the provider's results (`con.application.decided`,
 /// routed for the back office), the real one of egov-con over its own store; returns the store.
 async fn start_state_corporation_inbox(neighbours: &Neighbours) -> egov_con::Store {
@@ -357,28 +323,9 @@ async fn start_state_corporation_inbox(neighbours: &Neighbours) -> egov_con::Sto
     let store = egov_con::Store::open(&config.database_url())
         .await
         .expect("con store");
-    let receiver = egov_system::Receiver::new(
-        neighbours.con.identity().clone(),
-        neighbours.sandbox.verifier(),
-        Arc::new(egov_con::DecidedHandler::new(
-            store.clone(),
-            neighbours.clock.shared(),
-        )),
-        neighbours.clock.shared(),
-    );
-    let (grpc, _) = loopback_listeners().await;
-    let addr = grpc.local_addr().expect("addr");
-    tokio::spawn(egov_bus::grpc::serve(
-        grpc,
-        egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server()),
-        std::future::pending(),
-    ));
-    neighbours.sandbox.route(
-        egov_con::DECIDED_SERVICE_ID,
-        systems::STATE_CORPORATION.id,
-        addr,
-        &[systems::BACKOFFICE.id],
-    );
+    neighbours
+        .serve_state_corporation_inbox(store.clone())
+        .await;
     store
 }
 

@@ -7,8 +7,7 @@ use egov_citizens::fixtures::{ADOPTION_APPLICANT, GUARDIAN, PROVIDER_HEAD};
 use egov_core::systems;
 use egov_portal::store::NotificationRow;
 use egov_scenario::PortalClient;
-use egov_system::Parts;
-use egov_test_stack::{Neighbours, loopback_listeners};
+use egov_test_stack::{Neighbours, StartedPortal};
 
 /// Every citizen's password in these tests.
 const PASSWORD: &str = "qazaqstan-2026";
@@ -25,29 +24,7 @@ impl Stack {
         let neighbours = Neighbours::start(&systems::PORTAL, "egov-portal-cabinet-api").await;
         // Registration asks the citizens-DB through the gateway.
         neighbours.route_lookups_for(&[systems::PORTAL.id]);
-        let mut config =
-            egov_portal::Config::with_data_dir(neighbours.sandbox.dir().join("portal"));
-        config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-        std::fs::create_dir_all(&config.data_dir).expect("portal dir");
-        let store = egov_portal::Store::open(&config.database_url())
-            .await
-            .expect("portal store");
-        let (grpc, http) = loopback_listeners().await;
-        let url = format!("http://{}", http.local_addr().expect("addr"));
-        tokio::spawn(egov_system::runtime::serve::<egov_portal::Portal, _>(
-            config,
-            Parts {
-                identity: neighbours
-                    .sandbox
-                    .system(systems::PORTAL.id, systems::PORTAL.bin),
-                verifier: neighbours.sandbox.verifier(),
-                store: store.clone(),
-                clock: neighbours.clock.shared(),
-            },
-            egov_bus::service::Listeners { grpc, http },
-            None,
-            std::future::pending(),
-        ));
+        let StartedPortal { store, url, .. } = neighbours.start_portal(|_, _| {}).await;
         Stack {
             neighbours,
             store,

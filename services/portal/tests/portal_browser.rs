@@ -22,8 +22,6 @@ use egov_core::systems;
 use egov_labor::{APPLY_SERVICE_ID, DECIDED_SERVICE_ID, RESULT_SERVICE_ID};
 use egov_signer::centre::{Applicant, IssueFuture};
 use egov_signer::{CertificationCentre, Issued};
-use egov_system::Parts;
-use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 use egov_test_stack::{Neighbours, loopback_listeners};
 use egov_testkit::browser::{self, Page};
 use egov_testkit::sandbox::KeyIssuer;
@@ -135,38 +133,14 @@ impl Stack {
             std::future::pending(),
         ));
 
-        // The portal.
-        let mut config = egov_portal::Config::with_data_dir(dir.join("portal"));
-        config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-        config.signer_url = signer.clone();
-        let (grpc, http) = loopback_listeners().await;
-        let portal_grpc = grpc.local_addr().expect("addr");
-        let portal = format!("http://{}", http.local_addr().expect("addr"));
-        config.public_url = portal.clone();
-        std::fs::create_dir_all(&config.data_dir).expect("portal dir");
-        let store = egov_portal::Store::open(&config.database_url())
+        // The portal, sending citizens to the signer and back to its own pages.
+        let portal = neighbours
+            .start_portal(|config, url| {
+                config.signer_url = signer.clone();
+                config.public_url = url.to_owned();
+            })
             .await
-            .expect("portal store");
-        tokio::spawn(egov_system::runtime::serve::<egov_portal::Portal, _>(
-            config,
-            Parts {
-                identity: neighbours
-                    .sandbox
-                    .system(systems::PORTAL.id, systems::PORTAL.bin),
-                verifier: neighbours.sandbox.verifier(),
-                store,
-                clock: neighbours.clock.shared(),
-            },
-            Listeners { grpc, http },
-            None,
-            std::future::pending(),
-        ));
-        neighbours.sandbox.route(
-            CABINET_NOTIFY_SERVICE_ID,
-            systems::PORTAL.id,
-            portal_grpc,
-            &[systems::BACKOFFICE.id],
-        );
+            .url;
         // Services A and F: through the regional gateway to the provider's workstation.
         let workstation = neighbours.backoffice_addr();
         let fronts: &[&str] = &[systems::PORTAL.id];

@@ -22,9 +22,8 @@ use egov_portal::filing::{Filed, Filing, prepare, target_of};
 use egov_portal::store::{NotificationRow, RequestRow};
 use egov_proto::v1::{AttachedDocument, Channel, Header, ServiceApplication};
 use egov_queue::fixtures::{KYZGALDAK, KYZYLORDA_CITY, NURSAT};
-use egov_system::Parts;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
-use egov_test_stack::{Neighbours, document, loopback_listeners};
+use egov_test_stack::{Neighbours, document};
 use egov_testkit::sandbox::RegionalGateway;
 use prost::Message as _;
 
@@ -84,35 +83,7 @@ impl Stack {
             .await;
 
         // The portal, whose cabinet receives the back office's statuses and results.
-        let dir = neighbours.sandbox.dir().join("portal");
-        let mut config = egov_portal::Config::with_data_dir(dir);
-        config.gateway_endpoint = neighbours.sandbox.gateway_endpoint();
-        std::fs::create_dir_all(&config.data_dir).expect("portal dir");
-        let cabinet = egov_portal::Store::open(&config.database_url())
-            .await
-            .expect("portal store");
-        let (grpc, http) = loopback_listeners().await;
-        let portal_grpc = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_system::runtime::serve::<egov_portal::Portal, _>(
-            config,
-            Parts {
-                identity: neighbours
-                    .sandbox
-                    .system(systems::PORTAL.id, systems::PORTAL.bin),
-                verifier: neighbours.sandbox.verifier(),
-                store: cabinet.clone(),
-                clock: neighbours.clock.shared(),
-            },
-            egov_bus::service::Listeners { grpc, http },
-            None,
-            std::future::pending(),
-        ));
-        neighbours.sandbox.route(
-            CABINET_NOTIFY_SERVICE_ID,
-            systems::PORTAL.id,
-            portal_grpc,
-            &[systems::BACKOFFICE.id],
-        );
+        let cabinet = neighbours.start_portal(|_, _| {}).await.store;
         let filing = Filing {
             caller: neighbours.portal.clone(),
             check: neighbours.sandbox.verifier(),

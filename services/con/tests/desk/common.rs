@@ -100,28 +100,9 @@ impl Stack {
                 &[systems::STATE_CORPORATION.id],
             )])
             .await;
-        let receiver = egov_system::Receiver::new(
-            neighbours.con.identity().clone(),
-            neighbours.sandbox.verifier(),
-            std::sync::Arc::new(egov_con::DecidedHandler::new(
-                store.clone(),
-                neighbours.clock.shared(),
-            )),
-            neighbours.clock.shared(),
-        );
-        let (grpc, _) = loopback_listeners().await;
-        let receiver_addr = grpc.local_addr().expect("addr");
-        tokio::spawn(egov_bus::grpc::serve(
-            grpc,
-            egov_bus::grpc::GrpcRoutes::new().add_service(receiver.into_server()),
-            std::future::pending(),
-        ));
-        neighbours.sandbox.route(
-            egov_con::DECIDED_SERVICE_ID,
-            systems::STATE_CORPORATION.id,
-            receiver_addr,
-            &[systems::BACKOFFICE.id],
-        );
+        neighbours
+            .serve_state_corporation_inbox(store.clone())
+            .await;
 
         let operators = Operators::new([(OPERATOR.0.to_owned(), neighbours.operator())]);
         let desk = Desk::new(
