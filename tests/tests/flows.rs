@@ -189,7 +189,7 @@ impl Stack {
         // registry-regional.toml route them (seeds `002_…` item 7, `003_…` item 9, `004_…`
         // annex 2).
         let fronts: &[&str] = &[systems::PORTAL.id, systems::STATE_CORPORATION.id];
-        let workstation = neighbours.backoffice_addr();
+        let [adoption, guardianship] = neighbours.workstation_routes(fronts);
         neighbours
             .sandbox
             .start_regional_gateway(&[
@@ -199,18 +199,8 @@ impl Stack {
                     queue,
                     fronts,
                 ),
-                (
-                    egov_backoffice::ADOPTION_APPLY_SERVICE_ID,
-                    systems::BACKOFFICE.id,
-                    workstation,
-                    fronts,
-                ),
-                (
-                    egov_backoffice::GUARDIANSHIP_APPLY_SERVICE_ID,
-                    systems::BACKOFFICE.id,
-                    workstation,
-                    fronts,
-                ),
+                adoption,
+                guardianship,
             ])
             .await;
         let portal = neighbours.start_portal(|_, _| {}).await.url;

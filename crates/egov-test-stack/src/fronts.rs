@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use egov_core::systems;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
+use egov_testkit::sandbox::RegionalRoute;
 
 use crate::{Neighbours, loopback_listeners};
 
@@ -21,6 +22,27 @@ pub struct StartedPortal {
 }
 
 impl Neighbours {
+    /// Returns the regional gateway's routes of services A and F to the provider's
+    /// workstation (the back office) for the front systems `fronts`, as
+    /// `registry-regional.toml` routes them.
+    pub fn workstation_routes<'a>(&self, fronts: &'a [&'a str]) -> [RegionalRoute<'a>; 2] {
+        let workstation = self.backoffice_addr();
+        [
+            (
+                egov_backoffice::ADOPTION_APPLY_SERVICE_ID,
+                systems::BACKOFFICE.id,
+                workstation,
+                fronts,
+            ),
+            (
+                egov_backoffice::GUARDIANSHIP_APPLY_SERVICE_ID,
+                systems::BACKOFFICE.id,
+                workstation,
+                fronts,
+            ),
+        ]
+    }
+
     /// Starts the real portal with the portal's seal, its data under the sandbox's dir and
     /// calling through the sandbox's gateway, after `configure` adjusts its config (given the
     /// portal's own URL); routes `portal.cabinet.notify` to it for the back office, as the

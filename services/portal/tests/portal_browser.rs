@@ -142,25 +142,8 @@ impl Stack {
             .await
             .url;
         // Services A and F: through the regional gateway to the provider's workstation.
-        let workstation = neighbours.backoffice_addr();
-        let fronts: &[&str] = &[systems::PORTAL.id];
-        neighbours
-            .sandbox
-            .start_regional_gateway(&[
-                (
-                    egov_backoffice::ADOPTION_APPLY_SERVICE_ID,
-                    systems::BACKOFFICE.id,
-                    workstation,
-                    fronts,
-                ),
-                (
-                    egov_backoffice::GUARDIANSHIP_APPLY_SERVICE_ID,
-                    systems::BACKOFFICE.id,
-                    workstation,
-                    fronts,
-                ),
-            ])
-            .await;
+        let routes = neighbours.workstation_routes(&[systems::PORTAL.id]);
+        neighbours.sandbox.start_regional_gateway(&routes).await;
         Stack {
             neighbours,
             centre,
