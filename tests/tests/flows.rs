@@ -372,12 +372,7 @@ impl Witness for StateCorporationDesk {
                     .now()
                     .format(&time::format_description::well_known::Rfc3339)
                     .map_err(|err| err.to_string())?,
-                result_kind: String::new(),
-                result_text: String::new(),
-                result_signer: String::new(),
-                result_at: None,
-                handed_over_by: String::new(),
-                handed_over_at: None,
+                ..egov_con::store::Filing::default()
             };
             self.store
                 .insert_filing(&filing)

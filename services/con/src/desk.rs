@@ -427,12 +427,7 @@ impl Desk {
             operator_login: operator.login.clone(),
             operator_name: operator.name.clone(),
             filed_at: rfc3339(self.now())?,
-            result_kind: String::new(),
-            result_text: String::new(),
-            result_signer: String::new(),
-            result_at: None,
-            handed_over_by: String::new(),
-            handed_over_at: None,
+            ..Filing::default()
         };
         // Process 3 and condition 1: the recipient in the citizens-DB, the notarised power of
         // attorney in the notary registry.

@@ -38,8 +38,8 @@ impl Ticket {
     }
 }
 
-/// What became of a ticket's request.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// What became of a ticket's request; the default has no result and no hand-over yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Filing {
     /// A UUIDv7.
     pub id: String,
