@@ -163,6 +163,14 @@ pub struct Gateway<R> {
     signers: SubjectCache,
     operators: egov_signin::operator::Operators,
     faults: Arc<crate::faults::FaultTable>,
+    replica_id: String,
+}
+
+/// Names this process among the gateway's replicas (see [`Gateway::replica_id`]).
+fn replica_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "gateway".to_owned());
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}", &suffix[..8])
 }
 
 impl<R> std::fmt::Debug for Gateway<R> {
@@ -212,7 +220,14 @@ impl<R: RevocationSource> Gateway<R> {
             signers: SubjectCache::default(),
             operators: egov_signin::operator::Operators::default(),
             faults: Arc::default(),
+            replica_id: replica_id(),
         }
+    }
+
+    /// Returns this process's name among the gateway's replicas: its host name (a
+    /// container's or pod's) and a random suffix, so two processes on one host differ.
+    pub fn replica_id(&self) -> &str {
+        &self.replica_id
     }
 
     /// Sets how far a message time may lie from the gateway's clock, either way.

@@ -5,7 +5,8 @@
 //! - `GET /messages/{message_id}`: the log records of one message.
 //! - `GET /correlations/{correlation_id}`: every record of one exchange.
 //! - `GET /correlations/{correlation_id}/diagram`: the exchange as a Mermaid sequence diagram.
-//! - `POST /admin/registry/reload`: re-reads the registry file.
+//! - `POST /admin/registry/reload`: re-reads the registry file, here and on every other
+//!   replica of this gateway (see [`crate::reload`]); answers each replica's counts.
 //! - `/admin/faults[/{id}]`: the faults injected at run time (see [`crate::faults::admin`]).
 //!
 //! The log routes need an operator (role OPERATOR: bodies and headers name citizens), the
@@ -120,13 +121,16 @@ async fn diagram<R: RevocationSource + 'static>(
 async fn reload<R: RevocationSource + 'static>(
     State(gateway): State<Arc<Gateway<R>>>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let registry = gateway
-        .registry()
-        .reload()
+    let replicas = crate::reload::reload_everywhere(&gateway)
+        .await
         .map_err(|err| AppError::Registry(err.to_string()))?;
-    tracing::info!(services = registry.services.len(), "registry reloaded");
+    // The replica asked comes first; its counts stay the answer's top level, as before.
+    let (systems, services) = replicas
+        .first()
+        .map_or((0, 0), |own| (own.systems, own.services));
     Ok(Json(serde_json::json!({
-        "systems": registry.systems.len(),
-        "services": registry.services.len(),
+        "systems": systems,
+        "services": services,
+        "replicas": replicas,
     })))
 }

@@ -8,6 +8,7 @@
 //! - [`async_channel`]: the async channel over NATS JetStream (delivery states, pull and push).
 //! - [`config`]: the gateway's configuration (role, listeners, store, PKI).
 //! - [`registry`]: the route table (service id → system, transport, allowed senders).
+//! - [`reload`]: registry reloads announced to every replica of the gateway.
 //! - [`exchange`]: admission checks and the sync exchange.
 //! - [`faults`]: faults injected at run time (latency, errors, systems down, …) and their admin API.
 //! - [`replay`]: replay protection by message id.
@@ -27,6 +28,7 @@ pub mod http;
 pub mod log_service;
 pub mod message_log;
 pub mod registry;
+pub mod reload;
 pub mod replay;
 
 use std::future::Future;
@@ -252,6 +254,21 @@ pub async fn serve_with_console<R: RevocationSource + 'static>(
             tracing::warn!(error = %err, "fault table not shared over NATS; faults set here apply to this replica only");
         }
     }
+    // Replicas of this gateway reload their registries together (see [`reload`]).
+    let reloads = match (gateway.nats(), reload::subject(&gateway.system_id)) {
+        (Some(client), Some(subject)) => match client.subscribe(subject).await {
+            Ok(announcements) => Some(tokio::spawn(reload::serve_announcements(
+                gateway.clone(),
+                client.clone(),
+                announcements,
+            ))),
+            Err(err) => {
+                tracing::warn!(error = %err, "registry reloads of other replicas not followed; reload each replica itself");
+                None
+            }
+        },
+        _ => None,
+    };
     let mut service = GatewayService::new(gateway.clone());
     if let Some(channel) = &async_channel {
         service = service.with_async_channel(channel.clone());
@@ -297,6 +314,9 @@ pub async fn serve_with_console<R: RevocationSource + 'static>(
     };
     let (grpc, web, ()) = tokio::join!(grpc, web, signal);
     reload.abort();
+    if let Some(reloads) = reloads {
+        reloads.abort();
+    }
     if let Some(channel) = async_channel {
         channel.stop();
     }

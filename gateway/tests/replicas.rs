@@ -20,6 +20,8 @@ use std::time::Duration;
 use egov_core::StatusCode;
 use egov_core::clock::SystemClock;
 use egov_core::envelope::StaticRevocation;
+use egov_gateway::console::CONSOLE_PATH;
+use egov_gateway::console::signin::{CONSOLE_APP, OPERATOR_ROLE};
 use egov_gateway::message_log::MessageLog;
 use egov_gateway::registry::RegistryHandle;
 use egov_gateway::replay::ReplayGuard;
@@ -42,6 +44,9 @@ use tonic::transport::Channel;
 
 use common::{PERSON_GET, Pki, TO_CITIZENS, code_of, header_of, signer};
 
+/// The console operator both replicas know: login and password.
+const DUTY: (&str, &str) = ("duty", "duty-operator-password");
+
 /// The longest any wait polls for.
 const WAIT: Duration = Duration::from_secs(10);
 const STEP: Duration = Duration::from_millis(20);
@@ -59,6 +64,8 @@ struct Replicas {
     address: SocketAddr,
     nats_url: String,
     replicas: Vec<Replica>,
+    /// The registry file both replicas read.
+    registry: std::path::PathBuf,
     _dir: TempDir,
     // Last, so the replicas' connections see them go only at the very end.
     _postgres: PostgresServer,
@@ -70,13 +77,20 @@ impl Replicas {
         let nats = NatsServer::start().expect("nats-server");
         let postgres = PostgresServer::start().expect("postgres");
         let log_url = postgres.create_database("message_log").expect("database");
+        let console_url = postgres.create_database("console").expect("database");
         let pki = Pki::new();
         let echo = common::start_target(&pki).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let registry = common::write_registry(dir.path(), echo);
         let mut replicas = Vec::new();
         for _ in 0..2 {
-            replicas.push(start_replica(&pki, &registry, &log_url, &nats.url()).await);
+            let shared = Shared {
+                registry: &registry,
+                log_url: &log_url,
+                console_url: &console_url,
+                nats_url: &nats.url(),
+            };
+            replicas.push(start_replica(&pki, shared).await);
         }
         let address = round_robin(replicas.iter().map(|r| r.grpc).collect()).await;
         Replicas {
@@ -84,6 +98,7 @@ impl Replicas {
             address,
             nats_url: nats.url(),
             replicas: replicas.into_iter().map(|r| r.replica).collect(),
+            registry,
             _dir: dir,
             _postgres: postgres,
             _nats: nats,
@@ -129,6 +144,40 @@ impl Replicas {
             }
         })
         .await
+    }
+
+    /// Sends a citizen's request for `service_id` through each replica in turn; returns
+    /// each one's status code.
+    async fn codes_of_each_replica(&self, service_id: &str) -> Vec<StatusCode> {
+        let mut codes = Vec::new();
+        for _ in &self.replicas {
+            let answer = self
+                .next_replica()
+                .await
+                .send_message(egov_proto::v1::SendMessageRequest {
+                    envelope: Some(self.pki.portal_request(service_id, |_| {})),
+                })
+                .await;
+            codes.push(match answer {
+                Ok(_) => StatusCode::Success,
+                Err(status) => code_of(&status),
+            });
+        }
+        codes
+    }
+
+    /// Asks replica `index` to reload the registry, as an administrator.
+    async fn reload_at(&self, index: usize) -> (u16, serde_json::Value) {
+        let (status, body) = egov_testkit::service::operator_request(
+            self.replicas[index].http,
+            "localhost",
+            "POST",
+            "/admin/registry/reload",
+            "",
+        )
+        .await;
+        let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+        (status, body)
     }
 
     /// Stops replica `index` and waits until it has served its last call.
@@ -252,13 +301,38 @@ struct Started {
     replica: Replica,
 }
 
-/// Starts one gateway replica on the shared log and NATS, with listeners of its own.
-async fn start_replica(
-    pki: &Pki,
-    registry: &std::path::Path,
-    log_url: &str,
-    nats_url: &str,
-) -> Started {
+/// What the replicas share: the registry file's contents (one copy here), the message log's
+/// and the console's databases, NATS.
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    registry: &'a std::path::Path,
+    log_url: &'a str,
+    console_url: &'a str,
+    nats_url: &'a str,
+}
+
+/// Starts one gateway replica on the shared log, console database and NATS, with listeners
+/// of its own.
+async fn start_replica(pki: &Pki, shared: Shared<'_>) -> Started {
+    let Shared {
+        registry,
+        log_url,
+        console_url,
+        nats_url,
+    } = shared;
+    let console = egov_gateway::console::signin::open_with(
+        console_url,
+        egov_signin::Settings::new(CONSOLE_APP, "Gateway operator console"),
+        SystemClock::shared(),
+    )
+    .await
+    .expect("console sign-in");
+    if !console.has_account(DUTY.0).await.expect("accounts") {
+        console
+            .add_account(DUTY.0, "Duty operator", &[OPERATOR_ROLE.to_owned()], DUTY.1)
+            .await
+            .expect("account");
+    }
     let gateway = Gateway::new(GatewayParts {
         system_id: "shep".into(),
         registry: Arc::new(RegistryHandle::open(registry.to_owned()).expect("registry")),
@@ -275,9 +349,10 @@ async fn start_replica(
     let grpc_addr = grpc.local_addr().expect("addr");
     let http_addr = http.local_addr().expect("addr");
     let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(egov_gateway::serve_with(
+    let serving = tokio::spawn(egov_gateway::serve_with_console(
         Arc::new(gateway),
         AsyncSettings::default(),
+        Some(console),
         Listeners { grpc, http },
         async move {
             let _ = stopping.await;
@@ -452,4 +527,102 @@ async fn one_replica_stopping_mid_burst_loses_no_accepted_async_message() {
     fetched.sort();
     accepted.sort();
     assert_eq!(fetched, accepted, "every accepted message, each once");
+}
+
+/// The citizen look-up's route renamed in the registry file, for the reload tests.
+const RENAMED: &str = "citizens.person.get.renamed";
+
+#[tokio::test]
+async fn a_registry_reload_asked_of_one_replica_reloads_every_replica() {
+    let stack = Replicas::start().await;
+    let text = std::fs::read_to_string(&stack.registry).expect("registry");
+    let renamed = text.replacen(
+        &format!("[services.\"{PERSON_GET}\"]"),
+        &format!("[services.\"{RENAMED}\"]"),
+        1,
+    );
+    std::fs::write(&stack.registry, renamed).expect("registry written");
+    // Neither replica has read the new file yet.
+    assert_eq!(
+        stack.codes_of_each_replica(RENAMED).await,
+        [StatusCode::UnknownService, StatusCode::UnknownService]
+    );
+
+    let (status, body) = stack.reload_at(0).await;
+
+    assert_eq!(status, 200, "{body}");
+    let replicas = body["replicas"].as_array().expect("each replica's answer");
+    assert_eq!(replicas.len(), 2, "both replicas reloaded: {body}");
+    assert!(
+        replicas
+            .iter()
+            .all(|replica| replica["error"].is_null() && replica["services"] == body["services"]),
+        "{body}"
+    );
+    assert_ne!(replicas[0]["replica"], replicas[1]["replica"], "{body}");
+    assert_eq!(
+        stack.codes_of_each_replica(RENAMED).await,
+        [StatusCode::Success, StatusCode::Success]
+    );
+    assert_eq!(
+        stack.codes_of_each_replica(PERSON_GET).await,
+        [StatusCode::UnknownService, StatusCode::UnknownService]
+    );
+}
+
+#[tokio::test]
+async fn a_registry_file_the_replica_asked_refuses_changes_no_replica() {
+    let stack = Replicas::start().await;
+    let text = std::fs::read_to_string(&stack.registry).expect("registry");
+    let broken = text.replacen(
+        &format!("[services.\"{PERSON_GET}\"]\ntarget"),
+        &format!("[services.\"{RENAMED}\"]\ntarrget"),
+        1,
+    );
+    assert_ne!(broken, text, "the test breaks the file");
+    std::fs::write(&stack.registry, broken).expect("registry written");
+
+    let (status, body) = stack.reload_at(1).await;
+
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("tarrget"), "{body}");
+    assert_eq!(
+        stack.codes_of_each_replica(PERSON_GET).await,
+        [StatusCode::Success, StatusCode::Success],
+        "the old table stays in force on both"
+    );
+}
+
+#[tokio::test]
+async fn an_operator_signed_in_at_one_replica_reads_the_console_at_the_other() {
+    let stack = Replicas::start().await;
+    let at = |index: usize| egov_http::HttpClient::new(&stack.replicas[index].http.to_string());
+    let form = format!("login={}&password={}", DUTY.0, DUTY.1);
+    let signed_in = at(0)
+        .send(
+            "POST",
+            "/login",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &form,
+        )
+        .await
+        .expect("replica 0 answers");
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let cookie = signed_in
+        .header("set-cookie")
+        .find_map(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+
+    let console = at(1)
+        .send("GET", CONSOLE_PATH, &[("cookie", &cookie)], "")
+        .await
+        .expect("replica 1 answers");
+    let stranger = at(1)
+        .send("GET", CONSOLE_PATH, &[], "")
+        .await
+        .expect("replica 1 answers");
+
+    assert_eq!(console.status, 200, "{}", console.body);
+    assert_ne!(stranger.status, 200, "no session, no console");
 }
