@@ -58,6 +58,10 @@
 //!   operators who run it that way; skipped with a printed reason when
 //!   PostgreSQL is not installed. Their CPU lines add every process of the
 //!   cluster (the postmaster and its backends).
+//! - **(b) with the stack's telemetry**: the same exchange with the gateway and the
+//!   target running `egov_bus::telemetry` as deployed (a server span per call, the
+//!   forwarding span, W3C trace ids, no exporter): the spans' cost, printed as the
+//!   gateway's CPU per exchange with and without them.
 //! - **(b) offered at half its rate**: the same exchange started at a fixed
 //!   rate, half of what the closed loop reached, whatever the answers (open
 //!   loop): the latency a sender sees when the gateway is not saturated.
@@ -140,6 +144,9 @@ const REPLAY_ENV: &str = "EGOV_BENCH_REPLAY_CAPACITY";
 /// The gateway child's data dir (registry, SQLite message log), owned by the
 /// bench so it is deleted after the killed child, which cannot clean up.
 const DIR_ENV: &str = "EGOV_BENCH_DIR";
+/// Set (to anything) in the gateway and target children: they start the stack's telemetry
+/// as `egov-gateway` and every system do (spans at info with trace ids, no exporter).
+const TELEMETRY_ENV: &str = "EGOV_BENCH_TELEMETRY";
 
 /// Whether the async rows are skipped ([`ONLY_ENV`]).
 fn sync_only() -> bool {
@@ -624,12 +631,15 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
         println!("  measured (a2) plain tonic relay");
         let (sync, sync_paced) = gateway_sync(&ids, sizes, &LogStore::Sqlite).await?;
         println!("  measured (b) gateway SendMessage");
+        let (traced, _) = gateway_sync(&ids, sizes, &LogStore::SqliteTraced).await?;
+        println!("  measured (b) with the stack's telemetry");
         Some(SyncRows {
             echo,
             echo_bus,
             relay,
             sync,
             sync_paced,
+            traced,
         })
     };
 
@@ -727,6 +737,9 @@ async fn on_postgres(ids: &Identities, sizes: Sizes) -> anyhow::Result<PostgresR
 enum LogStore {
     /// SQLite in the child's data dir: the gateway's default.
     Sqlite,
+    /// SQLite, with the gateway and the target running the stack's telemetry: the spans'
+    /// cost, against [`LogStore::Sqlite`] in the same run.
+    SqliteTraced,
     /// A database of the bench's private PostgreSQL cluster.
     Postgres { url: String, port: u16 },
 }
@@ -736,6 +749,7 @@ impl LogStore {
     fn env(&self) -> Vec<(&'static str, String)> {
         match self {
             LogStore::Sqlite => Vec::new(),
+            LogStore::SqliteTraced => vec![(TELEMETRY_ENV, "1".to_owned())],
             LogStore::Postgres { url, .. } => vec![(LOG_URL_ENV, url.clone())],
         }
     }
@@ -755,7 +769,7 @@ impl LogStore {
     /// The row's label with this store.
     fn label(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
         match self {
-            LogStore::Sqlite => sqlite,
+            LogStore::Sqlite | LogStore::SqliteTraced => sqlite,
             LogStore::Postgres { .. } => postgres,
         }
     }
@@ -978,7 +992,7 @@ async fn gateway_sync(
 ) -> anyhow::Result<(Row, Option<Row>)> {
     // Declared first, so dropped after the children are killed.
     let dir = tempfile::tempdir()?;
-    let target = Spawned::start("target", &[])?;
+    let target = Spawned::start("target", &store.env())?;
     let mut env = vec![
         (TARGET_ENV, target.addr().to_string()),
         (REPLAY_ENV, replay_capacity(sizes).to_string()),
@@ -1038,10 +1052,13 @@ async fn gateway_sync(
         ("target", target.process.id()),
     ]);
     let (outcome, elapsed) = closed_loop(sizes.sync_ops, SYNC_IN_FLIGHT, call(timed)).await;
-    let label = store.label(
-        "(b) gateway SendMessage, signed",
-        "(b) same, log on PostgreSQL",
-    );
+    let label = match store {
+        LogStore::SqliteTraced => "(b) same, stack telemetry on",
+        _ => store.label(
+            "(b) gateway SendMessage, signed",
+            "(b) same, log on PostgreSQL",
+        ),
+    };
     let closed = Row::new(label, outcome, elapsed).with_cpu(meter.used());
     if !matches!(store, LogStore::Sqlite) {
         return Ok((closed, None));
@@ -1766,6 +1783,8 @@ struct SyncRows {
     sync: Row,
     /// (b) offered at a fixed rate below saturation.
     sync_paced: Option<Row>,
+    /// (b) with the gateway and the target running the stack's telemetry.
+    traced: Row,
 }
 
 /// (b) and (c) with the message log on PostgreSQL, or why not.
@@ -1809,6 +1828,7 @@ impl Results {
             sync_rows.map(|rows| &rows.relay),
             sync_rows.map(|rows| &rows.sync),
             sync_rows.and_then(|rows| rows.sync_paced.as_ref()),
+            sync_rows.map(|rows| &rows.traced),
             self.postgres.sync.as_ref(),
             async_rows.map(|rows| &rows.end_to_end),
             async_rows.map(|rows| &rows.send),
@@ -1955,6 +1975,20 @@ fn print_ratios(results: &Results) {
                     format!("{gateway:.0} µs per exchange against {server:.0} µs per echo"),
                 );
             }
+        }
+        if let (Some(plain), Some(traced)) =
+            (rows.sync.cpu_us("gateway"), rows.traced.cpu_us("gateway"))
+        {
+            let added = traced - plain;
+            ratio(
+                "telemetry's cost, gateway CPU",
+                format!("{added:+.0} µs"),
+                None,
+                format!(
+                    "{traced:.0} µs per exchange with spans and trace ids against {plain:.0} µs without ({:+.1} %)",
+                    added / plain.max(f64::EPSILON) * 100.0
+                ),
+            );
         }
         if let Some(paced) = &rows.sync_paced {
             let p99 = paced.percentile_ms(0.99);
@@ -2186,7 +2220,23 @@ mod child {
         Ok(())
     }
 
+    /// Starts the stack's telemetry as a deployed service does when the bench asks for it:
+    /// spans at info with trace ids and no exporter (log lines only from warnings, so the
+    /// bench's output stays its table; no line is logged per successful exchange anyway).
+    fn telemetry(service: &str) -> anyhow::Result<Option<egov_bus::telemetry::TelemetryGuard>> {
+        if std::env::var_os(TELEMETRY_ENV).is_none() {
+            return Ok(None);
+        }
+        let config = egov_bus::telemetry::TelemetryConfig {
+            log_filter: "warn".to_owned(),
+            json: false,
+            otlp_endpoint: None,
+        };
+        Ok(Some(egov_bus::telemetry::init_with(service, &config)?))
+    }
+
     async fn target() -> anyhow::Result<()> {
+        let _telemetry = telemetry("egov-citizens")?;
         let ids = Identities::generate()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         announce(listener.local_addr()?);
@@ -2233,6 +2283,7 @@ allowed_senders = ["portal"]
     /// The gateway as `egov_gateway::run` assembles it, with a warm cached
     /// revocation source standing in for the certification centre.
     async fn gateway() -> anyhow::Result<()> {
+        let _telemetry = telemetry("egov-gateway")?;
         let ids = Identities::generate()?;
         let target = std::env::var(TARGET_ENV).context(TARGET_ENV)?;
         let replay_capacity = std::env::var(REPLAY_ENV)
