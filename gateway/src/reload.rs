@@ -43,11 +43,8 @@ pub struct ReplicaReload {
 /// Returns the subject a gateway's replicas announce reloads on, or `None` when the id
 /// cannot be one subject token.
 pub fn subject(gateway_id: &str) -> Option<String> {
-    let valid = !gateway_id.is_empty()
-        && gateway_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    valid.then(|| format!("egov.gw.registry.reload.{gateway_id}"))
+    crate::async_channel::names::is_name_token(gateway_id)
+        .then(|| format!("egov.gw.registry.reload.{gateway_id}"))
 }
 
 /// Re-reads this replica's registry, then every other replica's; returns each replica's

@@ -166,6 +166,13 @@ impl Replicas {
         codes
     }
 
+    /// Replaces the first `from` in the registry file both replicas read with `to`.
+    fn edit_registry(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(&self.registry).expect("registry");
+        assert!(text.contains(from), "the registry file holds {from:?}");
+        std::fs::write(&self.registry, text.replacen(from, to, 1)).expect("registry written");
+    }
+
     /// Asks replica `index` to reload the registry, as an administrator.
     async fn reload_at(&self, index: usize) -> (u16, serde_json::Value) {
         let (status, body) = egov_testkit::service::operator_request(
@@ -535,13 +542,10 @@ const RENAMED: &str = "citizens.person.get.renamed";
 #[tokio::test]
 async fn a_registry_reload_asked_of_one_replica_reloads_every_replica() {
     let stack = Replicas::start().await;
-    let text = std::fs::read_to_string(&stack.registry).expect("registry");
-    let renamed = text.replacen(
+    stack.edit_registry(
         &format!("[services.\"{PERSON_GET}\"]"),
         &format!("[services.\"{RENAMED}\"]"),
-        1,
     );
-    std::fs::write(&stack.registry, renamed).expect("registry written");
     // Neither replica has read the new file yet.
     assert_eq!(
         stack.codes_of_each_replica(RENAMED).await,
@@ -573,14 +577,10 @@ async fn a_registry_reload_asked_of_one_replica_reloads_every_replica() {
 #[tokio::test]
 async fn a_registry_file_the_replica_asked_refuses_changes_no_replica() {
     let stack = Replicas::start().await;
-    let text = std::fs::read_to_string(&stack.registry).expect("registry");
-    let broken = text.replacen(
+    stack.edit_registry(
         &format!("[services.\"{PERSON_GET}\"]\ntarget"),
         &format!("[services.\"{RENAMED}\"]\ntarrget"),
-        1,
     );
-    assert_ne!(broken, text, "the test breaks the file");
-    std::fs::write(&stack.registry, broken).expect("registry written");
 
     let (status, body) = stack.reload_at(1).await;
 

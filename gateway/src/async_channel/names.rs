@@ -25,11 +25,16 @@ pub const MAX_DELIVERIES_ADVISORY: &str =
 /// Returns `deliver-<system_id>`, the durable consumer of one system's
 /// messages, or `None` if the id cannot name a JetStream consumer.
 pub fn consumer(system_id: &str) -> Option<String> {
-    let valid = !system_id.is_empty()
-        && system_id
+    is_name_token(system_id).then(|| format!("{CONSUMER_PREFIX}{system_id}"))
+}
+
+/// Returns whether `id` (a system's or gateway's id) can be one subject token and part of a
+/// JetStream name: one or more of `A-Z a-z 0-9 - _`.
+pub fn is_name_token(id: &str) -> bool {
+    !id.is_empty()
+        && id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    valid.then(|| format!("{CONSUMER_PREFIX}{system_id}"))
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Returns whether a message id can serve as a bucket key and a header value:

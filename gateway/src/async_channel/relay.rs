@@ -37,11 +37,7 @@ struct RelayAnswer {
 /// Returns the subject a gateway's replicas relay acknowledgements on,
 /// `egov.gw.acknowledge.<gateway>`, or `None` if the id cannot be one subject token.
 pub fn subject(gateway_id: &str) -> Option<String> {
-    let valid = !gateway_id.is_empty()
-        && gateway_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    valid.then(|| format!("egov.gw.acknowledge.{gateway_id}"))
+    super::names::is_name_token(gateway_id).then(|| format!("egov.gw.acknowledge.{gateway_id}"))
 }
 
 impl<R: RevocationSource + 'static> AsyncChannel<R> {
