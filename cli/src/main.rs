@@ -34,6 +34,15 @@ enum Command {
         /// `virtual` starts the clock authority first: one virtual clock for the whole stack.
         #[arg(long, env = "EGOV_CLOCK", value_enum, default_value_t)]
         clock: commands::up::StackTime,
+        /// Makes nats-server TLS-only: a new local CA and server certificate in the data dir,
+        /// and each service's NATS URL verifies the server against that CA.
+        #[arg(long, env = "EGOV_NATS_TLS")]
+        nats_tls: bool,
+        /// How many days a newly made operator token is admitted (wall clock); a kept token
+        /// is replaced once it has expired.
+        #[arg(long, env = "EGOV_OPERATOR_TOKEN_DAYS", default_value_t = 7,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        operator_token_days: u16,
     },
     /// Shows each service's gRPC health; exits non-zero if any is not serving.
     Status,
@@ -175,7 +184,18 @@ enum ScenarioAction {
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Up { clock } => commands::up::run(&cli.data_dir, clock).await,
+        Command::Up {
+            clock,
+            nats_tls,
+            operator_token_days,
+        } => {
+            let options = commands::up::UpOptions {
+                time: clock,
+                nats_tls,
+                operator_token_lifetime: time::Duration::days(i64::from(operator_token_days)),
+            };
+            commands::up::run(&cli.data_dir, options).await
+        }
         Command::Status => commands::status::run(&cli.data_dir).await,
         Command::Down => commands::down::run(&cli.data_dir).await,
         Command::Clock {

@@ -34,8 +34,20 @@ pub enum StackTime {
     Virtual,
 }
 
+/// How `egov up` starts the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpOptions {
+    /// Which time the stack runs on.
+    pub time: StackTime,
+    /// Whether nats-server admits only TLS clients (a new local CA and server certificate).
+    pub nats_tls: bool,
+    /// How long a newly made operator token is admitted.
+    pub operator_token_lifetime: time::Duration,
+}
+
 /// Runs `egov up` with its data, logs and state under `data_dir`.
-pub async fn run(data_dir: &Path, time: StackTime) -> anyhow::Result<ExitCode> {
+pub async fn run(data_dir: &Path, options: UpOptions) -> anyhow::Result<ExitCode> {
+    let time = options.time;
     let logs = data_dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
     let data_dir = data_dir
@@ -74,16 +86,26 @@ pub async fn run(data_dir: &Path, time: StackTime) -> anyhow::Result<ExitCode> {
     tokio::pin!(shutdown);
     let mut supervisor = Supervisor::default();
     let started = tokio::select! {
-        started = start(&mut supervisor, &data_dir, &nats_binary, &bin_dir, &present, time) => Some(started),
+        started = start(&mut supervisor, &data_dir, &nats_binary, &bin_dir, &present, options) => Some(started),
         () = &mut shutdown => None,
     };
     let outcome = match started {
-        Some(Ok(state)) => {
+        Some(Ok((state, operator_expires))) => {
             print_stack(&state, &skipped, &bin_dir);
             println!(
                 "operator token (role admin; `Authorization: Bearer …` on the log and every operator write): {}",
                 data_dir.join(stack::OPERATOR_TOKEN_FILE).display()
             );
+            println!(
+                "  it expires at {} (wall clock); `egov up` makes a new one after that",
+                egov_signin::operator::rfc3339(operator_expires)
+            );
+            if options.nats_tls {
+                println!(
+                    "NATS admits only TLS clients; its CA: {}",
+                    data_dir.join(NATS_TLS_DIR).join("nats-ca.pem").display()
+                );
+            }
             watch(&mut supervisor, shutdown).await
         }
         Some(Err(error)) => Err(error),
@@ -102,8 +124,9 @@ async fn start(
     nats_binary: &Path,
     bin_dir: &Path,
     present: &[&ServiceSpec],
-    time: StackTime,
-) -> anyhow::Result<StackState> {
+    options: UpOptions,
+) -> anyhow::Result<(StackState, time::OffsetDateTime)> {
+    let time = options.time;
     let log_of = |name: &str| data_dir.join("logs").join(format!("{name}.log"));
     let nats_addr = stack::nats_addr();
     let systems: Vec<&str> = present
@@ -113,7 +136,12 @@ async fn start(
         .filter(|name| !OFF_THE_BUS.contains(name))
         .collect();
     let nats_users = egov_bus::nats_accounts::stack_users(&systems);
-    let nats_config = write_nats_config(data_dir, &nats_users)?;
+    // A new CA and server certificate on each start, like the users' passwords.
+    let nats_tls = options
+        .nats_tls
+        .then(|| egov_bus::nats_tls::LocalTls::create(&data_dir.join(NATS_TLS_DIR)))
+        .transpose()?;
+    let nats_config = write_nats_config(data_dir, &nats_users, nats_tls.as_ref())?;
     let nats_args = [
         "-c".into(),
         nats_config.display().to_string(),
@@ -153,7 +181,11 @@ async fn start(
     })
     .await?;
 
-    let operators = operators_entry(data_dir)?;
+    let (operators, operator_expires) = operators_entry(
+        data_dir,
+        options.operator_token_lifetime,
+        time::OffsetDateTime::now_utc(),
+    )?;
     for spec in present {
         let service_dir = data_dir.join(spec.name);
         std::fs::create_dir_all(&service_dir)
@@ -190,7 +222,7 @@ async fn start(
                     "EGOV_{}__NATS_URL",
                     spec.name.to_uppercase().replace('-', "_")
                 ),
-                user.url(&stack::nats_url(nats_addr)),
+                service_nats_url(user, nats_addr, nats_tls.as_ref()),
             )]
         };
         if spec.name == stack::CLOCK.name {
@@ -233,7 +265,24 @@ async fn start(
         })
         .await?;
     }
-    Ok(state)
+    Ok((state, operator_expires))
+}
+
+/// The directory, in the data dir, of the local NATS CA and server certificate (`--nats-tls`).
+const NATS_TLS_DIR: &str = "nats-tls";
+
+/// Returns the NATS URL a service is handed: its user's credentials and, with TLS, the CA it
+/// verifies the server against (`tls://…?tls_ca=…`, read by `nats_accounts::connect`).
+fn service_nats_url(
+    user: &egov_bus::nats_accounts::NatsUser,
+    nats_addr: std::net::SocketAddr,
+    tls: Option<&egov_bus::nats_tls::LocalTls>,
+) -> String {
+    let url = user.url(&stack::nats_url(nats_addr));
+    match tls {
+        Some(tls) => egov_bus::nats_tls::tls_url(&url, &tls.ca, None),
+        None => url,
+    }
 }
 
 /// Returns `env` with each `EGOV_<NAME>__` key renamed to the prefix the binary reads
@@ -258,10 +307,12 @@ fn env_name(name: &str) -> String {
 const NATS_GATEWAY: &str = egov_bus::nats_accounts::GATEWAY_USER;
 
 /// Writes nats-server's config (its users, with their permissions and passwords: owner read
-/// and write only), new on every start, and returns its path.
+/// and write only; with `tls`, the block that makes it TLS-only), new on every start, and
+/// returns its path.
 fn write_nats_config(
     data_dir: &Path,
     users: &[egov_bus::nats_accounts::NatsUser],
+    tls: Option<&egov_bus::nats_tls::LocalTls>,
 ) -> anyhow::Result<PathBuf> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
@@ -274,7 +325,11 @@ fn write_nats_config(
         .mode(0o600)
         .open(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(egov_bus::nats_accounts::authorization_block(users).as_bytes())
+    let mut config = egov_bus::nats_accounts::authorization_block(users);
+    if let Some(tls) = tls {
+        config.push_str(&tls.config_block());
+    }
+    file.write_all(config.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
@@ -428,38 +483,91 @@ fn clock_config(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Returns the `[[token]]` entry (a digest) admitting the stack's operator, making the token
-/// on first use in `<data_dir>/operator.token` (owner read/write only) and reading it after.
-fn operators_entry(data_dir: &Path) -> anyhow::Result<String> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
+/// The file beside the operator token that says when it expires (RFC 3339).
+const OPERATOR_TOKEN_EXPIRY_FILE: &str = "operator.token.expires";
+
+/// Returns the `[[token]]` entry (a digest) admitting the stack's operator and when it expires.
+///
+/// The token lives in `<data_dir>/operator.token` (owner read/write only) and its expiry beside
+/// it; it is kept across runs until it expires, then replaced by a new one admitted for
+/// `lifetime` from `now` (the wall clock: an operator token is a person's credential, not a
+/// thing of the stack's possibly virtual time). A token from before expiries existed (no
+/// expiry file) is given one `lifetime` from the first run that reads it.
+fn operators_entry(
+    data_dir: &Path,
+    lifetime: time::Duration,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<(String, time::OffsetDateTime)> {
+    use time::format_description::well_known::Rfc3339;
 
     let path = data_dir.join(stack::OPERATOR_TOKEN_FILE);
-    let token = match std::fs::read_to_string(&path) {
-        Ok(token) => token.trim().to_owned(),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+    let expiry_path = data_dir.join(OPERATOR_TOKEN_EXPIRY_FILE);
+    let kept = match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => Some(token.trim().to_owned()),
+        Ok(_) => None,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let kept_expiry = match std::fs::read_to_string(&expiry_path) {
+        Ok(text) => Some(
+            time::OffsetDateTime::parse(text.trim(), &Rfc3339)
+                .with_context(|| format!("{} is not an RFC 3339 time", expiry_path.display()))?,
+        ),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot read {}", expiry_path.display()));
+        }
+    };
+    let renewed = now
+        .checked_add(lifetime)
+        .context("the operator token's lifetime reaches past the last representable time")?;
+    let (token, expires_at) = match (kept, kept_expiry) {
+        (Some(token), Some(expires_at)) if expires_at > now => (token, expires_at),
+        (Some(token), None) => {
+            write_owner_only(&expiry_path, &egov_signin::operator::rfc3339(renewed))?;
+            (token, renewed)
+        }
+        _ => {
             let (token, _) = egov_signin::operator::new_token(
                 "operator",
                 &[egov_signin::operator::Role::Admin],
+                renewed,
             )?;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            writeln!(file, "{token}")
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            token
+            write_owner_only(&path, &token)?;
+            write_owner_only(&expiry_path, &egov_signin::operator::rfc3339(renewed))?;
+            (token, renewed)
         }
-        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
     };
-    Ok(format!(
-        "# The operator of the local stack; its token is in {} (owner-only).\n\
-         [[token]]\nlogin = \"operator\"\nroles = [\"admin\"]\nsha256 = \"{}\"\n",
-        stack::OPERATOR_TOKEN_FILE,
-        egov_signin::secret::digest(&token)
+    let entry = egov_signin::operator::token_entry(
+        "operator",
+        &[egov_signin::operator::Role::Admin],
+        &egov_signin::secret::digest(&token),
+        expires_at,
+    );
+    Ok((
+        format!(
+            "# The operator of the local stack; its token is in {} (owner-only).\n{entry}",
+            stack::OPERATOR_TOKEN_FILE
+        ),
+        expires_at,
     ))
+}
+
+/// Writes `text` and a newline to `path`, owner read/write only, replacing what was there.
+fn write_owner_only(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))?;
+    writeln!(file, "{text}").with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Returns the operator's bearer token: `given`, else the one `egov up` wrote in the data dir.
@@ -644,6 +752,77 @@ mod tests {
         );
         let national = enrolment_env("gateway", &tokens);
         assert_ne!(national[0].1, own[0].1, "not the national gateway's token");
+    }
+
+    #[test]
+    fn egov_up_gives_the_operator_token_one_lifetime_and_keeps_it_until_it_expires() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let now = time::macros::datetime!(2026-12-07 09:00 UTC);
+        let week = time::Duration::days(7);
+        let (entry, expires) = operators_entry(dir.path(), week, now).expect("made");
+        assert_eq!(expires, now + week);
+        assert!(entry.contains("expires = 2026-12-14T09:00:00Z"), "{entry}");
+        let token = operator_token(dir.path(), None).expect("kept");
+        assert!(!entry.contains(&token), "the digest only");
+
+        let (_, kept) =
+            operators_entry(dir.path(), week, now + time::Duration::days(6)).expect("read again");
+        assert_eq!(kept, expires, "a later run keeps the token and its expiry");
+        assert_eq!(operator_token(dir.path(), None).expect("kept"), token);
+
+        let later = now + week;
+        let (_, renewed) = operators_entry(dir.path(), week, later).expect("renewed");
+        assert_eq!(renewed, later + week);
+        assert_ne!(
+            operator_token(dir.path(), None).expect("new"),
+            token,
+            "an expired token is replaced, not extended"
+        );
+    }
+
+    #[test]
+    fn an_operator_token_from_before_expiries_gets_one_lifetime_from_the_run_that_reads_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(stack::OPERATOR_TOKEN_FILE), "egov_old\n").expect("old");
+        let now = time::macros::datetime!(2026-12-07 09:00 UTC);
+        let (entry, expires) =
+            operators_entry(dir.path(), time::Duration::days(2), now).expect("read");
+        assert_eq!(expires, now + time::Duration::days(2));
+        assert!(entry.contains(&egov_signin::secret::digest("egov_old")));
+        let (_, again) = operators_entry(
+            dir.path(),
+            time::Duration::days(2),
+            now + time::Duration::days(1),
+        )
+        .expect("read again");
+        assert_eq!(
+            again, expires,
+            "the first reading starts the lifetime, once"
+        );
+    }
+
+    #[test]
+    fn with_nats_tls_the_server_is_tls_only_and_each_service_verifies_it_against_the_ca() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tls =
+            egov_bus::nats_tls::LocalTls::create(&dir.path().join(NATS_TLS_DIR)).expect("tls");
+        let users = egov_bus::nats_accounts::stack_users(&["labor"]);
+        let config = write_nats_config(dir.path(), &users, Some(&tls)).expect("written");
+        let text = std::fs::read_to_string(config).expect("read");
+        assert!(text.contains("tls {"), "{text}");
+        let labor = users
+            .iter()
+            .find(|user| user.name == "labor")
+            .expect("labor");
+        let url = service_nats_url(labor, stack::nats_addr(), Some(&tls));
+        let (address, settings) = egov_bus::nats_tls::split_tls(&url).expect("parses");
+        assert!(address.starts_with("tls://labor:"), "{address}");
+        assert!(settings.required);
+        assert_eq!(settings.ca.as_deref(), Some(tls.ca.as_path()));
+        assert!(
+            service_nats_url(labor, stack::nats_addr(), None).starts_with("nats://"),
+            "plain without --nats-tls"
+        );
     }
 
     #[test]

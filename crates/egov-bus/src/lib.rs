@@ -23,6 +23,7 @@ pub mod error;
 pub mod grpc;
 pub mod http;
 pub mod nats_accounts;
+pub mod nats_tls;
 pub mod service;
 pub mod shutdown;
 pub mod subjects;

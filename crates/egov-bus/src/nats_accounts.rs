@@ -121,17 +121,50 @@ pub fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
 }
 
 /// Connects to NATS at `url` with `options`, signing in with the user and password the URL
-/// carries (async-nats does not read them from the URL itself).
+/// carries (async-nats does not read them from the URL itself), over TLS when the URL asks for
+/// it (`tls://`, `?tls_ca=…`: see [`crate::nats_tls`]). Every NATS connection of the stack
+/// comes through here, so one URL setting puts a whole process on TLS.
 pub async fn connect(
     url: &str,
     options: async_nats::ConnectOptions,
 ) -> Result<async_nats::Client, async_nats::ConnectError> {
-    let (address, credentials) = split_credentials(url);
+    let (url, tls) = crate::nats_tls::split_tls(url).map_err(|error| {
+        async_nats::ConnectError::with_source(async_nats::ConnectErrorKind::ServerParse, error)
+    })?;
+    let (address, credentials) = split_credentials(&url);
     let options = match credentials {
         Some((user, password)) => options.user_and_password(user, password),
         None => options,
     };
-    options.connect(address).await
+    let required = tls.required;
+    tls.apply(options).connect(address).await.map_err(|error| {
+        if required {
+            name_tls_failure(error)
+        } else {
+            error
+        }
+    })
+}
+
+/// Returns a failed TLS handshake as a TLS error: async-nats reports a certificate the client
+/// does not trust as an I/O error, which would send whoever reads it looking at the network.
+fn name_tls_failure(error: async_nats::ConnectError) -> async_nats::ConnectError {
+    // tokio-rustls hands rustls's refusals on as `InvalidData`; a network fault is another kind.
+    let handshake = error.kind() == async_nats::ConnectErrorKind::Io
+        && std::error::Error::source(&error)
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData);
+    if handshake {
+        let reason = std::error::Error::source(&error)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        async_nats::ConnectError::with_source(
+            async_nats::ConnectErrorKind::Tls,
+            format!("the TLS handshake with the NATS server failed: {reason}"),
+        )
+    } else {
+        error
+    }
 }
 
 /// What a user may do with a key-value bucket's stream.

@@ -15,11 +15,23 @@
 //! [[token]]
 //! login = "operator"
 //! roles = ["operator"]
-//! sha256 = "4f1c…"   # secret::digest of the bearer token
+//! sha256 = "4f1c…"                 # secret::digest of the bearer token
+//! expires = 2026-12-14T09:00:00Z   # RFC 3339, bare or quoted
 //! ```
+//!
+//! Every token of the file expires, so a leaked one does not work forever: after `expires` it
+//! is refused with 401 naming when it expired. An entry without `expires` (a file written
+//! before expiries existed, or by hand) expires [`DEFAULT_TOKEN_LIFETIME`] after the file was
+//! last written (its modification time): the services keep no state of their own to remember
+//! when they first read an entry, and rewriting the file is already an administrator's act.
+//!
+//! Expiry is judged on the wall clock, never on the stack's virtual clock: an operator token is
+//! a credential of a person in the real world, and moving the simulated time (days ahead, or
+//! back) must neither lock the operator out nor revive a token that has run out.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -27,11 +39,18 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 use crate::{CSRF_HEADER, Caller, Person, Signin, SigninError, secret};
 
 /// The file, in a service's data directory, that holds its operators' token digests.
 pub const OPERATORS_FILE: &str = "operators.toml";
+
+/// How long a token of the operators file without `expires` is admitted after the file was
+/// last written, and the lifetime `egov up` gives its administrator's token unless told
+/// otherwise: a working week, short enough that a forgotten token soon stops working.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::days(7);
 
 /// A role an operator action needs. An administrator may do whatever an operator may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +84,16 @@ pub enum Refusal {
     /// No credentials, or unknown ones: 401 / gRPC `UNAUTHENTICATED`.
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// A known token past its expiry: 401 / gRPC `UNAUTHENTICATED`, naming when it expired.
+    #[error(
+        "the operator token of {login:?} expired at {expired_at}; ask an administrator for a new one"
+    )]
+    Expired {
+        /// Whose token it was.
+        login: String,
+        /// When it expired (RFC 3339).
+        expired_at: String,
+    },
     /// Known caller without the role: 403 / gRPC `PERMISSION_DENIED`.
     #[error("{login:?} does not have the role {role:?}")]
     Forbidden {
@@ -81,7 +110,7 @@ pub enum Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let status = match self {
-            Refusal::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Refusal::Unauthenticated(_) | Refusal::Expired { .. } => StatusCode::UNAUTHORIZED,
             Refusal::Forbidden { .. } => StatusCode::FORBIDDEN,
             Refusal::Unavailable => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -100,26 +129,49 @@ impl From<Refusal> for tonic::Status {
     fn from(refusal: Refusal) -> tonic::Status {
         match refusal {
             Refusal::Unauthenticated(message) => tonic::Status::unauthenticated(message),
+            Refusal::Expired { .. } => tonic::Status::unauthenticated(refusal.to_string()),
             Refusal::Forbidden { .. } => tonic::Status::permission_denied(refusal.to_string()),
             Refusal::Unavailable => tonic::Status::internal(refusal.to_string()),
         }
     }
 }
 
-/// One token of the operators file.
+/// One token of the operators file, as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TokenEntry {
+struct FileEntry {
     login: String,
     roles: Vec<String>,
     sha256: String,
+    #[serde(default)]
+    expires: Option<Expiry>,
+}
+
+/// An entry's `expires`: a TOML date-time or a string, either in RFC 3339.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Expiry {
+    /// `expires = 2026-12-14T09:00:00Z`
+    Datetime(toml::value::Datetime),
+    /// `expires = "2026-12-14T09:00:00Z"`
+    Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokenFile {
     #[serde(default)]
-    token: Vec<TokenEntry>,
+    token: Vec<FileEntry>,
+}
+
+/// One admitted token: its digest, its holder and when it stops being admitted.
+#[derive(Debug, Clone)]
+struct TokenEntry {
+    login: String,
+    roles: Vec<String>,
+    sha256: String,
+    /// `None` only for tokens added in code ([`Operators::with_token`]), never from a file.
+    expires_at: Option<OffsetDateTime>,
 }
 
 /// A service's operators: the configured token digests and, optionally, its sign-in (accounts,
@@ -136,15 +188,20 @@ struct Inner {
 }
 
 impl Operators {
-    /// Reads the operators file; its tokens must be SHA-256 digests (64 hex digits).
+    /// Reads the operators file; its tokens must be SHA-256 digests (64 hex digits), and each
+    /// expires at its `expires`, or [`DEFAULT_TOKEN_LIFETIME`] after the file was last written.
     pub fn from_file(path: &Path) -> Result<Operators, SigninError> {
         let bad = |reason: String| SigninError::Bootstrap {
             path: path.to_owned(),
             reason,
         };
         let text = std::fs::read_to_string(path).map_err(|error| bad(error.to_string()))?;
+        let written = std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .map_err(|error| bad(format!("cannot tell when it was written: {error}")))?;
         let file: TokenFile = toml::from_str(&text).map_err(|error| bad(error.to_string()))?;
-        for entry in &file.token {
+        let mut tokens = Vec::with_capacity(file.token.len());
+        for entry in file.token {
             crate::check_login(&entry.login)?;
             entry
                 .roles
@@ -158,17 +215,25 @@ impl Operators {
                     entry.login
                 )));
             }
+            let expires_at = match &entry.expires {
+                Some(expiry) => parse_expiry(expiry).ok_or_else(|| {
+                    bad(format!(
+                        "token of {:?}: `expires` must be an RFC 3339 time with its offset, e.g. 2026-12-14T09:00:00Z",
+                        entry.login
+                    ))
+                })?,
+                None => OffsetDateTime::from(written).saturating_add(DEFAULT_TOKEN_LIFETIME),
+            };
+            tokens.push(TokenEntry {
+                sha256: entry.sha256.to_ascii_lowercase(),
+                login: entry.login,
+                roles: entry.roles,
+                expires_at: Some(expires_at),
+            });
         }
         Ok(Operators {
             inner: Arc::new(Inner {
-                tokens: file
-                    .token
-                    .into_iter()
-                    .map(|entry| TokenEntry {
-                        sha256: entry.sha256.to_ascii_lowercase(),
-                        ..entry
-                    })
-                    .collect(),
+                tokens,
                 signin: None,
             }),
         })
@@ -201,6 +266,7 @@ impl Operators {
             login: login.to_owned(),
             roles: roles.iter().map(|role| role.name().to_owned()).collect(),
             sha256: secret::digest(token),
+            expires_at: None,
         });
         Operators {
             inner: Arc::new(Inner {
@@ -236,12 +302,22 @@ impl Operators {
             .inner
             .tokens
             .iter()
-            .find(|entry| secret::same(&entry.sha256, &digest))
-            .map(|entry| Person {
+            .find(|entry| secret::same(&entry.sha256, &digest));
+        if let Some(entry) = configured
+            && let Some(expires_at) = entry.expires_at
+            // The wall clock, on purpose: see the module's note on operator tokens and time.
+            && OffsetDateTime::from(SystemTime::now()) >= expires_at
+        {
+            return Err(Refusal::Expired {
                 login: entry.login.clone(),
-                name: entry.login.clone(),
-                roles: entry.roles.clone(),
+                expired_at: rfc3339(expires_at),
             });
+        }
+        let configured = configured.map(|entry| Person {
+            login: entry.login.clone(),
+            name: entry.login.clone(),
+            roles: entry.roles.clone(),
+        });
         let person = match (configured, &self.inner.signin) {
             (Some(person), _) => person,
             (None, Some(signin)) => match signin.token_caller(token).await {
@@ -377,20 +453,54 @@ async fn guard(
 }
 
 /// Makes a new operator token (`egov_` and 64 hex digits) and the `[[token]]` entry of the
-/// operators file that admits it (its digest only).
-pub fn new_token(login: &str, roles: &[Role]) -> Result<(String, String), SigninError> {
+/// operators file that admits it (its digest only) until `expires_at`.
+pub fn new_token(
+    login: &str,
+    roles: &[Role],
+    expires_at: OffsetDateTime,
+) -> Result<(String, String), SigninError> {
     crate::check_login(login)?;
     let token = format!("egov_{}", secret::random_hex(32)?);
+    let entry = token_entry(login, roles, &secret::digest(&token), expires_at);
+    Ok((token, entry))
+}
+
+/// Returns the `[[token]]` entry of the operators file admitting the token whose SHA-256 is
+/// `sha256` for `login` with `roles` until `expires_at`.
+pub fn token_entry(
+    login: &str,
+    roles: &[Role],
+    sha256: &str,
+    expires_at: OffsetDateTime,
+) -> String {
     let roles = roles
         .iter()
         .map(|role| format!("{:?}", role.name()))
         .collect::<Vec<_>>()
         .join(", ");
-    let entry = format!(
-        "[[token]]\nlogin = {login:?}\nroles = [{roles}]\nsha256 = {:?}\n",
-        secret::digest(&token)
-    );
-    Ok((token, entry))
+    format!(
+        "[[token]]\nlogin = {login:?}\nroles = [{roles}]\nsha256 = {sha256:?}\nexpires = {}\n",
+        rfc3339(expires_at)
+    )
+}
+
+/// Reads an entry's `expires` as an RFC 3339 time with its offset.
+fn parse_expiry(expiry: &Expiry) -> Option<OffsetDateTime> {
+    let text = match expiry {
+        Expiry::Datetime(datetime) => datetime.to_string(),
+        Expiry::Text(text) => text.clone(),
+    };
+    OffsetDateTime::parse(text.trim(), &Rfc3339).ok()
+}
+
+/// Formats a time as RFC 3339 (whole seconds, UTC), as the operators file and refusals write it.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    let at = at
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at);
+    // Every time within years 0..=9999 formats; the fallback is never reached in use.
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 #[cfg(test)]
@@ -479,7 +589,7 @@ mod tests {
     #[tokio::test]
     async fn a_token_from_the_operators_file_is_admitted_by_its_digest() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (token, entry) = new_token("operator", &[Role::Operator]).expect("token");
+        let (token, entry) = new_token("operator", &[Role::Operator], in_days(1)).expect("token");
         assert!(
             !entry.contains(&token),
             "the file holds the digest, never the token"
@@ -518,6 +628,102 @@ mod tests {
         )
         .expect("write");
         assert!(Operators::from_file(&path).is_err());
+    }
+
+    fn in_days(days: i64) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + Duration::days(days)
+    }
+
+    /// Writes an operators file holding `text`, last modified `age` ago, and reads it.
+    fn operators_file(text: &str, age: Duration) -> Operators {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(OPERATORS_FILE);
+        std::fs::write(&path, text).expect("write");
+        let written = SystemTime::now() - std::time::Duration::try_from(age).expect("positive");
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_modified(written))
+            .expect("set the modification time");
+        Operators::from_file(&path).expect("read")
+    }
+
+    fn old_entry(token: &str) -> String {
+        format!(
+            "[[token]]\nlogin = \"op\"\nroles = [\"operator\"]\nsha256 = {:?}\n",
+            secret::digest(token)
+        )
+    }
+
+    #[tokio::test]
+    async fn a_token_past_its_expiry_is_refused_with_401_naming_when_it_expired() {
+        let expired_at = time::macros::datetime!(2026-01-05 08:00:00 UTC);
+        let entry = token_entry(
+            "op",
+            &[Role::Operator],
+            &secret::digest(OPERATOR_TOKEN),
+            expired_at,
+        );
+        let ops = operators_file(&entry, Duration::ZERO);
+        let refusal = ops
+            .authorize_bearer(Some(OPERATOR_TOKEN), Role::Operator)
+            .await
+            .expect_err("expired");
+        assert_eq!(
+            refusal.to_string(),
+            "the operator token of \"op\" expired at 2026-01-05T08:00:00Z; ask an administrator for a new one"
+        );
+        assert_eq!(
+            refusal.clone().into_response().status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let status = tonic::Status::from(refusal);
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(status.message().contains("expired at"), "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn a_token_before_its_expiry_is_admitted_and_expires_may_be_quoted() {
+        let quoted = format!(
+            "[[token]]\nlogin = \"op\"\nroles = [\"operator\"]\nsha256 = {:?}\nexpires = \"{}\"\n",
+            secret::digest(OPERATOR_TOKEN),
+            rfc3339(in_days(1))
+        );
+        let ops = operators_file(&quoted, Duration::ZERO);
+        ops.authorize_bearer(Some(OPERATOR_TOKEN), Role::Operator)
+            .await
+            .expect("admitted until tomorrow");
+    }
+
+    #[tokio::test]
+    async fn an_entry_without_expires_expires_a_lifetime_after_the_file_was_last_written() {
+        let fresh = operators_file(&old_entry(OPERATOR_TOKEN), Duration::days(6));
+        fresh
+            .authorize_bearer(Some(OPERATOR_TOKEN), Role::Operator)
+            .await
+            .expect("six days after the file was written");
+        let stale = operators_file(&old_entry(OPERATOR_TOKEN), Duration::days(8));
+        assert!(matches!(
+            stale
+                .authorize_bearer(Some(OPERATOR_TOKEN), Role::Operator)
+                .await,
+            Err(Refusal::Expired { .. })
+        ));
+    }
+
+    #[test]
+    fn an_expiry_that_is_not_an_rfc_3339_time_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(OPERATORS_FILE);
+        for expires in ["\"next week\"", "2026-12-14T09:00:00", "2026-12-14"] {
+            std::fs::write(
+                &path,
+                format!("{}expires = {expires}\n", old_entry(OPERATOR_TOKEN)),
+            )
+            .expect("write");
+            let error = Operators::from_file(&path).expect_err(expires);
+            assert!(error.to_string().contains("RFC 3339"), "{expires}: {error}");
+        }
     }
 
     #[tokio::test]

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use egov_bus::nats_tls::LocalTls;
+
 use crate::TestkitError;
 use crate::ports::free_port;
 
@@ -43,6 +45,8 @@ const LOG_TAIL_LINES: usize = 20;
 pub struct NatsServer {
     child: Child,
     port: u16,
+    /// The CA and server certificate of a TLS-only server ([`NatsServer::start_tls`]).
+    tls: Option<LocalTls>,
     // Declared last so it is removed after the process is gone (Drop runs first).
     dir: TempDir,
 }
@@ -56,6 +60,17 @@ impl NatsServer {
     /// Starts nats-server like [`NatsServer::start`] with `config` as its config file (e.g. an
     /// `authorization` block of users); the command line's port and store still apply.
     pub fn start_with_config(config: &str) -> Result<Self, TestkitError> {
+        Self::start_configured(config, false)
+    }
+
+    /// Starts a TLS-only nats-server like [`NatsServer::start_with_config`]: a new CA and a
+    /// server certificate for `127.0.0.1` in its temp dir ([`NatsServer::ca_path`]); every
+    /// client must speak TLS ([`NatsServer::tls_url`] verifies the server against the CA).
+    pub fn start_tls(config: &str) -> Result<Self, TestkitError> {
+        Self::start_configured(config, true)
+    }
+
+    fn start_configured(config: &str, tls: bool) -> Result<Self, TestkitError> {
         let binary = find_nats_server()?;
         let dir = tempfile::Builder::new()
             .prefix("egov-nats-")
@@ -64,6 +79,18 @@ impl NatsServer {
                 action: "create a temp dir for nats-server".into(),
                 source,
             })?;
+        let tls = tls
+            .then(|| LocalTls::create(&dir.path().join("tls")))
+            .transpose()
+            .map_err(|error| TestkitError::Io {
+                action: "make the nats-server's TLS certificates".into(),
+                source: std::io::Error::other(error),
+            })?;
+        let config = match &tls {
+            Some(tls) => format!("{}{config}", tls.config_block()),
+            None => config.to_owned(),
+        };
+        let config = config.as_str();
 
         let config_path = dir.path().join("nats.conf");
         std::fs::write(&config_path, config).map_err(|source| TestkitError::Io {
@@ -78,7 +105,12 @@ impl NatsServer {
             match wait_ready(&mut child, port) {
                 Ok(()) => {
                     tracing::debug!(port, "nats-server ready");
-                    return Ok(Self { child, port, dir });
+                    return Ok(Self {
+                        child,
+                        port,
+                        tls,
+                        dir,
+                    });
                 }
                 Err(reason) => {
                     let _ = child.kill();
@@ -108,7 +140,12 @@ impl NatsServer {
             })?;
         let mut child = spawn(&binary, port, dir.path(), None)?;
         match wait_ready(&mut child, port) {
-            Ok(()) => Ok(Self { child, port, dir }),
+            Ok(()) => Ok(Self {
+                child,
+                port,
+                tls: None,
+                dir,
+            }),
             Err(reason) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -124,6 +161,20 @@ impl NatsServer {
     /// Returns the client URL, `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Returns the URL a client verifying this TLS-only server against its CA connects to,
+    /// `tls://127.0.0.1:<port>?tls_ca=<CA file>`; the plain [`NatsServer::url`] without TLS.
+    pub fn tls_url(&self) -> String {
+        match &self.tls {
+            Some(tls) => egov_bus::nats_tls::tls_url(&self.url(), &tls.ca, None),
+            None => self.url(),
+        }
+    }
+
+    /// Returns the CA file a TLS-only server's certificate is signed by.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|tls| tls.ca.as_path())
     }
 
     /// Returns the server's process id (to measure its CPU, for example).

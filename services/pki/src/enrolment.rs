@@ -4,11 +4,16 @@
 //! only their SHA-256 ([`Grant`]), reads them from `enrolment_grants` / `enrolment_grants_file`
 //! and marks each used once it has issued a certificate for it.
 //!
-//! Every token expires: its grant carries the time it stops enrolling (issued time plus a
-//! lifetime, [`DEFAULT_TOKEN_LIFETIME`] unless configured), judged on the centre's clock. An
-//! entry written before expiries existed (three fields) is still read: it expires the centre's
-//! `enrolment_token_lifetime_hours` after the centre first read it, so an old compose volume's
-//! grants keep the centre starting, and yet no token enrols forever.
+//! Every token expires, judged on the centre's clock. A grant either carries the time it stops
+//! enrolling (issued time plus a lifetime, [`DEFAULT_TOKEN_LIFETIME`] unless configured: what
+//! the centre's own generator and `egov-pki tokens` write, issued on the centre's clock), or
+//! names no expiry (three fields) and expires the centre's `enrolment_token_lifetime_hours`
+//! after the centre first read it. `egov up` hands out grants of the second form
+//! ([`stack_tokens`]): it cannot know the stack's time (under `--clock virtual` the clock
+//! authority keeps it in NATS, and a reused data dir may be days ahead of the wall clock), so
+//! the lifetime starts on the clock that judges it. Entries written before expiries existed
+//! read the same way, so an old compose volume's grants keep the centre starting, and yet no
+//! token enrols forever.
 //!
 //! The credential travels in gRPC metadata: `authorization: Bearer <token>`, or
 //! `egov-registrar-login` + `egov-registrar-password`.
@@ -233,9 +238,16 @@ pub fn token_env(system: &SystemInfo) -> String {
 pub const HEAD_TOKEN_ENV: &str = "EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKEN";
 
 /// Makes one token per system of the stack (its seal: legal entity, its BIN) and one for the
-/// back office's head, enrolling for [`DEFAULT_TOKEN_LIFETIME`] from now: what `egov up` hands out.
+/// back office's head, whose grants name no expiry: each enrols for the centre's configured
+/// lifetime from when the centre first reads its grant, on the centre's clock. What `egov up`
+/// hands out, since the stack's time (possibly virtual, and far from the wall clock on a
+/// reused data dir) is the centre's to judge, not the launcher's.
 pub fn stack_tokens() -> Result<Vec<IssuedToken>, PkiError> {
-    stack_tokens_at(SystemClock.now(), DEFAULT_TOKEN_LIFETIME)
+    let mut tokens = stack_tokens_at(SystemClock.now(), DEFAULT_TOKEN_LIFETIME)?;
+    for token in &mut tokens {
+        token.grant.expires_at = None;
+    }
+    Ok(tokens)
 }
 
 /// Makes the stack's tokens as [`stack_tokens`] does, issued at `issued_at` for `lifetime`:
@@ -332,6 +344,10 @@ mod tests {
     fn every_system_of_the_stack_and_the_head_get_a_token() {
         let tokens = stack_tokens().expect("tokens");
         assert_eq!(tokens.len(), systems::ALL.len() + 1);
+        assert!(
+            tokens.iter().all(|token| token.grant.expires_at.is_none()),
+            "the stack's grants start their lifetime on the centre's clock"
+        );
         assert!(
             tokens
                 .iter()

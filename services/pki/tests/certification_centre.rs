@@ -1084,6 +1084,57 @@ async fn a_grant_written_before_expiries_expires_the_configured_lifetime_after_t
 }
 
 #[tokio::test]
+async fn a_grant_from_egov_up_enrols_for_one_lifetime_from_the_stacks_now_even_days_past_the_wall_clock()
+ {
+    let dir = TempDir::new().unwrap();
+    // A data dir reused under the virtual clock: the stack's time is 30 days past the wall's.
+    let stack_now = SystemClock.now() + time::Duration::days(30);
+    let clock = VirtualClock::new(stack_now);
+    let tokens = egov_pki::enrolment::stack_tokens().expect("tokens");
+    let token_of = |system: &egov_core::systems::SystemInfo| {
+        let env = egov_pki::enrolment::token_env(system);
+        tokens
+            .iter()
+            .find(|token| token.env == env)
+            .map(|token| token.token.clone())
+            .expect("a token per system")
+    };
+    let config = Config {
+        enrolment_grants: egov_pki::enrolment::grants_text(&tokens),
+        ..Config::with_data_dir(dir.path())
+    };
+    let centre = Centre::start_on(config.clone(), clock.shared()).await;
+    let mut client = centre.client().await;
+
+    let labor = &egov_core::systems::LABOR;
+    enrol_with_token(&mut client, seal(labor.bin), Some(&token_of(labor)))
+        .await
+        .expect("a fresh grant enrols at once, whatever the stack's time");
+
+    clock
+        .advance(std::time::Duration::from_secs(24 * 3600 - 60))
+        .await;
+    let notary = &egov_core::systems::NOTARY;
+    enrol_with_token(&mut client, seal(notary.bin), Some(&token_of(notary)))
+        .await
+        .expect("a minute before one lifetime has passed on the stack's clock");
+
+    clock.advance(std::time::Duration::from_secs(60)).await;
+    let citizens = &egov_core::systems::CITIZENS;
+    let error = enrol_with_token(&mut client, seal(citizens.bin), Some(&token_of(citizens)))
+        .await
+        .expect_err("one lifetime after the centre first read it, on the stack's clock");
+    assert_eq!(
+        StatusCode::from_grpc(&error),
+        Some(StatusCode::EnrolmentUnauthorized),
+        "{error}"
+    );
+    assert!(error.message().contains("expired"), "{error}");
+    centre.stop().await;
+    assert_eq!(certificates_stored(&config).await, 2);
+}
+
+#[tokio::test]
 async fn a_malformed_or_forged_certification_request_is_refused_with_epki003() {
     let dir = TempDir::new().unwrap();
     let config = Config::with_data_dir(dir.path());
