@@ -853,3 +853,61 @@ fn every_system_reads_its_own_enrolment_token_from_the_centres_generator_step() 
         assert_eq!(file, format!("{dir}/{name}.token"), "{name}'s own token");
     }
 }
+
+/// Runs `deploy/images/egov-start true` as the certification centre's container does, with
+/// the operator token and its entry in `dir`; returns the token.
+fn start_the_centre(dir: &std::path::Path) -> String {
+    let status = Command::new(repo_root().join("deploy/images/egov-start"))
+        .arg("true")
+        .env("EGOV_START_OPERATOR_TOKEN", dir.join("operator.token"))
+        .env("EGOV_START_OPERATORS", dir.join("operators.toml"))
+        .status()
+        .expect("egov-start runs");
+    assert!(status.success(), "egov-start: {status}");
+    std::fs::read_to_string(dir.join("operator.token")).expect("the token")
+}
+
+#[test]
+fn the_compose_operator_token_expires_and_the_first_start_after_its_expiry_makes_a_new_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let entry = || std::fs::read_to_string(dir.path().join("operators.toml")).expect("entry");
+
+    let first = start_the_centre(dir.path());
+    let written = entry();
+    let expires = written
+        .lines()
+        .find_map(|line| line.strip_prefix("expires = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the entry names its expiry");
+    let expires =
+        time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+            .expect("RFC 3339");
+    let days = (expires - time::OffsetDateTime::now_utc()).whole_days();
+    assert!(
+        (29..=30).contains(&days),
+        "30 days by default, got {days}: {written}"
+    );
+    assert!(
+        !written.contains(first.trim()),
+        "the entry never holds the token"
+    );
+
+    assert_eq!(start_the_centre(dir.path()), first, "kept while valid");
+
+    let expired = written.replace(
+        &format!(
+            "expires = \"{}\"",
+            expires
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("format")
+        ),
+        "expires = \"2020-01-01T00:00:00Z\"",
+    );
+    assert_ne!(expired, written, "the test backdates the entry");
+    std::fs::write(dir.path().join("operators.toml"), expired).expect("backdated");
+    assert_ne!(
+        start_the_centre(dir.path()),
+        first,
+        "a new token once expired"
+    );
+}
