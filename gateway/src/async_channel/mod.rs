@@ -509,7 +509,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     }
 
     /// Reads the record a message picked up by a consumer carries and its final
-    /// state, and says whether to hand it over; a redelivery records its count.
+    /// state, and says whether to hand it over; a redelivery handed over records its count.
     async fn begin_attempt(
         &self,
         subject: &str,
@@ -519,6 +519,13 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         let Some(record) = DeliveryRecord::from_delivery(subject, headers) else {
             return Ok(Attempt::Orphan);
         };
+        if let Some(ended) = self
+            .states
+            .final_state(&record.sender, &record.message_id)
+            .await?
+        {
+            return Ok(Attempt::Skip(ended.state));
+        }
         if delivered > 1 {
             let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
             // Only informs GetMessageStatus while ON_DELIVERY: a lost count does
@@ -531,16 +538,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 tracing::warn!(message_id = record.message_id, error = %err, "redelivery count not recorded");
             }
         }
-        Ok(
-            match self
-                .states
-                .final_state(&record.sender, &record.message_id)
-                .await?
-            {
-                Some(ended) => Attempt::Skip(ended.state),
-                None => Attempt::Deliver(record),
-            },
-        )
+        Ok(Attempt::Deliver(record))
     }
     /// Stores a message's final state unless another was stored first; returns
     /// which one the message keeps. Only the winner accounts it.
