@@ -444,18 +444,23 @@ async fn async_message_is_acknowledged_only_after_it_is_stored() {
     let envelope = portal_message(&stack, TO_CITIZENS, "citizens", b"benefit decided");
     let message_id = send(&stack, envelope.clone()).await.expect("accepted");
 
-    // No waiting: by the time SCSS001 arrived the stream held the message.
+    // No waiting: by the time SCSS001 arrived the stream held the message, on
+    // its own subject, which is what ON_DELIVERY is.
     let stream = jetstream(&stack)
         .get_stream("EGOV_DELIVER")
         .await
         .expect("stream");
     let stored = stream
-        .get_last_raw_message_by_subject("egov.gw.deliver.citizens")
+        .get_last_raw_message_by_subject(&format!("egov.gw.deliver.citizens.{message_id}"))
         .await
         .expect("stored message");
     assert_eq!(
-        stored.headers.get("Nats-Msg-Id").map(|v| v.as_str()),
+        stored.headers.get("Egov-Message-Id").map(|v| v.as_str()),
         Some(message_id.as_str())
+    );
+    assert_eq!(
+        stored.headers.get("Egov-Sender").map(|v| v.as_str()),
+        Some("portal")
     );
     assert_eq!(
         Envelope::decode(stored.payload.as_ref()).expect("envelope"),
@@ -697,7 +702,7 @@ async fn sender_is_notified_of_each_delivery_state_change() {
         .expect("notification stream");
     let consumer = stream
         .create_consumer(jetstream::consumer::pull::Config {
-            filter_subject: "egov.gw.notify.portal".into(),
+            filter_subject: "egov.gw.notify.portal.*".into(),
             ..Default::default()
         })
         .await
@@ -1023,18 +1028,36 @@ async fn message_jetstream_gives_up_on_by_itself_is_not_delivered() {
     assert_eq!(answer.attempts, 2);
 }
 
-/// Reads a message's record straight from the delivery-state bucket.
-async fn stored_record(stack: &Stack, message_id: &str) -> serde_json::Value {
-    let bucket = jetstream(stack)
-        .get_key_value("EGOV_DELIVERY")
+/// Reads a message's final state straight from the state stream: its notification
+/// and its stored attempts, or `None` while it has none.
+async fn stored_final_state(
+    stack: &Stack,
+    sender: &str,
+    message_id: &str,
+) -> Option<(DeliveryNotification, u32)> {
+    let stream = jetstream(stack)
+        .get_stream("EGOV_NOTIFY")
         .await
-        .expect("bucket");
-    let value = bucket
-        .get(message_id)
+        .expect("state stream");
+    let stored = stream
+        .get_last_raw_message_by_subject(&format!("egov.gw.notify.{sender}.{message_id}"))
         .await
-        .expect("read")
-        .expect("a record");
-    serde_json::from_slice(&value).expect("json record")
+        .ok()?;
+    let attempts = stored
+        .headers
+        .get("Egov-Attempts")
+        .expect("attempts header")
+        .as_str()
+        .parse()
+        .expect("a count");
+    let notification = DeliveryNotification::decode(stored.payload.as_ref()).expect("notification");
+    Some((notification, attempts))
+}
+
+/// Returns how many messages a stream holds.
+async fn messages_in(stack: &Stack, stream: &str) -> u64 {
+    let mut stream = jetstream(stack).get_stream(stream).await.expect("stream");
+    stream.info().await.expect("info").state.messages
 }
 
 #[tokio::test]
@@ -1044,9 +1067,12 @@ async fn first_pull_attempt_is_reported_at_once_and_stored_with_the_final_state(
     let fetched = fetch_as_citizens(&stack).await;
     assert_eq!(fetched.len(), 1);
 
-    // A first fetch only reads the bucket (one write less per message); the
-    // gateway holding the fetch reports the attempt all the same.
-    assert_eq!(stored_record(&stack, &message_id).await["attempts"], 0);
+    // A first fetch writes nothing; the gateway holding the fetch reports the
+    // attempt all the same.
+    assert_eq!(
+        stored_final_state(&stack, "portal", &message_id).await,
+        None
+    );
     let answer = status(&stack, &message_id).await.expect("known");
     assert_eq!(answer.state(), DeliveryState::OnDelivery);
     assert_eq!(answer.attempts, 1);
@@ -1055,9 +1081,135 @@ async fn first_pull_attempt_is_reported_at_once_and_stored_with_the_final_state(
     acknowledge(&stack, "citizens", vec![message_id.clone()])
         .await
         .expect("ack");
-    let stored = stored_record(&stack, &message_id).await;
-    assert_eq!(stored["state"], "DELIVERED");
-    assert_eq!(stored["attempts"], 1);
+    let (notification, attempts) = stored_final_state(&stack, "portal", &message_id)
+        .await
+        .expect("a final state");
+    assert_eq!(notification.state(), DeliveryState::Delivered);
+    assert_eq!(attempts, 1);
+}
+
+#[tokio::test]
+async fn a_message_costs_two_stored_writes_from_send_to_its_final_state() {
+    let stack = start().await;
+    let mut sent = Vec::new();
+    for n in 0..10 {
+        sent.push(send_to_citizens(&stack, format!("message {n}").as_bytes()).await);
+    }
+    let fetched: Vec<String> = fetch_as_citizens(&stack)
+        .await
+        .iter()
+        .map(|envelope| header_of(envelope).message_id)
+        .collect();
+    assert_eq!(fetched, sent);
+    acknowledge(&stack, "citizens", fetched).await.expect("ack");
+
+    // One stored message each in the delivery stream (ON_DELIVERY), one final state
+    // each in the state stream (also the sender's notification), nothing else.
+    assert_eq!(messages_in(&stack, "EGOV_DELIVER").await, 10);
+    assert_eq!(messages_in(&stack, "EGOV_NOTIFY").await, 10);
+    assert_eq!(
+        messages_in(&stack, "KV_EGOV_DELIVERY_ATTEMPTS").await,
+        0,
+        "a first delivery records no attempt of its own"
+    );
+    for id in &sent {
+        assert_eq!(state(&stack, id).await, DeliveryState::Delivered);
+    }
+}
+
+#[tokio::test]
+async fn of_racing_final_states_exactly_one_is_stored_and_reported() {
+    let stack = start().await;
+    let mut sent = Vec::new();
+    for n in 0..20 {
+        sent.push(send_to_citizens(&stack, format!("raced {n}").as_bytes()).await);
+    }
+    assert_eq!(fetch_as_citizens(&stack).await.len(), sent.len());
+
+    // The receiver acknowledges each message while the sender cancels it.
+    let acknowledging = sent.iter().map(|id| {
+        let stack = &stack;
+        async move { acknowledge(stack, "citizens", vec![id.clone()]).await }
+    });
+    let cancelling = sent.iter().map(|id| {
+        let stack = &stack;
+        async move {
+            cancel(stack, id, "portal")
+                .await
+                .map(|answer| answer.state())
+        }
+    });
+    let (acks, cancels) = tokio::join!(
+        futures::future::join_all(acknowledging),
+        futures::future::join_all(cancelling)
+    );
+    assert!(acks.iter().all(Result::is_ok), "{acks:?}");
+
+    for (id, cancelled) in sent.iter().zip(cancels) {
+        let answered = cancelled.expect("the sender may cancel");
+        let (stored, _) = stored_final_state(&stack, "portal", id)
+            .await
+            .expect("a final state");
+        let kept = stored.state();
+        assert!(
+            matches!(
+                kept,
+                DeliveryState::Delivered | DeliveryState::DeliveryStopped
+            ),
+            "{kept:?}"
+        );
+        assert_eq!(answered, kept, "the cancellation answers the state kept");
+        assert_eq!(state(&stack, id).await, kept);
+    }
+    assert_eq!(
+        messages_in(&stack, "EGOV_NOTIFY").await,
+        20,
+        "one final state per message, whichever came first"
+    );
+}
+
+#[tokio::test]
+async fn a_redelivery_is_counted_while_the_message_is_on_delivery() {
+    // Offered again 300 ms after a fetch, up to three times.
+    let stack = start_with(AsyncSettings {
+        ack_wait: Duration::from_millis(300),
+        ..test_settings()
+    })
+    .await;
+    let message_id = send_to_citizens(&stack, b"offered twice").await;
+    assert_eq!(fetch_as_citizens(&stack).await.len(), 1);
+
+    // The first fetch expires unacknowledged; the second is a redelivery.
+    let mut again = Vec::new();
+    for _ in 0..WAIT.as_millis() / STEP.as_millis() {
+        again = fetch_as_citizens(&stack).await;
+        if !again.is_empty() {
+            break;
+        }
+        tokio::time::sleep(STEP).await;
+    }
+    assert_eq!(again.len(), 1, "offered again after ack_wait");
+    let answer = status(&stack, &message_id).await.expect("known");
+    assert_eq!(answer.state(), DeliveryState::OnDelivery);
+    assert_eq!(answer.attempts, 2);
+
+    // A replica that does not hold the fetch reads the stored count.
+    let (replica, _) = start_gateway(&stack, "replica").await;
+    let answer = replica
+        .clone()
+        .get_message_status(proven_by(
+            &stack,
+            "portal",
+            STATUS_PROOF_SERVICE_ID,
+            GetMessageStatusRequest {
+                message_id: message_id.clone(),
+            },
+        ))
+        .await
+        .expect("the replica knows the message")
+        .into_inner();
+    assert_eq!(answer.state(), DeliveryState::OnDelivery);
+    assert_eq!(answer.attempts, 2);
 }
 
 #[tokio::test]

@@ -1,14 +1,14 @@
 //! NATS users with per-system permissions (`egov_bus::nats_accounts`), against a real
 //! nats-server: a system's credentials reach its own subjects and the clock, never another
-//! system's subjects, the gateway's delivery subjects or its delivery-state bucket, and only
-//! the clock authority moves the stack's time.
+//! system's subjects or final states, the gateway's delivery subjects, its state stream or its
+//! bucket of redelivery counts, and only the clock authority moves the stack's time.
 
 use std::time::Duration;
 
 use async_nats::jetstream;
 use egov_bus::clock::{CLOCK_BUCKET, ClockStore, NOW_KEY, format_instant};
 use egov_bus::nats_accounts::{self, GATEWAY_INBOX_PREFIX, NatsUser};
-use egov_gateway::async_channel::names::STATE_BUCKET;
+use egov_gateway::async_channel::names::{ATTEMPTS_BUCKET, NOTIFY_STREAM};
 use egov_testkit::NatsServer;
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
@@ -121,27 +121,83 @@ async fn a_systems_credentials_cannot_read_another_systems_subjects() {
 }
 
 #[tokio::test]
-async fn a_systems_credentials_cannot_read_the_delivery_state_bucket() {
+async fn a_systems_credentials_cannot_read_the_redelivery_counts() {
     let accounts = start();
     let (gateway, _) = connect(&accounts, &accounts.gateway, Some(GATEWAY_INBOX_PREFIX)).await;
-    let state = jetstream::new(gateway)
+    let attempts = jetstream::new(gateway)
         .create_key_value(jetstream::kv::Config {
-            bucket: STATE_BUCKET.into(),
+            bucket: ATTEMPTS_BUCKET.into(),
             ..Default::default()
         })
         .await
         .expect("the gateway creates its bucket");
-    state
-        .put("message-1", "DELIVERED".into())
+    attempts
+        .put("message-1", "2".into())
         .await
         .expect("the gateway writes");
 
     let (labor, mut errors) = connect(&accounts, &accounts.labor, None).await;
     let mut labor_js = jetstream::new(labor);
     labor_js.set_timeout(Duration::from_millis(500));
-    let refused = labor_js.get_key_value(STATE_BUCKET).await;
+    let refused = labor_js.get_key_value(ATTEMPTS_BUCKET).await;
     assert!(refused.is_err(), "the bucket is out of a system's reach");
-    violation(&mut errors, &format!("KV_{STATE_BUCKET}")).await;
+    violation(&mut errors, &format!("KV_{ATTEMPTS_BUCKET}")).await;
+}
+
+#[tokio::test]
+async fn a_system_hears_its_own_messages_final_states_and_no_other_systems() {
+    let accounts = start();
+    let (gateway, _) = connect(&accounts, &accounts.gateway, Some(GATEWAY_INBOX_PREFIX)).await;
+    let gateway_js = jetstream::new(gateway);
+    gateway_js
+        .create_stream(jetstream::stream::Config {
+            name: NOTIFY_STREAM.into(),
+            subjects: vec![egov_bus::subjects::NOTIFY_ALL.into()],
+            ..Default::default()
+        })
+        .await
+        .expect("the gateway creates its state stream");
+
+    let (labor, mut errors) = connect(&accounts, &accounts.labor, None).await;
+    let mut own = labor
+        .subscribe("egov.gw.notify.labor.*")
+        .await
+        .expect("its own final states");
+    labor.flush().await.expect("subscribed");
+    let _others = labor
+        .subscribe("egov.gw.notify.esobes.*")
+        .await
+        .expect("sent");
+    violation(&mut errors, "egov.gw.notify.esobes.*").await;
+
+    // The server takes a subscription a moment after the client's flush: store until heard.
+    let heard = tokio::time::timeout(GUARD, async {
+        loop {
+            gateway_js
+                .publish("egov.gw.notify.labor.m-1", "DELIVERED".into())
+                .await
+                .expect("published")
+                .await
+                .expect("stored");
+            if let Ok(Some(message)) =
+                tokio::time::timeout(Duration::from_millis(100), own.next()).await
+            {
+                return message;
+            }
+        }
+    })
+    .await
+    .expect("heard within the guard");
+    assert_eq!(heard.subject.as_str(), "egov.gw.notify.labor.m-1");
+
+    let mut labor_js = jetstream::new(labor);
+    labor_js.set_timeout(Duration::from_millis(500));
+    let refused = labor_js.get_stream(NOTIFY_STREAM).await;
+    assert!(
+        refused.is_err(),
+        "the state stream is out of a system's reach"
+    );
+    violation(&mut errors, &format!("STREAM.INFO.{NOTIFY_STREAM}")).await;
 }
 
 #[tokio::test]

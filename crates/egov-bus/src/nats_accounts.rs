@@ -1,8 +1,9 @@
 //! NATS users with per-system permissions, written into a nats-server config by `egov up`
 //! (and by anyone deploying the stack): the gateway may do everything; a system subscribes
 //! only to its own subjects (its push inbox `egov.sys.<id>.>`, its notifications
-//! `egov.gw.notify.<id>`) and may answer the requests it receives, but can neither read the
-//! gateway's delivery stream and state bucket nor publish into another system's subjects.
+//! `egov.gw.notify.<id>.*`, one per message it sent) and may answer the requests it receives,
+//! but can neither read the gateway's delivery and state streams (no JetStream API on them,
+//! so no other system's states) nor publish into another system's subjects.
 //!
 //! Every process that uses NATS also shares the stack's virtual clock, so every user may read
 //! the clock's buckets (`EGOV_CLOCK`, `EGOV_CLOCK_FOLLOWERS`) through the JetStream API
@@ -89,7 +90,7 @@ impl NatsUser {
             publish,
             subscribe: vec![
                 format!("{SYSTEM_PREFIX}.{system_id}.>"),
-                format!("{NOTIFY_PREFIX}.{system_id}"),
+                format!("{NOTIFY_PREFIX}.{system_id}.*"),
                 CLOCK.to_owned(),
                 "_INBOX.>".to_owned(),
             ],
@@ -289,6 +290,13 @@ mod tests {
             user.publish
                 .iter()
                 .all(|subject| !subject.starts_with("egov."))
+        );
+        assert!(
+            user.subscribe
+                .iter()
+                .filter(|subject| subject.contains("notify"))
+                .all(|subject| subject == "egov.gw.notify.labor.*"),
+            "only its own messages' final states"
         );
         assert!(!user.subscribe.contains(&">".to_owned()));
     }

@@ -1,22 +1,28 @@
 //! The gateway's async channel over NATS JetStream: `SendAsyncMessage` admits
 //! an envelope like the sync channel, stores it durably and answers only after
 //! JetStream's acknowledgement; receivers fetch it (pull) or get it on their
-//! inbox (push); states are kept in a shared bucket and every change is
-//! reported to the sender.
+//! inbox (push); its final state is stored once, shared by every replica, and
+//! is itself the sender's notification.
+//!
+//! A message costs two stored writes in the steady path (see [`state`]): the
+//! message on its own subject (its presence is ON_DELIVERY; the publish refuses
+//! an id already stored, the replay guard replicas share beside the message
+//! log's), and its final state on its own subject of the state stream (the
+//! first final state wins; senders read their notifications from it). A hand-over
+//! reads the final state once, so a cancelled message is never handed over.
 //!
 //! JetStream objects (created or updated at start, all file-stored):
-//! - stream `EGOV_DELIVER` on `egov.gw.deliver.*`, de-duplicated by `Nats-Msg-Id` = message id;
-//! - one durable pull consumer `deliver-<system>` per receiver, explicit ack,
-//!   `max_deliver` = `max_deliveries`;
-//! - bucket `EGOV_DELIVERY`: message id → [`state::DeliveryRecord`] (JSON);
-//!   written at send, at each final state and at a redelivery, never at a
-//!   first fetch (read only; its revision is carried to the acknowledgement's
-//!   compare-and-set, so a pull message costs two bucket writes and one read);
-//! - stream `EGOV_NOTIFY` on `egov.gw.notify.*`: encoded `egov.v1.DeliveryNotification`s.
+//! - stream `EGOV_DELIVER` on `egov.gw.deliver.<receiver>.<message id>`;
+//! - one durable pull consumer `deliver-<system>` per receiver, filtered on
+//!   `egov.gw.deliver.<system>.*`, explicit ack, `max_deliver` = `max_deliveries`;
+//! - stream `EGOV_NOTIFY` on `egov.gw.notify.<sender>.<message id>`: one encoded
+//!   `egov.v1.DeliveryNotification` per message, the record's other fields in headers;
+//! - bucket `EGOV_DELIVERY_ATTEMPTS`: message id → deliveries, written only when a
+//!   message is offered again.
 //!
 //! # Layout
 //! - [`names`]: stream, bucket and consumer names (subjects are `egov_bus::subjects`).
-//! - [`state`]: delivery states and their compare-and-set bucket.
+//! - [`state`]: delivery states, their records and the write-once streams.
 //! - `pull`: `FetchMessages` / `AcknowledgeMessages` and the caller's proof.
 //! - `push`: one worker per push-mode system, sending to its inbox.
 
@@ -31,13 +37,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_nats::HeaderMap;
 use async_nats::header::HeaderValue;
-use async_nats::jetstream::{self, consumer::PullConsumer, context::PublishErrorKind};
-use egov_bus::subjects::{CORRELATION_ID_HEADER, MESSAGE_ID_HEADER, NATS_MSG_ID_HEADER};
+use async_nats::jetstream::{self, consumer::PullConsumer};
 use egov_core::StatusCode;
-use egov_core::envelope::{RevocationSource, to_timestamp};
-use egov_proto::v1::{DeliveryNotification, Envelope, Header, MessageType};
+use egov_core::envelope::RevocationSource;
+use egov_proto::v1::{Envelope, Header, MessageType};
 use futures::StreamExt;
 use prost::Message;
 use serde::Deserialize;
@@ -51,13 +55,6 @@ use crate::registry::{ServiceRoute, Transport};
 
 pub use pull::Handed;
 pub use state::{DeliveryRecord, DeliveryState, StateError};
-
-/// A delivery record as read or written, with its bucket revision.
-type Known = (DeliveryRecord, u64);
-
-/// How often a publish to the delivery stream is tried before the send is refused;
-/// a retry is safe because JetStream drops a repeated `Nats-Msg-Id`.
-const PUBLISH_ATTEMPTS: u32 = 3;
 
 /// Tuning of the async channel; [`AsyncSettings::from_config`] takes what the
 /// config file sets and defaults the rest.
@@ -74,15 +71,17 @@ pub struct AsyncSettings {
     pub backoff_base: Duration,
     /// The longest push redelivery delay.
     pub backoff_max: Duration,
-    /// How long stored messages, notifications and states are kept.
+    /// How long stored messages, final states and redelivery counts are kept
+    /// (and so how long a message id stays refused as a replay).
     pub retention: Duration,
-    /// JetStream's de-duplication window for a retried publish.
+    /// JetStream's de-duplication window (the streams' setting; the async channel's
+    /// writes are guarded by their per-message subjects instead).
     pub duplicate_window: Duration,
     /// How far a fetch proof's message time may be from the gateway's clock.
     pub proof_max_age: Duration,
     /// How often the registry is checked for push-mode systems added or removed.
     pub registry_poll: Duration,
-    /// Copies JetStream keeps of the streams and the state bucket (3 on a three-node cluster).
+    /// Copies JetStream keeps of the streams and the bucket (3 on a three-node cluster).
     pub replicas: usize,
 }
 
@@ -133,7 +132,7 @@ pub enum AsyncChannelError {
         /// What failed.
         reason: String,
     },
-    /// The delivery-state bucket could not be created or updated.
+    /// The bucket of redelivery counts could not be created or updated.
     #[error("JetStream key-value bucket {name}: {reason}")]
     Bucket {
         /// The bucket.
@@ -154,23 +153,21 @@ pub enum AsyncChannelError {
 /// What a consumer found when it picked a message up.
 #[derive(Debug)]
 enum Attempt {
-    /// Still ON_DELIVERY: hand it over. Carries the record and its revision
-    /// when known, so the final compare-and-set needs no second read.
-    Deliver(Option<Known>),
+    /// Still ON_DELIVERY: hand it over. Carries the record the message
+    /// carries, so its final state needs no read.
+    Deliver(DeliveryRecord),
     /// Already final (cancelled, delivered, given up): stop its redelivery.
     Skip(DeliveryState),
-    /// No state at all: its send was refused after the publish, so drop it.
+    /// Not a message the gateway stored (no record in its headers): drop it.
     Orphan,
 }
 
-/// The async channel: JetStream handles, the state bucket and the background
+/// The async channel: JetStream handles, the delivery states and the background
 /// delivery tasks, shared by the gRPC service.
 pub struct AsyncChannel<R> {
     gateway: Arc<Gateway<R>>,
     settings: AsyncSettings,
     client: async_nats::Client,
-    jetstream: jetstream::Context,
-    deliver: jetstream::stream::Stream,
     states: state::DeliveryStore,
     // A tokio Mutex: creating a consumer is a JetStream round trip, done under
     // the lock so concurrent fetches of one system create it once.
@@ -202,27 +199,29 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             &jetstream,
             names::DELIVER_STREAM,
             egov_bus::subjects::DELIVER_ALL,
-            "async messages waiting for their receiver",
+            "async messages, one subject each: stored is ON_DELIVERY",
             &settings,
         )
         .await?;
-        ensure_stream(
+        let finals = ensure_stream(
             &jetstream,
             names::NOTIFY_STREAM,
             egov_bus::subjects::NOTIFY_ALL,
-            "delivery state changes for senders",
+            "each async message's one final state, its sender's notification",
             &settings,
         )
         .await?;
         let states = state::DeliveryStore::open(
             &jetstream,
-            names::STATE_BUCKET,
+            deliver,
+            finals,
+            names::ATTEMPTS_BUCKET,
             settings.retention,
             settings.replicas,
         )
         .await
         .map_err(|err| AsyncChannelError::Bucket {
-            name: names::STATE_BUCKET.into(),
+            name: names::ATTEMPTS_BUCKET.into(),
             reason: err.to_string(),
         })?;
         let advisories = client
@@ -237,8 +236,6 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             gateway,
             settings,
             client,
-            jetstream,
-            deliver,
             states,
             consumers: tokio::sync::Mutex::new(HashMap::new()),
             fetched: Mutex::new(HashMap::new()),
@@ -352,8 +349,8 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         futures::future::join_all(sends).await
     }
 
-    /// Records the ON_DELIVERY state, then publishes the envelope and waits for
-    /// the stream's acknowledgement; the state goes if the publish fails.
+    /// Publishes the envelope to its own subject, ON_DELIVERY from then on, and
+    /// waits for the stream's acknowledgement; an id already stored is refused.
     async fn store(
         &self,
         envelope: &Envelope,
@@ -370,21 +367,22 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 ),
             ));
         }
-        let correlation_id = header_value(&header.correlation_id).ok_or_else(|| {
-            Refusal::new(
+        if header_value(&header.correlation_id).is_none() {
+            return Err(Refusal::new(
                 StatusCode::MalformedMessage,
                 "correlation id contains a line break",
-            )
-        })?;
+            ));
+        }
         self.check_reply(header).await?;
         let receiver = &admitted.route.target;
-        let subject = egov_bus::subjects::deliver(receiver).map_err(|err| {
-            Refusal::new(
+        if let Err(err) = egov_bus::subjects::deliver(receiver) {
+            return Err(Refusal::new(
                 StatusCode::Internal,
                 format!("receiver system {receiver:?}: {err}"),
-            )
-        })?;
+            ));
+        }
         let record = DeliveryRecord {
+            message_id: message_id.clone(),
             state: DeliveryState::OnDelivery,
             attempts: 0,
             sender: header.sender_system_id.clone(),
@@ -394,60 +392,14 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             accepted_at: now,
             changed_at: now,
         };
-        self.states.insert(message_id, &record).await?;
-
         // The sender's trace rides in the stream beside the message, so its
         // delivery, pushed or fetched later, continues the same trace.
-        let mut headers = egov_bus::trace_context::current_headers();
-        headers.insert(NATS_MSG_ID_HEADER, message_id.as_str());
-        headers.insert(MESSAGE_ID_HEADER, message_id.as_str());
-        headers.insert(CORRELATION_ID_HEADER, correlation_id);
+        let headers = egov_bus::trace_context::current_headers();
         let payload = bytes::Bytes::from(envelope.encode_to_vec());
-        let published = self.publish(&subject, headers, payload).await;
-        if published.is_err()
-            && let Err(err) = self.states.remove(message_id).await
-        {
-            tracing::error!(error = %err, "delivery state of an unstored message was not removed");
-        }
-        published
-    }
-
-    /// Publishes to the delivery stream, retrying a lost acknowledgement.
-    async fn publish(
-        &self,
-        subject: &str,
-        headers: HeaderMap,
-        payload: bytes::Bytes,
-    ) -> Result<(), Refusal> {
-        let mut last_error = String::new();
-        for attempt in 1..=PUBLISH_ATTEMPTS {
-            let message = jetstream::message::PublishMessage::build()
-                .payload(payload.clone())
-                .headers(headers.clone());
-            let result = match self
-                .jetstream
-                .send_publish(subject.to_owned(), message)
-                .await
-            {
-                Ok(ack) => ack.await,
-                Err(err) => Err(err),
-            };
-            match result {
-                Ok(_) => return Ok(()),
-                Err(err) if err.kind() == PublishErrorKind::MaxPayloadExceeded => {
-                    return Err(Refusal::new(
-                        StatusCode::MessageTooLarge,
-                        format!("envelope exceeds the NATS server's payload limit: {err}"),
-                    ));
-                }
-                Err(err) => last_error = err.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
-        }
-        Err(Refusal::new(
-            StatusCode::Internal,
-            format!("delivery stream did not store the message on {subject}: {last_error}"),
-        ))
+        self.states
+            .store_message(&record, headers, payload)
+            .await
+            .map_err(Refusal::from)
     }
 
     /// Refuses a response that names an async request of another exchange:
@@ -458,9 +410,9 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         {
             return Ok(());
         }
-        // A request sent over the sync channel, or one past retention, has no
-        // record; such a reply is routed on its header alone.
-        let Some((request, _)) = self.states.get_confirmed(&header.in_reply_to).await? else {
+        // A request sent over the sync channel, or one past retention, is not
+        // stored; such a reply is routed on its header alone.
+        let Some(request) = self.states.stored(&header.in_reply_to).await? else {
             return Ok(());
         };
         if request.correlation_id != header.correlation_id {
@@ -493,27 +445,29 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         Ok(())
     }
 
-    /// Returns the delivery record of a message id; a first pull delivery
-    /// not yet stored counts if this gateway handed it over.
+    /// Returns the delivery record of a message id; a delivery not yet stored
+    /// (a first one, until the final state) counts if this gateway handed it over.
     pub async fn status(&self, message_id: &str) -> Result<DeliveryRecord, Refusal> {
         if !names::is_valid_message_id(message_id) {
             return Err(unknown_message(message_id));
         }
-        match self.states.get_confirmed(message_id).await? {
-            Some((mut record, _)) => {
-                // A first pull delivery is recorded only when the message
-                // reaches a final state (or is offered again): count the
-                // fetch this replica is holding.
-                if !record.state.is_final()
-                    && let Some(entry) = lock(&self.fetched).get(message_id)
-                {
-                    let delivered = u32::try_from(entry.delivered()).unwrap_or(u32::MAX);
-                    record.attempts = record.attempts.max(delivered);
+        match self.states.get(message_id).await? {
+            Some(mut record) => {
+                if !record.state.is_final() {
+                    record.attempts = record.attempts.max(self.held_attempts(message_id));
                 }
                 Ok(record)
             }
             None => Err(unknown_message(message_id)),
         }
+    }
+
+    /// Returns the deliveries of a message this replica has handed over and holds
+    /// for its acknowledgement (0 if it holds none).
+    fn held_attempts(&self, message_id: &str) -> u32 {
+        lock(&self.fetched).get(message_id).map_or(0, |entry| {
+            u32::try_from(entry.delivered()).unwrap_or(u32::MAX)
+        })
     }
 
     /// Stops the delivery of a message still ON_DELIVERY; only its sender may.
@@ -526,113 +480,96 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         if !names::is_valid_message_id(message_id) {
             return Err(unknown_message(message_id));
         }
-        let now = self.gateway.clock().now();
-        let change = self
-            .states
-            .update(message_id, |record| {
-                if record.sender != system_id || record.state.is_final() {
-                    return false;
-                }
-                record.state = DeliveryState::DeliveryStopped;
-                record.changed_at = now;
-                true
-            })
-            .await?;
-        match change {
-            state::Change::Missing => Err(unknown_message(message_id)),
-            state::Change::Unchanged(record) if record.sender != system_id => Err(Refusal::new(
+        let Some(record) = self.states.get(message_id).await? else {
+            return Err(unknown_message(message_id));
+        };
+        if record.sender != system_id {
+            return Err(Refusal::new(
                 StatusCode::AccessDenied,
                 format!(
                     "system {system_id:?} did not send message {message_id}; only its sender may cancel it"
                 ),
-            )),
-            state::Change::Unchanged(record) => Ok(record),
-            state::Change::Changed { after, .. } => {
+            ));
+        }
+        if record.state.is_final() {
+            return Ok(record);
+        }
+        let attempts = record.attempts.max(self.held_attempts(message_id));
+        match self
+            .finish(&record, DeliveryState::DeliveryStopped, attempts)
+            .await?
+        {
+            state::Change::Changed(after) => {
                 tracing::info!(message_id, sender = %system_id, "async message cancelled");
-                self.finished(message_id, &after).await;
                 Ok(after)
             }
+            // An acknowledgement or the last delivery's end got there first.
+            state::Change::Unchanged(kept) => Ok(kept),
         }
     }
 
-    /// Records a delivery attempt of a message a consumer picked up and says
-    /// whether to hand it over.
-    async fn begin_attempt(&self, message_id: &str, delivered: i64) -> Result<Attempt, StateError> {
-        let attempts = u32::try_from(delivered.max(1)).unwrap_or(u32::MAX);
-        let change = self
+    /// Reads the record a message picked up by a consumer carries and its final
+    /// state, and says whether to hand it over; a redelivery handed over records its count.
+    async fn begin_attempt(
+        &self,
+        subject: &str,
+        headers: Option<&async_nats::HeaderMap>,
+        delivered: i64,
+    ) -> Result<Attempt, StateError> {
+        let Some(record) = DeliveryRecord::from_delivery(subject, headers) else {
+            return Ok(Attempt::Orphan);
+        };
+        if let Some(ended) = self
             .states
-            .update(message_id, |record| {
-                if record.state.is_final() || record.attempts >= attempts {
-                    return false;
-                }
-                record.attempts = attempts;
-                true
-            })
-            .await?;
-        Ok(match change {
-            state::Change::Missing => Attempt::Orphan,
-            state::Change::Unchanged(record) if record.state.is_final() => {
-                Attempt::Skip(record.state)
+            .final_state(&record.sender, &record.message_id)
+            .await?
+        {
+            return Ok(Attempt::Skip(ended.state));
+        }
+        if delivered > 1 {
+            let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
+            // Only informs GetMessageStatus while ON_DELIVERY: a lost count does
+            // not hold the delivery up.
+            if let Err(err) = self
+                .states
+                .record_attempt(&record.message_id, attempts)
+                .await
+            {
+                tracing::warn!(message_id = record.message_id, error = %err, "redelivery count not recorded");
             }
-            state::Change::Unchanged(_) => Attempt::Deliver(None),
-            state::Change::Changed {
-                after, revision, ..
-            } => Attempt::Deliver(Some((after, revision))),
-        })
+        }
+        Ok(Attempt::Deliver(record))
     }
-
-    /// Reads the state of a message a consumer picked up for its first
-    /// delivery and says whether to hand it over, without writing: the
-    /// attempt is recorded with the final state (one bucket write less per message).
-    async fn check_first_attempt(&self, message_id: &str) -> Result<Attempt, StateError> {
-        Ok(match self.states.get_confirmed(message_id).await? {
-            None => Attempt::Orphan,
-            Some((record, _)) if record.state.is_final() => Attempt::Skip(record.state),
-            Some(known) => Attempt::Deliver(Some(known)),
-        })
-    }
-
-    /// Moves a message from ON_DELIVERY to a final state; returns the record
-    /// if this call made the change (and so notified the sender).
+    /// Stores a message's final state unless another was stored first; returns
+    /// which one the message keeps. Only the winner accounts it.
     async fn finish(
         &self,
-        message_id: &str,
+        base: &DeliveryRecord,
         to: DeliveryState,
         attempts: u32,
-        known: Option<Known>,
-    ) -> Result<Option<DeliveryRecord>, StateError> {
-        let now = self.gateway.clock().now();
-        let change = self
-            .states
-            .update_from(message_id, known, |record| {
-                if record.state.is_final() {
-                    return false;
-                }
-                record.state = to;
-                record.attempts = record.attempts.max(attempts);
-                record.changed_at = now;
-                true
-            })
-            .await?;
-        match change {
-            state::Change::Changed { after, .. } => {
-                self.finished(message_id, &after).await;
-                Ok(Some(after))
-            }
-            _ => Ok(None),
+    ) -> Result<state::Change, StateError> {
+        let ended = DeliveryRecord {
+            state: to,
+            attempts: base.attempts.max(attempts),
+            changed_at: self.gateway.clock().now(),
+            ..base.clone()
+        };
+        let change = self.states.finish(&ended).await?;
+        if let state::Change::Changed(record) = &change {
+            finished(record);
         }
+        Ok(change)
     }
 
     /// Marks a message DELIVERED and logs its outbound hop.
     async fn delivered(
         &self,
-        message_id: &str,
+        base: &DeliveryRecord,
         envelope: &Envelope,
         attempts: u32,
-        known: Option<Known>,
     ) -> Result<(), StateError> {
-        if let Some(record) = self
-            .finish(message_id, DeliveryState::Delivered, attempts, known)
+        if let state::Change::Changed(record) = self
+            .finish(base, DeliveryState::Delivered, attempts)
             .await?
         {
             self.log_outbound(envelope, &record, StatusCode::Success, "")
@@ -647,79 +584,25 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// Marks a message NOT_DELIVERED and logs its failed outbound hop.
     async fn not_delivered(
         &self,
-        message_id: &str,
+        base: &DeliveryRecord,
         envelope: &Envelope,
         attempts: u32,
         code: StatusCode,
         reason: &str,
     ) {
+        let message_id = base.message_id.as_str();
         match self
-            .finish(message_id, DeliveryState::NotDelivered, attempts, None)
+            .finish(base, DeliveryState::NotDelivered, attempts)
             .await
         {
-            Ok(Some(record)) => {
+            Ok(state::Change::Changed(record)) => {
                 tracing::warn!(message_id, receiver = %record.receiver, attempts, reason, "async message not delivered");
                 self.log_outbound(envelope, &record, code, reason).await;
             }
-            Ok(None) => {}
+            Ok(state::Change::Unchanged(_)) => {}
             Err(err) => {
                 tracing::error!(message_id, error = %err, "NOT_DELIVERED state was not recorded");
             }
-        }
-    }
-
-    /// Accounts a final state and tells the sender.
-    async fn finished(&self, message_id: &str, record: &DeliveryRecord) {
-        metrics::counter!("gateway_async_finished_total", "state" => record.state.as_str())
-            .increment(1);
-        // Per replica the gauge can go below zero (another replica accepted the
-        // message); summed over replicas it is the number ON_DELIVERY.
-        metrics::gauge!("gateway_async_in_flight").decrement(1.0);
-        self.notify(message_id, record).await;
-    }
-
-    /// Publishes a `DeliveryNotification` to the sender's notification subject,
-    /// stored in `EGOV_NOTIFY` so a sender that is down reads it later.
-    async fn notify(&self, message_id: &str, record: &DeliveryRecord) {
-        let subject = match egov_bus::subjects::notify(&record.sender) {
-            Ok(subject) => subject,
-            Err(err) => {
-                tracing::error!(message_id, error = %err, "sender cannot be notified");
-                return;
-            }
-        };
-        // why: the gateway has no signing identity yet, so the notification
-        // travels as plain protobuf bytes; a sender that needs proof asks
-        // GetMessageStatus over the authenticated gRPC channel.
-        let notification = DeliveryNotification {
-            message_id: message_id.to_owned(),
-            correlation_id: record.correlation_id.clone(),
-            state: record.state.to_proto() as i32,
-            changed_at: Some(to_timestamp(record.changed_at)),
-        };
-        let mut headers = HeaderMap::new();
-        let pairs = [
-            (MESSAGE_ID_HEADER, message_id.to_owned()),
-            (CORRELATION_ID_HEADER, record.correlation_id.clone()),
-            (
-                NATS_MSG_ID_HEADER,
-                format!("{message_id}.{}", record.state.as_str()),
-            ),
-        ];
-        for (name, value) in pairs {
-            if let Some(value) = header_value(&value) {
-                headers.insert(name, value);
-            }
-        }
-        let message = jetstream::message::PublishMessage::build()
-            .payload(notification.encode_to_vec().into())
-            .headers(headers);
-        let result = match self.jetstream.send_publish(subject.clone(), message).await {
-            Ok(ack) => ack.await.map(|_| ()),
-            Err(err) => Err(err),
-        };
-        if let Err(err) = result {
-            tracing::error!(message_id, subject, error = %err, "delivery notification was not stored");
         }
     }
 
@@ -780,13 +663,15 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             )
         })?;
         let filter = egov_bus::subjects::deliver(system_id)
+            .map(|prefix| format!("{prefix}.*"))
             .map_err(|err| Refusal::new(StatusCode::Internal, err.to_string()))?;
         let mut consumers = self.consumers.lock().await;
         if let Some(consumer) = consumers.get(system_id) {
             return Ok(consumer.clone());
         }
         let consumer = self
-            .deliver
+            .states
+            .deliver()
             .create_consumer(jetstream::consumer::pull::Config {
                 durable_name: Some(name.clone()),
                 description: Some(format!("async messages for {system_id}")),
@@ -834,24 +719,26 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 return;
             }
         };
-        let message = match self.deliver.get_raw_message(advisory.stream_seq).await {
+        let message = match self
+            .states
+            .deliver()
+            .get_raw_message(advisory.stream_seq)
+            .await
+        {
             Ok(message) => message,
             Err(err) => {
                 tracing::warn!(sequence = advisory.stream_seq, error = %err, "message that exhausted its deliveries is gone");
                 return;
             }
         };
-        let Some(message_id) = message
-            .headers
-            .get(NATS_MSG_ID_HEADER)
-            .map(|v| v.as_str().to_owned())
+        let Some(base) = DeliveryRecord::from_delivery(&message.subject, Some(&message.headers))
         else {
             return;
         };
         let envelope = Envelope::decode(message.payload.as_ref()).unwrap_or_default();
         let attempts = u32::try_from(advisory.deliveries).unwrap_or(u32::MAX);
         self.not_delivered(
-            &message_id,
+            &base,
             &envelope,
             attempts,
             StatusCode::TargetUnavailable,
@@ -897,6 +784,8 @@ async fn ensure_stream(
             max_age: settings.retention,
             duplicate_window: settings.duplicate_window.min(settings.retention),
             num_replicas: settings.replicas,
+            // A hand-over's read of a final state may be answered by any replica.
+            allow_direct: true,
             ..Default::default()
         })
         .await
@@ -909,13 +798,13 @@ fn header_value(text: &str) -> Option<HeaderValue> {
     text.parse().ok()
 }
 
-/// Returns the message id a delivery stream message carries.
-fn message_id_of(message: &async_nats::Message) -> Option<String> {
-    message
-        .headers
-        .as_ref()?
-        .get(NATS_MSG_ID_HEADER)
-        .map(|value| value.as_str().to_owned())
+/// Accounts a final state this replica stored.
+fn finished(record: &DeliveryRecord) {
+    metrics::counter!("gateway_async_finished_total", "state" => record.state.as_str())
+        .increment(1);
+    // Per replica the gauge can go below zero (another replica accepted the
+    // message); summed over replicas it is the number ON_DELIVERY.
+    metrics::gauge!("gateway_async_in_flight").decrement(1.0);
 }
 
 /// Sends a JetStream acknowledgement of a kind; a lost one only means the

@@ -1,18 +1,20 @@
 //! Names the async channel gives its JetStream objects: the delivery and
-//! notification streams, the delivery-state bucket and the per-system
+//! state streams, the bucket of redelivery counts and the per-system
 //! consumers. NATS subjects, the push inbox included, come from
 //! `egov_bus::subjects`, which systems share.
 
-/// The file-stored stream holding every async message until it is delivered
-/// (subjects `egov.gw.deliver.*`); the clock authority counts its receivers' pending messages.
+/// The file-stored stream holding every async message, one subject each
+/// (`egov.gw.deliver.<receiver>.<message id>`); the clock authority counts its receivers' pending messages.
 pub const DELIVER_STREAM: &str = egov_bus::clock::DELIVER_STREAM;
 
-/// The file-stored stream holding delivery notifications for senders
-/// (subjects `egov.gw.notify.*`), so a sender that is down still gets them.
+/// The file-stored stream holding each message's one final state, which is also
+/// its sender's notification (`egov.gw.notify.<sender>.<message id>`), so a sender
+/// that is down still gets it.
 pub const NOTIFY_STREAM: &str = "EGOV_NOTIFY";
 
-/// The key-value bucket of delivery states, keyed by message id.
-pub const STATE_BUCKET: &str = "EGOV_DELIVERY";
+/// The key-value bucket of redelivery counts, keyed by message id (written only
+/// when a message is offered again).
+pub const ATTEMPTS_BUCKET: &str = "EGOV_DELIVERY_ATTEMPTS";
 
 /// The prefix of a system's durable delivery consumer, `deliver-<system>`.
 pub const CONSUMER_PREFIX: &str = "deliver-";

@@ -13,7 +13,7 @@ use egov_proto::v1::{Envelope, Header, MessageType};
 use futures::StreamExt;
 use prost::Message;
 
-use super::{AsyncChannel, Attempt, Known, lock, message_id_of, names, settle, unknown_message};
+use super::{AsyncChannel, Attempt, DeliveryRecord, lock, names, settle, unknown_message};
 use crate::exchange::Refusal;
 use crate::faults::DeliveryEffect;
 
@@ -24,11 +24,11 @@ pub const DEFAULT_FETCH: u32 = 100;
 pub const MAX_FETCH: u32 = 1000;
 
 /// How many fetched messages have their state checked at once: each is a
-/// bucket read waiting on the server, so a whole batch goes out together.
+/// read of the state stream waiting on the server, so a whole batch goes out together.
 const RECORD_CONCURRENCY: usize = 256;
 
-/// How many acknowledged messages are settled at once: each is a state write
-/// and a notification waiting on the server, so a whole batch goes out together.
+/// How many acknowledged messages are settled at once: each is a final-state
+/// write waiting on the server, so a whole batch goes out together.
 const ACK_CONCURRENCY: usize = 256;
 
 /// A message handed to its receiver and not yet acknowledged.
@@ -41,9 +41,8 @@ pub(super) struct Fetched {
     system: String,
     /// JetStream's delivered count at this fetch.
     delivered: i64,
-    /// The state record read (or written) at this fetch, so the
-    /// acknowledgement's compare-and-set needs no second read.
-    known: Option<Known>,
+    /// The record the stored message carries, so its final state needs no read.
+    base: DeliveryRecord,
     /// When it was fetched, to forget entries long redelivered.
     at: Instant,
 }
@@ -151,7 +150,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
 
     /// Checks the state of one fetched message and keeps it for the
     /// acknowledgement; a message no longer ON_DELIVERY is terminated instead.
-    /// A first delivery is only read, a redelivery records its attempt.
+    /// A first delivery is only read, a redelivery records its count.
     async fn hand_over(
         self: &Arc<Self>,
         system_id: &str,
@@ -182,20 +181,18 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         message: jetstream::Message,
     ) -> Option<Envelope> {
         let delivered = message.info().map_or(1, |info| info.delivered);
-        let Some(message_id) = message_id_of(&message) else {
-            settle(&message, AckKind::Term).await;
-            return None;
-        };
-        let attempt = if delivered <= 1 {
-            self.check_first_attempt(&message_id).await
-        } else {
-            self.begin_attempt(&message_id, delivered).await
-        };
-        let known = match attempt {
-            Ok(Attempt::Deliver(known)) => known,
+        let attempt = self
+            .begin_attempt(
+                message.subject.as_str(),
+                message.headers.as_ref(),
+                delivered,
+            )
+            .await;
+        let base = match attempt {
+            Ok(Attempt::Deliver(base)) => base,
             Ok(Attempt::Skip(state)) => {
                 tracing::debug!(
-                    message_id,
+                    subject = %message.subject,
                     state = state.as_str(),
                     "final message not handed over"
                 );
@@ -204,8 +201,8 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             }
             Ok(Attempt::Orphan) => {
                 tracing::warn!(
-                    message_id,
-                    "stored message without a delivery state dropped"
+                    subject = %message.subject,
+                    "stored message without the gateway's record dropped"
                 );
                 settle(&message, AckKind::Term).await;
                 return None;
@@ -213,17 +210,18 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             Err(err) => {
                 // Without a recorded attempt the state could go stale; let
                 // JetStream offer it again after ack_wait.
-                tracing::error!(message_id, error = %err, "delivery attempt not recorded");
+                tracing::error!(subject = %message.subject, error = %err, "delivery state not read");
                 return None;
             }
         };
+        let message_id = base.message_id.clone();
         let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
         let envelope = match Envelope::decode(message.payload.as_ref()) {
             Ok(envelope) => envelope,
             Err(err) => {
                 settle(&message, AckKind::Term).await;
                 self.not_delivered(
-                    &message_id,
+                    &base,
                     &Envelope::default(),
                     attempts,
                     StatusCode::Internal,
@@ -241,7 +239,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 envelope: envelope.clone(),
                 system: system_id.to_owned(),
                 delivered,
-                known,
+                base,
                 at: Instant::now(),
             },
         );
@@ -269,7 +267,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
                 channel
                     .not_delivered(
-                        &message_id,
+                        &entry.base,
                         &entry.envelope,
                         attempts,
                         StatusCode::TargetTimeout,
@@ -354,10 +352,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         let attempts = u32::try_from(entry.delivered).unwrap_or(u32::MAX);
         // The state is written first: if the JetStream ack is lost, the copy
         // offered again finds DELIVERED and is terminated, never handed twice.
-        if let Err(err) = self
-            .delivered(message_id, &entry.envelope, attempts, entry.known.clone())
-            .await
-        {
+        if let Err(err) = self.delivered(&entry.base, &entry.envelope, attempts).await {
             lock(&self.fetched).insert(message_id.to_owned(), entry);
             return Err(err.into());
         }
@@ -379,13 +374,13 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         if !names::is_valid_message_id(message_id) {
             return Err(unknown_message(message_id));
         }
-        match self.states.get_confirmed(message_id).await? {
+        match self.states.get(message_id).await? {
             None => Err(unknown_message(message_id)),
-            Some((record, _)) if record.receiver != system_id => Err(Refusal::new(
+            Some(record) if record.receiver != system_id => Err(Refusal::new(
                 StatusCode::AccessDenied,
                 format!("message {message_id} is not addressed to system {system_id}"),
             )),
-            Some((record, _)) if record.state.is_final() => Ok(()),
+            Some(record) if record.state.is_final() => Ok(()),
             // Fetched through another replica, perhaps: the one that handed it over settles it.
             Some(_) => match self.relay_acknowledgement(system_id, message_id).await {
                 Some(settled) => settled,

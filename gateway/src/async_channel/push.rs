@@ -16,7 +16,7 @@ use futures::StreamExt;
 use prost::Message;
 use tracing::Instrument as _;
 
-use super::{AsyncChannel, Attempt, header_value, lock, message_id_of, settle};
+use super::{AsyncChannel, Attempt, DeliveryRecord, header_value, lock, settle};
 use crate::faults::DeliveryEffect;
 use crate::registry::Delivery;
 
@@ -112,27 +112,22 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// receiver must recognise, so the write is worth waiting a few seconds for.
     async fn record_delivered(
         &self,
-        message_id: &str,
+        base: &DeliveryRecord,
         envelope: &Envelope,
         attempts: u32,
-        known: Option<super::Known>,
     ) -> Result<(), super::StateError> {
         let mut pause = STATE_RETRY_FIRST_PAUSE;
-        let mut known = known;
         for _ in 1..STATE_WRITE_ATTEMPTS {
-            match self
-                .delivered(message_id, envelope, attempts, known.take())
-                .await
-            {
+            match self.delivered(base, envelope, attempts).await {
                 Ok(()) => return Ok(()),
                 Err(err) => {
-                    tracing::warn!(message_id, error = %err, retry_in_ms = pause.as_millis(), "DELIVERED state not yet recorded; retrying");
+                    tracing::warn!(message_id = base.message_id, error = %err, retry_in_ms = pause.as_millis(), "DELIVERED state not yet recorded; retrying");
                 }
             }
             tokio::time::sleep(pause).await;
             pause *= 2;
         }
-        self.delivered(message_id, envelope, attempts, None).await
+        self.delivered(base, envelope, attempts).await
     }
 
     /// Sends one message to the inbox and settles it: ack when answered, a
@@ -150,18 +145,21 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
 
     async fn push_traced(&self, inbox: &str, message: jetstream::Message) {
         let delivered = message.info().map_or(1, |info| info.delivered);
-        let Some(message_id) = message_id_of(&message) else {
-            settle(&message, AckKind::Term).await;
-            return;
-        };
-        let known = match self.begin_attempt(&message_id, delivered).await {
-            Ok(Attempt::Deliver(known)) => known,
+        let attempt = self
+            .begin_attempt(
+                message.subject.as_str(),
+                message.headers.as_ref(),
+                delivered,
+            )
+            .await;
+        let base = match attempt {
+            Ok(Attempt::Deliver(base)) => base,
             Ok(Attempt::Skip(_) | Attempt::Orphan) => {
                 settle(&message, AckKind::Term).await;
                 return;
             }
             Err(err) => {
-                tracing::error!(message_id, error = %err, "delivery attempt not recorded");
+                tracing::error!(subject = %message.subject, error = %err, "delivery state not read");
                 settle(
                     &message,
                     AckKind::Nak(Some(self.settings.backoff(delivered))),
@@ -170,13 +168,14 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 return;
             }
         };
+        let message_id = base.message_id.clone();
         let attempts = u32::try_from(delivered).unwrap_or(u32::MAX);
         let envelope = match Envelope::decode(message.payload.as_ref()) {
             Ok(envelope) => envelope,
             Err(err) => {
                 settle(&message, AckKind::Term).await;
                 self.not_delivered(
-                    &message_id,
+                    &base,
                     &Envelope::default(),
                     attempts,
                     StatusCode::Internal,
@@ -214,10 +213,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             Ok(()) => {
                 // The state is written first: if the ack is lost, the copy
                 // offered again finds DELIVERED and is terminated.
-                if let Err(err) = self
-                    .record_delivered(&message_id, &envelope, attempts, known)
-                    .await
-                {
+                if let Err(err) = self.record_delivered(&base, &envelope, attempts).await {
                     tracing::error!(message_id, error = %err, "DELIVERED state was not recorded");
                     settle(
                         &message,
@@ -236,7 +232,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 if delivered >= i64::from(self.settings.max_deliveries) {
                     settle(&message, AckKind::Term).await;
                     self.not_delivered(
-                        &message_id,
+                        &base,
                         &envelope,
                         attempts,
                         code,
