@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use egov_backoffice::config::DEFAULT_HEAD_IIN as BACK_OFFICE_HEAD;
 use egov_backoffice::{GET_CASE_SERVICE_ID, LIST_SERVICES_SERVICE_ID, OPEN_CASE_SERVICE_ID};
-use egov_citizens::fixtures::{PROVIDER_HEAD, STATE_CORPORATION_OPERATOR};
+use egov_citizens::fixtures::STATE_CORPORATION_OPERATOR;
 use egov_core::StatusCode;
 use egov_core::clock::{Clock, VirtualClock};
 use egov_core::envelope::Signer;
@@ -183,7 +184,8 @@ impl Neighbours {
             std::future::pending(),
         ));
 
-        // The back office, under its automatic policy, its head signing every result.
+        // The back office, under its automatic policy, each provider organisation's head
+        // signing its results (D's the back office's own head, as its config names it).
         let mut backoffice_config = egov_backoffice::Config::with_data_dir(dir.join("backoffice"));
         backoffice_config.gateway_endpoint = sandbox.gateway_endpoint();
         std::fs::create_dir_all(&backoffice_config.data_dir).expect("back office dir");
@@ -197,7 +199,17 @@ impl Neighbours {
             backoffice_config,
             egov_backoffice::Parts {
                 identity: sandbox.system(systems::BACKOFFICE.id, systems::BACKOFFICE.bin),
-                head: sandbox.person(PROVIDER_HEAD, Role::Head, Some(systems::BACKOFFICE.bin)),
+                heads: egov_backoffice::Heads::new(
+                    sandbox.person(BACK_OFFICE_HEAD, Role::Head, Some(systems::BACKOFFICE.bin)),
+                    egov_core::providers::SIGNING.map(|organisation| {
+                        let head = sandbox.person(
+                            organisation.head.iin,
+                            Role::Head,
+                            Some(organisation.bin),
+                        );
+                        (organisation, head)
+                    }),
+                ),
                 verifier: sandbox.verifier(),
                 store: backoffice_store,
                 clock: clock.shared(),
