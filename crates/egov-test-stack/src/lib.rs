@@ -24,6 +24,7 @@ use egov_core::StatusCode;
 use egov_core::clock::{Clock, VirtualClock};
 use egov_core::envelope::Signer;
 use egov_core::pki::Role;
+use egov_core::providers;
 use egov_core::systems::{self, SystemInfo};
 use egov_proto::v1::{GetApplicationResultRequest, ServiceResult};
 use egov_system::caller::decode_answer;
@@ -492,6 +493,29 @@ impl Neighbours {
         let envelope = person.seal_message(&header, request).expect("signs");
         let answer = front.forward(envelope).await?;
         decode_answer(&answer)
+    }
+
+    /// Returns a signer for the head of a provider organisation, under the organisation's BIN,
+    /// issued by the sandbox's centre as the back office's are.
+    pub fn provider_head(&self, organisation: &providers::Organisation) -> Signer {
+        self.sandbox
+            .person(organisation.head.iin, Role::Head, Some(organisation.bin))
+    }
+
+    /// Delivers `result` to `decided_service_id` of the system under test as the back office
+    /// does (authored by `head`, countersigned by the back office's seal), and returns the
+    /// system's acknowledgement.
+    pub async fn deliver_result_as(
+        &self,
+        head: &Signer,
+        decided_service_id: &str,
+        result: &ServiceResult,
+    ) -> Result<egov_proto::v1::Status, CallError> {
+        let back_office = self
+            .sandbox
+            .caller(systems::BACKOFFICE.id, systems::BACKOFFICE.bin);
+        self.send(&back_office, head, decided_service_id, result)
+            .await
     }
 
     /// Asks `result_service_id` for the result of `number` on the portal as the citizen `iin`.
