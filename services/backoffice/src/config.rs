@@ -129,8 +129,8 @@ fn check_own(config: &Config) -> Result<(), String> {
             .any(|organisation| organisation.key == key)
         {
             return Err(format!(
-                "`head_enrolment_tokens.{key}`: no provider organisation signs under that key; \
-                 expected one of {:?}",
+                "`head_enrolment_tokens` / `head_enrolment_token_files`: no provider organisation \
+                 signs under the key {key:?}; expected one of {:?}",
                 egov_core::providers::SIGNING.map(|organisation| organisation.key)
             ));
         }

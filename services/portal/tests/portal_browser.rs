@@ -270,8 +270,8 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
     }
     assert!(shown.contains("The provider's EDS was checked"), "{shown}");
     assert!(
-        shown.contains("040340001104"),
-        "signed for the back office's BIN: {shown}"
+        shown.contains(egov_core::providers::EMPLOYMENT_CENTRE.bin),
+        "signed for the employment centre's BIN: {shown}"
     );
     page.screenshot("portal-result").await;
 
