@@ -17,9 +17,9 @@ use egov_core::StatusCode;
 use egov_core::clock::{Clock, SystemClock};
 use egov_core::envelope::{from_timestamp, to_timestamp};
 use egov_core::pki::Role;
-use egov_core::systems;
+use egov_core::{providers, systems};
 use egov_pki::enrolment::{
-    DEFAULT_TOKEN_LIFETIME, HEAD_TOKEN_ENV, IssuedToken, grants_text, token_env,
+    DEFAULT_TOKEN_LIFETIME, HEAD_TOKEN_ENV, IssuedToken, grants_text, head_token_env, token_env,
 };
 use egov_proto::v1::back_office_client::BackOfficeClient;
 use egov_proto::v1::stack_clock_client::StackClockClient;
@@ -176,14 +176,33 @@ impl Stack {
                 }),
             )],
         };
-        let tokens = [
+        let mut tokens = vec![
             seal_token(&systems::GATEWAY, start),
             seal_token(&systems::BACKOFFICE, start),
             token_at(HEAD_TOKEN_ENV, Role::Head, systems::BACKOFFICE.bin, start),
             stack.labor_token.clone(),
         ];
+        // Each provider organisation's head, under its own BIN.
+        let heads: Vec<IssuedToken> = providers::SIGNING
+            .iter()
+            .map(|organisation| {
+                token_at(
+                    &head_token_env(organisation),
+                    Role::Head,
+                    organisation.bin,
+                    start,
+                )
+            })
+            .collect();
+        tokens.extend(heads.iter().cloned());
         stack.start_pki(&tokens, pki_grpc, pki_http);
-        stack.start_backoffice(&tokens[1], &tokens[2], backoffice_grpc, backoffice_http);
+        stack.start_backoffice(
+            &tokens[1],
+            &tokens[2],
+            &heads,
+            backoffice_grpc,
+            backoffice_http,
+        );
         stack.start_gateway(&tokens[0], gateway_grpc, gateway_http);
         stack.wait_until_serving().await;
         stack
@@ -220,6 +239,7 @@ impl Stack {
         &mut self,
         seal: &IssuedToken,
         head: &IssuedToken,
+        heads: &[IssuedToken],
         grpc: TcpListener,
         http: TcpListener,
     ) {
@@ -233,6 +253,11 @@ impl Stack {
             clock: ClockSource::Stack,
             enrolment_token: Some(seal.token.clone()),
             head_enrolment_token: Some(head.token.clone()),
+            head_enrolment_tokens: providers::SIGNING
+                .iter()
+                .zip(heads)
+                .map(|(organisation, token)| (organisation.key.to_owned(), token.token.clone()))
+                .collect(),
             ..egov_backoffice::Config::with_data_dir(&data_dir)
         };
         let stop = stopped(&self.stop);

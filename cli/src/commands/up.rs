@@ -710,8 +710,8 @@ mod tests {
         assert_eq!(labor[0].0, "EGOV_LABOR__ENROLMENT_TOKEN");
         assert_eq!(
             enrolment_env("backoffice", &tokens).len(),
-            2,
-            "seal and head"
+            2 + egov_core::providers::SIGNING.len(),
+            "seal, its own head and each provider organisation's head"
         );
         let pki = enrolment_env("pki", &tokens);
         assert!(tokens.iter().all(|token| !pki[0].1.contains(&token.token)));

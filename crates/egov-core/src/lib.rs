@@ -21,6 +21,7 @@ pub mod config;
 pub mod envelope;
 pub mod iin;
 pub mod pki;
+pub mod providers;
 pub mod status;
 pub mod systems;
 

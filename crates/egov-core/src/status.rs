@@ -73,11 +73,14 @@ pub enum StatusCode {
     CertificationRequestInvalid,
     /// The certification request names a different subject (BIN, IIN, role) from the one asked for.
     CertificationSubjectMismatch,
+    /// A result is signed by the head of an organisation other than the one that decides its
+    /// service (egov_core::providers).
+    SignerNotProvider,
 }
 
 impl StatusCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [StatusCode; 27] = [
+    pub const ALL: [StatusCode; 28] = [
         StatusCode::Success,
         StatusCode::MalformedMessage,
         StatusCode::MessageTooLarge,
@@ -105,6 +108,7 @@ impl StatusCode {
         StatusCode::EnrolmentUnauthorized,
         StatusCode::CertificationRequestInvalid,
         StatusCode::CertificationSubjectMismatch,
+        StatusCode::SignerNotProvider,
     ];
 
     /// Returns the wire string of the code.
@@ -137,6 +141,7 @@ impl StatusCode {
             StatusCode::EnrolmentUnauthorized => "EPKI002",
             StatusCode::CertificationRequestInvalid => "EPKI003",
             StatusCode::CertificationSubjectMismatch => "EPKI004",
+            StatusCode::SignerNotProvider => "ESIG009",
         }
     }
 
@@ -157,7 +162,8 @@ impl StatusCode {
             }
             StatusCode::AccessDenied
             | StatusCode::CertificateNotAuthorized
-            | StatusCode::CertificationSubjectMismatch => Code::PermissionDenied,
+            | StatusCode::CertificationSubjectMismatch
+            | StatusCode::SignerNotProvider => Code::PermissionDenied,
             StatusCode::EnrolmentUnauthorized => Code::Unauthenticated,
             StatusCode::SignatureMissing
             | StatusCode::InvalidSignature

@@ -37,6 +37,7 @@ use time::OffsetDateTime;
 
 use crate::caller::{CallError, GatewayCaller};
 use crate::fault::Fault;
+use crate::provider::check_result_signer;
 use crate::receiver::{EnvelopeReceiver, Handler, Receiver, Reply, Request};
 
 /// Service id of the citizens-DB's person look-up (GetPersonRequest → GetPersonResponse).
@@ -928,7 +929,8 @@ impl<St: IntakeStore> Intake<St> {
     }
 
     /// Checks a result the back office delivered: it must come from the back office, be
-    /// authored by a certificate with the HEAD role (the provider's authorised person) and
+    /// authored by a certificate with the HEAD role whose BIN is the organisation's that
+    /// decides the service (the provider's authorised person, [`check_result_signer`]) and
     /// decide an application registered here. Nothing is stored yet.
     pub async fn verify_decision(&self, request: &Request) -> Result<Decision, Fault> {
         let system = self.profile.system.id;
@@ -961,6 +963,9 @@ impl<St: IntakeStore> Intake<St> {
                 ),
             ));
         }
+        // The service is this intake's, not what the document claims: a head cannot pass
+        // as another service's by naming it.
+        check_result_signer(self.profile.service_code, author)?;
         let result: ServiceResult = request.decode()?;
         let number = result.registration_number.trim();
         if number.is_empty() {

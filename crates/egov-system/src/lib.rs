@@ -36,6 +36,7 @@ pub mod inbox;
 pub mod intake;
 pub mod intake_sql;
 pub mod parts;
+pub mod provider;
 pub mod receiver;
 pub mod runtime;
 

@@ -17,12 +17,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use egov_backoffice::config::DEFAULT_HEAD_IIN as BACK_OFFICE_HEAD;
 use egov_backoffice::{GET_CASE_SERVICE_ID, LIST_SERVICES_SERVICE_ID, OPEN_CASE_SERVICE_ID};
-use egov_citizens::fixtures::{PROVIDER_HEAD, STATE_CORPORATION_OPERATOR};
+use egov_citizens::fixtures::STATE_CORPORATION_OPERATOR;
 use egov_core::StatusCode;
 use egov_core::clock::{Clock, VirtualClock};
 use egov_core::envelope::Signer;
 use egov_core::pki::Role;
+use egov_core::providers;
 use egov_core::systems::{self, SystemInfo};
 use egov_proto::v1::{GetApplicationResultRequest, ServiceResult};
 use egov_system::caller::decode_answer;
@@ -183,7 +185,8 @@ impl Neighbours {
             std::future::pending(),
         ));
 
-        // The back office, under its automatic policy, its head signing every result.
+        // The back office, under its automatic policy, each provider organisation's head
+        // signing its results (D's the back office's own head, as its config names it).
         let mut backoffice_config = egov_backoffice::Config::with_data_dir(dir.join("backoffice"));
         backoffice_config.gateway_endpoint = sandbox.gateway_endpoint();
         std::fs::create_dir_all(&backoffice_config.data_dir).expect("back office dir");
@@ -197,7 +200,17 @@ impl Neighbours {
             backoffice_config,
             egov_backoffice::Parts {
                 identity: sandbox.system(systems::BACKOFFICE.id, systems::BACKOFFICE.bin),
-                head: sandbox.person(PROVIDER_HEAD, Role::Head, Some(systems::BACKOFFICE.bin)),
+                heads: egov_backoffice::Heads::new(
+                    sandbox.person(BACK_OFFICE_HEAD, Role::Head, Some(systems::BACKOFFICE.bin)),
+                    egov_core::providers::SIGNING.map(|organisation| {
+                        let head = sandbox.person(
+                            organisation.head.iin,
+                            Role::Head,
+                            Some(organisation.bin),
+                        );
+                        (organisation, head)
+                    }),
+                ),
                 verifier: sandbox.verifier(),
                 store: backoffice_store,
                 clock: clock.shared(),
@@ -480,6 +493,29 @@ impl Neighbours {
         let envelope = person.seal_message(&header, request).expect("signs");
         let answer = front.forward(envelope).await?;
         decode_answer(&answer)
+    }
+
+    /// Returns a signer for the head of a provider organisation, under the organisation's BIN,
+    /// issued by the sandbox's centre as the back office's are.
+    pub fn provider_head(&self, organisation: &providers::Organisation) -> Signer {
+        self.sandbox
+            .person(organisation.head.iin, Role::Head, Some(organisation.bin))
+    }
+
+    /// Delivers `result` to `decided_service_id` of the system under test as the back office
+    /// does (authored by `head`, countersigned by the back office's seal), and returns the
+    /// system's acknowledgement.
+    pub async fn deliver_result_as(
+        &self,
+        head: &Signer,
+        decided_service_id: &str,
+        result: &ServiceResult,
+    ) -> Result<egov_proto::v1::Status, CallError> {
+        let back_office = self
+            .sandbox
+            .caller(systems::BACKOFFICE.id, systems::BACKOFFICE.bin);
+        self.send(&back_office, head, decided_service_id, result)
+            .await
     }
 
     /// Asks `result_service_id` for the result of `number` on the portal as the citizen `iin`.

@@ -15,7 +15,8 @@ use egov_system::config::{check_at_least_one, check_iin};
 
 use crate::policy::{Policies, Policy};
 
-/// Default IIN of the provider's head, whose HEAD certificate signs every result.
+/// Default IIN of the back office's own head, whose HEAD certificate signs the results of D
+/// (whose regulation names no head); each provider organisation's head signs its own.
 pub const DEFAULT_HEAD_IIN: &str = "700416300127";
 
 /// Default name of the demo's office clerk (кеңсе маманы / сотрудник канцелярии).
@@ -45,8 +46,9 @@ egov_system::system_settings! {
     revocation_freshness_secs: DEFAULT_REVOCATION_FRESHNESS_SECS,
     check: check_own,
     own {
-        /// IIN of the provider's head (басшы / руководитель): the HEAD certificate enrolled for
-        /// this IIN and the back office's BIN signs every result.
+        /// IIN of the back office's own head (басшы / руководитель): the HEAD certificate
+        /// enrolled for this IIN and the back office's BIN signs the results of D; the provider
+        /// organisations' heads are egov_core::providers'.
         head_iin: String = DEFAULT_HEAD_IIN.to_owned(),
         /// The head's surname, as the certificate carries it.
         head_surname: String = "БАСШЫ".to_owned(),
@@ -60,6 +62,16 @@ egov_system::system_settings! {
         /// A file holding the head's enrolment token.
         #[serde(skip_serializing_if = "Option::is_none")]
         head_enrolment_token_file: Option<PathBuf> = None,
+        /// The one-time tokens of the provider organisations' heads (egov_core::providers),
+        /// by organisation key, e.g.
+        /// `EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKENS__EMPLOYMENT_CENTRE`: each head's HEAD
+        /// certificate carries its organisation's BIN and is kept as `head-<key>.key|crt`.
+        /// Never printed by `--dump-config`.
+        #[serde(skip_serializing)]
+        head_enrolment_tokens: BTreeMap<String, String> = BTreeMap::new(),
+        /// Files holding the organisations' heads' tokens, by organisation key.
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        head_enrolment_token_files: BTreeMap<String, PathBuf> = BTreeMap::new(),
         /// Name of the office clerk the worklist's role picker signs in as (one person per
         /// role in the demo; EDS sign-in comes with the portal).
         clerk_name: String = DEFAULT_CLERK_NAME.to_owned(),
@@ -105,6 +117,23 @@ fn check_own(config: &Config) -> Result<(), String> {
     check_iin("head_iin", &config.head_iin)?;
     if config.head_surname.trim().is_empty() || config.head_given_name.trim().is_empty() {
         return Err("`head_surname` and `head_given_name` must not be empty".into());
+    }
+    // A key no signing organisation has is a typo that would leave its head without a token.
+    for key in config
+        .head_enrolment_tokens
+        .keys()
+        .chain(config.head_enrolment_token_files.keys())
+    {
+        if !egov_core::providers::SIGNING
+            .iter()
+            .any(|organisation| organisation.key == key)
+        {
+            return Err(format!(
+                "`head_enrolment_tokens` / `head_enrolment_token_files`: no provider organisation \
+                 signs under the key {key:?}; expected one of {:?}",
+                egov_core::providers::SIGNING.map(|organisation| organisation.key)
+            ));
+        }
     }
     if config.clerk_name.trim().is_empty() || config.executor_name.trim().is_empty() {
         return Err("`clerk_name` and `executor_name` must not be empty".into());
@@ -195,6 +224,31 @@ mod tests {
     fn an_unknown_key_stops_the_start() {
         let error = load(&[("EGOV_BACKOFFICE__HEAD_IINN", "x")], &[]).expect_err("typo refused");
         assert!(error.to_string().contains("head_iinn"), "{error}");
+    }
+
+    #[test]
+    fn each_organisations_head_token_comes_from_its_own_env_var_and_an_unknown_one_is_refused() {
+        let config = load(
+            &[(
+                "EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKENS__EMPLOYMENT_CENTRE",
+                "t0ken",
+            )],
+            &[],
+        )
+        .expect("loads");
+        assert_eq!(
+            config
+                .head_enrolment_tokens
+                .get("employment_centre")
+                .map(String::as_str),
+            Some("t0ken")
+        );
+        let error = load(
+            &[("EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKENS__CITY_HALL", "x")],
+            &[],
+        )
+        .expect_err("refused");
+        assert!(error.to_string().contains("city_hall"), "{error}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The delivery worker: sends the outbox through the gateway. A result is signed by the
-//! head and countersigned by the back office's seal; a status by the seal alone. A result the
+//! head of the organisation that decided it and countersigned by the back office's seal; a status by the seal alone. A result the
 //! gateway refuses (no route, target down) stays pending and is retried with a doubling wait
 //! on the stack's clock, so nothing is lost; a cabinet notification with no route is dropped.
 
@@ -8,15 +8,18 @@ use std::time::Duration;
 
 use egov_core::StatusCode;
 use egov_core::clock::{Clock, Hold};
-use egov_core::envelope::{Signer, party_iin};
+use egov_core::envelope::party_iin;
 use egov_proto::v1::{Envelope, Header, ServiceResult};
 use egov_system::caller::accepted;
 use egov_system::{GatewayCaller, SystemIdentity};
+use prost::Message as _;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 use tracing::Instrument as _;
 
 use crate::BackOfficeError;
+use crate::head::Heads;
+use crate::messages::FIELD_SERVICE_CODE;
 use crate::store::{DeliveryRecord, KIND_RESULT, Store};
 
 /// How the delivery worker retries.
@@ -42,7 +45,7 @@ impl Retry {
 pub struct Outbox {
     store: Store,
     identity: Arc<SystemIdentity>,
-    head: Arc<Signer>,
+    heads: Arc<Heads>,
     caller: GatewayCaller,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
@@ -70,7 +73,7 @@ impl Outbox {
     pub fn new(
         store: Store,
         identity: Arc<SystemIdentity>,
-        head: Arc<Signer>,
+        heads: Arc<Heads>,
         caller: GatewayCaller,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
@@ -79,7 +82,7 @@ impl Outbox {
         Outbox {
             store,
             identity,
-            head,
+            heads,
             caller,
             clock,
             wake,
@@ -239,10 +242,7 @@ impl Outbox {
 
     /// Builds the signed envelope of a message, with a fresh header per attempt (the
     /// gateway refuses a message id it has seen, even on a refused attempt).
-    fn envelope(
-        &self,
-        delivery: &DeliveryRecord,
-    ) -> Result<Envelope, egov_core::envelope::SignError> {
+    fn envelope(&self, delivery: &DeliveryRecord) -> Result<Envelope, String> {
         let mut header: Header = self
             .caller
             .header::<ServiceResult>(&delivery.service_id, &delivery.receiver_system_id);
@@ -250,15 +250,35 @@ impl Outbox {
             header.represented_party = Some(party_iin(&delivery.recipient_iin));
         }
         if delivery.kind == KIND_RESULT {
-            // The head authors the result; the system countersigns as the sender.
-            if let Some(iin) = &self.head.certificate().iin {
+            // The head of the organisation that decided the case authors the result (the
+            // service code is the one the workflow wrote into it); the system countersigns
+            // as the sender.
+            let service_code = ServiceResult::decode(delivery.payload.as_slice())
+                .map_err(|error| format!("the result of case {}: {error}", delivery.case_id))?
+                .fields
+                .get(FIELD_SERVICE_CODE)
+                .cloned()
+                .unwrap_or_default();
+            let head = self
+                .heads
+                .for_service(&service_code)
+                .map_err(|error| error.to_string())?;
+            if let Some(iin) = &head.certificate().iin {
                 header.user_iin = iin.to_string();
             }
-            let mut envelope = self.head.seal(&header, delivery.payload.clone())?;
-            self.identity.signer.countersign(&mut envelope)?;
+            let mut envelope = head
+                .seal(&header, delivery.payload.clone())
+                .map_err(|error| error.to_string())?;
+            self.identity
+                .signer
+                .countersign(&mut envelope)
+                .map_err(|error| error.to_string())?;
             Ok(envelope)
         } else {
-            self.identity.signer.seal(&header, delivery.payload.clone())
+            self.identity
+                .signer
+                .seal(&header, delivery.payload.clone())
+                .map_err(|error| error.to_string())
         }
     }
 }

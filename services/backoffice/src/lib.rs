@@ -14,7 +14,7 @@
 //! - [`delivery`]: [`Outbox`], sending results (head-signed) and statuses, with retries.
 //! - [`store`]: [`Store`], the SQL state (SQLite or PostgreSQL): cases, steps, results,
 //!   deliveries.
-//! - [`head`]: the head's HEAD-role credential, which signs every result.
+//! - [`head`]: the heads' HEAD-role credentials: each provider organisation's head signs its results.
 //! - [`handler`]: [`BackOfficeHandler`], the service ids answered through the gateway.
 //! - [`listing`]: the catalogue as the portal and the State Corporation read it.
 //! - [`grpc`]: the direct `egov.v1.BackOffice` tonic service.
@@ -49,6 +49,7 @@ pub use handler::{
     ADOPTION_APPLY_SERVICE_ID, BackOfficeHandler, GET_CASE_SERVICE_ID,
     GUARDIANSHIP_APPLY_SERVICE_ID, OPEN_CASE_SERVICE_ID,
 };
+pub use head::Heads;
 pub use listing::{LIST_SERVICES_SERVICE_ID, list_services};
 pub use messages::{CABINET_NOTIFY_SERVICE_ID, decided_service_id};
 pub use norm::Norm;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use egov_bus::service::Listeners;
-use egov_core::envelope::{RevocationSource, Signer, Verifier};
+use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::systems::{self, SystemInfo};
 use egov_system::{Mount, Mounted, RunningInbox, System, SystemIdentity};
 use tokio::net::TcpListener;
@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::delivery::{Outbox, Retry};
 use crate::grpc::BackOfficeService;
 use crate::handler::BackOfficeHandler;
+use crate::head::Heads;
 use crate::policy::Policies;
 use crate::store::Store;
 use crate::workflow::{Workflow, WorkflowParts};
@@ -28,23 +29,24 @@ use crate::workflow::{Workflow, WorkflowParts};
 #[derive(Debug, Clone, Copy)]
 pub struct BackOffice;
 
-/// The back office's store, and the head's signing credential (HEAD role, the back office's
-/// BIN) that signs every result when it was issued beforehand (tests).
+/// The back office's store, and the heads' signing credentials (HEAD role, each its
+/// organisation's BIN) when they were issued beforehand (tests).
 #[derive(Clone)]
 pub struct Office {
     /// The database.
     pub store: Store,
-    /// The head's credential; `None` enrolls the head named in the config once the seal is
-    /// enrolled (the centre is up by then).
-    pub head: Option<Arc<Signer>>,
+    /// The heads' credentials; `None` enrolls the heads once the seal is enrolled (the
+    /// centre is up by then).
+    pub heads: Option<Arc<Heads>>,
 }
 
 /// What an enrolled back office serves with.
 pub struct Parts<R> {
     /// The back office's seal: it signs answers and countersigns results.
     pub identity: Arc<SystemIdentity>,
-    /// The head's signing credential (HEAD role, the back office's BIN): it signs results.
-    pub head: Signer,
+    /// The heads' signing credentials (HEAD role, each its organisation's BIN): they sign
+    /// results.
+    pub heads: Heads,
     /// Verifies every request the gateway forwards.
     pub verifier: Arc<Verifier<R>>,
     /// The database.
@@ -77,7 +79,7 @@ pub async fn serve<R: RevocationSource + 'static>(
         verifier: parts.verifier,
         store: Office {
             store: parts.store,
-            head: Some(Arc::new(parts.head)),
+            heads: Some(Arc::new(parts.heads)),
         },
         clock: parts.clock,
     };
@@ -93,7 +95,7 @@ impl System for BackOffice {
 
     async fn open_store(config: &Config) -> Result<Office, BackOfficeError> {
         let store = Store::open(&config.database_url()).await?;
-        Ok(Office { store, head: None })
+        Ok(Office { store, heads: None })
     }
 
     async fn close_store(office: Office) {
@@ -108,13 +110,13 @@ impl System for BackOffice {
         config: &Config,
         mount: Mount<R, Office>,
     ) -> Result<Mounted, BackOfficeError> {
-        let Office { store, head } = mount.store.clone();
-        let head = match head {
-            Some(head) => head,
+        let Office { store, heads } = mount.store.clone();
+        let heads = match heads {
+            Some(heads) => heads,
             None => {
-                let head = crate::head::enroll(config, mount.clock.now()).await?;
-                tracing::info!(head = %head.certificate().subject, "back office head enrolled");
-                Arc::new(head)
+                let heads = crate::head::enroll(config, mount.clock.now()).await?;
+                tracing::info!(heads = ?heads.subjects(), "back office heads enrolled");
+                Arc::new(heads)
             }
         };
         let clock = mount.clock.clone();
@@ -123,7 +125,7 @@ impl System for BackOffice {
         policies
             .check(&catalogue)
             .map_err(BackOfficeError::config)?;
-        crate::head::check(&head)?;
+        heads.check()?;
         let signin = crate::web::open_signin(config, &store, clock.clone()).await?;
         let operators = egov_signin::operator::Operators::from_data_dir_or_none(&config.data_dir)
             .with_signin(signin.clone());
@@ -140,7 +142,7 @@ impl System for BackOffice {
         let outbox = Outbox::new(
             store,
             mount.identity.clone(),
-            head,
+            heads,
             mount.caller(&config.gateway_endpoint)?,
             clock,
             wake,

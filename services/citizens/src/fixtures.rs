@@ -6,6 +6,7 @@
 //! ([`crate::records::MAX_GENERATED_SERIAL`]), and their BINs serial 90001, so they never
 //! collide with generated data, whatever the seed or size.
 
+use egov_core::providers::{self, Organisation};
 use egov_core::{Bin, Iin, systems};
 use egov_proto::v1::{Kinship, LifeStatus};
 use time::Date;
@@ -57,7 +58,7 @@ pub const REPRESENTATIVE: &str = "760330490152";
 /// A State Corporation (ЦОН / ХҚО) operator (Әбілова Мадина Ғалымқызы, Astana).
 pub const STATE_CORPORATION_OPERATOR: &str = "930909490166";
 /// The head of the Astana employment centre (Тоқаев Марат Болатұлы): provider head.
-pub const PROVIDER_HEAD: &str = "720404390170";
+pub const PROVIDER_HEAD: &str = providers::EMPLOYMENT_CENTRE.head.iin;
 /// A clerk of the Astana employment centre (Ахметова Жанар Ерболатқызы): provider office.
 pub const PROVIDER_CLERK: &str = "901201490184";
 /// An executor of the Astana employment centre (Кузнецов Дмитрий Андреевич).
@@ -69,15 +70,15 @@ pub const SPOUSE_OF_ADOPTION_APPLICANT: &str = "830808390219";
 /// The person responsible for the citizens-DB's seal certificate (Байжанов Ғалым Есенұлы).
 pub const CITIZENS_SEAL_HOLDER: &str = "800115390226";
 /// The head of the Astana social-protection administration (Есенова Ләззат Мұратқызы).
-pub const SOCIAL_PROTECTION_HEAD: &str = "700707490230";
+pub const SOCIAL_PROTECTION_HEAD: &str = providers::SOCIAL_PROTECTION_DEPARTMENT.head.iin;
 /// The head of Kostanay district's education department (Мусин Талғат Ерланұлы).
-pub const KOSTANAY_EDUCATION_HEAD: &str = "680303390240";
+pub const KOSTANAY_EDUCATION_HEAD: &str = providers::KOSTANAY_EDUCATION_DEPARTMENT.head.iin;
 /// The head of Oral's education department (Сидоров Андрей Викторович).
-pub const ORAL_EDUCATION_HEAD: &str = "740919390253";
+pub const ORAL_EDUCATION_HEAD: &str = providers::ORAL_EDUCATION_DEPARTMENT.head.iin;
 /// The head of Shieli district's education department (Оспанов Бақытжан Сәрсенұлы).
-pub const SHIELI_EDUCATION_HEAD: &str = "711111390268";
+pub const SHIELI_EDUCATION_HEAD: &str = providers::SHIELI_EDUCATION_DEPARTMENT.head.iin;
 /// The head of the Shieli kindergarten (Құрманова Раушан Әбілқызы).
-pub const KINDERGARTEN_HEAD: &str = "790202490270";
+pub const KINDERGARTEN_HEAD: &str = providers::SHIELI_KINDERGARTEN.head.iin;
 /// The chairman of the State Corporation (Дүйсенов Қанат Маратұлы).
 pub const STATE_CORPORATION_HEAD: &str = "690606390289";
 /// A mother of twins and a daughter under 7 (Сәрсенбаева Гүлнұр Асқарқызы, Kyzylorda city):
@@ -100,17 +101,18 @@ pub const CHILD_UNDER_7_IN_SHIELI: &str = "240601590341";
 pub const YOUNGEST_CHILD_IN_SHIELI: &str = "251120690358";
 
 /// The Astana employment centre: service B's provider.
-pub const ASTANA_EMPLOYMENT_CENTRE: &str = "090540900010";
+pub const ASTANA_EMPLOYMENT_CENTRE: &str = providers::EMPLOYMENT_CENTRE.bin;
 /// The Astana employment and social-protection administration: service C's provider.
-pub const ASTANA_SOCIAL_PROTECTION_DEPARTMENT: &str = "120140900014";
+pub const ASTANA_SOCIAL_PROTECTION_DEPARTMENT: &str = providers::SOCIAL_PROTECTION_DEPARTMENT.bin;
 /// Kostanay district's education department: service A (`000_…`) and F's provider.
-pub const KOSTANAY_DISTRICT_EDUCATION_DEPARTMENT: &str = "050840900014";
+pub const KOSTANAY_DISTRICT_EDUCATION_DEPARTMENT: &str =
+    providers::KOSTANAY_EDUCATION_DEPARTMENT.bin;
 /// Oral's education department: service A (`003_…`) provider.
-pub const ORAL_EDUCATION_DEPARTMENT: &str = "030240900019";
+pub const ORAL_EDUCATION_DEPARTMENT: &str = providers::ORAL_EDUCATION_DEPARTMENT.bin;
 /// Shieli district's education department: service D's provider.
-pub const SHIELI_EDUCATION_DEPARTMENT: &str = "071040900011";
+pub const SHIELI_EDUCATION_DEPARTMENT: &str = providers::SHIELI_EDUCATION_DEPARTMENT.bin;
 /// A Shieli kindergarten: service E's provider.
-pub const SHIELI_KINDERGARTEN: &str = "140640900016";
+pub const SHIELI_KINDERGARTEN: &str = providers::SHIELI_KINDERGARTEN.bin;
 /// The State Corporation "Government for Citizens": the operator's employer (its system BIN).
 pub const STATE_CORPORATION: &str = systems::STATE_CORPORATION.bin;
 /// A valid BIN that is never stored: every look-up of it answers EDAT001.
@@ -383,65 +385,64 @@ pub fn legal_entities() -> Result<Vec<NewLegalEntity>, CitizensError> {
             registration_date: registered,
         })
     };
-    Ok(vec![
+    // The providers' names and heads are egov_core's, which the back office signs under.
+    let provider = |organisation: Organisation,
+                    kind: &'static str,
+                    district: &'static str,
+                    street: &'static str,
+                    registered: Date| {
         entity(
-            ASTANA_EMPLOYMENT_CENTRE,
-            "Астана қаласы әкімдігінің «Халықты жұмыспен қамту орталығы» КММ",
-            "КГУ «Центр занятости населения» акимата города Астаны",
+            organisation.bin,
+            organisation.name_kk,
+            organisation.name_ru,
+            kind,
+            district,
+            street,
+            organisation.head.iin,
+            registered,
+        )
+    };
+    Ok(vec![
+        provider(
+            providers::EMPLOYMENT_CENTRE,
             dictionaries::EMPLOYMENT_CENTRE,
             YESIL,
             "ул. Кенесары",
-            PROVIDER_HEAD,
             date!(2009 - 05 - 14),
         )?,
-        entity(
-            ASTANA_SOCIAL_PROTECTION_DEPARTMENT,
-            "«Астана қаласының Жұмыспен қамту және әлеуметтік қорғау басқармасы» ММ",
-            "ГУ «Управление занятости и социальной защиты города Астаны»",
+        provider(
+            providers::SOCIAL_PROTECTION_DEPARTMENT,
             dictionaries::SOCIAL_PROTECTION_DEPARTMENT,
             YESIL,
             "ул. Тауелсиздик",
-            SOCIAL_PROTECTION_HEAD,
             date!(2012 - 01 - 20),
         )?,
-        entity(
-            KOSTANAY_DISTRICT_EDUCATION_DEPARTMENT,
-            "«Қостанай ауданы әкімдігінің білім бөлімі» ММ",
-            "ГУ «Отдел образования акимата Костанайского района»",
+        provider(
+            providers::KOSTANAY_EDUCATION_DEPARTMENT,
             dictionaries::EDUCATION_DEPARTMENT,
             KOSTANAY_DISTRICT,
             "ул. Абая",
-            KOSTANAY_EDUCATION_HEAD,
             date!(2005 - 08 - 02),
         )?,
-        entity(
-            ORAL_EDUCATION_DEPARTMENT,
-            "«Орал қаласының білім бөлімі» ММ",
-            "ГУ «Отдел образования города Уральска»",
+        provider(
+            providers::ORAL_EDUCATION_DEPARTMENT,
             dictionaries::EDUCATION_DEPARTMENT,
             ORAL_CITY,
             "ул. Чехова",
-            ORAL_EDUCATION_HEAD,
             date!(2003 - 02 - 11),
         )?,
-        entity(
-            SHIELI_EDUCATION_DEPARTMENT,
-            "«Шиелі ауданының білім бөлімі» ММ",
-            "ГУ «Шиелийский районный отдел образования»",
+        provider(
+            providers::SHIELI_EDUCATION_DEPARTMENT,
             dictionaries::EDUCATION_DEPARTMENT,
             SHIELI_DISTRICT,
             "ул. Жамбыла",
-            SHIELI_EDUCATION_HEAD,
             date!(2007 - 10 - 09),
         )?,
-        entity(
-            SHIELI_KINDERGARTEN,
-            "«Шиелі ауданының №5 «Балапан» бөбекжай-бақшасы» МКҚК",
-            "ГККП «Ясли-сад №5 «Балапан»» Шиелийского района",
+        provider(
+            providers::SHIELI_KINDERGARTEN,
             dictionaries::KINDERGARTEN,
             SHIELI_DISTRICT,
             "ул. Желтоксан",
-            KINDERGARTEN_HEAD,
             date!(2014 - 06 - 16),
         )?,
         entity(
@@ -466,6 +467,34 @@ mod tests {
     use super::*;
     use crate::records::CENSUS_DATE;
     use crate::records::MAX_GENERATED_SERIAL;
+
+    #[test]
+    fn every_providers_head_is_a_stored_person_named_as_egov_core_names_them() {
+        let batch = batch().expect("fixtures");
+        let entities = legal_entities().expect("entities");
+        for organisation in providers::ALL {
+            let head = batch
+                .persons
+                .iter()
+                .find(|person| person.iin.as_str() == organisation.head.iin)
+                .unwrap_or_else(|| panic!("{}'s head is stored", organisation.key));
+            assert_eq!(
+                head.surname, organisation.head.surname,
+                "{}",
+                organisation.key
+            );
+            assert_eq!(
+                head.name, organisation.head.given_name,
+                "{}",
+                organisation.key
+            );
+            let entity = entities
+                .iter()
+                .find(|entity| entity.bin.as_str() == organisation.bin)
+                .unwrap_or_else(|| panic!("{} is a stored legal entity", organisation.key));
+            assert_eq!(entity.head.as_str(), organisation.head.iin);
+        }
+    }
 
     /// Every fixture IIN with the birth date, sex and serial it was computed from.
     const COMPUTED: [(&str, Date, Sex, u16); 36] = [

@@ -2,13 +2,15 @@
 //! provider's EDS-signed result of an application the State Corporation filed, kept on the
 //! filing for the operator to hand over (seed `004_…` annex 2, the ХҚО reference: the result
 //! «ХҚО АЖ жолдайды … 1 минут ішінде», then «… нәтижесін беру (5 минут)»). The receiver
-//! verified every signature before this handler runs.
+//! verified every signature before this handler runs; a result signed by the head of an
+//! organisation that does not decide the filing's service is refused (`ESIG009`).
 
 use std::sync::Arc;
 
 use egov_core::StatusCode;
 use egov_core::clock::Clock;
 use egov_proto::v1::ServiceResult;
+use egov_system::provider::check_result_signer;
 use egov_system::{Fault, Handler, Reply, Request};
 
 use crate::services::DECIDED_SERVICE_ID;
@@ -55,6 +57,15 @@ impl Handler for DecidedHandler {
         }
         // Only the system a filing was sent to answers it: the gateway proved the sender.
         let sender = request.header().sender_system_id.clone();
+        let filing = self
+            .store
+            .filing_sent(&sender, number)
+            .await
+            .map_err(|error| Fault::new(StatusCode::Internal, format!("filings: {error}")))?;
+        // The filing's service, not the document's claim, names who must have signed it.
+        if let Some(filing) = &filing {
+            check_result_signer(&filing.service_code, &request.verified.signer)?;
+        }
         let received = ReceivedResult {
             kind: result.kind().as_str_name(),
             text: &result.text,

@@ -301,6 +301,21 @@ impl Store {
             })
     }
 
+    /// Returns the filing sent to `target_system` under its `registration_number`, if any.
+    pub async fn filing_sent(
+        &self,
+        target_system: &str,
+        registration_number: &str,
+    ) -> Result<Option<Filing>, ConError> {
+        Ok(sqlx::query_as(select_filings!(
+            "WHERE target_system = $1 AND registration_number = $2"
+        ))
+        .bind(target_system)
+        .bind(registration_number)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Returns the filing of a ticket, if any.
     pub async fn filing_of_ticket(&self, ticket_id: &str) -> Result<Option<Filing>, ConError> {
         Ok(sqlx::query_as(select_filings!("WHERE ticket_id = $1"))

@@ -20,6 +20,7 @@
 
 use egov_core::clock::{Clock as _, SystemClock};
 use egov_core::pki::Role;
+use egov_core::providers::{self, Organisation};
 use egov_core::systems::{self, SystemInfo};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -237,11 +238,21 @@ pub fn token_env(system: &SystemInfo) -> String {
 /// The environment variable of the back office head's token (HEAD role, the back office's BIN).
 pub const HEAD_TOKEN_ENV: &str = "EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKEN";
 
-/// Makes one token per system of the stack (its seal: legal entity, its BIN) and one for the
-/// back office's head, whose grants name no expiry: each enrols for the centre's configured
-/// lifetime from when the centre first reads its grant, on the centre's clock. What `egov up`
-/// hands out, since the stack's time (possibly virtual, and far from the wall clock on a
-/// reused data dir) is the centre's to judge, not the launcher's.
+/// Returns the environment variable of a provider organisation's head's token (HEAD role, the
+/// organisation's BIN): `EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKENS__<KEY>`.
+pub fn head_token_env(organisation: &Organisation) -> String {
+    format!(
+        "EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKENS__{}",
+        organisation.key.to_ascii_uppercase()
+    )
+}
+
+/// Makes one token per system of the stack (its seal: legal entity, its BIN), one for the
+/// back office's own head and one for each provider organisation's head, whose grants name no
+/// expiry: each enrols for the centre's configured lifetime from when the centre first reads
+/// its grant, on the centre's clock. What `egov up` hands out, since the stack's time
+/// (possibly virtual, and far from the wall clock on a reused data dir) is the centre's to
+/// judge, not the launcher's.
 pub fn stack_tokens() -> Result<Vec<IssuedToken>, PkiError> {
     let mut tokens = stack_tokens_at(SystemClock.now(), DEFAULT_TOKEN_LIFETIME)?;
     for token in &mut tokens {
@@ -262,6 +273,13 @@ pub fn stack_tokens_at(
         .map(|system| issue(&token_env(system), Role::LegalEntity, system.bin))
         .collect::<Result<Vec<_>, _>>()?;
     tokens.push(issue(HEAD_TOKEN_ENV, Role::Head, systems::BACKOFFICE.bin)?);
+    for organisation in providers::SIGNING {
+        tokens.push(issue(
+            &head_token_env(&organisation),
+            Role::Head,
+            organisation.bin,
+        )?);
+    }
     Ok(tokens)
 }
 
@@ -341,9 +359,20 @@ mod tests {
     }
 
     #[test]
-    fn every_system_of_the_stack_and_the_head_get_a_token() {
+    fn every_system_of_the_stack_the_back_offices_head_and_each_providers_head_get_a_token() {
         let tokens = stack_tokens().expect("tokens");
-        assert_eq!(tokens.len(), systems::ALL.len() + 1);
+        assert_eq!(
+            tokens.len(),
+            systems::ALL.len() + 1 + providers::SIGNING.len()
+        );
+        for organisation in providers::SIGNING {
+            let token = tokens
+                .iter()
+                .find(|token| token.env == head_token_env(&organisation))
+                .unwrap_or_else(|| panic!("{}'s head has a token", organisation.key));
+            assert_eq!(token.grant.role, Role::Head);
+            assert_eq!(token.grant.subject, organisation.bin);
+        }
         assert!(
             tokens.iter().all(|token| token.grant.expires_at.is_none()),
             "the stack's grants start their lifetime on the centre's clock"

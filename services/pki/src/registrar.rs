@@ -125,8 +125,19 @@ async fn add(store: &Store, login: &str, input: &mut impl BufRead) -> Result<(),
     store.put_registrar(login, &phc, SystemClock.now()).await
 }
 
-/// Returns the file a token is written to: `labor.token`, `gateway.token`, `backoffice-head.token`.
+/// Returns the file a token is written to: `labor.token`, `gateway.token`,
+/// `backoffice-head.token`, `backoffice-head-employment_centre.token`.
 pub fn token_file_name(env: &str) -> String {
+    if let Some((service, key)) = env
+        .trim_start_matches("EGOV_")
+        .split_once("__HEAD_ENROLMENT_TOKENS__")
+    {
+        return format!(
+            "{}-head-{}.token",
+            service.to_ascii_lowercase(),
+            key.to_ascii_lowercase()
+        );
+    }
     let name = env
         .trim_start_matches("EGOV_")
         .trim_end_matches("_ENROLMENT_TOKEN")
@@ -170,6 +181,10 @@ mod tests {
         assert_eq!(
             token_file_name("EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKEN"),
             "backoffice-head.token"
+        );
+        assert_eq!(
+            token_file_name("EGOV_BACKOFFICE__HEAD_ENROLMENT_TOKENS__EMPLOYMENT_CENTRE"),
+            "backoffice-head-employment_centre.token"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The personal cabinet's inbox (`portal.cabinet.notify`): the back office's statuses
 //! (registered with its term, in progress, issued) and its results, signed by the provider's
-//! head and countersigned by its seal. The receiver verified every signature (chain,
+//! head and countersigned by its seal; a result signed by the head of an organisation that
+//! does not decide its service is refused (`ESIG009`). The receiver verified every signature (chain,
 //! validity, revocation) before this handler runs; the check is kept beside the message, so
 //! the cabinet shows the citizen who signed the result and that the signature holds.
 
@@ -8,8 +9,12 @@ use std::sync::Arc;
 
 use egov_core::StatusCode;
 use egov_core::clock::Clock;
+use egov_core::pki::Role;
 use egov_proto::v1::{ServiceResult, party};
-use egov_system::cabinet::{CABINET_NOTIFY_SERVICE_ID, FIELD_RECIPIENT_IIN, FIELD_STATUS};
+use egov_system::cabinet::{
+    CABINET_NOTIFY_SERVICE_ID, FIELD_RECIPIENT_IIN, FIELD_SERVICE_CODE, FIELD_STATUS,
+};
+use egov_system::provider::check_result_signer;
 use egov_system::{Fault, Handler, Reply, Request};
 use time::format_description::well_known::Rfc3339;
 
@@ -58,6 +63,16 @@ impl Handler for CabinetHandler {
             .unwrap_or_default();
         let status = result.fields.get(FIELD_STATUS).cloned().unwrap_or_default();
         let signer = &request.verified.signer;
+        // A head authors only results (statuses and the queue's referrals carry a system's
+        // seal): it must be the head of the organisation that decides the service.
+        if signer.has_role(Role::Head) {
+            let service = result
+                .fields
+                .get(FIELD_SERVICE_CODE)
+                .map(String::as_str)
+                .unwrap_or_default();
+            check_result_signer(service, signer)?;
+        }
         let mut fields: Vec<(&String, &String)> = result.fields.iter().collect();
         fields.sort();
         let fields_json = serde_json::to_string(

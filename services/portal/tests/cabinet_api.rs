@@ -182,3 +182,69 @@ async fn a_citizen_whose_session_ended_on_the_stack_clock_signs_in_again() {
     );
     assert_ne!(client.session(GUARDIAN).await.expect("kept"), first);
 }
+
+#[tokio::test]
+async fn a_cabinet_result_is_refused_when_signed_by_another_providers_head() {
+    use egov_core::StatusCode;
+    use egov_core::providers;
+    use egov_proto::v1::{ResultKind, ServiceResult};
+    use egov_system::CallError;
+    use egov_system::cabinet::{
+        CABINET_NOTIFY_SERVICE_ID, FIELD_RECIPIENT_IIN, FIELD_SERVICE_CODE, FIELD_STATUS,
+    };
+
+    let stack = Stack::start().await;
+    let result = ServiceResult {
+        registration_number: "GU-2026-000001".into(),
+        kind: ResultKind::Resolution as i32,
+        text: "қаулы / постановление".into(),
+        fields: [
+            (FIELD_STATUS, "issued"),
+            (FIELD_SERVICE_CODE, "F"),
+            (FIELD_RECIPIENT_IIN, GUARDIAN),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect(),
+        ..ServiceResult::default()
+    };
+    // F is the guardianship body's (Kostanay district's education department): the
+    // employment centre's head may not sign it.
+    let other_head = stack
+        .neighbours
+        .provider_head(&providers::EMPLOYMENT_CENTRE);
+    match stack
+        .neighbours
+        .deliver_result_as(&other_head, CABINET_NOTIFY_SERVICE_ID, &result)
+        .await
+    {
+        Err(CallError::Fault(fault)) => {
+            assert_eq!(fault.code, StatusCode::SignerNotProvider, "{fault}");
+            for bin in [
+                providers::EMPLOYMENT_CENTRE.bin,
+                providers::KOSTANAY_EDUCATION_DEPARTMENT.bin,
+            ] {
+                assert!(fault.message.contains(bin), "{fault} names {bin}");
+            }
+        }
+        other => panic!("expected ESIG009, got {other:?}"),
+    }
+    assert!(
+        stack
+            .store
+            .notifications_of(GUARDIAN, None)
+            .await
+            .expect("read")
+            .is_empty(),
+        "nothing is kept in the cabinet"
+    );
+
+    let own_head = stack
+        .neighbours
+        .provider_head(&providers::KOSTANAY_EDUCATION_DEPARTMENT);
+    stack
+        .neighbours
+        .deliver_result_as(&own_head, CABINET_NOTIFY_SERVICE_ID, &result)
+        .await
+        .expect("the guardianship body's head signs F's result");
+}

@@ -270,8 +270,8 @@ async fn a_citizen_registers_files_b_signs_in_the_signer_and_gets_the_signed_res
     }
     assert!(shown.contains("The provider's EDS was checked"), "{shown}");
     assert!(
-        shown.contains("040340001104"),
-        "signed for the back office's BIN: {shown}"
+        shown.contains(egov_core::providers::EMPLOYMENT_CENTRE.bin),
+        "signed for the employment centre's BIN: {shown}"
     );
     page.screenshot("portal-result").await;
 
@@ -490,7 +490,11 @@ async fn a_citizen_files_guardianship_through_the_regional_gateway_and_gets_the_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(shown.contains("The provider's EDS was checked"), "{shown}");
-    assert!(shown.contains(systems::BACKOFFICE.bin), "{shown}");
+    // F is the guardianship body's: its head signed under its BIN.
+    assert!(
+        shown.contains(egov_core::providers::KOSTANAY_EDUCATION_DEPARTMENT.bin),
+        "{shown}"
+    );
     page.screenshot("portal-result-f").await;
     page.close().await;
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use egov_backoffice::{ADOPTION_APPLY_SERVICE_ID, GUARDIANSHIP_APPLY_SERVICE_ID};
 use egov_citizens::fixtures::{
-    ADOPTION_APPLICANT, CHILD_UNDER_7, GUARDIAN, PARENT_OF_CHILD_UNDER_7, PROVIDER_HEAD,
+    ADOPTION_APPLICANT, CHILD_UNDER_7, GUARDIAN, PARENT_OF_CHILD_UNDER_7,
 };
 use egov_core::clock::Clock as _;
 use egov_core::systems;
@@ -275,8 +275,10 @@ async fn assert_result_in_cabinet(stack: &Stack, rows: &[NotificationRow], kind:
     );
     let result = issued(rows);
     assert_eq!(result.kind, kind, "{result:#?}");
-    assert_eq!(result.signer_iin, PROVIDER_HEAD, "signed by the head");
-    assert_eq!(result.signer_bin, systems::BACKOFFICE.bin);
+    // A and F are Kostanay district's education department's (the guardianship body's).
+    let provider = egov_core::providers::KOSTANAY_EDUCATION_DEPARTMENT;
+    assert_eq!(result.signer_iin, provider.head.iin, "signed by its head");
+    assert_eq!(result.signer_bin, provider.bin);
     let delivery = stack.delivery_diagram(result).await;
     assert!(
         delivery.contains(&format!(

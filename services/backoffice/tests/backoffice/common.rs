@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use egov_backoffice::policy::Policy;
 use egov_backoffice::{
-    BackOfficeError, CABINET_NOTIFY_SERVICE_ID, Config, GET_CASE_SERVICE_ID,
+    BackOfficeError, CABINET_NOTIFY_SERVICE_ID, Config, GET_CASE_SERVICE_ID, Heads,
     LIST_SERVICES_SERVICE_ID, Listeners, OPEN_CASE_SERVICE_ID, Parts, Store, decided_service_id,
 };
 use egov_core::calendar::WorkingCalendar;
 use egov_core::clock::{Clock, VirtualClock};
 use egov_core::envelope::{StaticRevocation, from_timestamp};
 use egov_core::pki::Role;
+use egov_core::providers;
 use egov_core::systems::{self, SystemInfo};
 use egov_proto::v1::back_office_client::BackOfficeClient;
 use egov_proto::v1::message_receiver_server::{MessageReceiver, MessageReceiverServer};
@@ -35,7 +36,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel as GrpcChannel;
 
-/// IIN of the provider's head, whose HEAD certificate signs results.
+/// IIN of the back office's own head, whose HEAD certificate signs the results of D.
 pub const HEAD_IIN: &str = "680920400216";
 /// IIN of the service recipient.
 pub const RECIPIENT_IIN: &str = "850102300131";
@@ -242,14 +243,48 @@ impl Stack {
         );
     }
 
+    /// Returns the heads the back office signs with: its own (for D) and each signing
+    /// organisation's under its organisation's BIN, but for `wrong`: (organisation key, BIN)
+    /// gives that organisation's head another BIN.
+    pub fn heads(&self, wrong: Option<(&str, &str)>) -> Heads {
+        let own = self
+            .sandbox
+            .person(HEAD_IIN, Role::Head, Some(systems::BACKOFFICE.bin));
+        let heads = providers::SIGNING.map(|organisation| {
+            let bin = match wrong {
+                Some((key, bin)) if key == organisation.key => bin,
+                _ => organisation.bin,
+            };
+            let head = self
+                .sandbox
+                .person(organisation.head.iin, Role::Head, Some(bin));
+            (organisation, head)
+        });
+        Heads::new(own, heads)
+    }
+
+    /// Starts the back office with `heads` after a stop, expecting it to refuse to serve;
+    /// returns why.
+    pub async fn start_refused(&mut self, heads: Heads) -> BackOfficeError {
+        self.start_back_office_with(heads).await;
+        let running = self.running.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(20), running.task)
+            .await
+            .expect("the back office ends instead of serving")
+            .expect("join")
+            .expect_err("the back office refuses to start")
+    }
+
     /// Starts the back office on the data dir and routes its service ids to it.
     pub async fn start_back_office(&mut self) {
+        self.start_back_office_with(self.heads(None)).await;
+    }
+
+    /// Starts the back office with `heads` and routes its service ids to it.
+    async fn start_back_office_with(&mut self, heads: Heads) {
         let identity = self
             .sandbox
             .system(systems::BACKOFFICE.id, systems::BACKOFFICE.bin);
-        let head = self
-            .sandbox
-            .person(HEAD_IIN, Role::Head, Some(systems::BACKOFFICE.bin));
         std::fs::create_dir_all(&self.data_dir).expect("data dir");
         egov_testkit::service::write_operators_file(&self.data_dir);
         let store = Store::open(&self.config.database_url())
@@ -264,7 +299,7 @@ impl Stack {
             self.config.clone(),
             Parts {
                 identity,
-                head,
+                heads,
                 verifier: self.sandbox.verifier(),
                 store,
                 clock: self.clock.shared(),

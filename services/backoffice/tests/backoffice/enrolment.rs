@@ -1,5 +1,6 @@
-//! `run` as `egov up` starts it: the back office enrolls its seal and its head's HEAD
-//! certificate with a real certification centre, then serves.
+//! `run` as `egov up` starts it: the back office enrolls its seal and its heads' HEAD
+//! certificates (its own and each provider organisation's) with a real certification centre,
+//! then serves.
 
 use egov_backoffice::Config;
 use egov_proto::v1::back_office_client::BackOfficeClient;
@@ -16,7 +17,8 @@ async fn run_enrolls_the_seal_and_the_head_with_the_certification_centre_and_ser
     let pki_http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let pki_endpoint = format!("http://{}", pki_grpc.local_addr().expect("addr"));
     let (pki_stop, pki_stopped) = oneshot::channel::<()>();
-    // The two tokens `egov up` hands the back office: its seal and its head's HEAD certificate.
+    // The tokens `egov up` hands the back office: its seal, its own head's HEAD certificate
+    // and each provider organisation's head's.
     let tokens = egov_pki::enrolment::stack_tokens().expect("tokens");
     let token = |env: &str| {
         tokens
@@ -44,6 +46,13 @@ async fn run_enrolls_the_seal_and_the_head_with_the_certification_centre_and_ser
     config.pki_endpoint = pki_endpoint;
     config.enrolment_token = token("EGOV_BACKOFFICE__ENROLMENT_TOKEN");
     config.head_enrolment_token = token(egov_pki::enrolment::HEAD_TOKEN_ENV);
+    for organisation in egov_core::providers::SIGNING {
+        let head = token(&egov_pki::enrolment::head_token_env(&organisation))
+            .expect("each organisation's head has a token");
+        config
+            .head_enrolment_tokens
+            .insert(organisation.key.to_owned(), head);
+    }
     // No gateway runs: the cabinet notification just waits for one.
     config.gateway_endpoint = "http://127.0.0.1:1".into();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -1,16 +1,18 @@
-//! The result is the provider's signed document: authored with the head's HEAD certificate
-//! carrying the back office's BIN, countersigned by the back office's seal.
+//! The result is the provider's signed document: authored with the HEAD certificate of the
+//! head of the organisation that decides the service, under that organisation's BIN,
+//! countersigned by the back office's seal; D, whose regulation names no head, keeps the back
+//! office's own head.
 
 use egov_core::envelope::{IdentityRule, VerifyPolicy};
 use egov_core::pki::Role;
-use egov_core::{Bin, systems};
+use egov_core::{Bin, providers, systems};
 use egov_proto::v1::{Channel, Header, ResultKind};
 use prost::Message;
 
 use crate::common::{HEAD_IIN, Options, Stack, application, next_monday_morning, service_result};
 
 #[tokio::test]
-async fn result_is_signed_by_a_head_certificate_with_the_providers_bin() {
+async fn a_result_of_b_is_signed_by_the_employment_centres_head() {
     let stack = Stack::start(next_monday_morning(), Options::default()).await;
     let opened = stack
         .open(
@@ -24,7 +26,7 @@ async fn result_is_signed_by_a_head_certificate_with_the_providers_bin() {
     let received = stack.wait_received(systems::LABOR.id, 1).await;
     let envelope = &received[0];
 
-    let provider = Bin::parse(systems::BACKOFFICE.bin).expect("BIN");
+    let provider = Bin::parse(providers::EMPLOYMENT_CENTRE.bin).expect("BIN");
     let verified = stack
         .sandbox
         .verifier()
@@ -35,25 +37,108 @@ async fn result_is_signed_by_a_head_certificate_with_the_providers_bin() {
                 .with_identity(IdentityRule::Bin(provider)),
         )
         .await
-        .expect("the result verifies as signed by the provider's head");
+        .expect("the result verifies as signed by the employment centre's head");
     assert!(verified.signer.has_role(Role::Head));
     assert_eq!(verified.signer.bin, Some(provider));
     assert_eq!(
         verified.signer.iin.as_ref().map(|iin| iin.as_str()),
-        Some(HEAD_IIN)
+        Some(providers::EMPLOYMENT_CENTRE.head.iin)
     );
     assert_eq!(
         verified.signers.len(),
         2,
         "the head, then the system's seal"
     );
+    let back_office = Bin::parse(systems::BACKOFFICE.bin).expect("BIN");
     assert!(verified.signers[1].has_role(Role::LegalEntity));
     assert!(!verified.signers[1].has_role(Role::Head));
-    assert_eq!(verified.signers[1].bin, Some(provider));
+    assert_eq!(verified.signers[1].bin, Some(back_office));
 
     let header = Header::decode(envelope.header.as_slice()).expect("header");
     assert_eq!(header.service_id, "labor.application.decided");
     assert_eq!(header.sender_system_id, systems::BACKOFFICE.id);
-    assert_eq!(header.user_iin, HEAD_IIN);
+    assert_eq!(header.user_iin, providers::EMPLOYMENT_CENTRE.head.iin);
     assert_eq!(service_result(envelope).kind(), ResultKind::Certificate);
+}
+
+#[tokio::test]
+async fn a_result_of_c_is_signed_by_the_social_protection_departments_head() {
+    let stack = Stack::start(next_monday_morning(), Options::default()).await;
+    let opened = stack
+        .open(
+            systems::ESOBES.id,
+            application(
+                "C",
+                Channel::StateCorporation,
+                &[
+                    "application",
+                    "pmpc_conclusion",
+                    "home_schooling_certificate",
+                ],
+            ),
+            "ESOBES-SIGNED",
+        )
+        .await
+        .expect("opened");
+    stack.run_to_close(&opened.id).await;
+    let received = stack.wait_received(systems::ESOBES.id, 1).await;
+    let verified = stack
+        .sandbox
+        .verifier()
+        .verify(&received[0], &VerifyPolicy::any())
+        .await
+        .expect("verifies");
+    assert_eq!(
+        verified.signer.bin.map(|bin| bin.to_string()).as_deref(),
+        Some(providers::SOCIAL_PROTECTION_DEPARTMENT.bin)
+    );
+}
+
+#[tokio::test]
+async fn a_result_of_d_stays_signed_by_the_back_offices_own_head() {
+    let stack = Stack::start(next_monday_morning(), Options::default()).await;
+    let mut app = application("D", Channel::Portal, &[]);
+    app.fields
+        .insert("queue_decision".into(), "notification".into());
+    app.fields.insert("queue_position".into(), "17".into());
+    let opened = stack
+        .open(systems::QUEUE.id, app, "QUEUE-SIGNED")
+        .await
+        .expect("opened");
+    stack.run_to_close(&opened.id).await;
+    let received = stack.wait_received(systems::QUEUE.id, 1).await;
+    let verified = stack
+        .sandbox
+        .verifier()
+        .verify(&received[0], &VerifyPolicy::any().with_role(Role::Head))
+        .await
+        .expect("verifies");
+    assert_eq!(
+        verified.signer.bin,
+        Some(Bin::parse(systems::BACKOFFICE.bin).expect("BIN"))
+    );
+    assert_eq!(
+        verified.signer.iin.as_ref().map(|iin| iin.as_str()),
+        Some(HEAD_IIN)
+    );
+}
+
+#[tokio::test]
+async fn the_back_office_refuses_to_start_when_a_heads_certificate_carries_another_bin() {
+    let mut stack = Stack::start(next_monday_morning(), Options::default()).await;
+    stack.stop_back_office().await;
+    let wrong = stack.heads(Some((
+        providers::EMPLOYMENT_CENTRE.key,
+        providers::SOCIAL_PROTECTION_DEPARTMENT.bin,
+    )));
+    let error = stack.start_refused(wrong).await.to_string();
+    assert!(
+        error.contains(providers::EMPLOYMENT_CENTRE.name_ru),
+        "names the organisation: {error}"
+    );
+    assert!(
+        error.contains(providers::EMPLOYMENT_CENTRE.bin)
+            && error.contains(providers::SOCIAL_PROTECTION_DEPARTMENT.bin),
+        "names both BINs: {error}"
+    );
 }

@@ -5,7 +5,7 @@
 //! the operator hands it over.
 
 use egov_backoffice::GUARDIANSHIP_APPLY_SERVICE_ID;
-use egov_citizens::fixtures::{GUARDIAN, PERSON_NOT_IN_DATABASE, PROVIDER_HEAD};
+use egov_citizens::fixtures::{GUARDIAN, PERSON_NOT_IN_DATABASE};
 use egov_con::store::Filing;
 use egov_con::{FilingForm, Outcome};
 use egov_core::clock::Clock as _;
@@ -85,14 +85,15 @@ async fn guardianship_at_the_state_corporation_is_examined_28_days_and_its_signe
 
     let filing = wait_for_result_at_the_desk(&stack, &filing).await;
     assert_eq!(filing.result_kind, ResultKind::Resolution.as_str_name());
-    // Signed with the provider's EDS: its head's certificate under the provider's BIN.
+    // Signed with the provider's EDS: the guardianship body's head's certificate under its BIN.
+    let provider = egov_core::providers::KOSTANAY_EDUCATION_DEPARTMENT;
     assert!(
         filing
             .result_signer
-            .contains(&format!("IIN{PROVIDER_HEAD}"))
+            .contains(&format!("IIN{}", provider.head.iin))
             && filing
                 .result_signer
-                .contains(&format!("BIN{}", egov_core::systems::BACKOFFICE.bin)),
+                .contains(&format!("BIN{}", provider.bin)),
         "signed by the provider's head: {}",
         filing.result_signer
     );
@@ -155,4 +156,48 @@ async fn guardianship_at_the_state_corporation_refused_when_the_recipient_is_not
         panic!("expected the data cannot be obtained, got {outcome:?}");
     };
     assert!(filing.registration_number.is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn guardianship_at_the_state_corporation_refused_when_signed_by_another_providers_head() {
+    use egov_core::StatusCode;
+    use egov_core::providers;
+    use egov_core::systems;
+    use egov_proto::v1::{ServiceResult, Status};
+    use egov_system::CallError;
+    use egov_system::caller::decode_answer;
+
+    let stack = Stack::start().await;
+    let (filing, _) = file_f(&stack, &EVERY_DOCUMENT).await;
+    let forged = ServiceResult {
+        registration_number: filing.registration_number.clone(),
+        kind: ResultKind::Resolution as i32,
+        text: "a resolution the guardianship body never made".into(),
+        ..ServiceResult::default()
+    };
+    // A real head under its own BIN, countersigned by the back office: only the
+    // organisation is wrong (F is the guardianship body's, not the employment centre's).
+    let other_head = stack.provider_head(&providers::EMPLOYMENT_CENTRE);
+    let back_office = stack
+        .sandbox
+        .caller(systems::BACKOFFICE.id, systems::BACKOFFICE.bin);
+    let mut header = back_office
+        .header::<ServiceResult>(egov_con::DECIDED_SERVICE_ID, systems::STATE_CORPORATION.id);
+    header.user_iin = providers::EMPLOYMENT_CENTRE.head.iin.to_owned();
+    let envelope = other_head.seal_message(&header, &forged).expect("signs");
+    let answer = back_office.forward(envelope).await;
+    match answer.and_then(|answer| decode_answer::<Status>(&answer)) {
+        Err(CallError::Fault(fault)) => {
+            assert_eq!(fault.code, StatusCode::SignerNotProvider, "{fault}");
+            for bin in [
+                providers::EMPLOYMENT_CENTRE.bin,
+                providers::KOSTANAY_EDUCATION_DEPARTMENT.bin,
+            ] {
+                assert!(fault.message.contains(bin), "{fault} names {bin}");
+            }
+        }
+        other => panic!("expected ESIG009, got {other:?}"),
+    }
+    let kept = stack.desk.store().filing(&filing.id).await.expect("filing");
+    assert!(kept.result_at.is_none(), "nothing is kept on the filing");
 }

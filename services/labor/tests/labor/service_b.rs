@@ -9,12 +9,15 @@ use egov_citizens::fixtures::{
 use egov_core::clock::Clock;
 use egov_core::envelope::{VerifyPolicy, from_timestamp};
 use egov_core::pki::Role;
-use egov_core::{Bin, Iin, StatusCode, systems};
+use egov_core::{Bin, Iin, StatusCode, providers, systems};
 use egov_notary::PowerOfAttorney;
 use egov_proto::v1::{Channel, Envelope, ResultKind, ServiceResult};
 use egov_system::intake::{IntakeStore, local_date};
 use prost::Message;
 use time::macros::date;
+
+use egov_labor::DECIDED_SERVICE_ID;
+use egov_system::CallError;
 
 use crate::common::{Stack, application, assert_refused, document};
 
@@ -72,12 +75,71 @@ async fn unemployed_certificate_issued_to_registered_unemployed_citizen() {
         .await
         .expect("the kept envelope still verifies");
     assert!(verified.signer.has_role(Role::Head));
+    assert_eq!(
+        verified.signer.bin.map(|bin| bin.to_string()).as_deref(),
+        Some(providers::EMPLOYMENT_CENTRE.bin),
+        "the employment centre's head signed it"
+    );
     assert_eq!(stored.signer_subject, verified.signer.subject);
     let back_office = Bin::parse(systems::BACKOFFICE.bin).expect("BIN");
     assert!(verified.signed_by_bin(&back_office));
     assert_eq!(
         ServiceResult::decode(envelope.payload.as_slice()).expect("payload"),
         result
+    );
+}
+
+#[tokio::test]
+async fn unemployed_certificate_refused_when_signed_by_another_providers_head() {
+    let stack = Stack::start().await;
+    let registered = stack
+        .apply_on_portal(
+            UNEMPLOYED_ADULT,
+            application(UNEMPLOYED_ADULT, Channel::Portal),
+        )
+        .await
+        .expect("registered");
+    let number = &registered.registration_number;
+    let forged = ServiceResult {
+        registration_number: number.clone(),
+        kind: ResultKind::Certificate as i32,
+        text: "a certificate the employment centre never issued".into(),
+        ..ServiceResult::default()
+    };
+    // The social-protection department's head is a real head, under its own BIN, and the
+    // back office countersigns: only the organisation is wrong.
+    let other_head = stack.provider_head(&providers::SOCIAL_PROTECTION_DEPARTMENT);
+    let refused = stack
+        .deliver_result_as(&other_head, DECIDED_SERVICE_ID, &forged)
+        .await;
+    match refused {
+        Err(CallError::Fault(fault)) => {
+            assert_eq!(fault.code, StatusCode::SignerNotProvider, "{fault}");
+            for bin in [
+                providers::EMPLOYMENT_CENTRE.bin,
+                providers::SOCIAL_PROTECTION_DEPARTMENT.bin,
+            ] {
+                assert!(fault.message.contains(bin), "{fault} names {bin}");
+            }
+        }
+        other => panic!("expected ESIG009, got {other:?}"),
+    }
+
+    // Nothing was kept: the citizen gets the employment centre's own certificate.
+    let result = stack.wait_for_result(number).await;
+    assert_ne!(result.text, forged.text);
+    let stored = stack
+        .store
+        .result(number)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert!(
+        stored
+            .signer_iin
+            .contains(providers::EMPLOYMENT_CENTRE.head.iin),
+        "{}",
+        stored.signer_iin
     );
 }
 
