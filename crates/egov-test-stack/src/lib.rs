@@ -604,3 +604,21 @@ pub fn assert_refused_by_gateway(
         other => panic!("expected the gateway to refuse with {code}, got {other:?}"),
     }
 }
+
+/// Asserts that a result was refused `ESIG009` (signed by a head of another organisation than
+/// the service's provider), the refusal naming both organisations' BINs.
+pub fn assert_refused_as_not_the_providers<T: std::fmt::Debug>(
+    answer: Result<T, CallError>,
+    signer: &providers::Organisation,
+    provider: &providers::Organisation,
+) {
+    match answer {
+        Err(CallError::Fault(fault)) => {
+            assert_eq!(fault.code, StatusCode::SignerNotProvider, "{fault}");
+            for bin in [signer.bin, provider.bin] {
+                assert!(fault.message.contains(bin), "{fault} names {bin}");
+            }
+        }
+        other => panic!("expected ESIG009, got {other:?}"),
+    }
+}

@@ -509,14 +509,16 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     }
 
     /// Reads the record a message picked up by a consumer carries and its final
-    /// state, and says whether to hand it over; a redelivery handed over records its count.
+    /// state, and says whether to hand it over; a redelivery (JetStream's `delivered` count
+    /// above 1) handed over records its count.
     async fn begin_attempt(
         &self,
-        subject: &str,
-        headers: Option<&async_nats::HeaderMap>,
+        message: &jetstream::Message,
         delivered: i64,
     ) -> Result<Attempt, StateError> {
-        let Some(record) = DeliveryRecord::from_delivery(subject, headers) else {
+        let Some(record) =
+            DeliveryRecord::from_delivery(message.subject.as_str(), message.headers.as_ref())
+        else {
             return Ok(Attempt::Orphan);
         };
         if let Some(ended) = self
@@ -540,6 +542,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         }
         Ok(Attempt::Deliver(record))
     }
+
     /// Stores a message's final state unless another was stored first; returns
     /// which one the message keeps. Only the winner accounts it.
     async fn finish(

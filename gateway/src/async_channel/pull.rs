@@ -181,13 +181,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         message: jetstream::Message,
     ) -> Option<Envelope> {
         let delivered = message.info().map_or(1, |info| info.delivered);
-        let attempt = self
-            .begin_attempt(
-                message.subject.as_str(),
-                message.headers.as_ref(),
-                delivered,
-            )
-            .await;
+        let attempt = self.begin_attempt(&message, delivered).await;
         let base = match attempt {
             Ok(Attempt::Deliver(base)) => base,
             Ok(Attempt::Skip(state)) => {

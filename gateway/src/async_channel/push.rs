@@ -145,13 +145,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
 
     async fn push_traced(&self, inbox: &str, message: jetstream::Message) {
         let delivered = message.info().map_or(1, |info| info.delivered);
-        let attempt = self
-            .begin_attempt(
-                message.subject.as_str(),
-                message.headers.as_ref(),
-                delivered,
-            )
-            .await;
+        let attempt = self.begin_attempt(&message, delivered).await;
         let base = match attempt {
             Ok(Attempt::Deliver(base)) => base,
             Ok(Attempt::Skip(_) | Attempt::Orphan) => {

@@ -185,10 +185,8 @@ async fn a_citizen_whose_session_ended_on_the_stack_clock_signs_in_again() {
 
 #[tokio::test]
 async fn a_cabinet_result_is_refused_when_signed_by_another_providers_head() {
-    use egov_core::StatusCode;
     use egov_core::providers;
     use egov_proto::v1::{ResultKind, ServiceResult};
-    use egov_system::CallError;
     use egov_system::cabinet::{
         CABINET_NOTIFY_SERVICE_ID, FIELD_RECIPIENT_IIN, FIELD_SERVICE_CODE, FIELD_STATUS,
     };
@@ -213,22 +211,14 @@ async fn a_cabinet_result_is_refused_when_signed_by_another_providers_head() {
     let other_head = stack
         .neighbours
         .provider_head(&providers::EMPLOYMENT_CENTRE);
-    match stack
-        .neighbours
-        .deliver_result_as(&other_head, CABINET_NOTIFY_SERVICE_ID, &result)
-        .await
-    {
-        Err(CallError::Fault(fault)) => {
-            assert_eq!(fault.code, StatusCode::SignerNotProvider, "{fault}");
-            for bin in [
-                providers::EMPLOYMENT_CENTRE.bin,
-                providers::KOSTANAY_EDUCATION_DEPARTMENT.bin,
-            ] {
-                assert!(fault.message.contains(bin), "{fault} names {bin}");
-            }
-        }
-        other => panic!("expected ESIG009, got {other:?}"),
-    }
+    egov_test_stack::assert_refused_as_not_the_providers(
+        stack
+            .neighbours
+            .deliver_result_as(&other_head, CABINET_NOTIFY_SERVICE_ID, &result)
+            .await,
+        &providers::EMPLOYMENT_CENTRE,
+        &providers::KOSTANAY_EDUCATION_DEPARTMENT,
+    );
     assert!(
         stack
             .store

@@ -160,11 +160,9 @@ async fn guardianship_at_the_state_corporation_refused_when_the_recipient_is_not
 
 #[tokio::test]
 async fn guardianship_at_the_state_corporation_refused_when_signed_by_another_providers_head() {
-    use egov_core::StatusCode;
     use egov_core::providers;
     use egov_core::systems;
     use egov_proto::v1::{ServiceResult, Status};
-    use egov_system::CallError;
     use egov_system::caller::decode_answer;
 
     let stack = Stack::start().await;
@@ -186,18 +184,11 @@ async fn guardianship_at_the_state_corporation_refused_when_signed_by_another_pr
     header.user_iin = providers::EMPLOYMENT_CENTRE.head.iin.to_owned();
     let envelope = other_head.seal_message(&header, &forged).expect("signs");
     let answer = back_office.forward(envelope).await;
-    match answer.and_then(|answer| decode_answer::<Status>(&answer)) {
-        Err(CallError::Fault(fault)) => {
-            assert_eq!(fault.code, StatusCode::SignerNotProvider, "{fault}");
-            for bin in [
-                providers::EMPLOYMENT_CENTRE.bin,
-                providers::KOSTANAY_EDUCATION_DEPARTMENT.bin,
-            ] {
-                assert!(fault.message.contains(bin), "{fault} names {bin}");
-            }
-        }
-        other => panic!("expected ESIG009, got {other:?}"),
-    }
+    egov_test_stack::assert_refused_as_not_the_providers(
+        answer.and_then(|answer| decode_answer::<Status>(&answer)),
+        &providers::EMPLOYMENT_CENTRE,
+        &providers::KOSTANAY_EDUCATION_DEPARTMENT,
+    );
     let kept = stack.desk.store().filing(&filing.id).await.expect("filing");
     assert!(kept.result_at.is_none(), "nothing is kept on the filing");
 }

@@ -17,7 +17,6 @@ use prost::Message;
 use time::macros::date;
 
 use egov_labor::DECIDED_SERVICE_ID;
-use egov_system::CallError;
 
 use crate::common::{Stack, application, assert_refused, document};
 
@@ -112,18 +111,11 @@ async fn unemployed_certificate_refused_when_signed_by_another_providers_head() 
     let refused = stack
         .deliver_result_as(&other_head, DECIDED_SERVICE_ID, &forged)
         .await;
-    match refused {
-        Err(CallError::Fault(fault)) => {
-            assert_eq!(fault.code, StatusCode::SignerNotProvider, "{fault}");
-            for bin in [
-                providers::EMPLOYMENT_CENTRE.bin,
-                providers::SOCIAL_PROTECTION_DEPARTMENT.bin,
-            ] {
-                assert!(fault.message.contains(bin), "{fault} names {bin}");
-            }
-        }
-        other => panic!("expected ESIG009, got {other:?}"),
-    }
+    egov_test_stack::assert_refused_as_not_the_providers(
+        refused,
+        &providers::SOCIAL_PROTECTION_DEPARTMENT,
+        &providers::EMPLOYMENT_CENTRE,
+    );
 
     // Nothing was kept: the citizen gets the employment centre's own certificate.
     let result = stack.wait_for_result(number).await;
