@@ -6,25 +6,35 @@
 use egov_core::envelope::{IdentityRule, VerifyPolicy};
 use egov_core::pki::Role;
 use egov_core::{Bin, providers, systems};
-use egov_proto::v1::{Channel, Header, ResultKind};
+use egov_proto::v1::{Channel, Envelope, Header, ResultKind, ServiceApplication};
 use prost::Message;
 
 use crate::common::{HEAD_IIN, Options, Stack, application, next_monday_morning, service_result};
 
+/// Opens a case of `application` for `system`, walks it to its close and returns the signed
+/// result the system received.
+async fn result_of(
+    stack: &Stack,
+    system: &str,
+    application: ServiceApplication,
+    case: &str,
+) -> Envelope {
+    let opened = stack.open(system, application, case).await.expect("opened");
+    stack.run_to_close(&opened.id).await;
+    let mut received = stack.wait_received(system, 1).await;
+    received.remove(0)
+}
+
 #[tokio::test]
 async fn a_result_of_b_is_signed_by_the_employment_centres_head() {
     let stack = Stack::start(next_monday_morning(), Options::default()).await;
-    let opened = stack
-        .open(
-            systems::LABOR.id,
-            application("B", Channel::Portal, &["application"]),
-            "LABOR-SIGNED",
-        )
-        .await
-        .expect("opened");
-    stack.run_to_close(&opened.id).await;
-    let received = stack.wait_received(systems::LABOR.id, 1).await;
-    let envelope = &received[0];
+    let envelope = &result_of(
+        &stack,
+        systems::LABOR.id,
+        application("B", Channel::Portal, &["application"]),
+        "LABOR-SIGNED",
+    )
+    .await;
 
     let provider = Bin::parse(providers::EMPLOYMENT_CENTRE.bin).expect("BIN");
     let verified = stack
@@ -64,28 +74,25 @@ async fn a_result_of_b_is_signed_by_the_employment_centres_head() {
 #[tokio::test]
 async fn a_result_of_c_is_signed_by_the_social_protection_departments_head() {
     let stack = Stack::start(next_monday_morning(), Options::default()).await;
-    let opened = stack
-        .open(
-            systems::ESOBES.id,
-            application(
-                "C",
-                Channel::StateCorporation,
-                &[
-                    "application",
-                    "pmpc_conclusion",
-                    "home_schooling_certificate",
-                ],
-            ),
-            "ESOBES-SIGNED",
-        )
-        .await
-        .expect("opened");
-    stack.run_to_close(&opened.id).await;
-    let received = stack.wait_received(systems::ESOBES.id, 1).await;
+    let received = result_of(
+        &stack,
+        systems::ESOBES.id,
+        application(
+            "C",
+            Channel::StateCorporation,
+            &[
+                "application",
+                "pmpc_conclusion",
+                "home_schooling_certificate",
+            ],
+        ),
+        "ESOBES-SIGNED",
+    )
+    .await;
     let verified = stack
         .sandbox
         .verifier()
-        .verify(&received[0], &VerifyPolicy::any())
+        .verify(&received, &VerifyPolicy::any())
         .await
         .expect("verifies");
     assert_eq!(
@@ -101,16 +108,11 @@ async fn a_result_of_d_stays_signed_by_the_back_offices_own_head() {
     app.fields
         .insert("queue_decision".into(), "notification".into());
     app.fields.insert("queue_position".into(), "17".into());
-    let opened = stack
-        .open(systems::QUEUE.id, app, "QUEUE-SIGNED")
-        .await
-        .expect("opened");
-    stack.run_to_close(&opened.id).await;
-    let received = stack.wait_received(systems::QUEUE.id, 1).await;
+    let received = result_of(&stack, systems::QUEUE.id, app, "QUEUE-SIGNED").await;
     let verified = stack
         .sandbox
         .verifier()
-        .verify(&received[0], &VerifyPolicy::any().with_role(Role::Head))
+        .verify(&received, &VerifyPolicy::any().with_role(Role::Head))
         .await
         .expect("verifies");
     assert_eq!(
