@@ -10,7 +10,8 @@
 //! regional → queue register or workstation; the back office's statuses and results to the
 //! portal's cabinet), all on the stack clock a real clock authority moves (over a real
 //! nats-server). `cabinet` steps read a citizen's cabinet on the portal over HTTP, signed in
-//! as that citizen.
+//! as that citizen; `desk` steps file at the State Corporation's real desk (egov-con), which
+//! asks the registers and sends the operator-signed request through the gateway itself.
 //!
 //! Each scenario's exchanges, as the gateway's message log draws them in Mermaid, must equal
 //! its golden diagram `<scenario>.mmd` beside it (durations, generated numbers, times and ids
@@ -35,7 +36,7 @@ use egov_core::systems;
 use egov_gateway::message_log::mermaid::sequence_diagram;
 use egov_gateway::message_log::{LogRecord, RecentFilter};
 use egov_scenario::{
-    Contracts, Identities, PortalClient, Runner, Scenario, ScenarioReport, Witness,
+    Contracts, Identities, PortalClient, Runner, Scenario, ScenarioReport, StateCorporationDesk,
 };
 use egov_system::SystemIdentity;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
@@ -105,8 +106,8 @@ struct Stack {
     authority: String,
     /// The portal's HTTP address, where citizens read their cabinets.
     portal: String,
-    /// The State Corporation's filings, where the provider's results are received.
-    con: egov_con::Store,
+    /// The State Corporation's desk, where `desk` steps file.
+    desk: Arc<InProcessDesk>,
     _clock: StackClock,
     _nats: NatsServer,
 }
@@ -205,6 +206,7 @@ impl Stack {
             .await;
         let portal = neighbours.start_portal(|_, _| {}).await.url;
         let con = start_state_corporation_inbox(&neighbours).await;
+        let desk = Arc::new(InProcessDesk::open(&neighbours, con).await);
         let now = neighbours.clock.now();
         let today = egov_system::intake::local_date(now);
         for (number, principal, service, validity) in POWERS_OF_ATTORNEY {
@@ -232,7 +234,7 @@ impl Stack {
             neighbours,
             authority,
             portal,
-            con,
+            desk,
             _clock: clock,
             _nats: nats,
         }
@@ -250,10 +252,7 @@ impl Stack {
         )
         .with_clock_authority(&self.authority, Some(CLOCK_TOKEN.to_owned()))
         .with_portal(PortalClient::new(&self.portal, CITIZEN_PASSWORD).expect("portal URL"))
-        .with_witness(Arc::new(StateCorporationDesk {
-            store: self.con.clone(),
-            clock: self.neighbours.clock.shared(),
-        }))
+        .with_desk(self.desk.clone())
     }
 
     /// Registers on the portal, over HTTP as a person does, every citizen whose cabinet a
@@ -319,68 +318,136 @@ async fn start_state_corporation_inbox(neighbours: &Neighbours) -> egov_con::Sto
     store
 }
 
-/// The State Corporation desk's bookkeeping of the requests the runner sends as `con`: the
-/// filing the desk keeps of each request the provider's workstation registered, so the
-/// provider's result, delivered later on `con.application.decided`, finds it (as the desk does
-/// when its operator files; the runner plays only the sending).
-struct StateCorporationDesk {
-    store: egov_con::Store,
-    clock: Arc<dyn egov_core::clock::Clock>,
+/// The State Corporation's desk of egov-con, in process, over the same store as its receiver of
+/// the provider's results: `desk` steps take a ticket at the kiosk, the operator calls it and
+/// files the form, and the desk asks the registers and sends through the gateway as in
+/// production.
+struct InProcessDesk {
+    desk: egov_con::Desk,
+    operator: egov_signin::Person,
 }
 
-impl Witness for StateCorporationDesk {
-    fn answered<'a>(
-        &'a self,
-        send: &'a egov_scenario::Send,
-        payload: &'a toml::Table,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        Box::pin(async move {
-            let workstation = egov_backoffice::handler::REGIONAL_APPLICATIONS
-                .iter()
-                .find(|(service, _)| *service == send.service);
-            let number = payload
-                .get("registration_number")
-                .and_then(toml::Value::as_str);
-            let (Some((_, code)), Some(number), true) = (
-                workstation,
-                number,
-                send.sender == systems::STATE_CORPORATION.id,
-            ) else {
-                return Ok(());
-            };
-            let recipient = send
-                .payload
-                .get_ref()
-                .get("recipient_iin")
-                .and_then(toml::Value::as_str)
-                .unwrap_or_default();
-            let filing = egov_con::store::Filing {
-                id: format!("flows-{number}"),
-                // One filing per ticket at the desk; the runner took none.
-                ticket_id: format!("flows-{number}"),
-                service_code: (*code).to_owned(),
-                recipient_iin: recipient.to_owned(),
-                representative_iin: String::new(),
-                outcome: egov_con::store::outcome::SENT.to_owned(),
-                message: String::new(),
-                target_system: systems::BACKOFFICE.id.to_owned(),
-                registration_number: number.to_owned(),
-                operator_login: send.user_iin.clone().unwrap_or_default(),
-                operator_name: String::new(),
-                filed_at: self
-                    .clock
-                    .now()
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .map_err(|err| err.to_string())?,
-                ..egov_con::store::Filing::default()
-            };
-            self.store
-                .insert_filing(&filing)
-                .await
-                .map(drop)
-                .map_err(|err| format!("the State Corporation's filing of {number}: {err}"))
-        })
+impl InProcessDesk {
+    /// Opens the desk with the State Corporation operator's employee certificate, and reads the
+    /// back office's catalogue now: the desk reads it once, when first needed, which would
+    /// otherwise show in the diagram of the first scenario filed at the desk.
+    async fn open(neighbours: &Neighbours, store: egov_con::Store) -> InProcessDesk {
+        const LOGIN: &str = "flows-operator";
+        let operators = egov_con::Operators::new([(LOGIN.to_owned(), neighbours.operator())]);
+        let desk = egov_con::Desk::new(
+            store,
+            neighbours.con.clone(),
+            operators,
+            neighbours.clock.shared(),
+        );
+        desk.services().await.expect("the back office's catalogue");
+        InProcessDesk {
+            desk,
+            operator: egov_signin::Person {
+                login: LOGIN.to_owned(),
+                name: "Әбілова Мадина".to_owned(),
+                roles: vec![egov_con::OPERATOR_ROLE.to_owned()],
+            },
+        }
     }
+
+    async fn file_form(&self, form: &egov_scenario::Desk) -> Result<toml::Table, String> {
+        let failed = |err: egov_con::ConError| err.to_string();
+        self.desk.take_ticket().await.map_err(failed)?;
+        let ticket = self
+            .desk
+            .call_next(&self.operator)
+            .await
+            .map_err(failed)?
+            .ok_or("no ticket waits at the desk")?;
+        let power_of_attorney = egov_con::PowerOfAttorneyForm::parse(&form.power_of_attorney)
+            .ok_or_else(|| format!("power_of_attorney {:?}", form.power_of_attorney))?;
+        let filed = egov_con::FilingForm {
+            ticket_id: ticket.id,
+            service_code: form.service.clone(),
+            recipient_iin: form.recipient_iin.clone(),
+            recipient_name: form.recipient_name.clone(),
+            representative_iin: form.representative_iin.clone(),
+            power_of_attorney,
+            power_of_attorney_number: form.power_of_attorney_number.clone(),
+            child_iin: form.child_iin.clone(),
+            district: form.district.clone(),
+            kindergarten_bin: form.kindergarten_bin.clone(),
+            documents: form.documents.clone(),
+            consent: form.consent,
+        };
+        let outcome = self
+            .desk
+            .file(&self.operator, &filed)
+            .await
+            .map_err(failed)?;
+        Ok(desk_answer(&outcome))
+    }
+}
+
+impl StateCorporationDesk for InProcessDesk {
+    fn file<'a>(
+        &'a self,
+        form: &'a egov_scenario::Desk,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<toml::Table, String>> + Send + 'a>>
+    {
+        Box::pin(self.file_form(form))
+    }
+}
+
+/// Returns the desk's outcome as a `desk` step compares it (see `egov_scenario::Desk`).
+fn desk_answer(outcome: &egov_con::Outcome) -> toml::Table {
+    use egov_con::Outcome;
+    let name = match outcome {
+        Outcome::Invalid(_) => "invalid",
+        Outcome::ConsentMissing => "consent_missing",
+        Outcome::AlreadyFiled(_) => "already_filed",
+        Outcome::DataUnavailable(_) => "data_unavailable",
+        Outcome::Refused(_) => "refused",
+        Outcome::Receipt(..) => "receipt",
+        Outcome::Sent(_) => "sent",
+    };
+    let text = |value: &str| toml::Value::String(value.to_owned());
+    let mut answer = toml::Table::from_iter([("outcome".to_owned(), text(name))]);
+    if let Some(filing) = outcome.filing() {
+        for (key, value) in [
+            ("message", &filing.message),
+            ("target_system", &filing.target_system),
+            ("registration_number", &filing.registration_number),
+            ("result_kind", &filing.result_kind),
+            ("result_text", &filing.result_text),
+        ] {
+            answer.insert(key.to_owned(), text(value));
+        }
+    }
+    match outcome {
+        Outcome::Receipt(_, receipt) => {
+            let missing = receipt.missing.lines().map(text).collect();
+            answer.insert(
+                "receipt".to_owned(),
+                toml::Value::Table(toml::Table::from_iter([
+                    ("recipient_iin".to_owned(), text(&receipt.recipient_iin)),
+                    ("recipient_name".to_owned(), text(&receipt.recipient_name)),
+                    ("operator_name".to_owned(), text(&receipt.operator_name)),
+                    ("missing".to_owned(), toml::Value::Array(missing)),
+                ])),
+            );
+        }
+        Outcome::Invalid(errors) => {
+            let errors = errors
+                .iter()
+                .map(|error| {
+                    toml::Value::Table(toml::Table::from_iter([
+                        ("field".to_owned(), text(error.field)),
+                        ("problem".to_owned(), text(&format!("{:?}", error.problem))),
+                    ]))
+                })
+                .collect();
+            answer.insert("errors".to_owned(), toml::Value::Array(errors));
+        }
+        _ => {}
+    }
+    answer
 }
 
 /// The runner's keys: the portal's and the State Corporation's seals, the citizens' own

@@ -3,6 +3,8 @@
 //! A step is a `[[step]]` table whose keys say what it does:
 //! - `[step.send]` sends one request through the gateway and `[step.expect]` checks the
 //!   answer; a flow across several services is several such steps.
+//! - `[step.desk]` files a request at the State Corporation's desk as its operator does: the
+//!   request form's fields, and `[step.expect]` checks what the desk came to (see [`Desk`]).
 //! - `advance = "28d"` (or `"6wd"`, working days on Kazakhstan's calendar, as `egov clock
 //!   advance` reads it) and `set = "2027-03-05T09:00:00+05:00"` move the stack's clock
 //!   through the clock authority.
@@ -62,6 +64,9 @@ pub struct Step {
     /// Reads a citizen's personal cabinet on the portal, signed in as them over HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cabinet: Option<Cabinet>,
+    /// Files a request at the State Corporation's desk, as its operator fills the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<Desk>,
     /// What the answer to `send` must be.
     #[serde(default, skip_serializing_if = "Expect::is_default")]
     pub expect: Expect,
@@ -87,8 +92,8 @@ pub struct Wait {
 }
 
 /// Why a step that does several things, or none, is refused.
-const ONE_THING: &str =
-    "a step does one thing: give one of `send`, `cabinet`, `advance` or `set` (or only `fault`)";
+const ONE_THING: &str = "a step does one thing: give one of `send`, `cabinet`, `desk`, `advance` \
+                         or `set` (or only `fault`)";
 
 /// The pause between two requests of a waiting step when the file gives none.
 const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -125,6 +130,52 @@ pub struct Cabinet {
     pub number: Option<String>,
 }
 
+/// The request form an operator of the State Corporation (ЦОН / ХҚО) fills at the desk for a
+/// recipient in the hall: `[step.desk]` with `service`, `recipient_iin`, and as the service
+/// needs them `representative_iin` with `power_of_attorney` (`notarised` with its `number`, or
+/// `other`), `child_iin`, `district`, `kindergarten_bin`, `documents` (the item-9 codes handed
+/// in) and `consent`. The desk asks the registers, then sends the request signed with the
+/// operator's certificate, or refuses at the desk. Its answer is `outcome` (`sent`,
+/// `data_unavailable`, `refused`, `receipt`, `consent_missing`, `invalid`), `message`,
+/// `target_system`, `registration_number`, the result it got at once (`result_kind`,
+/// `result_text`), `receipt = { recipient_iin, recipient_name, missing = [...] }` and `errors =
+/// [{ field, problem }]`; it is compared on the keys the expectation names.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Desk {
+    /// The service's code: `B`, `C`, `D` or `F`.
+    pub service: String,
+    /// The recipient's IIN.
+    pub recipient_iin: String,
+    /// The recipient's name as the application states it, for a receipt of refusal.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub recipient_name: String,
+    /// The representative's IIN, when one acts by power of attorney.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub representative_iin: String,
+    /// How the power of attorney is certified: `notarised` or `other` (empty: none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub power_of_attorney: String,
+    /// The notarised power of attorney's number.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub power_of_attorney_number: String,
+    /// The child's IIN (C, D).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub child_iin: String,
+    /// The district code a kindergarten place is wanted in (D).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub district: String,
+    /// The kindergarten asked for, or empty for any (D).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kindergarten_bin: String,
+    /// The codes of the item-9 documents handed in.
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// Whether the citizen consented to the use of legally protected secrets (D).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub consent: bool,
+}
+
 /// What a step does, once read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action<'a> {
@@ -136,6 +187,8 @@ pub enum Action<'a> {
     Set(time::OffsetDateTime),
     /// Reads a citizen's cabinet on the portal and compares it.
     Cabinet(&'a Cabinet, &'a Expect),
+    /// Files a request at the State Corporation's desk and compares what it came to.
+    Desk(&'a Desk, &'a Expect),
     /// Only injects its faults.
     Inject,
 }
@@ -226,6 +279,7 @@ impl Step {
             advance: None,
             set: None,
             cabinet: None,
+            desk: None,
             expect,
             wait: None,
             save: BTreeMap::new(),
@@ -240,6 +294,12 @@ impl Step {
         if let Some(cabinet) = &self.cabinet {
             return format!("the cabinet of {}", cabinet.iin);
         }
+        if let Some(desk) = &self.desk {
+            return format!(
+                "service {} filed at the State Corporation's desk",
+                desk.service
+            );
+        }
         match (&self.send, &self.advance, &self.set) {
             (Some(send), _, _) => send.service.clone(),
             (None, Some(step), _) => format!("advance the stack clock {step}"),
@@ -251,8 +311,14 @@ impl Step {
     /// Returns what the step does; its keys were checked when the scenario was read.
     pub fn action(&self) -> Result<Action<'_>, String> {
         if let Some(cabinet) = &self.cabinet {
+            return match (&self.send, &self.advance, &self.set, &self.desk) {
+                (None, None, None, None) => Ok(Action::Cabinet(cabinet, &self.expect)),
+                _ => Err(ONE_THING.to_owned()),
+            };
+        }
+        if let Some(desk) = &self.desk {
             return match (&self.send, &self.advance, &self.set) {
-                (None, None, None) => Ok(Action::Cabinet(cabinet, &self.expect)),
+                (None, None, None) => Ok(Action::Desk(desk, &self.expect)),
                 _ => Err(ONE_THING.to_owned()),
             };
         }
@@ -291,6 +357,11 @@ impl Scenario {
         self.steps
             .iter()
             .any(|step| step.get_ref().cabinet.is_some())
+    }
+
+    /// Returns whether any step files a request at the State Corporation's desk.
+    pub fn uses_the_desk(&self) -> bool {
+        self.steps.iter().any(|step| step.get_ref().desk.is_some())
     }
 
     /// Returns whether any step moves the stack's clock.
@@ -412,6 +483,45 @@ impl Scenario {
             })?;
             let (send, expect) = match action {
                 Action::Send(send, expect) => (Some(send), expect),
+                Action::Desk(desk, expect) => {
+                    for (name, iin) in [
+                        ("desk.recipient_iin", &desk.recipient_iin),
+                        ("desk.representative_iin", &desk.representative_iin),
+                        ("desk.child_iin", &desk.child_iin),
+                    ] {
+                        if name == "desk.recipient_iin" || !iin.is_empty() {
+                            egov_core::Iin::parse(iin)
+                                .map_err(|err| invalid(line, field(name), err.to_string()))?;
+                        }
+                    }
+                    if !matches!(desk.power_of_attorney.as_str(), "" | "notarised" | "other") {
+                        return Err(invalid(
+                            line,
+                            field("desk.power_of_attorney"),
+                            format!(
+                                "{:?} is not `notarised` or `other` (leave it out when the \
+                                 recipient came in person)",
+                                desk.power_of_attorney
+                            ),
+                        ));
+                    }
+                    if expect.payload_type.is_some() || !expect.header.is_empty() {
+                        return Err(invalid(
+                            line,
+                            field("expect"),
+                            "the desk answers no message type or header: name its `payload.outcome`".into(),
+                        ));
+                    }
+                    if step.wait.is_some() {
+                        return Err(invalid(
+                            line,
+                            field("wait"),
+                            "a request is filed at the desk once: a later step reads its result"
+                                .into(),
+                        ));
+                    }
+                    (None, expect)
+                }
                 Action::Cabinet(cabinet, expect) => {
                     egov_core::Iin::parse(&cabinet.iin)
                         .map_err(|err| invalid(line, field("cabinet.iin"), err.to_string()))?;
@@ -736,7 +846,7 @@ payload.person = { iin = "950703300125", surname = "<any>" }
         let err = parse(&text).expect_err("send and advance");
         assert!(
             err.to_string()
-                .contains("one of `send`, `cabinet`, `advance` or `set`"),
+                .contains("one of `send`, `cabinet`, `desk`, `advance` or `set`"),
             "{err}"
         );
         let text =
@@ -861,5 +971,62 @@ payload.notifications = [{ status = "registered" }, { status = "issued", signer_
         let text = format!("{VALID}\n[[step]]\nadvance = \"1d\"\nwait = {{ timeout = \"1s\" }}\n");
         let err = parse(&text).expect_err("wait on a clock step");
         assert!(err.to_string().contains("step[2].wait"), "{err}");
+    }
+
+    const DESK: &str = r#"name = "at the desk"
+
+[[step]]
+name = "the operator files B for a representative"
+save = { number = "registration_number" }
+[step.desk]
+service = "B"
+recipient_iin = "950703390123"
+representative_iin = "760330490152"
+power_of_attorney = "notarised"
+power_of_attorney_number = "ENIS-000501"
+documents = ["application", "identity_document"]
+[step.expect]
+payload = { outcome = "sent", registration_number = "<pattern:LM-\\d{4}-\\d{6}>" }
+"#;
+
+    #[test]
+    fn a_desk_step_reads_the_request_form_and_what_the_desk_must_come_to() {
+        let scenario = parse(DESK).expect("valid");
+        assert!(scenario.uses_the_desk());
+        let step = scenario.steps[0].get_ref();
+        let Action::Desk(form, expect) = step.action().expect("an action") else {
+            panic!("not a desk step: {step:?}");
+        };
+        assert_eq!(form.service, "B");
+        assert_eq!(form.power_of_attorney, "notarised");
+        assert_eq!(form.documents, ["application", "identity_document"]);
+        assert!(!form.consent);
+        assert_eq!(expect.payload["outcome"].as_str(), Some("sent"));
+        let again = parse(&scenario.to_toml().expect("writes")).expect("reads back");
+        assert_eq!(again.steps[0].get_ref(), step);
+    }
+
+    #[test]
+    fn a_desk_step_names_a_bad_iin_an_unknown_power_of_attorney_a_wait_and_a_second_action() {
+        let err = parse(&DESK.replace("\"760330490152\"", "\"12\"")).expect_err("no IIN");
+        assert!(
+            err.to_string()
+                .starts_with("s.toml:3: step[1].desk.representative_iin:"),
+            "{err}"
+        );
+        let err = parse(&DESK.replace("\"notarised\"", "\"verbal\"")).expect_err("no such form");
+        assert!(
+            err.to_string().contains("step[1].desk.power_of_attorney"),
+            "{err}"
+        );
+        let err = parse(&DESK.replace("[step.desk]", "wait = { timeout = \"1s\" }\n[step.desk]"))
+            .expect_err("filed once");
+        assert!(err.to_string().contains("step[1].wait"), "{err}");
+        let err = parse(&DESK.replace("[step.desk]", "advance = \"1m\"\n[step.desk]"))
+            .expect_err("two things");
+        assert!(err.to_string().contains("`desk`"), "{err}");
+        let err = parse(&DESK.replace("[step.expect]", "[step.expect]\ntype = \"egov.v1.Fault\""))
+            .expect_err("a type");
+        assert!(err.to_string().contains("step[1].expect"), "{err}");
     }
 }

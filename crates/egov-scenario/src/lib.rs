@@ -25,7 +25,8 @@
 //! the gateway's admin API and cleared when it ends, and move the stack's clock
 //! (`advance = "28d"`, `set = "…"` steps) through the clock authority, and read a citizen's
 //! personal cabinet on the portal (`cabinet = { iin = "…", number = "${number}" }`), where the
-//! outcome of a request reaches them.
+//! outcome of a request reaches them, and file a request at the State Corporation's desk as its
+//! operator does (`[step.desk]`, through a [`StateCorporationDesk`]).
 //!
 //! # Layout
 //! - [`file`]: [`Scenario`], its steps, and parsing with errors naming the line and the field.
@@ -52,7 +53,7 @@ pub mod saved;
 
 pub use compare::{Difference, compare};
 pub use export::{ExportError, export, scenario_of_exchange};
-pub use file::{Action, Cabinet, Expect, Scenario, ScenarioError, Send, Step, Wait};
+pub use file::{Action, Cabinet, Desk, Expect, Scenario, ScenarioError, Send, Step, Wait};
 pub use payload::{Contracts, PayloadError};
 pub use portal::PortalClient;
-pub use run::{Identities, Runner, ScenarioReport, StepReport, Witness};
+pub use run::{Identities, Runner, ScenarioReport, StateCorporationDesk, StepReport};

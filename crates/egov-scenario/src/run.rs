@@ -22,7 +22,7 @@ use egov_system::{GatewayCaller, SystemIdentity};
 use prost::Message as _;
 
 use crate::compare::{Difference, compare, compare_value};
-use crate::file::{Action, Cabinet, Expect, Scenario, Send, Step, Wait};
+use crate::file::{Action, Cabinet, Desk as DeskForm, Expect, Scenario, Send, Step, Wait};
 use crate::payload::{Contracts, type_name};
 use crate::portal::PortalClient;
 use crate::saved::{Saved, substitute};
@@ -42,17 +42,16 @@ pub trait Identities {
     ) -> impl Future<Output = Result<Arc<Signer>, String>> + std::marker::Send;
 }
 
-/// Told of every answer a `send` step expected, before the next step runs: lets the harness
-/// keep what the sending system keeps of its own requests (the State Corporation's filing of a
-/// request it sent, to which the provider's result is delivered later), where the runner plays
-/// only the system's sending half.
-pub trait Witness: std::marker::Send + Sync {
-    /// Takes note of `send`'s expected answer `payload`.
-    fn answered<'a>(
+/// The State Corporation's desk a `desk` step files at, as its signed-in operator: takes a
+/// ticket, calls it, fills the request form and files it; the desk asks the registers and sends
+/// the request through the gateway itself. Returns what the desk came to, as
+/// [`crate::file::Desk`] lists its keys.
+pub trait StateCorporationDesk: std::marker::Send + Sync {
+    /// Files `form` for a new ticket and returns the desk's outcome.
+    fn file<'a>(
         &'a self,
-        send: &'a Send,
-        payload: &'a toml::Table,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + std::marker::Send + 'a>>;
+        form: &'a DeskForm,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>>;
 }
 
 /// How one step ended.
@@ -140,7 +139,7 @@ pub struct Runner<I> {
     faults: Option<FaultAdmin>,
     authority: Option<AuthorityEndpoint>,
     portal: Option<PortalClient>,
-    witness: Option<Arc<dyn Witness>>,
+    desk: Option<Arc<dyn StateCorporationDesk>>,
 }
 
 /// Where the clock authority is and the operator token that moves it.
@@ -174,7 +173,7 @@ impl<I: Identities> Runner<I> {
             faults: None,
             authority: None,
             portal: None,
-            witness: None,
+            desk: None,
         }
     }
 
@@ -200,9 +199,9 @@ impl<I: Identities> Runner<I> {
         self
     }
 
-    /// Lets `witness` take note of every expected answer (see [`Witness`]).
-    pub fn with_witness(mut self, witness: Arc<dyn Witness>) -> Runner<I> {
-        self.witness = Some(witness);
+    /// Lets the runner file `desk` steps at the State Corporation's `desk`.
+    pub fn with_desk(mut self, desk: Arc<dyn StateCorporationDesk>) -> Runner<I> {
+        self.desk = Some(desk);
         self
     }
 
@@ -278,6 +277,9 @@ impl<I: Identities> Runner<I> {
         }
         if scenario.reads_a_cabinet() && self.portal.is_none() {
             return Err(NO_PORTAL.to_owned());
+        }
+        if scenario.uses_the_desk() && self.desk.is_none() {
+            return Err(NO_DESK.to_owned());
         }
         if !scenario.moves_the_clock() {
             return Ok(None);
@@ -366,11 +368,6 @@ impl<I: Identities> Runner<I> {
                 };
                 let once = async |sent: &mut Sent| self.step(&send, &expect, sent).await;
                 let (failures, payload) = self.answer_of(step.wait.as_ref(), sent, once).await?;
-                if failures.is_empty()
-                    && let Some(witness) = &self.witness
-                {
-                    witness.answered(&send, &payload).await?;
-                }
                 return self.save(step, saved, failures, &payload);
             }
             Action::Cabinet(cabinet, expect) => {
@@ -401,6 +398,23 @@ impl<I: Identities> Runner<I> {
                 let once = async |_: &mut Sent| self.cabinet(&cabinet, &expect).await;
                 let (failures, payload) = self.answer_of(step.wait.as_ref(), sent, once).await?;
                 return self.save(step, saved, failures, &payload);
+            }
+            Action::Desk(form, expect) => {
+                let desk = self.desk.as_ref().ok_or(NO_DESK)?;
+                let answer = desk.file(form).await?;
+                // Compared on the keys the expectation names, saved from the whole answer.
+                let named: toml::Table = answer
+                    .iter()
+                    .filter(|(key, _)| expect.payload.contains_key(*key))
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect();
+                let mut differences = compare_value(
+                    &expect.status.clone().into(),
+                    Some(&egov_core::StatusCode::Success.as_str().to_owned().into()),
+                    "status",
+                );
+                differences.extend(compare(&expect.payload, &named, ""));
+                return self.save(step, saved, lines(&differences), &answer);
             }
             Action::Inject => return Ok(Vec::new()),
 
@@ -635,6 +649,11 @@ struct Sent {
 /// Why a scenario with a cabinet step cannot run on a runner without a portal.
 const NO_PORTAL: &str = "the scenario reads a citizen's cabinet, but the runner was given no \
                          portal URL (`egov scenario run --portal http://host:port`)";
+
+/// Why a scenario with a desk step cannot run on a runner without a desk.
+const NO_DESK: &str = "the scenario files a request at the State Corporation's desk, but this \
+                       stack gives the runner no desk to file at (`egov scenario run --stack` \
+                       drives the desk only in the in-process flow matrix, tests/tests/flows.rs)";
 
 /// Returns the cabinet's JSON as a table to compare with `expected`: only the top-level keys
 /// it names, and each notification only on the keys of the expected row at its place.

@@ -781,55 +781,22 @@ impl<St: IntakeStore> Intake<St> {
         })
     }
 
-    /// Checks a power of attorney in the notary registry: not registered is "the data cannot
-    /// be obtained" (DataNotFound); registered but not in force for this service, or between
-    /// other persons, is a refusal naming why (ServiceRefused).
+    /// Checks a power of attorney in the notary registry for this service (see
+    /// [`check_power_of_attorney`]).
     async fn check_power_of_attorney(
         &self,
         number: &str,
         recipient: &Iin,
         representative: &Iin,
     ) -> Result<(), Fault> {
-        let answer = self
-            .lookups
-            .power_of_attorney(number, self.profile.service_code)
-            .await?;
-        let validity = answer.validity();
-        match validity {
-            PowerOfAttorneyValidity::Valid => {}
-            PowerOfAttorneyValidity::NotFound | PowerOfAttorneyValidity::Unspecified => {
-                return Err(Fault::not_found(format!(
-                    "the data cannot be obtained: power of attorney {number} is not in the notary registry"
-                )));
-            }
-            other => {
-                let why = match other {
-                    PowerOfAttorneyValidity::Expired => "expired",
-                    PowerOfAttorneyValidity::Revoked => "revoked by its principal",
-                    _ => "it does not cover this service",
-                };
-                return Err(Fault::new(
-                    StatusCode::ServiceRefused,
-                    format!(
-                        "power of attorney {number} is not in force for service {}: {why}",
-                        self.profile.service_code
-                    ),
-                ));
-            }
-        }
-        let power = answer.power_of_attorney.unwrap_or_default();
-        if power.principal_iin != recipient.as_str()
-            || power.representative_iin != representative.as_str()
-        {
-            return Err(Fault::new(
-                StatusCode::ServiceRefused,
-                format!(
-                    "power of attorney {number} is from {} to {}, not from recipient {recipient} to representative {representative}",
-                    power.principal_iin, power.representative_iin
-                ),
-            ));
-        }
-        Ok(())
+        check_power_of_attorney(
+            &self.lookups,
+            number,
+            self.profile.service_code,
+            recipient,
+            representative,
+        )
+        .await
     }
 
     /// Allocates the next registration number in the year (in Kazakhstan) of `at`.
@@ -1259,6 +1226,56 @@ impl<H: Handler, R: RevocationSource + 'static> MessageReceiver for KeepingRecei
             .map(tonic::Response::new)
             .map_err(|fault| fault.code.to_grpc(&fault.message))
     }
+}
+
+/// Checks a power of attorney in the notary registry for `service_code`, as the State
+/// Corporation's desk and the providers' intakes both do: not registered is "the data cannot
+/// be obtained" (DataNotFound); registered but not in force for this service, or between
+/// other persons, is a refusal naming why (ServiceRefused).
+pub async fn check_power_of_attorney(
+    lookups: &Lookups,
+    number: &str,
+    service_code: &str,
+    recipient: &Iin,
+    representative: &Iin,
+) -> Result<(), Fault> {
+    let answer = lookups.power_of_attorney(number, service_code).await?;
+    let validity = answer.validity();
+    match validity {
+        PowerOfAttorneyValidity::Valid => {}
+        PowerOfAttorneyValidity::NotFound | PowerOfAttorneyValidity::Unspecified => {
+            return Err(Fault::not_found(format!(
+                "the data cannot be obtained: power of attorney {number} is not in the notary registry"
+            )));
+        }
+        other => {
+            let why = match other {
+                PowerOfAttorneyValidity::Expired => "expired",
+                PowerOfAttorneyValidity::Revoked => "revoked by its principal",
+                _ => "it does not cover this service",
+            };
+            return Err(Fault::new(
+                StatusCode::ServiceRefused,
+                format!(
+                    "power of attorney {number} is not in force for service {}: {why}",
+                    service_code
+                ),
+            ));
+        }
+    }
+    let power = answer.power_of_attorney.unwrap_or_default();
+    if power.principal_iin != recipient.as_str()
+        || power.representative_iin != representative.as_str()
+    {
+        return Err(Fault::new(
+            StatusCode::ServiceRefused,
+            format!(
+                "power of attorney {number} is from {} to {}, not from recipient {recipient} to representative {representative}",
+                power.principal_iin, power.representative_iin
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -382,8 +382,9 @@ impl Neighbours {
     /// under test and those started beside it): every one of them may call the neighbours.
     pub fn route_targets(&self, targets: &[Target<'_>]) {
         let caller: Vec<&str> = targets.iter().map(|target| target.system.id).collect();
-        // The front doors ask the citizens-DB too (the portal's registration), as the
-        // stack's registry lets them.
+        // The front doors ask the citizens-DB and the notary registry too (the portal's
+        // registration, the State Corporation desk's look-ups before it sends a request), as
+        // the stack's registry lets them.
         let with_fronts: Vec<&str> = caller
             .iter()
             .copied()
@@ -401,7 +402,7 @@ impl Neighbours {
             egov_notary::GET_SERVICE_ID,
             systems::NOTARY.id,
             self.notary_addr,
-            &caller,
+            &with_fronts,
         );
         for service in [OPEN_CASE_SERVICE_ID, GET_CASE_SERVICE_ID] {
             self.sandbox.route(

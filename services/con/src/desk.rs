@@ -14,12 +14,13 @@ use egov_core::{Iin, StatusCode};
 use egov_proto::v1::{
     ApplicationRegistered, ApplyHomeSchoolingCompensationRequest,
     ApplyUnemployedCertificateRequest, AttachedDocument, Channel, GetApplicationResultRequest,
-    PlaceInQueueRequest, PlaceInQueueResponse, PowerOfAttorneyValidity, ResultKind,
-    ServiceApplication, ServiceResult,
+    PlaceInQueueRequest, PlaceInQueueResponse, ResultKind, ServiceApplication, ServiceResult,
 };
 use egov_signin::Person;
 use egov_system::caller::decode_answer;
-use egov_system::intake::{FIELD_POWER_OF_ATTORNEY_FORM, Lookups, POWER_OF_ATTORNEY_NOT_NOTARISED};
+use egov_system::intake::{
+    FIELD_POWER_OF_ATTORNEY_FORM, Lookups, POWER_OF_ATTORNEY_NOT_NOTARISED, check_power_of_attorney,
+};
 use egov_system::intake_sql::rfc3339;
 use egov_system::{CallError, Fault, GatewayCaller};
 use prost::Message;
@@ -28,6 +29,12 @@ use crate::ConError;
 use crate::operator::Operators;
 use crate::services::{DeskService, DeskServices};
 use crate::store::{Filing, JournalEntry, Receipt, Store, Ticket, outcome};
+
+/// The item-9 document of service C that is the school's certificate of home schooling.
+const HOME_SCHOOLING_CERTIFICATE: &str = "home_schooling_certificate";
+
+/// The application field E-sobes reads to know the child is schooled at home (`"true"`).
+const FIELD_HOME_SCHOOLING: &str = "home_schooling";
 
 /// How a representative's power of attorney is certified (seed `001_…` item 9, process 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +69,9 @@ pub struct FilingForm {
     pub service_code: String,
     /// The recipient's IIN.
     pub recipient_iin: String,
+    /// The recipient's name as the application states it, written on a receipt of refusal:
+    /// an incomplete package is refused before any register is asked.
+    pub recipient_name: String,
     /// The representative's IIN, when one acts by power of attorney.
     pub representative_iin: String,
     /// How the power of attorney is certified.
@@ -377,8 +387,8 @@ impl Desk {
         }
     }
 
-    /// Files a ticket's request: checks the form, takes D's consent, asks the citizens-DB and
-    /// the notary registry, refuses an incomplete D package with a receipt, then signs the
+    /// Files a ticket's request: checks the form, takes D's consent, refuses an incomplete D
+    /// package with a receipt, asks the citizens-DB and the notary registry, then signs the
     /// request with the operator's certificate and sends it through the gateway.
     pub async fn file(&self, operator: &Person, form: &FilingForm) -> Result<Outcome, ConError> {
         let signer = self.inner.operators.signer(operator)?.clone();
@@ -429,28 +439,8 @@ impl Desk {
             filed_at: rfc3339(self.now())?,
             ..Filing::default()
         };
-        // Process 3 and condition 1: the recipient in the citizens-DB, the notarised power of
-        // attorney in the notary registry.
-        let person = match self
-            .inner
-            .lookups
-            .person("recipient", &checked.recipient)
-            .await
-        {
-            Ok(person) => person,
-            Err(fault) => return self.refuse(operator, filing, unobtainable(fault)).await,
-        };
-        if let (Some(representative), PowerOfAttorneyForm::Notarised) =
-            (checked.representative, form.power_of_attorney)
-        {
-            let number = form.power_of_attorney_number.trim();
-            if let Err(fault) = self
-                .power_of_attorney(number, &service.code, &checked.recipient, &representative)
-                .await
-            {
-                return self.refuse(operator, filing, unobtainable(fault)).await;
-            }
-        }
+        // `002_…` item 9.2: with an incomplete package the employee refuses to accept the
+        // documents and hands the receipt; no register is asked for a request not accepted.
         if service.refuses_incomplete_at_desk() {
             let missing: Vec<String> = service
                 .documents
@@ -459,15 +449,36 @@ impl Desk {
                 .map(|document| format!("{} / {}", document.name.kk, document.name.ru))
                 .collect();
             if !missing.is_empty() {
-                let name = [&person.surname, &person.name, &person.patronymic]
-                    .iter()
-                    .filter(|part| !part.is_empty())
-                    .map(|part| part.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let name = form.recipient_name.trim().to_owned();
                 return self
                     .receipt(operator, filing, &service, name, missing)
                     .await;
+            }
+        }
+        // Process 3 and condition 1: the recipient in the citizens-DB, the notarised power of
+        // attorney in the notary registry.
+        if let Err(fault) = self
+            .inner
+            .lookups
+            .person("recipient", &checked.recipient)
+            .await
+        {
+            return self.refuse(operator, filing, unobtainable(fault)).await;
+        }
+        if let (Some(representative), PowerOfAttorneyForm::Notarised) =
+            (checked.representative, form.power_of_attorney)
+        {
+            let number = form.power_of_attorney_number.trim();
+            if let Err(fault) = check_power_of_attorney(
+                &self.inner.lookups,
+                number,
+                &service.code,
+                &checked.recipient,
+                &representative,
+            )
+            .await
+            {
+                return self.refuse(operator, filing, unobtainable(fault)).await;
             }
         }
         // Process 5: the request, signed by the operator, countersigned by the State
@@ -572,51 +583,6 @@ impl Desk {
         Ok(Outcome::Sent(store.filing(&filing.id).await?))
     }
 
-    /// Looks a notarised power of attorney up in the notary registry.
-    async fn power_of_attorney(
-        &self,
-        number: &str,
-        service_code: &str,
-        recipient: &Iin,
-        representative: &Iin,
-    ) -> Result<(), Fault> {
-        let answer = self
-            .inner
-            .lookups
-            .power_of_attorney(number, service_code)
-            .await?;
-        match answer.validity() {
-            PowerOfAttorneyValidity::Valid => {}
-            PowerOfAttorneyValidity::NotFound | PowerOfAttorneyValidity::Unspecified => {
-                return Err(Fault::not_found(format!(
-                    "the data cannot be obtained: power of attorney {number} is not in the notary registry"
-                )));
-            }
-            other => {
-                return Err(Fault::new(
-                    StatusCode::ServiceRefused,
-                    format!(
-                        "power of attorney {number} is not in force for service {service_code}: {}",
-                        other.as_str_name()
-                    ),
-                ));
-            }
-        }
-        let power = answer.power_of_attorney.unwrap_or_default();
-        if power.principal_iin != recipient.as_str()
-            || power.representative_iin != representative.as_str()
-        {
-            return Err(Fault::new(
-                StatusCode::ServiceRefused,
-                format!(
-                    "power of attorney {number} is from {} to {}, not from recipient {recipient} to representative {representative}",
-                    power.principal_iin, power.representative_iin
-                ),
-            ));
-        }
-        Ok(())
-    }
-
     /// Builds the application the target system gets.
     fn application(&self, form: &FilingForm, checked: &Checked) -> ServiceApplication {
         let mut fields = BTreeMap::new();
@@ -625,6 +591,16 @@ impl Desk {
                 FIELD_POWER_OF_ATTORNEY_FORM.to_owned(),
                 POWER_OF_ATTORNEY_NOT_NOTARISED.to_owned(),
             );
+        }
+        // C: the school's certificate of home schooling handed in is what shows at the desk
+        // that the child is schooled at home, the field E-sobes reads.
+        if checked.service.code == "C"
+            && form
+                .documents
+                .iter()
+                .any(|code| code == HOME_SCHOOLING_CERTIFICATE)
+        {
+            fields.insert(FIELD_HOME_SCHOOLING.to_owned(), "true".to_owned());
         }
         if checked.service.code == "D" {
             fields.insert("district".to_owned(), form.district.trim().to_owned());

@@ -101,7 +101,7 @@ pub struct Receipt {
     pub service_code: String,
     /// The recipient.
     pub recipient_iin: String,
-    /// The recipient's name as the citizens-DB holds it.
+    /// The recipient's name as the application states it (no register is asked first).
     pub recipient_name: String,
     /// The missing item-9 documents' names, one per line.
     pub missing: String,

@@ -482,6 +482,7 @@ fn ticket_body(
 <input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="lang" value="{code}"><input type="hidden" name="service_code" value="{c}">
 {consent}
 {recipient}
+{recipient_name}
 {representative}
 <label>{poa_label}<select id="power_of_attorney" name="power_of_attorney">{poa_none}{poa_notarised}{poa_other}</select>{poa_error}</label>
 {poa_number}
@@ -504,6 +505,12 @@ fn ticket_body(
             String::new()
         },
         recipient = input("recipient_iin", t(lang, "Алушының ЖСН", "ИИН услугополучателя", "Recipient's IIN"), &form.recipient_iin),
+        // Written on a receipt of refusal, which is drawn up before any register is asked.
+        recipient_name = if service.refuses_incomplete_at_desk() {
+            input("recipient_name", t(lang, "Алушының аты-жөні (өтініш бойынша)", "ФИО услугополучателя (по заявлению)", "Recipient's name (as in the application)"), &form.recipient_name)
+        } else {
+            String::new()
+        },
         representative = input("representative_iin", t(lang, "Өкілдің ЖСН (сенімхат бойынша)", "ИИН представителя (по доверенности)", "Representative's IIN (by power of attorney)"), &form.representative_iin),
         poa_label = t(lang, "Сенімхат", "Доверенность", "Power of attorney"),
         poa_none = poa("none", t(lang, "Жоқ — алушының өзі", "Нет — сам получатель", "None — the recipient in person"), form.power_of_attorney == PowerOfAttorneyForm::None),
@@ -574,6 +581,7 @@ fn read_form(ticket_id: &str, body: &[u8]) -> (FilingForm, Lang, bool) {
             "lang" => lang = Lang::or_default(Some(&value)),
             "service_code" => form.service_code = value,
             "recipient_iin" => form.recipient_iin = value,
+            "recipient_name" => form.recipient_name = value,
             "representative_iin" => form.representative_iin = value,
             "power_of_attorney" => match PowerOfAttorneyForm::parse(&value) {
                 Some(choice) => form.power_of_attorney = choice,

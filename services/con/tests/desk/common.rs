@@ -165,6 +165,16 @@ impl Stack {
         called.id
     }
 
+    /// Returns how many rows the national gateway's message log holds, once written.
+    pub async fn gateway_log_rows(&self) -> usize {
+        let log = self.sandbox.gateway().log();
+        log.flush().await.expect("log flushed");
+        log.recent(&egov_gateway::message_log::RecentFilter::default(), 100_000)
+            .await
+            .expect("log read")
+            .len()
+    }
+
     /// Returns the application the Labour Market AIS registered under `number`.
     pub async fn labor_registration(&self, number: &str) -> Registration {
         self.labor
