@@ -481,6 +481,19 @@ impl Scenario {
                 };
                 invalid(line, field(name), message)
             })?;
+            // A desk or a cabinet answers a table, not a signed message.
+            let payload_only = |expect: &Expect, what: &str, key: &str| {
+                if expect.payload_type.is_some() || !expect.header.is_empty() {
+                    return Err(invalid(
+                        line,
+                        field("expect"),
+                        format!(
+                            "{what} has no message type or header to expect: name its `payload.{key}`"
+                        ),
+                    ));
+                }
+                Ok(())
+            };
             let (send, expect) = match action {
                 Action::Send(send, expect) => (Some(send), expect),
                 Action::Desk(desk, expect) => {
@@ -505,13 +518,7 @@ impl Scenario {
                             ),
                         ));
                     }
-                    if expect.payload_type.is_some() || !expect.header.is_empty() {
-                        return Err(invalid(
-                            line,
-                            field("expect"),
-                            "the desk answers no message type or header: name its `payload.outcome`".into(),
-                        ));
-                    }
+                    payload_only(expect, "the desk", "outcome")?;
                     if step.wait.is_some() {
                         return Err(invalid(
                             line,
@@ -536,13 +543,7 @@ impl Scenario {
                             }
                         }
                     }
-                    if expect.payload_type.is_some() || !expect.header.is_empty() {
-                        return Err(invalid(
-                            line,
-                            field("expect"),
-                            "a cabinet has no message type or header to expect: name its `payload.notifications`".into(),
-                        ));
-                    }
+                    payload_only(expect, "a cabinet", "notifications")?;
                     (None, expect)
                 }
                 _ => {

@@ -208,3 +208,18 @@ async fn a_scenario_reading_a_cabinet_is_refused_by_a_runner_without_a_portal() 
     assert!(error.contains("--portal"), "{error}");
     assert!(report.steps.is_empty());
 }
+
+#[tokio::test]
+async fn a_scenario_filing_at_the_desk_is_refused_by_a_stack_that_gives_no_desk() {
+    let stack = Stack::start().await;
+    let scenario = stack.scenario(&format!(
+        "name = \"at the State Corporation\"\n\n[[step]]\n[step.desk]\nservice = \"B\"\n\
+         recipient_iin = \"{PERSON}\"\ndocuments = [\"application\"]\n"
+    ));
+
+    let report = stack.runner().run(&scenario).await;
+
+    let error = report.error.expect("refused before any step");
+    assert!(error.contains("gives the runner no desk"), "{error}");
+    assert!(report.steps.is_empty());
+}
