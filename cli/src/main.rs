@@ -177,6 +177,19 @@ enum ScenarioAction {
         #[arg(long, env = "EGOV_PORTAL_PASSWORD", hide_env_values = true,
               default_value = egov_scenario::portal::DEFAULT_CITIZEN_PASSWORD)]
         portal_password: String,
+        /// The State Corporation desk's HTTP address (egov-con's pages and JSON API), where
+        /// `[step.desk]` steps take a ticket and file as the operator `--desk-operator`.
+        #[arg(long, env = "EGOV_DESK", default_value = stack::DESK_URL)]
+        desk: String,
+        /// The login of the ЦОН operator desk steps file as (an account made with `egov-con
+        /// accounts add <login> --role operator`); without it, a scenario with desk steps is
+        /// refused. The password is read from `--desk-password-file`, else from the
+        /// environment variable EGOV_DESK_PASSWORD; never from the command line.
+        #[arg(long, env = "EGOV_DESK_OPERATOR")]
+        desk_operator: Option<String>,
+        /// A file holding the desk operator's password (its first line).
+        #[arg(long, env = "EGOV_DESK_PASSWORD_FILE")]
+        desk_password_file: Option<PathBuf>,
     },
 }
 
@@ -239,6 +252,9 @@ async fn main() -> anyhow::Result<ExitCode> {
                     clock_token,
                     portal,
                     portal_password,
+                    desk,
+                    desk_operator,
+                    desk_password_file,
                 },
         } => {
             let registrar_password =
@@ -248,6 +264,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             let admin_token = commands::up::operator_token(&cli.data_dir, token).ok();
             let clock_token =
                 clock_token.or_else(|| commands::clock::stored_token(&cli.data_dir).ok());
+            let desk_operator = desk_operator
+                .map(|login| {
+                    commands::scenario::desk_password(desk_password_file.as_deref())
+                        .map(|password| commands::scenario::DeskOperator { login, password })
+                })
+                .transpose()?;
             commands::scenario::run(commands::scenario::Options {
                 files,
                 gateway,
@@ -262,6 +284,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                 clock_token,
                 portal,
                 portal_password,
+                desk,
+                desk_operator,
             })
             .await
         }

@@ -66,6 +66,9 @@ pub const GATEWAY_ENDPOINT: &str = "http://127.0.0.1:7100";
 /// The gateway's HTTP address: its log, diagrams and admin API (faults among them).
 pub const GATEWAY_HTTP: &str = "127.0.0.1:7101";
 
+/// The State Corporation desk's HTTP address (egov-con's pages and JSON API).
+pub const DESK_URL: &str = "http://127.0.0.1:7191";
+
 /// nats-server's config in the data dir: its users and their permissions (owner-only).
 pub const NATS_CONFIG_FILE: &str = "nats.conf";
 

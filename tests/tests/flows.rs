@@ -94,6 +94,13 @@ const BEHIND_THE_REGIONAL_GATEWAY: &[&str] = &[systems::QUEUE.id, systems::BACKO
 /// The password the runner signs citizens in on the portal with (registering them with it).
 const CITIZEN_PASSWORD: &str = egov_scenario::portal::DEFAULT_CITIZEN_PASSWORD;
 
+/// The State Corporation operator's account at the desk: login and name (the name is on D's
+/// receipts of refusal, as the scenarios expect it).
+const DESK_OPERATOR: (&str, &str) = ("flows-operator", "Әбілова Мадина");
+
+/// The operator's password at the desk on the web.
+const DESK_PASSWORD: &str = "ЦОН-operator-of-the-flow-matrix";
+
 /// How long the message log must stay unchanged before a scenario's rows are read.
 const SETTLE: Duration = Duration::from_millis(100);
 
@@ -241,6 +248,11 @@ impl Stack {
     }
 
     fn runner(&self) -> Runner<StackKeys<'_>> {
+        self.runner_at(self.desk.clone())
+    }
+
+    /// Returns the runner filing `desk` steps at `desk`.
+    fn runner_at(&self, desk: Arc<dyn StateCorporationDesk>) -> Runner<StackKeys<'_>> {
         Runner::new(
             StackKeys {
                 neighbours: &self.neighbours,
@@ -252,7 +264,55 @@ impl Stack {
         )
         .with_clock_authority(&self.authority, Some(CLOCK_TOKEN.to_owned()))
         .with_portal(PortalClient::new(&self.portal, CITIZEN_PASSWORD).expect("portal URL"))
-        .with_desk(self.desk.clone())
+        .with_desk(desk)
+    }
+
+    /// Serves the desk's pages and JSON API (egov-con's web, behind its sign-in, the operator's
+    /// account added) over the same desk the in-process steps file at; returns its URL.
+    async fn serve_desk_on_the_web(&self) -> String {
+        let config = egov_con::Config::with_data_dir(self.neighbours.sandbox.dir().join("con"));
+        self.neighbours
+            .serve_state_corporation_desk(
+                &config,
+                self.desk.desk.clone(),
+                DESK_OPERATOR,
+                DESK_PASSWORD,
+            )
+            .await
+            .url
+    }
+
+    /// Runs one scenario and checks its exchanges against its golden diagram; returns its
+    /// report and its failures, one line each (none when it passed).
+    async fn run_checked(
+        &self,
+        runner: &Runner<StackKeys<'_>>,
+        path: &Path,
+        scenario: &Scenario,
+        suite: &mut egov_junit::Suite,
+    ) -> (ScenarioReport, Vec<String>) {
+        let before: HashSet<(String, String)> =
+            self.settled_log().await.iter().map(row_key).collect();
+        let report = runner.run(scenario).await;
+        report.add_to(suite);
+        let mut lines = failures(&report);
+        if report.passed() {
+            let diagram = diagram_of(&before, &self.settled_log().await, &report);
+            let golden = check_golden(path, &diagram);
+            suite.push(match &golden {
+                None => {
+                    egov_junit::TestCase::passed(&report.name, "golden diagram", Duration::ZERO)
+                }
+                Some(diff) => egov_junit::TestCase::failed(
+                    &report.name,
+                    "golden diagram",
+                    Duration::ZERO,
+                    diff,
+                ),
+            });
+            lines.extend(golden);
+        }
+        (report, lines)
     }
 
     /// Registers on the portal, over HTTP as a person does, every citizen whose cabinet a
@@ -332,8 +392,8 @@ impl InProcessDesk {
     /// back office's catalogue now: the desk reads it once, when first needed, which would
     /// otherwise show in the diagram of the first scenario filed at the desk.
     async fn open(neighbours: &Neighbours, store: egov_con::Store) -> InProcessDesk {
-        const LOGIN: &str = "flows-operator";
-        let operators = egov_con::Operators::new([(LOGIN.to_owned(), neighbours.operator())]);
+        let (login, name) = DESK_OPERATOR;
+        let operators = egov_con::Operators::new([(login.to_owned(), neighbours.operator())]);
         let desk = egov_con::Desk::new(
             store,
             neighbours.con.clone(),
@@ -344,8 +404,8 @@ impl InProcessDesk {
         InProcessDesk {
             desk,
             operator: egov_signin::Person {
-                login: LOGIN.to_owned(),
-                name: "Әбілова Мадина".to_owned(),
+                login: login.to_owned(),
+                name: name.to_owned(),
                 roles: vec![egov_con::OPERATOR_ROLE.to_owned()],
             },
         }
@@ -360,28 +420,18 @@ impl InProcessDesk {
             .await
             .map_err(failed)?
             .ok_or("no ticket waits at the desk")?;
-        let power_of_attorney = egov_con::PowerOfAttorneyForm::parse(&form.power_of_attorney)
-            .ok_or_else(|| format!("power_of_attorney {:?}", form.power_of_attorney))?;
-        let filed = egov_con::FilingForm {
-            ticket_id: ticket.id,
-            service_code: form.service.clone(),
-            recipient_iin: form.recipient_iin.clone(),
-            recipient_name: form.recipient_name.clone(),
-            representative_iin: form.representative_iin.clone(),
-            power_of_attorney,
-            power_of_attorney_number: form.power_of_attorney_number.clone(),
-            child_iin: form.child_iin.clone(),
-            district: form.district.clone(),
-            kindergarten_bin: form.kindergarten_bin.clone(),
-            documents: form.documents.clone(),
-            consent: form.consent,
-        };
+        // The step's form as the desk's JSON API reads it: one mapping of the fields.
+        let form: egov_con::api::FormJson = serde_json::to_value(form)
+            .and_then(serde_json::from_value)
+            .map_err(|err| format!("the desk step's form: {err}"))?;
+        let filed = form.filing(&ticket.id).map_err(failed)?;
         let outcome = self
             .desk
             .file(&self.operator, &filed)
             .await
             .map_err(failed)?;
-        Ok(desk_answer(&outcome))
+        toml::Table::try_from(egov_con::api::OutcomeJson::from(&outcome))
+            .map_err(|err| format!("the desk's outcome: {err}"))
     }
 }
 
@@ -393,61 +443,6 @@ impl StateCorporationDesk for InProcessDesk {
     {
         Box::pin(self.file_form(form))
     }
-}
-
-/// Returns the desk's outcome as a `desk` step compares it (see `egov_scenario::Desk`).
-fn desk_answer(outcome: &egov_con::Outcome) -> toml::Table {
-    use egov_con::Outcome;
-    let name = match outcome {
-        Outcome::Invalid(_) => "invalid",
-        Outcome::ConsentMissing => "consent_missing",
-        Outcome::AlreadyFiled(_) => "already_filed",
-        Outcome::DataUnavailable(_) => "data_unavailable",
-        Outcome::Refused(_) => "refused",
-        Outcome::Receipt(..) => "receipt",
-        Outcome::Sent(_) => "sent",
-    };
-    let text = |value: &str| toml::Value::String(value.to_owned());
-    let mut answer = toml::Table::from_iter([("outcome".to_owned(), text(name))]);
-    if let Some(filing) = outcome.filing() {
-        for (key, value) in [
-            ("message", &filing.message),
-            ("target_system", &filing.target_system),
-            ("registration_number", &filing.registration_number),
-            ("result_kind", &filing.result_kind),
-            ("result_text", &filing.result_text),
-        ] {
-            answer.insert(key.to_owned(), text(value));
-        }
-    }
-    match outcome {
-        Outcome::Receipt(_, receipt) => {
-            let missing = receipt.missing.lines().map(text).collect();
-            answer.insert(
-                "receipt".to_owned(),
-                toml::Value::Table(toml::Table::from_iter([
-                    ("recipient_iin".to_owned(), text(&receipt.recipient_iin)),
-                    ("recipient_name".to_owned(), text(&receipt.recipient_name)),
-                    ("operator_name".to_owned(), text(&receipt.operator_name)),
-                    ("missing".to_owned(), toml::Value::Array(missing)),
-                ])),
-            );
-        }
-        Outcome::Invalid(errors) => {
-            let errors = errors
-                .iter()
-                .map(|error| {
-                    toml::Value::Table(toml::Table::from_iter([
-                        ("field".to_owned(), text(error.field)),
-                        ("problem".to_owned(), text(&format!("{:?}", error.problem))),
-                    ]))
-                })
-                .collect();
-            answer.insert("errors".to_owned(), toml::Value::Array(errors));
-        }
-        _ => {}
-    }
-    answer
 }
 
 /// The runner's keys: the portal's and the State Corporation's seals, the citizens' own
@@ -775,27 +770,7 @@ async fn every_regulated_flow_runs_as_its_scenario_and_golden_diagram_say() {
 
     let mut suite = egov_junit::Suite::new("flows");
     for (path, scenario) in &scenarios {
-        let before: HashSet<(String, String)> =
-            stack.settled_log().await.iter().map(row_key).collect();
-        let report = runner.run(scenario).await;
-        report.add_to(&mut suite);
-        let mut lines = failures(&report);
-        if report.passed() {
-            let diagram = diagram_of(&before, &stack.settled_log().await, &report);
-            let golden = check_golden(path, &diagram);
-            suite.push(match &golden {
-                None => {
-                    egov_junit::TestCase::passed(&report.name, "golden diagram", Duration::ZERO)
-                }
-                Some(diff) => egov_junit::TestCase::failed(
-                    &report.name,
-                    "golden diagram",
-                    Duration::ZERO,
-                    diff,
-                ),
-            });
-            lines.extend(golden);
-        }
+        let (report, lines) = stack.run_checked(&runner, path, scenario, &mut suite).await;
         eprintln!(
             "{} {} ({:.1} s)",
             if lines.is_empty() { "PASS" } else { "FAIL" },
@@ -818,6 +793,45 @@ async fn every_regulated_flow_runs_as_its_scenario_and_golden_diagram_say() {
         files.len(),
         failed.join("\n\n")
     );
+}
+
+/// The State Corporation scenarios the desk on the web files in
+/// [`state_corporation_scenarios_file_at_the_desk_on_the_web_as_its_signed_in_operator`]: B's
+/// request sent to the Labour Market AIS, and D's refusal at reception with its receipt.
+const FILED_ON_THE_WEB: &[&str] = &[
+    "B/unemployed_certificate_issued_at_the_state_corporation.toml",
+    "D/kindergarten_queue_refused_at_reception_when_the_package_is_incomplete_at_the_state_corporation.toml",
+];
+
+/// `egov scenario run --desk-operator …` against a running stack: the runner files `desk` steps
+/// over HTTP as the operator signed in on the desk's own sign-in (egov-scenario's
+/// `DeskClient`, as the CLI builds it), and the scenarios pass with the same exchanges as in
+/// process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn state_corporation_scenarios_file_at_the_desk_on_the_web_as_its_signed_in_operator() {
+    let contracts = Contracts::egov().expect("contracts");
+    let stack = Stack::start().await;
+    let url = stack.serve_desk_on_the_web().await;
+    let desk = egov_scenario::DeskClient::new(&url, DESK_OPERATOR.0, DESK_PASSWORD)
+        .expect("the desk's URL");
+    desk.sign_in().await.expect("the operator signs in");
+    let runner = stack.runner_at(Arc::new(desk));
+    let mut suite = egov_junit::Suite::new("flows on the web desk");
+    let mut failed = Vec::new();
+    for file in FILED_ON_THE_WEB {
+        let path = scenarios_dir().join(file);
+        let scenario = Scenario::load(&path, &contracts).expect("scenario reads");
+        let (report, lines) = stack.run_checked(&runner, &path, &scenario, &mut suite).await;
+        assert_eq!(
+            report.steps.len(),
+            scenario.steps.len(),
+            "{file}: every step ran"
+        );
+        if !lines.is_empty() {
+            failed.push(format!("{file}:\n{}", lines.join("\n")));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
 #[test]

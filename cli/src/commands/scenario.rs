@@ -4,7 +4,9 @@
 //! account (`egov up` keeps its password in the data dir), so no private key leaves the runner.
 //! A scenario's faults are set through the gateway's admin API with the administrator's token
 //! (as `egov fault`), its clock steps move the stack clock with the clock's operator token (as
-//! `egov clock`).
+//! `egov clock`). Its desk steps file at the State Corporation's desk over HTTP as the operator
+//! who runs the command (`--desk-operator`, the password from a file or EGOV_DESK_PASSWORD),
+//! signed in once before the first scenario that files there.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use egov_core::pki::{KeyPurpose, Role};
 use egov_core::{Iin, systems};
 use egov_faults::admin::FaultAdmin;
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
-use egov_scenario::{Contracts, Identities, PortalClient, Runner, Scenario};
+use egov_scenario::{Contracts, DeskClient, Identities, PortalClient, Runner, Scenario};
 use egov_system::identity::{EnrolmentProof, ca_certificates, enrol_holder};
 use egov_system::{Enrolment, SystemIdentity};
 use tokio::sync::Mutex;
@@ -53,6 +55,53 @@ pub struct Options {
     pub portal: Option<String>,
     /// The password citizens are signed in (and registered) with on the portal.
     pub portal_password: String,
+    /// The State Corporation desk's HTTP address.
+    pub desk: String,
+    /// The operator desk steps file as, if one was named.
+    pub desk_operator: Option<DeskOperator>,
+}
+
+/// The ЦОН operator desk steps sign in as: the person running the command.
+#[derive(Clone)]
+pub struct DeskOperator {
+    /// The operator's login.
+    pub login: String,
+    /// Their password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for DeskOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeskOperator")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The environment variable the desk operator's password is read from without a file.
+pub const DESK_PASSWORD_ENV: &str = "EGOV_DESK_PASSWORD";
+
+/// Returns the desk operator's password: the first line of `file`, else [`DESK_PASSWORD_ENV`].
+pub fn desk_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    let password = match file {
+        Some(file) => std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the desk operator's password from {}", file.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        None => std::env::var(DESK_PASSWORD_ENV).with_context(|| {
+            format!(
+                "--desk-operator needs the operator's password: --desk-password-file <file> or \
+                 {DESK_PASSWORD_ENV}"
+            )
+        })?,
+    };
+    anyhow::ensure!(
+        !password.is_empty(),
+        "the desk operator's password is empty"
+    );
+    Ok(password)
 }
 
 /// Runs every file; exits non-zero when any step failed or any file could not be read.
@@ -69,6 +118,18 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         runner = runner
             .with_portal(PortalClient::new(portal, &options.portal_password).context("--portal")?);
     }
+    let desk = match &options.desk_operator {
+        Some(operator) => {
+            let desk = Arc::new(
+                DeskClient::new(&options.desk, &operator.login, &operator.password)
+                    .context("--desk")?,
+            );
+            runner = runner.with_desk(desk.clone());
+            Some(desk)
+        }
+        None => None,
+    };
+    let mut signed_in = false;
     let mut suite = egov_junit::Suite::new("egov scenario run");
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for file in &options.files {
@@ -92,6 +153,15 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         {
             skipped += 1;
             continue;
+        }
+        // One sign-in up front: a wrong password fails the run once, before the operator's
+        // account is locked by a refused sign-in per scenario.
+        if let Some(desk) = &desk
+            && !signed_in
+            && scenario.uses_the_desk()
+        {
+            desk.sign_in().await?;
+            signed_in = true;
         }
         let report = runner.run(&scenario).await;
         let verdict = if report.passed() { "PASS" } else { "FAIL" };

@@ -39,11 +39,15 @@
 //!   and later steps use as `"${number}"`.
 //! - [`portal`]: [`PortalClient`], a citizen on the portal over HTTP (sign-in, registration,
 //!   the cabinet as JSON) for `cabinet` steps.
+//! - [`desk`]: [`DeskClient`], the State Corporation's desk as its operator uses it over HTTP
+//!   (kiosk ticket, sign-in, call, the request form as JSON) for `desk` steps against a
+//!   running stack.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
 //!   its own side, setting and clearing its faults, moving the clock, and reports each step
 //!   (and JUnit XML).
 
 pub mod compare;
+pub mod desk;
 pub mod export;
 pub mod file;
 pub mod payload;
@@ -52,6 +56,7 @@ pub mod run;
 pub mod saved;
 
 pub use compare::{Difference, compare};
+pub use desk::{DeskClient, DeskError};
 pub use export::{ExportError, export, scenario_of_exchange};
 pub use file::{Action, Cabinet, Desk, Expect, Scenario, ScenarioError, Send, Step, Wait};
 pub use payload::{Contracts, PayloadError};

@@ -62,11 +62,7 @@ impl PortalClient {
     /// Creates a client of the portal at `url` (`http://host:port`), signing every citizen in
     /// with `password`.
     pub fn new(url: &str, password: &str) -> Result<PortalClient, PortalError> {
-        let addr = url
-            .strip_prefix("http://")
-            .map(|rest| rest.trim_end_matches('/'))
-            .filter(|addr| !addr.is_empty() && !addr.contains('/'))
-            .ok_or_else(|| PortalError::BadUrl(url.to_owned()))?;
+        let addr = host_and_port(url).ok_or_else(|| PortalError::BadUrl(url.to_owned()))?;
         Ok(PortalClient {
             http: HttpClient::new(addr),
             password: password.to_owned(),
@@ -146,7 +142,7 @@ impl PortalClient {
         ]);
         let answer = self.request("POST", "/login", None, Some(&body)).await?;
         match answer.status {
-            303 | 302 => session_cookie(&answer).map(Some).ok_or_else(|| {
+            303 | 302 => session_cookie(&answer, SESSION_COOKIE).map(Some).ok_or_else(|| {
                 PortalError::BadAnswer(format!("signing in {iin} set no {SESSION_COOKIE}"))
             }),
             401 => Ok(None),
@@ -205,23 +201,32 @@ impl PortalClient {
     }
 }
 
+/// Returns the `host:port` of an `http://host:port` URL (a trailing `/` allowed), the only
+/// form the stack's own web apps are given in.
+pub(crate) fn host_and_port(url: &str) -> Option<&str> {
+    url.strip_prefix("http://")
+        .map(|rest| rest.trim_end_matches('/'))
+        .filter(|addr| !addr.is_empty() && !addr.contains('/'))
+}
+
 /// Encodes form fields as `application/x-www-form-urlencoded`.
-fn form(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(fields).unwrap_or_default()
 }
 
-/// Returns the session id the answer sets.
-fn session_cookie(answer: &HttpAnswer) -> Option<String> {
+/// Returns the session id the answer sets in the cookie `cookie` (egov-signin's
+/// `egov-<app>-session`).
+pub(crate) fn session_cookie(answer: &HttpAnswer, cookie: &str) -> Option<String> {
     answer
         .header("set-cookie")
         .filter_map(|value| value.split(';').next())
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .find(|(name, value)| *name == cookie && !value.is_empty())
         .map(|(_, value)| value.to_owned())
 }
 
-/// Returns the error a portal page shows (`class="error"`), else the start of the page.
-fn page_error(body: &str) -> String {
+/// Returns the error a page shows (`class="error"` or `"refusal"`), else the start of the page.
+pub(crate) fn page_error(body: &str) -> String {
     let shown = regex::Regex::new(r#"class="(?:error|refusal)"[^>]*>([^<]+)<"#)
         .ok()
         .and_then(|pattern| pattern.captures(body))
@@ -258,7 +263,10 @@ mod tests {
             ],
             body: String::new(),
         };
-        assert_eq!(session_cookie(&answer).as_deref(), Some("abc"));
+        assert_eq!(
+            session_cookie(&answer, SESSION_COOKIE).as_deref(),
+            Some("abc")
+        );
     }
 
     #[test]

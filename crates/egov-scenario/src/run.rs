@@ -652,8 +652,9 @@ const NO_PORTAL: &str = "the scenario reads a citizen's cabinet, but the runner 
 
 /// Why a scenario with a desk step cannot run on a runner without a desk.
 const NO_DESK: &str = "the scenario files a request at the State Corporation's desk, but this \
-                       stack gives the runner no desk to file at (`egov scenario run --stack` \
-                       drives the desk only in the in-process flow matrix, tests/tests/flows.rs)";
+                       stack gives the runner no desk to file at: name the desk's operator \
+                       (`egov scenario run --desk-operator <login>`, the password in \
+                       EGOV_DESK_PASSWORD or --desk-password-file; the desk at --desk)";
 
 /// Returns the cabinet's JSON as a table to compare with `expected`: only the top-level keys
 /// it names, and each notification only on the keys of the expected row at its place.
@@ -697,7 +698,7 @@ pub fn cabinet_as_expected(answer: &serde_json::Value, expected: &toml::Table) -
 }
 
 /// Returns a JSON value as TOML (`null` has none).
-fn toml_of(value: &serde_json::Value) -> Option<toml::Value> {
+pub(crate) fn toml_of(value: &serde_json::Value) -> Option<toml::Value> {
     Some(match value {
         serde_json::Value::Null => return None,
         serde_json::Value::Bool(flag) => toml::Value::Boolean(*flag),

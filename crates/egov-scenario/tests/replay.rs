@@ -221,5 +221,6 @@ async fn a_scenario_filing_at_the_desk_is_refused_by_a_stack_that_gives_no_desk(
 
     let error = report.error.expect("refused before any step");
     assert!(error.contains("gives the runner no desk"), "{error}");
+    assert!(error.contains("--desk-operator"), "{error}");
     assert!(report.steps.is_empty());
 }

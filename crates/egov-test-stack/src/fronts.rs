@@ -1,6 +1,7 @@
 //! The front doors' own systems, real and in-process, for tests that follow a request to
 //! where its recipient sees the outcome: the portal (egov-portal) with its personal cabinet,
-//! and the State Corporation IS's receiver of the providers' results (egov-con).
+//! and the State Corporation IS's receiver of the providers' results and its operator's desk
+//! on the web (egov-con).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +22,55 @@ pub struct StartedPortal {
     pub url: String,
 }
 
+/// The State Corporation's desk on the web [`Neighbours::serve_state_corporation_desk`] served.
+pub struct ServedDesk {
+    /// Its sign-in, with the operator's account.
+    pub signin: egov_signin::Signin,
+    /// Its HTTP address.
+    pub addr: SocketAddr,
+    /// Its pages and JSON API, `http://host:port`.
+    pub url: String,
+}
+
 impl Neighbours {
+    /// Serves egov-con's pages and JSON API over `desk` on a loopback port, behind the sign-in
+    /// of `config` (its accounts in the desk's store) with one operator account, `(login,
+    /// name)` with `password`; the login must be one of the desk's operators.
+    pub async fn serve_state_corporation_desk(
+        &self,
+        config: &egov_con::Config,
+        desk: egov_con::Desk,
+        operator: (&str, &str),
+        password: &str,
+    ) -> ServedDesk {
+        let signin = egov_con::system::open_signin(config, desk.store(), self.clock.shared())
+            .await
+            .expect("sign-in opens");
+        signin
+            .add_account(
+                operator.0,
+                operator.1,
+                &[egov_con::OPERATOR_ROLE.to_owned()],
+                password,
+            )
+            .await
+            .expect("operator account");
+        let metrics = egov_bus::telemetry::prometheus_handle().expect("metrics");
+        let router = egov_con::system::http(desk, &signin, metrics);
+        let (_, http) = loopback_listeners().await;
+        let addr = http.local_addr().expect("addr");
+        tokio::spawn(egov_bus::http::serve_http(
+            http,
+            router,
+            std::future::pending(),
+        ));
+        ServedDesk {
+            signin,
+            addr,
+            url: format!("http://{addr}"),
+        }
+    }
+
     /// Returns the regional gateway's routes of services A and F to the provider's
     /// workstation (the back office) for the front systems `fronts`, as
     /// `registry-regional.toml` routes them.

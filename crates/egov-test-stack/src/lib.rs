@@ -5,12 +5,12 @@
 //!
 //! A test's own `common.rs` starts [`Neighbours`], then the system under test beside them,
 //! and routes the system's own service ids; the calls and checks here work for any of them.
-//! [`fronts`] adds the real portal and the State Corporation's receiver of results, for tests
-//! that follow a request to its recipient.
+//! [`fronts`] adds the real portal, the State Corporation's receiver of results and its desk on
+//! the web, for tests that follow a request to its recipient.
 
 pub mod fronts;
 
-pub use fronts::StartedPortal;
+pub use fronts::{ServedDesk, StartedPortal};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -15,9 +15,11 @@
 //! - [`receipt`]: the receipt of refusal as a page and as PDF.
 //! - [`store`]: [`Store`], tickets, filings, receipts and the journal.
 //! - [`web`]: the pages behind sign-in, and the kiosk.
+//! - [`api`]: the same desk as JSON beside the pages (kiosk ticket, call, file).
 //! - [`system`]: [`Con`], the system the shared runtime enrolls, serves and stops.
 //! - [`error`]: [`ConError`], every refusal and failure of the workstation.
 
+pub mod api;
 pub mod config;
 pub mod decided;
 pub mod desk;

@@ -10,6 +10,8 @@
 //!   back, `POST /filings/{id}/handover` records the hand-over.
 //! - `GET /receipts/{id}` (printable) and `GET /receipts/{id}/pdf`: the receipt of refusal.
 //! - `GET /journal`: every operator action with the operator's name.
+//!
+//! The same desk as JSON, for programs acting as an operator, is [`crate::api`]'s.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -68,10 +70,12 @@ pub fn router(desk: Desk, signin: &Signin) -> Router {
         .route("/receipts/{id}", get(receipt_page))
         .route("/receipts/{id}/pdf", get(receipt_pdf))
         .route("/journal", get(journal_page))
-        .with_state(desk.clone());
+        .with_state(desk.clone())
+        .merge(crate::api::protected(desk.clone()));
     let kiosk = Router::new()
         .route("/kiosk", get(kiosk_page).post(take_ticket))
-        .with_state(desk);
+        .with_state(desk.clone())
+        .merge(crate::api::open(desk));
     signin.protect(protected).merge(kiosk)
 }
 

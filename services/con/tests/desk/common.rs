@@ -111,28 +111,14 @@ impl Stack {
             operators,
             neighbours.clock.shared(),
         );
-        let signin = egov_con::system::open_signin(&config, &store, neighbours.clock.shared())
-            .await
-            .expect("sign-in opens");
-        signin
-            .add_account(
-                OPERATOR.0,
-                OPERATOR.1,
-                &[egov_con::OPERATOR_ROLE.to_owned()],
-                PASSWORD,
-            )
-            .await
-            .expect("operator account");
-        let metrics = egov_bus::telemetry::prometheus_handle().expect("metrics");
-        let router = egov_con::system::http(desk.clone(), &signin, metrics);
-        let (_, http) = loopback_listeners().await;
-        let http_addr = http.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(http, router).await });
+        let served = neighbours
+            .serve_state_corporation_desk(&config, desk.clone(), OPERATOR, PASSWORD)
+            .await;
         Stack {
             neighbours,
             desk,
-            signin,
-            http: http_addr,
+            signin: served.signin,
+            http: served.addr,
             labor,
             regional,
         }

@@ -90,3 +90,96 @@ async fn the_receipt_of_refusal_is_served_as_a_page_and_as_a_pdf() {
     );
     assert!(pdf.body.starts_with(b"%PDF-"));
 }
+
+/// Returns a `desk` step's form of service B for `recipient` with both item-9 documents.
+fn desk_step_b(recipient: &str) -> egov_scenario::Desk {
+    egov_scenario::Desk {
+        service: "B".into(),
+        recipient_iin: recipient.into(),
+        recipient_name: String::new(),
+        representative_iin: String::new(),
+        power_of_attorney: String::new(),
+        power_of_attorney_number: String::new(),
+        child_iin: String::new(),
+        district: String::new(),
+        kindergarten_bin: String::new(),
+        documents: vec!["application".into(), "identity_document".into()],
+        consent: false,
+    }
+}
+
+#[tokio::test]
+async fn an_operator_program_files_through_the_json_api_as_the_signed_in_operator() {
+    let stack = Stack::start().await;
+    let desk = egov_scenario::DeskClient::new(
+        &format!("http://{}", stack.http),
+        crate::common::OPERATOR.0,
+        crate::common::PASSWORD,
+    )
+    .expect("desk URL");
+
+    let outcome = desk
+        .file_form(&desk_step_b(egov_citizens::fixtures::UNEMPLOYED_ADULT))
+        .await
+        .expect("filed");
+
+    assert_eq!(outcome["outcome"], "sent", "{outcome}");
+    assert_eq!(outcome["target_system"], "labor", "{outcome}");
+    let number = outcome["registration_number"].as_str().expect("a number");
+    let filing = stack
+        .desk
+        .store()
+        .recent_filings(1)
+        .await
+        .expect("store")
+        .pop()
+        .expect("one filing");
+    assert_eq!(filing.registration_number, number);
+    // Filed as the operator who signed in, as the journal and the signature record it.
+    assert_eq!(filing.operator_name, crate::common::OPERATOR.1);
+    let registration = stack.labor_registration(number).await;
+    assert_eq!(registration.author_iin, stack.operator_iin());
+}
+
+#[tokio::test]
+async fn a_json_call_on_a_session_without_its_csrf_header_is_refused() {
+    let stack = Stack::start().await;
+    stack.desk.take_ticket().await.expect("a ticket");
+    let (cookie, _) = stack.session().await;
+
+    let refused = stack.request("POST", "/api/desk/call", &cookie, "").await;
+
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        stack.desk.store().waiting().await.expect("store"),
+        1,
+        "nobody was called"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_operator_password_is_refused_naming_the_desk_and_the_sign_in() {
+    let stack = Stack::start().await;
+    let url = format!("http://{}", stack.http);
+    let desk = egov_scenario::DeskClient::new(&url, crate::common::OPERATOR.0, "not-the-password")
+        .expect("desk URL");
+
+    let error = desk
+        .file_form(&desk_step_b(egov_citizens::fixtures::UNEMPLOYED_ADULT))
+        .await
+        .expect_err("refused")
+        .to_string();
+
+    assert!(
+        error.contains(&format!("the State Corporation desk at {url}")),
+        "{error}"
+    );
+    assert!(
+        error.contains("refused the sign-in of operator \"madina\" (HTTP 401): wrong login or password"),
+        "{error}"
+    );
+    // Refused before a ticket was taken; and not asked again, so the account is not locked.
+    assert_eq!(stack.desk.store().waiting().await.expect("store"), 0);
+    let again = desk.sign_in().await.expect_err("still refused").to_string();
+    assert_eq!(again, error);
+}
