@@ -821,7 +821,9 @@ async fn state_corporation_scenarios_file_at_the_desk_on_the_web_as_its_signed_i
     for file in FILED_ON_THE_WEB {
         let path = scenarios_dir().join(file);
         let scenario = Scenario::load(&path, &contracts).expect("scenario reads");
-        let (report, lines) = stack.run_checked(&runner, &path, &scenario, &mut suite).await;
+        let (report, lines) = stack
+            .run_checked(&runner, &path, &scenario, &mut suite)
+            .await;
         assert_eq!(
             report.steps.len(),
             scenario.steps.len(),

@@ -85,7 +85,12 @@ pub const DESK_PASSWORD_ENV: &str = "EGOV_DESK_PASSWORD";
 pub fn desk_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
     let password = match file {
         Some(file) => std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the desk operator's password from {}", file.display()))?
+            .with_context(|| {
+                format!(
+                    "cannot read the desk operator's password from {}",
+                    file.display()
+                )
+            })?
             .lines()
             .next()
             .unwrap_or_default()
@@ -301,5 +306,30 @@ impl Identities for CentreKeys {
         let signer = Arc::new(self.certified(&holder).await?.0);
         known.insert(iin.to_owned(), signer.clone());
         Ok(signer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_desk_operators_password_is_the_first_line_of_its_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("desk.password");
+        std::fs::write(&file, "ЦОН-operator-2026\n").expect("written");
+        assert_eq!(
+            desk_password(Some(&file)).expect("read"),
+            "ЦОН-operator-2026"
+        );
+    }
+
+    #[test]
+    fn an_empty_desk_password_file_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("desk.password");
+        std::fs::write(&file, "\n").expect("written");
+        let error = desk_password(Some(&file)).expect_err("refused").to_string();
+        assert!(error.contains("password is empty"), "{error}");
     }
 }

@@ -117,9 +117,7 @@ impl DeskClient {
     /// signs in first: a refused sign-in leaves no ticket waiting in the hall.
     pub async fn file_form(&self, form: &DeskForm) -> Result<serde_json::Value, DeskError> {
         self.session(false).await?;
-        let taken = self
-            .request("POST", "/api/kiosk/tickets", None, "")
-            .await?;
+        let taken = self.request("POST", "/api/kiosk/tickets", None, "").await?;
         self.expect_json(&taken, &[201], "a ticket at the kiosk")?;
         let called = self
             .as_operator("POST", "/api/desk/call", "{}", "to call the next ticket")
@@ -233,9 +231,7 @@ impl DeskClient {
             cookie,
             csrf: String::new(),
         };
-        let desk = self
-            .request("GET", "/api/desk", Some(&session), "")
-            .await?;
+        let desk = self.request("GET", "/api/desk", Some(&session), "").await?;
         let desk = self.expect_json(&desk, &[200], "the signed-in operator's desk")?;
         session.csrf = desk
             .get("csrf")
@@ -320,9 +316,7 @@ impl DeskClient {
 fn form_path_segment(id: &str) -> String {
     id.bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {
-                (byte as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (byte as char).to_string(),
             _ => format!("%{byte:02X}"),
         })
         .collect()
@@ -353,9 +347,17 @@ mod tests {
     #[test]
     fn a_desk_url_is_http_host_and_port() {
         assert!(DeskClient::new("http://127.0.0.1:7191/", "madina", "pw").is_ok());
-        for bad in ["127.0.0.1:7191", "https://con.egov.kz", "http://", "http://h/desk"] {
+        for bad in [
+            "127.0.0.1:7191",
+            "https://con.egov.kz",
+            "http://",
+            "http://h/desk",
+        ] {
             assert!(
-                matches!(DeskClient::new(bad, "madina", "pw"), Err(DeskError::BadUrl(_))),
+                matches!(
+                    DeskClient::new(bad, "madina", "pw"),
+                    Err(DeskError::BadUrl(_))
+                ),
                 "{bad}"
             );
         }

@@ -142,9 +142,11 @@ impl PortalClient {
         ]);
         let answer = self.request("POST", "/login", None, Some(&body)).await?;
         match answer.status {
-            303 | 302 => session_cookie(&answer, SESSION_COOKIE).map(Some).ok_or_else(|| {
-                PortalError::BadAnswer(format!("signing in {iin} set no {SESSION_COOKIE}"))
-            }),
+            303 | 302 => session_cookie(&answer, SESSION_COOKIE)
+                .map(Some)
+                .ok_or_else(|| {
+                    PortalError::BadAnswer(format!("signing in {iin} set no {SESSION_COOKIE}"))
+                }),
             401 => Ok(None),
             status => Err(PortalError::Refused {
                 what: format!("to sign in {iin}"),

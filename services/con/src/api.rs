@@ -183,8 +183,8 @@ impl FormJson {
     /// Returns the desk's form for the ticket `ticket_id`, or the refusal of an unknown
     /// power-of-attorney choice.
     pub fn filing(&self, ticket_id: &str) -> Result<FilingForm, ConError> {
-        let power_of_attorney = PowerOfAttorneyForm::parse(&self.power_of_attorney)
-            .ok_or_else(|| {
+        let power_of_attorney =
+            PowerOfAttorneyForm::parse(&self.power_of_attorney).ok_or_else(|| {
                 ConError::invalid(
                     "power_of_attorney",
                     format!(

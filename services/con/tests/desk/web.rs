@@ -175,7 +175,9 @@ async fn a_wrong_operator_password_is_refused_naming_the_desk_and_the_sign_in() 
         "{error}"
     );
     assert!(
-        error.contains("refused the sign-in of operator \"madina\" (HTTP 401): wrong login or password"),
+        error.contains(
+            "refused the sign-in of operator \"madina\" (HTTP 401): wrong login or password"
+        ),
         "{error}"
     );
     // Refused before a ticket was taken; and not asked again, so the account is not locked.
