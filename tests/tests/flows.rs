@@ -421,10 +421,13 @@ impl InProcessDesk {
             .map_err(failed)?
             .ok_or("no ticket waits at the desk")?;
         // The step's form as the desk's JSON API reads it: one mapping of the fields.
-        let form: egov_con::api::FormJson = serde_json::to_value(form)
+        let filed: egov_con::FilingForm = serde_json::to_value(form)
             .and_then(serde_json::from_value)
             .map_err(|err| format!("the desk step's form: {err}"))?;
-        let filed = form.filing(&ticket.id).map_err(failed)?;
+        let filed = egov_con::FilingForm {
+            ticket_id: ticket.id,
+            ..filed
+        };
         let outcome = self
             .desk
             .file(&self.operator, &filed)

@@ -7,7 +7,7 @@
 //! - `POST /api/kiosk/tickets`: takes a ticket, as the hall's kiosk (no sign-in).
 //! - `GET /api/desk`: who is signed in, the session's CSRF token, how many wait.
 //! - `POST /api/desk/call`: calls the next ticket (`{"ticket": null}` when nobody waits).
-//! - `POST /api/desk/tickets/{id}`: files the request form ([`FormJson`]) for a called ticket
+//! - `POST /api/desk/tickets/{id}`: files the request form ([`FilingForm`] as JSON) for a called ticket
 //!   and answers what it came to ([`OutcomeJson`]); 400 with the outcome when the form is
 //!   invalid or the consent is missing, as the pages answer.
 //!
@@ -23,7 +23,7 @@ use egov_signin::Caller;
 use serde::{Deserialize, Serialize};
 
 use crate::ConError;
-use crate::desk::{Desk, FilingForm, Outcome, PowerOfAttorneyForm};
+use crate::desk::{Desk, FilingForm, Outcome};
 use crate::store::Ticket;
 
 /// The path of the kiosk's ticket as JSON.
@@ -150,66 +150,6 @@ async fn call_next(State(desk): State<Desk>, caller: Caller) -> Response {
     }
 }
 
-/// The request form as JSON: the page's fields under the same names (the service under
-/// `service`), absent ones empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FormJson {
-    /// The service's code: `B`, `C`, `D` or `F`.
-    pub service: String,
-    /// The recipient's IIN.
-    pub recipient_iin: String,
-    /// The recipient's name as the application states it.
-    pub recipient_name: String,
-    /// The representative's IIN, when one acts by power of attorney.
-    pub representative_iin: String,
-    /// How the power of attorney is certified: `notarised`, `other`, or empty for none.
-    pub power_of_attorney: String,
-    /// The notarised power of attorney's number.
-    pub power_of_attorney_number: String,
-    /// The child's IIN (C, D).
-    pub child_iin: String,
-    /// The district code a kindergarten place is wanted in (D).
-    pub district: String,
-    /// The kindergarten asked for, or empty for any (D).
-    pub kindergarten_bin: String,
-    /// The codes of the item-9 documents handed in.
-    pub documents: Vec<String>,
-    /// Whether the citizen consented to the use of legally protected secrets (D).
-    pub consent: bool,
-}
-
-impl FormJson {
-    /// Returns the desk's form for the ticket `ticket_id`, or the refusal of an unknown
-    /// power-of-attorney choice.
-    pub fn filing(&self, ticket_id: &str) -> Result<FilingForm, ConError> {
-        let power_of_attorney =
-            PowerOfAttorneyForm::parse(&self.power_of_attorney).ok_or_else(|| {
-                ConError::invalid(
-                    "power_of_attorney",
-                    format!(
-                        "{:?} is not one of none, notarised, other",
-                        self.power_of_attorney
-                    ),
-                )
-            })?;
-        Ok(FilingForm {
-            ticket_id: ticket_id.to_owned(),
-            service_code: self.service.clone(),
-            recipient_iin: self.recipient_iin.clone(),
-            recipient_name: self.recipient_name.clone(),
-            representative_iin: self.representative_iin.clone(),
-            power_of_attorney,
-            power_of_attorney_number: self.power_of_attorney_number.clone(),
-            child_iin: self.child_iin.clone(),
-            district: self.district.clone(),
-            kindergarten_bin: self.kindergarten_bin.clone(),
-            documents: self.documents.clone(),
-            consent: self.consent,
-        })
-    }
-}
-
 /// What a filing came to, as a `desk` step of a scenario file compares it: `outcome` always;
 /// the filing's fields when one was stored; the receipt of refusal, or the fields' errors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,17 +264,16 @@ async fn file(
     State(desk): State<Desk>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<FormJson>, JsonRejection>,
+    body: Result<Json<FilingForm>, JsonRejection>,
 ) -> Response {
-    let form = match body {
-        Ok(Json(form)) => form,
+    let filed = match body {
+        Ok(Json(form)) => FilingForm {
+            ticket_id: id,
+            ..form
+        },
         Err(rejection) => {
             return refused(&ConError::invalid("body", rejection.body_text()));
         }
-    };
-    let filed = match form.filing(&id) {
-        Ok(filed) => filed,
-        Err(error) => return refused(&error),
     };
     match desk.file(caller.person(), &filed).await {
         Ok(outcome) => {

@@ -37,7 +37,8 @@ const HOME_SCHOOLING_CERTIFICATE: &str = "home_schooling_certificate";
 const FIELD_HOME_SCHOOLING: &str = "home_schooling";
 
 /// How a representative's power of attorney is certified (seed `001_…` item 9, process 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum PowerOfAttorneyForm {
     /// No representative: the recipient came in person.
     #[default]
@@ -60,12 +61,26 @@ impl PowerOfAttorneyForm {
     }
 }
 
+impl TryFrom<String> for PowerOfAttorneyForm {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<PowerOfAttorneyForm, String> {
+        PowerOfAttorneyForm::parse(&value)
+            .ok_or_else(|| format!("{value:?} is not one of none, notarised, other"))
+    }
+}
+
 /// The request form an operator fills for a ticket (FLOWS.md, State Corporation process 2).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// As JSON (the desk's API) it has the page's field names, the service under `service`, absent
+/// fields empty, and no ticket: the API's path names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FilingForm {
     /// The ticket being served.
+    #[serde(skip)]
     pub ticket_id: String,
     /// The service, `B`, `C` or `D`.
+    #[serde(rename = "service")]
     pub service_code: String,
     /// The recipient's IIN.
     pub recipient_iin: String,

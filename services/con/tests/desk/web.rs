@@ -185,3 +185,39 @@ async fn a_wrong_operator_password_is_refused_naming_the_desk_and_the_sign_in() 
     let again = desk.sign_in().await.expect_err("still refused").to_string();
     assert_eq!(again, error);
 }
+
+#[tokio::test]
+async fn a_signed_in_person_who_is_not_an_operator_cannot_call_a_ticket_through_the_json_api() {
+    let stack = Stack::start().await;
+    stack.desk.take_ticket().await.expect("a ticket");
+    stack
+        .signin
+        .add_account(
+            "guard",
+            "Hall guard",
+            &["guard".to_owned()],
+            "guard-password-2026",
+        )
+        .await
+        .expect("account");
+    let (id, signed_in) = stack
+        .signin
+        .sign_in("guard", "guard-password-2026", None)
+        .await
+        .expect("signed in");
+    let cookie = format!("{}={id}", stack.signin.settings().cookie_name());
+
+    let refused = stack
+        .request(
+            "POST",
+            "/api/desk/call",
+            &cookie,
+            &format!("csrf={}", signed_in.csrf),
+        )
+        .await;
+
+    assert_eq!(refused.status, 403);
+    let body: serde_json::Value = serde_json::from_slice(&refused.body).expect("JSON");
+    assert_eq!(body["code"], "EACC001", "{body}");
+    assert_eq!(stack.desk.store().waiting().await.expect("store"), 1);
+}
