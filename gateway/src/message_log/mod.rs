@@ -5,8 +5,10 @@
 //! # Layout
 //! - [`record`]: [`LogRecord`], one logged hop.
 //! - [`store`]: [`MessageLog`], the SQLite / PostgreSQL store with a batching writer.
+//! - [`certificates`]: signatures stored without their chains, each certificate once.
 //! - [`mermaid`]: the sequence-diagram export of one correlation id.
 
+pub mod certificates;
 pub mod mermaid;
 pub mod record;
 pub mod store;

@@ -9,13 +9,16 @@
 //!
 //! Column encodings (both stores):
 //! - times are integer unix microseconds, UTC (`received_at_us`, `duration_us`);
-//! - `signatures` is the protobuf encoding of `message { repeated bytes
-//!   signatures = 1; }`, each element one encoded `egov.v1.Signature`, so
-//!   `protoc --decode_raw` reads it;
+//! - `signatures` is the protobuf encoding of [`StoredSignatures`]: the encoded
+//!   `egov.v1.Signature`s without their certificate chains, and each chain as
+//!   the SHA-256 digests of its certificates, whose DER is stored once in the
+//!   `certificate` table (see [`super::certificates`]); `protoc --decode_raw`
+//!   reads it;
 //! - `signers` is a JSON array of certificate subjects, as text;
 //! - `body` is NULL when the route keeps only `body_sha256`.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -30,6 +33,7 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::certificates::{self, Digest, Known, StoredSignatures};
 use super::record::{Direction, LogRecord};
 
 /// How many appended records may wait for the writer before `append` waits:
@@ -343,13 +347,14 @@ impl MessageLog {
                     .map_err(MessageLogError::Query)?
                     .iter()
                     .map(decode_row)
-                    .collect()
+                    .collect::<Result<Vec<_>, _>>()?
             };
         }
-        match &self.backend {
+        let rows = match &self.backend {
             Backend::Sqlite(pool) => run!(pool),
             Backend::Postgres(pool) => run!(pool),
-        }
+        };
+        self.with_chains(rows).await
     }
 
     /// Returns how many messages each service took in since `since`, per status code.
@@ -393,7 +398,7 @@ impl MessageLog {
         // Stored keys went through the same substitution, so a key with NUL
         // finds what it was stored as instead of failing on PostgreSQL.
         let key = without_nul(key);
-        match &self.backend {
+        let rows = match &self.backend {
             Backend::Sqlite(pool) => sqlx::query(sql)
                 .bind(key.as_ref())
                 .fetch_all(pool)
@@ -401,7 +406,7 @@ impl MessageLog {
                 .map_err(MessageLogError::Query)?
                 .iter()
                 .map(decode_row)
-                .collect(),
+                .collect::<Result<Vec<_>, _>>()?,
             Backend::Postgres(pool) => sqlx::query(sql)
                 .bind(key.as_ref())
                 .fetch_all(pool)
@@ -409,8 +414,54 @@ impl MessageLog {
                 .map_err(MessageLogError::Query)?
                 .iter()
                 .map(decode_row)
-                .collect(),
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        self.with_chains(rows).await
+    }
+
+    /// Puts each row's certificate chains back from the `certificate` table,
+    /// read in one query per [`ROWS_PER_STATEMENT`] digests.
+    async fn with_chains(
+        &self,
+        rows: Vec<(LogRecord, StoredSignatures)>,
+    ) -> Result<Vec<LogRecord>, MessageLogError> {
+        let mut wanted = HashSet::new();
+        for (_, stored) in &rows {
+            certificates::wanted(stored, &mut wanted);
         }
+        let wanted: Vec<Digest> = wanted.into_iter().collect();
+        let mut found: HashMap<Digest, Vec<u8>> = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
+            let pairs: Vec<(Vec<u8>, Vec<u8>)> = match &self.backend {
+                Backend::Sqlite(pool) => certificate_select::<sqlx::Sqlite>(chunk)
+                    .build_query_as()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(MessageLogError::Query)?,
+                Backend::Postgres(pool) => certificate_select::<sqlx::Postgres>(chunk)
+                    .build_query_as()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(MessageLogError::Query)?,
+            };
+            found.extend(pairs.into_iter().filter_map(|(digest, der)| {
+                Digest::try_from(digest.as_slice())
+                    .ok()
+                    .map(|digest| (digest, der))
+            }));
+        }
+        rows.into_iter()
+            .map(|(mut record, stored)| {
+                record.signatures = certificates::join(stored, &found).map_err(|reason| {
+                    MessageLogError::Corrupt {
+                        message_id: record.message_id.clone(),
+                        column: "signatures",
+                        reason,
+                    }
+                })?;
+                Ok(record)
+            })
+            .collect()
     }
 }
 
@@ -737,6 +788,7 @@ async fn run_writer(backend: Backend, mut commands: mpsc::Receiver<Command>) {
     let mut batch: Vec<LogRecord> = Vec::with_capacity(MAX_BATCH);
     let mut waiters: Vec<oneshot::Sender<Result<(), MessageLogError>>> = Vec::new();
     let mut losses = Losses::default();
+    let mut known = Known::default();
     while let Some(first) = commands.recv().await {
         let mut flush_now = take(first, &mut batch, &mut waiters);
         let deadline = Instant::now() + MAX_BATCH_DELAY;
@@ -749,7 +801,7 @@ async fn run_writer(backend: Backend, mut commands: mpsc::Receiver<Command>) {
         }
         if !batch.is_empty() {
             let rows: Vec<StoredRow> = batch.drain(..).map(StoredRow::from).collect();
-            if let Err(error) = write_with_retries(&backend, &rows).await {
+            if let Err(error) = write_with_retries(&backend, &rows, &mut known).await {
                 let count = rows.len() as u64;
                 tracing::error!(rows = count, error = %error, "message log batch lost");
                 metrics::counter!("gateway_message_log_lost_rows_total").increment(count);
@@ -796,13 +848,25 @@ fn take(
 
 /// Commits one batch, retrying with growing pauses: a failed transaction
 /// rolls back whole, so a retry cannot store a row twice.
-async fn write_with_retries(backend: &Backend, rows: &[StoredRow]) -> Result<(), sqlx::Error> {
+async fn write_with_retries(
+    backend: &Backend,
+    rows: &[StoredRow],
+    known: &mut Known,
+) -> Result<(), sqlx::Error> {
+    // Each certificate not known to be stored goes in once, in the rows' transaction.
+    let mut new: Vec<&(Digest, Vec<u8>)> = Vec::new();
+    for certificate in rows.iter().flat_map(|row| &row.certificates) {
+        if !known.contains(&certificate.0) && !new.iter().any(|seen| seen.0 == certificate.0) {
+            new.push(certificate);
+        }
+    }
     let mut delay = FIRST_RETRY_DELAY;
     let mut attempt = 1;
     loop {
         let started = Instant::now();
-        match write_batch(backend, rows).await {
+        match write_batch(backend, rows, &new).await {
             Ok(()) => {
+                known.extend(new.iter().map(|certificate| &certificate.0));
                 metrics::counter!("gateway_message_log_rows_total").increment(rows.len() as u64);
                 metrics::histogram!("gateway_message_log_batch_rows").record(rows.len() as f64);
                 metrics::histogram!("gateway_message_log_commit_seconds")
@@ -825,11 +889,22 @@ async fn write_with_retries(backend: &Backend, rows: &[StoredRow]) -> Result<(),
     }
 }
 
-/// Inserts the rows in one transaction, a few multi-row statements long.
-async fn write_batch(backend: &Backend, rows: &[StoredRow]) -> Result<(), sqlx::Error> {
+/// Inserts the rows and the new certificates in one transaction, a few
+/// multi-row statements long.
+async fn write_batch(
+    backend: &Backend,
+    rows: &[StoredRow],
+    certificates: &[&(Digest, Vec<u8>)],
+) -> Result<(), sqlx::Error> {
     match backend {
         Backend::Sqlite(pool) => {
             let mut transaction = pool.begin().await?;
+            for chunk in certificates.chunks(ROWS_PER_STATEMENT) {
+                certificate_insert::<sqlx::Sqlite>(chunk)
+                    .build()
+                    .execute(&mut *transaction)
+                    .await?;
+            }
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 insert_statement::<sqlx::Sqlite>(chunk)
                     .build()
@@ -840,6 +915,12 @@ async fn write_batch(backend: &Backend, rows: &[StoredRow]) -> Result<(), sqlx::
         }
         Backend::Postgres(pool) => {
             let mut transaction = pool.begin().await?;
+            for chunk in certificates.chunks(ROWS_PER_STATEMENT) {
+                certificate_insert::<sqlx::Postgres>(chunk)
+                    .build()
+                    .execute(&mut *transaction)
+                    .await?;
+            }
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 insert_statement::<sqlx::Postgres>(chunk)
                     .build()
@@ -849,6 +930,38 @@ async fn write_batch(backend: &Backend, rows: &[StoredRow]) -> Result<(), sqlx::
             transaction.commit().await
         }
     }
+}
+
+/// Builds one `INSERT INTO certificate … ON CONFLICT DO NOTHING`: another
+/// writer (a replica, or this one before a restart) may have stored it.
+fn certificate_insert<DB>(certificates: &[&(Digest, Vec<u8>)]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> Vec<u8>: Encode<'t, DB>,
+    Vec<u8>: Type<DB>,
+{
+    let mut builder = QueryBuilder::new("INSERT INTO certificate (sha256, der) ");
+    builder.push_values(certificates, |mut values, (digest, der)| {
+        values.push_bind(digest.to_vec()).push_bind(der.clone());
+    });
+    builder.push(" ON CONFLICT (sha256) DO NOTHING");
+    builder
+}
+
+/// Builds one `SELECT sha256, der FROM certificate WHERE sha256 IN (…)`.
+fn certificate_select<DB>(digests: &[Digest]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> Vec<u8>: Encode<'t, DB>,
+    Vec<u8>: Type<DB>,
+{
+    let mut builder = QueryBuilder::new("SELECT sha256, der FROM certificate WHERE sha256 IN (");
+    let mut list = builder.separated(", ");
+    for digest in digests {
+        list.push_bind(digest.to_vec());
+    }
+    builder.push(")");
+    builder
 }
 
 /// Builds one `INSERT … VALUES (…), (…)` for the rows.
@@ -910,10 +1023,13 @@ struct StoredRow {
     signers: String,
     received_at_us: i64,
     duration_us: i64,
+    /// The certificates the signatures carried, stored apart by digest.
+    certificates: Vec<(Digest, Vec<u8>)>,
 }
 
 impl From<LogRecord> for StoredRow {
     fn from(record: LogRecord) -> Self {
+        let (signatures, certificates) = certificates::split(record.signatures);
         StoredRow {
             message_id: without_nul(&record.message_id).into_owned(),
             correlation_id: without_nul(&record.correlation_id).into_owned(),
@@ -929,23 +1045,14 @@ impl From<LogRecord> for StoredRow {
             header: record.header,
             body: record.body,
             body_sha256: record.body_sha256,
-            signatures: StoredSignatures {
-                signatures: record.signatures,
-            }
-            .encode_to_vec(),
+            signatures: signatures.encode_to_vec(),
             // Display of a JSON value cannot fail, unlike serde_json::to_string.
             signers: serde_json::Value::from(record.signers).to_string(),
             received_at_us: unix_micros(record.received_at),
             duration_us: record.duration_us,
+            certificates,
         }
     }
-}
-
-/// The `signatures` column: a protobuf list of encoded `egov.v1.Signature`s.
-#[derive(Clone, PartialEq, prost::Message)]
-struct StoredSignatures {
-    #[prost(bytes = "vec", repeated, tag = "1")]
-    signatures: Vec<Vec<u8>>,
 }
 
 /// Replaces NUL characters, which PostgreSQL text cannot hold: one such
@@ -964,8 +1071,9 @@ fn unix_micros(at: OffsetDateTime) -> i64 {
     i64::try_from(micros).unwrap_or(if micros < 0 { i64::MIN } else { i64::MAX })
 }
 
-/// Decodes one selected row (columns in [`columns!`] order) into a record.
-fn decode_row<R>(row: &R) -> Result<LogRecord, MessageLogError>
+/// Decodes one selected row (columns in [`columns!`] order) into a record whose
+/// signatures are still in their stored form, beside it (see [`MessageLog::with_chains`]).
+fn decode_row<R>(row: &R) -> Result<(LogRecord, StoredSignatures), MessageLogError>
 where
     R: Row,
     &'static str: ColumnIndex<R>,
@@ -992,15 +1100,14 @@ where
         other => return Err(corrupt("direction", format!("unknown value {other:?}"))),
     };
     let signatures = StoredSignatures::decode(bytes("signatures").map_err(query)?.as_slice())
-        .map_err(|error| corrupt("signatures", error.to_string()))?
-        .signatures;
+        .map_err(|error| corrupt("signatures", error.to_string()))?;
     let signers: Vec<String> = serde_json::from_str(&text("signers").map_err(query)?)
         .map_err(|error| corrupt("signers", error.to_string()))?;
     let received_at_us = row.try_get::<i64, _>("received_at_us").map_err(query)?;
     let received_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(received_at_us) * 1_000)
         .map_err(|error| corrupt("received_at_us", error.to_string()))?;
 
-    Ok(LogRecord {
+    let record = LogRecord {
         correlation_id: text("correlation_id").map_err(query)?,
         in_reply_to: text("in_reply_to").map_err(query)?,
         service_id: text("service_id").map_err(query)?,
@@ -1014,12 +1121,13 @@ where
         header: bytes("header").map_err(query)?,
         body: row.try_get::<Option<Vec<u8>>, _>("body").map_err(query)?,
         body_sha256: bytes("body_sha256").map_err(query)?,
-        signatures,
+        signatures: Vec::new(),
         signers,
         received_at,
         duration_us: row.try_get::<i64, _>("duration_us").map_err(query)?,
         message_id,
-    })
+    };
+    Ok((record, signatures))
 }
 
 #[cfg(test)]
@@ -1044,12 +1152,29 @@ mod tests {
             header: vec![0x0a, 0x02, b'm', b'1'],
             body: Some(b"{\"iin\":\"900101300123\"}".to_vec()),
             body_sha256: vec![0xab; 32],
-            signatures: vec![vec![1, 2, 3], Vec::new(), vec![0xff; 300]],
+            signatures: vec![
+                signed_with_chain(&[b"portal-leaf", b"issuing-ca"]),
+                vec![1, 2, 3],
+                Vec::new(),
+                vec![0xff; 300],
+            ],
             signers: vec!["CN=PORTAL, SERIALNUMBER=BIN000000000001".into()],
             // Whole microseconds: the store keeps no finer precision.
             received_at: datetime!(2026-03-02 10:00:00.123456 UTC),
             duration_us: 1_250,
         }
+    }
+
+    /// An encoded `egov.v1.Signature` carrying these certificates.
+    fn signed_with_chain(chain: &[&[u8]]) -> Vec<u8> {
+        egov_proto::v1::Signature {
+            algorithm: egov_proto::v1::SignatureAlgorithm::Ed25519 as i32,
+            certificate_chain: chain.iter().map(|der| der.repeat(40)).collect(),
+            header_sha256: vec![1; 32],
+            payload_sha256: vec![2; 32],
+            value: vec![3; 64],
+        }
+        .encode_to_vec()
     }
 
     async fn open(dir: &tempfile::TempDir) -> MessageLog {
@@ -1317,19 +1442,68 @@ mod tests {
     }
 
     #[test]
-    fn stored_signatures_read_back_as_a_protobuf_list() {
+    fn stored_signatures_read_back_as_a_protobuf_list_without_their_chains() {
         let stored = StoredRow::from(record("m1", "c1", Direction::Inbound));
         let decoded = StoredSignatures::decode(stored.signatures.as_slice()).unwrap();
+        let chainless = egov_proto::v1::Signature::decode(decoded.signatures[0].as_slice()).unwrap();
+        assert!(chainless.certificate_chain.is_empty());
+        assert_eq!(decoded.chains[0].sha256.len(), 2);
         assert_eq!(
-            decoded.signatures,
+            decoded.signatures[1..],
             [vec![1, 2, 3], Vec::new(), vec![0xff; 300]]
         );
+        assert_eq!(stored.certificates.len(), 2);
         assert_eq!(
             stored.signers,
             r#"["CN=PORTAL, SERIALNUMBER=BIN000000000001"]"#
         );
         assert_eq!(stored.received_at_us, 1_772_445_600_123_456);
     }
+
+    #[tokio::test]
+    async fn a_certificate_many_rows_carried_is_stored_once_and_every_row_reads_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        let rows: Vec<LogRecord> = (0..300)
+            .map(|i| record(&format!("m{i}"), "shared", Direction::Inbound))
+            .collect();
+        for row in &rows[..150] {
+            log.append(row.clone()).await.unwrap();
+        }
+        log.flush().await.unwrap();
+        for row in &rows[150..] {
+            log.append(row.clone()).await.unwrap();
+        }
+        log.flush().await.unwrap();
+        let (certificates,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM certificate")
+            .fetch_one(sqlite(&log))
+            .await
+            .unwrap();
+        assert_eq!(certificates, 2, "the leaf and its CA, once each");
+        assert_eq!(log.by_correlation_id("shared").await.unwrap(), rows);
+        let recent = log.recent(&RecentFilter::default(), 1).await.unwrap();
+        assert_eq!(recent, [rows[299].clone()]);
+    }
+
+    #[tokio::test]
+    async fn a_row_whose_certificate_is_missing_is_reported_corrupt_naming_the_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        log.append(record("m1", "c1", Direction::Inbound))
+            .await
+            .unwrap();
+        log.flush().await.unwrap();
+        sqlx::query("DELETE FROM certificate")
+            .execute(sqlite(&log))
+            .await
+            .unwrap();
+        let err = log.by_message_id("m1").await.unwrap_err();
+        assert!(
+            matches!(&err, MessageLogError::Corrupt { message_id, column: "signatures", .. } if message_id == "m1"),
+            "{err}"
+        );
+    }
+
 
     /// Runs against a private PostgreSQL cluster the test starts (egov-testkit).
     #[tokio::test]
