@@ -63,7 +63,11 @@ fn bench_lookup(c: &mut Criterion) {
         ("empty table (baseline)", 0, false),
         ("10 faults on other routes", 10, false),
         ("100 faults on other routes", 100, false),
-        ("100 others + 1 on this route, probability rolled", 100, true),
+        (
+            "100 others + 1 on this route, probability rolled",
+            100,
+            true,
+        ),
     ] {
         let table = table(&runtime, others, near_miss);
         group.bench_function(name, |b| {

@@ -124,9 +124,7 @@ pub fn join(
                         .ok()
                         .and_then(|digest| certificates.get(&digest))
                         .cloned()
-                        .ok_or_else(|| {
-                            format!("certificate {} is not stored", hex::encode(digest))
-                        })
+                        .ok_or_else(|| format!("certificate {} is not stored", hex::encode(digest)))
                 })
                 .collect::<Result<_, _>>()?;
             Ok(signature.encode_to_vec())
@@ -173,7 +171,6 @@ mod tests {
             header_sha256: vec![1; 32],
             payload_sha256: vec![2; 32],
             value: vec![3; 64],
-            ..Default::default()
         }
         .encode_to_vec()
     }

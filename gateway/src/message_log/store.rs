@@ -1445,7 +1445,8 @@ mod tests {
     fn stored_signatures_read_back_as_a_protobuf_list_without_their_chains() {
         let stored = StoredRow::from(record("m1", "c1", Direction::Inbound));
         let decoded = StoredSignatures::decode(stored.signatures.as_slice()).unwrap();
-        let chainless = egov_proto::v1::Signature::decode(decoded.signatures[0].as_slice()).unwrap();
+        let chainless =
+            egov_proto::v1::Signature::decode(decoded.signatures[0].as_slice()).unwrap();
         assert!(chainless.certificate_chain.is_empty());
         assert_eq!(decoded.chains[0].sha256.len(), 2);
         assert_eq!(
@@ -1503,7 +1504,6 @@ mod tests {
             "{err}"
         );
     }
-
 
     /// Runs against a private PostgreSQL cluster the test starts (egov-testkit).
     #[tokio::test]
