@@ -102,6 +102,9 @@ pub enum Decision {
 /// document the service requires on the application's channel must be attached, and, when it
 /// carries `valid_until`, be valid on that date.
 pub fn decide(service: &Service, application: &ServiceApplication, on: Date) -> Decision {
+    if let Some(decision) = drawn_up(service, application) {
+        return decision;
+    }
     let channel = application.channel();
     let required: Vec<_> = service
         .documents
@@ -153,6 +156,16 @@ pub fn decide(service: &Service, application: &ServiceApplication, on: Date) -> 
         );
     }
     Decision::Approve
+}
+
+/// Returns the refusal the system that draws the result up decided, which the deciding step
+/// sends as it stands (seed `002_…` item 3, service D: «нәтижесі көрсетілетін қызметті
+/// берушінің кезектілікті басқарудың арнайы ақпараттық жүйесі арқылы рәсімделеді», the result
+/// is drawn up through the provider's queue management IS); none when the provider decides.
+pub fn drawn_up(service: &Service, application: &ServiceApplication) -> Option<Decision> {
+    service
+        .drawn_up_refusal(application)
+        .map(|(ground, reason)| Decision::Refuse { ground, reason })
 }
 
 /// One Standard item-9 document of a service, as an application has it.
