@@ -501,7 +501,12 @@ impl Service {
         let refused = field(&self.result_kind_field)
             .is_some_and(|kind| kind == result_kind_name(ResultKind::Refusal));
         let ground = field(&self.refusal_ground_field).filter(|ground| !ground.is_empty())?;
-        refused.then(|| (ground, field(&self.refusal_reason_field).unwrap_or_default()))
+        refused.then(|| {
+            (
+                ground,
+                field(&self.refusal_reason_field).unwrap_or_default(),
+            )
+        })
     }
 
     /// Returns the steps a case filed on `channel` takes, in order.

@@ -377,4 +377,64 @@ mod tests {
             Decision::Refuse { ground, .. } if ground == "incomplete_package"
         ));
     }
+
+    /// Returns a D application carrying the queue register's choice.
+    fn queue_application(decision: &str, ground: &str) -> ServiceApplication {
+        let mut app = application(Channel::Portal, vec![]);
+        app.service_code = "D".into();
+        app.fields.insert("queue_decision".into(), decision.into());
+        app.fields
+            .insert("queue_refusal_ground".into(), ground.into());
+        app.fields.insert(
+            "queue_refusal_reason".into(),
+            "child 160411690050 is 9".into(),
+        );
+        app
+    }
+
+    #[test]
+    fn d_sends_the_reasoned_refusal_the_queue_register_drew_up() {
+        let queue = Catalogue::embedded()
+            .expect("valid")
+            .service("D")
+            .cloned()
+            .expect("D");
+        let refused = queue_application("refusal", "child_of_school_age");
+        assert_eq!(
+            decide(&queue, &refused, date!(2025 - 06 - 30)),
+            Decision::Refuse {
+                ground: "child_of_school_age".into(),
+                reason: "child 160411690050 is 9".into(),
+            }
+        );
+        let ground = queue
+            .ground("child_of_school_age")
+            .expect("an item-10 ground");
+        assert_eq!(ground.kind.as_str(), "reasoned_refusal");
+        // A placement the register decided is the provider's to send, not a refusal.
+        let placed = queue_application("notification", "");
+        assert_eq!(
+            decide(&queue, &placed, date!(2025 - 06 - 30)),
+            Decision::Approve
+        );
+    }
+
+    #[test]
+    fn a_service_whose_provider_decides_ignores_a_refusal_field() {
+        let mut app = application(
+            Channel::Portal,
+            vec![
+                attached("application", None),
+                attached("health_certificate", Some(date!(2025 - 06 - 30))),
+                attached("no_criminal_record_certificate", None),
+            ],
+        );
+        app.fields.insert("queue_decision".into(), "refusal".into());
+        app.fields
+            .insert("queue_refusal_ground".into(), "child_of_school_age".into());
+        assert_eq!(
+            decide(&adoption(), &app, date!(2025 - 06 - 30)),
+            Decision::Approve
+        );
+    }
 }

@@ -24,11 +24,11 @@ use egov_proto::v1::{
     AgeGroup, GetQueuePositionRequest, PlaceInQueueRequest, PlaceInQueueResponse, ResultKind,
     ServiceApplication,
 };
-use prost::Message;
 use egov_system::intake::{
     Admitted, Intake, Profile, Registration, Term, age_on, local_date, may_read, parse_iin,
 };
 use egov_system::{Fault, Handler, Reply, Request};
+use prost::Message;
 
 use crate::cabinet::CabinetNotices;
 use crate::entry::{
@@ -362,7 +362,10 @@ impl QueueHandler {
         let mut application = admitted.application.clone();
         let fields = &mut application.fields;
         fields.insert(FIELD_DISTRICT.to_owned(), district.to_owned());
-        fields.insert(FIELD_KINDERGARTEN_BIN.to_owned(), kindergarten_bin.to_owned());
+        fields.insert(
+            FIELD_KINDERGARTEN_BIN.to_owned(),
+            kindergarten_bin.to_owned(),
+        );
         fields.insert(
             FIELD_QUEUE_DECISION.to_owned(),
             QUEUE_DECISION_REFUSAL.to_owned(),

@@ -75,7 +75,11 @@ async fn signed_result(stack: &Stack, number: &str) -> ServiceResult {
         .verify(&envelope, &VerifyPolicy::any())
         .await
         .expect("verifies");
-    assert!(verified.signer.has_role(Role::Head), "{}", verified.signer.subject);
+    assert!(
+        verified.signer.has_role(Role::Head),
+        "{}",
+        verified.signer.subject
+    );
     assert_eq!(
         verified.signer.bin.map(|bin| bin.to_string()).as_deref(),
         Some(systems::BACKOFFICE.bin),
@@ -102,9 +106,14 @@ async fn assert_reasoned_refusal(
     let number = registered.registration_number.clone();
     let year = local_date(stack.clock.now()).year();
     assert!(number.starts_with(&format!("DQ-{year}-")), "{number}");
-    let queued = stack.store.active_entry(&Iin::parse(child).expect("IIN")).await;
+    let queued = stack
+        .store
+        .active_entry(&Iin::parse(child).expect("IIN"))
+        .await;
     assert!(
-        queued.expect("read").is_none_or(|entry| entry.registration_number != number),
+        queued
+            .expect("read")
+            .is_none_or(|entry| entry.registration_number != number),
         "a refused application queues nobody"
     );
     let result = signed_result(stack, &number).await;
@@ -116,7 +125,10 @@ async fn assert_reasoned_refusal(
         "{:?} does not contain {reason:?}",
         result.fields["reason"]
     );
-    assert!(GROUNDS.contains(&ground), "{ground} is one of the register's grounds");
+    assert!(
+        GROUNDS.contains(&ground),
+        "{ground} is one of the register's grounds"
+    );
     result
 }
 
@@ -319,14 +331,7 @@ async fn kindergarten_queue_refused_with_a_reasoned_answer_when_child_already_qu
 async fn kindergarten_queue_refused_with_a_reasoned_answer_when_applicant_is_not_parent_or_guardian()
  {
     let stack = Stack::start().await;
-    let answered = place(
-        &stack,
-        UNEMPLOYED_ADULT,
-        CHILD_UNDER_7,
-        KYZYLORDA_CITY,
-        "",
-    )
-    .await;
+    let answered = place(&stack, UNEMPLOYED_ADULT, CHILD_UNDER_7, KYZYLORDA_CITY, "").await;
     assert_reasoned_refusal(
         &stack,
         answered,
