@@ -11,19 +11,16 @@ use egov_citizens::fixtures::{
     REPRESENTATIVE, SPOUSE_OF_PARENT_OF_CHILD_UNDER_7, UNEMPLOYED_ADULT,
 };
 use egov_core::clock::Clock;
-use egov_core::envelope::VerifyPolicy;
 use egov_core::pki::Role;
 use egov_core::{Iin, StatusCode, systems};
 use egov_proto::v1::{
-    AgeGroup, Channel, Envelope, PlaceInQueueRequest, PlaceInQueueResponse, ResultKind,
-    ServiceResult,
+    AgeGroup, Channel, PlaceInQueueRequest, PlaceInQueueResponse, ResultKind, ServiceResult,
 };
 use egov_queue::entry::{age_group, age_group_name};
 use egov_queue::fixtures::{AINALAYIN, BALAPAN, KYZGALDAK, KYZYLORDA_CITY, SHIELI_DISTRICT};
 use egov_queue::placement::GROUNDS;
 use egov_system::CallError;
-use egov_system::intake::{IntakeStore, age_on, local_date};
-use prost::Message;
+use egov_system::intake::{age_on, local_date};
 
 use crate::common::{Stack, assert_refused, request};
 
@@ -62,29 +59,13 @@ const DISTRICT_WITHOUT_KINDERGARTEN: &str = "4302";
 /// D's regulation names no head: `egov_core::providers`).
 async fn signed_result(stack: &Stack, number: &str) -> ServiceResult {
     let result = stack.wait_for_result(number).await;
-    let stored = stack
-        .store
-        .result(number)
-        .await
-        .expect("read")
-        .expect("stored");
-    let envelope = Envelope::decode(stored.envelope.as_slice()).expect("an envelope");
-    let verified = stack
-        .sandbox
-        .verifier()
-        .verify(&envelope, &VerifyPolicy::any())
-        .await
-        .expect("verifies");
-    assert!(
-        verified.signer.has_role(Role::Head),
-        "{}",
-        verified.signer.subject
-    );
+    let signer = stack.kept_result_signer(&stack.store, number).await;
+    assert!(signer.has_role(Role::Head), "{}", signer.subject);
     assert_eq!(
-        verified.signer.bin.map(|bin| bin.to_string()).as_deref(),
+        signer.bin.map(|bin| bin.to_string()).as_deref(),
         Some(systems::BACKOFFICE.bin),
         "{}",
-        verified.signer.subject
+        signer.subject
     );
     result
 }
@@ -201,23 +182,9 @@ async fn kindergarten_queue_issues_referral_when_a_place_is_free() {
         .expect("position");
     assert_eq!(now.kind(), ResultKind::Referral);
     let number = format!("DQ-{year}-000001");
-    let result = stack.wait_for_result(&number).await;
+    let result = signed_result(&stack, &number).await;
     assert_eq!(result.kind(), ResultKind::Referral);
     assert_eq!(result.fields["referral_number"], placed.referral_number);
-    let stored = stack
-        .store
-        .result(&number)
-        .await
-        .expect("read")
-        .expect("stored");
-    let envelope = Envelope::decode(stored.envelope.as_slice()).expect("an envelope");
-    let verified = stack
-        .sandbox
-        .verifier()
-        .verify(&envelope, &VerifyPolicy::any())
-        .await
-        .expect("verifies");
-    assert!(verified.signer.has_role(Role::Head));
 }
 
 #[tokio::test]
