@@ -742,8 +742,24 @@ impl<St: IntakeStore> Intake<St> {
 
     /// Confirms a checked application with the systems of record: the citizens-DB must hold the
     /// recipient (alive), and, when a representative acts, the notary registry the power of
-    /// attorney (FLOWS.md, State Corporation process 3 and condition 1). Nothing is stored.
+    /// attorney (FLOWS.md, State Corporation process 3 and condition 1). Nothing is stored; a
+    /// [`GroundRefusal`] is a refusal naming why (ServiceRefused).
     pub async fn confirm(&self, checked: Checked) -> Result<Admitted, Fault> {
+        match self.confirm_on_grounds(checked).await? {
+            (admitted, None) => Ok(admitted),
+            (_, Some(refusal)) => Err(refusal.into()),
+        }
+    }
+
+    /// Confirms a checked application like [`Intake::confirm`], but returns a refusal on a
+    /// ground (a deceased recipient, a power of attorney not in force or between other persons)
+    /// beside the admitted application, for a system whose provider answers such refusals with
+    /// a reasoned document rather than at once (the queue register, service D). What cannot
+    /// be obtained stays a [`Fault`] (DataNotFound). The first ground found ends the look-ups.
+    pub async fn confirm_on_grounds(
+        &self,
+        checked: Checked,
+    ) -> Result<(Admitted, Option<GroundRefusal>), Fault> {
         let Checked {
             application,
             applicant,
@@ -754,22 +770,28 @@ impl<St: IntakeStore> Intake<St> {
             message_time,
         } = checked;
         let recipient = self.lookups.person("recipient", &recipient_iin).await?;
-        if recipient.life_status == LifeStatus::Deceased as i32 {
-            return Err(Fault::new(
-                StatusCode::ServiceRefused,
-                format!("recipient {recipient_iin} is recorded deceased in the citizens-DB"),
-            ));
-        }
+        let mut refusal = (recipient.life_status == LifeStatus::Deceased as i32).then_some(
+            GroundRefusal::RecipientDeceased {
+                recipient: recipient_iin,
+            },
+        );
         // Without a number the power of attorney is not notarised ([`Intake::check`] allowed
         // it at the State Corporation only): the notary registry has nothing to look up.
         let number = application.power_of_attorney_number.trim();
-        if let Some(representative) = representative_iin
+        if refusal.is_none()
+            && let Some(representative) = representative_iin
             && !number.is_empty()
         {
-            self.check_power_of_attorney(number, &recipient_iin, &representative)
-                .await?;
+            refusal = power_of_attorney_refusal(
+                &self.lookups,
+                number,
+                self.profile.service_code,
+                &recipient_iin,
+                &representative,
+            )
+            .await?;
         }
-        Ok(Admitted {
+        let admitted = Admitted {
             application,
             applicant,
             recipient_iin,
@@ -778,25 +800,8 @@ impl<St: IntakeStore> Intake<St> {
             child_iin,
             message_id,
             message_time,
-        })
-    }
-
-    /// Checks a power of attorney in the notary registry for this service (see
-    /// [`check_power_of_attorney`]).
-    async fn check_power_of_attorney(
-        &self,
-        number: &str,
-        recipient: &Iin,
-        representative: &Iin,
-    ) -> Result<(), Fault> {
-        check_power_of_attorney(
-            &self.lookups,
-            number,
-            self.profile.service_code,
-            recipient,
-            representative,
-        )
-        .await
+        };
+        Ok((admitted, refusal))
     }
 
     /// Allocates the next registration number in the year (in Kazakhstan) of `at`.
@@ -1228,6 +1233,64 @@ impl<H: Handler, R: RevocationSource + 'static> MessageReceiver for KeepingRecei
     }
 }
 
+/// A refusal on a ground the intake finds while confirming an application with the systems
+/// of record: the provider's to answer (a reasoned refusal for service D), unlike what cannot
+/// be obtained.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GroundRefusal {
+    /// The citizens-DB records the recipient deceased.
+    #[error("recipient {recipient} is recorded deceased in the citizens-DB")]
+    RecipientDeceased {
+        /// The recipient.
+        recipient: Iin,
+    },
+    /// The notary registry holds the power of attorney, but not in force for the service.
+    #[error("power of attorney {number} is not in force for service {service_code}: {why}")]
+    PowerOfAttorneyNotInForce {
+        /// Its number.
+        number: String,
+        /// The service asked.
+        service_code: String,
+        /// Why: expired, revoked by its principal, or not covering the service.
+        why: &'static str,
+    },
+    /// The power of attorney is from or to other persons than the application names.
+    #[error(
+        "power of attorney {number} is from {principal} to {holder}, not from recipient {recipient} to representative {representative}"
+    )]
+    PowerOfAttorneyBetweenOtherPersons {
+        /// Its number.
+        number: String,
+        /// Its principal, as registered.
+        principal: String,
+        /// Its representative, as registered.
+        holder: String,
+        /// The application's recipient.
+        recipient: Iin,
+        /// The application's representative.
+        representative: Iin,
+    },
+}
+
+impl GroundRefusal {
+    /// Returns the refusal ground's code, as the back office's catalogue names it.
+    pub fn ground(&self) -> &'static str {
+        match self {
+            GroundRefusal::RecipientDeceased { .. } => "recipient_deceased",
+            GroundRefusal::PowerOfAttorneyNotInForce { .. } => "power_of_attorney_not_in_force",
+            GroundRefusal::PowerOfAttorneyBetweenOtherPersons { .. } => {
+                "power_of_attorney_between_other_persons"
+            }
+        }
+    }
+}
+
+impl From<GroundRefusal> for Fault {
+    fn from(refusal: GroundRefusal) -> Fault {
+        Fault::new(StatusCode::ServiceRefused, refusal.to_string())
+    }
+}
+
 /// Checks a power of attorney in the notary registry for `service_code`, as the State
 /// Corporation's desk and the providers' intakes both do: not registered is "the data cannot
 /// be obtained" (DataNotFound); registered but not in force for this service, or between
@@ -1239,43 +1302,56 @@ pub async fn check_power_of_attorney(
     recipient: &Iin,
     representative: &Iin,
 ) -> Result<(), Fault> {
+    match power_of_attorney_refusal(lookups, number, service_code, recipient, representative)
+        .await?
+    {
+        Some(refusal) => Err(refusal.into()),
+        None => Ok(()),
+    }
+}
+
+/// Looks a power of attorney up in the notary registry for `service_code`: not registered is
+/// "the data cannot be obtained" (a DataNotFound fault); registered but not in force for this
+/// service, or between other persons, is the [`GroundRefusal`] returned.
+pub async fn power_of_attorney_refusal(
+    lookups: &Lookups,
+    number: &str,
+    service_code: &str,
+    recipient: &Iin,
+    representative: &Iin,
+) -> Result<Option<GroundRefusal>, Fault> {
     let answer = lookups.power_of_attorney(number, service_code).await?;
-    let validity = answer.validity();
-    match validity {
-        PowerOfAttorneyValidity::Valid => {}
+    let why = match answer.validity() {
+        PowerOfAttorneyValidity::Valid => None,
         PowerOfAttorneyValidity::NotFound | PowerOfAttorneyValidity::Unspecified => {
             return Err(Fault::not_found(format!(
                 "the data cannot be obtained: power of attorney {number} is not in the notary registry"
             )));
         }
-        other => {
-            let why = match other {
-                PowerOfAttorneyValidity::Expired => "expired",
-                PowerOfAttorneyValidity::Revoked => "revoked by its principal",
-                _ => "it does not cover this service",
-            };
-            return Err(Fault::new(
-                StatusCode::ServiceRefused,
-                format!(
-                    "power of attorney {number} is not in force for service {}: {why}",
-                    service_code
-                ),
-            ));
-        }
+        PowerOfAttorneyValidity::Expired => Some("expired"),
+        PowerOfAttorneyValidity::Revoked => Some("revoked by its principal"),
+        _ => Some("it does not cover this service"),
+    };
+    if let Some(why) = why {
+        return Ok(Some(GroundRefusal::PowerOfAttorneyNotInForce {
+            number: number.to_owned(),
+            service_code: service_code.to_owned(),
+            why,
+        }));
     }
     let power = answer.power_of_attorney.unwrap_or_default();
     if power.principal_iin != recipient.as_str()
         || power.representative_iin != representative.as_str()
     {
-        return Err(Fault::new(
-            StatusCode::ServiceRefused,
-            format!(
-                "power of attorney {number} is from {} to {}, not from recipient {recipient} to representative {representative}",
-                power.principal_iin, power.representative_iin
-            ),
-        ));
+        return Ok(Some(GroundRefusal::PowerOfAttorneyBetweenOtherPersons {
+            number: number.to_owned(),
+            principal: power.principal_iin,
+            holder: power.representative_iin,
+            recipient: *recipient,
+            representative: *representative,
+        }));
     }
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -22,15 +22,18 @@ use egov_backoffice::{GET_CASE_SERVICE_ID, LIST_SERVICES_SERVICE_ID, OPEN_CASE_S
 use egov_citizens::fixtures::STATE_CORPORATION_OPERATOR;
 use egov_core::StatusCode;
 use egov_core::clock::{Clock, VirtualClock};
-use egov_core::envelope::Signer;
+use egov_core::envelope::{Signer, VerifyPolicy};
+use egov_core::pki::CertificateInfo;
 use egov_core::pki::Role;
 use egov_core::providers;
 use egov_core::systems::{self, SystemInfo};
-use egov_proto::v1::{GetApplicationResultRequest, ServiceResult};
+use egov_proto::v1::{Envelope, GetApplicationResultRequest, ServiceResult};
 use egov_system::caller::decode_answer;
+use egov_system::intake::IntakeStore;
 use egov_system::{CallError, GatewayCaller, SystemIdentity};
 use egov_testkit::Sandbox;
 pub use egov_testkit::service::{document, loopback_listeners, next_monday_morning};
+use prost::Message as _;
 
 /// How many rounds a poll for an asynchronous hop takes at most, and how long each waits.
 const POLL_ROUNDS: u32 = 500;
@@ -573,6 +576,27 @@ impl Neighbours {
             tokio::time::sleep(POLL_EVERY).await;
         }
         panic!("no result of {number} arrived");
+    }
+
+    /// Returns the signer of the result of `number` as `store` kept it, once its signed
+    /// envelope, kept exactly as received, verifies again.
+    pub async fn kept_result_signer<St: IntakeStore>(
+        &self,
+        store: &St,
+        number: &str,
+    ) -> Arc<CertificateInfo> {
+        let stored = store
+            .result(number)
+            .await
+            .unwrap_or_else(|error| panic!("the result of {number} reads: {error}"))
+            .unwrap_or_else(|| panic!("the result of {number} is kept"));
+        let envelope = Envelope::decode(stored.envelope.as_slice()).expect("an envelope");
+        self.sandbox
+            .verifier()
+            .verify(&envelope, &VerifyPolicy::any())
+            .await
+            .expect("the kept envelope still verifies")
+            .signer
     }
 }
 

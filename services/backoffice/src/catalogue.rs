@@ -430,6 +430,11 @@ pub struct Service {
     pub result_kind_field: Option<String>,
     /// Application fields copied into the result (D: queue position, referral number).
     pub pass_fields: Vec<String>,
+    /// An application field with the item-10 ground of a refusal the system that draws the
+    /// result up decided, when `result_kind_field` says `refusal` (D: the queue register's).
+    pub refusal_ground_field: Option<String>,
+    /// An application field with why that system refused.
+    pub refusal_reason_field: Option<String>,
 }
 
 impl Service {
@@ -481,6 +486,27 @@ impl Service {
         };
         // Validation guarantees at least one result.
         named.or_else(on_channel).unwrap_or(&self.results[0])
+    }
+
+    /// Returns the refusal the system that draws the result up decided, as (ground, reason):
+    /// when the application's `result_kind_field` says `refusal`, the ground its
+    /// `refusal_ground_field` names and the reason in `refusal_reason_field`. None for a
+    /// service whose provider decides itself, or an application the system approved.
+    pub fn drawn_up_refusal(&self, application: &ServiceApplication) -> Option<(String, String)> {
+        let field = |name: &Option<String>| {
+            name.as_ref()
+                .and_then(|name| application.fields.get(name))
+                .map(|value| value.trim().to_owned())
+        };
+        let refused = field(&self.result_kind_field)
+            .is_some_and(|kind| kind == result_kind_name(ResultKind::Refusal));
+        let ground = field(&self.refusal_ground_field).filter(|ground| !ground.is_empty())?;
+        refused.then(|| {
+            (
+                ground,
+                field(&self.refusal_reason_field).unwrap_or_default(),
+            )
+        })
     }
 
     /// Returns the steps a case filed on `channel` takes, in order.
@@ -623,6 +649,10 @@ struct RawService {
     result_kind_field: Option<String>,
     #[serde(default)]
     pass_fields: Vec<String>,
+    #[serde(default)]
+    refusal_ground_field: Option<String>,
+    #[serde(default)]
+    refusal_reason_field: Option<String>,
     name: Names,
     provider: RawProvider,
     #[serde(default)]
@@ -1028,6 +1058,12 @@ impl Check<'_> {
             }
         }
 
+        if raw.refusal_ground_field.is_some() && raw.result_kind_field.is_none() {
+            return Err(self.invalid(
+                "refusal_ground_field",
+                "goes with result_kind_field, whose `refusal` value it explains",
+            ));
+        }
         Ok(Service {
             code,
             file: self.file.to_owned(),
@@ -1047,6 +1083,8 @@ impl Check<'_> {
             steps,
             result_kind_field: raw.result_kind_field,
             pass_fields: raw.pass_fields,
+            refusal_ground_field: raw.refusal_ground_field,
+            refusal_reason_field: raw.refusal_reason_field,
         })
     }
 }

@@ -102,6 +102,9 @@ pub enum Decision {
 /// document the service requires on the application's channel must be attached, and, when it
 /// carries `valid_until`, be valid on that date.
 pub fn decide(service: &Service, application: &ServiceApplication, on: Date) -> Decision {
+    if let Some(decision) = drawn_up(service, application) {
+        return decision;
+    }
     let channel = application.channel();
     let required: Vec<_> = service
         .documents
@@ -153,6 +156,16 @@ pub fn decide(service: &Service, application: &ServiceApplication, on: Date) -> 
         );
     }
     Decision::Approve
+}
+
+/// Returns the refusal the system that draws the result up decided, which the deciding step
+/// sends as it stands (seed `002_…` item 3, service D: «нәтижесі көрсетілетін қызметті
+/// берушінің кезектілікті басқарудың арнайы ақпараттық жүйесі арқылы рәсімделеді», the result
+/// is drawn up through the provider's queue management IS); none when the provider decides.
+pub fn drawn_up(service: &Service, application: &ServiceApplication) -> Option<Decision> {
+    service
+        .drawn_up_refusal(application)
+        .map(|(ground, reason)| Decision::Refuse { ground, reason })
 }
 
 /// One Standard item-9 document of a service, as an application has it.
@@ -363,5 +376,65 @@ mod tests {
             decide(&queue, &office, date!(2025 - 06 - 30)),
             Decision::Refuse { ground, .. } if ground == "incomplete_package"
         ));
+    }
+
+    /// Returns a D application carrying the queue register's choice.
+    fn queue_application(decision: &str, ground: &str) -> ServiceApplication {
+        let mut app = application(Channel::Portal, vec![]);
+        app.service_code = "D".into();
+        app.fields.insert("queue_decision".into(), decision.into());
+        app.fields
+            .insert("queue_refusal_ground".into(), ground.into());
+        app.fields.insert(
+            "queue_refusal_reason".into(),
+            "child 160411690050 is 9".into(),
+        );
+        app
+    }
+
+    #[test]
+    fn d_sends_the_reasoned_refusal_the_queue_register_drew_up() {
+        let queue = Catalogue::embedded()
+            .expect("valid")
+            .service("D")
+            .cloned()
+            .expect("D");
+        let refused = queue_application("refusal", "child_of_school_age");
+        assert_eq!(
+            decide(&queue, &refused, date!(2025 - 06 - 30)),
+            Decision::Refuse {
+                ground: "child_of_school_age".into(),
+                reason: "child 160411690050 is 9".into(),
+            }
+        );
+        let ground = queue
+            .ground("child_of_school_age")
+            .expect("an item-10 ground");
+        assert_eq!(ground.kind.as_str(), "reasoned_refusal");
+        // A placement the register decided is the provider's to send, not a refusal.
+        let placed = queue_application("notification", "");
+        assert_eq!(
+            decide(&queue, &placed, date!(2025 - 06 - 30)),
+            Decision::Approve
+        );
+    }
+
+    #[test]
+    fn a_service_whose_provider_decides_ignores_a_refusal_field() {
+        let mut app = application(
+            Channel::Portal,
+            vec![
+                attached("application", None),
+                attached("health_certificate", Some(date!(2025 - 06 - 30))),
+                attached("no_criminal_record_certificate", None),
+            ],
+        );
+        app.fields.insert("queue_decision".into(), "refusal".into());
+        app.fields
+            .insert("queue_refusal_ground".into(), "child_of_school_age".into());
+        assert_eq!(
+            decide(&adoption(), &app, date!(2025 - 06 - 30)),
+            Decision::Approve
+        );
     }
 }

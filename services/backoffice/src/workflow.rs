@@ -537,12 +537,18 @@ impl Workflow {
             ));
         }
         let comment = Some(request.comment.trim().to_owned()).filter(|c| !c.is_empty());
+        // Taking the deciding step's own action sends the result the system drew up, a
+        // refusal included (D: the executor registers and sends the queue register's answer).
+        let drawn_up = match step.decides && !refusing {
+            true => policy::drawn_up(&service, &application(&case)?),
+            false => None,
+        };
         let decision = step.decides.then(|| match refusing {
             true => Decision::Refuse {
                 ground: ground.to_owned(),
                 reason: comment.clone().unwrap_or_default(),
             },
-            false => Decision::Approve,
+            false => drawn_up.unwrap_or(Decision::Approve),
         });
         let taken = Taken {
             action: request.action.clone(),

@@ -545,9 +545,14 @@ impl Desk {
                     district: form.district.trim().to_owned(),
                     kindergarten_bin: form.kindergarten_bin.trim().to_owned(),
                 };
+                // A placement is the result itself; an application registered on an item-10
+                // ground gets the provider's reasoned refusal later, under its number.
                 self.send::<_, PlaceInQueueResponse>(&signer, route.apply, route.apply_to, &request)
                     .await
-                    .map(|(placed, signer)| (String::new(), Some((placed, signer))))
+                    .map(|(placed, signer)| match placed.kind() {
+                        ResultKind::Unspecified => (placed.registration_number, None),
+                        _ => (String::new(), Some((placed, signer))),
+                    })
             }
         };
         let (number, placed) = match sent {
@@ -580,7 +585,7 @@ impl Desk {
                 now,
             )
             .await?;
-        // D: the register decides at once; its signed answer is the result to hand over.
+        // D: a placement is decided at once; its signed answer is the result to hand over.
         if let Some((placed, answer_signer)) = placed {
             let kind = placed.kind().as_str_name().to_owned();
             let text = match placed.kind() {

@@ -79,12 +79,18 @@ pub struct Filed {
 
 impl Filed {
     /// Reads the queue register's answer to a placement (service D): a referral's number
-    /// when a place was free, else the child's position in the queue.
+    /// when a place was free, else the child's position in the queue; an application
+    /// registered for the provider's reasoned refusal keeps its registration number, under
+    /// which the refusal comes to the cabinet.
     pub fn of_placement(placed: PlaceInQueueResponse) -> Filed {
         let queue_position = (placed.kind() == ResultKind::Notification).then_some(placed.position);
+        let number = match placed.kind() {
+            ResultKind::Unspecified => placed.registration_number,
+            _ => placed.referral_number,
+        };
         Filed {
             registered: ApplicationRegistered {
-                registration_number: placed.referral_number,
+                registration_number: number,
                 registered_at: placed.queued_at,
                 due_at: None,
             },
@@ -274,5 +280,16 @@ mod tests {
         });
         assert_eq!(referred.queue_position, None);
         assert_eq!(referred.registered.registration_number, "REF-2026-0001");
+    }
+
+    #[test]
+    fn a_placement_registered_for_the_providers_refusal_keeps_its_registration_number() {
+        let refused = Filed::of_placement(PlaceInQueueResponse {
+            kind: ResultKind::Unspecified as i32,
+            registration_number: "DQ-2026-000007".into(),
+            ..PlaceInQueueResponse::default()
+        });
+        assert_eq!(refused.queue_position, None);
+        assert_eq!(refused.registered.registration_number, "DQ-2026-000007");
     }
 }

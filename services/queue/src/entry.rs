@@ -10,8 +10,15 @@ use time::OffsetDateTime;
 pub const SERVICE_CODE: &str = "D";
 
 /// Application field with the register's choice, as the back office's catalogue for D reads
-/// it (`result_kind_field`): `notification` or `referral`.
+/// it (`result_kind_field`): `notification`, `referral` or [`QUEUE_DECISION_REFUSAL`].
 pub const FIELD_QUEUE_DECISION: &str = "queue_decision";
+/// The value of [`FIELD_QUEUE_DECISION`] for an application refused on a Standard item-10
+/// ground: the provider's executor sends the reasoned refusal.
+pub const QUEUE_DECISION_REFUSAL: &str = "refusal";
+/// Application field with the item-10 ground's code of a refusal, as the catalogue names it.
+pub const FIELD_REFUSAL_GROUND: &str = "queue_refusal_ground";
+/// Application field with why the register refused, naming the data it judged.
+pub const FIELD_REFUSAL_REASON: &str = "queue_refusal_reason";
 /// Application field with the position (a notification).
 pub const FIELD_QUEUE_POSITION: &str = "queue_position";
 /// Application field with the referral number (a referral).

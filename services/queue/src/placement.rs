@@ -3,13 +3,17 @@
 //! возраста): its service ids, its [`PROFILE`] for the shared intake, and [`QueueHandler`],
 //! which answers them (FLOWS.md, service D).
 //!
-//! The register decides itself: a child is refused when 7 or over on the message date, already
-//! queued, absent from the citizens-DB, or not the recipient's child or ward; otherwise it gets
-//! a referral (жолдама) to a free place, or a notification of its position. The provider's
-//! back office (service D has only the executor) still gets a case, with the register's
-//! choice in `fields["queue_decision"]`, because its catalogue carries that step: the
-//! executor's 30-minute step, and the signed result to the cabinet. A refusal it returns (an
-//! incomplete item-9 package at the State Corporation) takes the child out of the queue.
+//! The register draws the result up (seed `002_…` item 3: «кезектілікті басқарудың арнайы
+//! ақпараттық жүйесі арқылы рәсімделеді»): a referral (жолдама) to a free place, a
+//! notification of the child's position, or a reasoned refusal on a Standard item-10 ground
+//! ([`Refusal`]: a child of 7 or over, already queued, not the recipient's child or ward, a
+//! place the register has not, a deceased recipient, a power of attorney not in force). Each
+//! is registered and goes to the provider's back office (service D has only the executor) as
+//! a case with the register's choice in `fields["queue_decision"]`: the executor's 30-minute
+//! step, and the signed result to the cabinet. A refusal is answered `registered` at once, its
+//! reasoned document comes from the provider; what is malformed, unsigned or cannot be
+//! obtained stays a synchronous fault. A refusal the back office returns (an incomplete item-9
+//! package) takes the child out of the queue.
 
 use std::sync::Arc;
 
@@ -17,14 +21,20 @@ use egov_core::envelope::to_timestamp;
 use egov_core::systems;
 use egov_core::{Bin, Iin, StatusCode};
 use egov_proto::v1::{
-    GetQueuePositionRequest, PlaceInQueueRequest, PlaceInQueueResponse, ResultKind,
+    AgeGroup, GetQueuePositionRequest, PlaceInQueueRequest, PlaceInQueueResponse, ResultKind,
+    ServiceApplication,
 };
-use egov_system::intake::{Intake, Profile, Term, age_on, local_date, may_read, parse_iin};
+use egov_system::intake::{
+    Admitted, Intake, Profile, Registration, Term, age_on, local_date, may_read, parse_iin,
+};
 use egov_system::{Fault, Handler, Reply, Request};
+use prost::Message;
 
-use crate::QueueError;
 use crate::cabinet::CabinetNotices;
-use crate::entry::{Entry, EntryStatus, NewEntry, SCHOOL_AGE, age_group, age_group_name};
+use crate::entry::{
+    Entry, EntryStatus, FIELD_REFUSAL_GROUND, FIELD_REFUSAL_REASON, NewEntry,
+    QUEUE_DECISION_REFUSAL, SCHOOL_AGE, age_group, age_group_name,
+};
 use crate::store::Store;
 
 /// Service id that places a child (PlaceInQueueRequest → PlaceInQueueResponse).
@@ -70,10 +80,87 @@ pub const PROFILE: Profile = Profile {
     child_required: true,
 };
 
-/// Refuses on a ground of service D, counted by ground.
-fn refuse(ground: &'static str, message: String) -> Fault {
-    metrics::counter!("queue_refusals_total", "ground" => ground).increment(1);
-    Fault::new(StatusCode::ServiceRefused, message)
+// Service D's Standard item-10 grounds the register judges itself. Seed `002_…` item 3 names
+// «мемлекеттік көрсетілетін қызмет стандартының 10-тармағында белгіленген негіздер бойынша …
+// бас тарту туралы дәлелді жауап» (a reasoned refusal on the grounds of Standard item 10) but
+// does not quote item 10; FLOWS.md lists none either. Only the age is the seed's own, in the
+// service's title «мектепке дейінгі (7 жасқа дейін) жастағы балаларды кезекке қою»; the others
+// are inferred from what the register holds, and marked so in the back office's catalogue
+// (services/backoffice/catalogue/D.toml), which carries the same codes. The intake's own
+// grounds (a deceased recipient, a power of attorney not in force or between other persons)
+// come with their codes from [`egov_system::intake::GroundRefusal`].
+
+/// Ground: the child is 7 or older (the service's title, «7 жасқа дейін»).
+pub const GROUND_SCHOOL_AGE: &str = "child_of_school_age";
+/// Ground (inferred): the child already holds a place in the queue or a referral.
+pub const GROUND_ALREADY_QUEUED: &str = "child_already_queued";
+/// Ground (inferred; item 5 names the recipient «немесе заңды өкілі», or the legal
+/// representative): the recipient is neither a parent nor a guardian of the child.
+pub const GROUND_NOT_PARENT_OR_GUARDIAN: &str = "applicant_not_parent_or_guardian";
+/// Ground (inferred): no kindergarten of the district asked is in the register.
+pub const GROUND_DISTRICT_WITHOUT_KINDERGARTEN: &str = "district_without_kindergarten";
+/// Ground (inferred): the kindergarten asked is not in the register.
+pub const GROUND_KINDERGARTEN_NOT_IN_REGISTER: &str = "kindergarten_not_in_register";
+/// Ground (inferred): the kindergarten asked is in another district.
+pub const GROUND_KINDERGARTEN_NOT_IN_DISTRICT: &str = "kindergarten_not_in_district";
+
+/// Every item-10 ground the register refuses on, its own and the intake's.
+pub const GROUNDS: [&str; 9] = [
+    GROUND_SCHOOL_AGE,
+    GROUND_ALREADY_QUEUED,
+    GROUND_NOT_PARENT_OR_GUARDIAN,
+    GROUND_DISTRICT_WITHOUT_KINDERGARTEN,
+    GROUND_KINDERGARTEN_NOT_IN_REGISTER,
+    GROUND_KINDERGARTEN_NOT_IN_DISTRICT,
+    "recipient_deceased",
+    "power_of_attorney_not_in_force",
+    "power_of_attorney_between_other_persons",
+];
+
+/// A Standard item-10 ground the register found: registered, and answered by the provider
+/// with a reasoned refusal through the back office, not at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The ground's code, one of [`GROUNDS`].
+    pub ground: &'static str,
+    /// Why, naming the data judged; the refusal's `reason`.
+    pub reason: String,
+}
+
+impl Refusal {
+    fn new(ground: &'static str, reason: String) -> Refusal {
+        Refusal { ground, reason }
+    }
+}
+
+/// What the register decided for an admitted application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    /// Queue the child in this age group.
+    Place(AgeGroup),
+    /// Refuse on an item-10 ground.
+    Refuse(Refusal),
+}
+
+/// Returns the answer to a placement registered for the provider's reasoned refusal: no
+/// position, no referral, the number its result comes under.
+pub fn registered(registration_number: &str) -> PlaceInQueueResponse {
+    PlaceInQueueResponse {
+        kind: ResultKind::Unspecified as i32,
+        registration_number: registration_number.to_owned(),
+        ..PlaceInQueueResponse::default()
+    }
+}
+
+/// Returns whether a registered application was refused by the register (its back-office
+/// copy says so).
+fn is_refusal(registration: &Registration) -> bool {
+    ServiceApplication::decode(registration.application.as_slice()).is_ok_and(|application| {
+        application
+            .fields
+            .get(FIELD_QUEUE_DECISION)
+            .is_some_and(|decision| decision == QUEUE_DECISION_REFUSAL)
+    })
 }
 
 /// Builds the register's answer for an entry (its position when waiting).
@@ -101,6 +188,8 @@ pub fn answer(entry: &Entry, position: u32) -> PlaceInQueueResponse {
         kindergarten_bin,
         age_group: entry.age_group as i32,
         queued_at: Some(to_timestamp(entry.queued_at)),
+        // The answer is the result itself; the number matters only for one decided later.
+        registration_number: String::new(),
     }
 }
 
@@ -124,52 +213,108 @@ impl QueueHandler {
         }
     }
 
-    /// Checks the place asked for: a district with kindergartens, and a kindergarten (if
-    /// one is asked) of that district.
-    async fn check_place(&self, district: &str, kindergarten_bin: &str) -> Result<(), Fault> {
-        if district.is_empty() {
-            return Err(Fault::invalid("district: must not be empty"));
-        }
+    /// Judges the place asked for: a district with kindergartens in the register, and a
+    /// kindergarten (if one is asked) of the register and of that district.
+    async fn judge_place(
+        &self,
+        district: &str,
+        kindergarten_bin: &str,
+    ) -> Result<Option<Refusal>, Fault> {
         if !self.store.has_district(district).await? {
-            return Err(Fault::invalid(format!(
-                "district: no kindergarten of district {district:?} is in the register"
+            return Ok(Some(Refusal::new(
+                GROUND_DISTRICT_WITHOUT_KINDERGARTEN,
+                format!("no kindergarten of district {district:?} is in the register"),
             )));
         }
         if kindergarten_bin.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        Bin::parse(kindergarten_bin)
-            .map_err(|error| Fault::invalid(format!("kindergarten_bin: {error}")))?;
-        let kindergarten = self
-            .store
-            .kindergarten(kindergarten_bin)
-            .await?
-            .ok_or_else(|| {
-                Fault::from(QueueError::UnknownKindergarten {
-                    bin: kindergarten_bin.to_owned(),
-                })
-            })?;
+        let Some(kindergarten) = self.store.kindergarten(kindergarten_bin).await? else {
+            return Ok(Some(Refusal::new(
+                GROUND_KINDERGARTEN_NOT_IN_REGISTER,
+                format!("no kindergarten {kindergarten_bin} is in the register"),
+            )));
+        };
         if kindergarten.district != district {
-            return Err(Fault::invalid(format!(
-                "kindergarten_bin: {kindergarten_bin} ({}) is in district {}, not {district}",
-                kindergarten.name, kindergarten.district
+            return Ok(Some(Refusal::new(
+                GROUND_KINDERGARTEN_NOT_IN_DISTRICT,
+                format!(
+                    "kindergarten {kindergarten_bin} ({}) is in district {}, not {district}",
+                    kindergarten.name, kindergarten.district
+                ),
             )));
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Places a child in the queue, or refuses with the reason.
+    /// Judges an admitted application on the register's own item-10 grounds, in the order a
+    /// person would: the place asked, the child's age on the message date, a place the child
+    /// holds already, and whether the recipient is the child's parent or guardian.
+    async fn judge(
+        &self,
+        admitted: &Admitted,
+        child: &Iin,
+        age: i32,
+        district: &str,
+        kindergarten_bin: &str,
+    ) -> Result<Verdict, Fault> {
+        if let Some(refusal) = self.judge_place(district, kindergarten_bin).await? {
+            return Ok(Verdict::Refuse(refusal));
+        }
+        let on = local_date(admitted.message_time);
+        let Some(group) = age_group(age) else {
+            return Ok(Verdict::Refuse(Refusal::new(
+                GROUND_SCHOOL_AGE,
+                format!(
+                    "child {child} is {age} on {on}: only children under {SCHOOL_AGE} (pre-school age) are queued"
+                ),
+            )));
+        };
+        if let Some(entry) = self.store.active_entry(child).await? {
+            return Ok(Verdict::Refuse(Refusal::new(
+                GROUND_ALREADY_QUEUED,
+                format!(
+                    "child {child} is already in the queue under {} ({})",
+                    entry.registration_number,
+                    entry.status.as_str()
+                ),
+            )));
+        }
+        let recipient = admitted.recipient_iin;
+        // The child's links also prove the child is in the citizens-DB (EDAT001 otherwise).
+        if !self
+            .intake
+            .lookups()
+            .is_parent_or_guardian(child, &recipient)
+            .await?
+        {
+            return Ok(Verdict::Refuse(Refusal::new(
+                GROUND_NOT_PARENT_OR_GUARDIAN,
+                format!(
+                    "recipient {recipient} is neither a parent nor a legal representative (guardian) of child {child} in the citizens-DB"
+                ),
+            )));
+        }
+        Ok(Verdict::Place(group))
+    }
+
+    /// Places a child in the queue, or registers the application for the provider's reasoned
+    /// refusal; refuses at once only what is malformed, unsigned or cannot be obtained.
     async fn place(&self, request: &Request) -> Result<PlaceInQueueResponse, Fault> {
         let asked: PlaceInQueueRequest = request.decode()?;
         if let Some(registration) = self.intake.registered_before(request).await? {
-            return self
-                .answer_again(&registration.registration_number, &registration.child_iin)
-                .await;
+            return self.answer_again(&registration).await;
         }
         let checked = self.intake.check(request, asked.application)?;
         let district = asked.district.trim();
         let kindergarten_bin = asked.kindergarten_bin.trim();
-        self.check_place(district, kindergarten_bin).await?;
+        if district.is_empty() {
+            return Err(Fault::invalid("district: must not be empty"));
+        }
+        if !kindergarten_bin.is_empty() {
+            Bin::parse(kindergarten_bin)
+                .map_err(|error| Fault::invalid(format!("kindergarten_bin: {error}")))?;
+        }
         let child: Iin = checked
             .child_iin
             .ok_or_else(|| Fault::invalid("application.child_iin: must not be empty"))?;
@@ -180,41 +325,72 @@ impl QueueHandler {
                 "application.child_iin: {child} is born after {on}"
             )));
         }
-        let Some(group) = age_group(age) else {
-            return Err(refuse(
-                "school_age",
-                format!(
-                    "child {child} is {age} on {on}: only children under {SCHOOL_AGE} (pre-school age) are queued"
-                ),
-            ));
+        let (admitted, refused) = self.intake.confirm_on_grounds(checked).await?;
+        let verdict = match refused {
+            Some(refusal) => Verdict::Refuse(Refusal::new(refusal.ground(), refusal.to_string())),
+            None => {
+                self.judge(&admitted, &child, age, district, kindergarten_bin)
+                    .await?
+            }
         };
-        if let Some(entry) = self.store.active_entry(&child).await? {
-            return Err(refuse(
-                "already_queued",
-                format!(
-                    "child {child} is already in the queue under {} ({})",
-                    entry.registration_number,
-                    entry.status.as_str()
-                ),
-            ));
+        match verdict {
+            Verdict::Place(group) => {
+                self.place_admitted(&admitted, &child, group, district, kindergarten_bin)
+                    .await
+            }
+            Verdict::Refuse(refusal) => {
+                self.register_refusal(&admitted, district, kindergarten_bin, refusal)
+                    .await
+            }
         }
-        let admitted = self.intake.confirm(checked).await?;
-        let recipient = admitted.recipient_iin;
-        // The child's links also prove the child is in the citizens-DB (EDAT001 otherwise).
-        if !self
-            .intake
-            .lookups()
-            .is_parent_or_guardian(&child, &recipient)
-            .await?
-        {
-            return Err(refuse(
-                "not_parent_or_guardian",
-                format!(
-                    "recipient {recipient} is neither a parent nor a legal representative (guardian) of child {child} in the citizens-DB"
-                ),
-            ));
-        }
+    }
 
+    /// Registers an application refused on an item-10 ground: nothing is queued; the back
+    /// office's case carries the ground and the reason, and its executor sends the reasoned
+    /// refusal, signed, to the cabinet (seed `002_…` items 3 and 6.2).
+    async fn register_refusal(
+        &self,
+        admitted: &Admitted,
+        district: &str,
+        kindergarten_bin: &str,
+        refusal: Refusal,
+    ) -> Result<PlaceInQueueResponse, Fault> {
+        let number = self
+            .intake
+            .allocate_number(PROFILE.number_prefix, self.intake.clock().now())
+            .await?;
+        let mut application = admitted.application.clone();
+        let fields = &mut application.fields;
+        fields.insert(FIELD_DISTRICT.to_owned(), district.to_owned());
+        fields.insert(
+            FIELD_KINDERGARTEN_BIN.to_owned(),
+            kindergarten_bin.to_owned(),
+        );
+        fields.insert(
+            FIELD_QUEUE_DECISION.to_owned(),
+            QUEUE_DECISION_REFUSAL.to_owned(),
+        );
+        fields.insert(FIELD_REFUSAL_GROUND.to_owned(), refusal.ground.to_owned());
+        fields.insert(FIELD_REFUSAL_REASON.to_owned(), refusal.reason.clone());
+        self.intake
+            .register_as(admitted, &number, application)
+            .await?;
+        metrics::counter!("queue_refusals_total", "ground" => refusal.ground).increment(1);
+        tracing::info!(registration = %number, ground = refusal.ground, reason = %refusal.reason, "registered for the provider's reasoned refusal");
+        Ok(registered(&number))
+    }
+
+    /// Queues an admitted child in its age group, registers the application with the
+    /// register's choice (a referral where a place is free, else a notification of the
+    /// position) and answers it.
+    async fn place_admitted(
+        &self,
+        admitted: &Admitted,
+        child: &Iin,
+        group: AgeGroup,
+        district: &str,
+        kindergarten_bin: &str,
+    ) -> Result<PlaceInQueueResponse, Fault> {
         let now = self.intake.clock().now();
         let number = self
             .intake
@@ -226,7 +402,7 @@ impl QueueHandler {
                 &NewEntry {
                     child_iin: child.to_string(),
                     registration_number: number.clone(),
-                    recipient_iin: recipient.to_string(),
+                    recipient_iin: admitted.recipient_iin.to_string(),
                     representative_iin: admitted
                         .representative_iin
                         .map(|iin| iin.to_string())
@@ -261,7 +437,7 @@ impl QueueHandler {
         }
         if let Err(fault) = self
             .intake
-            .register_as(&admitted, &number, application)
+            .register_as(admitted, &number, application)
             .await
         {
             // Not registered, so not queued: the place (and the position) go back.
@@ -287,18 +463,22 @@ impl QueueHandler {
         Ok(answer(entry, position))
     }
 
-    /// Answers a redelivered placement with where its entry stands now.
+    /// Answers a redelivered placement with where its entry stands now, or that it is
+    /// registered for the provider's refusal.
     async fn answer_again(
         &self,
-        registration_number: &str,
-        child_iin: &str,
+        registration: &Registration,
     ) -> Result<PlaceInQueueResponse, Fault> {
-        let child = parse_iin("application.child_iin", child_iin)?;
+        let registration_number = &registration.registration_number;
+        if is_refusal(registration) {
+            return Ok(registered(registration_number));
+        }
+        let child = parse_iin("application.child_iin", &registration.child_iin)?;
         let entry = self
             .store
             .active_entry(&child)
             .await?
-            .filter(|entry| entry.registration_number == registration_number)
+            .filter(|entry| &entry.registration_number == registration_number)
             .ok_or_else(|| {
                 Fault::not_found(format!(
                     "application {registration_number} was registered, but child {child} is no longer queued under it"

@@ -1,25 +1,28 @@
 //! The kindergarten queue register's contract, service D: the intake's checks on a placement
-//! at the State Corporation's desk, and a child's place asked by IIN.
+//! at the State Corporation's desk, a placement on a Standard item-10 ground registered for the
+//! provider's reasoned refusal, and a child's place asked by IIN.
 
 use egov_citizens::fixtures::{CHILD_7_OR_OVER, CHILD_UNDER_7, PARENT_OF_CHILD_UNDER_7};
 use egov_core::StatusCode;
 use egov_core::systems;
-use egov_proto::v1::{GetQueuePositionRequest, PlaceInQueueRequest, ServiceApplication};
+use egov_proto::v1::{
+    GetQueuePositionRequest, PlaceInQueueRequest, PlaceInQueueResponse, ResultKind,
+    ServiceApplication,
+};
 use egov_queue::fixtures::{KYZGALDAK, SHIELI_DISTRICT};
 use egov_queue::{PLACE_SERVICE_ID, POSITION_SERVICE_ID, PROFILE};
 
 use super::intake::{self, at_the_desk};
 use super::{Contract, Signatory, Via, unknown_service};
-use crate::check::Check;
+use crate::check::{Check, Shape};
 
-/// A school-age child is refused a place.
-pub const SCHOOL_AGE: &str = "a placement of a school-age child is refused with ESRV002";
-/// A district without kindergartens is refused.
-pub const NO_DISTRICT: &str =
-    "a placement in a district with no kindergarten in the register is refused with EDAT002";
-/// A kindergarten of another district is refused.
-pub const OTHER_DISTRICT: &str =
-    "a placement at a kindergarten of another district is refused with EDAT002";
+/// A school-age child is registered for the provider's reasoned refusal.
+pub const SCHOOL_AGE: &str =
+    "a placement of a school-age child is registered for the provider's reasoned refusal";
+/// A district without kindergartens is registered for the provider's reasoned refusal.
+pub const NO_DISTRICT: &str = "a placement in a district with no kindergarten in the register is registered for the provider's reasoned refusal";
+/// A kindergarten of another district is registered for the provider's reasoned refusal.
+pub const OTHER_DISTRICT: &str = "a placement at a kindergarten of another district is registered for the provider's reasoned refusal";
 /// A child never queued has no place.
 pub const NOT_QUEUED: &str = "the place of a child not in the queue is refused with EDAT001";
 /// A malformed child IIN is refused.
@@ -52,23 +55,32 @@ pub fn contract() -> Contract {
         child_iin: CHILD_7_OR_OVER.into(),
         ..valid.clone()
     };
-    // Refused before anyone is asked, so the kit may run again and again: a child it placed
-    // would be refused as already queued on the next run.
+    // Seed `002_…` item 3: a refusal on a Standard item-10 ground is the provider's reasoned
+    // answer, which comes to the cabinet later; the register answers that it registered the
+    // application, with no position and no referral. None of these queues the child, so the
+    // kit may run again and again: a child it placed would be refused as already queued.
+    let registered = |answer: &PlaceInQueueResponse, shape: &mut Shape| {
+        shape
+            .equals("kind", answer.kind(), ResultKind::Unspecified)
+            .equals("position", answer.position, 0)
+            .equals("referral_number", answer.referral_number.as_str(), "")
+            .text("registration_number", &answer.registration_number);
+    };
     let mut checks = vec![
         Check::call(
             PLACE_SERVICE_ID,
             SCHOOL_AGE,
             &place_at(SHIELI_DISTRICT, "", &school_age),
         )
-        .refused_with(StatusCode::ServiceRefused),
+        .answered_with(registered),
         Check::call(PLACE_SERVICE_ID, NO_DISTRICT, &place_at("0000", "", &valid))
-            .refused_with(StatusCode::InvalidRequest),
+            .answered_with(registered),
         Check::call(
             PLACE_SERVICE_ID,
             OTHER_DISTRICT,
             &place_at(SHIELI_DISTRICT, KYZGALDAK, &valid),
         )
-        .refused_with(StatusCode::InvalidRequest),
+        .answered_with(registered),
     ];
     checks.extend(intake::checks(&PROFILE, place, &valid));
     checks.extend([

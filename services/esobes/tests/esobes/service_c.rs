@@ -10,12 +10,11 @@ use egov_citizens::fixtures::{
 };
 use egov_core::StatusCode;
 use egov_core::clock::Clock;
-use egov_core::envelope::{VerifyPolicy, from_timestamp};
+use egov_core::envelope::from_timestamp;
 use egov_core::pki::Role;
 use egov_esobes::compensation::{FIELD_HOME_SCHOOLING, HOME_SCHOOLING_CERTIFICATE};
-use egov_proto::v1::{Channel, Envelope, ResultKind};
-use egov_system::intake::{IntakeStore, local_date};
-use prost::Message;
+use egov_proto::v1::{Channel, ResultKind};
+use egov_system::intake::local_date;
 
 use crate::common::{Stack, application, assert_refused};
 
@@ -57,20 +56,10 @@ async fn home_schooling_compensation_assigned_to_parent_of_disabled_child_school
         .expect("the parent's result");
     assert_eq!(on_portal, result);
     // Kept as signed: the provider's head authored it.
-    let stored = stack
-        .store
-        .result(&registered.registration_number)
-        .await
-        .expect("read")
-        .expect("stored");
-    let envelope = Envelope::decode(stored.envelope.as_slice()).expect("an envelope");
-    let verified = stack
-        .sandbox
-        .verifier()
-        .verify(&envelope, &VerifyPolicy::any())
-        .await
-        .expect("verifies");
-    assert!(verified.signer.has_role(Role::Head));
+    let signer = stack
+        .kept_result_signer(&stack.store, &registered.registration_number)
+        .await;
+    assert!(signer.has_role(Role::Head));
 }
 
 #[tokio::test]

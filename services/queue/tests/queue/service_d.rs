@@ -1,22 +1,26 @@
 //! Service D's regulated branches: a referral where a place is free, a notification of the
-//! position where none is (and a referral once an operator frees one), and the refusals — a
-//! child aged 7 or over, a child already queued, an applicant who is neither parent nor legal
-//! representative, a child the citizens-DB lacks — plus the provider's refusal of an incomplete
-//! package at the State Corporation, which takes the child out of the queue.
+//! position where none is (and a referral once an operator frees one), and the reasoned
+//! refusals on each Standard item-10 ground — registered, queued nowhere, and answered by the
+//! provider's executor with a refusal signed by the back office's head (seed `002_…` item 3) —
+//! beside a child the citizens-DB lacks ("the data cannot be obtained", at once), and the
+//! provider's refusal of an incomplete package at the State Corporation, which takes the child
+//! out of the queue.
 
 use egov_citizens::fixtures::{
-    CHILD_7_OR_OVER, CHILD_UNDER_7, PARENT_OF_CHILD_UNDER_7, REPRESENTATIVE,
-    SPOUSE_OF_PARENT_OF_CHILD_UNDER_7, UNEMPLOYED_ADULT,
+    CHILD_7_OR_OVER, CHILD_UNDER_7, DECEASED_PERSON, PARENT_OF_CHILD_UNDER_7, PRINCIPAL,
+    REPRESENTATIVE, SPOUSE_OF_PARENT_OF_CHILD_UNDER_7, UNEMPLOYED_ADULT,
 };
 use egov_core::clock::Clock;
-use egov_core::envelope::VerifyPolicy;
 use egov_core::pki::Role;
-use egov_core::{Iin, StatusCode};
-use egov_proto::v1::{AgeGroup, Channel, Envelope, ResultKind};
+use egov_core::{Iin, StatusCode, systems};
+use egov_proto::v1::{
+    AgeGroup, Channel, PlaceInQueueRequest, PlaceInQueueResponse, ResultKind, ServiceResult,
+};
 use egov_queue::entry::{age_group, age_group_name};
-use egov_queue::fixtures::{BALAPAN, KYZGALDAK, KYZYLORDA_CITY, SHIELI_DISTRICT};
-use egov_system::intake::{IntakeStore, age_on, local_date};
-use prost::Message;
+use egov_queue::fixtures::{AINALAYIN, BALAPAN, KYZGALDAK, KYZYLORDA_CITY, SHIELI_DISTRICT};
+use egov_queue::placement::GROUNDS;
+use egov_system::CallError;
+use egov_system::intake::{age_on, local_date};
 
 use crate::common::{Stack, assert_refused, request};
 
@@ -42,6 +46,103 @@ async fn free_places(stack: &Stack, bin: &str, group: AgeGroup) -> i64 {
         .find(|row| row["kindergarten_bin"] == bin && row["age_group"] == age_group_name(group))
         .and_then(|row| row["free"].as_i64())
         .expect("the group's row")
+}
+
+/// A valid BIN of no kindergarten in the register.
+const KINDERGARTEN_NOT_IN_REGISTER: &str = "111140900015";
+
+/// Aral district: no kindergarten of it is in the register.
+const DISTRICT_WITHOUT_KINDERGARTEN: &str = "4302";
+
+/// Returns the signed result of `number` as the queue register stored it, after checking it
+/// verifies and its signer is the back office's own head under the back office's BIN (service
+/// D's regulation names no head: `egov_core::providers`).
+async fn signed_result(stack: &Stack, number: &str) -> ServiceResult {
+    let result = stack.wait_for_result(number).await;
+    let signer = stack.kept_result_signer(&stack.store, number).await;
+    assert!(signer.has_role(Role::Head), "{}", signer.subject);
+    assert_eq!(
+        signer.bin.map(|bin| bin.to_string()).as_deref(),
+        Some(systems::BACKOFFICE.bin),
+        "{}",
+        signer.subject
+    );
+    result
+}
+
+/// Checks that a placement was registered for the provider's reasoned refusal and not queued,
+/// and that the executor's result is that refusal on `ground`, its reason containing `reason`,
+/// signed by the back office's head; returns the result.
+async fn assert_reasoned_refusal(
+    stack: &Stack,
+    answered: Result<PlaceInQueueResponse, CallError>,
+    child: &str,
+    ground: &str,
+    reason: &str,
+) -> ServiceResult {
+    let registered = answered.expect("registered: the provider answers with a reasoned refusal");
+    assert_eq!(registered.kind(), ResultKind::Unspecified, "{registered:?}");
+    assert!(registered.referral_number.is_empty(), "{registered:?}");
+    assert_eq!(registered.position, 0, "{registered:?}");
+    let number = registered.registration_number.clone();
+    let year = local_date(stack.clock.now()).year();
+    assert!(number.starts_with(&format!("DQ-{year}-")), "{number}");
+    let queued = stack
+        .store
+        .active_entry(&Iin::parse(child).expect("IIN"))
+        .await;
+    assert!(
+        queued
+            .expect("read")
+            .is_none_or(|entry| entry.registration_number != number),
+        "a refused application queues nobody"
+    );
+    let result = signed_result(stack, &number).await;
+    assert_eq!(result.kind(), ResultKind::Refusal);
+    assert_eq!(result.refusal_ground, ground);
+    assert_eq!(result.fields["refusal_kind"], "reasoned_refusal");
+    assert!(
+        result.fields["reason"].contains(reason),
+        "{:?} does not contain {reason:?}",
+        result.fields["reason"]
+    );
+    assert!(
+        GROUNDS.contains(&ground),
+        "{ground} is one of the register's grounds"
+    );
+    result
+}
+
+/// Places on the portal as `recipient` for `child` (the recipient signs).
+async fn place(
+    stack: &Stack,
+    recipient: &str,
+    child: &str,
+    district: &str,
+    kindergarten: &str,
+) -> Result<PlaceInQueueResponse, CallError> {
+    stack
+        .place_on_portal(
+            recipient,
+            request(recipient, child, district, kindergarten, Channel::Portal),
+        )
+        .await
+}
+
+/// Returns a request a representative files by power of attorney `number`.
+fn by_representative(number: &str) -> PlaceInQueueRequest {
+    let mut asked = request(
+        PARENT_OF_CHILD_UNDER_7,
+        CHILD_UNDER_7,
+        SHIELI_DISTRICT,
+        "",
+        Channel::Portal,
+    );
+    if let Some(application) = asked.application.as_mut() {
+        application.representative_iin = REPRESENTATIVE.into();
+        application.power_of_attorney_number = number.into();
+    }
+    asked
 }
 
 #[tokio::test]
@@ -81,23 +182,9 @@ async fn kindergarten_queue_issues_referral_when_a_place_is_free() {
         .expect("position");
     assert_eq!(now.kind(), ResultKind::Referral);
     let number = format!("DQ-{year}-000001");
-    let result = stack.wait_for_result(&number).await;
+    let result = signed_result(&stack, &number).await;
     assert_eq!(result.kind(), ResultKind::Referral);
     assert_eq!(result.fields["referral_number"], placed.referral_number);
-    let stored = stack
-        .store
-        .result(&number)
-        .await
-        .expect("read")
-        .expect("stored");
-    let envelope = Envelope::decode(stored.envelope.as_slice()).expect("an envelope");
-    let verified = stack
-        .sandbox
-        .verifier()
-        .verify(&envelope, &VerifyPolicy::any())
-        .await
-        .expect("verifies");
-    assert!(verified.signer.has_role(Role::Head));
 }
 
 #[tokio::test]
@@ -144,93 +231,220 @@ async fn kindergarten_queue_notifies_position_when_no_place_is_free() {
 }
 
 #[tokio::test]
-async fn kindergarten_queue_refused_when_child_is_seven_or_older() {
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_child_is_seven_or_older() {
     let stack = Stack::start().await;
-    let refused = stack
-        .place_on_portal(
-            PARENT_OF_CHILD_UNDER_7,
-            request(
-                PARENT_OF_CHILD_UNDER_7,
-                CHILD_7_OR_OVER,
-                KYZYLORDA_CITY,
-                "",
-                Channel::Portal,
-            ),
-        )
-        .await;
-    assert_refused(
-        refused,
-        StatusCode::ServiceRefused,
+    let answered = place(
+        &stack,
+        PARENT_OF_CHILD_UNDER_7,
+        CHILD_7_OR_OVER,
+        KYZYLORDA_CITY,
+        "",
+    )
+    .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_7_OR_OVER,
+        "child_of_school_age",
         "only children under 7 (pre-school age) are queued",
-    );
-    assert_eq!(stack.registered().await, 0, "a refusal registers nothing");
+    )
+    .await;
 }
 
 #[tokio::test]
-async fn kindergarten_queue_refused_when_child_already_queued() {
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_child_already_queued() {
     let stack = Stack::start().await;
-    let first = stack
-        .place_on_portal(
-            PARENT_OF_CHILD_UNDER_7,
-            request(
-                PARENT_OF_CHILD_UNDER_7,
-                CHILD_UNDER_7,
-                SHIELI_DISTRICT,
-                "",
-                Channel::Portal,
-            ),
-        )
-        .await
-        .expect("placed");
+    let first = place(
+        &stack,
+        PARENT_OF_CHILD_UNDER_7,
+        CHILD_UNDER_7,
+        SHIELI_DISTRICT,
+        "",
+    )
+    .await
+    .expect("placed");
     assert_eq!(first.kind(), ResultKind::Notification);
     // The other parent, elsewhere: the child is queued once.
-    let refused = stack
-        .place_on_portal(
-            SPOUSE_OF_PARENT_OF_CHILD_UNDER_7,
-            request(
-                SPOUSE_OF_PARENT_OF_CHILD_UNDER_7,
-                CHILD_UNDER_7,
-                KYZYLORDA_CITY,
-                KYZGALDAK,
-                Channel::Portal,
-            ),
-        )
-        .await;
-    assert_refused(
-        refused,
-        StatusCode::ServiceRefused,
+    let answered = place(
+        &stack,
+        SPOUSE_OF_PARENT_OF_CHILD_UNDER_7,
+        CHILD_UNDER_7,
+        KYZYLORDA_CITY,
+        KYZGALDAK,
+    )
+    .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "child_already_queued",
         &format!("child {CHILD_UNDER_7} is already in the queue"),
-    );
-    assert_eq!(stack.registered().await, 1, "only the first placement");
+    )
+    .await;
     let group = expected_group(&stack, CHILD_UNDER_7);
     assert_eq!(
         free_places(&stack, KYZGALDAK, group).await,
         2,
         "no place taken"
     );
+    let still = stack
+        .position_on_portal(PARENT_OF_CHILD_UNDER_7, CHILD_UNDER_7)
+        .await
+        .expect("still queued");
+    assert_eq!(still.position, 1, "the refusal leaves the first placement");
 }
 
 #[tokio::test]
-async fn kindergarten_queue_refused_when_applicant_is_not_parent_or_representative() {
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_applicant_is_not_parent_or_guardian()
+ {
     let stack = Stack::start().await;
-    let refused = stack
-        .place_on_portal(
-            UNEMPLOYED_ADULT,
-            request(
-                UNEMPLOYED_ADULT,
-                CHILD_UNDER_7,
-                KYZYLORDA_CITY,
-                "",
-                Channel::Portal,
-            ),
-        )
-        .await;
-    assert_refused(
-        refused,
-        StatusCode::ServiceRefused,
+    let answered = place(&stack, UNEMPLOYED_ADULT, CHILD_UNDER_7, KYZYLORDA_CITY, "").await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "applicant_not_parent_or_guardian",
         &format!("recipient {UNEMPLOYED_ADULT} is neither a parent nor a legal representative"),
-    );
-    assert_eq!(stack.registered().await, 0);
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_district_has_no_kindergarten() {
+    let stack = Stack::start().await;
+    let answered = place(
+        &stack,
+        PARENT_OF_CHILD_UNDER_7,
+        CHILD_UNDER_7,
+        DISTRICT_WITHOUT_KINDERGARTEN,
+        "",
+    )
+    .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "district_without_kindergarten",
+        "no kindergarten of district \"4302\" is in the register",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_kindergarten_is_not_in_register() {
+    let stack = Stack::start().await;
+    let answered = place(
+        &stack,
+        PARENT_OF_CHILD_UNDER_7,
+        CHILD_UNDER_7,
+        KYZYLORDA_CITY,
+        KINDERGARTEN_NOT_IN_REGISTER,
+    )
+    .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "kindergarten_not_in_register",
+        "no kindergarten 111140900015 is in the register",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_kindergarten_is_not_in_district() {
+    let stack = Stack::start().await;
+    let answered = place(
+        &stack,
+        PARENT_OF_CHILD_UNDER_7,
+        CHILD_UNDER_7,
+        SHIELI_DISTRICT,
+        AINALAYIN,
+    )
+    .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "kindergarten_not_in_district",
+        "is in district 7103, not 4307",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_recipient_is_recorded_deceased() {
+    let stack = Stack::start().await;
+    let answered = stack
+        .place_at_state_corporation(request(
+            DECEASED_PERSON,
+            CHILD_UNDER_7,
+            KYZYLORDA_CITY,
+            "",
+            Channel::StateCorporation,
+        ))
+        .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "recipient_deceased",
+        &format!("recipient {DECEASED_PERSON} is recorded deceased"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_power_of_attorney_is_not_in_force()
+{
+    let stack = Stack::start().await;
+    // Notarised for service B only: not in force for D.
+    stack
+        .notarise("ENIS-000702", PARENT_OF_CHILD_UNDER_7, REPRESENTATIVE, "B")
+        .await;
+    let answered = stack
+        .place_on_portal(REPRESENTATIVE, by_representative("ENIS-000702"))
+        .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "power_of_attorney_not_in_force",
+        "power of attorney ENIS-000702 is not in force for service D",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn kindergarten_queue_refused_with_a_reasoned_answer_when_power_of_attorney_is_between_other_persons()
+ {
+    let stack = Stack::start().await;
+    stack
+        .notarise("ENIS-000703", PRINCIPAL, REPRESENTATIVE, "D")
+        .await;
+    let answered = stack
+        .place_on_portal(REPRESENTATIVE, by_representative("ENIS-000703"))
+        .await;
+    assert_reasoned_refusal(
+        &stack,
+        answered,
+        CHILD_UNDER_7,
+        "power_of_attorney_between_other_persons",
+        &format!("power of attorney ENIS-000703 is from {PRINCIPAL} to {REPRESENTATIVE}"),
+    )
+    .await;
+}
+
+#[test]
+fn kindergarten_queue_grounds_are_item_10_grounds_of_ds_catalogue() {
+    let catalogue = egov_backoffice::catalogue::Catalogue::embedded().expect("catalogue");
+    let service = catalogue.service("D").expect("service D");
+    for ground in GROUNDS {
+        let found = service
+            .ground(ground)
+            .unwrap_or_else(|| panic!("{ground} is not an item-10 ground of D's catalogue"));
+        assert_eq!(found.kind.as_str(), "reasoned_refusal", "{ground}");
+    }
 }
 
 #[tokio::test]
