@@ -370,6 +370,9 @@ pub struct Step {
     pub norm: Option<Norm>,
     /// Whether the service is approved or refused at this step.
     pub decides: bool,
+    /// Whether the application is received at this step, where it may be refused acceptance
+    /// on a `refusal_to_accept` ground; such a refusal closes the case at once.
+    pub receives: bool,
     /// The channels whose cases take this step; empty means every channel (the seeds give
     /// some channels their own steps, e.g. F through ХҚО or the portal).
     pub channels: Vec<Channel>,
@@ -388,13 +391,18 @@ impl Step {
     }
 
     /// Returns the actions a person may take at this step: its own action, and `refuse` at
-    /// the deciding step (which then needs an item-10 ground).
+    /// the deciding or receiving step (which then needs a ground [`Service::grounds_at`] lists).
     pub fn actions(&self) -> Vec<&str> {
         let mut actions = vec![self.action.as_str()];
-        if self.decides {
+        if self.refuses() {
             actions.push(REFUSE_ACTION);
         }
         actions
+    }
+
+    /// Returns whether the service may be refused at this step.
+    pub fn refuses(&self) -> bool {
+        self.decides || self.receives
     }
 }
 
@@ -454,6 +462,17 @@ impl Service {
                 .find(|ground| ground.auto.contains(&check))
         };
         find(check).or_else(|| find(AutoCheck::Missing))
+    }
+
+    /// Returns the grounds a step may refuse on: every ground at the deciding step, the
+    /// refusals to accept at a step that only receives, none elsewhere.
+    pub fn grounds_at(&self, step: &Step) -> Vec<&RefusalGround> {
+        self.refusal_grounds
+            .iter()
+            .filter(|ground| {
+                step.decides || (step.receives && ground.kind == RefusalKind::RefusalToAccept)
+            })
+            .collect()
     }
 
     /// Returns the codes of the refusal grounds.
@@ -738,6 +757,8 @@ struct RawStep {
     name: Names,
     #[serde(default)]
     decides: bool,
+    #[serde(default)]
+    receives: bool,
     #[serde(default)]
     channels: Vec<String>,
     #[serde(default)]
@@ -1027,6 +1048,7 @@ impl Check<'_> {
                 norm: self.norm(&entry, step.norm.as_deref())?,
                 action: step.action,
                 decides: step.decides,
+                receives: step.receives,
                 channels: self.channels(&entry, &step.channels, Some(&channels))?,
                 name: step.name,
                 inferred: step.inferred,
@@ -1056,6 +1078,38 @@ impl Check<'_> {
                     ));
                 }
             }
+            // A refusal to accept closes the case where it is given, so the application is
+            // received once, before anything is decided.
+            let receiving: Vec<&&Step> = taken.iter().filter(|step| step.receives).collect();
+            if receiving.len() > 1 {
+                return Err(self.invalid(
+                    "steps",
+                    format!(
+                        "at most one step{whose} may have receives = true, found {}",
+                        receiving.len()
+                    ),
+                ));
+            }
+            if let Some(step) = receiving.first()
+                && taken
+                    .iter()
+                    .any(|other| other.decides && other.index < step.index)
+            {
+                return Err(self.invalid(
+                    format!("steps[{}] ({} {})", step.index, step.role, step.action),
+                    format!("receives the application{whose} after the deciding step"),
+                ));
+            }
+        }
+        if let Some(step) = steps.iter().find(|step| step.receives)
+            && !refusal_grounds
+                .iter()
+                .any(|ground: &RefusalGround| ground.kind == RefusalKind::RefusalToAccept)
+        {
+            return Err(self.invalid(
+                format!("steps[{}] ({} {})", step.index, step.role, step.action),
+                "receives = true needs a refusal_to_accept ground to refuse on",
+            ));
         }
 
         if raw.refusal_ground_field.is_some() && raw.result_kind_field.is_none() {
@@ -1340,6 +1394,52 @@ name = { kk = "к", ru = "р", en = "e" }
             message.contains("exactly one step must have decides = true, found 0"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_receiving_step_without_a_refusal_to_accept_ground_is_refused() {
+        let message = error(&MINIMAL.replace("decides = true", "decides = true\nreceives = true"));
+        assert!(
+            message.contains(
+                "steps[0] (executor draft): receives = true needs a refusal_to_accept ground"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_step_receiving_after_the_deciding_step_is_refused() {
+        let text = MINIMAL.replace(
+            "kind = \"reasoned_refusal\"",
+            "kind = \"refusal_to_accept\"",
+        ) + "[[steps]]\nrole = \"clerk\"\naction = \"register\"\nreceives = true\nname = { kk = \"к\", ru = \"р\", en = \"e\" }\n";
+        let message = error(&text);
+        assert!(
+            message.contains(
+                "steps[1] (clerk register): receives the application after the deciding step"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn adoption_candidates_are_refused_acceptance_at_the_clerks_reception_on_both_channels() {
+        let catalogue = Catalogue::embedded().expect("valid");
+        let a = catalogue.service("A").expect("A");
+        for channel in [Channel::Portal, Channel::Provider] {
+            let first = a.step_after(None, channel).expect("a first step");
+            assert_eq!(
+                (first.role, first.action.as_str()),
+                (OfficeRole::Clerk, "register")
+            );
+            assert!(first.receives && !first.decides, "{channel:?}");
+            let grounds: Vec<&str> = a
+                .grounds_at(first)
+                .iter()
+                .map(|g| g.code.as_str())
+                .collect();
+            assert_eq!(grounds, ["incomplete_package", "expired_documents"]);
+        }
     }
 
     #[test]

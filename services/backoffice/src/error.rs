@@ -78,13 +78,15 @@ pub enum BackOfficeError {
         got: String,
     },
     /// A refusal names no ground, or one that is not an item-10 ground of the service.
-    #[error("refusal_ground: {reason}; service {service}'s item-10 grounds are {grounds:?}")]
+    #[error(
+        "refusal_ground: {reason}; service {service}'s item-10 grounds at this step are {grounds:?}"
+    )]
     RefusalGround {
         /// The service code.
         service: String,
         /// What was wrong: no ground given, or which unknown one.
         reason: String,
-        /// The service's ground codes.
+        /// The codes of the grounds the step may refuse on.
         grounds: Vec<String>,
     },
     /// The catalogue could not be loaded.

@@ -8,7 +8,7 @@ use egov_proto::v1::{AttachedDocument, ServiceApplication};
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
-use crate::catalogue::{AutoCheck, Catalogue, Names, Service};
+use crate::catalogue::{AutoCheck, Catalogue, Names, RefusalKind, Service};
 
 /// How a service's steps are done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -156,6 +156,26 @@ pub fn decide(service: &Service, application: &ServiceApplication, on: Date) -> 
         );
     }
     Decision::Approve
+}
+
+/// Checks an application at the step that receives it, by its documents on `on`: a refusal
+/// to accept when [`decide`] refuses on a `refusal_to_accept` ground, none when the
+/// application is accepted and goes on to the later steps.
+pub fn reception(
+    service: &Service,
+    application: &ServiceApplication,
+    on: Date,
+) -> Option<Decision> {
+    match decide(service, application, on) {
+        Decision::Refuse { ground, reason }
+            if service
+                .ground(&ground)
+                .is_some_and(|ground| ground.kind == RefusalKind::RefusalToAccept) =>
+        {
+            Some(Decision::Refuse { ground, reason })
+        }
+        _ => None,
+    }
 }
 
 /// Returns the refusal the system that draws the result up decided, which the deciding step
@@ -332,6 +352,49 @@ mod tests {
             matches!(&decision, Decision::Refuse { reason, .. } if reason.contains("2025-13-01 is not a date")),
             "{decision:?}"
         );
+    }
+
+    #[test]
+    fn reception_refuses_acceptance_of_an_incomplete_or_expired_package_and_accepts_the_rest() {
+        let incomplete = application(Channel::Provider, vec![attached("application", None)]);
+        assert!(matches!(
+            reception(&adoption(), &incomplete, date!(2025 - 06 - 30)),
+            Some(Decision::Refuse { ground, .. }) if ground == "incomplete_package"
+        ));
+        let complete = |until| {
+            application(
+                Channel::Provider,
+                vec![
+                    attached("application", None),
+                    attached("health_certificate", Some(until)),
+                    attached("no_criminal_record_certificate", None),
+                ],
+            )
+        };
+        assert!(matches!(
+            reception(&adoption(), &complete(date!(2025 - 06 - 29)), date!(2025 - 06 - 30)),
+            Some(Decision::Refuse { ground, .. }) if ground == "expired_documents"
+        ));
+        assert_eq!(
+            reception(
+                &adoption(),
+                &complete(date!(2025 - 06 - 30)),
+                date!(2025 - 06 - 30)
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn reception_leaves_refusals_other_than_to_accept_to_the_deciding_step() {
+        let guardianship = Catalogue::embedded()
+            .expect("valid")
+            .service("F")
+            .cloned()
+            .expect("F");
+        let mut app = application(Channel::Portal, vec![]);
+        app.service_code = "F".into();
+        assert_eq!(reception(&guardianship, &app, date!(2025 - 06 - 30)), None);
     }
 
     #[test]

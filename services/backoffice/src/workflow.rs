@@ -495,7 +495,7 @@ impl Workflow {
                 got: role.as_str(),
             });
         }
-        let refusing = request.action == REFUSE_ACTION && step.decides;
+        let refusing = request.action == REFUSE_ACTION && step.refuses();
         if !refusing && request.action != step.action {
             return Err(BackOfficeError::WrongAction {
                 case: case.id,
@@ -506,13 +506,9 @@ impl Workflow {
         }
         let ground = request.refusal_ground.trim();
         if refusing {
-            let grounds = || {
-                service
-                    .ground_codes()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect()
-            };
+            // The receiving step refuses acceptance only; the deciding step on any ground.
+            let allowed = service.grounds_at(step);
+            let grounds = || allowed.iter().map(|ground| ground.code.clone()).collect();
             if ground.is_empty() {
                 return Err(BackOfficeError::RefusalGround {
                     service: service.code.clone(),
@@ -520,7 +516,7 @@ impl Workflow {
                     grounds: grounds(),
                 });
             }
-            if service.ground(ground).is_none() {
+            if !allowed.iter().any(|allowed| allowed.code == ground) {
                 return Err(BackOfficeError::RefusalGround {
                     service: service.code.clone(),
                     reason: format!("{ground:?} is not one"),
@@ -543,7 +539,7 @@ impl Workflow {
             true => policy::drawn_up(&service, &application(&case)?),
             false => None,
         };
-        let decision = step.decides.then(|| match refusing {
+        let decision = (step.decides || refusing).then(|| match refusing {
             true => Decision::Refuse {
                 ground: ground.to_owned(),
                 reason: comment.clone().unwrap_or_default(),
@@ -686,13 +682,11 @@ impl Workflow {
         let service = self.service(&case.service_code)?.clone();
         let step = catalogue_step(&service, &current)?;
         let ended_at = current.due_at.unwrap_or(current.started_at);
-        let decision = match step.decides {
-            true => Some(policy::decide(
-                &service,
-                &application(&case)?,
-                local_date(ended_at),
-            )),
-            false => None,
+        let on = local_date(ended_at);
+        let decision = match (step.decides, step.receives) {
+            (true, _) => Some(policy::decide(&service, &application(&case)?, on)),
+            (false, true) => policy::reception(&service, &application(&case)?, on),
+            (false, false) => None,
         };
         let action = match &decision {
             Some(Decision::Refuse { .. }) => REFUSE_ACTION.to_owned(),
@@ -750,6 +744,10 @@ impl Workflow {
         });
         let channel = application(case)?.channel();
         let after = usize::try_from(current.idx).ok();
+        // Seed 003_…, service A, item 3.2: «услугодатель отказывает в приеме заявления» — a
+        // refusal to accept ends the case at reception, before any later step runs.
+        let refused_at_reception = catalogue_step(service, current)?.receives
+            && matches!(decision, Some(Decision::Refuse { .. }));
         let mut transition = Transition {
             case_id: case.id.clone(),
             end: StepEnd {
@@ -764,7 +762,11 @@ impl Workflow {
             close: None,
             deliveries: Vec::new(),
         };
-        if let Some(next) = service.step_after(after, channel) {
+        let next = match refused_at_reception {
+            true => None,
+            false => service.step_after(after, channel),
+        };
+        if let Some(next) = next {
             let due = self.due(next.norm, ended_at)?;
             transition.next = Some(StepRecord {
                 case_id: case.id.clone(),
@@ -786,7 +788,8 @@ impl Workflow {
             return Ok(transition);
         }
 
-        // The last step: the result, decided now or at the deciding step before.
+        // The last step or a refusal to accept: the result, decided now or at the deciding
+        // step before.
         let (decision, decided_at) = match decision {
             Some(decision) => (decision, ended_at),
             None => stored_decision(case)?,

@@ -305,17 +305,14 @@ pub fn case_json(file: &CaseFile) -> CaseJson {
             CurrentJson {
                 index: step.index,
                 role: step.role.as_str(),
-                refusal_grounds: match step.decides {
-                    true => service
-                        .refusal_grounds
-                        .iter()
-                        .map(|ground| GroundJson {
-                            code: ground.code.clone(),
-                            text: ground.text.clone(),
-                        })
-                        .collect(),
-                    false => Vec::new(),
-                },
+                refusal_grounds: service
+                    .grounds_at(step)
+                    .into_iter()
+                    .map(|ground| GroundJson {
+                        code: ground.code.clone(),
+                        text: ground.text.clone(),
+                    })
+                    .collect(),
                 actions,
             }
         }),

@@ -635,8 +635,8 @@ fn action_view(
             label: action_label(tr, REFUSE_ACTION, None),
             grounds: file
                 .service
-                .refusal_grounds
-                .iter()
+                .grounds_at(step)
+                .into_iter()
                 .map(|ground| Choice {
                     value: ground.code.clone(),
                     label: lang.pick(&ground.text).to_owned(),

@@ -153,6 +153,52 @@ async fn second_decision_on_a_closed_case_is_refused() {
 }
 
 #[tokio::test]
+async fn adoption_candidate_clerk_refuses_to_accept_at_reception_only_on_a_refusal_to_accept_ground()
+ {
+    let stack = Stack::start(next_monday_morning(), manual(&["A"])).await;
+    let opened = stack
+        .open(
+            systems::REGIONAL_GATEWAY.id,
+            application("A", Channel::Portal, &["application"]),
+            "RSHEP-1",
+        )
+        .await
+        .expect("opened");
+    let id = opened.id.as_str();
+    let before = stack.case(id).await;
+    // Violations in the documents are the executor's finding (seed 003_… item 9.10), not a
+    // refusal to accept.
+    let refused = stack
+        .act(id, Clerk, "refuse", "document_violations")
+        .await
+        .expect_err("not a refusal to accept");
+    assert_eq!(refusal_code(&refused), StatusCode::InvalidRequest);
+    assert!(
+        refused
+            .message()
+            .contains("grounds at this step are [\"incomplete_package\", \"expired_documents\"]"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(stack.case(id).await, before);
+
+    let closed = stack
+        .act(id, Clerk, "refuse", "incomplete_package")
+        .await
+        .expect("refused at reception");
+    assert!(closed.closed);
+    assert_eq!(closed.steps.len(), 1);
+    let result = closed.result.clone().expect("result");
+    assert_eq!(result.kind(), ResultKind::Refusal);
+    assert_eq!(result.refusal_ground, "incomplete_package");
+    let received = stack.wait_received(systems::REGIONAL_GATEWAY.id, 1).await;
+    assert_eq!(
+        service_result(&received[0]).refusal_ground,
+        "incomplete_package"
+    );
+}
+
+#[tokio::test]
 async fn case_for_an_unknown_service_is_refused() {
     let stack = Stack::start(next_monday_morning(), Options::default()).await;
     let refused = stack

@@ -1,13 +1,74 @@
 //! One test per Standard item-10 ground under the automatic policy: the deciding step refuses
 //! with the ground whose check failed, the head still signs, the clerk still issues, and the
-//! requester receives a REFUSAL naming the ground.
+//! requester receives a REFUSAL naming the ground. A refusal to accept at a receiving step
+//! (A's clerk) closes the case there instead.
 
+use egov_core::clock::Clock;
 use egov_core::systems;
-use egov_proto::v1::{Channel, ResultKind, ServiceApplication};
+use egov_proto::v1::{BackOfficeRole, Channel, ResultKind, ServiceApplication};
 
 use crate::common::{
-    Options, Stack, application, document_valid_until, next_monday_morning, service_result,
+    Options, Stack, application, document_valid_until, next_monday_morning, service_result, walk,
 };
+
+/// Opens an A case as `requester` (or at the desk when `None`) and checks that the clerk's
+/// reception, 15 minutes (seed `003_…` item 5.1), refuses to accept it on `ground` and closes
+/// the case: no head, executor or issue step runs.
+async fn refused_at_reception(
+    requester: Option<&str>,
+    app: impl FnOnce(time::Date) -> ServiceApplication,
+    ground: &str,
+) {
+    let stack = Stack::start(next_monday_morning(), Options::default()).await;
+    let app = app(stack.clock.now().date());
+    let opened = match requester {
+        Some(system) => stack.open(system, app, "REG-1").await.expect("opened"),
+        None => stack.open_at_desk(app).await,
+    };
+    let case = walk(&stack, &opened.id, &[(BackOfficeRole::Clerk, "15 min")]).await;
+    assert_eq!(case.steps[0].action, "refuse");
+    let result = case.result.expect("result");
+    assert_eq!(result.kind(), ResultKind::Refusal);
+    assert_eq!(result.refusal_ground, ground);
+    if let Some(system) = requester {
+        let received = stack.wait_received(system, 1).await;
+        let delivered = service_result(&received[0]);
+        assert_eq!(delivered.kind(), ResultKind::Refusal);
+        assert_eq!(delivered.refusal_ground, ground);
+    }
+}
+
+#[tokio::test]
+async fn adoption_candidate_refused_at_reception_when_the_item_9_package_is_incomplete() {
+    refused_at_reception(
+        Some(systems::REGIONAL_GATEWAY.id),
+        |_| application("A", Channel::Portal, &["application"]),
+        "incomplete_package",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn adoption_candidate_refused_at_reception_at_the_office_when_a_document_is_past_its_validity()
+ {
+    refused_at_reception(
+        None,
+        |today| {
+            let mut app = application(
+                "A",
+                Channel::Provider,
+                &["application", "no_criminal_record_certificate"],
+            );
+            app.documents.push(document_valid_until(
+                "health_certificate",
+                today - time::Duration::days(1),
+            ));
+            app
+        },
+        "expired_documents",
+    )
+    .await;
+}
 
 /// Opens a case as `requester` (or at the desk when `None`), runs it to its close on the
 /// virtual clock, and checks the refusal and its ground.
@@ -38,18 +99,7 @@ async fn refused(requester: Option<&str>, app: ServiceApplication, ground: &str)
 }
 
 #[tokio::test]
-async fn adoption_registration_refused_when_the_item_9_package_is_incomplete() {
-    let app = application("A", Channel::Portal, &["application"]);
-    refused(
-        Some(systems::REGIONAL_GATEWAY.id),
-        app,
-        "incomplete_package",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn adoption_registration_refused_when_a_document_is_past_its_validity() {
+async fn adoption_registration_refused_when_a_document_expires_during_the_examination() {
     let mut app = application(
         "A",
         Channel::Portal,
