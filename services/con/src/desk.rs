@@ -545,13 +545,17 @@ impl Desk {
                     district: form.district.trim().to_owned(),
                     kindergarten_bin: form.kindergarten_bin.trim().to_owned(),
                 };
-                // A placement is the result itself; an application registered on an item-10
-                // ground gets the provider's reasoned refusal later, under its number.
+                // The filing keeps the register's number whatever it answered: the provider's
+                // signed result comes under it (seed `002_…` item 9, 2): «... "жеке
+                // кабинетіне" жолданады (отыз минуттан аспайды)»), the reasoned refusal of an
+                // item-10 ground as well as the notification or the referral, and so does a
+                // referral issued later, when a place frees. A placement's own answer is
+                // handed over at once.
                 self.send::<_, PlaceInQueueResponse>(&signer, route.apply, route.apply_to, &request)
                     .await
                     .map(|(placed, signer)| match placed.kind() {
                         ResultKind::Unspecified => (placed.registration_number, None),
-                        _ => (String::new(), Some((placed, signer))),
+                        _ => (placed.registration_number.clone(), Some((placed, signer))),
                     })
             }
         };

@@ -70,23 +70,27 @@ pub fn target_of(service_code: &str) -> Option<Target> {
 /// What the target system answered a filed request with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filed {
-    /// Its registration: the number (for service D, the referral's), when, the term.
+    /// Its registration: the number (for service D, the register's `DQ-` number), when, the
+    /// term.
     pub registered: ApplicationRegistered,
     /// Service D with no free place: the child's position in the queue when placed, shown
-    /// where the referral number would be, since no referral was issued yet.
+    /// beside the number, since no referral was issued yet.
     pub queue_position: Option<u32>,
 }
 
 impl Filed {
-    /// Reads the queue register's answer to a placement (service D): a referral's number
-    /// when a place was free, else the child's position in the queue; an application
-    /// registered for the provider's reasoned refusal keeps its registration number, under
-    /// which the refusal comes to the cabinet.
+    /// Reads the queue register's answer to a placement (service D): the request keeps the
+    /// register's registration number whatever the answer, since the executor's signed result
+    /// (seed `002_…` item 9, 2): «... "жеке кабинетіне" жолданады (отыз минуттан аспайды)»)
+    /// and a referral issued later, when a place frees, reach the cabinet under it; a child
+    /// queued without a free place also keeps its position. A register that sends no number
+    /// leaves the referral's, as before it carried one.
     pub fn of_placement(placed: PlaceInQueueResponse) -> Filed {
         let queue_position = (placed.kind() == ResultKind::Notification).then_some(placed.position);
-        let number = match placed.kind() {
-            ResultKind::Unspecified => placed.registration_number,
-            _ => placed.referral_number,
+        let number = if placed.registration_number.is_empty() {
+            placed.referral_number
+        } else {
+            placed.registration_number
         };
         Filed {
             registered: ApplicationRegistered {
@@ -265,21 +269,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_placement_without_a_free_place_keeps_the_position_and_a_referral_its_number() {
+    fn a_placement_keeps_the_registers_number_and_without_a_free_place_the_position() {
         let queued = Filed::of_placement(PlaceInQueueResponse {
             kind: ResultKind::Notification as i32,
             position: 3,
+            registration_number: "DQ-2026-000003".into(),
             ..PlaceInQueueResponse::default()
         });
         assert_eq!(queued.queue_position, Some(3));
-        assert_eq!(queued.registered.registration_number, "");
+        assert_eq!(queued.registered.registration_number, "DQ-2026-000003");
         let referred = Filed::of_placement(PlaceInQueueResponse {
             kind: ResultKind::Referral as i32,
-            referral_number: "REF-2026-0001".into(),
+            referral_number: "REF-2026-000001".into(),
+            registration_number: "DQ-2026-000004".into(),
             ..PlaceInQueueResponse::default()
         });
         assert_eq!(referred.queue_position, None);
-        assert_eq!(referred.registered.registration_number, "REF-2026-0001");
+        assert_eq!(referred.registered.registration_number, "DQ-2026-000004");
+    }
+
+    #[test]
+    fn a_referral_from_a_register_that_sends_no_number_keeps_the_referrals() {
+        let referred = Filed::of_placement(PlaceInQueueResponse {
+            kind: ResultKind::Referral as i32,
+            referral_number: "REF-2026-000001".into(),
+            ..PlaceInQueueResponse::default()
+        });
+        assert_eq!(referred.registered.registration_number, "REF-2026-000001");
     }
 
     #[test]

@@ -785,21 +785,28 @@ fn status_text(lang: Lang, status: &str) -> String {
     .to_owned()
 }
 
-/// The number a request shows, escaped: its registration (for service D, the referral's)
-/// number; a child queued without a free place has no referral yet, so its position in the
-/// queue at placement is shown instead of an empty number.
+/// The number a request shows, escaped: its registration number (for service D, the queue
+/// register's, under which the result and a later referral come); a child queued without a
+/// free place shows beside it its position in the queue at placement, and a request settled
+/// before the register sent its number shows only that position.
 fn number_text(lang: Lang, row: &RequestRow) -> String {
-    match row.queue_position {
-        Some(position) if row.registration_number.is_empty() => format!(
-            "{} {position}",
-            t(
-                lang,
-                "Кезектегі орны (кезекке қойылғанда):",
-                "Место в очереди (при постановке):",
-                "Place in the queue (when queued):"
-            )
-        ),
-        _ => escape(&row.registration_number),
+    let number = escape(&row.registration_number);
+    let Some(position) = row.queue_position else {
+        return number;
+    };
+    let place = format!(
+        "{} {position}",
+        t(
+            lang,
+            "Кезектегі орны (кезекке қойылғанда):",
+            "Место в очереди (при постановке):",
+            "Place in the queue (when queued):"
+        )
+    );
+    if number.is_empty() {
+        place
+    } else {
+        format!("{number} ({place})")
     }
 }
 
@@ -1073,8 +1080,7 @@ mod tests {
     }
 
     #[test]
-    fn a_child_queued_without_a_free_place_shows_its_position_instead_of_an_empty_referral_number()
-    {
+    fn a_child_queued_before_the_register_sent_its_number_shows_only_its_position() {
         for (lang, words) in [
             (Lang::Kk, "Кезектегі орны"),
             (Lang::Ru, "Место в очереди"),
@@ -1086,10 +1092,18 @@ mod tests {
     }
 
     #[test]
+    fn a_child_queued_without_a_free_place_shows_the_registers_number_and_its_position() {
+        assert_eq!(
+            number_text(Lang::En, &request("DQ-2026-000003", Some(2))),
+            "DQ-2026-000003 (Place in the queue (when queued): 2)"
+        );
+    }
+
+    #[test]
     fn a_referral_or_any_other_request_shows_its_number() {
         assert_eq!(
-            number_text(Lang::Ru, &request("REF-2026-0001", None)),
-            "REF-2026-0001"
+            number_text(Lang::Ru, &request("DQ-2026-000001", None)),
+            "DQ-2026-000001"
         );
         assert_eq!(
             number_text(Lang::En, &request("B-2026-<7>", None)),

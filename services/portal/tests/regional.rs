@@ -35,13 +35,15 @@ struct Stack {
     cabinet: egov_portal::Store,
     /// The portal's filing, as its pages use it.
     filing: Filing,
+    /// The queue register's HTTP side, where an operator frees places.
+    queue_http: std::net::SocketAddr,
 }
 
 impl Stack {
     async fn start() -> Stack {
         let neighbours = Neighbours::start(&systems::QUEUE, "egov-portal-regional-tests").await;
         // The queue register, service D's, with its fixture kindergartens.
-        let (_, queue, _) = neighbours
+        let (_, queue, queue_http) = neighbours
             .start_system::<egov_queue::Queue>(|data_dir, gateway| {
                 let mut config = egov_queue::Config::with_data_dir(data_dir);
                 config.gateway_endpoint = gateway;
@@ -83,7 +85,16 @@ impl Stack {
             .await;
 
         // The portal, whose cabinet receives the back office's statuses and results.
-        let cabinet = neighbours.start_portal(|_, _| {}).await.store;
+        let portal = neighbours.start_portal(|_, _| {}).await;
+        // As deploy/local/registry.toml routes it: the queue register sends the referrals a
+        // place freed later, beside the back office's statuses and results.
+        neighbours.sandbox.route(
+            CABINET_NOTIFY_SERVICE_ID,
+            systems::PORTAL.id,
+            portal.grpc,
+            &[systems::BACKOFFICE.id, systems::QUEUE.id],
+        );
+        let cabinet = portal.store;
         let filing = Filing {
             caller: neighbours.portal.clone(),
             check: neighbours.sandbox.verifier(),
@@ -94,6 +105,7 @@ impl Stack {
             regional,
             cabinet,
             filing,
+            queue_http,
         }
     }
 
@@ -457,8 +469,9 @@ async fn a_child_placed_in_the_queue_on_the_portal_travels_through_the_regional_
     let placement = placement_at(KYZGALDAK);
     let (number, correlation_id) = stack.file(PARENT_OF_CHILD_UNDER_7, placement).await;
 
-    // A place was free: the register answers with its referral at once.
-    assert!(number.starts_with("REF-"), "{number}");
+    // A place was free: the register answers with its referral at once, under the number the
+    // request keeps.
+    assert!(number.starts_with("DQ-"), "{number}");
     let (national, regional) = stack
         .diagrams(&correlation_id, egov_queue::PLACE_SERVICE_ID)
         .await;
@@ -470,20 +483,9 @@ async fn a_child_placed_in_the_queue_on_the_portal_travels_through_the_regional_
     );
 }
 
-#[tokio::test]
-async fn a_child_queued_on_the_portal_without_a_free_place_keeps_its_queue_position_for_the_cabinet()
- {
-    let stack = Stack::start().await;
-    let placement = placement_at(NURSAT);
-    let (filed, _) = stack
-        .file_answered(PARENT_OF_CHILD_UNDER_7, placement)
-        .await;
-
-    // «Нұрсәт» is full: no referral, so no number; the child is first in the queue.
-    assert_eq!(filed.registered.registration_number, "");
-    assert_eq!(filed.queue_position, Some(1));
-
-    // The cabinet keeps the position beside the request, as the signed-return page settles it.
+/// Keeps the portal's request row of a filed placement, settled as the signed-return page
+/// settles it.
+async fn keep_request(stack: &Stack, filed: &Filed) -> RequestRow {
     let row = RequestRow {
         id: "d-1".into(),
         recipient_iin: PARENT_OF_CHILD_UNDER_7.into(),
@@ -514,11 +516,89 @@ async fn a_child_queued_on_the_portal_without_a_free_place_keeps_its_queue_posit
             .await
             .expect("settled")
     );
-    let kept = stack
+    stack
         .cabinet
         .request(&row.id)
         .await
         .expect("reads")
-        .expect("kept");
+        .expect("kept")
+}
+
+#[tokio::test]
+async fn a_child_queued_on_the_portal_without_a_free_place_keeps_its_queue_position_for_the_cabinet()
+ {
+    let stack = Stack::start().await;
+    let (filed, _) = stack
+        .file_answered(PARENT_OF_CHILD_UNDER_7, placement_at(NURSAT))
+        .await;
+
+    // «Нұрсәт» is full: no referral yet; the request keeps the register's number, under which
+    // the result comes, and the child is first in the queue.
+    assert!(
+        filed.registered.registration_number.starts_with("DQ-"),
+        "{filed:?}"
+    );
+    assert_eq!(filed.queue_position, Some(1));
+    let kept = keep_request(&stack, &filed).await;
+    assert_eq!(
+        kept.registration_number,
+        filed.registered.registration_number
+    );
     assert_eq!(kept.queue_position, Some(1));
+}
+
+#[tokio::test]
+async fn a_referral_issued_when_a_place_frees_later_reaches_the_same_portal_request() {
+    let stack = Stack::start().await;
+    let (filed, _) = stack
+        .file_answered(PARENT_OF_CHILD_UNDER_7, placement_at(NURSAT))
+        .await;
+    let kept = keep_request(&stack, &filed).await;
+
+    // An operator frees a place of the child's age group at «Нұрсәт»: the register refers the
+    // waiting child and sends the referral, under the application's number, to the cabinet.
+    let birth = egov_core::Iin::parse(CHILD_UNDER_7)
+        .expect("IIN")
+        .birth_date();
+    let today = egov_system::intake::local_date(stack.neighbours.clock.now());
+    let group = egov_queue::entry::age_group(egov_system::intake::age_on(birth, today))
+        .expect("pre-school");
+    let body = serde_json::json!({
+        "kindergarten_bin": NURSAT,
+        "age_group": egov_queue::entry::age_group_name(group),
+    });
+    let (status, answer) = egov_testkit::service::operator_request(
+        stack.queue_http,
+        "queue",
+        "POST",
+        "/places",
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    let mut referral = None;
+    for _ in 0..400 {
+        let rows = stack
+            .cabinet
+            .notifications(&kept.registration_number)
+            .await
+            .expect("cabinet");
+        referral = rows
+            .into_iter()
+            .find(|row| row.status == egov_queue::cabinet::STATUS_REFERRAL_ISSUED);
+        if referral.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let referral = referral.expect("the referral reached the request's cabinet entry");
+    assert_eq!(referral.recipient_iin, PARENT_OF_CHILD_UNDER_7);
+    assert_eq!(referral.kind, "RESULT_KIND_REFERRAL");
+    assert!(referral.fields_json.contains(NURSAT), "{referral:?}");
+    assert_eq!(
+        referral.signer_bin,
+        systems::QUEUE.bin,
+        "sealed by the register"
+    );
 }

@@ -10,8 +10,10 @@
 //! place the register has not, a deceased recipient, a power of attorney not in force). Each
 //! is registered and goes to the provider's back office (service D has only the executor) as
 //! a case with the register's choice in `fields["queue_decision"]`: the executor's 30-minute
-//! step, and the signed result to the cabinet. A refusal is answered `registered` at once, its
-//! reasoned document comes from the provider; what is malformed, unsigned or cannot be
+//! step, and the signed result to the cabinet. Every answer carries the application's `DQ-`
+//! number, under which that signed result (and a referral issued later, when a place frees)
+//! comes; a refusal is answered `registered` at once, its reasoned document comes from the
+//! provider; what is malformed, unsigned or cannot be
 //! obtained stays a synchronous fault. A refusal the back office returns (an incomplete item-9
 //! package) takes the child out of the queue.
 
@@ -163,7 +165,8 @@ fn is_refusal(registration: &Registration) -> bool {
     })
 }
 
-/// Builds the register's answer for an entry (its position when waiting).
+/// Builds the register's answer for an entry (its position when waiting), under the entry's
+/// registration number.
 pub fn answer(entry: &Entry, position: u32) -> PlaceInQueueResponse {
     let (kind, referral_number, kindergarten_bin) = match &entry.referral {
         Some(referral) if entry.status == EntryStatus::Referred => (
@@ -188,8 +191,10 @@ pub fn answer(entry: &Entry, position: u32) -> PlaceInQueueResponse {
         kindergarten_bin,
         age_group: entry.age_group as i32,
         queued_at: Some(to_timestamp(entry.queued_at)),
-        // The answer is the result itself; the number matters only for one decided later.
-        registration_number: String::new(),
+        // Seed `002_…` item 9, 2): the result «... "жеке кабинетіне" жолданады (отыз минуттан
+        // аспайды)»: the executor's signed result, and a referral issued when a place frees
+        // later, come under this number, so the front door keeps it as the request's.
+        registration_number: entry.registration_number.clone(),
     }
 }
 

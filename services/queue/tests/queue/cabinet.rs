@@ -73,8 +73,29 @@ async fn start_cabinet(stack: &Stack) -> (Arc<Cabinet>, std::net::SocketAddr) {
     (cabinet, addr)
 }
 
+/// A placement that waited for a free place, and the referral it got when one freed.
+struct Referred {
+    /// The register's number the placement was answered under.
+    registration_number: String,
+    /// The referral's number.
+    referral_number: String,
+}
+
+/// Serves the cabinet as the portal and routes it, as the registry does, for the back office
+/// and the queue register.
+async fn start_routed_cabinet(stack: &Stack) -> Arc<Cabinet> {
+    let (cabinet, addr) = start_cabinet(stack).await;
+    stack.sandbox.route(
+        CABINET_NOTIFY_SERVICE_ID,
+        systems::PORTAL.id,
+        addr,
+        &[systems::QUEUE.id, systems::BACKOFFICE.id],
+    );
+    cabinet
+}
+
 /// Queues the fixture child in a district without free places, then frees one there.
-async fn queue_then_free_a_place(stack: &Stack) -> String {
+async fn queue_then_free_a_place(stack: &Stack) -> Referred {
     let placed = stack
         .place_on_portal(
             PARENT_OF_CHILD_UNDER_7,
@@ -102,7 +123,10 @@ async fn queue_then_free_a_place(stack: &Stack) -> String {
         .await
         .expect("position");
     assert_eq!(now.kind(), ResultKind::Referral);
-    now.referral_number
+    Referred {
+        registration_number: placed.registration_number,
+        referral_number: now.referral_number,
+    }
 }
 
 /// Waits (bounded) until the cabinet holds a referral.
@@ -121,14 +145,8 @@ async fn wait_for_referral(cabinet: &Cabinet) -> Vec<(String, ServiceResult)> {
 async fn kindergarten_referral_issued_when_a_place_frees_later_reaches_the_cabinet_signed_by_the_register()
  {
     let stack = Stack::start().await;
-    let (cabinet, addr) = start_cabinet(&stack).await;
-    stack.sandbox.route(
-        CABINET_NOTIFY_SERVICE_ID,
-        systems::PORTAL.id,
-        addr,
-        &[systems::QUEUE.id, systems::BACKOFFICE.id],
-    );
-    let referral_number = queue_then_free_a_place(&stack).await;
+    let cabinet = start_routed_cabinet(&stack).await;
+    let referral_number = queue_then_free_a_place(&stack).await.referral_number;
 
     let referrals = wait_for_referral(&cabinet).await;
     assert_eq!(referrals.len(), 1, "one referral, sent once");
@@ -158,11 +176,30 @@ async fn kindergarten_referral_issued_when_a_place_frees_later_reaches_the_cabin
     assert_eq!(cabinet.referrals().len(), 1, "and it is not sent again");
 }
 
+/// Seed `002_…` item 9, 2): the result «... "жеке кабинетіне" жолданады»; the placement was
+/// answered under its `DQ-` number, which the portal and the desk keep as the request's, so the
+/// referral a freed place brings later comes under that number too.
+#[tokio::test]
+async fn kindergarten_referral_issued_when_a_place_frees_later_reaches_the_same_request() {
+    let stack = Stack::start().await;
+    let cabinet = start_routed_cabinet(&stack).await;
+    let referred = queue_then_free_a_place(&stack).await;
+    assert!(
+        referred.registration_number.starts_with("DQ-"),
+        "the placement is answered under the register's number"
+    );
+
+    let referrals = wait_for_referral(&cabinet).await;
+    let (_, referral) = &referrals[0];
+    assert_eq!(referral.registration_number, referred.registration_number);
+    assert_eq!(referral.fields["referral_number"], referred.referral_number);
+}
+
 #[tokio::test]
 async fn kindergarten_referral_is_kept_while_the_cabinet_is_unreachable_and_delivered_once_it_is_routed()
  {
     let stack = Stack::start().await;
-    let referral_number = queue_then_free_a_place(&stack).await;
+    let referral_number = queue_then_free_a_place(&stack).await.referral_number;
 
     // No route to the cabinet yet: the referral stays pending, with the failed attempt noted.
     let mut attempted = false;
@@ -177,13 +214,7 @@ async fn kindergarten_referral_is_kept_while_the_cabinet_is_unreachable_and_deli
     }
     assert!(attempted, "the register tried the cabinet");
 
-    let (cabinet, addr) = start_cabinet(&stack).await;
-    stack.sandbox.route(
-        CABINET_NOTIFY_SERVICE_ID,
-        systems::PORTAL.id,
-        addr,
-        &[systems::QUEUE.id, systems::BACKOFFICE.id],
-    );
+    let cabinet = start_routed_cabinet(&stack).await;
     let referrals = wait_for_referral(&cabinet).await;
     assert_eq!(referrals[0].1.fields["referral_number"], referral_number);
 }
