@@ -3,8 +3,9 @@
 //! Standard's item-9 documents and item-10 refusal grounds, the back-office steps with the
 //! regulation's norms, and its result documents. A step with `channels = [...]` is taken
 //! only by cases filed on those channels, where a seed gives a channel its own steps (F).
-//! A seventh service is one more file in the directory that `catalogue_dir` names, not new
-//! code.
+//! A service whose result is paper, handed over at the office (`result_form = "paper"`),
+//! sends nothing to the citizen's cabinet. A seventh service is one more file in the
+//! directory that `catalogue_dir` names, not new code.
 //!
 //! Files are read with `deny_unknown_fields`, then validated; every error names the file
 //! and the entry (`B.toml: steps[2] (executor draft): bad duration "3 mins"…`).
@@ -443,6 +444,9 @@ pub struct Service {
     pub refusal_ground_field: Option<String>,
     /// An application field with why that system refused.
     pub refusal_reason_field: Option<String>,
+    /// Whether the result is handed over on paper at the provider's office only
+    /// (`result_form = "paper"`): nothing of the case goes to the citizen's cabinet.
+    pub paper_result: bool,
 }
 
 impl Service {
@@ -672,6 +676,8 @@ struct RawService {
     refusal_ground_field: Option<String>,
     #[serde(default)]
     refusal_reason_field: Option<String>,
+    #[serde(default)]
+    result_form: Option<String>,
     name: Names,
     provider: RawProvider,
     #[serde(default)]
@@ -1112,6 +1118,16 @@ impl Check<'_> {
             ));
         }
 
+        let paper_result = match raw.result_form.as_deref() {
+            None | Some("electronic") => false,
+            Some("paper") => true,
+            Some(other) => {
+                return Err(self.invalid(
+                    "result_form",
+                    format!("{other:?} is not `paper` or `electronic`"),
+                ));
+            }
+        };
         if raw.refusal_ground_field.is_some() && raw.result_kind_field.is_none() {
             return Err(self.invalid(
                 "refusal_ground_field",
@@ -1139,6 +1155,7 @@ impl Check<'_> {
             pass_fields: raw.pass_fields,
             refusal_ground_field: raw.refusal_ground_field,
             refusal_reason_field: raw.refusal_reason_field,
+            paper_result,
         })
     }
 }

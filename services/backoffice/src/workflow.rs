@@ -290,11 +290,14 @@ impl Workflow {
             comment: None,
         };
         let about = about(&service, &case);
-        let registered = status(&case, &messages::registered(about, now, term_due));
+        let registered: Vec<NewDelivery> = to_cabinet(&service)
+            .then(|| status(&case, &messages::registered(about, now, term_due)))
+            .into_iter()
+            .collect();
         let inserted = self
             .inner
             .store
-            .insert_case(&case, &step, &[registered], now)
+            .insert_case(&case, &step, &registered, now)
             .await?;
         drop(guard);
         if !inserted {
@@ -781,10 +784,12 @@ impl Workflow {
                 actor: None,
                 comment: None,
             });
-            transition.deliveries.push(status(
-                case,
-                &messages::step_started(about, next, ended_at, due),
-            ));
+            if to_cabinet(service) {
+                transition.deliveries.push(status(
+                    case,
+                    &messages::step_started(about, next, ended_at, due),
+                ));
+            }
             return Ok(transition);
         }
 
@@ -817,6 +822,9 @@ impl Workflow {
                 payload: payload.clone(),
                 required: true,
             });
+        }
+        if !to_cabinet(service) {
+            return Ok(transition);
         }
         transition.deliveries.push(NewDelivery {
             kind: KIND_RESULT,
@@ -1000,6 +1008,14 @@ fn about<'a>(service: &'a Service, case: &'a CaseRecord) -> About<'a> {
         registration_number: &case.registration_number,
         recipient_iin: &case.recipient_iin,
     }
+}
+
+/// Returns whether the case's statuses and result go to the recipient's cabinet: not for a
+/// service whose result is paper, handed over at the provider's office (E: seed
+/// `002_570907e70074103d.txt`, second regulation, item 4: «нәтижесін ұсыну нысаны- қағаз
+/// түрінде»).
+fn to_cabinet(service: &Service) -> bool {
+    !service.paper_result
 }
 
 /// Queues a status for the recipient's cabinet: best effort, the portal is a later issue.

@@ -58,3 +58,51 @@ async fn citizen_cabinet_is_notified_of_registration_with_the_term_and_of_every_
     assert_eq!(messages[5].kind(), ResultKind::Certificate);
     assert_eq!(messages[5].fields["status"], "issued");
 }
+
+/// Seed `002_570907e70074103d.txt`, second regulation (E), item 4: «Мемлекеттік көрсетілетін
+/// қызмет нәтижесін ұсыну нысаны- қағаз түрінде», handed over «көрсетілетін қызметті берушінің
+/// кеңсесі арқылы» (item 1): neither the statuses nor the contract go to the cabinet, while a
+/// service with an electronic result (B) filed at the office still reaches it.
+#[tokio::test]
+async fn kindergarten_enrolment_result_is_paper_at_the_office_and_never_reaches_the_cabinet() {
+    let stack = Stack::start(
+        next_monday_morning(),
+        Options {
+            cabinet: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let enrolment = stack
+        .open_at_desk(application(
+            "E",
+            Channel::Provider,
+            &["referral", "child_health_passport"],
+        ))
+        .await;
+    let closed = stack.run_to_close(&enrolment.id).await;
+    let result = closed.result.as_ref().expect("the contract, kept at the office");
+    assert_eq!(result.kind(), ResultKind::Contract);
+    let actions: Vec<&str> = closed.steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(actions, ["register", "draft", "sign", "issue"]);
+
+    // A case with an electronic result, after E's, shows the cabinet route works: its
+    // registration is the first thing the portal hears of, so none of E's came before it.
+    let certificate = stack
+        .open_at_desk(application("B", Channel::Provider, &["application"]))
+        .await;
+    let received = stack.wait_received(systems::PORTAL.id, 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received: Vec<_> = stack
+        .received(systems::PORTAL.id)
+        .iter()
+        .map(service_result)
+        .collect();
+    assert!(!received.is_empty());
+    assert!(
+        received
+            .iter()
+            .all(|message| message.registration_number == certificate.registration_number),
+        "only B's case reached the cabinet: {received:?}"
+    );
+}
