@@ -190,6 +190,14 @@ enum ScenarioAction {
         /// A file holding the desk operator's password (its first line).
         #[arg(long, env = "EGOV_DESK_PASSWORD_FILE")]
         desk_password_file: Option<PathBuf>,
+        /// The back office's gRPC URL (e.g. http://127.0.0.1:7131), the provider's office
+        /// where `[step.office]` steps hand paper applications in and read their cases;
+        /// without it, a scenario with office steps is refused.
+        #[arg(long, env = "EGOV_OFFICE")]
+        office: Option<String>,
+        /// An operator's bearer token the back office admits, for office steps.
+        #[arg(long, env = "EGOV_OFFICE_TOKEN", hide_env_values = true)]
+        office_token: Option<String>,
     },
 }
 
@@ -255,6 +263,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                     desk,
                     desk_operator,
                     desk_password_file,
+                    office,
+                    office_token,
                 },
         } => {
             let registrar_password =
@@ -286,6 +296,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                 portal_password,
                 desk,
                 desk_operator,
+                office,
+                office_token,
             })
             .await
         }

@@ -2,7 +2,8 @@
 //! file under `tests/scenarios/<service>/`: A (registration of candidate adoptive parents, the
 //! provider's workstation), B (unemployed certificate, Labour Market AIS), C (home-schooling
 //! compensation, E-sobes), D (placing a pre-school child in the kindergarten queue, the queue
-//! register) and F (guardianship, the provider's workstation). They run through
+//! register), E (enrolment in a pre-school organisation, at the kindergarten's office only, on
+//! paper) and F (guardianship, the provider's workstation). They run through
 //! `egov_scenario::Runner` against ONE in-process stack: the sandbox gateway and certification
 //! centre, the regional gateway (РШЭП), the real citizens-DB, notary registry, back office and
 //! portal, labor, esobes and the queue register, routed as `deploy/local/registry.toml` and
@@ -11,7 +12,9 @@
 //! portal's cabinet), all on the stack clock a real clock authority moves (over a real
 //! nats-server). `cabinet` steps read a citizen's cabinet on the portal over HTTP, signed in
 //! as that citizen; `desk` steps file at the State Corporation's real desk (egov-con), which
-//! asks the registers and sends the operator-signed request through the gateway itself.
+//! asks the registers and sends the operator-signed request through the gateway itself;
+//! `office` steps hand a paper application in at the provider's office (E, office-only) and
+//! read its case there, through the back office's own gRPC API as its clerk.
 //!
 //! Each scenario's exchanges, as the gateway's message log draws them in Mermaid, must equal
 //! its golden diagram `<scenario>.mmd` beside it (durations, generated numbers, times and ids
@@ -265,6 +268,13 @@ impl Stack {
         .with_clock_authority(&self.authority, Some(CLOCK_TOKEN.to_owned()))
         .with_portal(PortalClient::new(&self.portal, CITIZEN_PASSWORD).expect("portal URL"))
         .with_desk(desk)
+        .with_office(Arc::new(
+            egov_scenario::OfficeClient::new(
+                &format!("http://{}", self.neighbours.backoffice_addr()),
+                egov_testkit::service::OPERATOR_TOKEN,
+            )
+            .expect("the back office's URL"),
+        ))
     }
 
     /// Serves the desk's pages and JSON API (egov-con's web, behind its sign-in, the operator's

@@ -6,7 +6,8 @@
 //! (as `egov fault`), its clock steps move the stack clock with the clock's operator token (as
 //! `egov clock`). Its desk steps file at the State Corporation's desk over HTTP as the operator
 //! who runs the command (`--desk-operator`, the password from a file or EGOV_DESK_PASSWORD),
-//! signed in once before the first scenario that files there.
+//! signed in once before the first scenario that files there. Its office steps hand paper
+//! applications in at the back office's gRPC API (`--office`, with an operator's token).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -59,6 +60,10 @@ pub struct Options {
     pub desk: String,
     /// The operator desk steps file as, if one was named.
     pub desk_operator: Option<DeskOperator>,
+    /// The back office's gRPC URL, for office steps.
+    pub office: Option<String>,
+    /// An operator's token the back office admits.
+    pub office_token: Option<String>,
 }
 
 /// The ЦОН operator desk steps sign in as: the person running the command.
@@ -122,6 +127,15 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     if let Some(portal) = &options.portal {
         runner = runner
             .with_portal(PortalClient::new(portal, &options.portal_password).context("--portal")?);
+    }
+    if let Some(office) = &options.office {
+        let token = options
+            .office_token
+            .as_deref()
+            .context("--office needs an operator's token the back office admits: --office-token or EGOV_OFFICE_TOKEN")?;
+        runner = runner.with_office(Arc::new(
+            egov_scenario::OfficeClient::new(office, token).context("--office")?,
+        ));
     }
     let desk = match &options.desk_operator {
         Some(operator) => {

@@ -5,6 +5,9 @@
 //!   answer; a flow across several services is several such steps.
 //! - `[step.desk]` files a request at the State Corporation's desk as its operator does: the
 //!   request form's fields, and `[step.expect]` checks what the desk came to (see [`Desk`]).
+//! - `[step.office]` hands a paper application in at the provider's office (`service`,
+//!   `recipient_iin`, `documents`), or reads a case there (`case = "${case}"`): what the
+//!   office registered, its steps and the paper result (see [`Office`]).
 //! - `advance = "28d"` (or `"6wd"`, working days on Kazakhstan's calendar, as `egov clock
 //!   advance` reads it) and `set = "2027-03-05T09:00:00+05:00"` move the stack's clock
 //!   through the clock authority.
@@ -67,6 +70,9 @@ pub struct Step {
     /// Files a request at the State Corporation's desk, as its operator fills the form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desk: Option<Desk>,
+    /// Hands a paper application in at the provider's office, or reads a case there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<Office>,
     /// What the answer to `send` must be.
     #[serde(default, skip_serializing_if = "Expect::is_default")]
     pub expect: Expect,
@@ -92,8 +98,8 @@ pub struct Wait {
 }
 
 /// Why a step that does several things, or none, is refused.
-const ONE_THING: &str = "a step does one thing: give one of `send`, `cabinet`, `desk`, `advance` \
-                         or `set` (or only `fault`)";
+const ONE_THING: &str = "a step does one thing: give one of `send`, `cabinet`, `desk`, `office`, \
+                         `advance` or `set` (or only `fault`)";
 
 /// The pause between two requests of a waiting step when the file gives none.
 const DEFAULT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -176,6 +182,30 @@ pub struct Desk {
     pub consent: bool,
 }
 
+/// The provider's office (кеңсе / канцелярия), where the recipient of an office-only service
+/// hands the paper application in and gets the paper result: `[step.office]` with `service`,
+/// `recipient_iin` and `documents` (the item-9 codes handed in) files an application, which
+/// the clerk registers; `office = { case = "${case}" }` reads that case at the office. Both
+/// answer `case` (the office's case id), `registration_number`, `service`, `closed`, `steps =
+/// [{ role, action, norm, late }]` and, once decided, `result = { kind, refusal_ground, text,
+/// fields }`; compared on the keys the expectation names.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Office {
+    /// The service's code, to file an application for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub service: String,
+    /// The recipient's IIN, to file an application for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub recipient_iin: String,
+    /// The codes of the item-9 documents handed in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<String>,
+    /// The case to read, instead of filing one (usually `"${case}"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+}
+
 /// What a step does, once read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action<'a> {
@@ -189,6 +219,8 @@ pub enum Action<'a> {
     Cabinet(&'a Cabinet, &'a Expect),
     /// Files a request at the State Corporation's desk and compares what it came to.
     Desk(&'a Desk, &'a Expect),
+    /// Hands an application in at the provider's office, or reads a case there.
+    Office(&'a Office, &'a Expect),
     /// Only injects its faults.
     Inject,
 }
@@ -280,6 +312,7 @@ impl Step {
             set: None,
             cabinet: None,
             desk: None,
+            office: None,
             expect,
             wait: None,
             save: BTreeMap::new(),
@@ -300,6 +333,15 @@ impl Step {
                 desk.service
             );
         }
+        if let Some(office) = &self.office {
+            return match &office.case {
+                Some(case) => format!("case {case} read at the provider's office"),
+                None => format!(
+                    "service {} handed in at the provider's office",
+                    office.service
+                ),
+            };
+        }
         match (&self.send, &self.advance, &self.set) {
             (Some(send), _, _) => send.service.clone(),
             (None, Some(step), _) => format!("advance the stack clock {step}"),
@@ -310,6 +352,18 @@ impl Step {
 
     /// Returns what the step does; its keys were checked when the scenario was read.
     pub fn action(&self) -> Result<Action<'_>, String> {
+        if let Some(office) = &self.office {
+            return match (
+                &self.send,
+                &self.advance,
+                &self.set,
+                &self.desk,
+                &self.cabinet,
+            ) {
+                (None, None, None, None, None) => Ok(Action::Office(office, &self.expect)),
+                _ => Err(ONE_THING.to_owned()),
+            };
+        }
         if let Some(cabinet) = &self.cabinet {
             return match (&self.send, &self.advance, &self.set, &self.desk) {
                 (None, None, None, None) => Ok(Action::Cabinet(cabinet, &self.expect)),
@@ -362,6 +416,13 @@ impl Scenario {
     /// Returns whether any step files a request at the State Corporation's desk.
     pub fn uses_the_desk(&self) -> bool {
         self.steps.iter().any(|step| step.get_ref().desk.is_some())
+    }
+
+    /// Returns whether any step files at or reads from the provider's office.
+    pub fn uses_the_office(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| step.get_ref().office.is_some())
     }
 
     /// Returns whether any step moves the stack's clock.
@@ -527,6 +588,53 @@ impl Scenario {
                                 .into(),
                         ));
                     }
+                    (None, expect)
+                }
+                Action::Office(office, expect) => {
+                    match &office.case {
+                        Some(case) => {
+                            if !office.service.is_empty()
+                                || !office.recipient_iin.is_empty()
+                                || !office.documents.is_empty()
+                            {
+                                return Err(invalid(
+                                    line,
+                                    field("office.case"),
+                                    "reads a case: a step that files one gives no `case`".into(),
+                                ));
+                            }
+                            for name in crate::saved::references(case) {
+                                if !saved.contains(&name) {
+                                    return Err(invalid(
+                                        line,
+                                        field("office.case"),
+                                        format!("${{{name}}} is not saved by an earlier step"),
+                                    ));
+                                }
+                            }
+                        }
+                        None => {
+                            if office.service.is_empty() {
+                                return Err(invalid(
+                                    line,
+                                    field("office.service"),
+                                    "name the service handed in, or the `case` to read".into(),
+                                ));
+                            }
+                            egov_core::Iin::parse(&office.recipient_iin).map_err(|err| {
+                                invalid(line, field("office.recipient_iin"), err.to_string())
+                            })?;
+                            if step.wait.is_some() {
+                                return Err(invalid(
+                                    line,
+                                    field("wait"),
+                                    "an application is handed in once: a later step reads its case"
+                                        .into(),
+                                ));
+                            }
+                        }
+                    }
+                    payload_only(expect, "the office", "result")?;
                     (None, expect)
                 }
                 Action::Cabinet(cabinet, expect) => {
@@ -1029,5 +1137,64 @@ payload = { outcome = "sent", registration_number = "<pattern:LM-\\d{4}-\\d{6}>"
         let err = parse(&DESK.replace("[step.expect]", "[step.expect]\ntype = \"egov.v1.Fault\""))
             .expect_err("a type");
         assert!(err.to_string().contains("step[1].expect"), "{err}");
+    }
+    const OFFICE: &str = r#"name = "at the provider's office"
+
+[[step]]
+name = "the parent hands the documents in"
+save = { case = "case" }
+[step.office]
+service = "E"
+recipient_iin = "960715490335"
+documents = ["referral", "child_health_passport"]
+[step.expect]
+payload = { service = "E", closed = false }
+
+[[step]]
+name = "the contract at the office"
+office = { case = "${case}" }
+wait = { timeout = "1s" }
+[step.expect]
+payload = { closed = true, result = { kind = "RESULT_KIND_CONTRACT" } }
+"#;
+
+    #[test]
+    fn an_office_step_hands_an_application_in_and_a_later_one_reads_its_case() {
+        let scenario = parse(OFFICE).expect("valid");
+        assert!(scenario.uses_the_office());
+        let Action::Office(filed, _) = scenario.steps[0].get_ref().action().expect("an action")
+        else {
+            panic!("not an office step");
+        };
+        assert_eq!(filed.service, "E");
+        assert_eq!(filed.documents, ["referral", "child_health_passport"]);
+        let Action::Office(read, expect) = scenario.steps[1].get_ref().action().expect("an action")
+        else {
+            panic!("not an office step");
+        };
+        assert_eq!(read.case.as_deref(), Some("${case}"));
+        assert_eq!(expect.payload["closed"].as_bool(), Some(true));
+        let again = parse(&scenario.to_toml().expect("writes")).expect("reads back");
+        assert_eq!(again.steps[1].get_ref(), scenario.steps[1].get_ref());
+    }
+
+    #[test]
+    fn an_office_step_names_a_bad_iin_an_unsaved_case_a_mixed_form_and_a_second_action() {
+        let err = parse(&OFFICE.replace("\"960715490335\"", "\"12\"")).expect_err("no IIN");
+        assert!(
+            err.to_string().contains("step[1].office.recipient_iin"),
+            "{err}"
+        );
+        let err = parse(&OFFICE.replace("${case}", "${other}")).expect_err("unsaved");
+        assert!(err.to_string().contains("step[2].office.case"), "{err}");
+        let err = parse(&OFFICE.replace(
+            "office = { case = \"${case}\" }",
+            "office = { case = \"${case}\", service = \"E\" }",
+        ))
+        .expect_err("both");
+        assert!(err.to_string().contains("step[2].office.case"), "{err}");
+        let err = parse(&OFFICE.replace("[step.office]", "advance = \"1m\"\n[step.office]"))
+            .expect_err("two things");
+        assert!(err.to_string().contains("`office`"), "{err}");
     }
 }

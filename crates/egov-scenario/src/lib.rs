@@ -26,7 +26,9 @@
 //! (`advance = "28d"`, `set = "…"` steps) through the clock authority, and read a citizen's
 //! personal cabinet on the portal (`cabinet = { iin = "…", number = "${number}" }`), where the
 //! outcome of a request reaches them, and file a request at the State Corporation's desk as its
-//! operator does (`[step.desk]`, through a [`StateCorporationDesk`]).
+//! operator does (`[step.desk]`, through a [`StateCorporationDesk`]), and hand a paper
+//! application in at the provider's office and read its case there (`[step.office]`, through a
+//! [`ProviderOffice`]).
 //!
 //! # Layout
 //! - [`file`]: [`Scenario`], its steps, and parsing with errors naming the line and the field.
@@ -42,6 +44,8 @@
 //! - [`desk`]: [`DeskClient`], the State Corporation's desk as its operator uses it over HTTP
 //!   (kiosk ticket, sign-in, call, the request form as JSON) for `desk` steps against a
 //!   running stack.
+//! - [`office`]: [`OfficeClient`], the provider's office through the back office's gRPC API
+//!   (its clerk's intake of a paper application, the case it keeps) for `office` steps.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
 //!   its own side, setting and clearing its faults, moving the clock, and reports each step
 //!   (and JUnit XML).
@@ -50,6 +54,7 @@ pub mod compare;
 pub mod desk;
 pub mod export;
 pub mod file;
+pub mod office;
 pub mod payload;
 pub mod portal;
 pub mod run;
@@ -58,7 +63,10 @@ pub mod saved;
 pub use compare::{Difference, compare};
 pub use desk::{DeskClient, DeskError};
 pub use export::{ExportError, export, scenario_of_exchange};
-pub use file::{Action, Cabinet, Desk, Expect, Scenario, ScenarioError, Send, Step, Wait};
+pub use file::{Action, Cabinet, Desk, Expect, Office, Scenario, ScenarioError, Send, Step, Wait};
+pub use office::{OfficeClient, OfficeError, case_table};
 pub use payload::{Contracts, PayloadError};
 pub use portal::PortalClient;
-pub use run::{Identities, Runner, ScenarioReport, StateCorporationDesk, StepReport};
+pub use run::{
+    Identities, ProviderOffice, Runner, ScenarioReport, StateCorporationDesk, StepReport,
+};

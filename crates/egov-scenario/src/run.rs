@@ -22,7 +22,9 @@ use egov_system::{GatewayCaller, SystemIdentity};
 use prost::Message as _;
 
 use crate::compare::{Difference, compare, compare_value};
-use crate::file::{Action, Cabinet, Desk as DeskForm, Expect, Scenario, Send, Step, Wait};
+use crate::file::{
+    Action, Cabinet, Desk as DeskForm, Expect, Office as OfficeForm, Scenario, Send, Step, Wait,
+};
 use crate::payload::{Contracts, type_name};
 use crate::portal::PortalClient;
 use crate::saved::{Saved, substitute};
@@ -51,6 +53,22 @@ pub trait StateCorporationDesk: std::marker::Send + Sync {
     fn file<'a>(
         &'a self,
         form: &'a DeskForm,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>>;
+}
+
+/// The provider's office an `office` step hands a paper application in at, or reads a case
+/// at, through the back office's own API (its clerk's intake, `OpenCase`; the case,
+/// `GetCase`). Returns the case as [`crate::file::Office`] lists its keys.
+pub trait ProviderOffice: std::marker::Send + Sync {
+    /// Hands `form` in at the office; returns the case the clerk opened.
+    fn file<'a>(
+        &'a self,
+        form: &'a OfficeForm,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>>;
+    /// Reads the case `id` at the office.
+    fn case<'a>(
+        &'a self,
+        id: &'a str,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>>;
 }
 
@@ -140,6 +158,7 @@ pub struct Runner<I> {
     authority: Option<AuthorityEndpoint>,
     portal: Option<PortalClient>,
     desk: Option<Arc<dyn StateCorporationDesk>>,
+    office: Option<Arc<dyn ProviderOffice>>,
 }
 
 /// Where the clock authority is and the operator token that moves it.
@@ -174,6 +193,7 @@ impl<I: Identities> Runner<I> {
             authority: None,
             portal: None,
             desk: None,
+            office: None,
         }
     }
 
@@ -202,6 +222,12 @@ impl<I: Identities> Runner<I> {
     /// Lets the runner file `desk` steps at the State Corporation's `desk`.
     pub fn with_desk(mut self, desk: Arc<dyn StateCorporationDesk>) -> Runner<I> {
         self.desk = Some(desk);
+        self
+    }
+
+    /// Lets the runner hand applications in and read cases at the provider's `office`.
+    pub fn with_office(mut self, office: Arc<dyn ProviderOffice>) -> Runner<I> {
+        self.office = Some(office);
         self
     }
 
@@ -280,6 +306,9 @@ impl<I: Identities> Runner<I> {
         }
         if scenario.uses_the_desk() && self.desk.is_none() {
             return Err(NO_DESK.to_owned());
+        }
+        if scenario.uses_the_office() && self.office.is_none() {
+            return Err(NO_OFFICE.to_owned());
         }
         if !scenario.moves_the_clock() {
             return Ok(None);
@@ -374,17 +403,7 @@ impl<I: Identities> Runner<I> {
                 let unsaved =
                     |name: String| format!("${{{name}}} was not saved by an earlier step");
                 let number = match &cabinet.number {
-                    Some(number) => {
-                        let table = toml::Table::from_iter([(
-                            "number".to_owned(),
-                            toml::Value::String(number.clone()),
-                        )]);
-                        let table = substitute(&table, saved).map_err(unsaved)?;
-                        table
-                            .get("number")
-                            .and_then(toml::Value::as_str)
-                            .map(str::to_owned)
-                    }
+                    Some(number) => Some(substitute_text(number, saved).map_err(unsaved)?),
                     None => None,
                 };
                 let cabinet = Cabinet {
@@ -399,21 +418,35 @@ impl<I: Identities> Runner<I> {
                 let (failures, payload) = self.answer_of(step.wait.as_ref(), sent, once).await?;
                 return self.save(step, saved, failures, &payload);
             }
+            Action::Office(office, expect) => {
+                let unsaved =
+                    |name: String| format!("${{{name}}} was not saved by an earlier step");
+                let provider = self.office.as_ref().ok_or(NO_OFFICE)?;
+                let office = OfficeForm {
+                    case: match &office.case {
+                        Some(case) => Some(substitute_text(case, saved).map_err(unsaved)?),
+                        None => None,
+                    },
+                    ..office.clone()
+                };
+                let expect = Expect {
+                    payload: substitute(&expect.payload, saved).map_err(unsaved)?,
+                    ..expect.clone()
+                };
+                let once = async |_: &mut Sent| {
+                    let answer = match &office.case {
+                        Some(case) => provider.case(case).await?,
+                        None => provider.file(&office).await?,
+                    };
+                    Ok((named_differences(&expect, &answer), answer))
+                };
+                let (failures, payload) = self.answer_of(step.wait.as_ref(), sent, once).await?;
+                return self.save(step, saved, failures, &payload);
+            }
             Action::Desk(form, expect) => {
                 let desk = self.desk.as_ref().ok_or(NO_DESK)?;
                 let answer = desk.file(form).await?;
-                // Compared on the keys the expectation names, saved from the whole answer.
-                let named: toml::Table = answer
-                    .iter()
-                    .filter(|(key, _)| expect.payload.contains_key(*key))
-                    .map(|(key, value)| (key.clone(), value.clone()))
-                    .collect();
-                let mut differences = compare_value(
-                    &expect.status.clone().into(),
-                    Some(&egov_core::StatusCode::Success.as_str().to_owned().into()),
-                    "status",
-                );
-                differences.extend(compare(&expect.payload, &named, ""));
+                let differences = named_differences(expect, &answer);
                 return self.save(step, saved, lines(&differences), &answer);
             }
             Action::Inject => return Ok(Vec::new()),
@@ -655,6 +688,40 @@ const NO_DESK: &str = "the scenario files a request at the State Corporation's d
                        stack gives the runner no desk to file at: name the desk's operator \
                        (`egov scenario run --desk-operator <login>`, the password in \
                        EGOV_DESK_PASSWORD or --desk-password-file; the desk at --desk)";
+
+/// Why a scenario with an office step cannot run on a runner without the provider's office.
+const NO_OFFICE: &str = "the scenario hands an application in at the provider's office, but \
+                         this stack gives the runner no office: name the back office's gRPC \
+                         address and an operator's token (`egov scenario run --office \
+                         http://host:port`, the token in EGOV_OFFICE_TOKEN)";
+
+/// Returns a text with the saved values it names put in.
+fn substitute_text(text: &str, saved: &Saved) -> Result<String, String> {
+    let table = toml::Table::from_iter([("text".to_owned(), toml::Value::String(text.to_owned()))]);
+    let table = substitute(&table, saved)?;
+    Ok(table
+        .get("text")
+        .and_then(toml::Value::as_str)
+        .unwrap_or(text)
+        .to_owned())
+}
+
+/// Returns the differences of a desk's or an office's answer from the expectation, compared
+/// on the top-level keys the expectation names (the whole answer is saved from).
+fn named_differences(expect: &Expect, answer: &toml::Table) -> Vec<Difference> {
+    let named: toml::Table = answer
+        .iter()
+        .filter(|(key, _)| expect.payload.contains_key(*key))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let mut differences = compare_value(
+        &expect.status.clone().into(),
+        Some(&egov_core::StatusCode::Success.as_str().to_owned().into()),
+        "status",
+    );
+    differences.extend(compare(&expect.payload, &named, ""));
+    differences
+}
 
 /// Returns the cabinet's JSON as a table to compare with `expected`: only the top-level keys
 /// it names, and each notification only on the keys of the expected row at its place.

@@ -81,7 +81,10 @@ async fn kindergarten_enrolment_result_is_paper_at_the_office_and_never_reaches_
         ))
         .await;
     let closed = stack.run_to_close(&enrolment.id).await;
-    let result = closed.result.as_ref().expect("the contract, kept at the office");
+    let result = closed
+        .result
+        .as_ref()
+        .expect("the contract, kept at the office");
     assert_eq!(result.kind(), ResultKind::Contract);
     let actions: Vec<&str> = closed.steps.iter().map(|s| s.action.as_str()).collect();
     assert_eq!(actions, ["register", "draft", "sign", "issue"]);
@@ -91,7 +94,7 @@ async fn kindergarten_enrolment_result_is_paper_at_the_office_and_never_reaches_
     let certificate = stack
         .open_at_desk(application("B", Channel::Provider, &["application"]))
         .await;
-    let received = stack.wait_received(systems::PORTAL.id, 1).await;
+    stack.wait_received(systems::PORTAL.id, 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let received: Vec<_> = stack
         .received(systems::PORTAL.id)
