@@ -955,7 +955,7 @@ payload.person = { iin = "950703300125", surname = "<any>" }
         let err = parse(&text).expect_err("send and advance");
         assert!(
             err.to_string()
-                .contains("one of `send`, `cabinet`, `desk`, `advance` or `set`"),
+                .contains("one of `send`, `cabinet`, `desk`, `office`, `advance` or `set`"),
             "{err}"
         );
         let text =
