@@ -446,6 +446,27 @@ impl InProcessDesk {
         toml::Table::try_from(egov_con::api::OutcomeJson::from(&outcome))
             .map_err(|err| format!("the desk's outcome: {err}"))
     }
+
+    /// Reads the filing's result as the desk's JSON API does, and hands it over when asked
+    /// and it is there.
+    async fn read_result(&self, filing: &str, hand_over: bool) -> Result<toml::Table, String> {
+        let failed = |err: egov_con::ConError| err.to_string();
+        let read = self
+            .desk
+            .fetch_result(&self.operator, filing)
+            .await
+            .map_err(failed)?;
+        let mut answer = egov_con::api::FilingJson::from(&read);
+        if hand_over && read.ready && read.filing.handed_over_by.is_empty() {
+            let handed = self
+                .desk
+                .hand_over(&self.operator, filing)
+                .await
+                .map_err(failed)?;
+            answer = egov_con::api::FilingJson::of(&handed, true, read.correlation_id);
+        }
+        toml::Table::try_from(answer).map_err(|err| format!("the desk's filing: {err}"))
+    }
 }
 
 impl StateCorporationDesk for InProcessDesk {
@@ -455,6 +476,15 @@ impl StateCorporationDesk for InProcessDesk {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<toml::Table, String>> + Send + 'a>>
     {
         Box::pin(self.file_form(form))
+    }
+
+    fn result<'a>(
+        &'a self,
+        filing: &'a str,
+        hand_over: bool,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<toml::Table, String>> + Send + 'a>>
+    {
+        Box::pin(self.read_result(filing, hand_over))
     }
 }
 
@@ -810,7 +840,8 @@ async fn every_regulated_flow_runs_as_its_scenario_and_golden_diagram_say() {
 
 /// The State Corporation scenarios the desk on the web files in
 /// [`state_corporation_scenarios_file_at_the_desk_on_the_web_as_its_signed_in_operator`]: B's
-/// request sent to the Labour Market AIS, and D's refusal at reception with its receipt.
+/// request sent to the Labour Market AIS, its result read and handed over at the desk, and D's
+/// refusal at reception with its receipt.
 const FILED_ON_THE_WEB: &[&str] = &[
     "B/unemployed_certificate_issued_at_the_state_corporation.toml",
     "D/kindergarten_queue_refused_at_reception_when_the_package_is_incomplete_at_the_state_corporation.toml",

@@ -148,6 +148,39 @@ impl DeskClient {
         Ok(outcome)
     }
 
+    /// Asks the desk for the result of the filing `id`, as the filing's page does, and records
+    /// its hand-over to the recipient when `hand_over` and the result is there; returns the
+    /// filing as JSON (`ready`, `result_kind`, `result_text`, `result_signer`,
+    /// `handed_over_by`, and the `correlation_id` of the request the read sent).
+    pub async fn read_result(
+        &self,
+        id: &str,
+        hand_over: bool,
+    ) -> Result<serde_json::Value, DeskError> {
+        let segment = form_path_segment(id);
+        let what = format!("the result of filing {id}");
+        let path = format!("/api/desk/filings/{segment}/result");
+        let read = self.as_operator("POST", &path, "", &what).await?;
+        let read = self.expect_json(&read, &[200], &what)?;
+        let ready = read.get("ready").and_then(serde_json::Value::as_bool) == Some(true);
+        let handed = read
+            .get("handed_over_by")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|by| !by.is_empty());
+        if !hand_over || !ready || handed {
+            return Ok(read);
+        }
+        let what = format!("the hand-over of filing {id}'s result");
+        let path = format!("/api/desk/filings/{segment}/hand-over");
+        let handed = self.as_operator("POST", &path, "", &what).await?;
+        let mut handed = self.expect_json(&handed, &[200], &what)?;
+        // The hand-over sends nothing: the read's request is the step's exchange.
+        if let (Some(handed), Some(id)) = (handed.as_object_mut(), read.get("correlation_id")) {
+            handed.insert("correlation_id".to_owned(), id.clone());
+        }
+        Ok(handed)
+    }
+
     /// Sends a state-changing call as the signed-in operator, signing in (again, once, when
     /// the session ended on the stack clock) as needed.
     async fn as_operator(
@@ -329,14 +362,35 @@ impl StateCorporationDesk for DeskClient {
     ) -> Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>> {
         Box::pin(async move {
             let outcome = self.file_form(form).await.map_err(|err| err.to_string())?;
-            match toml_of(&outcome) {
-                Some(toml::Value::Table(table)) => Ok(table),
-                _ => Err(format!(
-                    "the State Corporation desk at {} answered a filing with {outcome}, not an object",
-                    self.url
-                )),
-            }
+            self.table_of(&outcome, "a filing")
         })
+    }
+
+    fn result<'a>(
+        &'a self,
+        filing: &'a str,
+        hand_over: bool,
+    ) -> Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>> {
+        Box::pin(async move {
+            let read = self
+                .read_result(filing, hand_over)
+                .await
+                .map_err(|err| err.to_string())?;
+            self.table_of(&read, "a result read")
+        })
+    }
+}
+
+impl DeskClient {
+    /// The desk's JSON answer to `what` as a table to compare.
+    fn table_of(&self, answer: &serde_json::Value, what: &str) -> Result<toml::Table, String> {
+        match toml_of(answer) {
+            Some(toml::Value::Table(table)) => Ok(table),
+            _ => Err(format!(
+                "the State Corporation desk at {} answered {what} with {answer}, not an object",
+                self.url
+            )),
+        }
     }
 }
 

@@ -146,12 +146,20 @@ pub struct Cabinet {
 /// `target_system`, `registration_number`, the result it got at once (`result_kind`,
 /// `result_text`), `receipt = { recipient_iin, recipient_name, missing = [...] }` and `errors =
 /// [{ field, problem }]`; it is compared on the keys the expectation names.
+///
+/// `desk = { filing = "${filing}" }` instead asks the provider for that filing's result at the
+/// desk, as the operator does when the recipient comes for it, and with `hand_over = true`
+/// hands it over once it is there; it answers `filing_id`, `registration_number`, `ready`,
+/// `result_kind`, `result_text`, `result_signer` (the subject of the certificate that signed
+/// the result as the desk got it) and `handed_over_by`, and may `wait` for the result.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Desk {
     /// The service's code: `B`, `C`, `D` or `F`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub service: String,
     /// The recipient's IIN.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub recipient_iin: String,
     /// The recipient's name as the application states it, for a receipt of refusal.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -180,6 +188,12 @@ pub struct Desk {
     /// Whether the citizen consented to the use of legally protected secrets (D).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub consent: bool,
+    /// The filing whose result to read, instead of filing a form (usually `"${filing}"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filing: Option<String>,
+    /// With `filing`: hand the result over to the recipient once it is there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hand_over: bool,
 }
 
 /// The provider's office (кеңсе / канцелярия), where the recipient of an office-only service
@@ -328,10 +342,13 @@ impl Step {
             return format!("the cabinet of {}", cabinet.iin);
         }
         if let Some(desk) = &self.desk {
-            return format!(
-                "service {} filed at the State Corporation's desk",
-                desk.service
-            );
+            return match &desk.filing {
+                Some(filing) => format!("filing {filing} read at the State Corporation's desk"),
+                None => format!(
+                    "service {} filed at the State Corporation's desk",
+                    desk.service
+                ),
+            };
         }
         if let Some(office) = &self.office {
             return match &office.case {
@@ -558,36 +575,85 @@ impl Scenario {
             let (send, expect) = match action {
                 Action::Send(send, expect) => (Some(send), expect),
                 Action::Desk(desk, expect) => {
-                    for (name, iin) in [
-                        ("desk.recipient_iin", &desk.recipient_iin),
-                        ("desk.representative_iin", &desk.representative_iin),
-                        ("desk.child_iin", &desk.child_iin),
-                    ] {
-                        if name == "desk.recipient_iin" || !iin.is_empty() {
-                            egov_core::Iin::parse(iin)
-                                .map_err(|err| invalid(line, field(name), err.to_string()))?;
+                    match &desk.filing {
+                        Some(filing) => {
+                            let form = Desk {
+                                filing: None,
+                                hand_over: false,
+                                ..desk.clone()
+                            };
+                            if form != Desk::default() {
+                                return Err(invalid(
+                                    line,
+                                    field("desk.filing"),
+                                    "reads a filing's result: a step that files a form gives no \
+                                     `filing`, and one that reads gives no form field"
+                                        .into(),
+                                ));
+                            }
+                            for name in crate::saved::references(filing) {
+                                if !saved.contains(&name) {
+                                    return Err(invalid(
+                                        line,
+                                        field("desk.filing"),
+                                        format!("${{{name}}} is not saved by an earlier step"),
+                                    ));
+                                }
+                            }
+                        }
+                        None => {
+                            if desk.service.is_empty() {
+                                return Err(invalid(
+                                    line,
+                                    field("desk.service"),
+                                    "name the service filed, or the `filing` to read".into(),
+                                ));
+                            }
+                            if desk.hand_over {
+                                return Err(invalid(
+                                    line,
+                                    field("desk.hand_over"),
+                                    "a result is handed over by a step that reads its `filing`"
+                                        .into(),
+                                ));
+                            }
+                            for (name, iin) in [
+                                ("desk.recipient_iin", &desk.recipient_iin),
+                                ("desk.representative_iin", &desk.representative_iin),
+                                ("desk.child_iin", &desk.child_iin),
+                            ] {
+                                if name == "desk.recipient_iin" || !iin.is_empty() {
+                                    egov_core::Iin::parse(iin).map_err(|err| {
+                                        invalid(line, field(name), err.to_string())
+                                    })?;
+                                }
+                            }
+                            if !matches!(
+                                desk.power_of_attorney.as_str(),
+                                "" | "notarised" | "other"
+                            ) {
+                                return Err(invalid(
+                                    line,
+                                    field("desk.power_of_attorney"),
+                                    format!(
+                                        "{:?} is not `notarised` or `other` (leave it out when \
+                                         the recipient came in person)",
+                                        desk.power_of_attorney
+                                    ),
+                                ));
+                            }
+                            if step.wait.is_some() {
+                                return Err(invalid(
+                                    line,
+                                    field("wait"),
+                                    "a request is filed at the desk once: a later step reads \
+                                     its result"
+                                        .into(),
+                                ));
+                            }
                         }
                     }
-                    if !matches!(desk.power_of_attorney.as_str(), "" | "notarised" | "other") {
-                        return Err(invalid(
-                            line,
-                            field("desk.power_of_attorney"),
-                            format!(
-                                "{:?} is not `notarised` or `other` (leave it out when the \
-                                 recipient came in person)",
-                                desk.power_of_attorney
-                            ),
-                        ));
-                    }
                     payload_only(expect, "the desk", "outcome")?;
-                    if step.wait.is_some() {
-                        return Err(invalid(
-                            line,
-                            field("wait"),
-                            "a request is filed at the desk once: a later step reads its result"
-                                .into(),
-                        ));
-                    }
                     (None, expect)
                 }
                 Action::Office(office, expect) => {
@@ -1138,6 +1204,58 @@ payload = { outcome = "sent", registration_number = "<pattern:LM-\\d{4}-\\d{6}>"
             .expect_err("a type");
         assert!(err.to_string().contains("step[1].expect"), "{err}");
     }
+
+    /// [`DESK`] saving its filing, then a step that reads and hands over its result.
+    fn desk_with_a_result_read(read: &str) -> String {
+        DESK.replace(
+            "save = { number = \"registration_number\" }",
+            "save = { number = \"registration_number\", filing = \"filing_id\" }",
+        ) + &format!(
+            "\n[[step]]\nwait = {{ timeout = \"5s\" }}\n[step.desk]\n{read}\n[step.expect]\n\
+             payload = {{ ready = true, result_kind = \"RESULT_KIND_CERTIFICATE\" }}\n"
+        )
+    }
+
+    #[test]
+    fn a_desk_step_reads_a_saved_filings_result_and_hands_it_over() {
+        let scenario = parse(&desk_with_a_result_read(
+            "filing = \"${filing}\"\nhand_over = true",
+        ))
+        .expect("valid");
+        let step = scenario.steps[1].get_ref();
+        let Action::Desk(read, expect) = step.action().expect("an action") else {
+            panic!("not a desk step: {step:?}");
+        };
+        assert_eq!(read.filing.as_deref(), Some("${filing}"));
+        assert!(read.hand_over);
+        assert_eq!(expect.payload["ready"].as_bool(), Some(true));
+        assert_eq!(
+            step.title(),
+            "filing ${filing} read at the State Corporation's desk"
+        );
+        let again = parse(&scenario.to_toml().expect("writes")).expect("reads back");
+        assert_eq!(again.steps[1].get_ref(), step);
+    }
+
+    #[test]
+    fn a_desk_result_read_names_an_unsaved_filing_a_form_field_and_a_hand_over_without_one() {
+        let err =
+            parse(&desk_with_a_result_read("filing = \"${other}\"")).expect_err("never saved");
+        assert!(err.to_string().contains("step[2].desk.filing"), "{err}");
+        assert!(err.to_string().contains("${other}"), "{err}");
+        let err = parse(&desk_with_a_result_read(
+            "filing = \"${filing}\"\nservice = \"B\"",
+        ))
+        .expect_err("a form field");
+        assert!(err.to_string().contains("step[2].desk.filing"), "{err}");
+        let err = parse(&DESK.replace("[step.desk]", "[step.desk]\nhand_over = true"))
+            .expect_err("nothing read");
+        assert!(err.to_string().contains("step[1].desk.hand_over"), "{err}");
+        let err = parse(&desk_with_a_result_read("recipient_iin = \"950703390123\""))
+            .expect_err("no service, no filing");
+        assert!(err.to_string().contains("step[2].desk.service"), "{err}");
+    }
+
     const OFFICE: &str = r#"name = "at the provider's office"
 
 [[step]]

@@ -54,6 +54,15 @@ pub trait StateCorporationDesk: std::marker::Send + Sync {
         &'a self,
         form: &'a DeskForm,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>>;
+    /// Asks the provider for the result of the sent `filing` at the desk, and hands it over to
+    /// the recipient when `hand_over` and it is there; returns the filing as
+    /// [`crate::file::Desk`] lists its keys, with the `correlation_id` of the request the read
+    /// sent, if it sent one.
+    fn result<'a>(
+        &'a self,
+        filing: &'a str,
+        hand_over: bool,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<toml::Table, String>> + std::marker::Send + 'a>>;
 }
 
 /// The provider's office an `office` step hands a paper application in at, or reads a case
@@ -445,9 +454,29 @@ impl<I: Identities> Runner<I> {
             }
             Action::Desk(form, expect) => {
                 let desk = self.desk.as_ref().ok_or(NO_DESK)?;
-                let answer = desk.file(form).await?;
-                let differences = named_differences(expect, &answer);
-                return self.save(step, saved, lines(&differences), &answer);
+                let Some(filing) = &form.filing else {
+                    let answer = desk.file(form).await?;
+                    let differences = named_differences(expect, &answer);
+                    return self.save(step, saved, lines(&differences), &answer);
+                };
+                let unsaved =
+                    |name: String| format!("${{{name}}} was not saved by an earlier step");
+                let filing = substitute_text(filing, saved).map_err(unsaved)?;
+                let expect = Expect {
+                    payload: substitute(&expect.payload, saved).map_err(unsaved)?,
+                    ..expect.clone()
+                };
+                let once = async |sent: &mut Sent| {
+                    let answer = desk.result(&filing, form.hand_over).await?;
+                    // The read's own request: asked again while waiting, it is left out of the
+                    // diagram as a `send` step's repeated request is.
+                    if let Some(id) = answer.get("correlation_id").and_then(toml::Value::as_str) {
+                        sent.correlation_id = id.to_owned();
+                    }
+                    Ok((named_differences(&expect, &answer), answer))
+                };
+                let (failures, payload) = self.answer_of(step.wait.as_ref(), sent, once).await?;
+                return self.save(step, saved, failures, &payload);
             }
             Action::Inject => return Ok(Vec::new()),
 

@@ -10,6 +10,12 @@
 //! - `POST /api/desk/tickets/{id}`: files the request form ([`FilingForm`] as JSON) for a called ticket
 //!   and answers what it came to ([`OutcomeJson`]); 400 with the outcome when the form is
 //!   invalid or the consent is missing, as the pages answer.
+//! - `POST /api/desk/filings/{id}/result`: asks the provider for a sent filing's result, as the
+//!   filing's page does, and answers the filing ([`FilingJson`]; `ready` tells whether the
+//!   result is there).
+//! - `POST /api/desk/filings/{id}/hand-over`: records that the operator handed the result over
+//!   to the recipient; answers the filing; 409 when there is no result yet or it was handed
+//!   over already.
 //!
 //! Refusals are [`ErrorJson`] `{code, message}` with the pages' HTTP status.
 
@@ -23,8 +29,8 @@ use egov_signin::Caller;
 use serde::{Deserialize, Serialize};
 
 use crate::ConError;
-use crate::desk::{Desk, FilingForm, Outcome};
-use crate::store::Ticket;
+use crate::desk::{Desk, FilingForm, Outcome, ResultRead};
+use crate::store::{Filing, Ticket};
 
 /// The path of the kiosk's ticket as JSON.
 pub const KIOSK_TICKETS_PATH: &str = "/api/kiosk/tickets";
@@ -40,12 +46,24 @@ pub fn filing_path(id: &str) -> String {
     format!("/api/desk/tickets/{id}")
 }
 
+/// Returns the path that asks for the result of the filing `id`.
+pub fn result_path(id: &str) -> String {
+    format!("/api/desk/filings/{id}/result")
+}
+
+/// Returns the path that records the hand-over of the filing `id`'s result.
+pub fn hand_over_path(id: &str) -> String {
+    format!("/api/desk/filings/{id}/hand-over")
+}
+
 /// Returns the routes behind sign-in (the caller puts them behind [`egov_signin::Signin`]).
 pub fn protected(desk: Desk) -> Router {
     Router::new()
         .route(DESK_API_PATH, get(desk_json))
         .route(CALL_API_PATH, post(call_next))
         .route("/api/desk/tickets/{id}", post(file))
+        .route("/api/desk/filings/{id}/result", post(fetch_result))
+        .route("/api/desk/filings/{id}/hand-over", post(hand_over))
         .with_state(desk)
 }
 
@@ -283,6 +301,76 @@ async fn file(
             };
             (status, Json(OutcomeJson::from(&outcome))).into_response()
         }
+        Err(error) => refused(&error),
+    }
+}
+
+/// A sent filing's result as the desk holds it, as a `desk` step that reads a filing compares
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilingJson {
+    /// The filing's id.
+    pub filing_id: String,
+    /// The service's code.
+    pub service_code: String,
+    /// The target's registration number.
+    pub registration_number: String,
+    /// Whether the result is there.
+    pub ready: bool,
+    /// The result's kind (`RESULT_KIND_CERTIFICATE` …), or empty.
+    pub result_kind: String,
+    /// The result's text, or empty.
+    pub result_text: String,
+    /// The subject of the certificate that signed the result as the desk got it (the provider's
+    /// head for a delivered one, the target system's seal for one read by number), or empty.
+    pub result_signer: String,
+    /// The login of the operator who handed the result over, or empty.
+    pub handed_over_by: String,
+    /// The correlation id of the request this read sent to the provider, if it sent one (the
+    /// message log's key for its hops).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
+impl FilingJson {
+    /// The filing as read, with the correlation id of the read's request.
+    pub fn of(filing: &Filing, ready: bool, correlation_id: Option<String>) -> FilingJson {
+        FilingJson {
+            filing_id: filing.id.clone(),
+            service_code: filing.service_code.clone(),
+            registration_number: filing.registration_number.clone(),
+            ready,
+            result_kind: filing.result_kind.clone(),
+            result_text: filing.result_text.clone(),
+            result_signer: filing.result_signer.clone(),
+            handed_over_by: filing.handed_over_by.clone(),
+            correlation_id,
+        }
+    }
+}
+
+impl From<&ResultRead> for FilingJson {
+    fn from(read: &ResultRead) -> FilingJson {
+        FilingJson::of(&read.filing, read.ready, read.correlation_id.clone())
+    }
+}
+
+/// `POST /api/desk/filings/{id}/result`.
+async fn fetch_result(
+    State(desk): State<Desk>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Response {
+    match desk.fetch_result(caller.person(), &id).await {
+        Ok(read) => Json(FilingJson::from(&read)).into_response(),
+        Err(error) => refused(&error),
+    }
+}
+
+/// `POST /api/desk/filings/{id}/hand-over`.
+async fn hand_over(State(desk): State<Desk>, caller: Caller, Path(id): Path<String>) -> Response {
+    match desk.hand_over(caller.person(), &id).await {
+        Ok(filing) => Json(FilingJson::of(&filing, true, None)).into_response(),
         Err(error) => refused(&error),
     }
 }

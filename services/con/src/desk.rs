@@ -220,6 +220,17 @@ fn unobtainable(fault: Fault) -> Fault {
     }
 }
 
+/// What reading a filing's result at the desk came to.
+#[derive(Debug, Clone)]
+pub struct ResultRead {
+    /// The filing, with its result when it is there.
+    pub filing: Filing,
+    /// Whether the result is there.
+    pub ready: bool,
+    /// The correlation id of the request the read sent to the provider, if it sent one.
+    pub correlation_id: Option<String>,
+}
+
 /// Returns the operator's display name and login, as recorded.
 pub fn actor(person: &Person) -> String {
     format!("{} ({})", person.name, person.login)
@@ -681,23 +692,46 @@ impl Desk {
         Req: Message + prost::Name,
         Resp: Message + prost::Name + Default,
     {
+        self.send_traced(operator, service_id, receiver, request)
+            .await
+            .0
+    }
+
+    /// [`Desk::send`], also returning the correlation id the request went under (the message
+    /// log's key for its hops).
+    async fn send_traced<Req, Resp>(
+        &self,
+        operator: &egov_core::envelope::Signer,
+        service_id: &str,
+        receiver: &str,
+        request: &Req,
+    ) -> (Result<(Resp, String), CallError>, String)
+    where
+        Req: Message + prost::Name,
+        Resp: Message + prost::Name + Default,
+    {
         let mut header = self.inner.caller.header::<Req>(service_id, receiver);
         header.user_iin = operator
             .certificate()
             .iin
             .map(|iin| iin.to_string())
             .unwrap_or_default();
-        let envelope = operator.seal_message(&header, request)?;
-        let answer = self.inner.caller.forward(envelope).await?;
-        let decoded = decode_answer(&answer)?;
-        let signer = answer
-            .signatures
-            .first()
-            .and_then(|signature| signature.certificate_chain.first())
-            .and_then(|der| egov_core::pki::CertificateInfo::from_der(der).ok())
-            .map(|certificate| certificate.subject)
-            .unwrap_or_default();
-        Ok((decoded, signer))
+        let correlation_id = header.correlation_id.clone();
+        let answer = async {
+            let envelope = operator.seal_message(&header, request)?;
+            let answer = self.inner.caller.forward(envelope).await?;
+            let decoded = decode_answer(&answer)?;
+            let signer = answer
+                .signatures
+                .first()
+                .and_then(|signature| signature.certificate_chain.first())
+                .and_then(|der| egov_core::pki::CertificateInfo::from_der(der).ok())
+                .map(|certificate| certificate.subject)
+                .unwrap_or_default();
+            Ok((decoded, signer))
+        }
+        .await;
+        (answer, correlation_id)
     }
 
     /// Stores a refused filing (process 4's "the data cannot be obtained", or another
@@ -784,16 +818,18 @@ impl Desk {
     }
 
     /// Asks the target system for the result of a sent filing, signed by the operator; keeps
-    /// it when it is ready. Returns the filing and whether the result is there.
-    pub async fn fetch_result(
-        &self,
-        operator: &Person,
-        id: &str,
-    ) -> Result<(Filing, bool), ConError> {
+    /// it when it is ready. Returns the filing, whether the result is there, and the
+    /// correlation id of the request this read sent (none when it sent none).
+    pub async fn fetch_result(&self, operator: &Person, id: &str) -> Result<ResultRead, ConError> {
         let signer = self.inner.operators.signer(operator)?.clone();
         let filing = self.inner.store.filing(id).await?;
+        let kept = |filing: Filing, ready: bool| ResultRead {
+            filing,
+            ready,
+            correlation_id: None,
+        };
         if filing.result_at.is_some() {
-            return Ok((filing, true));
+            return Ok(kept(filing, true));
         }
         if filing.outcome != outcome::SENT || filing.registration_number.is_empty() {
             return Err(ConError::Conflict(format!("filing {id} awaits no result")));
@@ -806,15 +842,16 @@ impl Desk {
         })?;
         // The provider sends this one to the State Corporation's IS when it has decided.
         let Some(result_service_id) = route.result else {
-            return Ok((filing, false));
+            return Ok(kept(filing, false));
         };
         let request = GetApplicationResultRequest {
             registration_number: filing.registration_number.clone(),
         };
-        match self
-            .send::<_, ServiceResult>(&signer, result_service_id, route.target.id, &request)
-            .await
-        {
+        let (answer, correlation_id) = self
+            .send_traced::<_, ServiceResult>(&signer, result_service_id, route.target.id, &request)
+            .await;
+        let correlation_id = Some(correlation_id);
+        match answer {
             Ok((result, signer)) => {
                 let now = self.now();
                 self.inner
@@ -830,9 +867,17 @@ impl Desk {
                         now,
                     )
                     .await?;
-                Ok((self.inner.store.filing(id).await?, true))
+                Ok(ResultRead {
+                    filing: self.inner.store.filing(id).await?,
+                    ready: true,
+                    correlation_id,
+                })
             }
-            Err(error) if error.code() == StatusCode::DataNotFound => Ok((filing, false)),
+            Err(error) if error.code() == StatusCode::DataNotFound => Ok(ResultRead {
+                filing,
+                ready: false,
+                correlation_id,
+            }),
             Err(error) => Err(ConError::Conflict(format!(
                 "{} did not answer the result of {}: {error}",
                 route.target.id, filing.registration_number

@@ -33,7 +33,7 @@ pub mod web;
 
 pub use config::Config;
 pub use decided::DecidedHandler;
-pub use desk::{Desk, FilingForm, Outcome, PowerOfAttorneyForm};
+pub use desk::{Desk, FilingForm, Outcome, PowerOfAttorneyForm, ResultRead};
 pub use error::ConError;
 pub use operator::{OPERATOR_ROLE, Operators};
 pub use services::{DECIDED_SERVICE_ID, DeskServices};

@@ -69,7 +69,9 @@ pub struct Filing {
     pub result_kind: String,
     /// The result's text.
     pub result_text: String,
-    /// The subject of the certificate that signed the result (the provider's head).
+    /// The subject of the certificate that signed the result as the desk got it: the
+    /// provider's head for one the provider delivered (F), the target system's seal for one
+    /// the desk read by registration number (B, C, D).
     pub result_signer: String,
     /// When the result came back.
     pub result_at: Option<String>,

@@ -827,10 +827,10 @@ async fn fetch_result(
     let form: LangForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let lang = Lang::or_default(Some(&form.lang));
     match desk.fetch_result(&signed_in.person, &id).await {
-        Ok((_, true)) => {
+        Ok(read) if read.ready => {
             Redirect::to(&format!("/filings/{id}?lang={}", lang.code())).into_response()
         }
-        Ok((_, false)) => Redirect::to(&format!(
+        Ok(_) => Redirect::to(&format!(
             "/filings/{id}?lang={}&notice=pending",
             lang.code()
         ))

@@ -200,14 +200,47 @@ impl Stack {
         )
     }
 
+    /// Sends one body-less JSON API call on a session, with its CSRF token in the header.
+    pub async fn request_with_csrf(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        csrf: &str,
+    ) -> Answer {
+        self.send_raw(
+            method,
+            path,
+            &[("Cookie", cookie), (egov_signin::CSRF_HEADER, csrf)],
+            "",
+        )
+        .await
+    }
+
     /// Sends one HTTP/1.1 request to the workstation with a cookie and a form body.
     pub async fn request(&self, method: &str, path: &str, cookie: &str, form: &str) -> Answer {
+        self.send_raw(method, path, &[("Cookie", cookie)], form)
+            .await
+    }
+
+    /// Sends one request with `headers` and a form body.
+    async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        form: &str,
+    ) -> Answer {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(self.http)
             .await
             .expect("connect HTTP");
+        let headers: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
              Connection: close\r\n\r\n{form}",
             self.http,

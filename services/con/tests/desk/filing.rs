@@ -64,21 +64,22 @@ async fn operator_files_b_for_a_representative_by_a_notarised_power_of_attorney_
     assert_eq!(registration.representative_iin, REPRESENTATIVE);
 
     // Not ready until the back office decides; then it comes back and is handed over.
-    let (_, ready) = stack
+    let read = stack
         .desk
         .fetch_result(&operator, &filing.id)
         .await
         .expect("asked");
-    assert!(!ready, "the back office has not decided yet");
+    assert!(!read.ready, "the back office has not decided yet");
     stack
         .wait_for_labor_result(&filing.registration_number)
         .await;
-    let (filing, ready) = stack
+    let read = stack
         .desk
         .fetch_result(&operator, &filing.id)
         .await
         .expect("asked");
-    assert!(ready);
+    assert!(read.ready);
+    let filing = read.filing;
     assert_eq!(filing.result_kind, ResultKind::Certificate.as_str_name());
     let handed = stack
         .desk

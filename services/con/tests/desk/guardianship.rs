@@ -76,12 +76,16 @@ async fn guardianship_at_the_state_corporation_is_examined_28_days_and_its_signe
     let stack = Stack::start().await;
     let (filing, sent_at) = file_f(&stack, &EVERY_DOCUMENT).await;
     let operator = stack.operator_person();
-    let (_, ready) = stack
+    let read = stack
         .desk
         .fetch_result(&operator, &filing.id)
         .await
         .expect("asked");
-    assert!(!ready, "the provider sends its result when it has decided");
+    assert!(
+        !read.ready,
+        "the provider sends its result when it has decided"
+    );
+    assert_eq!(read.correlation_id, None, "so the desk asks no one");
 
     let filing = wait_for_result_at_the_desk(&stack, &filing).await;
     assert_eq!(filing.result_kind, ResultKind::Resolution.as_str_name());

@@ -105,6 +105,8 @@ fn desk_step_b(recipient: &str) -> egov_scenario::Desk {
         kindergarten_bin: String::new(),
         documents: vec!["application".into(), "identity_document".into()],
         consent: false,
+        filing: None,
+        hand_over: false,
     }
 }
 
@@ -139,6 +141,70 @@ async fn an_operator_program_files_through_the_json_api_as_the_signed_in_operato
     assert_eq!(filing.operator_name, crate::common::OPERATOR.1);
     let registration = stack.labor_registration(number).await;
     assert_eq!(registration.author_iin, stack.operator_iin());
+}
+
+#[tokio::test]
+async fn an_operator_program_reads_the_result_and_hands_it_over_through_the_json_api() {
+    let stack = Stack::start().await;
+    let desk = egov_scenario::DeskClient::new(
+        &format!("http://{}", stack.http),
+        crate::common::OPERATOR.0,
+        crate::common::PASSWORD,
+    )
+    .expect("desk URL");
+    let outcome = desk
+        .file_form(&desk_step_b(egov_citizens::fixtures::UNEMPLOYED_ADULT))
+        .await
+        .expect("filed");
+    let filing = outcome["filing_id"]
+        .as_str()
+        .expect("a filing id")
+        .to_owned();
+    let number = outcome["registration_number"].as_str().expect("a number");
+
+    let undecided = desk.read_result(&filing, true).await.expect("read");
+    assert_eq!(undecided["ready"], false, "{undecided}");
+    assert_eq!(undecided["handed_over_by"], "", "nothing to hand over yet");
+    assert!(
+        undecided["correlation_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "the read asked the Labour Market AIS: {undecided}"
+    );
+    let too_early = desk
+        .read_result(&filing, false)
+        .await
+        .map(|read| read["ready"].clone());
+    assert_eq!(too_early.expect("read"), false);
+
+    stack.wait_for_labor_result(number).await;
+    let handed = desk.read_result(&filing, true).await.expect("handed over");
+
+    assert_eq!(handed["ready"], true, "{handed}");
+    assert_eq!(handed["result_kind"], "RESULT_KIND_CERTIFICATE", "{handed}");
+    assert_eq!(
+        handed["handed_over_by"],
+        format!(
+            "{} ({})",
+            crate::common::OPERATOR.1,
+            crate::common::OPERATOR.0
+        )
+    );
+    let stored = stack.desk.store().filing(&filing).await.expect("store");
+    assert!(stored.handed_over_at.is_some());
+    // Handed over once: a second hand-over is refused, naming who handed it over.
+    let (cookie, csrf) = stack.session().await;
+    let again = stack
+        .request_with_csrf(
+            "POST",
+            &egov_con::api::hand_over_path(&filing),
+            &cookie,
+            &csrf,
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    let body = String::from_utf8_lossy(&again.body);
+    assert!(body.contains("was handed over by"), "{body}");
 }
 
 #[tokio::test]
