@@ -409,6 +409,7 @@ impl InProcessDesk {
             neighbours.con.clone(),
             operators,
             neighbours.clock.shared(),
+            neighbours.sandbox.verifier(),
         );
         desk.services().await.expect("the back office's catalogue");
         InProcessDesk {

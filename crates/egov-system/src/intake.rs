@@ -1062,9 +1062,13 @@ impl<St: IntakeStore> Intake<St> {
                         .unwrap_or(registration.due_at)
                 ))
             })?;
-        stored
+        let mut result: ServiceResult = stored
             .decode()
-            .map_err(|error| internal(system, "read the result", &error))
+            .map_err(|error| internal(system, "read the result", &error))?;
+        if asked.with_evidence {
+            result.evidence = stored.envelope;
+        }
+        Ok(result)
     }
 }
 

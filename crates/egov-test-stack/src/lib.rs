@@ -531,6 +531,7 @@ impl Neighbours {
     ) -> Result<ServiceResult, CallError> {
         let request = GetApplicationResultRequest {
             registration_number: number.into(),
+            with_evidence: false,
         };
         self.send(
             &self.portal,
@@ -549,6 +550,7 @@ impl Neighbours {
     ) -> Result<ServiceResult, CallError> {
         let request = GetApplicationResultRequest {
             registration_number: number.into(),
+            with_evidence: false,
         };
         self.send(&self.con, &self.operator(), result_service_id, &request)
             .await

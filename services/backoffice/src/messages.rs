@@ -169,6 +169,7 @@ pub fn result(
         text,
         fields,
         decided_at: Some(to_timestamp(decided_at)),
+        evidence: Vec::new(),
     }
 }
 

@@ -6,10 +6,14 @@
 //! name. The web pages and the tests drive the same [`Desk`].
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use egov_core::calendar::KAZAKHSTAN_OFFSET;
 use egov_core::clock::Clock;
+use egov_core::envelope::{RevocationSource, Verifier, VerifyPolicy};
+use egov_core::pki::{CertificateInfo, Role};
 use egov_core::{Iin, StatusCode};
 use egov_proto::v1::{
     ApplicationRegistered, ApplyHomeSchoolingCompensationRequest,
@@ -22,6 +26,7 @@ use egov_system::intake::{
     FIELD_POWER_OF_ATTORNEY_FORM, Lookups, POWER_OF_ATTORNEY_NOT_NOTARISED, check_power_of_attorney,
 };
 use egov_system::intake_sql::rfc3339;
+use egov_system::provider::check_result_signer;
 use egov_system::{CallError, Fault, GatewayCaller};
 use prost::Message;
 
@@ -207,6 +212,16 @@ struct Inner {
     /// The catalogue as last read; asked again while it could not be read.
     services: std::sync::RwLock<Option<DeskServices>>,
     clock: Arc<dyn Clock>,
+    evidence: Evidence,
+}
+
+/// The desk's [`ResultEvidence`], shown by name only.
+struct Evidence(Arc<dyn ResultEvidence>);
+
+impl std::fmt::Debug for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResultEvidence")
+    }
 }
 
 /// Process 4: a register that does not answer (down, or slower than its route allows) leaves
@@ -217,6 +232,44 @@ fn unobtainable(fault: Fault) -> Fault {
             Fault::not_found(format!("the data cannot be obtained: {}", fault.message))
         }
         _ => fault,
+    }
+}
+
+/// Verifies the evidence a register answers with a result: the envelope that delivered it
+/// from the back office, signed by the provider's head, against the stack's root and
+/// revocation list. The desk hands over only a result whose evidence holds.
+pub trait ResultEvidence: std::marker::Send + Sync + 'static {
+    /// Verifies the envelope `evidence`; returns its author's certificate and its payload.
+    fn verify<'a>(
+        &'a self,
+        evidence: &'a [u8],
+    ) -> Pin<
+        Box<
+            dyn Future<Output = Result<(Arc<CertificateInfo>, Vec<u8>), String>>
+                + std::marker::Send
+                + 'a,
+        >,
+    >;
+}
+
+impl<R: RevocationSource + 'static> ResultEvidence for Verifier<R> {
+    fn verify<'a>(
+        &'a self,
+        evidence: &'a [u8],
+    ) -> Pin<
+        Box<
+            dyn Future<Output = Result<(Arc<CertificateInfo>, Vec<u8>), String>>
+                + std::marker::Send
+                + 'a,
+        >,
+    > {
+        Box::pin(async move {
+            let (envelope, verified) = self
+                .verify_bytes(evidence, &VerifyPolicy::any())
+                .await
+                .map_err(|err| err.to_string())?;
+            Ok((verified.signer, envelope.payload))
+        })
     }
 }
 
@@ -238,13 +291,15 @@ pub fn actor(person: &Person) -> String {
 
 impl Desk {
     /// Creates the desk over its store, calling through `caller` (the State Corporation's seal
-    /// countersigns what its operators sign); the services are read from the back office's
-    /// catalogue when first needed.
+    /// countersigns what its operators sign) and checking results' evidence with `evidence`
+    /// (the system's own verifier); the services are read from the back office's catalogue
+    /// when first needed.
     pub fn new(
         store: Store,
         caller: GatewayCaller,
         operators: Operators,
         clock: Arc<dyn Clock>,
+        evidence: Arc<dyn ResultEvidence>,
     ) -> Desk {
         Desk {
             inner: Arc::new(Inner {
@@ -254,6 +309,7 @@ impl Desk {
                 operators,
                 services: std::sync::RwLock::new(None),
                 clock,
+                evidence: Evidence(evidence),
             }),
         }
     }
@@ -846,17 +902,19 @@ impl Desk {
         };
         let request = GetApplicationResultRequest {
             registration_number: filing.registration_number.clone(),
+            with_evidence: true,
         };
         let (answer, correlation_id) = self
             .send_traced::<_, ServiceResult>(&signer, result_service_id, route.target.id, &request)
             .await;
         let correlation_id = Some(correlation_id);
         match answer {
-            Ok((result, signer)) => {
+            Ok((result, _seal)) => {
+                let head = self.check_evidence(&filing, &result).await?;
                 let now = self.now();
                 self.inner
                     .store
-                    .set_result(id, result.kind().as_str_name(), &result.text, &signer, now)
+                    .set_result(id, result.kind().as_str_name(), &result.text, &head, now)
                     .await?;
                 self.inner
                     .store
@@ -883,6 +941,53 @@ impl Desk {
                 route.target.id, filing.registration_number
             ))),
         }
+    }
+
+    /// Checks the result's evidence: the envelope the provider's head signed, verified, by a
+    /// head of the organisation that decides the service, carrying this very result. Returns
+    /// the head's certificate subject, which the filing keeps.
+    async fn check_evidence(
+        &self,
+        filing: &Filing,
+        result: &ServiceResult,
+    ) -> Result<String, ConError> {
+        let refused = |why: String| {
+            ConError::Conflict(format!(
+                "the result of {} from {} is not handed over: {why}",
+                filing.registration_number, filing.target_system
+            ))
+        };
+        if result.evidence.is_empty() {
+            return Err(refused(
+                "it came without the document the provider's head signed".to_owned(),
+            ));
+        }
+        let (author, payload) = self
+            .inner
+            .evidence
+            .0
+            .verify(&result.evidence)
+            .await
+            .map_err(|why| refused(format!("its signed document does not verify: {why}")))?;
+        if !author.has_role(Role::Head) {
+            return Err(refused(format!(
+                "its document is signed by {}, who lacks the head role",
+                author.subject
+            )));
+        }
+        check_result_signer(&filing.service_code, &author)
+            .map_err(|fault| refused(fault.message))?;
+        let signed = ServiceResult::decode(payload.as_slice())
+            .map_err(|err| refused(format!("its signed document is not a result: {err}")))?;
+        if signed.registration_number != result.registration_number
+            || signed.kind != result.kind
+            || signed.text != result.text
+        {
+            return Err(refused(
+                "the document the head signed is not the result answered".to_owned(),
+            ));
+        }
+        Ok(author.subject.clone())
     }
 
     /// Records that the operator handed the result over to the recipient.

@@ -124,7 +124,13 @@ impl System for Con {
             );
         }
         let caller = mount.caller(&config.gateway_endpoint)?;
-        let desk = Desk::new(mount.store.clone(), caller, operators, mount.clock.clone());
+        let desk = Desk::new(
+            mount.store.clone(),
+            caller,
+            operators,
+            mount.clock.clone(),
+            mount.verifier.clone(),
+        );
         // Providers' results for what the State Corporation filed (F), sync or async.
         let receiver = mount.receiver(DecidedHandler::new(
             mount.store.clone(),

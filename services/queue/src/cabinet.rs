@@ -175,6 +175,7 @@ pub fn referral_document(entry: &Entry, now: time::OffsetDateTime) -> ServiceRes
         ),
         fields,
         decided_at: Some(to_timestamp(issued_at)),
+        evidence: Vec::new(),
     }
 }
 

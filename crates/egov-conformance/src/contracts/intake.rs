@@ -52,6 +52,7 @@ pub fn checks<A: Message + prost::Name>(
     };
     let result = |number: &str| GetApplicationResultRequest {
         registration_number: number.into(),
+        with_evidence: false,
     };
     let refused = |service_id: &str, name: &str, request: &A| {
         Check::call(service_id, name, request).refused_with(StatusCode::InvalidRequest)

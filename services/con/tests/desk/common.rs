@@ -110,6 +110,7 @@ impl Stack {
             neighbours.con.clone(),
             operators,
             neighbours.clock.shared(),
+            neighbours.sandbox.verifier(),
         );
         let served = neighbours
             .serve_state_corporation_desk(&config, desk.clone(), OPERATOR, PASSWORD)

@@ -1,5 +1,6 @@
 //! Each branch an operator meets at the desk: B for a representative by a notarised power of
-//! attorney through to the handed-over certificate; a power of attorney the notary registry
+//! attorney through to the handed-over certificate, and a result whose head-signed document
+//! does not verify, which is not handed over; a power of attorney the notary registry
 //! lacks; a recipient the citizens-DB lacks; a power of attorney not notarised; D without the
 //! citizen's consent; D with an incomplete package and its receipt; a malformed field; and the
 //! journal naming the operator.
@@ -81,6 +82,12 @@ async fn operator_files_b_for_a_representative_by_a_notarised_power_of_attorney_
     assert!(read.ready);
     let filing = read.filing;
     assert_eq!(filing.result_kind, ResultKind::Certificate.as_str_name());
+    // Kept under the head of the employment centre, whose signed document the desk verified.
+    assert!(
+        filing.result_signer.ends_with("OU=BIN090540900010"),
+        "{}",
+        filing.result_signer
+    );
     let handed = stack
         .desk
         .hand_over(&operator, &filing.id)
@@ -94,6 +101,65 @@ async fn operator_files_b_for_a_representative_by_a_notarised_power_of_attorney_
         stack.desk.hand_over(&operator, &filing.id).await.is_err(),
         "a result is handed over once"
     );
+}
+
+/// Evidence that never verifies, as a forged or revoked head's signature does not.
+struct ForgedEvidence;
+
+impl egov_con::desk::ResultEvidence for ForgedEvidence {
+    fn verify<'a>(
+        &'a self,
+        _: &'a [u8],
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<
+                        (std::sync::Arc<egov_core::pki::CertificateInfo>, Vec<u8>),
+                        String,
+                    >,
+                > + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(async { Err("the head's certificate is revoked".to_owned()) })
+    }
+}
+
+#[tokio::test]
+async fn a_result_whose_head_signed_document_does_not_verify_is_not_handed_over() {
+    let stack = Stack::start().await;
+    let ticket = stack.called_ticket().await;
+    let operator = stack.operator_person();
+    let form = form_b(&ticket, UNEMPLOYED_ADULT);
+    let Outcome::Sent(filing) = stack.desk.file(&operator, &form).await.expect("filed") else {
+        panic!("the request should be sent");
+    };
+    stack
+        .wait_for_labor_result(&filing.registration_number)
+        .await;
+    // The same desk, store and operator, checking results with evidence that fails.
+    let desk = egov_con::Desk::new(
+        stack.desk.store().clone(),
+        stack.con.clone(),
+        egov_con::Operators::new([(OPERATOR.0.to_owned(), stack.operator())]),
+        stack.clock.shared(),
+        std::sync::Arc::new(ForgedEvidence),
+    );
+
+    let refused = desk
+        .fetch_result(&operator, &filing.id)
+        .await
+        .expect_err("not handed over");
+
+    let message = refused.to_string();
+    assert!(message.contains(&filing.registration_number), "{message}");
+    assert!(
+        message.contains("the head's certificate is revoked"),
+        "{message}"
+    );
+    let kept = stack.desk.store().filing(&filing.id).await.expect("store");
+    assert_eq!(kept.result_at, None, "no result is kept");
+    assert!(desk.hand_over(&operator, &filing.id).await.is_err());
 }
 
 #[tokio::test]
