@@ -235,34 +235,25 @@ fn unobtainable(fault: Fault) -> Fault {
     }
 }
 
+/// What [`ResultEvidence::verify`] comes to: the author's certificate and the payload.
+pub type VerifiedEvidence<'a> = Pin<
+    Box<
+        dyn Future<Output = Result<(Arc<CertificateInfo>, Vec<u8>), String>>
+            + std::marker::Send
+            + 'a,
+    >,
+>;
+
 /// Verifies the evidence a register answers with a result: the envelope that delivered it
 /// from the back office, signed by the provider's head, against the stack's root and
 /// revocation list. The desk hands over only a result whose evidence holds.
 pub trait ResultEvidence: std::marker::Send + Sync + 'static {
     /// Verifies the envelope `evidence`; returns its author's certificate and its payload.
-    fn verify<'a>(
-        &'a self,
-        evidence: &'a [u8],
-    ) -> Pin<
-        Box<
-            dyn Future<Output = Result<(Arc<CertificateInfo>, Vec<u8>), String>>
-                + std::marker::Send
-                + 'a,
-        >,
-    >;
+    fn verify<'a>(&'a self, evidence: &'a [u8]) -> VerifiedEvidence<'a>;
 }
 
 impl<R: RevocationSource + 'static> ResultEvidence for Verifier<R> {
-    fn verify<'a>(
-        &'a self,
-        evidence: &'a [u8],
-    ) -> Pin<
-        Box<
-            dyn Future<Output = Result<(Arc<CertificateInfo>, Vec<u8>), String>>
-                + std::marker::Send
-                + 'a,
-        >,
-    > {
+    fn verify<'a>(&'a self, evidence: &'a [u8]) -> VerifiedEvidence<'a> {
         Box::pin(async move {
             let (envelope, verified) = self
                 .verify_bytes(evidence, &VerifyPolicy::any())

@@ -107,20 +107,7 @@ async fn operator_files_b_for_a_representative_by_a_notarised_power_of_attorney_
 struct ForgedEvidence;
 
 impl egov_con::desk::ResultEvidence for ForgedEvidence {
-    fn verify<'a>(
-        &'a self,
-        _: &'a [u8],
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<
-                    Output = Result<
-                        (std::sync::Arc<egov_core::pki::CertificateInfo>, Vec<u8>),
-                        String,
-                    >,
-                > + Send
-                + 'a,
-        >,
-    > {
+    fn verify<'a>(&'a self, _: &'a [u8]) -> egov_con::desk::VerifiedEvidence<'a> {
         Box::pin(async { Err("the head's certificate is revoked".to_owned()) })
     }
 }
