@@ -591,14 +591,8 @@ impl Scenario {
                                         .into(),
                                 ));
                             }
-                            for name in crate::saved::references(filing) {
-                                if !saved.contains(&name) {
-                                    return Err(invalid(
-                                        line,
-                                        field("desk.filing"),
-                                        format!("${{{name}}} is not saved by an earlier step"),
-                                    ));
-                                }
+                            if let Some(why) = crate::saved::unsaved_reference(filing, &saved) {
+                                return Err(invalid(line, field("desk.filing"), why));
                             }
                         }
                         None => {
@@ -669,14 +663,8 @@ impl Scenario {
                                     "reads a case: a step that files one gives no `case`".into(),
                                 ));
                             }
-                            for name in crate::saved::references(case) {
-                                if !saved.contains(&name) {
-                                    return Err(invalid(
-                                        line,
-                                        field("office.case"),
-                                        format!("${{{name}}} is not saved by an earlier step"),
-                                    ));
-                                }
+                            if let Some(why) = crate::saved::unsaved_reference(case, &saved) {
+                                return Err(invalid(line, field("office.case"), why));
                             }
                         }
                         None => {
@@ -706,16 +694,10 @@ impl Scenario {
                 Action::Cabinet(cabinet, expect) => {
                     egov_core::Iin::parse(&cabinet.iin)
                         .map_err(|err| invalid(line, field("cabinet.iin"), err.to_string()))?;
-                    if let Some(number) = &cabinet.number {
-                        for name in crate::saved::references(number) {
-                            if !saved.contains(&name) {
-                                return Err(invalid(
-                                    line,
-                                    field("cabinet.number"),
-                                    format!("${{{name}}} is not saved by an earlier step"),
-                                ));
-                            }
-                        }
+                    if let Some(number) = &cabinet.number
+                        && let Some(why) = crate::saved::unsaved_reference(number, &saved)
+                    {
+                        return Err(invalid(line, field("cabinet.number"), why));
                     }
                     payload_only(expect, "a cabinet", "notifications")?;
                     (None, expect)

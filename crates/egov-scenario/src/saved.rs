@@ -30,6 +30,14 @@ pub fn references(text: &str) -> Vec<&str> {
     names
 }
 
+/// Returns why `text` cannot be used yet: the first name it refers to that is not `saved`.
+pub fn unsaved_reference(text: &str, saved: &[&str]) -> Option<String> {
+    references(text)
+        .into_iter()
+        .find(|name| !saved.contains(name))
+        .map(|name| format!("${{{name}}} is not saved by an earlier step"))
+}
+
 /// Returns every name referred to in the strings of `table`, with the field path it stands in.
 pub fn references_in(table: &toml::Table, prefix: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();

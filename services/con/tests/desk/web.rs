@@ -110,20 +110,29 @@ fn desk_step_b(recipient: &str) -> egov_scenario::Desk {
     }
 }
 
-#[tokio::test]
-async fn an_operator_program_files_through_the_json_api_as_the_signed_in_operator() {
-    let stack = Stack::start().await;
+/// Files B for the unemployed adult through the desk's JSON API, as the operator signed in on
+/// the desk; returns the client and the outcome.
+async fn file_b_through_the_json_api(
+    stack: &Stack,
+) -> (egov_scenario::DeskClient, serde_json::Value) {
     let desk = egov_scenario::DeskClient::new(
         &format!("http://{}", stack.http),
         crate::common::OPERATOR.0,
         crate::common::PASSWORD,
     )
     .expect("desk URL");
-
     let outcome = desk
         .file_form(&desk_step_b(egov_citizens::fixtures::UNEMPLOYED_ADULT))
         .await
         .expect("filed");
+    (desk, outcome)
+}
+
+#[tokio::test]
+async fn an_operator_program_files_through_the_json_api_as_the_signed_in_operator() {
+    let stack = Stack::start().await;
+
+    let (_, outcome) = file_b_through_the_json_api(&stack).await;
 
     assert_eq!(outcome["outcome"], "sent", "{outcome}");
     assert_eq!(outcome["target_system"], "labor", "{outcome}");
@@ -146,16 +155,7 @@ async fn an_operator_program_files_through_the_json_api_as_the_signed_in_operato
 #[tokio::test]
 async fn an_operator_program_reads_the_result_and_hands_it_over_through_the_json_api() {
     let stack = Stack::start().await;
-    let desk = egov_scenario::DeskClient::new(
-        &format!("http://{}", stack.http),
-        crate::common::OPERATOR.0,
-        crate::common::PASSWORD,
-    )
-    .expect("desk URL");
-    let outcome = desk
-        .file_form(&desk_step_b(egov_citizens::fixtures::UNEMPLOYED_ADULT))
-        .await
-        .expect("filed");
+    let (desk, outcome) = file_b_through_the_json_api(&stack).await;
     let filing = outcome["filing_id"]
         .as_str()
         .expect("a filing id")
