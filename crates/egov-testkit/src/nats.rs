@@ -305,7 +305,9 @@ fn spawn(
         .map_err(io_error(&format!("spawn {}", binary.display())))
 }
 
-/// Waits until `port` accepts a TCP connection; says why not otherwise.
+/// Waits until `port` greets a client with the NATS `INFO` line (a bare TCP accept is not
+/// enough: a connection accepted and closed without it fails the first client); says why not
+/// otherwise.
 fn wait_ready(child: &mut Child, port: u16) -> Result<(), String> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let deadline = Instant::now() + READY_TIMEOUT;
@@ -315,7 +317,9 @@ fn wait_ready(child: &mut Child, port: u16) -> Result<(), String> {
             Ok(None) => {}
             Err(error) => return Err(format!("cannot poll the process: {error}")),
         }
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+            && greets(stream)
+        {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(25));
@@ -324,6 +328,16 @@ fn wait_ready(child: &mut Child, port: u16) -> Result<(), String> {
         "port {port} did not accept within {}s",
         READY_TIMEOUT.as_secs()
     ))
+}
+
+/// Returns whether the server on `stream` sends its `INFO` greeting within a second.
+fn greets(mut stream: TcpStream) -> bool {
+    let mut greeting = [0u8; 4];
+    stream
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .is_ok()
+        && stream.read_exact(&mut greeting).is_ok()
+        && &greeting == b"INFO"
 }
 
 /// Returns the last `lines` lines of a log file, or a note that it cannot be read.
