@@ -37,7 +37,7 @@ use time::OffsetDateTime;
 
 use crate::caller::{CallError, GatewayCaller};
 use crate::fault::Fault;
-use crate::provider::check_result_signer;
+use crate::provider::check_result_author;
 use crate::receiver::{EnvelopeReceiver, Handler, Receiver, Reply, Request};
 
 /// Service id of the citizens-DB's person look-up (GetPersonRequest → GetPersonResponse).
@@ -902,7 +902,7 @@ impl<St: IntakeStore> Intake<St> {
 
     /// Checks a result the back office delivered: it must come from the back office, be
     /// authored by a certificate with the HEAD role whose BIN is the organisation's that
-    /// decides the service (the provider's authorised person, [`check_result_signer`]) and
+    /// decides the service (the provider's authorised person, [`check_result_author`]) and
     /// decide an application registered here. Nothing is stored yet.
     pub async fn verify_decision(&self, request: &Request) -> Result<Decision, Fault> {
         let system = self.profile.system.id;
@@ -925,19 +925,10 @@ impl<St: IntakeStore> Intake<St> {
                 format!("no signature of the result carries the back office's BIN {back_office}"),
             ));
         }
-        let author = &request.verified.signer;
-        if !author.has_role(Role::Head) {
-            return Err(Fault::new(
-                StatusCode::CertificateNotAuthorized,
-                format!(
-                    "a result must be signed by the provider's head; {} lacks the head role",
-                    author.subject
-                ),
-            ));
-        }
         // The service is this intake's, not what the document claims: a head cannot pass
         // as another service's by naming it.
-        check_result_signer(self.profile.service_code, author)?;
+        let author = &request.verified.signer;
+        check_result_author(self.profile.service_code, author)?;
         let result: ServiceResult = request.decode()?;
         let number = result.registration_number.trim();
         if number.is_empty() {

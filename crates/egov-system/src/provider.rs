@@ -3,10 +3,27 @@
 //! signed by the head of an organisation that does not decide its service, the same way.
 
 use egov_core::StatusCode;
-use egov_core::pki::CertificateInfo;
+use egov_core::pki::{CertificateInfo, Role};
 use egov_core::providers::{self, ResultSigner};
 
 use crate::Fault;
+
+/// Checks that `author` may have decided a result of `service_code`: its certificate has the
+/// head role (else `CertificateNotAuthorized`) and is of the organisation that decides the
+/// service ([`check_result_signer`]). The intakes' `verify_decision` and the State
+/// Corporation's desk, which require a head, check this way.
+pub fn check_result_author(service_code: &str, author: &CertificateInfo) -> Result<(), Fault> {
+    if !author.has_role(Role::Head) {
+        return Err(Fault::new(
+            StatusCode::CertificateNotAuthorized,
+            format!(
+                "a result must be signed by the provider's head; {} lacks the head role",
+                author.subject
+            ),
+        ));
+    }
+    check_result_signer(service_code, author)
+}
 
 /// Checks that `signer`, the author of a result of `service_code`, is a head of the
 /// organisation that decides the service ([`providers::result_signer`]); a head of another

@@ -46,11 +46,6 @@ pub fn filing_path(id: &str) -> String {
     format!("/api/desk/tickets/{id}")
 }
 
-/// Returns the path that asks for the result of the filing `id`.
-pub fn result_path(id: &str) -> String {
-    format!("/api/desk/filings/{id}/result")
-}
-
 /// Returns the path that records the hand-over of the filing `id`'s result.
 pub fn hand_over_path(id: &str) -> String {
     format!("/api/desk/filings/{id}/hand-over")
@@ -321,8 +316,8 @@ pub struct FilingJson {
     pub result_kind: String,
     /// The result's text, or empty.
     pub result_text: String,
-    /// The subject of the certificate that signed the result as the desk got it (the provider's
-    /// head for a delivered one, the target system's seal for one read by number), or empty.
+    /// The subject of the certificate that signed the result (see
+    /// [`crate::store::Filing::result_signer`]), or empty.
     pub result_signer: String,
     /// The login of the operator who handed the result over, or empty.
     pub handed_over_by: String,

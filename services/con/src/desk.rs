@@ -13,7 +13,7 @@ use std::sync::Arc;
 use egov_core::calendar::KAZAKHSTAN_OFFSET;
 use egov_core::clock::Clock;
 use egov_core::envelope::{RevocationSource, Verifier, VerifyPolicy};
-use egov_core::pki::{CertificateInfo, Role};
+use egov_core::pki::CertificateInfo;
 use egov_core::{Iin, StatusCode};
 use egov_proto::v1::{
     ApplicationRegistered, ApplyHomeSchoolingCompensationRequest,
@@ -26,7 +26,7 @@ use egov_system::intake::{
     FIELD_POWER_OF_ATTORNEY_FORM, Lookups, POWER_OF_ATTORNEY_NOT_NOTARISED, check_power_of_attorney,
 };
 use egov_system::intake_sql::rfc3339;
-use egov_system::provider::check_result_signer;
+use egov_system::provider::check_result_author;
 use egov_system::{CallError, Fault, GatewayCaller};
 use prost::Message;
 
@@ -960,13 +960,7 @@ impl Desk {
             .verify(&result.evidence)
             .await
             .map_err(|why| refused(format!("its signed document does not verify: {why}")))?;
-        if !author.has_role(Role::Head) {
-            return Err(refused(format!(
-                "its document is signed by {}, who lacks the head role",
-                author.subject
-            )));
-        }
-        check_result_signer(&filing.service_code, &author)
+        check_result_author(&filing.service_code, &author)
             .map_err(|fault| refused(fault.message))?;
         let signed = ServiceResult::decode(payload.as_slice())
             .map_err(|err| refused(format!("its signed document is not a result: {err}")))?;

@@ -69,9 +69,9 @@ pub struct Filing {
     pub result_kind: String,
     /// The result's text.
     pub result_text: String,
-    /// The subject of the certificate that signed the result as the desk got it: the
-    /// provider's head for one the provider delivered (F), the target system's seal for one
-    /// the desk read by registration number (B, C, D).
+    /// The subject of the certificate that signed the result: the provider's head, for one
+    /// the provider delivered (F) or one read by registration number with its head-signed
+    /// evidence (B, C); the queue register's seal for D's placement, answered at filing.
     pub result_signer: String,
     /// When the result came back.
     pub result_at: Option<String>,
