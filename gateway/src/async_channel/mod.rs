@@ -777,24 +777,41 @@ async fn ensure_stream(
         name: name.to_owned(),
         reason: err.to_string(),
     };
-    jetstream
-        .create_or_update_stream(jetstream::stream::Config {
-            name: name.to_owned(),
-            description: Some(description.to_owned()),
-            subjects: vec![subjects.to_owned()],
-            storage: jetstream::stream::StorageType::File,
-            retention: jetstream::stream::RetentionPolicy::Limits,
-            max_age: settings.retention,
-            duplicate_window: settings.duplicate_window.min(settings.retention),
-            num_replicas: settings.replicas,
-            // A hand-over's read of a final state may be answered by any replica.
-            allow_direct: true,
-            ..Default::default()
-        })
-        .await
-        .map_err(|err| failed(&err))?;
+    let config = jetstream::stream::Config {
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        subjects: vec![subjects.to_owned()],
+        storage: jetstream::stream::StorageType::File,
+        retention: jetstream::stream::RetentionPolicy::Limits,
+        max_age: settings.retention,
+        duplicate_window: settings.duplicate_window.min(settings.retention),
+        num_replicas: settings.replicas,
+        // A hand-over's read of a final state may be answered by any replica.
+        allow_direct: true,
+        ..Default::default()
+    };
+    // A replicated stream's creation can outlast one JetStream request on a loaded cluster that
+    // has just formed; creating it again is harmless (create or update), and giving up leaves
+    // this gateway without its async channel until it restarts.
+    let mut attempt = 1;
+    loop {
+        match jetstream.create_or_update_stream(config.clone()).await {
+            Ok(_) => break,
+            Err(err)
+                if attempt < STREAM_ATTEMPTS
+                    && err.kind() == jetstream::context::CreateStreamErrorKind::TimedOut =>
+            {
+                tracing::warn!(stream = name, attempt, error = %err, "JetStream stream not ready; asking again");
+                attempt += 1;
+            }
+            Err(err) => return Err(failed(&err)),
+        }
+    }
     jetstream.get_stream(name).await.map_err(|err| failed(&err))
 }
+
+/// How many times a stream's creation is asked when JetStream does not answer in time.
+const STREAM_ATTEMPTS: u32 = 3;
 
 /// Returns a header value, or `None` for text a header cannot carry.
 fn header_value(text: &str) -> Option<HeaderValue> {
