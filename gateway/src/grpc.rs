@@ -21,6 +21,7 @@ use tonic::{Request, Response, Status};
 
 use crate::async_channel::AsyncChannel;
 use crate::exchange::{Gateway, Refusal};
+use crate::nats_start::AsyncChannelSlot;
 
 /// The most envelopes one `SendAsyncMessages` call may carry.
 pub const MAX_SEND_BATCH: usize = 1000;
@@ -28,8 +29,8 @@ pub const MAX_SEND_BATCH: usize = 1000;
 /// Serves `egov.v1.Gateway` over a shared [`Gateway`].
 pub struct GatewayService<R> {
     gateway: Arc<Gateway<R>>,
-    // None when NATS (or JetStream) is not there: the async calls then refuse.
-    async_channel: Option<Arc<AsyncChannel<R>>>,
+    // Empty while NATS (or JetStream) is not there: the async calls then refuse.
+    async_channel: AsyncChannelSlot<R>,
 }
 
 impl<R> GatewayService<R> {
@@ -37,18 +38,23 @@ impl<R> GatewayService<R> {
     pub fn new(gateway: Arc<Gateway<R>>) -> GatewayService<R> {
         GatewayService {
             gateway,
-            async_channel: None,
+            async_channel: AsyncChannelSlot::empty(),
         }
     }
 
     /// Serves the async calls from this channel.
-    pub fn with_async_channel(mut self, channel: Arc<AsyncChannel<R>>) -> GatewayService<R> {
-        self.async_channel = Some(channel);
+    pub fn with_async_channel(self, channel: Arc<AsyncChannel<R>>) -> GatewayService<R> {
+        self.with_async_slot(AsyncChannelSlot::holding(channel))
+    }
+
+    /// Serves the async calls from the channel in `slot` once it has started there.
+    pub fn with_async_slot(mut self, slot: AsyncChannelSlot<R>) -> GatewayService<R> {
+        self.async_channel = slot;
         self
     }
 
     fn async_channel(&self) -> Result<&Arc<AsyncChannel<R>>, Status> {
-        self.async_channel.as_ref().ok_or_else(async_unavailable)
+        self.async_channel.get().ok_or_else(async_unavailable)
     }
 }
 
@@ -83,7 +89,7 @@ fn missing_envelope() -> Status {
 fn async_unavailable() -> Status {
     Refusal::new(
         StatusCode::TargetUnavailable,
-        "the async channel is not available on this gateway",
+        "the async channel is not available on this gateway (NATS or JetStream is not there yet)",
     )
     .to_grpc()
 }

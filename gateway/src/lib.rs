@@ -15,6 +15,7 @@
 //! - [`message_log`]: the durable log of every hop and its Mermaid export.
 //! - [`grpc`]: the `egov.v1.Gateway` service.
 //! - [`http`]: the log as JSON, diagrams, registry reload.
+//! - [`nats_start`]: the async channel and the shared fault table, started late when NATS is.
 //! - [`console`]: the operator console (`/console`) behind the gateway's operator sign-in.
 //! - [`log_service`]: the log and its diagrams over gRPC (`egov.v1.GatewayLog`).
 
@@ -27,6 +28,7 @@ pub mod grpc;
 pub mod http;
 pub mod log_service;
 pub mod message_log;
+pub mod nats_start;
 pub mod registry;
 pub mod reload;
 pub mod replay;
@@ -46,7 +48,6 @@ pub use async_channel::AsyncSettings;
 pub use config::{Config, GatewayRole};
 pub use exchange::{Gateway, GatewayParts, Refusal};
 
-use crate::async_channel::AsyncChannel;
 use crate::grpc::GatewayService;
 use crate::message_log::MessageLog;
 use crate::registry::RegistryHandle;
@@ -140,23 +141,12 @@ pub async fn run(
         ),
         Duration::from_secs(config.revocation_freshness_secs),
     );
-    // Its own inbox prefix: systems may subscribe to `_INBOX.>`, never to the answers the
-    // gateway gets (its state bucket's reads among them).
-    let options = async_nats::ConnectOptions::new()
-        .name("egov-gateway")
-        .custom_inbox_prefix(egov_bus::nats_accounts::GATEWAY_INBOX_PREFIX);
     // A regional gateway relays synchronous requests only: the async channel and NATS routes
     // are the national gateway's, and its NATS user (a system's) may follow the clock only.
     let nats = if config.role == GatewayRole::Regional {
         None
     } else {
-        match egov_bus::nats_accounts::connect(&config.nats_url, options).await {
-            Ok(client) => Some(client),
-            Err(err) => {
-                tracing::warn!(url = %egov_bus::nats_accounts::split_credentials(&config.nats_url).0, error = %err, "NATS unreachable; NATS routes and the async channel are off");
-                None
-            }
-        }
+        Some(connect_nats(&config.nats_url).await?)
     };
     let console = console::signin::open(&config, clock.clone()).await?;
     let gateway = Gateway::new(GatewayParts {
@@ -199,6 +189,30 @@ pub async fn run(
     .await
 }
 
+/// Connects to NATS at `url`; when it does not answer, the client goes on connecting in the
+/// background, and the NATS routes and the async channel serve once it has (see [`nats_start`]).
+async fn connect_nats(url: &str) -> Result<async_nats::Client, GatewayError> {
+    // Its own inbox prefix: systems may subscribe to `_INBOX.>`, never to the answers the
+    // gateway gets (its state bucket's reads among them).
+    let options = || {
+        async_nats::ConnectOptions::new()
+            .name("egov-gateway")
+            .custom_inbox_prefix(egov_bus::nats_accounts::GATEWAY_INBOX_PREFIX)
+    };
+    match egov_bus::nats_accounts::connect(url, options()).await {
+        Ok(client) => Ok(client),
+        Err(err) => {
+            tracing::warn!(url = %egov_bus::nats_accounts::split_credentials(url).0, error = %err, "NATS unreachable; connecting in the background, NATS routes and the async channel serve once connected");
+            egov_bus::nats_accounts::connect(url, options().retry_on_initial_connect())
+                .await
+                .map_err(|err| GatewayError::Nats {
+                    url: egov_bus::nats_accounts::split_credentials(url).0,
+                    reason: err.to_string(),
+                })
+        }
+    }
+}
+
 /// Serves an assembled gateway on its listeners until `shutdown`; tests call
 /// this with their own verifier and registry. The async channel runs with
 /// default settings when the gateway has NATS.
@@ -234,26 +248,22 @@ pub async fn serve_with_console<R: RevocationSource + 'static>(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let reload = tokio::spawn(reload_on_sighup(gateway.clone(), stop_rx.clone()));
 
-    let fault_replicas = async_settings.replicas;
-    let async_channel = match gateway.nats() {
+    // The async channel and the shared fault table start now, or in the background once NATS
+    // and JetStream are there; async calls are refused until then.
+    let async_channel = nats_start::AsyncChannelSlot::empty();
+    let nats_start = match gateway.nats() {
         Some(client) => {
-            match AsyncChannel::start(gateway.clone(), client.clone(), async_settings).await {
-                Ok(channel) => Some(channel),
-                Err(err) => {
-                    tracing::error!(error = %err, "async channel unavailable; its calls will be refused");
-                    None
-                }
-            }
+            nats_start::start(
+                gateway.clone(),
+                client.clone(),
+                async_settings,
+                async_channel.clone(),
+                stop_rx.clone(),
+            )
+            .await
         }
         None => None,
     };
-    // Replicas share one fault table over NATS; without it the table stays in process.
-    if let Some(client) = gateway.nats() {
-        let jetstream = async_nats::jetstream::new(client.clone());
-        if let Err(err) = gateway.faults().share(&jetstream, fault_replicas).await {
-            tracing::warn!(error = %err, "fault table not shared over NATS; faults set here apply to this replica only");
-        }
-    }
     // Replicas of this gateway reload their registries together (see [`reload`]).
     let reloads = match (gateway.nats(), reload::subject(&gateway.system_id)) {
         (Some(client), Some(subject)) => match client.subscribe(subject).await {
@@ -269,10 +279,7 @@ pub async fn serve_with_console<R: RevocationSource + 'static>(
         },
         _ => None,
     };
-    let mut service = GatewayService::new(gateway.clone());
-    if let Some(channel) = &async_channel {
-        service = service.with_async_channel(channel.clone());
-    }
+    let service = GatewayService::new(gateway.clone()).with_async_slot(async_channel.clone());
     // The decoder refuses what the log would refuse anyway, before it is held
     // in memory: one envelope's limit plus room for the request around it.
     let decode_limit = gateway
@@ -317,7 +324,10 @@ pub async fn serve_with_console<R: RevocationSource + 'static>(
     if let Some(reloads) = reloads {
         reloads.abort();
     }
-    if let Some(channel) = async_channel {
+    if let Some(nats_start) = nats_start {
+        nats_start.abort();
+    }
+    if let Some(channel) = async_channel.get() {
         channel.stop();
     }
     if let Err(err) = gateway.log().flush().await {

@@ -165,24 +165,41 @@ async fn start_with(settings: AsyncSettings) -> Stack {
 
 /// Starts a gateway (a replica, when called again) on the stack's NATS and registry.
 async fn start_gateway(stack: &Stack, name: &str) -> (GatewayClient<Channel>, SocketAddr) {
+    let nats = async_nats::connect(stack.server.url()).await.expect("nats");
+    serve_gateway(
+        stack.dir.path(),
+        &stack.ca,
+        stack.settings.clone(),
+        name,
+        nats,
+    )
+    .await
+}
+
+/// Serves a gateway on `nats` with the registry in `dir`, its log there under `name`.
+async fn serve_gateway(
+    dir: &std::path::Path,
+    ca: &CaHierarchy,
+    settings: AsyncSettings,
+    name: &str,
+    nats: async_nats::Client,
+) -> (GatewayClient<Channel>, SocketAddr) {
     let revocation = Arc::new(StaticRevocation::new());
     let gateway = Gateway::new(GatewayParts {
         system_id: "shep".into(),
-        registry: Arc::new(
-            RegistryHandle::open(stack.dir.path().join("registry.toml")).expect("registry"),
-        ),
-        verifier: Verifier::new(vec![stack.ca.root.certificate().clone()], revocation),
+        registry: Arc::new(RegistryHandle::open(dir.join("registry.toml")).expect("registry")),
+        verifier: Verifier::new(vec![ca.root.certificate().clone()], revocation),
         replay: ReplayGuard::new(Duration::from_secs(600), 100_000),
         log: MessageLog::connect(&format!(
             "sqlite://{}?mode=rwc",
-            stack.dir.path().join(format!("{name}.db")).display()
+            dir.join(format!("{name}.db")).display()
         ))
         .await
         .expect("log"),
         clock: SystemClock::shared(),
         // Room for a burst of 1 001 small envelopes in one call (the decoder bounds a call like one envelope).
         max_message_bytes: 4 * 1024 * 1024,
-        nats: Some(async_nats::connect(stack.server.url()).await.expect("nats")),
+        nats: Some(nats),
     })
     .with_operators(egov_testkit::service::operators());
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -191,7 +208,7 @@ async fn start_gateway(stack: &Stack, name: &str) -> (GatewayClient<Channel>, So
     let http_addr = http.local_addr().expect("addr");
     tokio::spawn(egov_gateway::serve_with(
         Arc::new(gateway),
-        stack.settings.clone(),
+        settings,
         Listeners { grpc, http },
         std::future::pending(),
     ));
@@ -436,6 +453,53 @@ async fn start_inbox(
 
 fn jetstream(stack: &Stack) -> jetstream::Context {
     jetstream::new(stack.nats.clone())
+}
+
+#[tokio::test]
+async fn gateway_started_while_nats_is_down_takes_async_messages_once_nats_is_up() {
+    let port = egov_testkit::free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = CaHierarchy::generate(
+        SEED,
+        datetime!(2020-01-01 0:00 UTC),
+        datetime!(2045-01-01 0:00 UTC),
+    )
+    .expect("ca");
+    let portal = system_credential(&ca, PORTAL_BIN, 1);
+    std::fs::write(dir.path().join("registry.toml"), registry_text()).expect("registry");
+    // As the gateway's binary connects when NATS does not answer: in the background.
+    let nats = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(&url)
+        .await
+        .expect("a client that connects later");
+    let (client, _) = serve_gateway(dir.path(), &ca, test_settings(), "shep", nats).await;
+    let message = || {
+        let header = request_header(TO_CITIZENS, "portal", "citizens", OffsetDateTime::now_utc());
+        signer(&portal)
+            .seal(&header, b"late".to_vec())
+            .expect("seal")
+    };
+
+    poll::until(
+        "the async calls to be refused as unavailable",
+        WAIT,
+        async || match send_via(&client, message()).await {
+            Err(StatusCode::TargetUnavailable) => Ok(()),
+            other => Err(other),
+        },
+    )
+    .await;
+
+    let _server = NatsServer::start_on(port).expect("nats-server on the reserved port");
+    let stored = poll::until(
+        "the async channel to start once NATS is up",
+        Duration::from_secs(30),
+        async || send_via(&client, message()).await,
+    )
+    .await;
+    assert!(!stored.is_empty());
 }
 
 #[tokio::test]

@@ -251,6 +251,9 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                     channel.spawn_until_stopped(channel.clone().serve_relayed_acks(requests));
                 }
                 Err(err) => {
+                    // The advisory watch started above ends with this channel: a later
+                    // attempt starts its own.
+                    channel.stop();
                     return Err(AsyncChannelError::Subscribe {
                         subject,
                         reason: err.to_string(),

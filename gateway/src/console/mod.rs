@@ -29,9 +29,9 @@ use egov_signin::pages::{Lang, escape, logout_form, percent_encode};
 use egov_signin::{Forbidden, SignedIn, Signin};
 use time::format_description::well_known::Rfc3339;
 
-use crate::async_channel::AsyncChannel;
 use crate::exchange::Gateway;
 use crate::message_log::{Direction, LogRecord, MessageLogError, RecentFilter, ServiceCount};
+use crate::nats_start::AsyncChannelSlot;
 
 /// The path of the console's main page.
 pub const CONSOLE_PATH: &str = "/console";
@@ -48,7 +48,7 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// What the console's handlers share.
 struct ConsoleState<R> {
     gateway: Arc<Gateway<R>>,
-    channel: Option<Arc<AsyncChannel<R>>>,
+    channel: AsyncChannelSlot<R>,
 }
 
 impl<R> Clone for ConsoleState<R> {
@@ -63,7 +63,7 @@ impl<R> Clone for ConsoleState<R> {
 /// Returns the console's routes behind `signin` (which adds `/login` and `/logout`).
 pub fn router<R: RevocationSource + 'static>(
     gateway: Arc<Gateway<R>>,
-    channel: Option<Arc<AsyncChannel<R>>>,
+    channel: AsyncChannelSlot<R>,
     signin: &Signin,
 ) -> Router {
     let routes = Router::new()
@@ -176,7 +176,7 @@ async fn delivery_states<R: RevocationSource + 'static>(
     records: &[LogRecord],
 ) -> States {
     let mut states = States::new();
-    let Some(channel) = &state.channel else {
+    let Some(channel) = state.channel.get() else {
         return states;
     };
     for record in records {
