@@ -7,10 +7,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use egov_core::pki::CertificateInfo;
 use egov_proto::v1::back_office_client::BackOfficeClient;
 use egov_proto::v1::{
-    AttachedDocument, Case, Channel, GetCaseRequest, OpenCaseRequest, ServiceApplication,
+    AttachedDocument, Case, Channel, Envelope, GetCaseRequest, OpenCaseRequest, ServiceApplication,
 };
+use prost::Message as _;
 use tonic::transport::Endpoint;
 
 use crate::file::Office as OfficeForm;
@@ -139,7 +141,9 @@ impl OfficeClient {
 
 /// Returns a case as `office` steps compare it: `case`, `registration_number`, `service`,
 /// `closed`, `steps = [{ role, action, norm, late }]` and, once decided, `result = { kind,
-/// refusal_ground, text, fields }`.
+/// refusal_ground, text, fields, signed_by }`: `signed_by` is the subject of the certificate
+/// of whoever signed the paper result the office keeps ("" when it keeps none). The office
+/// shows it as the paper carries it; the back office's tests verify the signature itself.
 pub fn case_table(case: &Case) -> toml::Table {
     let text = |value: &str| toml::Value::String(value.to_owned());
     let mut table = toml::Table::new();
@@ -176,10 +180,31 @@ pub fn case_table(case: &Case) -> toml::Table {
                 ("refusal_ground".to_owned(), text(&result.refusal_ground)),
                 ("text".to_owned(), text(&result.text)),
                 ("fields".to_owned(), toml::Value::Table(fields)),
+                ("signed_by".to_owned(), text(&signed_by(&result.evidence))),
             ])),
         );
     }
     table
+}
+
+/// Returns the subject of the first signer's certificate of an encoded envelope, or a note
+/// saying why there is none to show.
+fn signed_by(document: &[u8]) -> String {
+    if document.is_empty() {
+        return String::new();
+    }
+    let Ok(envelope) = Envelope::decode(document) else {
+        return "(the signed document does not decode)".to_owned();
+    };
+    envelope
+        .signatures
+        .first()
+        .and_then(|signature| signature.certificate_chain.first())
+        .and_then(|der| CertificateInfo::from_der(der).ok())
+        .map_or_else(
+            || "(the signed document carries no readable certificate)".to_owned(),
+            |certificate| certificate.subject,
+        )
 }
 
 impl ProviderOffice for OfficeClient {

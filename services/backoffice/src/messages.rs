@@ -22,6 +22,9 @@ pub const FIELD_DUE_AT: &str = "due_at";
 pub const FIELD_STEP: &str = "step";
 /// Field: the role doing the step in progress.
 pub const FIELD_ROLE: &str = "role";
+/// The service id in the header of a result handed over on paper, as its head signed it: a
+/// document the office keeps, never sent, so no route carries it.
+pub const PAPER_RESULT_SERVICE_ID: &str = "backoffice.result.paper";
 /// Field: the back office's case id.
 pub const FIELD_CASE_ID: &str = "case_id";
 /// Field of a refusal: the document it is issued as (`reasoned_refusal`…).

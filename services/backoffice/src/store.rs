@@ -116,6 +116,9 @@ pub struct ResultRecord {
     /// When the requester's system accepted it.
     #[sqlx(try_from = "OptionalTimestamp")]
     pub delivered_at: Option<OffsetDateTime>,
+    /// For a result handed over on paper: the result as its head signed it (an encoded
+    /// `Envelope`); results sent to a system are signed in the outbox instead.
+    pub signed_document: Option<Vec<u8>>,
 }
 
 /// A message of the outbox.
@@ -368,7 +371,8 @@ impl Store {
                 .await?;
             sqlx::query(
                 "INSERT INTO results (case_id, kind, refusal_ground, payload, decided_at, \
-                 delivery_pending, delivered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 delivery_pending, delivered_at, signed_document) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&result.case_id)
             .bind(&result.kind)
@@ -377,6 +381,7 @@ impl Store {
             .bind(Timestamp(result.decided_at))
             .bind(result.delivery_pending)
             .bind(result.delivered_at.map(Timestamp))
+            .bind(&result.signed_document)
             .execute(&mut *tx)
             .await?;
         }
@@ -444,7 +449,7 @@ impl Store {
     pub async fn result(&self, case_id: &str) -> Result<Option<ResultRecord>, BackOfficeError> {
         Ok(sqlx::query_as(
             "SELECT case_id, kind, refusal_ground, payload, decided_at, delivery_pending, \
-             delivered_at FROM results WHERE case_id = $1",
+             delivered_at, signed_document FROM results WHERE case_id = $1",
         )
         .bind(case_id)
         .fetch_optional(&self.pool)
@@ -695,6 +700,7 @@ mod tests {
             decided_at,
             delivery_pending: true,
             delivered_at: None,
+            signed_document: Some(vec![0x0a, 1, 2]),
         };
         let transition = Transition {
             case_id: case.id.clone(),

@@ -137,6 +137,7 @@ impl System for BackOffice {
             clock: clock.clone(),
             policies,
             deliveries: wake.clone(),
+            heads: heads.clone(),
         });
         let resumed = workflow.resume().await?;
         let outbox = Outbox::new(

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use egov_core::Iin;
 use egov_core::calendar::{KAZAKHSTAN_OFFSET, WorkingCalendar};
 use egov_core::clock::{Clock, HeldSleep};
-use egov_core::envelope::to_timestamp;
+use egov_core::envelope::{party_iin, request_header, to_timestamp};
+use egov_core::systems;
 use egov_proto::v1::{
     ApplicationRegistered, BackOfficeRole, Case, CaseStep, Channel, OpenCaseRequest,
     ServiceApplication, ServiceResult, TakeActionRequest,
@@ -24,6 +25,7 @@ use crate::BackOfficeError;
 use crate::catalogue::{
     Catalogue, OfficeRole, REFUSE_ACTION, Service, Step, channel_name, result_kind_name,
 };
+use crate::head::Heads;
 use crate::messages::{self, About, CABINET_NOTIFY_SERVICE_ID, decided_service_id};
 use crate::policy::{self, Decision, DocumentCheck, Policies, Policy};
 use crate::store::{
@@ -56,6 +58,8 @@ pub struct WorkflowParts {
     pub policies: Policies,
     /// Raised after messages are written to the outbox, to wake the delivery worker.
     pub deliveries: Arc<Notify>,
+    /// The heads, who sign the results handed over on paper when their cases close.
+    pub heads: Arc<Heads>,
 }
 
 /// The back office's cases and their steps; cheap to clone.
@@ -71,6 +75,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     policies: Policies,
     deliveries: Arc<Notify>,
+    heads: Arc<Heads>,
     calendar: &'static WorkingCalendar,
     /// Serialises every change of every case: a timer and a person acting on one step at once
     /// must not both end it, and changes are few (a person's click, a norm running out).
@@ -144,6 +149,7 @@ impl Workflow {
                 clock: parts.clock,
                 policies: parts.policies,
                 deliveries: parts.deliveries,
+                heads: parts.heads,
                 calendar: WorkingCalendar::kazakhstan(),
                 transitions: tokio::sync::Mutex::new(()),
                 drivers: Mutex::new(HashMap::new()),
@@ -812,6 +818,11 @@ impl Workflow {
             decided_at,
             delivery_pending: has_requester,
             delivered_at: None,
+            // A paper result is signed here: no outbox signs it on its way to a system.
+            signed_document: match service.paper_result {
+                true => Some(self.sign_paper(case, &payload, decided_at)?),
+                false => None,
+            },
         });
         if has_requester {
             transition.deliveries.push(NewDelivery {
@@ -835,6 +846,34 @@ impl Workflow {
             required: false,
         });
         Ok(transition)
+    }
+
+    /// Has the head of the organisation that decided the case sign its result, handed over on
+    /// paper at the office (E: seed `002_570907e70074103d.txt`, second regulation, item 6:
+    /// the head «шартқа ... қол қояды»), and returns the signed document: an encoded envelope
+    /// the office keeps, whose author anyone trusting the stack's root can verify.
+    fn sign_paper(
+        &self,
+        case: &CaseRecord,
+        result: &[u8],
+        decided_at: OffsetDateTime,
+    ) -> Result<Vec<u8>, BackOfficeError> {
+        let head = self.inner.heads.for_service(&case.service_code)?;
+        let id = systems::BACKOFFICE.id;
+        let mut header = request_header(messages::PAPER_RESULT_SERVICE_ID, id, id, decided_at);
+        header.payload_type = <ServiceResult as prost::Name>::type_url();
+        header.represented_party = Some(party_iin(&case.recipient_iin));
+        if let Some(iin) = &head.certificate().iin {
+            header.user_iin = iin.to_string();
+        }
+        head.seal(&header, result.to_vec())
+            .map(|envelope| envelope.encode_to_vec())
+            .map_err(|error| {
+                BackOfficeError::Head(format!(
+                    "the head could not sign the paper result of case {}: {error}",
+                    case.id
+                ))
+            })
     }
 
     /// Returns a case's open step's record, if the case is open.
@@ -881,14 +920,18 @@ impl Workflow {
     ) -> Result<Case, BackOfficeError> {
         let now = self.inner.clock.now();
         let result = match self.inner.store.result(&case.id).await? {
-            Some(record) => Some(ServiceResult::decode(record.payload.as_slice()).map_err(
-                |error| {
-                    BackOfficeError::corrupt(
-                        format!("result of case {}", case.id),
-                        error.to_string(),
-                    )
-                },
-            )?),
+            Some(record) => {
+                let mut result =
+                    ServiceResult::decode(record.payload.as_slice()).map_err(|error| {
+                        BackOfficeError::corrupt(
+                            format!("result of case {}", case.id),
+                            error.to_string(),
+                        )
+                    })?;
+                // A paper result shows the document its head signed.
+                result.evidence = record.signed_document.unwrap_or_default();
+                Some(result)
+            }
             None => None,
         };
         Ok(Case {

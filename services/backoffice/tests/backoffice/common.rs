@@ -568,3 +568,28 @@ pub async fn walk(stack: &Stack, id: &str, expected: &[(BackOfficeRole, &str)]) 
     }
     case
 }
+
+/// Heads under a CA of their own, for a workflow run without a sandbox: they sign the paper
+/// results, which nothing here verifies.
+pub fn standalone_heads() -> Heads {
+    use egov_testkit::credentials::{holder, issue_valid, signer, test_ca};
+    const SEED: &[u8] = b"backoffice-standalone-heads";
+    let ca = test_ca(SEED);
+    let head = |iin: &str, bin: &str, derivation: u8| {
+        signer(&issue_valid(
+            &ca,
+            &holder(iin, Some(bin), Role::Head),
+            SEED,
+            &[derivation],
+        ))
+    };
+    let mut derivation = 0u8;
+    let heads = providers::SIGNING.map(|organisation| {
+        derivation += 1;
+        (
+            organisation,
+            head(organisation.head.iin, organisation.bin, derivation),
+        )
+    });
+    Heads::new(head(HEAD_IIN, systems::BACKOFFICE.bin, 0), heads)
+}

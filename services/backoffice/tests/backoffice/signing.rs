@@ -102,6 +102,54 @@ async fn a_result_of_c_is_signed_by_the_social_protection_departments_head() {
 }
 
 #[tokio::test]
+async fn an_enrolment_contract_handed_over_on_paper_is_signed_by_the_kindergartens_head() {
+    let stack = Stack::start(next_monday_morning(), Options::default()).await;
+    let opened = stack
+        .open_at_desk(application(
+            "E",
+            Channel::Provider,
+            &["referral", "child_health_passport"],
+        ))
+        .await;
+    let result = stack
+        .run_to_close(&opened.id)
+        .await
+        .result
+        .expect("the contract");
+    assert_eq!(result.kind(), ResultKind::Contract);
+
+    let signed = Envelope::decode(result.evidence.as_slice()).expect("the signed paper result");
+    let kindergarten = Bin::parse(providers::SHIELI_KINDERGARTEN.bin).expect("BIN");
+    let verified = stack
+        .sandbox
+        .verifier()
+        .verify(
+            &signed,
+            &VerifyPolicy::any()
+                .with_role(Role::Head)
+                .with_identity(IdentityRule::Bin(kindergarten)),
+        )
+        .await
+        .expect("the contract verifies as signed by the kindergarten's head");
+    assert_eq!(
+        verified.signer.iin.as_ref().map(|iin| iin.as_str()),
+        Some(providers::SHIELI_KINDERGARTEN.head.iin)
+    );
+    let mut document = service_result(&signed);
+    assert!(document.evidence.is_empty());
+    document.evidence = result.evidence.clone();
+    assert_eq!(
+        document, result,
+        "the head signed the result the office shows"
+    );
+    let header = Header::decode(signed.header.as_slice()).expect("header");
+    assert_eq!(
+        header.service_id,
+        egov_backoffice::messages::PAPER_RESULT_SERVICE_ID
+    );
+}
+
+#[tokio::test]
 async fn a_result_of_d_stays_signed_by_the_back_offices_own_head() {
     let stack = Stack::start(next_monday_morning(), Options::default()).await;
     let mut app = application("D", Channel::Portal, &[]);

@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
 
-use crate::common::{Options, Stack, application, next_monday_morning};
+use crate::common::{Options, Stack, application, next_monday_morning, standalone_heads};
 
 /// The password of every test account.
 const PASSWORD: &str = "worklist password";
@@ -71,6 +71,7 @@ impl Office {
             policies,
             // Nothing delivers here: results stay in the outbox, which these tests do not read.
             deliveries: Arc::new(Notify::new()),
+            heads: Arc::new(standalone_heads()),
         });
         let people = People {
             clerk: "Айгүл Серікова".into(),
