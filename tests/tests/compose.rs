@@ -785,6 +785,40 @@ async fn compose_stack_answers_a_signed_request_through_the_gateway() {
         "the operator's token is refused ({status}): {body}\ngateway:\n{}",
         compose.logs("gateway")
     );
+
+    // The provider's office, as `egov scenario run --office` uses it: the clerk enters a paper
+    // application for E on the back office's gRPC API with the operator's token, and reads
+    // the case back with its first step, the clerk's registration.
+    let office = egov_scenario::OfficeClient::new("http://127.0.0.1:7170", token.trim())
+        .expect("the office client");
+    let form = egov_scenario::Office {
+        service: "E".into(),
+        recipient_iin: PARENT_OF_CHILD_UNDER_7.into(),
+        documents: vec!["referral".into(), "child_health_passport".into()],
+        case: None,
+    };
+    let filed = match office.file_form(&form).await {
+        Ok(case) => case,
+        Err(err) => panic!(
+            "the office's intake failed: {err}\nbackoffice:\n{}",
+            compose.logs("backoffice")
+        ),
+    };
+    let read = egov_scenario::case_table(
+        &office
+            .case_of(&filed.id)
+            .await
+            .unwrap_or_else(|err| panic!("the office's case read failed: {err}")),
+    );
+    assert_eq!(read["service"].as_str(), Some("E"));
+    assert_eq!(read["closed"].as_bool(), Some(false));
+    let first = read["steps"]
+        .as_array()
+        .and_then(|steps| steps.first())
+        .and_then(|step| step.as_table())
+        .unwrap_or_else(|| panic!("the case has no step: {read}"));
+    assert_eq!(first["action"].as_str(), Some("register"));
+    assert_eq!(first["role"].as_str(), Some("BACK_OFFICE_ROLE_CLERK"));
     tokio::task::spawn_blocking(move || drop(compose))
         .await
         .expect("compose down");

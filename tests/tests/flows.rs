@@ -3,8 +3,9 @@
 //! provider's workstation), B (unemployed certificate, Labour Market AIS), C (home-schooling
 //! compensation, E-sobes), D (placing a pre-school child in the kindergarten queue, the queue
 //! register), E (enrolment in a pre-school organisation, at the kindergarten's office only, on
-//! paper) and F (guardianship, the provider's workstation). They run through
-//! `egov_scenario::Runner` against ONE in-process stack: the sandbox gateway and certification
+//! paper) and F (guardianship, the provider's workstation). Each file is a test of its own,
+//! named after it (build.rs lists them), and runs through `egov_scenario::Runner` against an
+//! in-process stack of its own: the sandbox gateway and certification
 //! centre, the regional gateway (РШЭП), the real citizens-DB, notary registry, back office and
 //! portal, labor, esobes and the queue register, routed as `deploy/local/registry.toml` and
 //! `registry-regional.toml` route them (D's placement, A's and F's applications national →
@@ -19,8 +20,9 @@
 //! Each scenario's exchanges, as the gateway's message log draws them in Mermaid, must equal
 //! its golden diagram `<scenario>.mmd` beside it (durations, generated numbers, times and ids
 //! replaced by placeholders). `EGOV_UPDATE_GOLDEN=1` writes the goldens instead;
-//! `EGOV_FLOW=<part of a path>` runs only the scenarios whose path contains it;
-//! `EGOV_JUNIT=<file>` writes the steps and the diagram checks as JUnit XML.
+//! `cargo nextest run -p egov-tests --test flows <part of a name>` runs only the branches whose
+//! name contains it, and `--profile ci` also writes them as JUnit XML
+//! (`target/nextest/ci/junit.xml`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -299,28 +301,14 @@ impl Stack {
         runner: &Runner<StackKeys<'_>>,
         path: &Path,
         scenario: &Scenario,
-        suite: &mut egov_junit::Suite,
     ) -> (ScenarioReport, Vec<String>) {
         let before: HashSet<(String, String)> =
             self.settled_log().await.iter().map(row_key).collect();
         let report = runner.run(scenario).await;
-        report.add_to(suite);
         let mut lines = failures(&report);
         if report.passed() {
             let diagram = diagram_of(&before, &self.settled_log().await, &report);
-            let golden = check_golden(path, &diagram);
-            suite.push(match &golden {
-                None => {
-                    egov_junit::TestCase::passed(&report.name, "golden diagram", Duration::ZERO)
-                }
-                Some(diff) => egov_junit::TestCase::failed(
-                    &report.name,
-                    "golden diagram",
-                    Duration::ZERO,
-                    diff,
-                ),
-            });
-            lines.extend(golden);
+            lines.extend(check_golden(path, &diagram));
         }
         (report, lines)
     }
@@ -781,63 +769,44 @@ fn failures(report: &ScenarioReport) -> Vec<String> {
     lines
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_regulated_flow_runs_as_its_scenario_and_golden_diagram_say() {
-    let only = std::env::var("EGOV_FLOW").unwrap_or_default();
-    let files: Vec<PathBuf> = scenario_files()
-        .into_iter()
-        .filter(|path| shown(path).contains(&only))
-        .collect();
-    assert!(
-        !files.is_empty(),
-        "no scenario under tests/scenarios matches {only:?}"
-    );
+/// Runs the scenario `file` (a path under `tests/scenarios/`) against a stack of its own and
+/// checks its outcome, step by step, and its exchanges against its golden diagram.
+async fn run_branch(file: &str) {
+    let path = scenarios_dir().join(file);
     let contracts = Contracts::egov().expect("contracts");
-    let mut failed = Vec::new();
-    let scenarios: Vec<(&PathBuf, Scenario)> = files
-        .iter()
-        .filter_map(|path| match Scenario::load(path, &contracts) {
-            Ok(scenario) => Some((path, scenario)),
-            Err(err) => {
-                failed.push(format!("{}: {err}", shown(path)));
-                None
-            }
-        })
-        .collect();
+    let scenario = Scenario::load(&path, &contracts).unwrap_or_else(|err| panic!("{file}: {err}"));
     let stack = Stack::start().await;
     let runner = stack.runner();
-    let loaded: Vec<Scenario> = scenarios
-        .iter()
-        .map(|(_, scenario)| scenario.clone())
-        .collect();
-    stack.register_citizens(&loaded).await;
-
-    let mut suite = egov_junit::Suite::new("flows");
-    for (path, scenario) in &scenarios {
-        let (report, lines) = stack.run_checked(&runner, path, scenario, &mut suite).await;
-        eprintln!(
-            "{} {} ({:.1} s)",
-            if lines.is_empty() { "PASS" } else { "FAIL" },
-            shown(path),
-            report.time().as_secs_f64()
-        );
-        if !lines.is_empty() {
-            failed.push(format!("{}:\n{}", shown(path), lines.join("\n")));
-        }
-    }
-    if let Some(junit) = std::env::var_os("EGOV_JUNIT") {
-        suite
-            .write(Path::new(&junit))
-            .unwrap_or_else(|err| panic!("{}: {err}", Path::new(&junit).display()));
-    }
+    stack
+        .register_citizens(std::slice::from_ref(&scenario))
+        .await;
+    let (report, lines) = stack.run_checked(&runner, &path, &scenario).await;
+    assert_eq!(
+        report.steps.len(),
+        scenario.steps.len(),
+        "{file}: every step ran\n{}",
+        lines.join("\n")
+    );
     assert!(
-        failed.is_empty(),
-        "{} of {} flow(s) failed:\n\n{}",
-        failed.len(),
-        files.len(),
-        failed.join("\n\n")
+        lines.is_empty(),
+        "{file} failed after {:.1} s:\n{}",
+        report.time().as_secs_f64(),
+        lines.join("\n")
     );
 }
+
+/// One test per regulated branch: `branch!(name, "B/name.toml")` for every scenario file, as
+/// build.rs lists them.
+macro_rules! branch {
+    ($name:ident, $file:literal) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            run_branch($file).await;
+        }
+    };
+}
+
+include!(concat!(env!("OUT_DIR"), "/branches.rs"));
 
 /// The State Corporation scenarios the desk on the web files in
 /// [`state_corporation_scenarios_file_at_the_desk_on_the_web_as_its_signed_in_operator`]: B's
@@ -861,14 +830,11 @@ async fn state_corporation_scenarios_file_at_the_desk_on_the_web_as_its_signed_i
         .expect("the desk's URL");
     desk.sign_in().await.expect("the operator signs in");
     let runner = stack.runner_at(Arc::new(desk));
-    let mut suite = egov_junit::Suite::new("flows on the web desk");
     let mut failed = Vec::new();
     for file in FILED_ON_THE_WEB {
         let path = scenarios_dir().join(file);
         let scenario = Scenario::load(&path, &contracts).expect("scenario reads");
-        let (report, lines) = stack
-            .run_checked(&runner, &path, &scenario, &mut suite)
-            .await;
+        let (report, lines) = stack.run_checked(&runner, &path, &scenario).await;
         assert_eq!(
             report.steps.len(),
             scenario.steps.len(),
