@@ -77,8 +77,9 @@ enum Command {
     },
     /// Replays scenario files against a running stack.
     Scenario {
+        // Boxed: its flags would make every command as large as it.
         #[command(subcommand)]
-        action: ScenarioAction,
+        action: Box<ScenarioAction>,
     },
     /// Sets, lists and clears the faults the gateway injects (latency, errors, systems down, …).
     Fault {
@@ -139,12 +140,18 @@ enum ScenarioAction {
         /// The scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// The gateway's gRPC endpoint.
-        #[arg(long, env = "EGOV_GATEWAY", default_value = stack::GATEWAY_ENDPOINT)]
-        gateway: String,
-        /// The certification centre's gRPC endpoint, which certifies the runner's keys.
-        #[arg(long, env = "EGOV_PKI", default_value = stack::PKI_ENDPOINT)]
-        pki: String,
+        /// The host of a running stack whose services listen on the standard ports (README's
+        /// port table), e.g. 10.0.0.5: every endpoint below not given is taken there
+        /// (without it, the local stack's, 127.0.0.1).
+        #[arg(long, env = "EGOV_STACK")]
+        stack: Option<String>,
+        /// The gateway's gRPC endpoint [default: http://127.0.0.1:7100].
+        #[arg(long, env = "EGOV_GATEWAY")]
+        gateway: Option<String>,
+        /// The certification centre's gRPC endpoint, which certifies the runner's keys
+        /// [default: http://127.0.0.1:7110].
+        #[arg(long, env = "EGOV_PKI")]
+        pki: Option<String>,
         /// The registrar account the runner's keys are certified under.
         #[arg(long, env = "EGOV_REGISTRAR_LOGIN", default_value = commands::up::REGISTRAR_LOGIN)]
         registrar_login: String,
@@ -157,19 +164,21 @@ enum ScenarioAction {
         /// Runs only the scenarios whose name or file path contains this text.
         #[arg(long)]
         filter: Option<String>,
-        /// The gateway's HTTP address, whose admin API sets the scenarios' faults.
-        #[arg(long, env = "EGOV_GATEWAY_HTTP", default_value = stack::GATEWAY_HTTP)]
-        gateway_http: String,
+        /// The gateway's HTTP address, whose admin API sets the scenarios' faults
+        /// [default: 127.0.0.1:7101].
+        #[arg(long, env = "EGOV_GATEWAY_HTTP")]
+        gateway_http: Option<String>,
         /// The administrator's bearer token for faults; by default the one `egov up` wrote.
         #[arg(long, env = "EGOV_OPERATOR_TOKEN", hide_env_values = true)]
         token: Option<String>,
-        /// The clock authority's gRPC endpoint, for clock steps.
-        #[arg(long, env = "EGOV_CLOCK_ENDPOINT", default_value = stack::CLOCK_ENDPOINT)]
-        clock: String,
+        /// The clock authority's gRPC endpoint, for clock steps [default: http://127.0.0.1:7200].
+        #[arg(long, env = "EGOV_CLOCK_ENDPOINT")]
+        clock: Option<String>,
         /// The clock's operator token; by default the one `egov up --clock virtual` wrote.
         #[arg(long, env = "EGOV_CLOCK_TOKEN", hide_env_values = true)]
         clock_token: Option<String>,
-        /// The portal's HTTP address (e.g. http://127.0.0.1:7181), for cabinet steps.
+        /// The portal's HTTP address (e.g. http://127.0.0.1:7181), for cabinet steps; taken
+        /// from `--stack` when given there.
         #[arg(long, env = "EGOV_PORTAL")]
         portal: Option<String>,
         /// The password cabinet steps sign citizens in with (registering them with it first
@@ -179,8 +188,9 @@ enum ScenarioAction {
         portal_password: String,
         /// The State Corporation desk's HTTP address (egov-con's pages and JSON API), where
         /// `[step.desk]` steps take a ticket and file as the operator `--desk-operator`.
-        #[arg(long, env = "EGOV_DESK", default_value = stack::DESK_URL)]
-        desk: String,
+        /// [default: http://127.0.0.1:7191]
+        #[arg(long, env = "EGOV_DESK")]
+        desk: Option<String>,
         /// The login of the ЦОН operator desk steps file as (an account made with `egov-con
         /// accounts add <login> --role operator`); without it, a scenario with desk steps is
         /// refused. The password is read from `--desk-password-file`, else from the
@@ -190,12 +200,14 @@ enum ScenarioAction {
         /// A file holding the desk operator's password (its first line).
         #[arg(long, env = "EGOV_DESK_PASSWORD_FILE")]
         desk_password_file: Option<PathBuf>,
-        /// The back office's gRPC URL (e.g. http://127.0.0.1:7131), the provider's office
-        /// where `[step.office]` steps hand paper applications in and read their cases;
-        /// without it, a scenario with office steps is refused.
+        /// The back office's gRPC URL (e.g. http://127.0.0.1:7170), the provider's office
+        /// where `[step.office]` steps hand paper applications in and read their cases; taken
+        /// from `--stack` when given there; without either, a scenario with office steps is
+        /// refused.
         #[arg(long, env = "EGOV_OFFICE")]
         office: Option<String>,
-        /// An operator's bearer token the back office admits, for office steps.
+        /// An operator's bearer token the back office admits, for office steps; by default the
+        /// operator token `egov up` wrote.
         #[arg(long, env = "EGOV_OFFICE_TOKEN", hide_env_values = true)]
         office_token: Option<String>,
     },
@@ -244,29 +256,28 @@ async fn main() -> anyhow::Result<ExitCode> {
             let token = commands::up::operator_token(&cli.data_dir, token)?;
             commands::record::export(&gateway, &correlation_id, &token, out.as_deref()).await
         }
-        Command::Scenario {
-            action:
-                ScenarioAction::Run {
-                    files,
-                    gateway,
-                    pki,
-                    registrar_login,
-                    registrar_password,
-                    junit,
-                    filter,
-                    gateway_http,
-                    token,
-                    clock,
-                    clock_token,
-                    portal,
-                    portal_password,
-                    desk,
-                    desk_operator,
-                    desk_password_file,
-                    office,
-                    office_token,
-                },
-        } => {
+        Command::Scenario { action } => {
+            let ScenarioAction::Run {
+                files,
+                stack,
+                gateway,
+                pki,
+                registrar_login,
+                registrar_password,
+                junit,
+                filter,
+                gateway_http,
+                token,
+                clock,
+                clock_token,
+                portal,
+                portal_password,
+                desk,
+                desk_operator,
+                desk_password_file,
+                office,
+                office_token,
+            } = *action;
             let registrar_password =
                 commands::up::registrar_password(&cli.data_dir, registrar_password)?;
             // Tokens are only needed by scenarios with faults or clock steps; without them
@@ -280,23 +291,44 @@ async fn main() -> anyhow::Result<ExitCode> {
                         .map(|password| commands::scenario::DeskOperator { login, password })
                 })
                 .transpose()?;
+            let stack = stack
+                .as_deref()
+                .map(commands::scenario::StackHost::parse)
+                .transpose()?;
+            // The back office admits the operator token `egov up` wrote, as the gateway does.
+            let office_token = office_token.or_else(|| admin_token.clone());
+            let office_given = office.is_some();
+            let endpoints = commands::scenario::GivenEndpoints {
+                gateway,
+                gateway_http,
+                pki,
+                clock,
+                desk,
+                portal,
+                office,
+            }
+            .resolve(stack.as_ref());
             commands::scenario::run(commands::scenario::Options {
                 files,
-                gateway,
-                pki,
+                gateway: endpoints.gateway,
+                pki: endpoints.pki,
                 registrar_login,
                 registrar_password,
                 junit,
                 filter,
-                gateway_http,
+                gateway_http: endpoints.gateway_http,
                 admin_token,
-                clock,
+                clock: endpoints.clock,
                 clock_token,
-                portal,
+                portal: endpoints.portal,
                 portal_password,
-                desk,
+                desk: endpoints.desk,
                 desk_operator,
-                office,
+                // The stack's office without a token would refuse every run: only where one
+                // is known, or the office was named.
+                office: endpoints
+                    .office
+                    .filter(|_| office_given || office_token.is_some()),
                 office_token,
             })
             .await

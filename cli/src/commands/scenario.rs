@@ -66,6 +66,131 @@ pub struct Options {
     pub office_token: Option<String>,
 }
 
+/// A running stack's host, whose services listen on the standard ports (README's port table):
+/// `--stack HOST` gives every endpoint the command is not given explicitly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackHost(String);
+
+impl StackHost {
+    /// Reads a host (`10.0.0.5`, `stack.example`, `[::1]`) or a URL of it
+    /// (`http://stack.example:7100/`): the scheme, port and path are dropped.
+    pub fn parse(value: &str) -> anyhow::Result<StackHost> {
+        let rest = value.trim();
+        let rest = rest.split_once("://").map_or(rest, |(_, rest)| rest);
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => match v6.split_once(']') {
+                Some((address, _)) => format!("[{address}]"),
+                None => anyhow::bail!("--stack {value:?}: an IPv6 address needs its closing ']'"),
+            },
+            None => authority.split(':').next().unwrap_or_default().to_owned(),
+        };
+        let valid = (host.len() > 2 && host.starts_with('['))
+            || (!host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+        anyhow::ensure!(
+            valid,
+            "--stack {value:?}: not a host name or address (e.g. 10.0.0.5 or stack.example)"
+        );
+        Ok(StackHost(host))
+    }
+
+    /// Returns `http://HOST:port` for the service's port.
+    pub fn url(&self, port: u16) -> String {
+        format!("http://{}:{port}", self.0)
+    }
+
+    /// Returns `HOST:port`.
+    pub fn address(&self, port: u16) -> String {
+        format!("{}:{port}", self.0)
+    }
+}
+
+/// The endpoints `egov scenario run` was given, each `None` when not given.
+#[derive(Debug, Clone, Default)]
+pub struct GivenEndpoints {
+    /// `--gateway`.
+    pub gateway: Option<String>,
+    /// `--gateway-http`.
+    pub gateway_http: Option<String>,
+    /// `--pki`.
+    pub pki: Option<String>,
+    /// `--clock`.
+    pub clock: Option<String>,
+    /// `--desk`.
+    pub desk: Option<String>,
+    /// `--portal`.
+    pub portal: Option<String>,
+    /// `--office`.
+    pub office: Option<String>,
+}
+
+/// Every endpoint a run uses, once resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The gateway's gRPC URL.
+    pub gateway: String,
+    /// The gateway's HTTP address.
+    pub gateway_http: String,
+    /// The certification centre's gRPC URL.
+    pub pki: String,
+    /// The clock authority's gRPC URL.
+    pub clock: String,
+    /// The State Corporation desk's URL.
+    pub desk: String,
+    /// The portal's URL, if known.
+    pub portal: Option<String>,
+    /// The back office's gRPC URL, if known.
+    pub office: Option<String>,
+}
+
+impl GivenEndpoints {
+    /// Resolves each endpoint: as given, else on `stack`'s host at its standard port, else the
+    /// local stack's default (the portal and the office have none: without them, cabinet and
+    /// office steps are refused naming the flag).
+    pub fn resolve(self, stack: Option<&StackHost>) -> Endpoints {
+        let port = |name: &str, grpc: bool| {
+            crate::stack::SERVICES
+                .iter()
+                .chain([&crate::stack::CLOCK])
+                .find(|service| service.name == name)
+                .map(|service| match grpc {
+                    true => service.grpc_port,
+                    false => service.http_port,
+                })
+                .unwrap_or_default()
+        };
+        let url = |given: Option<String>, name: &str, grpc: bool, default: &str| {
+            given
+                .or_else(|| stack.map(|host| host.url(port(name, grpc))))
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Endpoints {
+            gateway: url(
+                self.gateway,
+                "gateway",
+                true,
+                crate::stack::GATEWAY_ENDPOINT,
+            ),
+            gateway_http: self
+                .gateway_http
+                .or_else(|| stack.map(|host| host.address(port("gateway", false))))
+                .unwrap_or_else(|| crate::stack::GATEWAY_HTTP.to_owned()),
+            pki: url(self.pki, "pki", true, crate::stack::PKI_ENDPOINT),
+            clock: url(self.clock, "clock", true, crate::stack::CLOCK_ENDPOINT),
+            desk: url(self.desk, "con", false, crate::stack::DESK_URL),
+            portal: self
+                .portal
+                .or_else(|| stack.map(|host| host.url(port("portal", false)))),
+            office: self
+                .office
+                .or_else(|| stack.map(|host| host.url(port("backoffice", true)))),
+        }
+    }
+}
+
 /// The ЦОН operator desk steps sign in as: the person running the command.
 #[derive(Clone)]
 pub struct DeskOperator {
@@ -326,6 +451,46 @@ impl Identities for CentreKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stack_host_gives_every_endpoint_not_given_on_its_standard_port() {
+        let host = StackHost::parse("http://stack.example:7100/console").expect("a host");
+        let endpoints = GivenEndpoints {
+            gateway_http: Some("127.0.0.1:9101".into()),
+            ..GivenEndpoints::default()
+        }
+        .resolve(Some(&host));
+        assert_eq!(endpoints.gateway, "http://stack.example:7100");
+        assert_eq!(endpoints.gateway_http, "127.0.0.1:9101", "as given");
+        assert_eq!(endpoints.pki, "http://stack.example:7110");
+        assert_eq!(endpoints.clock, "http://stack.example:7200");
+        assert_eq!(endpoints.desk, "http://stack.example:7191");
+        assert_eq!(
+            endpoints.portal.as_deref(),
+            Some("http://stack.example:7181")
+        );
+        assert_eq!(
+            endpoints.office.as_deref(),
+            Some("http://stack.example:7170")
+        );
+
+        let local = GivenEndpoints::default().resolve(None);
+        assert_eq!(local.gateway, crate::stack::GATEWAY_ENDPOINT);
+        assert_eq!(local.portal, None);
+        assert_eq!(local.office, None);
+    }
+
+    #[test]
+    fn a_stack_that_is_no_host_is_refused_naming_it() {
+        assert_eq!(
+            StackHost::parse("[::1]:7100").expect("IPv6").url(7110),
+            "http://[::1]:7110"
+        );
+        for bad in ["", "http://", "stack example", "[::1"] {
+            let error = StackHost::parse(bad).expect_err(bad).to_string();
+            assert!(error.contains("--stack"), "{bad:?}: {error}");
+        }
+    }
 
     #[test]
     fn the_desk_operators_password_is_the_first_line_of_its_file() {
