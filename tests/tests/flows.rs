@@ -38,13 +38,12 @@ use egov_core::Iin;
 use egov_core::clock::Clock as _;
 use egov_core::envelope::Signer;
 use egov_core::systems;
-use egov_gateway::message_log::mermaid::sequence_diagram;
 use egov_gateway::message_log::{LogRecord, RecentFilter};
+use egov_scenario::diagram::{self, RowKey, row_key, scenario_diagram};
 use egov_scenario::{
     Contracts, Identities, PortalClient, Runner, Scenario, ScenarioReport, StateCorporationDesk,
 };
 use egov_system::SystemIdentity;
-use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 use egov_test_stack::{Neighbours, Target, next_monday_morning};
 use egov_testkit::NatsServer;
 
@@ -91,10 +90,6 @@ enum Validity {
     /// Certified ten days ago, revoked by its principal.
     Revoked,
 }
-
-/// The systems the regional gateway relays to in this stack: D's queue register, and A's and
-/// F's provider workstation (the back office).
-const BEHIND_THE_REGIONAL_GATEWAY: &[&str] = &[systems::QUEUE.id, systems::BACKOFFICE.id];
 
 /// The password the runner signs citizens in on the portal with (registering them with it).
 const CITIZEN_PASSWORD: &str = egov_scenario::portal::DEFAULT_CITIZEN_PASSWORD;
@@ -302,13 +297,18 @@ impl Stack {
         path: &Path,
         scenario: &Scenario,
     ) -> (ScenarioReport, Vec<String>) {
-        let before: HashSet<(String, String)> =
-            self.settled_log().await.iter().map(row_key).collect();
+        let before: HashSet<RowKey> = self.settled_log().await.iter().map(row_key).collect();
         let report = runner.run(scenario).await;
         let mut lines = failures(&report);
         if report.passed() {
-            let diagram = diagram_of(&before, &self.settled_log().await, &report);
-            lines.extend(check_golden(path, &diagram));
+            let drawn = scenario_diagram(&before, &self.settled_log().await, &report);
+            if std::env::var_os("EGOV_UPDATE_GOLDEN").is_some_and(|value| value == "1") {
+                let golden = diagram::golden_path(path);
+                std::fs::write(&golden, &drawn)
+                    .unwrap_or_else(|err| panic!("{}: {err}", golden.display()));
+            } else if let Err(err) = diagram::check_golden(path, &drawn) {
+                lines.push(format!("{err} (EGOV_UPDATE_GOLDEN=1 rewrites it)"));
+            }
         }
         (report, lines)
     }
@@ -539,224 +539,6 @@ fn shown(path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
-}
-
-/// Replaces what changes from run to run in a diagram by placeholders: hop durations,
-/// registration numbers, dates and times, UUIDs.
-fn normalise(diagram: &str) -> String {
-    let rules = [
-        (r"\d+\.\d ms", "«duration»"),
-        (
-            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            "«uuid»",
-        ),
-        (r"\b[A-Z]{2,4}-\d{4}-\d{6}\b", "«registration number»"),
-        (
-            r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?",
-            "«date»",
-        ),
-    ];
-    rules
-        .iter()
-        .fold(diagram.to_owned(), |text, (pattern, placeholder)| {
-            regex::Regex::new(pattern)
-                .expect("placeholder pattern")
-                .replace_all(&text, *placeholder)
-                .into_owned()
-        })
-}
-
-/// Returns a line diff of `want` and `got` (`-` expected, `+` actual), by longest common
-/// subsequence: the diagrams are a few dozen lines.
-fn diff(want: &str, got: &str) -> String {
-    let (a, b): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
-    let mut common = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            common[i][j] = if a[i] == b[j] {
-                common[i + 1][j + 1] + 1
-            } else {
-                common[i + 1][j].max(common[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            out.push_str(&format!("  {}\n", a[i]));
-            (i, j) = (i + 1, j + 1);
-        } else if j < b.len() && (i == a.len() || common[i][j + 1] >= common[i + 1][j]) {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-        } else {
-            out.push_str(&format!("- {}\n", a[i]));
-            i += 1;
-        }
-    }
-    out
-}
-
-/// Returns the diagram of the rows a scenario added to the log, leaving out the requests of
-/// waiting steps that were asked again (their number depends on timing).
-fn diagram_of(
-    before: &HashSet<(String, String)>,
-    after: &[LogRecord],
-    report: &ScenarioReport,
-) -> String {
-    let retried: HashSet<&str> = report
-        .steps
-        .iter()
-        .flat_map(|step| step.retried.iter().map(String::as_str))
-        .collect();
-    let rows: Vec<LogRecord> = after
-        .iter()
-        .filter(|row| !before.contains(&row_key(row)))
-        .filter(|row| !retried.contains(row.correlation_id.as_str()))
-        .cloned()
-        .collect();
-    let sent: HashSet<&str> = report
-        .steps
-        .iter()
-        .map(|step| step.correlation_id.as_str())
-        .collect();
-    normalise(&sequence_diagram(&in_call_order(rows, &sent)))
-}
-
-/// One exchange (a correlation id) of the log: its rows in log order and where they stand.
-struct Exchange {
-    rows: Vec<LogRecord>,
-    first: usize,
-    last: usize,
-}
-
-impl Exchange {
-    /// Whether it is a status or result the back office put in a citizen's cabinet: a message
-    /// its outbox sends on its own, inside no call.
-    fn is_cabinet_delivery(&self) -> bool {
-        self.rows
-            .first()
-            .is_some_and(|row| row.service_id == CABINET_NOTIFY_SERVICE_ID)
-    }
-
-    /// The system that made the request, and the one it was for.
-    fn parties(&self) -> (&str, &str) {
-        self.rows
-            .first()
-            .map_or(("", ""), |row| (row.sender.as_str(), row.receiver.as_str()))
-    }
-}
-
-/// Returns the rows as calls nest: each exchange's request hops, then the exchanges its
-/// receiver made while answering it, then its answer hops; exchanges that nest in none by
-/// the stack time they began, at one instant those a system began (a decision delivered when
-/// the clock moved) before those the scenario `sent`, and the cabinet's statuses and results
-/// last. The back office's outbox sends those on its own, one after another, as soon as a
-/// case moves: the "registered" status may leave before the call that opened the case has
-/// answered, so it nests in no call. The log's own order is the order rows were written (a
-/// forwarded request when its answer came back), and two exchanges in flight at once
-/// interleave by chance; this order does not.
-fn in_call_order(rows: Vec<LogRecord>, sent: &HashSet<&str>) -> Vec<LogRecord> {
-    let mut exchanges: Vec<Exchange> = Vec::new();
-    for (index, row) in rows.into_iter().enumerate() {
-        match exchanges
-            .iter_mut()
-            .find(|exchange| exchange.rows[0].correlation_id == row.correlation_id)
-        {
-            Some(exchange) => {
-                exchange.last = index;
-                exchange.rows.push(row);
-            }
-            None => exchanges.push(Exchange {
-                rows: vec![row],
-                first: index,
-                last: index,
-            }),
-        }
-    }
-    // The exchange each one nests in: the latest begun before it and still open, whose
-    // receiver (or the system the regional gateway relayed it to) made it.
-    let parents: Vec<Option<usize>> = (0..exchanges.len())
-        .map(|child| {
-            if exchanges[child].is_cabinet_delivery() {
-                return None;
-            }
-            let (sender, _) = exchanges[child].parties();
-            (0..child).rev().find(|&parent| {
-                let outer = &exchanges[parent];
-                works_for(sender, outer.parties().1)
-                    && outer.first < exchanges[child].first
-                    && exchanges[child].first < outer.last
-            })
-        })
-        .collect();
-    let mut roots: Vec<usize> = (0..exchanges.len())
-        .filter(|&index| parents[index].is_none())
-        .collect();
-    roots.sort_by_key(|&index| {
-        let first = &exchanges[index].rows[0];
-        let rank = match (
-            exchanges[index].is_cabinet_delivery(),
-            sent.contains(first.correlation_id.as_str()),
-        ) {
-            (true, _) => 2,
-            (false, true) => 1,
-            (false, false) => 0,
-        };
-        (first.received_at, rank, index)
-    });
-    let mut ordered = Vec::new();
-    for root in roots {
-        emit(root, &exchanges, &parents, &mut ordered);
-    }
-    ordered
-}
-
-/// Returns whether `sender` works on requests addressed to `receiver`: it is the receiver, or
-/// the regional gateway relays them to it. The national log names the regional gateway as a
-/// request's receiver, not the system behind it (seed `002_…` item 7).
-fn works_for(sender: &str, receiver: &str) -> bool {
-    sender == receiver
-        || (receiver == systems::REGIONAL_GATEWAY.id
-            && BEHIND_THE_REGIONAL_GATEWAY.contains(&sender))
-}
-
-fn emit(index: usize, exchanges: &[Exchange], parents: &[Option<usize>], out: &mut Vec<LogRecord>) {
-    let is_request = |row: &&LogRecord| !row.message_type.eq_ignore_ascii_case("RESPONSE");
-    let rows = &exchanges[index].rows;
-    out.extend(rows.iter().filter(is_request).cloned());
-    for child in (0..exchanges.len()).filter(|&child| parents[child] == Some(index)) {
-        emit(child, exchanges, parents, out);
-    }
-    out.extend(rows.iter().filter(|row| !is_request(row)).cloned());
-}
-
-fn row_key(row: &LogRecord) -> (String, String) {
-    (row.message_id.clone(), row.direction.as_str().to_owned())
-}
-
-/// Compares `diagram` with the golden beside `scenario` (writes it under
-/// `EGOV_UPDATE_GOLDEN=1`); returns the failure, naming the file and showing the diff.
-fn check_golden(scenario: &Path, diagram: &str) -> Option<String> {
-    let golden = scenario.with_extension("mmd");
-    if std::env::var_os("EGOV_UPDATE_GOLDEN").is_some_and(|value| value == "1") {
-        std::fs::write(&golden, diagram)
-            .unwrap_or_else(|err| panic!("{}: {err}", golden.display()));
-        return None;
-    }
-    match std::fs::read_to_string(&golden) {
-        Ok(want) if want == diagram => None,
-        Ok(want) => Some(format!(
-            "the exchanges differ from the golden diagram {} (- golden, + this run; \
-             EGOV_UPDATE_GOLDEN=1 rewrites it):\n{}",
-            shown(&golden),
-            diff(&want, diagram)
-        )),
-        Err(err) => Some(format!(
-            "no golden diagram {} ({err}); run with EGOV_UPDATE_GOLDEN=1 to write it, then \
-             read it against the seed's diagram. This run drew:\n{diagram}",
-            shown(&golden)
-        )),
-    }
 }
 
 /// Returns why a report failed, one line each.

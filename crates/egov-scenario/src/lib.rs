@@ -46,12 +46,15 @@
 //!   running stack.
 //! - [`office`]: [`OfficeClient`], the provider's office through the back office's gRPC API
 //!   (its clerk's intake of a paper application, the case it keeps) for `office` steps.
+//! - [`diagram`]: the scenario's exchanges as one Mermaid diagram drawn from the gateway's
+//!   message log, compared with the golden diagram beside the file, shown side by side.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
 //!   its own side, setting and clearing its faults, moving the clock, and reports each step
 //!   (and JUnit XML).
 
 pub mod compare;
 pub mod desk;
+pub mod diagram;
 pub mod export;
 pub mod file;
 pub mod office;
