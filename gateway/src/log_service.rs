@@ -16,8 +16,8 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::exchange::{Gateway, Refusal};
-use crate::message_log::LogRecord;
 use crate::message_log::mermaid::{GatewayParticipant, sequence_diagram_with};
+use crate::message_log::{Direction, LogRecord, RecentFilter};
 use egov_core::StatusCode;
 
 /// Serves `egov.v1.GatewayLog` over a gateway's message log.
@@ -52,6 +52,44 @@ pub fn diagram(system_id: &str, records: &[LogRecord]) -> String {
 fn store_failure(err: impl std::fmt::Display) -> Status {
     tracing::error!(error = %err, "message log query failed");
     Refusal::new(StatusCode::Internal, "message log query failed").to_grpc()
+}
+
+/// The most hops one `recent` query returns.
+pub const MAX_RECENT: u32 = 10_000;
+
+/// Reads a logged hop back as the log keeps it, e.g. to draw hops read over gRPC; `None` when
+/// its direction or time is missing or unknown.
+pub fn from_proto(message: LoggedMessage) -> Option<LogRecord> {
+    let direction = Direction::parse(&message.direction)?;
+    let received_at = egov_core::envelope::from_timestamp(message.received_at.as_ref()?)?;
+    let (status_code, status_message) = message
+        .status
+        .map(|status| (status.code, status.message))
+        .unwrap_or_default();
+    Some(LogRecord {
+        message_id: message.message_id,
+        correlation_id: message.correlation_id,
+        in_reply_to: message.in_reply_to,
+        service_id: message.service_id,
+        sender: message.sender,
+        receiver: message.receiver,
+        message_type: message.message_type,
+        channel: message.channel,
+        direction,
+        status_code,
+        status_message,
+        header: message.header,
+        body: message.body_stored.then_some(message.body),
+        body_sha256: message.body_sha256,
+        signatures: message
+            .signatures
+            .iter()
+            .map(Message::encode_to_vec)
+            .collect(),
+        signers: message.signers,
+        received_at,
+        duration_us: message.duration_us,
+    })
 }
 
 fn to_proto(record: LogRecord) -> LoggedMessage {
@@ -102,10 +140,25 @@ impl<R: RevocationSource + 'static> GatewayLog for LogService<R> {
         let records = match request.into_inner().key {
             Some(Key::MessageId(id)) => log.by_message_id(&id).await,
             Some(Key::CorrelationId(id)) => log.by_correlation_id(&id).await,
+            Some(Key::Recent(count)) => {
+                if !(1..=MAX_RECENT).contains(&count) {
+                    return Err(Refusal::new(
+                        StatusCode::InvalidRequest,
+                        format!("recent must be 1 to {MAX_RECENT} hops, not {count}"),
+                    )
+                    .to_grpc());
+                }
+                log.recent(&RecentFilter::default(), count)
+                    .await
+                    .map(|mut newest_first| {
+                        newest_first.reverse();
+                        newest_first
+                    })
+            }
             None => {
                 return Err(Refusal::new(
                     StatusCode::InvalidRequest,
-                    "give a message_id or a correlation_id",
+                    "give a message_id, a correlation_id or a number of recent hops",
                 )
                 .to_grpc());
             }

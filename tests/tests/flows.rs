@@ -27,7 +27,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use egov_bus::clock::{ClockStore, StackClock};
 use egov_citizens::fixtures::{
@@ -100,9 +99,6 @@ const DESK_OPERATOR: (&str, &str) = ("flows-operator", "Әбілова Мади�
 
 /// The operator's password at the desk on the web.
 const DESK_PASSWORD: &str = "ЦОН-operator-of-the-flow-matrix";
-
-/// How long the message log must stay unchanged before a scenario's rows are read.
-const SETTLE: Duration = Duration::from_millis(100);
 
 /// The most rows of the message log one run reads back to draw a scenario's diagram.
 const LOG_ROWS: u32 = 100_000;
@@ -345,20 +341,11 @@ impl Stack {
         rows
     }
 
-    /// Returns the log once no row was added for [`SETTLE`]: the back office's outbox sends
-    /// the cabinet's statuses on its own, just after the call that caused them answered, so
-    /// a scenario's last rows may still be on their way when its last step returns.
+    /// Returns the log once it has settled (see [`diagram::settled`]).
     async fn settled_log(&self) -> Vec<LogRecord> {
-        let mut rows = self.log().await;
-        for _ in 0..50 {
-            tokio::time::sleep(SETTLE).await;
-            let again = self.log().await;
-            if again.len() == rows.len() {
-                return again;
-            }
-            rows = again;
-        }
-        rows
+        diagram::settled(async || Ok::<_, std::convert::Infallible>(self.log().await))
+            .await
+            .unwrap_or_else(|never| match never {})
     }
 }
 

@@ -7,9 +7,11 @@
 //! `egov clock`). Its desk steps file at the State Corporation's desk over HTTP as the operator
 //! who runs the command (`--desk-operator`, the password from a file or EGOV_DESK_PASSWORD),
 //! signed in once before the first scenario that files there. Its office steps hand paper
-//! applications in at the back office's gRPC API (`--office`, with an operator's token).
+//! applications in at the back office's gRPC API (`--office`, with an operator's token). A
+//! scenario with a golden diagram beside it (`<file>.mmd`) also has the hops it caused, read
+//! from the gateway's log with the operator's token, compared with it, side by side on failure.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use egov_core::pki::{KeyPurpose, Role};
 use egov_core::{Iin, systems};
 use egov_faults::admin::FaultAdmin;
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
+use egov_scenario::diagram::{self, LiveLog};
 use egov_scenario::{Contracts, DeskClient, Identities, PortalClient, Runner, Scenario};
 use egov_system::identity::{EnrolmentProof, ca_certificates, enrol_holder};
 use egov_system::{Enrolment, SystemIdentity};
@@ -273,6 +276,14 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    // The hops are drawn from the gateway's log, which an operator's token opens.
+    let log = options
+        .admin_token
+        .as_deref()
+        .map(|token| LiveLog::new(&options.gateway, token))
+        .transpose()
+        .context("--gateway")?;
+    let mut unchecked_diagrams = 0;
     let mut signed_in = false;
     let mut suite = egov_junit::Suite::new("egov scenario run");
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
@@ -307,8 +318,42 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
             desk.sign_in().await?;
             signed_in = true;
         }
+        // A golden diagram beside the file: the hops the scenario causes are compared with
+        // it, read from the log before and after the run.
+        let golden = diagram::golden_path(file).is_file();
+        let before = match (&log, golden) {
+            (Some(log), true) => Some(log.settled().await.map(|rows| {
+                rows.iter()
+                    .map(diagram::row_key)
+                    .collect::<HashSet<diagram::RowKey>>()
+            })),
+            (None, true) => {
+                unchecked_diagrams += 1;
+                None
+            }
+            _ => None,
+        };
         let report = runner.run(&scenario).await;
-        let verdict = if report.passed() { "PASS" } else { "FAIL" };
+        let hops = match (&log, before) {
+            (Some(log), Some(before)) if report.passed() => Some(match before {
+                Ok(before) => match log.settled().await {
+                    Ok(after) => diagram::check_golden(
+                        file,
+                        &diagram::scenario_diagram(&before, &after, &report),
+                    )
+                    .map_err(|err| err.to_string()),
+                    Err(err) => Err(format!("the hops could not be read: {err}")),
+                },
+                Err(err) => Err(format!("the hops could not be read: {err}")),
+            }),
+            _ => None,
+        };
+        let diagram_failed = matches!(hops, Some(Err(_)));
+        let verdict = if report.passed() && !diagram_failed {
+            "PASS"
+        } else {
+            "FAIL"
+        };
         println!(
             "{verdict} {} ({}, {} ms)",
             report.name,
@@ -330,12 +375,27 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         for name in &report.skipped {
             println!("  {name}: skipped after the failure");
         }
-        if report.passed() {
+        if let Some(Err(why)) = &hops {
+            println!("  {}", why.replace('\n', "\n  "));
+        }
+        if report.passed() && !diagram_failed {
             passed += 1;
         } else {
             failed += 1;
         }
         report.add_to(&mut suite);
+        if let Some(hops) = hops {
+            let name = "golden diagram";
+            suite.push(match hops {
+                Ok(()) => egov_junit::TestCase::passed(&report.name, name, report.time()),
+                Err(why) => egov_junit::TestCase::failed(&report.name, name, report.time(), why),
+            });
+        }
+    }
+    if unchecked_diagrams > 0 {
+        println!(
+            "{unchecked_diagrams} golden diagram(s) not compared: reading the gateway's log needs an operator's token (--token or EGOV_OPERATOR_TOKEN)"
+        );
     }
     if skipped > 0 {
         println!("{passed} passed, {failed} failed, {skipped} skipped");

@@ -23,6 +23,15 @@ impl Direction {
             Direction::Outbound => "OUTBOUND",
         }
     }
+
+    /// Reads a stored name back; `None` for any other text.
+    pub fn parse(name: &str) -> Option<Direction> {
+        match name {
+            "INBOUND" => Some(Direction::Inbound),
+            "OUTBOUND" => Some(Direction::Outbound),
+            _ => None,
+        }
+    }
 }
 
 /// One message as the gateway saw it.

@@ -1094,11 +1094,9 @@ where
         reason,
     };
 
-    let direction = match text("direction").map_err(query)?.as_str() {
-        "INBOUND" => Direction::Inbound,
-        "OUTBOUND" => Direction::Outbound,
-        other => return Err(corrupt("direction", format!("unknown value {other:?}"))),
-    };
+    let direction = text("direction").map_err(query)?;
+    let direction = Direction::parse(&direction)
+        .ok_or_else(|| corrupt("direction", format!("unknown value {direction:?}")))?;
     let signatures = StoredSignatures::decode(bytes("signatures").map_err(query)?.as_slice())
         .map_err(|error| corrupt("signatures", error.to_string()))?;
     let signers: Vec<String> = serde_json::from_str(&text("signers").map_err(query)?)
