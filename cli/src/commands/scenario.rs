@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use egov_core::clock::{Clock, SystemClock};
+use egov_bus::clock_authority::{ClockAuthority, now_of};
+use egov_core::clock::{Clock, SystemClock, VirtualClock};
 use egov_core::envelope::Signer;
 use egov_core::pki::authority::Holder;
 use egov_core::pki::{KeyPurpose, Role};
@@ -245,10 +246,35 @@ pub fn desk_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
 /// Runs every file; exits non-zero when any step failed or any file could not be read.
 pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     let contracts = Contracts::egov()?;
-    let clock: Arc<dyn Clock> = SystemClock::shared();
+    // A stack on virtual time judges message times and certificates on its clock, which
+    // moves only when asked: the runner follows it rather than the wall clock.
+    let stack_time =
+        match ClockAuthority::connect(&options.clock, options.clock_token.clone()).await {
+            Ok(authority) => authority
+                .show()
+                .await
+                .ok()
+                .and_then(|state| now_of(&state).ok()),
+            Err(_) => None,
+        };
+    let followed = stack_time.map(VirtualClock::new);
+    let clock: Arc<dyn Clock> = match &followed {
+        Some(clock) => {
+            let now = clock
+                .now()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            println!("the stack runs on virtual time ({now}): requests are stamped with it");
+            clock.shared()
+        }
+        None => SystemClock::shared(),
+    };
     let keys = CentreKeys::new(&options, clock.clone());
     let mut runner = Runner::new(keys, &options.gateway, contracts.clone(), clock)
         .with_clock_authority(&options.clock, options.clock_token.clone());
+    if let Some(clock) = followed {
+        runner = runner.following_the_stack_clock(clock);
+    }
     if let Some(token) = &options.admin_token {
         runner = runner.with_fault_admin(FaultAdmin::new(&options.gateway_http, token));
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egov_bus::clock_authority::{ClockAuthority, now_of};
-use egov_core::clock::Clock;
+use egov_core::clock::{Clock, VirtualClock};
 use egov_core::envelope::{Signer, party_bin, party_iin, request_header};
 use egov_faults::Fault;
 use egov_faults::admin::FaultAdmin;
@@ -20,6 +20,7 @@ use egov_proto::v1::{Envelope, Header};
 use egov_system::caller::CallError;
 use egov_system::{GatewayCaller, SystemIdentity};
 use prost::Message as _;
+use time::OffsetDateTime;
 
 use crate::compare::{Difference, compare, compare_value};
 use crate::file::{
@@ -168,6 +169,8 @@ pub struct Runner<I> {
     portal: Option<PortalClient>,
     desk: Option<Arc<dyn StateCorporationDesk>>,
     office: Option<Arc<dyn ProviderOffice>>,
+    /// The stack's virtual time as the runner follows it, when it stamps requests with it.
+    followed: Option<VirtualClock>,
 }
 
 /// Where the clock authority is and the operator token that moves it.
@@ -203,6 +206,40 @@ impl<I: Identities> Runner<I> {
             portal: None,
             desk: None,
             office: None,
+            followed: None,
+        }
+    }
+
+    /// Stamps requests with the stack's virtual time instead of the runner's `clock`: `clock`
+    /// (set to the clock authority's time when the run began; share it with whatever else
+    /// must read the stack's time) is read again from the authority at each scenario's start
+    /// and moved with each clock step. A virtual stack's gateway refuses a message stamped
+    /// far from its own time (EMSG005).
+    pub fn following_the_stack_clock(mut self, clock: VirtualClock) -> Runner<I> {
+        self.clock = clock.shared();
+        self.followed = Some(clock);
+        self
+    }
+
+    /// Brings the followed clock to `now`, the stack's time (it never goes back).
+    async fn follow(&self, now: OffsetDateTime) {
+        if let Some(clock) = &self.followed {
+            clock.advance_to(now).await;
+        }
+    }
+
+    /// Reads the stack's time from the authority into the followed clock; a failure leaves
+    /// the clock where it was, for the scenario's own steps to report.
+    async fn refresh_followed(&self) {
+        let (Some(_), Some(endpoint)) = (&self.followed, &self.authority) else {
+            return;
+        };
+        if let Ok(authority) =
+            ClockAuthority::connect(&endpoint.endpoint, endpoint.token.clone()).await
+            && let Ok(state) = authority.show().await
+            && let Ok(now) = now_of(&state)
+        {
+            self.follow(now).await;
         }
     }
 
@@ -257,6 +294,7 @@ impl<I: Identities> Runner<I> {
                 return report;
             }
         };
+        self.refresh_followed().await;
         let mut applied = Vec::new();
         let mut saved = Saved::new();
         let top_level: Vec<&Fault> = scenario.faults.iter().map(|f| f.get_ref()).collect();
@@ -489,10 +527,11 @@ impl<I: Identities> Runner<I> {
                 None => return Err("no clock authority to move the clock".to_owned()),
             },
         };
-        moved
+        let now = moved
             .and_then(|state| now_of(&state))
-            .map(|_| Vec::new())
-            .map_err(|err| err.to_string())
+            .map_err(|err| err.to_string())?;
+        self.follow(now).await;
+        Ok(Vec::new())
     }
 
     /// Keeps what the step names from a passing answer for later steps; returns the step's

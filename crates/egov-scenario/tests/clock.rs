@@ -5,6 +5,7 @@ mod common;
 
 use common::{PERSON, Stack};
 use egov_bus::clock::ClockStore;
+use egov_core::clock::{Clock as _, VirtualClock};
 use egov_testkit::NatsServer;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -159,4 +160,43 @@ async fn a_clock_step_without_the_operators_token_fails_and_leaves_the_clock() {
     );
     assert_eq!(report.skipped.len(), 2);
     assert_eq!(authority.now().await, START);
+}
+
+#[tokio::test]
+async fn a_runner_following_the_stack_clock_stamps_requests_with_the_stack_time() {
+    let authority = authority().await;
+    let stack = Stack::start().await;
+    // Behind the stack's time: the runner reads the authority before the first step.
+    let followed = VirtualClock::new(datetime!(2026-01-01 0:00 UTC));
+    // The sandbox gateway judges message times on the wall clock: a request stamped with
+    // the stack's time, months ahead of it, is out of its window.
+    let scenario = stack.scenario(&format!(
+        r#"name = "stamped with the stack's time"
+
+[[step]]
+advance = "28d"
+
+[[step]]
+name = "a request stamped on the stack clock"
+[step.send]
+sender = "portal"
+service = "citizens.person.get"
+receiver = "citizens"
+type = "egov.v1.GetPersonRequest"
+payload = {{ iin = "{PERSON}" }}
+[step.expect]
+status = "EMSG005"
+"#
+    ));
+
+    let report = stack
+        .runner()
+        .with_clock_authority(&authority.endpoint, Some(TOKEN.to_owned()))
+        .following_the_stack_clock(followed.clone())
+        .run(&scenario)
+        .await;
+
+    assert!(report.passed(), "{report:#?}");
+    assert_eq!(followed.now(), START + time::Duration::days(28));
+    assert_eq!(followed.now(), authority.now().await);
 }
