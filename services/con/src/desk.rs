@@ -197,6 +197,9 @@ pub mod action {
     pub const HAND_OVER: &str = "hand_over";
 }
 
+/// How often [`Desk::warm_up`] asks for the back office's catalogue at start.
+pub const WARM_UP_ATTEMPTS: u32 = 10;
+
 /// The desk: what the workstation's pages call.
 #[derive(Debug, Clone)]
 pub struct Desk {
@@ -335,6 +338,30 @@ impl Desk {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(services.clone());
         Ok(services)
+    }
+
+    /// Reads the back office's catalogue as the desk starts, so that the first filing does not
+    /// ask for it in the middle of its exchange; while the back office does not answer, asks
+    /// again [`WARM_UP_ATTEMPTS`] times, a second more apart each time, then leaves it to the
+    /// first filing.
+    pub async fn warm_up(self) {
+        for attempt in 1..=WARM_UP_ATTEMPTS {
+            match self.services().await {
+                Ok(services) => {
+                    tracing::info!(
+                        attempt,
+                        services = services.all().count(),
+                        "the back office's catalogue is read"
+                    );
+                    return;
+                }
+                Err(error) => {
+                    tracing::debug!(attempt, %error, "the back office's catalogue is not read yet");
+                    tokio::time::sleep(std::time::Duration::from_secs(u64::from(attempt))).await;
+                }
+            }
+        }
+        tracing::warn!("the back office's catalogue is not read; the first filing asks for it");
     }
 
     fn now(&self) -> time::OffsetDateTime {

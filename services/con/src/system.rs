@@ -131,6 +131,7 @@ impl System for Con {
             mount.clock.clone(),
             mount.verifier.clone(),
         );
+        tokio::spawn(desk.clone().warm_up());
         // Providers' results for what the State Corporation filed (F), sync or async.
         let receiver = mount.receiver(DecidedHandler::new(
             mount.store.clone(),

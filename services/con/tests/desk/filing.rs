@@ -352,3 +352,22 @@ async fn a_ticket_filed_twice_keeps_its_first_filing() {
         "the Labour Market AIS registered it once"
     );
 }
+
+#[tokio::test]
+async fn the_desk_reads_the_back_offices_catalogue_as_it_starts_not_in_a_filings_exchange() {
+    let stack = Stack::start().await;
+    let before = stack.gateway_log_rows().await;
+
+    stack.desk.clone().warm_up().await;
+    let read = stack.gateway_log_rows().await;
+    assert_eq!(
+        read - before,
+        4,
+        "one backoffice.catalogue.list exchange: in and out, both ways"
+    );
+
+    // Read once: neither a second warm-up nor the form asks again.
+    stack.desk.clone().warm_up().await;
+    stack.desk.services().await.expect("the catalogue");
+    assert_eq!(stack.gateway_log_rows().await, read);
+}
