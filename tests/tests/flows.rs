@@ -29,12 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use egov_bus::clock::{ClockStore, StackClock};
-use egov_citizens::fixtures::{
-    PARENT_IN_KYZYLORDA, PARENT_IN_SHIELI, PARENT_OF_DISABLED_CHILD, REPRESENTATIVE,
-    STATE_CORPORATION_OPERATOR, UNEMPLOYED_ADULT,
-};
-use egov_core::Iin;
-use egov_core::clock::Clock as _;
+use egov_citizens::fixtures::STATE_CORPORATION_OPERATOR;
 use egov_core::envelope::Signer;
 use egov_core::systems;
 use egov_gateway::message_log::{LogRecord, RecentFilter};
@@ -48,47 +43,6 @@ use egov_testkit::NatsServer;
 
 /// The clock authority's operator token in this test.
 const CLOCK_TOKEN: &str = "operator-token-of-the-flow-matrix";
-
-/// The notarised powers of attorney the scenarios name, registered in the notary registry
-/// before they run: (number, principal, service, validity). The representative is always
-/// [`REPRESENTATIVE`].
-const POWERS_OF_ATTORNEY: &[(&str, &str, &str, Validity)] = &[
-    ("ENIS-000501", UNEMPLOYED_ADULT, "B", Validity::InForce),
-    ("ENIS-000502", UNEMPLOYED_ADULT, "B", Validity::Expired),
-    ("ENIS-000503", UNEMPLOYED_ADULT, "B", Validity::Revoked),
-    (
-        "ENIS-000601",
-        PARENT_OF_DISABLED_CHILD,
-        "C",
-        Validity::InForce,
-    ),
-    (
-        "ENIS-000602",
-        PARENT_OF_DISABLED_CHILD,
-        "C",
-        Validity::Expired,
-    ),
-    (
-        "ENIS-000603",
-        PARENT_OF_DISABLED_CHILD,
-        "C",
-        Validity::Revoked,
-    ),
-    ("ENIS-000701", PARENT_IN_SHIELI, "D", Validity::InForce),
-    ("ENIS-000702", PARENT_IN_KYZYLORDA, "D", Validity::Expired),
-    ("ENIS-000703", PARENT_IN_KYZYLORDA, "D", Validity::Revoked),
-];
-
-/// How a registered power of attorney stands on the day the scenarios start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Validity {
-    /// Certified ten days ago, in force for a year.
-    InForce,
-    /// Certified two years ago, in force for a year.
-    Expired,
-    /// Certified ten days ago, revoked by its principal.
-    Revoked,
-}
 
 /// The password the runner signs citizens in on the portal with (registering them with it).
 const CITIZEN_PASSWORD: &str = egov_scenario::portal::DEFAULT_CITIZEN_PASSWORD;
@@ -210,29 +164,6 @@ impl Stack {
         let portal = neighbours.start_portal(|_, _| {}).await.url;
         let con = start_state_corporation_inbox(&neighbours).await;
         let desk = Arc::new(InProcessDesk::open(&neighbours, con).await);
-        let now = neighbours.clock.now();
-        let today = egov_system::intake::local_date(now);
-        for (number, principal, service, validity) in POWERS_OF_ATTORNEY {
-            let issued = match validity {
-                Validity::Expired => today - time::Duration::days(730),
-                Validity::InForce | Validity::Revoked => today - time::Duration::days(10),
-            };
-            let power = egov_notary::PowerOfAttorney {
-                number: (*number).to_owned(),
-                principal_iin: Iin::parse(principal).expect("principal's IIN"),
-                representative_iin: Iin::parse(REPRESENTATIVE).expect("representative's IIN"),
-                service_ids: vec![(*service).to_owned()],
-                notary_name: "Жумабекова Айгерим Нурлановна".into(),
-                issue_date: issued,
-                expiry_date: issued + time::Duration::days(365),
-                revoked: *validity == Validity::Revoked,
-            };
-            neighbours
-                .notary
-                .insert(&power, now)
-                .await
-                .expect("registered in the notary registry");
-        }
         Stack {
             neighbours,
             authority,
@@ -307,26 +238,6 @@ impl Stack {
             }
         }
         (report, lines)
-    }
-
-    /// Registers on the portal, over HTTP as a person does, every citizen whose cabinet a
-    /// scenario reads, before any scenario runs: registration asks the citizens-DB through
-    /// the gateway, which would otherwise show in the diagram of whichever scenario first
-    /// reads that cabinet.
-    async fn register_citizens(&self, scenarios: &[Scenario]) {
-        let client = PortalClient::new(&self.portal, CITIZEN_PASSWORD).expect("portal URL");
-        let citizens: std::collections::BTreeSet<&str> = scenarios
-            .iter()
-            .flat_map(|scenario| scenario.steps.iter())
-            .filter_map(|step| step.get_ref().cabinet.as_ref())
-            .map(|cabinet| cabinet.iin.as_str())
-            .collect();
-        for iin in citizens {
-            client
-                .session(iin)
-                .await
-                .unwrap_or_else(|err| panic!("{iin} registers on the portal: {err}"));
-        }
     }
 
     /// Returns every row of the gateway's message log, once it is written, oldest first.
@@ -483,7 +394,7 @@ impl Identities for StackKeys<'_> {
         }
     }
 
-    async fn person(&self, iin: &str) -> Result<Arc<Signer>, String> {
+    async fn person(&self, iin: &str, _sender: &str) -> Result<Arc<Signer>, String> {
         let mut people = self.people.lock().map_err(|_| "keys poisoned".to_owned())?;
         let signer = people.entry(iin.to_owned()).or_insert_with(|| {
             Arc::new(if iin == STATE_CORPORATION_OPERATOR {
@@ -546,9 +457,10 @@ async fn run_branch(file: &str) {
     let scenario = Scenario::load(&path, &contracts).unwrap_or_else(|err| panic!("{file}: {err}"));
     let stack = Stack::start().await;
     let runner = stack.runner();
-    stack
-        .register_citizens(std::slice::from_ref(&scenario))
-        .await;
+    runner
+        .sign_in_cabinet_readers(&scenario)
+        .await
+        .unwrap_or_else(|err| panic!("{file}: {err}"));
     let (report, lines) = stack.run_checked(&runner, &path, &scenario).await;
     assert_eq!(
         report.steps.len(),

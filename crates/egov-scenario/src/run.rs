@@ -38,10 +38,13 @@ pub trait Identities {
         &self,
         system_id: &str,
     ) -> impl Future<Output = Result<Arc<SystemIdentity>, String>> + std::marker::Send;
-    /// Returns a signer for the person with this IIN.
+    /// Returns a signer for the person with this IIN who signs what `sender` sends: the
+    /// State Corporation's requests are signed by its operators, employees under its BIN
+    /// (the registers let only them read results); the portal's by the citizens themselves.
     fn person(
         &self,
         iin: &str,
+        sender: &str,
     ) -> impl Future<Output = Result<Arc<Signer>, String>> + std::marker::Send;
 }
 
@@ -263,6 +266,30 @@ impl<I: Identities> Runner<I> {
     pub fn with_portal(mut self, client: PortalClient) -> Runner<I> {
         self.portal = Some(client);
         self
+    }
+
+    /// Signs in, on the portal, every citizen whose cabinet `scenario` reads, registering
+    /// those the portal does not know yet, and keeps their sessions for its cabinet steps: a
+    /// registration asks the citizens-DB through the gateway, which would otherwise show
+    /// among the scenario's hops. Call it before reading the log the scenario's diagram
+    /// starts from; without a portal there is nothing to do.
+    pub async fn sign_in_cabinet_readers(&self, scenario: &Scenario) -> Result<(), String> {
+        let Some(portal) = &self.portal else {
+            return Ok(());
+        };
+        let citizens: std::collections::BTreeSet<&str> = scenario
+            .steps
+            .iter()
+            .filter_map(|step| step.get_ref().cabinet.as_ref())
+            .map(|cabinet| cabinet.iin.as_str())
+            .collect();
+        for iin in citizens {
+            portal
+                .session(iin)
+                .await
+                .map_err(|err| format!("{iin} cannot sign in on the portal: {err}"))?;
+        }
+        Ok(())
     }
 
     /// Lets the runner file `desk` steps at the State Corporation's `desk`.
@@ -691,7 +718,7 @@ impl<I: Identities> Runner<I> {
             Some(iin) => {
                 header.user_iin = iin.clone();
                 let signer = send.signed_by.as_ref().unwrap_or(iin);
-                let author = self.identities.person(signer).await?;
+                let author = self.identities.person(signer, &send.sender).await?;
                 let mut envelope = author
                     .seal(&header, payload)
                     .map_err(|err| format!("signing as {signer}: {err}"))?;

@@ -118,12 +118,86 @@ pub fn fixtures(first_start: Date) -> Result<Vec<PowerOfAttorney>, NotaryError> 
     ])
 }
 
-/// Loads the fixtures unless a previous start did; returns whether this call loaded them.
-pub async fn load(store: &Store, clock: &dyn Clock) -> Result<bool, NotaryError> {
+/// The name the flow matrix's powers are recorded under, beside [`FIXTURE_SET`]: a registry
+/// first started before they were added loads them on its next start.
+pub const FLOW_MATRIX_SET: &str = "flow-matrix-v1";
+
+/// The representative of every power of the flow matrix (the citizens-DB's `REPRESENTATIVE`,
+/// Бекова Айнұр).
+pub const FLOW_MATRIX_REPRESENTATIVE_IIN: &str = "760330490152";
+
+/// How a power of the flow matrix stands on the first start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// Certified ten days before, in force for a year.
+    InForce,
+    /// Certified two years before, in force for a year.
+    Expired,
+    /// Certified ten days before, revoked by its principal.
+    Revoked,
+}
+
+/// The notarised powers of attorney the scenarios of `tests/scenarios/` name, each for one
+/// service, to [`FLOW_MATRIX_REPRESENTATIVE_IIN`]: (number, principal, service, standing).
+/// The principals are the citizens-DB's `UNEMPLOYED_ADULT` (B), `PARENT_OF_DISABLED_CHILD`
+/// (C), `PARENT_IN_SHIELI` and `PARENT_IN_KYZYLORDA` (D). Loaded by every registry, so the
+/// scenarios run as well against a stack brought up with `egov up` as in the flow matrix.
+const FLOW_MATRIX: [(&str, &str, &str, Standing); 9] = [
+    ("ENIS-005001", "950703390123", "B", Standing::InForce),
+    ("ENIS-005002", "950703390123", "B", Standing::Expired),
+    ("ENIS-005003", "950703390123", "B", Standing::Revoked),
+    ("ENIS-006001", "841102490063", "C", Standing::InForce),
+    ("ENIS-006002", "841102490063", "C", Standing::Expired),
+    ("ENIS-006003", "841102490063", "C", Standing::Revoked),
+    ("ENIS-007001", "960715490335", "D", Standing::InForce),
+    ("ENIS-007002", "940322490296", "D", Standing::Expired),
+    ("ENIS-007003", "940322490296", "D", Standing::Revoked),
+];
+
+/// Returns the flow matrix's powers as dated for a first start on `first_start`.
+pub fn flow_matrix(first_start: Date) -> Result<Vec<PowerOfAttorney>, NotaryError> {
+    let iin = |value: &str| {
+        Iin::parse(value).map_err(|error| NotaryError::corrupt("fixture IIN", error.to_string()))
+    };
+    FLOW_MATRIX
+        .iter()
+        .map(|(number, principal, service, standing)| {
+            let days_before = match standing {
+                Standing::Expired => 730,
+                Standing::InForce | Standing::Revoked => 10,
+            };
+            let issued = first_start
+                .checked_sub(Duration::days(days_before))
+                .ok_or_else(|| NotaryError::corrupt("fixture date", format!("{first_start}")))?;
+            Ok(PowerOfAttorney {
+                number: (*number).to_owned(),
+                principal_iin: iin(principal)?,
+                representative_iin: iin(FLOW_MATRIX_REPRESENTATIVE_IIN)?,
+                service_ids: vec![(*service).to_owned()],
+                notary_name: "Жумабекова Айгерим Нурлановна".into(),
+                issue_date: issued,
+                expiry_date: issued + Duration::days(365),
+                revoked: *standing == Standing::Revoked,
+            })
+        })
+        .collect()
+}
+
+/// Loads the fixtures and the flow matrix's powers unless a previous start did; returns
+/// the sets this call loaded.
+pub async fn load(store: &Store, clock: &dyn Clock) -> Result<Vec<&'static str>, NotaryError> {
     let now = clock.now();
-    store
-        .load_once(FIXTURE_SET, &fixtures(local_date(now))?, now)
-        .await
+    let today = local_date(now);
+    let mut loaded = Vec::new();
+    for (set, powers) in [
+        (FIXTURE_SET, fixtures(today)?),
+        (FLOW_MATRIX_SET, flow_matrix(today)?),
+    ] {
+        if store.load_once(set, &powers, now).await? {
+            loaded.push(set);
+        }
+    }
+    Ok(loaded)
 }
 
 #[cfg(test)]
@@ -169,6 +243,34 @@ mod tests {
         let valid = powers.iter().find(|p| p.number == VALID_NUMBER).unwrap();
         assert_eq!(valid.issue_date, date!(2026 - 10 - 26));
         assert_eq!(valid.expiry_date, date!(2029 - 10 - 25));
+    }
+
+    #[test]
+    fn on_the_first_start_each_power_of_the_flow_matrix_answers_its_standing() {
+        let first_start = date!(2026 - 12 - 07);
+        let powers = flow_matrix(first_start).expect("powers");
+        let validity = |number: &str, service: &str| {
+            powers
+                .iter()
+                .find(|power| power.number == number)
+                .map(|power| power.validity_on(first_start, Some(service)))
+        };
+        use PowerOfAttorneyValidity::*;
+        for (in_force, expired, revoked, service) in [
+            ("ENIS-005001", "ENIS-005002", "ENIS-005003", "B"),
+            ("ENIS-006001", "ENIS-006002", "ENIS-006003", "C"),
+            ("ENIS-007001", "ENIS-007002", "ENIS-007003", "D"),
+        ] {
+            assert_eq!(validity(in_force, service), Some(Valid), "{in_force}");
+            assert_eq!(validity(expired, service), Some(Expired), "{expired}");
+            assert_eq!(validity(revoked, service), Some(Revoked), "{revoked}");
+        }
+        assert_eq!(validity("ENIS-006001", "B"), Some(ServiceNotCovered));
+        assert!(
+            powers
+                .iter()
+                .all(|power| power.representative_iin.as_str() == FLOW_MATRIX_REPRESENTATIVE_IIN)
+        );
     }
 
     #[test]

@@ -39,11 +39,8 @@ impl System for Notary {
         config: &Config,
         mount: Mount<R, Store>,
     ) -> Result<Mounted, NotaryError> {
-        if crate::fixtures::load(&mount.store, mount.clock.as_ref()).await? {
-            tracing::info!(
-                set = crate::fixtures::FIXTURE_SET,
-                "fixture powers of attorney loaded"
-            );
+        for set in crate::fixtures::load(&mount.store, mount.clock.as_ref()).await? {
+            tracing::info!(set, "fixture powers of attorney loaded");
         }
         let operators = egov_signin::operator::Operators::from_data_dir_or_none(&config.data_dir);
         let registry = Registry::new(mount.store.clone(), mount.clock.clone());

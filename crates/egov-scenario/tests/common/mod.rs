@@ -103,8 +103,13 @@ impl Identities for SandboxKeys<'_> {
         Ok(self.0.system(system.id, system.bin))
     }
 
-    async fn person(&self, iin: &str) -> Result<Arc<Signer>, String> {
-        Ok(Arc::new(self.0.person(iin, Role::Individual, None)))
+    async fn person(&self, iin: &str, sender: &str) -> Result<Arc<Signer>, String> {
+        Ok(Arc::new(if sender == systems::STATE_CORPORATION.id {
+            self.0
+                .person(iin, Role::Employee, Some(systems::STATE_CORPORATION.bin))
+        } else {
+            self.0.person(iin, Role::Individual, None)
+        }))
     }
 }
 

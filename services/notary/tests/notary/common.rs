@@ -99,7 +99,8 @@ impl Running {
     /// Waits until serve() loaded the fixtures, so no test races the first start.
     async fn wait_until_loaded(&self) {
         for _ in 0..200 {
-            if self.store.all().await.map(|all| all.len()).unwrap_or(0) >= 4 {
+            // The four fixtures and the flow matrix's nine (src/fixtures.rs).
+            if self.store.all().await.map(|all| all.len()).unwrap_or(0) >= 4 + 9 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -218,6 +218,10 @@ async fn a_restart_keeps_registrations_and_loads_the_fixtures_only_once() {
     let notary = Running::start_with(sandbox, Some(database)).await;
     let after = notary.store.all().await.expect("all");
     assert_eq!(after, before);
-    assert_eq!(after.len(), 5, "four fixtures and the registered power");
+    assert_eq!(
+        after.len(),
+        4 + 9 + 1,
+        "four fixtures, the flow matrix's nine and the registered power"
+    );
     notary.stop().await;
 }
