@@ -29,13 +29,12 @@ use egov_system::caller::{
     ACKNOWLEDGE_PROOF_SERVICE_ID, CANCEL_PROOF_SERVICE_ID, STATUS_PROOF_SERVICE_ID, caller_proof,
     proven,
 };
-use egov_testkit::credentials::{holder, issue_valid, signer};
+use egov_testkit::credentials::{holder, issue_valid, signer, test_ca};
 use egov_testkit::{NatsServer, poll};
 use futures::StreamExt;
 use prost::Message;
 use tempfile::TempDir;
 use time::OffsetDateTime;
-use time::macros::datetime;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 
@@ -132,12 +131,7 @@ async fn start_giving_up_after_two_deliveries() -> Stack {
 async fn start_with(settings: AsyncSettings) -> Stack {
     let server = NatsServer::start().expect("nats-server");
     let dir = tempfile::tempdir().expect("tempdir");
-    let ca = CaHierarchy::generate(
-        SEED,
-        datetime!(2020-01-01 0:00 UTC),
-        datetime!(2045-01-01 0:00 UTC),
-    )
-    .expect("ca");
+    let ca = test_ca(SEED);
     let portal = system_credential(&ca, PORTAL_BIN, 1);
     let citizens = system_credential(&ca, CITIZENS_BIN, 2);
     let notary = system_credential(&ca, NOTARY_BIN, 3);
@@ -460,12 +454,7 @@ async fn gateway_started_while_nats_is_down_takes_async_messages_once_nats_is_up
     let port = egov_testkit::free_port();
     let url = format!("nats://127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir");
-    let ca = CaHierarchy::generate(
-        SEED,
-        datetime!(2020-01-01 0:00 UTC),
-        datetime!(2045-01-01 0:00 UTC),
-    )
-    .expect("ca");
+    let ca = test_ca(SEED);
     let portal = system_credential(&ca, PORTAL_BIN, 1);
     std::fs::write(dir.path().join("registry.toml"), registry_text()).expect("registry");
     // As the gateway's binary connects when NATS does not answer: in the background.

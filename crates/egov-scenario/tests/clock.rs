@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{PERSON, Stack};
+use common::{PERSON_ANSWERED, Stack, person_request};
 use egov_bus::clock::ClockStore;
 use egov_core::clock::{Clock as _, VirtualClock};
 use egov_testkit::NatsServer;
@@ -67,19 +67,11 @@ advance = "28d"
 
 [[step]]
 name = "the citizens-DB still answers"
-[step.send]
-sender = "portal"
-service = "citizens.person.get"
-receiver = "citizens"
-type = "egov.v1.GetPersonRequest"
-payload = {{ iin = "{PERSON}" }}
-[step.expect]
-type = "egov.v1.GetPersonResponse"
-payload.person = "<any>"
-
+{}
 [[step]]
 set = "2027-05-03T09:00:00+05:00"
-"#
+"#,
+        person_request(PERSON_ANSWERED)
     ))
 }
 
@@ -178,15 +170,8 @@ advance = "28d"
 
 [[step]]
 name = "a request stamped on the stack clock"
-[step.send]
-sender = "portal"
-service = "citizens.person.get"
-receiver = "citizens"
-type = "egov.v1.GetPersonRequest"
-payload = {{ iin = "{PERSON}" }}
-[step.expect]
-status = "EMSG005"
-"#
+{}"#,
+        person_request("status = \"EMSG005\"\n")
     ));
 
     let report = stack

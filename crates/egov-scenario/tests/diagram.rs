@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{PERSON, Stack};
+use common::{PERSON_ANSWERED, Stack, person_request};
 use egov_core::StatusCode;
 use egov_proto::v1::GetMessagesRequest;
 use egov_proto::v1::gateway_log_client::GatewayLogClient;
@@ -17,10 +17,8 @@ use egov_testkit::service::{OPERATOR_TOKEN, as_operator};
 /// The portal asks the citizens-DB for the person once.
 fn asking_for_the_person() -> String {
     format!(
-        "name = \"the person, asked once\"\n\n[[step]]\nname = \"the portal asks\"\n\
-         [step.send]\nsender = \"portal\"\nservice = \"citizens.person.get\"\nreceiver = \"citizens\"\n\
-         type = \"egov.v1.GetPersonRequest\"\npayload = {{ iin = \"{PERSON}\" }}\n\
-         [step.expect]\ntype = \"egov.v1.GetPersonResponse\"\npayload.person = \"<any>\"\n"
+        "name = \"the person, asked once\"\n\n[[step]]\nname = \"the portal asks\"\n{}",
+        person_request(PERSON_ANSWERED)
     )
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PERSON, Stack};
+use common::{PERSON_ANSWERED, Stack, person_request};
 use egov_core::StatusCode;
 use egov_faults::{Fault, FaultKind};
 use egov_scenario::{Contracts, Scenario};
@@ -12,16 +12,11 @@ use egov_testkit::service::PLAIN_OPERATOR_TOKEN;
 
 /// A step asking the citizens-DB for the person, expecting `status`.
 fn ask(status: &str) -> String {
-    let expect = if status == StatusCode::Success.as_str() {
-        "[step.expect]\ntype = \"egov.v1.GetPersonResponse\"\npayload.person = \"<any>\"\n"
-            .to_owned()
+    if status == StatusCode::Success.as_str() {
+        person_request(PERSON_ANSWERED)
     } else {
-        format!("[step.expect]\nstatus = \"{status}\"\n")
-    };
-    format!(
-        "[step.send]\nsender = \"portal\"\nservice = \"citizens.person.get\"\nreceiver = \"citizens\"\n\
-         type = \"egov.v1.GetPersonRequest\"\npayload = {{ iin = \"{PERSON}\" }}\n{expect}"
-    )
+        person_request(&format!("status = \"{status}\"\n"))
+    }
 }
 
 /// The citizens-DB down for the whole scenario.

@@ -130,3 +130,16 @@ impl Stack {
         Scenario::parse(text, "test.toml", &Contracts::egov().expect("contracts")).expect("valid")
     }
 }
+
+/// A step's request for [`PERSON`] from the portal to the citizens-DB, then `expect` (the
+/// step's `[step.expect]` table, as TOML lines).
+pub fn person_request(expect: &str) -> String {
+    format!(
+        "[step.send]\nsender = \"portal\"\nservice = \"citizens.person.get\"\nreceiver = \"citizens\"\n\
+         type = \"egov.v1.GetPersonRequest\"\npayload = {{ iin = \"{PERSON}\" }}\n[step.expect]\n{expect}"
+    )
+}
+
+/// The `[step.expect]` lines of a person answered.
+pub const PERSON_ANSWERED: &str =
+    "type = \"egov.v1.GetPersonResponse\"\npayload.person = \"<any>\"\n";
