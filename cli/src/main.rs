@@ -137,7 +137,7 @@ enum RecordAction {
 enum ScenarioAction {
     /// Replays each file's steps through the gateway and compares the answers field by field.
     Run {
-        /// The scenario files.
+        /// The scenario files; a directory runs every `.toml` file under it, in path order.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The host of a running stack whose services listen on the standard ports (README's

@@ -1,6 +1,6 @@
 //! The flow matrix against the stack a newcomer brings up: every binary built, `egov up
 //! --clock virtual` on its standard ports, a ЦОН operator's account added as the README says,
-//! then `egov scenario run --stack 127.0.0.1` over every file under `tests/scenarios/`, each
+//! then `egov scenario run --stack 127.0.0.1 tests/scenarios`, every file under it, each
 //! checked step by step and against its golden diagram, read from the running gateway's log.
 //! The in-process matrix (`tests/flows.rs`) checks the same files on a stack of its own per
 //! branch; this one checks that the same files hold for the stack as operators run it.
@@ -149,7 +149,7 @@ fn every_scenario_passes_against_the_stack_egov_up_brings_up() {
         .arg(&password_file)
         .arg("--junit")
         .arg(&junit)
-        .args(&files)
+        .arg(&scenarios)
         .current_dir(repo_root())
         .output()
         .expect("egov scenario run runs");
