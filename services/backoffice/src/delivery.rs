@@ -259,15 +259,9 @@ impl Outbox {
                 .get(FIELD_SERVICE_CODE)
                 .cloned()
                 .unwrap_or_default();
-            let head = self
+            let mut envelope = self
                 .heads
-                .for_service(&service_code)
-                .map_err(|error| error.to_string())?;
-            if let Some(iin) = &head.certificate().iin {
-                header.user_iin = iin.to_string();
-            }
-            let mut envelope = head
-                .seal(&header, delivery.payload.clone())
+                .author(&service_code, header, delivery.payload.clone())
                 .map_err(|error| error.to_string())?;
             self.identity
                 .signer

@@ -15,6 +15,7 @@ use egov_core::providers::{self, Organisation, ResultSigner};
 use egov_core::systems;
 use egov_core::{Bin, Iin};
 use egov_proto::v1::certification_centre_client::CertificationCentreClient;
+use egov_proto::v1::{Envelope, Header};
 use egov_system::KeyFiles;
 use egov_system::identity::{EnrolmentProof, ca_certificates, enrol_holder, read_token};
 use time::OffsetDateTime;
@@ -75,6 +76,25 @@ impl Heads {
                     ))
                 }),
         }
+    }
+
+    /// Has the head who signs `service_code`'s results author `result` under `header`, the
+    /// head's IIN written into the header's `user_iin` (a result is the head's document).
+    pub fn author(
+        &self,
+        service_code: &str,
+        mut header: Header,
+        result: Vec<u8>,
+    ) -> Result<Envelope, BackOfficeError> {
+        let head = self.for_service(service_code)?;
+        if let Some(iin) = &head.certificate().iin {
+            header.user_iin = iin.to_string();
+        }
+        head.seal(&header, result).map_err(|error| {
+            BackOfficeError::Head(format!(
+                "the head of service {service_code} could not sign its result: {error}"
+            ))
+        })
     }
 
     /// Refuses heads that could not sign results: each must carry the HEAD role and its own

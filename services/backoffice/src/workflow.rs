@@ -858,22 +858,14 @@ impl Workflow {
         result: &[u8],
         decided_at: OffsetDateTime,
     ) -> Result<Vec<u8>, BackOfficeError> {
-        let head = self.inner.heads.for_service(&case.service_code)?;
         let id = systems::BACKOFFICE.id;
         let mut header = request_header(messages::PAPER_RESULT_SERVICE_ID, id, id, decided_at);
         header.payload_type = <ServiceResult as prost::Name>::type_url();
         header.represented_party = Some(party_iin(&case.recipient_iin));
-        if let Some(iin) = &head.certificate().iin {
-            header.user_iin = iin.to_string();
-        }
-        head.seal(&header, result.to_vec())
+        self.inner
+            .heads
+            .author(&case.service_code, header, result.to_vec())
             .map(|envelope| envelope.encode_to_vec())
-            .map_err(|error| {
-                BackOfficeError::Head(format!(
-                    "the head could not sign the paper result of case {}: {error}",
-                    case.id
-                ))
-            })
     }
 
     /// Returns a case's open step's record, if the case is open.
