@@ -15,9 +15,6 @@ use std::time::Duration;
 use egov_core::systems;
 use egov_gateway::message_log::LogRecord;
 use egov_gateway::message_log::mermaid::sequence_diagram;
-use egov_proto::v1::GetMessagesRequest;
-use egov_proto::v1::gateway_log_client::GatewayLogClient;
-use egov_proto::v1::get_messages_request::Key;
 use egov_system::cabinet::CABINET_NOTIFY_SERVICE_ID;
 
 use crate::run::ScenarioReport;
@@ -97,97 +94,6 @@ pub async fn settled<E>(
         rows = again;
     }
     Ok(rows)
-}
-
-/// How many of the newest hops [`LiveLog`] reads: a scenario causes a few dozen, so rows it
-/// caused stay in the window unless the stack carries much other traffic meanwhile.
-pub const LIVE_WINDOW: u32 = egov_gateway::log_service::MAX_RECENT;
-
-/// Why the gateway's log could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LiveLogError {
-    /// The gateway's URL does not read.
-    #[error("the gateway's URL {url:?} does not read: {reason}")]
-    BadUrl {
-        /// The URL.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// The operator's token cannot go in a header.
-    #[error("the operator's token is not a header value")]
-    BadToken,
-    /// The gateway refused or could not be reached.
-    #[error("the gateway at {url} did not answer its log: {status}")]
-    Refused {
-        /// Its URL.
-        url: String,
-        /// The gRPC status.
-        status: String,
-    },
-}
-
-/// A running gateway's message log over gRPC (`egov.v1.GatewayLog`), read with an operator's
-/// token: the hops before and after each scenario `egov scenario run` runs.
-#[derive(Debug, Clone)]
-pub struct LiveLog {
-    url: String,
-    endpoint: tonic::transport::Endpoint,
-    bearer: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
-}
-
-impl LiveLog {
-    /// A reader of the log of the gateway at `url` (its gRPC endpoint) with `token`.
-    pub fn new(url: &str, token: &str) -> Result<LiveLog, LiveLogError> {
-        let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned()).map_err(|err| {
-            LiveLogError::BadUrl {
-                url: url.to_owned(),
-                reason: err.to_string(),
-            }
-        })?;
-        let bearer = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| LiveLogError::BadToken)?;
-        Ok(LiveLog {
-            url: url.to_owned(),
-            endpoint,
-            bearer,
-        })
-    }
-
-    /// Returns the newest [`LIVE_WINDOW`] hops, oldest first.
-    pub async fn recent(&self) -> Result<Vec<LogRecord>, LiveLogError> {
-        let refused = |status: String| LiveLogError::Refused {
-            url: self.url.clone(),
-            status,
-        };
-        let channel = self
-            .endpoint
-            .connect()
-            .await
-            .map_err(|err| refused(err.to_string()))?;
-        let mut request = tonic::Request::new(GetMessagesRequest {
-            key: Some(Key::Recent(LIVE_WINDOW)),
-        });
-        request
-            .metadata_mut()
-            .insert("authorization", self.bearer.clone());
-        let answer = GatewayLogClient::new(channel)
-            .get_messages(request)
-            .await
-            .map_err(|status| refused(status.to_string()))?;
-        Ok(answer
-            .into_inner()
-            .messages
-            .into_iter()
-            .filter_map(egov_gateway::log_service::from_proto)
-            .collect())
-    }
-
-    /// Returns the newest hops once the log has settled (see [`settled`]).
-    pub async fn settled(&self) -> Result<Vec<LogRecord>, LiveLogError> {
-        settled(async || self.recent().await).await
-    }
 }
 
 /// One line of two texts aligned.

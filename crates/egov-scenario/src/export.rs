@@ -3,11 +3,13 @@
 //! readable fields, the answer as the expectation. Values that change on every run (message
 //! ids, times, generated numbers) are written as matchers; the rest as recorded.
 
+use egov_proto::v1::get_messages_request::Key;
 use egov_proto::v1::{Header, LoggedMessage};
 use prost::Message as _;
 
 use crate::compare::{Matcher, is_timestamp, is_uuid};
 use crate::file::{Expect, Scenario, Send, Step};
+use crate::live_log::{LiveLog, LiveLogError};
 use crate::payload::{Contracts, PayloadError};
 
 /// Why an exchange could not be exported.
@@ -96,39 +98,33 @@ pub async fn export(
     token: &str,
     contracts: &Contracts,
 ) -> Result<Scenario, ExportError> {
-    use egov_proto::v1::gateway_log_client::GatewayLogClient;
-    use egov_proto::v1::{GetMessagesRequest, get_messages_request::Key};
-
     let unreachable = |reason: String| ExportError::Unreachable {
         endpoint: gateway.to_owned(),
         reason,
     };
-    let channel = tonic::transport::Endpoint::from_shared(gateway.to_owned())
-        .map_err(|err| unreachable(format!("not a gateway URL: {err}")))?
-        .connect()
+    let log = LiveLog::new(gateway, token).map_err(|err| match err {
+        LiveLogError::BadToken => {
+            ExportError::NotAnOperator("the operator token is not ASCII".into())
+        }
+        LiveLogError::BadUrl { reason, .. } => unreachable(format!("not a gateway URL: {reason}")),
+        other => unreachable(other.to_string()),
+    })?;
+    let messages = log
+        .messages(Key::CorrelationId(correlation_id.to_owned()))
         .await
-        .map_err(|err| unreachable(err.to_string()))?;
-    let mut request = tonic::Request::new(GetMessagesRequest {
-        key: Some(Key::CorrelationId(correlation_id.to_owned())),
-    });
-    let bearer = format!("Bearer {token}")
-        .parse()
-        .map_err(|_| ExportError::NotAnOperator("the operator token is not ASCII".into()))?;
-    request.metadata_mut().insert("authorization", bearer);
-    let messages = GatewayLogClient::new(channel)
-        .get_messages(request)
-        .await
-        .map_err(|status| match status.code() {
-            tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
-                ExportError::NotAnOperator(status.message().to_owned())
-            }
-            code => ExportError::Log {
+        .map_err(|err| match err {
+            LiveLogError::Refused {
+                code: tonic::Code::Unauthenticated | tonic::Code::PermissionDenied,
+                message,
+                ..
+            } => ExportError::NotAnOperator(message),
+            LiveLogError::Refused { code, message, .. } => ExportError::Log {
                 code: format!("{code:?}"),
-                message: status.message().to_owned(),
+                message,
             },
-        })?
-        .into_inner()
-        .messages;
+            LiveLogError::Unreachable { reason, .. } => unreachable(reason),
+            other => unreachable(other.to_string()),
+        })?;
     scenario_of_exchange(correlation_id, &messages, contracts)
 }
 

@@ -46,6 +46,8 @@
 //!   running stack.
 //! - [`office`]: [`OfficeClient`], the provider's office through the back office's gRPC API
 //!   (its clerk's intake of a paper application, the case it keeps) for `office` steps.
+//! - [`live_log`]: [`LiveLog`], a running gateway's message log over gRPC, asked as an
+//!   operator (exchanges to export, the newest hops, one exchange drawn).
 //! - [`diagram`]: the scenario's exchanges as one Mermaid diagram drawn from the gateway's
 //!   message log, compared with the golden diagram beside the file, shown side by side.
 //! - [`run`]: [`Runner`], which replays a scenario through a gateway, signing each request on
@@ -57,6 +59,7 @@ pub mod desk;
 pub mod diagram;
 pub mod export;
 pub mod file;
+pub mod live_log;
 pub mod office;
 pub mod payload;
 pub mod portal;
@@ -67,6 +70,7 @@ pub use compare::{Difference, compare};
 pub use desk::{DeskClient, DeskError};
 pub use export::{ExportError, export, scenario_of_exchange};
 pub use file::{Action, Cabinet, Desk, Expect, Office, Scenario, ScenarioError, Send, Step, Wait};
+pub use live_log::{LiveLog, LiveLogError};
 pub use office::{OfficeClient, OfficeError, case_table};
 pub use payload::{Contracts, PayloadError};
 pub use portal::PortalClient;

@@ -11,7 +11,8 @@ use egov_core::StatusCode;
 use egov_proto::v1::GetMessagesRequest;
 use egov_proto::v1::gateway_log_client::GatewayLogClient;
 use egov_proto::v1::get_messages_request::Key;
-use egov_scenario::diagram::{self, GoldenError, LiveLog, RowKey};
+use egov_scenario::LiveLog;
+use egov_scenario::diagram::{self, GoldenError, RowKey};
 use egov_testkit::service::{OPERATOR_TOKEN, as_operator};
 
 /// The portal asks the citizens-DB for the person once.
