@@ -133,13 +133,8 @@ fn every_scenario_passes_against_the_stack_egov_up_brings_up() {
     std::fs::write(&password_file, DESK_PASSWORD).expect("password file");
 
     let scenarios = repo_root().join("tests/scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&scenarios)
-        .expect("scenarios")
-        .flat_map(|service| std::fs::read_dir(service.expect("entry").path()).expect("service"))
-        .map(|file| file.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    files.sort();
+    let files = egov_scenario::file::scenario_files(std::slice::from_ref(&scenarios))
+        .expect("the scenario files");
     let junit = dir.path().join("report.xml");
     let run = up
         .egov()

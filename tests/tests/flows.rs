@@ -409,22 +409,7 @@ impl Identities for StackKeys<'_> {
 
 /// Returns the scenario files under `tests/scenarios/`, sorted by path.
 fn scenario_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let entries = std::fs::read_dir(dir)
-            .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
-            .map(|entry| entry.expect("directory entry").path());
-        for path in entries {
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|ext| ext == "toml") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&scenarios_dir(), &mut files);
-    files.sort();
-    files
+    egov_scenario::file::scenario_files(&[scenarios_dir()]).unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn scenarios_dir() -> PathBuf {

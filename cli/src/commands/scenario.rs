@@ -313,7 +313,7 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     let mut signed_in = false;
     let mut suite = egov_junit::Suite::new("egov scenario run");
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    let files = scenario_files(&options.files)?;
+    let files = egov_scenario::file::scenario_files(&options.files)?;
     for file in &files {
         let scenario = match Scenario::load(file, &contracts) {
             Ok(scenario) => scenario,
@@ -444,44 +444,6 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// Returns the scenario files to run: each file as given, and for a directory every `.toml`
-/// file under it, sorted by path (`egov scenario run tests/scenarios` runs the matrix).
-pub fn scenario_files(given: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read the directory {}", dir.display()))?
-        {
-            let path = entry
-                .with_context(|| format!("cannot read the directory {}", dir.display()))?
-                .path();
-            if path.is_dir() {
-                walk(&path, &mut found)?;
-            } else if path.extension().is_some_and(|ext| ext == "toml") {
-                found.push(path);
-            }
-        }
-        found.sort();
-        out.extend(found);
-        Ok(())
-    }
-    let mut files = Vec::new();
-    for path in given {
-        if path.is_dir() {
-            let before = files.len();
-            walk(path, &mut files)?;
-            anyhow::ensure!(
-                files.len() > before,
-                "{} holds no scenario file (*.toml)",
-                path.display()
-            );
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
 }
 
 /// Keys made here, certified by the stack's centre under the registrar account; one per
@@ -632,34 +594,6 @@ mod tests {
             let error = StackHost::parse(bad).expect_err(bad).to_string();
             assert!(error.contains("--stack"), "{bad:?}: {error}");
         }
-    }
-
-    #[test]
-    fn a_directory_runs_every_scenario_file_under_it_in_path_order() {
-        let dir = tempfile::tempdir().expect("dir");
-        for path in ["B/b2.toml", "B/b1.toml", "A/a.toml", "A/a.mmd", "notes.md"] {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-            std::fs::write(&path, "").expect("file");
-        }
-        let single = dir.path().join("B/b2.toml");
-        let files = scenario_files(&[single.clone(), dir.path().to_owned()]).expect("files");
-        let shown: Vec<String> = files
-            .iter()
-            .map(|file| {
-                file.strip_prefix(dir.path())
-                    .expect("under the dir")
-                    .display()
-                    .to_string()
-            })
-            .collect();
-        assert_eq!(shown, ["B/b2.toml", "A/a.toml", "B/b1.toml", "B/b2.toml"]);
-
-        let empty = tempfile::tempdir().expect("dir");
-        let error = scenario_files(&[empty.path().to_owned()])
-            .expect_err("nothing to run")
-            .to_string();
-        assert!(error.contains("holds no scenario file"), "{error}");
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! naming the line.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use egov_faults::Fault;
 use serde::{Deserialize, Serialize};
@@ -840,6 +840,63 @@ impl Scenario {
     }
 }
 
+/// Why the scenario files to run could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    /// A directory could not be read.
+    #[error("cannot read the directory {path}: {source}")]
+    Unreadable {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A directory holds no scenario file.
+    #[error("{path} holds no scenario file (*.toml)")]
+    Empty {
+        /// The directory.
+        path: String,
+    },
+}
+
+/// Returns the scenario files to run: each file as given, and for a directory every `.toml`
+/// file under it, sorted by path (`egov scenario run tests/scenarios` runs the matrix).
+pub fn scenario_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, ListError> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ListError> {
+        let unreadable = |source| ListError::Unreadable {
+            path: dir.display().to_string(),
+            source,
+        };
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+            let path = entry.map_err(unreadable)?.path();
+            if path.is_dir() {
+                walk(&path, &mut found)?;
+            } else if path.extension().is_some_and(|ext| ext == "toml") {
+                found.push(path);
+            }
+        }
+        found.sort();
+        out.extend(found);
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in given {
+        if path.is_dir() {
+            let before = files.len();
+            walk(path, &mut files)?;
+            if files.len() == before {
+                return Err(ListError::Empty {
+                    path: path.display().to_string(),
+                });
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1296,5 +1353,33 @@ payload = { closed = true, result = { kind = "RESULT_KIND_CONTRACT" } }
         let err = parse(&OFFICE.replace("[step.office]", "advance = \"1m\"\n[step.office]"))
             .expect_err("two things");
         assert!(err.to_string().contains("`office`"), "{err}");
+    }
+
+    #[test]
+    fn a_directory_runs_every_scenario_file_under_it_in_path_order() {
+        let dir = tempfile::tempdir().expect("dir");
+        for path in ["B/b2.toml", "B/b1.toml", "A/a.toml", "A/a.mmd", "notes.md"] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+            std::fs::write(&path, "").expect("file");
+        }
+        let single = dir.path().join("B/b2.toml");
+        let files = scenario_files(&[single.clone(), dir.path().to_owned()]).expect("files");
+        let shown: Vec<String> = files
+            .iter()
+            .map(|file| {
+                file.strip_prefix(dir.path())
+                    .expect("under the dir")
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(shown, ["B/b2.toml", "A/a.toml", "B/b1.toml", "B/b2.toml"]);
+
+        let empty = tempfile::tempdir().expect("dir");
+        let error = scenario_files(&[empty.path().to_owned()])
+            .expect_err("nothing to run")
+            .to_string();
+        assert!(error.contains("holds no scenario file"), "{error}");
     }
 }
