@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use egov_bus::clock::{ClockStore, StackClock};
-use egov_citizens::fixtures::STATE_CORPORATION_OPERATOR;
 use egov_core::envelope::Signer;
+use egov_core::pki::Role;
 use egov_core::systems;
 use egov_gateway::message_log::{LogRecord, RecentFilter};
 use egov_scenario::diagram::{self, RowKey, row_key, scenario_diagram};
@@ -394,13 +394,18 @@ impl Identities for StackKeys<'_> {
         }
     }
 
-    async fn person(&self, iin: &str, _sender: &str) -> Result<Arc<Signer>, String> {
+    async fn person(&self, iin: &str, sender: &str) -> Result<Arc<Signer>, String> {
+        let employer = egov_scenario::employer_of_signers(sender);
+        let key = format!("{iin}/{}", employer.map_or("", |system| system.bin));
         let mut people = self.people.lock().map_err(|_| "keys poisoned".to_owned())?;
-        let signer = people.entry(iin.to_owned()).or_insert_with(|| {
-            Arc::new(if iin == STATE_CORPORATION_OPERATOR {
-                self.neighbours.operator()
-            } else {
-                self.neighbours.citizen(iin)
+        let signer = people.entry(key).or_insert_with(|| {
+            Arc::new(match employer {
+                Some(employer) => {
+                    self.neighbours
+                        .sandbox
+                        .person(iin, Role::Employee, Some(employer.bin))
+                }
+                None => self.neighbours.citizen(iin),
             })
         });
         Ok(signer.clone())

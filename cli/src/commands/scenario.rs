@@ -521,10 +521,7 @@ impl Identities for CentreKeys {
     }
 
     async fn person(&self, iin: &str, sender: &str) -> Result<Arc<Signer>, String> {
-        // The State Corporation's requests are signed by its operators: employees under its
-        // BIN, as the registers check before they answer them a result.
-        let employer =
-            (sender == systems::STATE_CORPORATION.id).then_some(&systems::STATE_CORPORATION);
+        let employer = egov_scenario::employer_of_signers(sender);
         let key = format!("{iin}/{}", employer.map_or("", |system| system.bin));
         let mut known = self.persons.lock().await;
         if let Some(signer) = known.get(&key) {
@@ -533,7 +530,7 @@ impl Identities for CentreKeys {
         let bin = employer
             .map(|system| Bin::parse(system.bin))
             .transpose()
-            .map_err(|err| format!("the State Corporation's BIN: {err}"))?;
+            .map_err(|err| format!("the BIN of the signer's employer: {err}"))?;
         let holder = Holder {
             surname: "SCENARIO".into(),
             given_name: iin.to_owned(),

@@ -76,4 +76,5 @@ pub use payload::{Contracts, PayloadError};
 pub use portal::PortalClient;
 pub use run::{
     Identities, ProviderOffice, Runner, ScenarioReport, StateCorporationDesk, StepReport,
+    employer_of_signers,
 };

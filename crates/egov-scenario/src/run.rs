@@ -38,14 +38,22 @@ pub trait Identities {
         &self,
         system_id: &str,
     ) -> impl Future<Output = Result<Arc<SystemIdentity>, String>> + std::marker::Send;
-    /// Returns a signer for the person with this IIN who signs what `sender` sends: the
-    /// State Corporation's requests are signed by its operators, employees under its BIN
-    /// (the registers let only them read results); the portal's by the citizens themselves.
+    /// Returns a signer for the person with this IIN who signs what `sender` sends: an
+    /// employee of [`employer_of_signers`]`(sender)` under its BIN, when it names one.
     fn person(
         &self,
         iin: &str,
         sender: &str,
     ) -> impl Future<Output = Result<Arc<Signer>, String>> + std::marker::Send;
+}
+
+/// Returns the organisation whose employees sign what `sender` sends, for
+/// [`Identities::person`]: the State Corporation's requests are signed by its operators,
+/// employees under its BIN (the registers answer results only to those); what any other
+/// system sends, by the person in it (`None`).
+pub fn employer_of_signers(sender: &str) -> Option<&'static egov_core::systems::SystemInfo> {
+    (sender == egov_core::systems::STATE_CORPORATION.id)
+        .then_some(&egov_core::systems::STATE_CORPORATION)
 }
 
 /// The State Corporation's desk a `desk` step files at, as its signed-in operator: takes a

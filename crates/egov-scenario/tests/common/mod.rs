@@ -104,11 +104,9 @@ impl Identities for SandboxKeys<'_> {
     }
 
     async fn person(&self, iin: &str, sender: &str) -> Result<Arc<Signer>, String> {
-        Ok(Arc::new(if sender == systems::STATE_CORPORATION.id {
-            self.0
-                .person(iin, Role::Employee, Some(systems::STATE_CORPORATION.bin))
-        } else {
-            self.0.person(iin, Role::Individual, None)
+        Ok(Arc::new(match egov_scenario::employer_of_signers(sender) {
+            Some(employer) => self.0.person(iin, Role::Employee, Some(employer.bin)),
+            None => self.0.person(iin, Role::Individual, None),
         }))
     }
 }
