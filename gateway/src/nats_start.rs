@@ -48,12 +48,6 @@ impl<R> Clone for AsyncChannelSlot<R> {
     }
 }
 
-impl<R> Default for AsyncChannelSlot<R> {
-    fn default() -> Self {
-        AsyncChannelSlot::empty()
-    }
-}
-
 impl<R> std::fmt::Debug for AsyncChannelSlot<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("AsyncChannelSlot")
@@ -68,12 +62,11 @@ struct Pending<R> {
     client: async_nats::Client,
     settings: AsyncSettings,
     slot: AsyncChannelSlot<R>,
-    faults_shared: bool,
 }
 
 impl<R: RevocationSource + 'static> Pending<R> {
     /// Starts what has not started yet; the error names the first part that failed.
-    async fn attempt(&mut self) -> Result<(), String> {
+    async fn attempt(&self) -> Result<(), String> {
         if self.slot.get().is_none() {
             let channel = AsyncChannel::start(
                 self.gateway.clone(),
@@ -84,14 +77,13 @@ impl<R: RevocationSource + 'static> Pending<R> {
             .map_err(|err| format!("async channel: {err}"))?;
             let _ = self.slot.0.set(channel);
         }
-        if !self.faults_shared {
+        if !self.gateway.faults().is_shared() {
             let jetstream = async_nats::jetstream::new(self.client.clone());
             self.gateway
                 .faults()
                 .share(&jetstream, self.settings.replicas)
                 .await
                 .map_err(|err| format!("shared fault table: {err}"))?;
-            self.faults_shared = true;
         }
         Ok(())
     }
@@ -108,12 +100,11 @@ pub async fn start<R: RevocationSource + 'static>(
     slot: AsyncChannelSlot<R>,
     mut stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    let mut pending = Pending {
+    let pending = Pending {
         gateway,
         client,
         settings,
         slot,
-        faults_shared: false,
     };
     // Not connected yet: JetStream's calls would only wait out their timeouts.
     if pending.client.connection_state() == async_nats::connection::State::Connected {
@@ -138,16 +129,13 @@ pub async fn start<R: RevocationSource + 'static>(
                 _ = stop.wait_for(|stopped| *stopped) => return,
             }
             attempts += 1;
-            match pending.attempt().await {
-                Ok(()) => {
-                    tracing::info!(attempts, "started on NATS: the async channel serves");
-                    return;
-                }
-                Err(reason) => {
-                    tracing::warn!(attempts, %reason, next_in = ?pause.saturating_mul(2).min(MAX_PAUSE), "not started on NATS yet");
-                }
+            if let Err(reason) = pending.attempt().await {
+                pause = pause.saturating_mul(2).min(MAX_PAUSE);
+                tracing::warn!(attempts, %reason, next_in = ?pause, "not started on NATS yet");
+                continue;
             }
-            pause = pause.saturating_mul(2).min(MAX_PAUSE);
+            tracing::info!(attempts, "started on NATS: the async channel serves");
+            return;
         }
     }))
 }
