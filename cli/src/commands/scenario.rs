@@ -352,32 +352,24 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         let golden = diagram::golden_path(file).is_file();
         if golden {
             let _ = runner.sign_in_cabinet_readers(&scenario).await;
+            if log.is_none() {
+                unchecked_diagrams += 1;
+            }
         }
-        let before = match (&log, golden) {
-            (Some(log), true) => Some(log.settled().await.map(|rows| {
+        let diagram_log = log.as_ref().filter(|_| golden);
+        let before = match diagram_log {
+            Some(log) => Some(log.settled().await.map(|rows| {
                 rows.iter()
                     .map(diagram::row_key)
                     .collect::<HashSet<diagram::RowKey>>()
             })),
-            (None, true) => {
-                unchecked_diagrams += 1;
-                None
-            }
-            _ => None,
+            None => None,
         };
         let report = runner.run(&scenario).await;
-        let hops = match (&log, before) {
-            (Some(log), Some(before)) if report.passed() => Some(match before {
-                Ok(before) => match log.settled().await {
-                    Ok(after) => diagram::check_golden(
-                        file,
-                        &diagram::scenario_diagram(&before, &after, &report),
-                    )
-                    .map_err(|err| err.to_string()),
-                    Err(err) => Err(format!("the hops could not be read: {err}")),
-                },
-                Err(err) => Err(format!("the hops could not be read: {err}")),
-            }),
+        let hops = match (diagram_log, before) {
+            (Some(log), Some(before)) if report.passed() => {
+                Some(compare_hops(log, file, before, &report).await)
+            }
             _ => None,
         };
         let diagram_failed = matches!(hops, Some(Err(_)));
@@ -444,6 +436,21 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Compares the hops `report`'s scenario caused, the log's rows since `before`, with the
+/// golden diagram beside `file`; the error says why they differ or could not be read.
+async fn compare_hops(
+    log: &LiveLog,
+    file: &std::path::Path,
+    before: Result<HashSet<diagram::RowKey>, egov_scenario::LiveLogError>,
+    report: &egov_scenario::ScenarioReport,
+) -> Result<(), String> {
+    let unread = |err: egov_scenario::LiveLogError| format!("the hops could not be read: {err}");
+    let before = before.map_err(unread)?;
+    let after = log.settled().await.map_err(unread)?;
+    diagram::check_golden(file, &diagram::scenario_diagram(&before, &after, report))
+        .map_err(|err| err.to_string())
 }
 
 /// Keys made here, certified by the stack's centre under the registrar account; one per
