@@ -2,7 +2,7 @@
 //! log, and its comparison with the golden diagram a person holds against the seed's: the
 //! flow matrix and `egov scenario run` draw and compare them alike.
 //!
-//! The rows a scenario added are put in the order calls nest (see [`in_call_order`]), drawn
+//! The rows a scenario added are put in the order calls nest (see `in_call_order`), drawn
 //! by the gateway's own Mermaid drawing, and what changes from run to run (durations, ids,
 //! numbers, dates) replaced by placeholders ([`normalise`]). A mismatch is shown side by side
 //! ([`side_by_side`]).

@@ -61,6 +61,7 @@ pub mod export;
 pub mod file;
 pub mod live_log;
 pub mod office;
+mod operator_endpoint;
 pub mod payload;
 pub mod portal;
 pub mod run;

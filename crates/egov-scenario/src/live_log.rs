@@ -7,8 +7,9 @@ use egov_gateway::message_log::LogRecord;
 use egov_proto::v1::gateway_log_client::GatewayLogClient;
 use egov_proto::v1::get_messages_request::Key;
 use egov_proto::v1::{GetDiagramRequest, GetMessagesRequest, LoggedMessage};
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
+
+use crate::operator_endpoint::{EndpointError, OperatorEndpoint};
 
 /// How many of the newest hops [`LiveLog::recent`] reads: a scenario causes a few dozen, so
 /// rows it caused stay in the window unless the stack carries much other traffic meanwhile.
@@ -50,39 +51,31 @@ pub enum LiveLogError {
 
 /// The log of the gateway at one URL, asked with one operator's token.
 #[derive(Debug, Clone)]
-pub struct LiveLog {
-    url: String,
-    endpoint: Endpoint,
-    bearer: MetadataValue<Ascii>,
-}
+pub struct LiveLog(OperatorEndpoint);
 
 impl LiveLog {
     /// A reader of the log of the gateway at `url` (its gRPC endpoint) with `token`; nothing
     /// is asked until the first call.
     pub fn new(url: &str, token: &str) -> Result<LiveLog, LiveLogError> {
-        let endpoint =
-            Endpoint::from_shared(url.to_owned()).map_err(|err| LiveLogError::BadUrl {
-                url: url.to_owned(),
-                reason: err.to_string(),
-            })?;
-        let bearer = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| LiveLogError::BadToken)?;
-        Ok(LiveLog {
-            url: url.to_owned(),
-            endpoint,
-            bearer,
-        })
+        OperatorEndpoint::new(url, token)
+            .map(LiveLog)
+            .map_err(|err| match err {
+                EndpointError::BadUrl(reason) => LiveLogError::BadUrl {
+                    url: url.to_owned(),
+                    reason,
+                },
+                EndpointError::BadToken => LiveLogError::BadToken,
+            })
     }
 
     /// Returns the gateway's URL.
     pub fn url(&self) -> &str {
-        &self.url
+        self.0.url()
     }
 
     /// Returns the hops `key` names, oldest first, as the gateway answers them.
     pub async fn messages(&self, key: Key) -> Result<Vec<LoggedMessage>, LiveLogError> {
-        let request = self.request(GetMessagesRequest { key: Some(key) });
+        let request = self.0.request(GetMessagesRequest { key: Some(key) });
         let answer = self
             .client()
             .await?
@@ -109,7 +102,7 @@ impl LiveLog {
 
     /// Returns one exchange drawn by the gateway as a Mermaid sequence diagram.
     pub async fn diagram(&self, correlation_id: &str) -> Result<String, LiveLogError> {
-        let request = self.request(GetDiagramRequest {
+        let request = self.0.request(GetDiagramRequest {
             correlation_id: correlation_id.to_owned(),
         });
         let answer = self
@@ -123,27 +116,19 @@ impl LiveLog {
 
     async fn client(&self) -> Result<GatewayLogClient<Channel>, LiveLogError> {
         let channel = self
-            .endpoint
+            .0
             .connect()
             .await
             .map_err(|err| LiveLogError::Unreachable {
-                url: self.url.clone(),
+                url: self.url().to_owned(),
                 reason: err.to_string(),
             })?;
         Ok(GatewayLogClient::new(channel))
     }
 
-    fn request<T>(&self, message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", self.bearer.clone());
-        request
-    }
-
     fn refused(&self, status: &tonic::Status) -> LiveLogError {
         LiveLogError::Refused {
-            url: self.url.clone(),
+            url: self.url().to_owned(),
             code: status.code(),
             message: status.message().to_owned(),
         }

@@ -13,9 +13,9 @@ use egov_proto::v1::{
     AttachedDocument, Case, Channel, Envelope, GetCaseRequest, OpenCaseRequest, ServiceApplication,
 };
 use prost::Message as _;
-use tonic::transport::Endpoint;
 
 use crate::file::Office as OfficeForm;
+use crate::operator_endpoint::{EndpointError, OperatorEndpoint};
 use crate::run::ProviderOffice;
 
 /// Why the office could not be used.
@@ -46,29 +46,21 @@ pub enum OfficeError {
 
 /// The back office at `url`, used as its office clerk with an operator's token.
 #[derive(Debug, Clone)]
-pub struct OfficeClient {
-    url: String,
-    endpoint: Endpoint,
-    bearer: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
-}
+pub struct OfficeClient(OperatorEndpoint);
 
 impl OfficeClient {
     /// Creates a client of the back office's gRPC API at `url` calling with `token`; nothing
     /// is asked until the first step.
     pub fn new(url: &str, token: &str) -> Result<OfficeClient, OfficeError> {
-        let endpoint =
-            Endpoint::from_shared(url.to_owned()).map_err(|err| OfficeError::BadUrl {
-                url: url.to_owned(),
-                reason: err.to_string(),
-            })?;
-        let bearer = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| OfficeError::BadToken)?;
-        Ok(OfficeClient {
-            url: url.to_owned(),
-            endpoint,
-            bearer,
-        })
+        OperatorEndpoint::new(url, token)
+            .map(OfficeClient)
+            .map_err(|err| match err {
+                EndpointError::BadUrl(reason) => OfficeError::BadUrl {
+                    url: url.to_owned(),
+                    reason,
+                },
+                EndpointError::BadToken => OfficeError::BadToken,
+            })
     }
 
     /// Hands `form` in: the clerk registers a paper application on the provider channel.
@@ -90,7 +82,7 @@ impl OfficeClient {
         let what = format!("the application for service {}", form.service);
         let mut client = self.client(&what).await?;
         client
-            .open_case(self.request(OpenCaseRequest {
+            .open_case(self.0.request(OpenCaseRequest {
                 application: Some(application),
                 ..OpenCaseRequest::default()
             }))
@@ -104,7 +96,7 @@ impl OfficeClient {
         let what = format!("case {id}");
         let mut client = self.client(&what).await?;
         client
-            .get_case(self.request(GetCaseRequest { id: id.to_owned() }))
+            .get_case(self.0.request(GetCaseRequest { id: id.to_owned() }))
             .await
             .map(tonic::Response::into_inner)
             .map_err(|status| self.refused(&what, status.to_string()))
@@ -115,24 +107,16 @@ impl OfficeClient {
         what: &str,
     ) -> Result<BackOfficeClient<tonic::transport::Channel>, OfficeError> {
         let channel = self
-            .endpoint
+            .0
             .connect()
             .await
             .map_err(|err| self.refused(what, err.to_string()))?;
         Ok(BackOfficeClient::new(channel))
     }
 
-    fn request<T>(&self, message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", self.bearer.clone());
-        request
-    }
-
     fn refused(&self, what: &str, status: String) -> OfficeError {
         OfficeError::Refused {
-            url: self.url.clone(),
+            url: self.0.url().to_owned(),
             what: what.to_owned(),
             status,
         }
