@@ -41,6 +41,53 @@ impl Retry {
     }
 }
 
+/// The signal the workflow raises after writing messages to the outbox. Raising it takes a
+/// hold on the clock that the outbox's next round keeps until it has sent: on the stack clock
+/// the authority cannot move on in the moment between the step that wrote the messages
+/// (holding the clock itself) and the round that sends them.
+#[derive(Clone)]
+pub struct Wake {
+    notify: Arc<Notify>,
+    // A std Mutex: held only to push or take, never across an await.
+    held: Arc<std::sync::Mutex<Vec<Hold>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Wake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wake").finish_non_exhaustive()
+    }
+}
+
+impl Wake {
+    /// A signal whose holds count on `clock`'s workload.
+    pub fn new(clock: Arc<dyn Clock>) -> Wake {
+        Wake {
+            notify: Arc::new(Notify::new()),
+            held: Arc::default(),
+            clock,
+        }
+    }
+
+    /// Raises it: the clock is held from now until the outbox's next round has sent.
+    pub fn raise(&self) {
+        self.holds().push(self.clock.hold());
+        self.notify.notify_one();
+    }
+
+    /// Waits until it is raised; returns the holds taken since the last wait.
+    async fn raised(&self) -> Vec<Hold> {
+        self.notify.notified().await;
+        std::mem::take(&mut *self.holds())
+    }
+
+    fn holds(&self) -> std::sync::MutexGuard<'_, Vec<Hold>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Sends the outbox's messages through the gateway.
 pub struct Outbox {
     store: Store,
@@ -48,7 +95,7 @@ pub struct Outbox {
     heads: Arc<Heads>,
     caller: GatewayCaller,
     clock: Arc<dyn Clock>,
-    wake: Arc<Notify>,
+    wake: Wake,
     retry: Retry,
 }
 
@@ -76,7 +123,7 @@ impl Outbox {
         heads: Arc<Heads>,
         caller: GatewayCaller,
         clock: Arc<dyn Clock>,
-        wake: Arc<Notify>,
+        wake: Wake,
         retry: Retry,
     ) -> Outbox {
         Outbox {
@@ -93,7 +140,7 @@ impl Outbox {
     /// Sends until `stop` turns true: every due message at once, then waits for new ones or
     /// for the next retry's time on the clock.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut work = Hold::none();
+        let mut work: Vec<Hold> = Vec::new();
         loop {
             if *stop.borrow() {
                 return;
@@ -114,12 +161,13 @@ impl Outbox {
                 None => Box::pin(std::future::pending()),
             };
             // The round's work is done: idle while waiting.
-            drop(std::mem::replace(&mut work, Hold::none()));
-            // A wake-up holds the clock until its round has sent, so on the stack clock the
-            // authority does not move on before the messages are out.
+            work.clear();
+            // A wake-up's holds (taken when it was raised) or a due retry's keep the clock
+            // until the round has sent, so on the stack clock the authority does not move on
+            // before the messages are out.
             work = tokio::select! {
-                _ = self.wake.notified() => self.clock.hold(),
-                held = wait => held,
+                holds = self.wake.raised() => holds,
+                held = wait => vec![held],
                 _ = stop.changed() => return,
             };
         }

@@ -12,12 +12,12 @@ use egov_core::envelope::{RevocationSource, Verifier};
 use egov_core::systems::{self, SystemInfo};
 use egov_system::{Mount, Mounted, RunningInbox, System, SystemIdentity};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::BackOfficeError;
 use crate::catalogue::Catalogue;
 use crate::config::Config;
-use crate::delivery::{Outbox, Retry};
+use crate::delivery::{Outbox, Retry, Wake};
 use crate::grpc::BackOfficeService;
 use crate::handler::BackOfficeHandler;
 use crate::head::Heads;
@@ -130,7 +130,7 @@ impl System for BackOffice {
         let operators = egov_signin::operator::Operators::from_data_dir_or_none(&config.data_dir)
             .with_signin(signin.clone());
 
-        let wake = Arc::new(Notify::new());
+        let wake = Wake::new(clock.clone());
         let workflow = Workflow::new(WorkflowParts {
             store: store.clone(),
             catalogue: catalogue.clone(),

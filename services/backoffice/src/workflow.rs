@@ -25,6 +25,7 @@ use crate::BackOfficeError;
 use crate::catalogue::{
     Catalogue, OfficeRole, REFUSE_ACTION, Service, Step, channel_name, result_kind_name,
 };
+use crate::delivery::Wake;
 use crate::head::Heads;
 use crate::messages::{self, About, CABINET_NOTIFY_SERVICE_ID, decided_service_id};
 use crate::policy::{self, Decision, DocumentCheck, Policies, Policy};
@@ -57,7 +58,7 @@ pub struct WorkflowParts {
     /// Who does each service's steps.
     pub policies: Policies,
     /// Raised after messages are written to the outbox, to wake the delivery worker.
-    pub deliveries: Arc<Notify>,
+    pub deliveries: Wake,
     /// The heads, who sign the results handed over on paper when their cases close.
     pub heads: Arc<Heads>,
 }
@@ -74,7 +75,7 @@ struct Inner {
     catalogue: Arc<Catalogue>,
     clock: Arc<dyn Clock>,
     policies: Policies,
-    deliveries: Arc<Notify>,
+    deliveries: Wake,
     heads: Arc<Heads>,
     calendar: &'static WorkingCalendar,
     /// Serialises every change of every case: a timer and a person acting on one step at once
@@ -326,7 +327,7 @@ impl Workflow {
             policy = policy.as_str(),
             "case opened"
         );
-        self.inner.deliveries.notify_one();
+        self.inner.deliveries.raise();
         if policy == Policy::Auto {
             self.spawn_driver(&id);
         }
@@ -572,7 +573,7 @@ impl Workflow {
         drop(guard);
         count_move(&service.code, &current, &transition);
         tracing::info!(case = %case.id, step = current.idx, action = %request.action, role = role.as_str(), "step taken");
-        self.inner.deliveries.notify_one();
+        self.inner.deliveries.raise();
         self.wake_driver(&case.id);
         self.case(&case.id).await
     }
@@ -720,7 +721,7 @@ impl Workflow {
                 step = idx,
                 "step completed by the automatic policy"
             );
-            self.inner.deliveries.notify_one();
+            self.inner.deliveries.raise();
         }
         Ok(())
     }

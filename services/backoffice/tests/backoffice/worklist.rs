@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
+use egov_backoffice::delivery::Wake;
 use egov_backoffice::policy::{Policies, Policy};
 use egov_backoffice::web::{People, router};
 use egov_backoffice::workflow::WorkflowParts;
@@ -20,7 +21,6 @@ use egov_proto::v1::{Channel, OpenCaseRequest};
 use egov_signin::{Settings, Signin};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::sync::Notify;
 use tower::ServiceExt as _;
 
 use crate::common::{Options, Stack, application, next_monday_morning, standalone_heads};
@@ -70,7 +70,7 @@ impl Office {
             clock: clock.shared(),
             policies,
             // Nothing delivers here: results stay in the outbox, which these tests do not read.
-            deliveries: Arc::new(Notify::new()),
+            deliveries: Wake::new(clock.shared()),
             heads: Arc::new(standalone_heads()),
         });
         let people = People {
