@@ -207,6 +207,9 @@ pub enum MessageLogError {
 #[derive(Debug, Clone)]
 pub struct MessageLog {
     backend: Backend,
+    /// Where the replay table lives: the log's own store, except for a SQLite
+    /// file, whose replay table is a file of its own (see [`replay_file`]).
+    replay: Backend,
     commands: mpsc::Sender<Command>,
     claims: mpsc::Sender<Claim>,
 }
@@ -239,8 +242,9 @@ impl MessageLog {
     /// Opens the store at `database_url` (`sqlite://…`, `sqlite::memory:` or
     /// `postgres://…`), applies pending migrations and starts the writer task.
     pub async fn connect(database_url: &str) -> Result<MessageLog, MessageLogError> {
-        let backend = if database_url.starts_with("sqlite:") {
-            Backend::Sqlite(connect_sqlite(database_url).await?)
+        let (backend, replay) = if database_url.starts_with("sqlite:") {
+            let (log, replay) = connect_sqlite(database_url).await?;
+            (Backend::Sqlite(log), Backend::Sqlite(replay))
         } else if database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://")
         {
@@ -261,7 +265,7 @@ impl MessageLog {
                 .run(&pool)
                 .await
                 .map_err(MessageLogError::Migrate)?;
-            Backend::Postgres(pool)
+            (Backend::Postgres(pool.clone()), Backend::Postgres(pool))
         } else {
             let scheme = database_url
                 .split(':')
@@ -273,9 +277,10 @@ impl MessageLog {
         let (commands, receiver) = mpsc::channel(CHANNEL_CAPACITY);
         tokio::spawn(run_writer(backend.clone(), receiver));
         let (claims, claim_receiver) = mpsc::channel(CHANNEL_CAPACITY);
-        tokio::spawn(run_claimer(backend.clone(), claim_receiver));
+        tokio::spawn(run_claimer(replay.clone(), claim_receiver));
         Ok(MessageLog {
             backend,
+            replay,
             commands,
             claims,
         })
@@ -523,7 +528,7 @@ impl MessageLog {
         &self,
         before: OffsetDateTime,
     ) -> Result<u64, MessageLogError> {
-        Ok(match &self.backend {
+        Ok(match &self.replay {
             Backend::Sqlite(pool) => sqlx::query(FORGET_MESSAGE_IDS)
                 .bind(unix_micros(before))
                 .execute(pool)
@@ -635,7 +640,9 @@ fn postgres_target(options: &PgConnectOptions) -> String {
     )
 }
 
-async fn connect_sqlite(database_url: &str) -> Result<SqlitePool, MessageLogError> {
+/// Opens the log's SQLite store and its replay table's; an in-memory store
+/// keeps both in its one connection.
+async fn connect_sqlite(database_url: &str) -> Result<(SqlitePool, SqlitePool), MessageLogError> {
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|source| MessageLogError::Connect {
             target: "sqlite".to_owned(),
@@ -648,39 +655,117 @@ async fn connect_sqlite(database_url: &str) -> Result<SqlitePool, MessageLogErro
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT);
     let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
-    let pool_options = if in_memory {
+    if in_memory {
         // An in-memory database lives as long as one of its connections, and
         // several connections on it would contend on shared-cache table
         // locks: keep exactly one, forever.
-        SqlitePoolOptions::new()
+        let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
-            .max_lifetime(None)
-    } else {
-        if let Some(dir) = options.get_filename().parent()
-            && !dir.as_os_str().is_empty()
-        {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|source| MessageLogError::CreateDir {
-                    path: dir.to_owned(),
-                    source,
-                })?;
-        }
-        SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
-    };
-    let target = options.get_filename().display().to_string();
-    let pool = pool_options
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .map_err(|source| MessageLogError::Connect { target, source })?;
-    sqlx::migrate!("./migrations/sqlite")
-        .run(&pool)
+            .max_lifetime(None);
+        let pool = open_sqlite(pool, options).await?;
+        migrate_sqlite(&pool).await?;
+        return Ok((pool.clone(), pool));
+    }
+    if let Some(dir) = options.get_filename().parent()
+        && !dir.as_os_str().is_empty()
+    {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|source| MessageLogError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+    }
+    let replay_options = options
+        .clone()
+        .filename(replay_file(options.get_filename()));
+    let log = open_sqlite(
+        SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS),
+        options,
+    )
+    .await?;
+    migrate_sqlite(&log).await?;
+    let replay = open_sqlite(SqlitePoolOptions::new().max_connections(2), replay_options).await?;
+    sqlx::migrate!("./migrations/sqlite-replay")
+        .run(&replay)
         .await
         .map_err(MessageLogError::Migrate)?;
-    Ok(pool)
+    move_replay_ids(&log, &replay).await?;
+    Ok((log, replay))
+}
+
+/// The replay table's own file beside a SQLite log (`gateway.db` →
+/// `gateway.replay.db`). SQLite has one writer per file: with the replay
+/// table in the log's file, an admission's claim waited for the log writer's
+/// batch, in SQLite's busy handler (sleeps of 1, 2, 5, 10 ms…), which set the
+/// gateway's tail latency.
+pub fn replay_file(log_file: &std::path::Path) -> PathBuf {
+    let mut name = log_file
+        .file_stem()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_default();
+    name.push(".replay.db");
+    log_file.with_file_name(name)
+}
+
+async fn open_sqlite(
+    pool: SqlitePoolOptions,
+    options: SqliteConnectOptions,
+) -> Result<SqlitePool, MessageLogError> {
+    let target = options.get_filename().display().to_string();
+    pool.acquire_timeout(ACQUIRE_TIMEOUT)
+        // A SQLite connection is a file handle on its own thread; it cannot
+        // go stale, and a ping before each use is one more round trip to it.
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await
+        .map_err(|source| MessageLogError::Connect { target, source })
+}
+
+async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), MessageLogError> {
+    sqlx::migrate!("./migrations/sqlite")
+        .run(pool)
+        .await
+        .map_err(MessageLogError::Migrate)
+}
+
+/// Moves the ids a log file written before the replay file existed still
+/// holds into the replay file, so an upgrade forgets no id; a no-op after.
+async fn move_replay_ids(log: &SqlitePool, replay: &SqlitePool) -> Result<(), MessageLogError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seen_message_id")
+        .fetch_one(log)
+        .await
+        .map_err(MessageLogError::Query)?;
+    if count == 0 {
+        return Ok(());
+    }
+    let ids: Vec<(String, i64)> =
+        sqlx::query_as("SELECT message_id, seen_at_us FROM seen_message_id")
+            .fetch_all(log)
+            .await
+            .map_err(MessageLogError::Query)?;
+    let mut transaction = replay.begin().await.map_err(MessageLogError::Query)?;
+    for (message_id, seen_at_us) in &ids {
+        sqlx::query(
+            "INSERT OR IGNORE INTO seen_message_id (message_id, seen_at_us) VALUES ($1, $2)",
+        )
+        .bind(message_id)
+        .bind(seen_at_us)
+        .execute(&mut *transaction)
+        .await
+        .map_err(MessageLogError::Query)?;
+    }
+    transaction.commit().await.map_err(MessageLogError::Query)?;
+    // Deleted only once the replay file has committed them: a crash between
+    // the two leaves the ids in both, and the next start moves them again.
+    sqlx::query("DELETE FROM seen_message_id")
+        .execute(log)
+        .await
+        .map_err(MessageLogError::Query)?;
+    tracing::info!(ids = ids.len(), "replay ids moved to their own file");
+    Ok(())
 }
 
 /// Rows lost since the last answered flush, reported to the next one.
@@ -735,6 +820,17 @@ async fn insert_claims(
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let mut inserted = std::collections::HashSet::with_capacity(claims.len());
     match backend {
+        // One statement commits on its own: no BEGIN and COMMIT round trips
+        // to the connection's thread on the admission's path.
+        Backend::Sqlite(pool) if claims.len() <= ROWS_PER_STATEMENT => {
+            for row in claim_statement::<sqlx::Sqlite>(claims)
+                .build()
+                .fetch_all(pool)
+                .await?
+            {
+                inserted.insert(row.try_get::<String, _>(0)?);
+            }
+        }
         Backend::Sqlite(pool) => {
             let mut transaction = pool.begin().await?;
             for chunk in claims.chunks(ROWS_PER_STATEMENT) {
@@ -1387,6 +1483,7 @@ mod tests {
         drop(receiver);
         let orphan = MessageLog {
             backend: log.backend.clone(),
+            replay: log.replay.clone(),
             commands,
             claims: log.claims.clone(),
         };
@@ -1428,6 +1525,52 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = open(&dir).await;
         each_id_is_claimed_once(&log).await;
+    }
+
+    #[test]
+    fn a_sqlite_logs_replay_table_is_the_file_beside_it() {
+        assert_eq!(
+            replay_file(std::path::Path::new("/data/gateway.db")),
+            std::path::Path::new("/data/gateway.replay.db")
+        );
+        assert_eq!(
+            replay_file(std::path::Path::new("log")),
+            std::path::Path::new("log.replay.db")
+        );
+    }
+
+    #[tokio::test]
+    async fn ids_a_log_claimed_before_its_replay_file_existed_stay_claimed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway.db");
+        let at = datetime!(2026-03-02 10:00:00 UTC);
+        // A log file as an older gateway left it: the ids in its own table.
+        {
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let pool = SqlitePool::connect(&url).await.unwrap();
+            migrate_sqlite(&pool).await.unwrap();
+            sqlx::query("INSERT INTO seen_message_id (message_id, seen_at_us) VALUES ('old-1', 1), ('old-2', 2)")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let log = open(&dir).await;
+        assert!(replay_file(&path).exists());
+        assert!(!log.claim_message_id("old-1", at).await.unwrap());
+        assert!(!log.claim_message_id("old-2", at).await.unwrap());
+        assert!(log.claim_message_id("new-1", at).await.unwrap());
+        let Backend::Sqlite(pool) = &log.backend else {
+            panic!("a sqlite log");
+        };
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seen_message_id")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "the log's own replay table is emptied once moved");
+        drop(log);
+        let reopened = open(&dir).await;
+        assert!(!reopened.claim_message_id("new-1", at).await.unwrap());
     }
 
     /// Runs against a private PostgreSQL cluster the test starts (egov-testkit).
