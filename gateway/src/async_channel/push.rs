@@ -23,11 +23,12 @@ use crate::registry::Delivery;
 /// Pause before a worker re-opens its consumer after an error.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
-/// Writes of a DELIVERED state tried before the message is offered again.
-const STATE_WRITE_ATTEMPTS: u32 = 6;
-
-/// The pause after the first failed DELIVERED write; it doubles after each (6.2 s in all).
+/// The pause after the first failed DELIVERED write; it doubles after each, up to
+/// [`STATE_RETRY_MAX_PAUSE`], while the consumer's ack_wait lasts.
 const STATE_RETRY_FIRST_PAUSE: Duration = Duration::from_millis(200);
+
+/// The longest pause between two DELIVERED writes.
+const STATE_RETRY_MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// Most messages a worker holds at once; fewer when the inbox timeout is long,
 /// so none waits past ack_wait behind the others.
@@ -108,26 +109,35 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     }
 
     /// Records DELIVERED for a message the inbox took, retrying while the state
-    /// bucket elects a new leader: a redelivery after a hand-over is a duplicate the
-    /// receiver must recognise, so the write is worth waiting a few seconds for.
+    /// stream elects a new leader: a redelivery after a hand-over is a duplicate the
+    /// receiver must recognise, so the write is worth waiting for, as long as the
+    /// consumer's ack_wait. Each retry tells JetStream the message is still in
+    /// progress, so it is not offered again meanwhile (a copy offered after a
+    /// consumer failover finds DELIVERED once the write lands, and is terminated).
     async fn record_delivered(
         &self,
+        message: &jetstream::Message,
         base: &DeliveryRecord,
         envelope: &Envelope,
         attempts: u32,
     ) -> Result<(), super::StateError> {
+        let deadline = tokio::time::Instant::now() + self.settings.ack_wait;
         let mut pause = STATE_RETRY_FIRST_PAUSE;
-        for _ in 1..STATE_WRITE_ATTEMPTS {
-            match self.delivered(base, envelope, attempts).await {
+        loop {
+            let err = match self.delivered(base, envelope, attempts).await {
                 Ok(()) => return Ok(()),
-                Err(err) => {
-                    tracing::warn!(message_id = base.message_id, error = %err, retry_in_ms = pause.as_millis(), "DELIVERED state not yet recorded; retrying");
-                }
+                Err(err) => err,
+            };
+            if tokio::time::Instant::now() + pause >= deadline {
+                return Err(err);
             }
+            tracing::warn!(message_id = base.message_id, error = %err, retry_in_ms = pause.as_millis(), "DELIVERED state not yet recorded; retrying");
+            // A failed progress ack (the consumer's own failover) changes nothing:
+            // the copy offered again is settled by the state this loop writes.
+            let _ = message.ack_with(AckKind::Progress).await;
             tokio::time::sleep(pause).await;
-            pause *= 2;
+            pause = (pause * 2).min(STATE_RETRY_MAX_PAUSE);
         }
-        self.delivered(base, envelope, attempts).await
     }
 
     /// Sends one message to the inbox and settles it: ack when answered, a
@@ -207,7 +217,10 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
             Ok(()) => {
                 // The state is written first: if the ack is lost, the copy
                 // offered again finds DELIVERED and is terminated.
-                if let Err(err) = self.record_delivered(&base, &envelope, attempts).await {
+                if let Err(err) = self
+                    .record_delivered(&message, &base, &envelope, attempts)
+                    .await
+                {
                     tracing::error!(message_id, error = %err, "DELIVERED state was not recorded");
                     settle(
                         &message,
