@@ -734,18 +734,14 @@ async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), MessageLogError> {
 /// Moves the ids a log file written before the replay file existed still
 /// holds into the replay file, so an upgrade forgets no id; a no-op after.
 async fn move_replay_ids(log: &SqlitePool, replay: &SqlitePool) -> Result<(), MessageLogError> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seen_message_id")
-        .fetch_one(log)
-        .await
-        .map_err(MessageLogError::Query)?;
-    if count == 0 {
-        return Ok(());
-    }
     let ids: Vec<(String, i64)> =
         sqlx::query_as("SELECT message_id, seen_at_us FROM seen_message_id")
             .fetch_all(log)
             .await
             .map_err(MessageLogError::Query)?;
+    if ids.is_empty() {
+        return Ok(());
+    }
     let mut transaction = replay.begin().await.map_err(MessageLogError::Query)?;
     for (message_id, seen_at_us) in &ids {
         sqlx::query(
