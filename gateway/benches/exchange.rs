@@ -917,8 +917,8 @@ async fn echo_phases(
     label: &'static str,
 ) -> anyhow::Result<Row> {
     let request = Envelope {
-        header: vec![0x0a; 64],
-        payload: vec![0x5a; PAYLOAD_BYTES],
+        header: vec![0x0a; 64].into(),
+        payload: vec![0x5a; PAYLOAD_BYTES].into(),
         signatures: Vec::new(),
     };
     let call = move |_| {
@@ -1672,7 +1672,7 @@ async fn receive_all(
         acking = Some(tokio::spawn(async move {
             let message_ids = envelopes
                 .iter()
-                .filter_map(|e| Header::decode(e.header.as_slice()).ok())
+                .filter_map(|e| Header::decode(&e.header[..]).ok())
                 .map(|h| h.message_id)
                 .collect();
             let started = Instant::now();

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use egov_core::clock::Clock;
 use egov_core::envelope::{
     RevocationSource, Signer, Verified, Verifier, VerifyError, VerifyPolicy, sha256,
@@ -119,7 +120,7 @@ pub struct Admitted {
 pub struct Logged<'a> {
     /// The envelope.
     pub envelope: &'a Envelope,
-    body_sha256: Vec<u8>,
+    body_sha256: Bytes,
     signers: Vec<String>,
 }
 
@@ -132,7 +133,7 @@ impl<'a> Logged<'a> {
             .first()
             .map(|sig| sig.payload_sha256.clone())
             .filter(|digest| digest.len() == 32)
-            .unwrap_or_else(|| sha256(&envelope.payload).to_vec());
+            .unwrap_or_else(|| Bytes::copy_from_slice(&sha256(&envelope.payload)));
         Logged {
             envelope,
             body_sha256,
@@ -699,7 +700,7 @@ impl<R: RevocationSource> Gateway<R> {
         received_at: time::OffsetDateTime,
         started: Instant,
     ) {
-        let header = Header::decode(envelope.header.as_slice()).unwrap_or_default();
+        let header = Header::decode(&envelope.header[..]).unwrap_or_default();
         let field = |text: &str| clip(text, MAX_LOGGED_FIELD_CHARS).into_owned();
         tracing::info!(
             message_id = %field(&header.message_id),
@@ -737,7 +738,7 @@ impl<R: RevocationSource> Gateway<R> {
     pub fn logged<'a>(&self, envelope: &'a Envelope) -> Logged<'a> {
         Logged {
             envelope,
-            body_sha256: sha256(&envelope.payload).to_vec(),
+            body_sha256: Bytes::copy_from_slice(&sha256(&envelope.payload)),
             signers: self.signers.subjects(envelope),
         }
     }

@@ -78,9 +78,9 @@ pub fn from_proto(message: LoggedMessage) -> Option<LogRecord> {
         direction,
         status_code,
         status_message,
-        header: message.header,
-        body: message.body_stored.then_some(message.body),
-        body_sha256: message.body_sha256,
+        header: message.header.into(),
+        body: message.body_stored.then(|| message.body.into()),
+        body_sha256: message.body_sha256.into(),
         signatures: message
             .signatures
             .iter()
@@ -111,10 +111,10 @@ fn to_proto(record: LogRecord) -> LoggedMessage {
             code: status_code.as_str().to_owned(),
             message: record.status_message,
         }),
-        header: record.header,
+        header: record.header.into(),
         body_stored: record.body.is_some(),
-        body: record.body.unwrap_or_default(),
-        body_sha256: record.body_sha256,
+        body: record.body.map(Vec::from).unwrap_or_default(),
+        body_sha256: record.body_sha256.into(),
         signatures: record
             .signatures
             .iter()

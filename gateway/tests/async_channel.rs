@@ -221,7 +221,7 @@ fn portal_message(stack: &Stack, service_id: &str, receiver: &str, body: &[u8]) 
 }
 
 fn header_of(envelope: &Envelope) -> Header {
-    Header::decode(envelope.header.as_slice()).expect("header")
+    Header::decode(&envelope.header[..]).expect("header")
 }
 
 /// A proof that the caller is `system`: a NOTIFICATION it sent to the gateway.
@@ -840,7 +840,7 @@ async fn reply_correlates_to_the_request_by_correlation_id() {
     assert_eq!(answer_header.correlation_id, request_header.correlation_id);
     assert_eq!(answer_header.in_reply_to, request_id);
     assert_eq!(answer_header.message_type, MessageType::Response as i32);
-    assert_eq!(answer.payload, b"GetPersonResponse");
+    assert_eq!(answer.payload[..], b"GetPersonResponse"[..]);
     acknowledge(&stack, "portal", vec![reply_id.clone()])
         .await
         .expect("ack");
@@ -887,7 +887,7 @@ async fn fetch_without_a_valid_proof_is_refused() {
         Err(StatusCode::AccessDenied)
     );
     let mut tampered = proof(&stack.citizens, "citizens");
-    tampered.payload = b"changed after signing".to_vec();
+    tampered.payload = bytes::Bytes::from_static(b"changed after signing");
     assert_eq!(
         fetch(&stack, "citizens", Some(tampered), 0).await,
         Err(StatusCode::InvalidSignature)

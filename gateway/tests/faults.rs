@@ -49,7 +49,7 @@ fn status(text: &str) -> Status {
 }
 
 fn header_of(envelope: &Envelope) -> Header {
-    Header::decode(envelope.header.as_slice()).expect("header")
+    Header::decode(&envelope.header[..]).expect("header")
 }
 
 /// A sandbox gateway, the portal, and the notary as a signed echo target on the sync channel.
@@ -84,7 +84,7 @@ impl SyncStack {
             .seal_message(&header, &status(text))
             .expect("seal");
         let answer = self.portal.send(envelope).await?;
-        Ok(Status::decode(answer.payload.as_slice()).expect("the echoed Status"))
+        Ok(Status::decode(&answer.payload[..]).expect("the echoed Status"))
     }
 
     async fn add(&self, fault: Fault) -> Fault {

@@ -216,12 +216,12 @@ async fn refused(stack: &Stack, envelope: Envelope) -> StatusCode {
 async fn sync_exchange_succeeds_with_scss001_and_the_targets_signed_answer() {
     let stack = start().await;
     let request = portal_request(&stack, "citizens.person.get", "citizens");
-    let request_header = Header::decode(request.header.as_slice()).expect("header");
+    let request_header = Header::decode(&request.header[..]).expect("header");
     let answer = send(&stack, request).await.expect("answered");
-    let header = Header::decode(answer.header.as_slice()).expect("answer header");
+    let header = Header::decode(&answer.header[..]).expect("answer header");
     assert_eq!(header.correlation_id, request_header.correlation_id);
     assert_eq!(header.in_reply_to, request_header.message_id);
-    assert_eq!(answer.payload, b"GetPersonRequest bytes");
+    assert_eq!(answer.payload[..], b"GetPersonRequest bytes"[..]);
 }
 
 #[tokio::test]
@@ -273,7 +273,7 @@ async fn unsigned_envelope_is_refused_with_esig001() {
 async fn tampered_envelope_is_refused_with_esig002() {
     let stack = start().await;
     let mut request = portal_request(&stack, "citizens.person.get", "citizens");
-    request.payload = b"changed after signing".to_vec();
+    request.payload = bytes::Bytes::from_static(b"changed after signing");
     assert_eq!(refused(&stack, request).await, StatusCode::InvalidSignature);
 }
 
@@ -421,7 +421,7 @@ async fn replayed_message_id_is_refused_with_emsg003() {
 async fn malformed_header_is_refused_with_emsg001_and_the_gateway_keeps_serving() {
     let stack = start().await;
     let mut request = portal_request(&stack, "citizens.person.get", "citizens");
-    request.header = vec![0xff, 0xff, 0xff];
+    request.header = bytes::Bytes::from_static(&[0xff, 0xff, 0xff]);
     assert_eq!(refused(&stack, request).await, StatusCode::MalformedMessage);
     let mut client = stack.client.clone();
     let missing = client
@@ -517,7 +517,7 @@ async fn registry_reload_opens_a_route_to_a_newly_allowed_sender() {
 async fn two_hop_exchange_is_logged_and_drawn_as_a_mermaid_diagram() {
     let stack = start().await;
     let request = portal_request(&stack, "citizens.person.get", "citizens");
-    let correlation_id = Header::decode(request.header.as_slice())
+    let correlation_id = Header::decode(&request.header[..])
         .expect("header")
         .correlation_id;
     send(&stack, request).await.expect("answered");
@@ -575,7 +575,7 @@ async fn the_log_and_the_registry_reload_are_refused_without_an_operator() {
 
     let stack = start().await;
     let request = portal_request(&stack, "citizens.person.get", "citizens");
-    let header = Header::decode(request.header.as_slice()).expect("header");
+    let header = Header::decode(&request.header[..]).expect("header");
     send(&stack, request).await.expect("answered");
     for path in [
         format!("/messages/{}", header.message_id),
@@ -657,7 +657,7 @@ async fn two_hop_exchange_is_drawn_over_grpc_exactly_as_the_regulations_diagram(
 
     let stack = start().await;
     let request = portal_request(&stack, "citizens.person.get", "citizens");
-    let correlation_id = Header::decode(request.header.as_slice())
+    let correlation_id = Header::decode(&request.header[..])
         .expect("header")
         .correlation_id;
     send(&stack, request).await.expect("answered");

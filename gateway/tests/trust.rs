@@ -216,8 +216,8 @@ async fn refused_message_is_kept_by_header_digest_never_under_the_correlation_id
     let mut header = request_header(PERSON_GET, "portal", "citizens", OffsetDateTime::now_utc());
     header.correlation_id = correlation_id.clone();
     let forged = Envelope {
-        header: header.encode_to_vec(),
-        payload: b"a citizen's name and address".to_vec(),
+        header: header.encode_to_vec().into(),
+        payload: b"a citizen's name and address".to_vec().into(),
         signatures: Vec::new(),
     };
     refused_with(&stack, forged, StatusCode::SignatureMissing).await;
@@ -236,8 +236,8 @@ async fn envelope_over_the_decode_limit_is_refused_before_anything_is_stored() {
     let stack = start().await;
     let header = request_header(PERSON_GET, "portal", "citizens", OffsetDateTime::now_utc());
     let envelope = Envelope {
-        header: header.encode_to_vec(),
-        payload: vec![0u8; 4 * MAX_MESSAGE_BYTES],
+        header: header.encode_to_vec().into(),
+        payload: vec![0u8; 4 * MAX_MESSAGE_BYTES].into(),
         signatures: Vec::new(),
     };
     let status = stack

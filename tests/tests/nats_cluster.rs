@@ -64,7 +64,7 @@ async fn start_application(nats_url: &str) -> Arc<Mutex<Vec<String>>> {
     tokio::spawn(async move {
         while let Some(message) = inbox.next().await {
             if let Ok(envelope) = Envelope::decode(message.payload.as_ref())
-                && let Ok(header) = Header::decode(envelope.header.as_slice())
+                && let Ok(header) = Header::decode(&envelope.header[..])
             {
                 seen.lock()
                     .unwrap_or_else(|p| p.into_inner())

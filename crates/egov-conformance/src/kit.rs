@@ -180,7 +180,11 @@ impl<R: RevocationSource + 'static> Kit<R> {
             Tamper::None => {}
             Tamper::Unsigned => envelope.signatures.clear(),
             // One byte more after signing: the payload no longer has the signed digest.
-            Tamper::PayloadChanged => envelope.payload.push(0),
+            Tamper::PayloadChanged => {
+                let mut payload = Vec::from(std::mem::take(&mut envelope.payload));
+                payload.push(0);
+                envelope.payload = payload.into();
+            }
             Tamper::SentTwice => {
                 // The first sending is the good request; only the second is judged.
                 let _ = transport.send(envelope.clone()).await;
@@ -243,7 +247,7 @@ impl<R: RevocationSource + 'static> Kit<R> {
                 Ok(_) => {}
             }
         }
-        let header = match Header::decode(answer.header.as_slice()) {
+        let header = match Header::decode(&answer.header[..]) {
             Ok(header) => header,
             Err(error) => {
                 reasons.push(format!("the answer's header does not decode: {error}"));
@@ -280,7 +284,7 @@ impl<R: RevocationSource + 'static> Kit<R> {
             ));
         }
         let (code, fault) = if header.payload_type == <Fault as prost::Name>::type_url() {
-            match Fault::decode(answer.payload.as_slice()) {
+            match Fault::decode(&answer.payload[..]) {
                 Ok(fault) => match fault.code.parse::<StatusCode>() {
                     Ok(code) => (code, Some(fault)),
                     Err(_) => {

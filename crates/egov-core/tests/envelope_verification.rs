@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use egov_core::envelope::{
     CachedRevocation, IdentityRule, RevocationSource, RevocationStatus, Signer, StaticRevocation,
     Verifier, VerifyError, VerifyPolicy, request_header, to_timestamp,
@@ -124,7 +125,7 @@ async fn envelope_signed_by_citizen_verifies_with_header_and_signer() {
 async fn envelope_refused_when_signature_value_is_bad() {
     let ca = hierarchy(SEED);
     let mut envelope = signed(&citizen(&ca));
-    envelope.signatures[0].value[10] ^= 0x01;
+    envelope.signatures[0].value = flipped(&envelope.signatures[0].value, 10, 0x01);
     let err = refusal(&ca, &envelope, VerifyPolicy::any()).await;
     assert!(
         matches!(err, VerifyError::BadSignatureValue { .. }),
@@ -137,9 +138,9 @@ async fn envelope_refused_when_signature_value_is_bad() {
 async fn envelope_refused_when_header_is_tampered() {
     let ca = hierarchy(SEED);
     let mut envelope = signed(&citizen(&ca));
-    let mut header = Header::decode(envelope.header.as_slice()).expect("header");
+    let mut header = Header::decode(&envelope.header[..]).expect("header");
     header.receiver_system_id = "notary".into();
-    envelope.header = header.encode_to_vec();
+    envelope.header = header.encode_to_vec().into();
     let err = refusal(&ca, &envelope, VerifyPolicy::any()).await;
     assert_eq!(err, VerifyError::TamperedHeader);
     assert_eq!(err.status(), StatusCode::InvalidSignature);
@@ -149,7 +150,7 @@ async fn envelope_refused_when_header_is_tampered() {
 async fn envelope_refused_when_payload_is_tampered() {
     let ca = hierarchy(SEED);
     let mut envelope = signed(&citizen(&ca));
-    envelope.payload = b"other payload".to_vec();
+    envelope.payload = Bytes::from_static(b"other payload");
     let err = refusal(&ca, &envelope, VerifyPolicy::any()).await;
     assert_eq!(err, VerifyError::TamperedPayload);
 }
@@ -342,7 +343,7 @@ async fn malformed_envelope_bytes_are_refused_not_panicked_on() {
 async fn malformed_header_bytes_are_refused() {
     let ca = hierarchy(SEED);
     let mut envelope = signed(&citizen(&ca));
-    envelope.header = vec![0xff, 0xff, 0xff];
+    envelope.header = Bytes::from_static(&[0xff, 0xff, 0xff]);
     let err = refusal(&ca, &envelope, VerifyPolicy::any()).await;
     assert!(matches!(err, VerifyError::MalformedHeader(_)), "{err}");
 }
@@ -387,7 +388,7 @@ async fn unknown_algorithm_is_refused() {
 async fn certificate_that_does_not_parse_is_refused() {
     let ca = hierarchy(SEED);
     let mut envelope = signed(&citizen(&ca));
-    envelope.signatures[0].certificate_chain[0] = b"not a certificate".to_vec();
+    envelope.signatures[0].certificate_chain[0] = Bytes::from_static(b"not a certificate");
     let err = refusal(&ca, &envelope, VerifyPolicy::any()).await;
     assert!(
         matches!(err, VerifyError::CertificateParse { index: 0, .. }),
@@ -424,7 +425,7 @@ async fn every_signature_of_a_countersigned_envelope_is_verified() {
         .verify(&envelope, &VerifyPolicy::any())
         .await
         .expect("both verify");
-    envelope.signatures[1].value[0] ^= 0xff;
+    envelope.signatures[1].value = flipped(&envelope.signatures[1].value, 0, 0xff);
     let err = refusal(&ca, &envelope, VerifyPolicy::any()).await;
     assert!(
         matches!(err, VerifyError::BadSignatureValue { .. }),
@@ -580,4 +581,11 @@ async fn issuer_without_key_cert_sign_is_refused_as_an_invalid_chain() {
         "{error:?}"
     );
     assert_eq!(error.status(), StatusCode::CertificateChainInvalid);
+}
+
+/// Returns the bytes with one byte XORed with `mask`.
+fn flipped(bytes: &[u8], index: usize, mask: u8) -> Bytes {
+    let mut bytes = bytes.to_vec();
+    bytes[index] ^= mask;
+    bytes.into()
 }

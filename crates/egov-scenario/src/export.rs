@@ -178,13 +178,13 @@ fn check_as_signed(hop: &LoggedMessage) -> Result<(), ExportError> {
     let header = egov_core::envelope::sha256(&hop.header);
     let body = egov_core::envelope::sha256(&hop.body);
     for (index, signature) in hop.signatures.iter().enumerate() {
-        if signature.header_sha256 != header {
+        if signature.header_sha256[..] != header {
             return Err(fail(format!(
                 "signature {} covers another header",
                 index + 1
             )));
         }
-        if signature.payload_sha256 != body {
+        if signature.payload_sha256[..] != body {
             return Err(fail(format!("signature {} covers another body", index + 1)));
         }
     }
@@ -192,7 +192,7 @@ fn check_as_signed(hop: &LoggedMessage) -> Result<(), ExportError> {
 }
 
 fn header_of(hop: &LoggedMessage) -> Result<Header, ExportError> {
-    Header::decode(hop.header.as_slice()).map_err(|err| ExportError::Header {
+    Header::decode(&hop.header[..]).map_err(|err| ExportError::Header {
         message_id: hop.message_id.clone(),
         reason: err.to_string(),
     })
@@ -497,8 +497,8 @@ mod tests {
             direction: INBOUND.into(),
             channel: "SYNC".into(),
             signatures: vec![egov_proto::v1::Signature {
-                header_sha256: egov_core::envelope::sha256(&header).to_vec(),
-                payload_sha256: egov_core::envelope::sha256(signed_body).to_vec(),
+                header_sha256: egov_core::envelope::sha256(&header).to_vec().into(),
+                payload_sha256: egov_core::envelope::sha256(signed_body).to_vec().into(),
                 ..Default::default()
             }],
             header,

@@ -746,7 +746,7 @@ impl<I: Identities> Runner<I> {
 
     /// Reads a signed answer: its status (a `Fault` payload's code), type, header and payload.
     fn answer(&self, envelope: &Envelope) -> Result<Answer, String> {
-        let header = Header::decode(envelope.header.as_slice())
+        let header = Header::decode(&envelope.header[..])
             .map_err(|err| format!("the answer's header does not decode: {err}"))?;
         let payload = self
             .contracts

@@ -333,10 +333,10 @@ fn refused(status: tonic::Status) -> CallError {
 /// Checks that a signed answer is not a refusal, whatever it carries: a `Fault` payload
 /// becomes [`CallError::Fault`]. Returns the answer's header.
 pub fn accepted(answer: &Envelope) -> Result<Header, CallError> {
-    let header = Header::decode(answer.header.as_slice())
+    let header = Header::decode(&answer.header[..])
         .map_err(|err| CallError::Decode(format!("answer header: {err}")))?;
     if header.payload_type == <egov_proto::v1::Fault as prost::Name>::type_url() {
-        let fault = egov_proto::v1::Fault::decode(answer.payload.as_slice())
+        let fault = egov_proto::v1::Fault::decode(&answer.payload[..])
             .map_err(|err| CallError::Decode(format!("fault: {err}")))?;
         return Err(CallError::Fault(Fault::from_proto(&fault)));
     }
@@ -355,6 +355,6 @@ pub fn decode_answer<Resp: Message + prost::Name + Default>(
             header.payload_type
         )));
     }
-    Resp::decode(answer.payload.as_slice())
+    Resp::decode(&answer.payload[..])
         .map_err(|err| CallError::Decode(format!("{}: {err}", Resp::full_name())))
 }

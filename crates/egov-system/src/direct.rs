@@ -48,7 +48,7 @@ pub fn signed_request<M: Message + prost::Name>(
 /// payload detached.
 pub fn request<M: Message>(envelope: &Envelope, message: M) -> tonic::Request<M> {
     let detached = Envelope {
-        payload: Vec::new(),
+        payload: Default::default(),
         ..envelope.clone()
     };
     let mut request = tonic::Request::new(message);
@@ -93,7 +93,7 @@ where
             )));
         }
     };
-    let body = Resp::decode(answer.payload.as_slice()).map_err(|error| {
+    let body = Resp::decode(&answer.payload[..]).map_err(|error| {
         refusal(Fault::new(
             StatusCode::Internal,
             format!(
@@ -131,7 +131,7 @@ fn request_envelope<Req: Message + Default + PartialEq>(
             format!("{ENVELOPE_METADATA}: not an egov.v1.Envelope: {error}"),
         )
     })?;
-    let header = Header::decode(envelope.header.as_slice()).map_err(|error| {
+    let header = Header::decode(&envelope.header[..]).map_err(|error| {
         Fault::new(
             StatusCode::MalformedMessage,
             format!("{ENVELOPE_METADATA}: header does not decode: {error}"),
@@ -148,8 +148,8 @@ fn request_envelope<Req: Message + Default + PartialEq>(
     }
     let body = request.into_inner();
     if envelope.payload.is_empty() {
-        envelope.payload = body.encode_to_vec();
-    } else if Req::decode(envelope.payload.as_slice()).ok().as_ref() != Some(&body) {
+        envelope.payload = body.encode_to_vec().into();
+    } else if Req::decode(&envelope.payload[..]).ok().as_ref() != Some(&body) {
         return Err(Fault::new(
             StatusCode::MalformedMessage,
             "the call's body differs from the payload its envelope signs",

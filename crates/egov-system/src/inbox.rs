@@ -494,7 +494,7 @@ impl<E: EnvelopeReceiver> Inbox<E> {
         let mut settled = Vec::new();
         for (envelope, traceparent) in envelopes {
             // The gateway keys a fetched message by its header's message id.
-            let message_id = Header::decode(envelope.header.as_slice())
+            let message_id = Header::decode(&envelope.header[..])
                 .map(|header| header.message_id)
                 .unwrap_or_default();
             // A copy handed over twice in one batch (a duplicated delivery) is
@@ -522,7 +522,7 @@ impl<E: EnvelopeReceiver> Inbox<E> {
         let _hold = self.caller.clock().hold();
         // Read unverified, only to name the message and recognise a repeat;
         // the receiver verifies it before anything is handled.
-        let request = Header::decode(envelope.header.as_slice()).ok();
+        let request = Header::decode(&envelope.header[..]).ok();
         let claim = match request.as_ref().map(|header| header.message_id.as_str()) {
             Some(message_id) if !message_id.is_empty() => match self.seen.claim(message_id) {
                 Claimed::New(claim) => Some(claim),
@@ -557,7 +557,7 @@ impl<E: EnvelopeReceiver> Inbox<E> {
 
     /// Sends the receiver's signed answer to the requester on its reply route.
     async fn answer(&self, request: &Header, answer: Envelope) -> Result<String, CallError> {
-        let mut header = Header::decode(answer.header.as_slice())
+        let mut header = Header::decode(&answer.header[..])
             .map_err(|err| CallError::Decode(format!("own answer header: {err}")))?;
         // The receiver answered on the request's service id, which routes back
         // here; the answer is sealed again on the reply route.

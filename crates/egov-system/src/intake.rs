@@ -1196,7 +1196,7 @@ impl<H: Handler, R: RevocationSource + 'static> KeepingReceiver<H, R> {
     /// Handles one envelope as [`Receiver::handle_envelope`] does, keeping it when asked.
     pub async fn handle_envelope(&self, envelope: Envelope) -> Result<Envelope, Fault> {
         // Only the few kept ids pay for the copy; an application may carry megabytes of scans.
-        let kept = Header::decode(envelope.header.as_slice())
+        let kept = Header::decode(&envelope.header[..])
             .is_ok_and(|header| self.keep.contains(&header.service_id));
         if kept {
             let original = Arc::new(envelope.clone());

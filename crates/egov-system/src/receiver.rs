@@ -41,7 +41,7 @@ impl Request {
                 header.payload_type
             )));
         }
-        M::decode(self.payload.as_slice()).map_err(|err| {
+        M::decode(&self.payload[..]).map_err(|err| {
             Fault::invalid(format!("payload is not a valid {}: {err}", M::full_name()))
         })
     }
@@ -166,7 +166,7 @@ impl<H: Handler, R: RevocationSource + 'static> Receiver<H, R> {
             .handler
             .handle(Request {
                 verified,
-                payload: envelope.payload,
+                payload: envelope.payload.into(),
             })
             .await;
         let code = outcome

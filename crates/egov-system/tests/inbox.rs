@@ -230,7 +230,7 @@ impl Stack {
 }
 
 fn header_of(envelope: &Envelope) -> Header {
-    Header::decode(envelope.header.as_slice()).expect("header")
+    Header::decode(&envelope.header[..]).expect("header")
 }
 
 #[tokio::test]
@@ -356,12 +356,13 @@ async fn unsigned_async_message_is_refused_by_the_system_and_not_redelivered() {
     // Pushed straight to the inbox, past the gateway: no signature at all.
     let header = stack.portal.header::<Status>(ECHO, NOTARY);
     let unsigned = Envelope {
-        header: header.encode_to_vec(),
+        header: header.encode_to_vec().into(),
         payload: Status {
             code: String::new(),
             message: "forged".into(),
         }
-        .encode_to_vec(),
+        .encode_to_vec()
+        .into(),
         signatures: Vec::new(),
     };
     // Each is answered at once, so a gateway would settle it, not deliver it again.

@@ -354,8 +354,8 @@ impl Neighbours {
         let mut header = self.portal.header::<Req>(service_id, self.system.id);
         header.user_iin = iin.into();
         let unsigned = egov_proto::v1::Envelope {
-            header: prost::Message::encode_to_vec(&header),
-            payload: request.encode_to_vec(),
+            header: prost::Message::encode_to_vec(&header).into(),
+            payload: request.encode_to_vec().into(),
             signatures: Vec::new(),
         };
         assert_refused_by_gateway(

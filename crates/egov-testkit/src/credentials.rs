@@ -91,7 +91,7 @@ impl MessageReceiver for EchoTarget {
             tokio::time::sleep(self.delay).await;
         }
         let envelope = request.into_inner();
-        let header = Header::decode(envelope.header.as_slice())
+        let header = Header::decode(&envelope.header[..])
             .map_err(|err| tonic::Status::invalid_argument(err.to_string()))?;
         let answer = self
             .signer

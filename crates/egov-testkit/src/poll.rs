@@ -47,7 +47,7 @@ pub async fn one_answer(caller: &GatewayCaller, wait: Duration) -> Envelope {
     .await;
     assert_eq!(answers.len(), 1, "one answer expected, got {answers:?}");
     let answer = answers.remove(0);
-    let answer_id = Header::decode(answer.header.as_slice())
+    let answer_id = Header::decode(&answer.header[..])
         .expect("the answer's header decodes")
         .message_id;
     caller

@@ -342,7 +342,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
                 Ok(message_id) => (message_id, Ok(())),
                 // Only a refusal needs the header read here, to name its message.
                 Err(refusal) => {
-                    let message_id = Header::decode(envelope.header.as_slice())
+                    let message_id = Header::decode(&envelope.header[..])
                         .map(|header| header.message_id)
                         .unwrap_or_default();
                     (message_id, Err(refusal))
@@ -620,7 +620,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
         code: StatusCode,
         reason: &str,
     ) {
-        let header = Header::decode(envelope.header.as_slice()).unwrap_or_default();
+        let header = Header::decode(&envelope.header[..]).unwrap_or_default();
         let route = self.route_of(record);
         let now = self.gateway.clock().now();
         let waited = (now - record.accepted_at).whole_microseconds();

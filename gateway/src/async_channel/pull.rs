@@ -135,7 +135,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
     /// Keeps back a fetched message an injected fault drops: it is offered again after the
     /// push back-off, as a delivery that never arrived would be after its ack_wait.
     async fn withhold(&self, envelope: &Envelope) {
-        let Ok(header) = Header::decode(envelope.header.as_slice()) else {
+        let Ok(header) = Header::decode(&envelope.header[..]) else {
             return;
         };
         let fetched = lock(&self.fetched).remove(&header.message_id);

@@ -300,7 +300,7 @@ impl<R: RevocationSource + 'static> AsyncChannel<R> {
 
 /// The headers a receiver gets with a pushed envelope.
 fn inbox_headers(message_id: &str, envelope: &Envelope) -> HeaderMap {
-    let correlation_id = Header::decode(envelope.header.as_slice())
+    let correlation_id = Header::decode(&envelope.header[..])
         .map(|header| header.correlation_id)
         .unwrap_or_default();
     let mut headers = egov_bus::trace_context::current_headers();

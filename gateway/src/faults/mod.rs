@@ -476,7 +476,7 @@ impl<R: RevocationSource> Gateway<R> {
         if self.faults().count.load(Ordering::Relaxed) == 0 {
             return None;
         }
-        let header = Header::decode(envelope.header.as_slice()).ok()?;
+        let header = Header::decode(&envelope.header[..]).ok()?;
         let receiver = self
             .registry()
             .current()

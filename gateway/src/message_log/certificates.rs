@@ -11,6 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use bytes::Bytes;
+
 use egov_core::envelope::sha256;
 use egov_proto::v1::Signature;
 use prost::Message as _;
@@ -70,7 +72,7 @@ pub fn split(signatures: Vec<Vec<u8>>) -> (StoredSignatures, Vec<(Digest, Vec<u8
             let digest = sha256(&der);
             digests.push(digest.to_vec());
             if !certificates.iter().any(|(known, _)| *known == digest) {
-                certificates.push((digest, der));
+                certificates.push((digest, der.to_vec()));
             }
         }
         stored.signatures.push(signature.encode_to_vec());
@@ -123,7 +125,7 @@ pub fn join(
                     Digest::try_from(digest.as_slice())
                         .ok()
                         .and_then(|digest| certificates.get(&digest))
-                        .cloned()
+                        .map(|der| Bytes::copy_from_slice(der))
                         .ok_or_else(|| format!("certificate {} is not stored", hex::encode(digest)))
                 })
                 .collect::<Result<_, _>>()?;
@@ -167,10 +169,13 @@ mod tests {
     fn signature(chain: &[&[u8]]) -> Vec<u8> {
         Signature {
             algorithm: SignatureAlgorithm::Ed25519 as i32,
-            certificate_chain: chain.iter().map(|der| der.to_vec()).collect(),
-            header_sha256: vec![1; 32],
-            payload_sha256: vec![2; 32],
-            value: vec![3; 64],
+            certificate_chain: chain
+                .iter()
+                .map(|der| Bytes::copy_from_slice(der))
+                .collect(),
+            header_sha256: vec![1; 32].into(),
+            payload_sha256: vec![2; 32].into(),
+            value: vec![3; 64].into(),
         }
         .encode_to_vec()
     }

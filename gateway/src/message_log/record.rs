@@ -1,5 +1,6 @@
 //! One logged hop of a message through the gateway.
 
+use bytes::Bytes;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -61,14 +62,14 @@ pub struct LogRecord {
     pub status_message: String,
     /// The encoded header bytes as signed (empty if the envelope did not decode).
     #[serde(with = "hex_bytes")]
-    pub header: Vec<u8>,
+    pub header: Bytes,
     /// The payload bytes; `None` when the route keeps only the hash (privacy), and
     /// on an OUTBOUND hop, whose bytes the INBOUND hop of the same message holds.
     #[serde(with = "hex_opt")]
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Bytes>,
     /// SHA-256 of the payload, always kept.
     #[serde(with = "hex_bytes")]
-    pub body_sha256: Vec<u8>,
+    pub body_sha256: Bytes,
     /// The encoded signatures (each `egov.v1.Signature`), as they travelled; empty on an OUTBOUND hop.
     #[serde(skip)]
     pub signatures: Vec<Vec<u8>>,
@@ -89,7 +90,7 @@ mod hex_bytes {
 
 mod hex_opt {
     pub fn serialize<S: serde::Serializer>(
-        bytes: &Option<Vec<u8>>,
+        bytes: &Option<bytes::Bytes>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         match bytes {

@@ -23,12 +23,16 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use bytes::Bytes;
 use prost::Message as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
+use sqlx::{
+    Arguments, AssertSqlSafe, ColumnIndex, Database, Decode, Encode, IntoArguments, QueryBuilder,
+    Row, SqlSafeStr, SqlStr, Type,
+};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -893,8 +897,8 @@ async fn run_writer(backend: Backend, mut commands: mpsc::Receiver<Command>) {
         }
         if !batch.is_empty() {
             let rows: Vec<StoredRow> = batch.drain(..).map(StoredRow::from).collect();
-            if let Err(error) = write_with_retries(&backend, &rows, &mut known).await {
-                let count = rows.len() as u64;
+            let count = rows.len() as u64;
+            if let Err(error) = write_with_retries(&backend, rows, &mut known).await {
                 tracing::error!(rows = count, error = %error, "message log batch lost");
                 metrics::counter!("gateway_message_log_lost_rows_total").increment(count);
                 losses.rows += count;
@@ -942,32 +946,37 @@ fn take(
 /// rolls back whole, so a retry cannot store a row twice.
 async fn write_with_retries(
     backend: &Backend,
-    rows: &[StoredRow],
+    mut rows: Vec<StoredRow>,
     known: &mut Known,
 ) -> Result<(), sqlx::Error> {
     // Each certificate not known to be stored goes in once, in the rows' transaction.
-    let mut new: Vec<&(Digest, Vec<u8>)> = Vec::new();
-    for certificate in rows.iter().flat_map(|row| &row.certificates) {
+    let mut new: Vec<(Digest, Vec<u8>)> = Vec::new();
+    for certificate in rows.iter_mut().flat_map(|row| row.certificates.drain(..)) {
         if !known.contains(&certificate.0) && !new.iter().any(|seen| seen.0 == certificate.0) {
             new.push(certificate);
         }
     }
+    let count = rows.len();
+    let inserts = match backend {
+        Backend::Sqlite(pool) => Inserts::Sqlite(pool, prepared_inserts(rows)?),
+        Backend::Postgres(pool) => Inserts::Postgres(pool, prepared_inserts(rows)?),
+    };
     let mut delay = FIRST_RETRY_DELAY;
     let mut attempt = 1;
     loop {
         let started = Instant::now();
-        match write_batch(backend, rows, &new).await {
+        match write_batch(&inserts, &new).await {
             Ok(()) => {
                 known.extend(new.iter().map(|certificate| &certificate.0));
-                metrics::counter!("gateway_message_log_rows_total").increment(rows.len() as u64);
-                metrics::histogram!("gateway_message_log_batch_rows").record(rows.len() as f64);
+                metrics::counter!("gateway_message_log_rows_total").increment(count as u64);
+                metrics::histogram!("gateway_message_log_batch_rows").record(count as f64);
                 metrics::histogram!("gateway_message_log_commit_seconds")
                     .record(started.elapsed().as_secs_f64());
                 return Ok(());
             }
             Err(error) if attempt < WRITE_ATTEMPTS => {
                 tracing::warn!(
-                    rows = rows.len(),
+                    rows = count,
                     attempt,
                     error = %error,
                     "message log write failed, retrying"
@@ -981,15 +990,20 @@ async fn write_with_retries(
     }
 }
 
+/// A batch's INSERT statements, with the pool they run on.
+enum Inserts<'a> {
+    Sqlite(&'a SqlitePool, Vec<PreparedInsert<sqlx::Sqlite>>),
+    Postgres(&'a PgPool, Vec<PreparedInsert<sqlx::Postgres>>),
+}
+
 /// Inserts the rows and the new certificates in one transaction, a few
 /// multi-row statements long.
 async fn write_batch(
-    backend: &Backend,
-    rows: &[StoredRow],
-    certificates: &[&(Digest, Vec<u8>)],
+    inserts: &Inserts<'_>,
+    certificates: &[(Digest, Vec<u8>)],
 ) -> Result<(), sqlx::Error> {
-    match backend {
-        Backend::Sqlite(pool) => {
+    match inserts {
+        Inserts::Sqlite(pool, inserts) => {
             let mut transaction = pool.begin().await?;
             for chunk in certificates.chunks(ROWS_PER_STATEMENT) {
                 certificate_insert::<sqlx::Sqlite>(chunk)
@@ -997,15 +1011,12 @@ async fn write_batch(
                     .execute(&mut *transaction)
                     .await?;
             }
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                insert_statement::<sqlx::Sqlite>(chunk)
-                    .build()
-                    .execute(&mut *transaction)
-                    .await?;
+            for insert in inserts {
+                insert.query().execute(&mut *transaction).await?;
             }
             transaction.commit().await
         }
-        Backend::Postgres(pool) => {
+        Inserts::Postgres(pool, inserts) => {
             let mut transaction = pool.begin().await?;
             for chunk in certificates.chunks(ROWS_PER_STATEMENT) {
                 certificate_insert::<sqlx::Postgres>(chunk)
@@ -1013,11 +1024,8 @@ async fn write_batch(
                     .execute(&mut *transaction)
                     .await?;
             }
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                insert_statement::<sqlx::Postgres>(chunk)
-                    .build()
-                    .execute(&mut *transaction)
-                    .await?;
+            for insert in inserts {
+                insert.query().execute(&mut *transaction).await?;
             }
             transaction.commit().await
         }
@@ -1026,7 +1034,7 @@ async fn write_batch(
 
 /// Builds one `INSERT INTO certificate … ON CONFLICT DO NOTHING`: another
 /// writer (a replica, or this one before a restart) may have stored it.
-fn certificate_insert<DB>(certificates: &[&(Digest, Vec<u8>)]) -> QueryBuilder<DB>
+fn certificate_insert<DB>(certificates: &[(Digest, Vec<u8>)]) -> QueryBuilder<DB>
 where
     DB: Database,
     for<'t> Vec<u8>: Encode<'t, DB>,
@@ -1056,8 +1064,26 @@ where
     builder
 }
 
-/// Builds one `INSERT … VALUES (…), (…)` for the rows.
-fn insert_statement<DB>(rows: &[StoredRow]) -> QueryBuilder<DB>
+/// One multi-row `INSERT … VALUES (…), (…)`, built once per batch: the rows'
+/// values are moved into the arguments, not copied, and each attempt runs a
+/// clone of them (for SQLite, a clone of each value's `Arc`).
+struct PreparedInsert<DB: Database> {
+    sql: SqlStr,
+    arguments: DB::Arguments,
+}
+
+impl<DB> PreparedInsert<DB>
+where
+    DB: Database,
+    DB::Arguments: Clone + IntoArguments<DB>,
+{
+    fn query(&self) -> sqlx::query::Query<'_, DB, DB::Arguments> {
+        sqlx::query_with(self.sql.clone(), self.arguments.clone())
+    }
+}
+
+/// Builds the rows' statements, [`ROWS_PER_STATEMENT`] rows each.
+fn prepared_inserts<DB>(rows: Vec<StoredRow>) -> Result<Vec<PreparedInsert<DB>>, sqlx::Error>
 where
     DB: Database,
     for<'t> String: Encode<'t, DB>,
@@ -1069,29 +1095,74 @@ where
     for<'t> i64: Encode<'t, DB>,
     i64: Type<DB>,
 {
-    let mut builder = QueryBuilder::new(INSERT);
-    builder.push_values(rows, |mut values, row| {
-        values
-            .push_bind(&row.message_id)
-            .push_bind(&row.correlation_id)
-            .push_bind(&row.in_reply_to)
-            .push_bind(&row.service_id)
-            .push_bind(&row.sender)
-            .push_bind(&row.receiver)
-            .push_bind(&row.message_type)
-            .push_bind(&row.channel)
-            .push_bind(&row.direction)
-            .push_bind(&row.status_code)
-            .push_bind(&row.status_message)
-            .push_bind(&row.header)
-            .push_bind(&row.body)
-            .push_bind(&row.body_sha256)
-            .push_bind(&row.signatures)
-            .push_bind(&row.signers)
-            .push_bind(row.received_at_us)
-            .push_bind(row.duration_us);
-    });
-    builder
+    let mut inserts = Vec::with_capacity(rows.len().div_ceil(ROWS_PER_STATEMENT));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = String::with_capacity(INSERT.len() + ROWS_PER_STATEMENT * 80);
+        sql.push_str(INSERT);
+        sql.push_str("VALUES ");
+        let mut arguments = DB::Arguments::default();
+        for (index, row) in rows.by_ref().take(ROWS_PER_STATEMENT).enumerate() {
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            let mut values = Values {
+                sql: &mut sql,
+                arguments: &mut arguments,
+                first: true,
+            };
+            values
+                .bind(row.message_id)?
+                .bind(row.correlation_id)?
+                .bind(row.in_reply_to)?
+                .bind(row.service_id)?
+                .bind(row.sender)?
+                .bind(row.receiver)?
+                .bind(row.message_type)?
+                .bind(row.channel)?
+                .bind(row.direction)?
+                .bind(row.status_code)?
+                .bind(row.status_message)?
+                .bind(row.header)?
+                .bind(row.body)?
+                .bind(row.body_sha256)?
+                .bind(row.signatures)?
+                .bind(row.signers)?
+                .bind(row.received_at_us)?
+                .bind(row.duration_us)?;
+            sql.push(')');
+        }
+        inserts.push(PreparedInsert {
+            sql: AssertSqlSafe(sql).into_sql_str(),
+            arguments,
+        });
+    }
+    Ok(inserts)
+}
+
+/// One row's values being bound: each adds its argument and its placeholder.
+struct Values<'a, DB: Database> {
+    sql: &'a mut String,
+    arguments: &'a mut DB::Arguments,
+    first: bool,
+}
+
+impl<DB: Database> Values<'_, DB> {
+    fn bind<T>(&mut self, value: T) -> Result<&mut Self, sqlx::Error>
+    where
+        for<'t> T: Encode<'t, DB> + Type<DB>,
+    {
+        if !self.first {
+            self.sql.push_str(", ");
+        }
+        self.first = false;
+        self.arguments.add(value).map_err(sqlx::Error::Encode)?;
+        self.arguments
+            .format_placeholder(self.sql)
+            .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        Ok(self)
+    }
 }
 
 /// A record in its stored form, encoded once so retries reuse it.
@@ -1123,20 +1194,20 @@ impl From<LogRecord> for StoredRow {
     fn from(record: LogRecord) -> Self {
         let (signatures, certificates) = certificates::split(record.signatures);
         StoredRow {
-            message_id: without_nul(&record.message_id).into_owned(),
-            correlation_id: without_nul(&record.correlation_id).into_owned(),
-            in_reply_to: without_nul(&record.in_reply_to).into_owned(),
-            service_id: without_nul(&record.service_id).into_owned(),
-            sender: without_nul(&record.sender).into_owned(),
-            receiver: without_nul(&record.receiver).into_owned(),
-            message_type: without_nul(&record.message_type).into_owned(),
-            channel: without_nul(&record.channel).into_owned(),
+            message_id: nul_replaced(record.message_id),
+            correlation_id: nul_replaced(record.correlation_id),
+            in_reply_to: nul_replaced(record.in_reply_to),
+            service_id: nul_replaced(record.service_id),
+            sender: nul_replaced(record.sender),
+            receiver: nul_replaced(record.receiver),
+            message_type: nul_replaced(record.message_type),
+            channel: nul_replaced(record.channel),
             direction: record.direction.as_str().to_owned(),
-            status_code: without_nul(&record.status_code).into_owned(),
-            status_message: without_nul(&record.status_message).into_owned(),
-            header: record.header,
-            body: record.body,
-            body_sha256: record.body_sha256,
+            status_code: nul_replaced(record.status_code),
+            status_message: nul_replaced(record.status_message),
+            header: Vec::from(record.header),
+            body: record.body.map(Vec::from),
+            body_sha256: Vec::from(record.body_sha256),
             signatures: signatures.encode_to_vec(),
             // Display of a JSON value cannot fail, unlike serde_json::to_string.
             signers: serde_json::Value::from(record.signers).to_string(),
@@ -1154,6 +1225,15 @@ fn without_nul(text: &str) -> Cow<'_, str> {
         Cow::Owned(text.replace('\0', "\u{FFFD}"))
     } else {
         Cow::Borrowed(text)
+    }
+}
+
+/// [`without_nul`] for a string the caller gives up: moved, not copied,
+/// when it has no NUL (nearly always).
+fn nul_replaced(text: String) -> String {
+    match without_nul(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(replaced) => replaced,
     }
 }
 
@@ -1208,9 +1288,12 @@ where
         direction,
         status_code: text("status_code").map_err(query)?,
         status_message: text("status_message").map_err(query)?,
-        header: bytes("header").map_err(query)?,
-        body: row.try_get::<Option<Vec<u8>>, _>("body").map_err(query)?,
-        body_sha256: bytes("body_sha256").map_err(query)?,
+        header: bytes("header").map_err(query)?.into(),
+        body: row
+            .try_get::<Option<Vec<u8>>, _>("body")
+            .map_err(query)?
+            .map(Bytes::from),
+        body_sha256: bytes("body_sha256").map_err(query)?.into(),
         signatures: Vec::new(),
         signers,
         received_at,
@@ -1239,9 +1322,9 @@ mod tests {
             direction,
             status_code: "SCSS001".into(),
             status_message: String::new(),
-            header: vec![0x0a, 0x02, b'm', b'1'],
-            body: Some(b"{\"iin\":\"900101300123\"}".to_vec()),
-            body_sha256: vec![0xab; 32],
+            header: vec![0x0a, 0x02, b'm', b'1'].into(),
+            body: Some(Bytes::from_static(b"{\"iin\":\"900101300123\"}")),
+            body_sha256: vec![0xab; 32].into(),
             signatures: vec![
                 signed_with_chain(&[b"portal-leaf", b"issuing-ca"]),
                 vec![1, 2, 3],
@@ -1259,10 +1342,10 @@ mod tests {
     fn signed_with_chain(chain: &[&[u8]]) -> Vec<u8> {
         egov_proto::v1::Signature {
             algorithm: egov_proto::v1::SignatureAlgorithm::Ed25519 as i32,
-            certificate_chain: chain.iter().map(|der| der.repeat(40)).collect(),
-            header_sha256: vec![1; 32],
-            payload_sha256: vec![2; 32],
-            value: vec![3; 64],
+            certificate_chain: chain.iter().map(|der| der.repeat(40).into()).collect(),
+            header_sha256: vec![1; 32].into(),
+            payload_sha256: vec![2; 32].into(),
+            value: vec![3; 64].into(),
         }
         .encode_to_vec()
     }

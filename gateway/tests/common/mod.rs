@@ -231,5 +231,5 @@ pub async fn send(
 
 /// Returns an envelope's header.
 pub fn header_of(envelope: &Envelope) -> Header {
-    Header::decode(envelope.header.as_slice()).expect("header")
+    Header::decode(&envelope.header[..]).expect("header")
 }

@@ -301,7 +301,7 @@ impl Outbox {
             // The head of the organisation that decided the case authors the result (the
             // service code is the one the workflow wrote into it); the system countersigns
             // as the sender.
-            let service_code = ServiceResult::decode(delivery.payload.as_slice())
+            let service_code = ServiceResult::decode(&delivery.payload[..])
                 .map_err(|error| format!("the result of case {}: {error}", delivery.case_id))?
                 .fields
                 .get(FIELD_SERVICE_CODE)

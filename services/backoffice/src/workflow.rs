@@ -914,13 +914,12 @@ impl Workflow {
         let now = self.inner.clock.now();
         let result = match self.inner.store.result(&case.id).await? {
             Some(record) => {
-                let mut result =
-                    ServiceResult::decode(record.payload.as_slice()).map_err(|error| {
-                        BackOfficeError::corrupt(
-                            format!("result of case {}", case.id),
-                            error.to_string(),
-                        )
-                    })?;
+                let mut result = ServiceResult::decode(&record.payload[..]).map_err(|error| {
+                    BackOfficeError::corrupt(
+                        format!("result of case {}", case.id),
+                        error.to_string(),
+                    )
+                })?;
                 // A paper result shows the document its head signed.
                 result.evidence = record.signed_document.unwrap_or_default();
                 Some(result)

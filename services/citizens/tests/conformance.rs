@@ -123,7 +123,7 @@ impl MessageReceiver for Broken {
             .receive(request.into_inner())
             .await?
             .into_inner();
-        let header = Header::decode(answer.header.as_slice()).expect("the real header");
+        let header = Header::decode(&answer.header[..]).expect("the real header");
         let reseal = |payload: Vec<u8>| {
             self.seal
                 .signer
@@ -133,7 +133,7 @@ impl MessageReceiver for Broken {
         match self.defect {
             Defect::Unsigned => answer.signatures.clear(),
             Defect::WrongStatusCode if header.payload_type == egov_proto::type_url::<Fault>() => {
-                let mut fault = Fault::decode(answer.payload.as_slice()).expect("a fault");
+                let mut fault = Fault::decode(&answer.payload[..]).expect("a fault");
                 if fault.code == StatusCode::DataNotFound.as_str() {
                     fault.code = StatusCode::InvalidRequest.as_str().to_owned();
                     answer = reseal(fault.encode_to_vec());
@@ -142,14 +142,13 @@ impl MessageReceiver for Broken {
             Defect::MissingSurname
                 if header.payload_type == egov_proto::type_url::<GetPersonResponse>() =>
             {
-                let mut person =
-                    GetPersonResponse::decode(answer.payload.as_slice()).expect("a person");
+                let mut person = GetPersonResponse::decode(&answer.payload[..]).expect("a person");
                 if let Some(person) = person.person.as_mut() {
                     person.surname.clear();
                 }
                 answer = reseal(person.encode_to_vec());
             }
-            Defect::SignedByAnotherSystem => answer = reseal(answer.payload),
+            Defect::SignedByAnotherSystem => answer = reseal(answer.payload.into()),
             Defect::WrongStatusCode | Defect::MissingSurname | Defect::Slow(_) => {}
         }
         Ok(tonic::Response::new(answer))

@@ -262,7 +262,7 @@ impl<R: RevocationSource + 'static> ResultEvidence for Verifier<R> {
                 .verify_bytes(evidence, &VerifyPolicy::any())
                 .await
                 .map_err(|err| err.to_string())?;
-            Ok((verified.signer, envelope.payload))
+            Ok((verified.signer, envelope.payload.into()))
         })
     }
 }

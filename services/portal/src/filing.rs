@@ -222,8 +222,8 @@ impl Filing {
         signature: Signature,
     ) -> Result<Envelope, PortalError> {
         let envelope = Envelope {
-            header: prepared.header.clone(),
-            payload: prepared.payload.clone(),
+            header: prepared.header.clone().into(),
+            payload: prepared.payload.clone().into(),
             signatures: vec![signature],
         };
         let policy = VerifyPolicy::any()

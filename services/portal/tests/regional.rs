@@ -121,7 +121,7 @@ impl Stack {
     async fn file_answered(&self, iin: &str, application: ServiceApplication) -> (Filed, String) {
         let target = target_of(&application.service_code).expect("filed on the portal");
         let prepared = prepare(&self.neighbours.portal, target, application, iin);
-        let header = Header::decode(prepared.header.as_slice()).expect("header");
+        let header = Header::decode(&prepared.header[..]).expect("header");
         // The citizen's own key signs the bytes the portal prepared (the external signer's part).
         let signature = self
             .neighbours
@@ -425,7 +425,7 @@ async fn a_regional_application_naming_another_service_is_refused_by_the_worksta
     let target = target_of("A").expect("A is filed");
     mislabelled.service_code = "F".into();
     let prepared = prepare(&stack.neighbours.portal, target, mislabelled, GUARDIAN);
-    let header = Header::decode(prepared.header.as_slice()).expect("header");
+    let header = Header::decode(&prepared.header[..]).expect("header");
     let signature = stack
         .neighbours
         .citizen(GUARDIAN)

@@ -97,8 +97,7 @@ impl Row {
                 "request {id}: the kept {what} does not decode: {error}"
             ))
         };
-        let decoded =
-            Header::decode(self.header.as_slice()).map_err(|error| corrupt("header", error))?;
+        let decoded = Header::decode(&self.header[..]).map_err(|error| corrupt("header", error))?;
         let signature = self
             .signature
             .map(|bytes| Signature::decode(bytes.as_slice()))

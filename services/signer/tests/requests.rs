@@ -200,7 +200,7 @@ async fn a_request_to_sign_survives_a_restart_of_the_signer_and_is_signed_after_
         .expect("a signature");
     assert!(!signature.value.is_empty());
     assert_eq!(
-        signature.header_sha256,
+        signature.header_sha256[..],
         egov_core::envelope::sha256(&new_request_header()),
         "the signature covers the exact header the portal handed over"
     );

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use egov_proto::v1::{Envelope, Header, Signature, SignatureAlgorithm};
 use prost::Message;
 use ring::rand::SystemRandom;
@@ -48,7 +49,7 @@ enum SigningKey {
 /// Signs envelopes as one certificate holder (a citizen, an operator, a system).
 pub struct Signer {
     key: SigningKey,
-    chain_der: Vec<Vec<u8>>,
+    chain_der: Vec<Bytes>,
     certificate: Arc<CertificateInfo>,
 }
 
@@ -99,7 +100,7 @@ impl Signer {
         }
         Ok(Signer {
             key,
-            chain_der,
+            chain_der: chain_der.into_iter().map(Bytes::from).collect(),
             certificate: Arc::new(certificate),
         })
     }
@@ -110,7 +111,7 @@ impl Signer {
     }
 
     /// Returns the chain the signer attaches.
-    pub fn chain_der(&self) -> &[Vec<u8>] {
+    pub fn chain_der(&self) -> &[Bytes] {
         &self.chain_der
     }
 
@@ -123,11 +124,12 @@ impl Signer {
     }
 
     /// Signs a header and an encoded payload into an envelope.
-    pub fn seal(&self, header: &Header, payload: Vec<u8>) -> Result<Envelope, SignError> {
+    pub fn seal(&self, header: &Header, payload: impl Into<Bytes>) -> Result<Envelope, SignError> {
         let header = header.encode_to_vec();
+        let payload = payload.into();
         let signature = self.signature(&header, &payload)?;
         Ok(Envelope {
-            header,
+            header: header.into(),
             payload,
             signatures: vec![signature],
         })
@@ -165,9 +167,9 @@ impl Signer {
         Ok(Signature {
             algorithm: self.algorithm() as i32,
             certificate_chain: self.chain_der.clone(),
-            header_sha256: header_sha256.to_vec(),
-            payload_sha256: payload_sha256.to_vec(),
-            value,
+            header_sha256: Bytes::copy_from_slice(&header_sha256),
+            payload_sha256: Bytes::copy_from_slice(&payload_sha256),
+            value: value.into(),
         })
     }
 }

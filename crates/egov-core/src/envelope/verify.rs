@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use bytes::Bytes;
 use egov_proto::v1::{Envelope, Header, Signature, SignatureAlgorithm};
 use prost::Message;
 use ring::{digest, signature};
@@ -374,7 +375,7 @@ impl<R: RevocationSource> Verifier<R> {
         if envelope.signatures.is_empty() {
             return Err(VerifyError::SignatureMissing);
         }
-        let header = Header::decode(envelope.header.as_slice())
+        let header = Header::decode(&envelope.header[..])
             .map_err(|err| VerifyError::MalformedHeader(err.to_string()))?;
         let message_time = header
             .message_time
@@ -436,10 +437,10 @@ impl<R: RevocationSource> Verifier<R> {
         let leaf = chain.certificates[0].clone();
 
         check_signature_value(algorithm, &leaf, chain.ed25519.as_ref(), sig, &self.ed25519).await?;
-        if sha256(&envelope.header) != sig.header_sha256.as_slice() {
+        if sha256(&envelope.header) != sig.header_sha256[..] {
             return Err(VerifyError::TamperedHeader);
         }
-        if sha256(&envelope.payload) != sig.payload_sha256.as_slice() {
+        if sha256(&envelope.payload) != sig.payload_sha256[..] {
             return Err(VerifyError::TamperedPayload);
         }
         for cert in &chain.certificates {
@@ -482,7 +483,7 @@ impl<R: RevocationSource> Verifier<R> {
     }
 
     /// Returns the chain from the cache, or checks it up to a trusted root and caches it.
-    fn trusted_chain(&self, chain_der: &[Vec<u8>]) -> Result<Arc<TrustedChain>, VerifyError> {
+    fn trusted_chain(&self, chain_der: &[Bytes]) -> Result<Arc<TrustedChain>, VerifyError> {
         let mut ctx = digest::Context::new(&digest::SHA256);
         for der in chain_der {
             ctx.update(&(der.len() as u64).to_be_bytes());
@@ -503,7 +504,7 @@ impl<R: RevocationSource> Verifier<R> {
         Ok(chain)
     }
 
-    fn check_chain(&self, chain_der: &[Vec<u8>]) -> Result<TrustedChain, VerifyError> {
+    fn check_chain(&self, chain_der: &[Bytes]) -> Result<TrustedChain, VerifyError> {
         let mut parsed = Vec::with_capacity(chain_der.len());
         for (index, der) in chain_der.iter().enumerate() {
             let (rest, cert) =
@@ -659,7 +660,7 @@ async fn check_signature_value(
         // ed25519-dalek verifies about a third faster than ring here; strict
         // verification refuses the malleable encodings ring refuses too.
         let key = ed25519.ok_or_else(bad_value)?;
-        let value = <[u8; 64]>::try_from(sig.value.as_slice()).map_err(|_| bad_value())?;
+        let value = <[u8; 64]>::try_from(&sig.value[..]).map_err(|_| bad_value())?;
         let value = ed25519_dalek::Signature::from_bytes(&value);
         let valid = if key.batchable {
             batcher.verify(&key.key, message, value).await

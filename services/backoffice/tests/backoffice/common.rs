@@ -498,7 +498,7 @@ impl Stack {
 
 /// Decodes a delivered `ServiceResult`.
 pub fn service_result(envelope: &Envelope) -> ServiceResult {
-    ServiceResult::decode(envelope.payload.as_slice()).expect("a ServiceResult payload")
+    ServiceResult::decode(&envelope.payload[..]).expect("a ServiceResult payload")
 }
 
 /// Returns an attached document valid until a date.

@@ -64,7 +64,7 @@ async fn a_result_of_b_is_signed_by_the_employment_centres_head() {
     assert!(!verified.signers[1].has_role(Role::Head));
     assert_eq!(verified.signers[1].bin, Some(back_office));
 
-    let header = Header::decode(envelope.header.as_slice()).expect("header");
+    let header = Header::decode(&envelope.header[..]).expect("header");
     assert_eq!(header.service_id, "labor.application.decided");
     assert_eq!(header.sender_system_id, systems::BACKOFFICE.id);
     assert_eq!(header.user_iin, providers::EMPLOYMENT_CENTRE.head.iin);
@@ -142,7 +142,7 @@ async fn an_enrolment_contract_handed_over_on_paper_is_signed_by_the_kindergarte
         document, result,
         "the head signed the result the office shows"
     );
-    let header = Header::decode(signed.header.as_slice()).expect("header");
+    let header = Header::decode(&signed.header[..]).expect("header");
     assert_eq!(
         header.service_id,
         egov_backoffice::messages::PAPER_RESULT_SERVICE_ID

@@ -86,7 +86,7 @@ async fn unsigned_or_wrongly_signed_application_is_refused_by_the_gateway() {
     if let Some(application) = changed.application.as_mut() {
         application.recipient_iin = EMPLOYED_ADULT.into();
     }
-    envelope.payload = changed.encode_to_vec();
+    envelope.payload = changed.encode_to_vec().into();
     let refused = stack.portal.forward(envelope).await;
     assert_refused_by_gateway(refused, StatusCode::InvalidSignature);
 

@@ -83,7 +83,7 @@ async fn unemployed_certificate_issued_to_registered_unemployed_citizen() {
     let back_office = Bin::parse(systems::BACKOFFICE.bin).expect("BIN");
     assert!(verified.signed_by_bin(&back_office));
     assert_eq!(
-        ServiceResult::decode(envelope.payload.as_slice()).expect("payload"),
+        ServiceResult::decode(&envelope.payload[..]).expect("payload"),
         result
     );
 }

@@ -97,7 +97,7 @@ async fn async_look_up_is_answered_through_the_async_channel() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let answer = answer.expect("an answer reached the State Corporation");
-    let answer_header = Header::decode(answer.header.as_slice()).expect("header");
+    let answer_header = Header::decode(&answer.header[..]).expect("header");
     assert_eq!(answer_header.message_type, MessageType::Response as i32);
     assert_eq!(answer_header.in_reply_to, request_id);
     assert_eq!(answer_header.correlation_id, request_id);
