@@ -661,7 +661,7 @@ async fn bench(sizes: Sizes) -> anyhow::Result<()> {
             (Some(raw), Some(raw_state), async_rows)
         }
         Err(err) => {
-            println!("  SKIPPED (c), (r2) and raw JetStream: {err:?}");
+            println!("  SKIPPED (c), (r2) and raw JetStream: {err:#}");
             (None, None, None)
         }
     };
