@@ -1077,6 +1077,7 @@ where
     DB: Database,
     DB::Arguments: Clone + IntoArguments<DB>,
 {
+    /// Returns the statement for one attempt, with a clone of its arguments.
     fn query(&self) -> sqlx::query::Query<'_, DB, DB::Arguments> {
         sqlx::query_with(self.sql.clone(), self.arguments.clone())
     }
