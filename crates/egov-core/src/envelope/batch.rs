@@ -222,6 +222,19 @@ mod tests {
         (job, answered)
     }
 
+    /// Checks that the batch's equation fails, answers it, and returns each caller's verdict.
+    fn answered_after_failed_equation(
+        mut batch: Vec<Job>,
+        answers: &mut [oneshot::Receiver<bool>],
+    ) -> Vec<bool> {
+        assert!(!batch_equation_holds(&batch));
+        answer(&mut batch);
+        answers
+            .iter_mut()
+            .map(|answered| answered.try_recv().unwrap())
+            .collect()
+    }
+
     #[test]
     fn a_batch_of_valid_signatures_verifies_as_one_equation() {
         let jobs: Vec<Job> = (1..=8).map(|seed| job(seed, &[seed; 81]).0).collect();
@@ -234,13 +247,10 @@ mod tests {
             (1..=8).map(|seed| job(seed, &[seed; 81])).unzip();
         // A signature over other bytes than the job's message.
         batch[3].signature = SigningKey::from_bytes(&[4; 32]).sign(b"other bytes");
-        assert!(!batch_equation_holds(&batch));
-        answer(&mut batch);
-        let verdicts: Vec<bool> = answers
-            .iter_mut()
-            .map(|answered| answered.try_recv().unwrap())
-            .collect();
-        assert_eq!(verdicts, [true, true, true, false, true, true, true, true]);
+        assert_eq!(
+            answered_after_failed_equation(batch, &mut answers),
+            [true, true, true, false, true, true, true, true]
+        );
     }
 
     #[test]
@@ -259,13 +269,10 @@ mod tests {
             .unzip();
         // Signed by the right key, but over other bytes than the job's message.
         batch[2].signature = SigningKey::from_bytes(&[1; 32]).sign(b"other bytes");
-        assert!(!batch_equation_holds(&batch));
-        answer(&mut batch);
-        let verdicts: Vec<bool> = answers
-            .iter_mut()
-            .map(|answered| answered.try_recv().unwrap())
-            .collect();
-        assert_eq!(verdicts, [true, true, false, true, true, true]);
+        assert_eq!(
+            answered_after_failed_equation(batch, &mut answers),
+            [true, true, false, true, true, true]
+        );
     }
 
     #[test]
