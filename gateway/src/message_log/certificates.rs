@@ -72,7 +72,8 @@ pub fn split(signatures: Vec<Vec<u8>>) -> (StoredSignatures, Vec<(Digest, Vec<u8
             let digest = sha256(&der);
             digests.push(digest.to_vec());
             if !certificates.iter().any(|(known, _)| *known == digest) {
-                certificates.push((digest, der.to_vec()));
+                // The decoded chain owns its bytes: handing them over copies nothing.
+                certificates.push((digest, Vec::from(der)));
             }
         }
         stored.signatures.push(signature.encode_to_vec());
