@@ -61,6 +61,10 @@ const ROWS_PER_STATEMENT: usize = 50;
 /// commits each alone, a busy one commits what queued during the last commit.
 const MAX_CLAIM_BATCH: usize = 256;
 
+/// How often the replay file's write-ahead log is checkpointed into it, off
+/// the admission path (see [`run_checkpointer`]).
+const REPLAY_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 /// How often the writer tries a batch before giving it up as lost.
 const WRITE_ATTEMPTS: u32 = 4;
 
@@ -282,6 +286,11 @@ impl MessageLog {
         tokio::spawn(run_writer(backend.clone(), receiver));
         let (claims, claim_receiver) = mpsc::channel(CHANNEL_CAPACITY);
         tokio::spawn(run_claimer(replay.clone(), claim_receiver));
+        if let Backend::Sqlite(pool) = &replay
+            && !in_memory(database_url)
+        {
+            tokio::spawn(run_checkpointer(pool.clone(), claims.downgrade()));
+        }
         Ok(MessageLog {
             backend,
             replay,
@@ -658,8 +667,7 @@ async fn connect_sqlite(database_url: &str) -> Result<(SqlitePool, SqlitePool), 
         // would cap the writer far below the target rate.
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT);
-    let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
-    if in_memory {
+    if in_memory(database_url) {
         // An in-memory database lives as long as one of its connections, and
         // several connections on it would contend on shared-cache table
         // locks: keep exactly one, forever.
@@ -684,7 +692,9 @@ async fn connect_sqlite(database_url: &str) -> Result<(SqlitePool, SqlitePool), 
     }
     let replay_options = options
         .clone()
-        .filename(replay_file(options.get_filename()));
+        .filename(replay_file(options.get_filename()))
+        // No checkpoint inside a claim's commit: [`run_checkpointer`] runs them.
+        .pragma("wal_autocheckpoint", "0");
     let log = open_sqlite(
         SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS),
         options,
@@ -698,6 +708,38 @@ async fn connect_sqlite(database_url: &str) -> Result<(SqlitePool, SqlitePool), 
         .map_err(MessageLogError::Migrate)?;
     move_replay_ids(&log, &replay).await?;
     Ok((log, replay))
+}
+
+/// Checkpoints the replay file's write-ahead log every
+/// [`REPLAY_CHECKPOINT_EVERY`] until the claimer stops.
+///
+/// SQLite's automatic checkpoint runs inside the commit that crosses its
+/// threshold, and a claim's commit is on the admission path: each one held
+/// every admission waiting for milliseconds and set the gateway's p99. A
+/// passive checkpoint on the pool's other connection waits for no claim and
+/// no claim waits for it; the log stays as durable (every claim is in the
+/// write-ahead log at its commit), and the write-ahead log restarts from its start
+/// once a checkpoint has caught up.
+async fn run_checkpointer(replay: SqlitePool, claimer: mpsc::WeakSender<Claim>) {
+    let mut every = tokio::time::interval(REPLAY_CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if claimer.upgrade().is_none() {
+            return;
+        }
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&replay)
+            .await
+        {
+            tracing::warn!(error = %err, "checkpointing the replay file failed");
+        }
+    }
+}
+
+/// Whether a SQLite URL names an in-memory database (one connection, no files).
+fn in_memory(database_url: &str) -> bool {
+    database_url.contains(":memory:") || database_url.contains("mode=memory")
 }
 
 /// The replay table's own file beside a SQLite log (`gateway.db` →
@@ -1651,6 +1693,38 @@ mod tests {
         drop(log);
         let reopened = open(&dir).await;
         assert!(!reopened.claim_message_id("new-1", at).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn claims_reach_the_replay_file_through_the_background_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(&dir).await;
+        let at = datetime!(2026-03-02 10:00:00 UTC);
+        for n in 0..20 {
+            let id = format!("checkpointed-{n}");
+            assert!(log.claim_message_id(&id, at).await.unwrap());
+        }
+        // The claims' commits leave them in the write-ahead log only (no
+        // automatic checkpoint); the checkpointer copies them into the file.
+        let replay = replay_file(&dir.path().join("gateway.db"));
+        let copied = |bytes: &[u8]| {
+            (0..20).all(|n| {
+                let id = format!("checkpointed-{n}");
+                bytes
+                    .windows(id.len())
+                    .any(|window| window == id.as_bytes())
+            })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !copied(&std::fs::read(&replay).unwrap()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the claims never reached {}",
+                replay.display()
+            );
+            tokio::time::sleep(REPLAY_CHECKPOINT_EVERY).await;
+        }
+        assert!(!log.claim_message_id("checkpointed-0", at).await.unwrap());
     }
 
     /// Runs against a private PostgreSQL cluster the test starts (egov-testkit).
