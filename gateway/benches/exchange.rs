@@ -486,23 +486,37 @@ fn cpu_time(pid: u32) -> Option<Duration> {
 /// Starts `ops` calls at a fixed `rate` per second whatever the answers
 /// (open loop) and returns each call's latency from its scheduled start, so
 /// a stall delays, and counts against, every call due meanwhile.
+///
+/// A blocking thread keeps the schedule: tokio's timer fires on 1 ms ticks,
+/// which started each call up to a millisecond late and counted that against
+/// the gateway; the thread's sleep wakes within tens of microseconds.
 async fn open_loop<F, Fut>(ops: usize, rate: f64, call: F) -> (Outcome, Duration)
 where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
 {
-    let started = tokio::time::Instant::now();
-    let mut calls = Vec::with_capacity(ops);
-    for index in 0..ops {
-        let due = started + Duration::from_secs_f64(index as f64 / rate);
-        tokio::time::sleep_until(due).await;
-        let call = call.clone();
-        calls.push(tokio::spawn(async move {
-            let outcome = call(index).await;
-            (outcome, due.elapsed())
-        }));
-    }
+    let started = Instant::now();
+    let runtime = tokio::runtime::Handle::current();
+    let pacer = tokio::task::spawn_blocking(move || {
+        let mut calls = Vec::with_capacity(ops);
+        for index in 0..ops {
+            let due = started + Duration::from_secs_f64(index as f64 / rate);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let call = call.clone();
+            calls.push(runtime.spawn(async move {
+                let outcome = call(index).await;
+                (outcome, due.elapsed())
+            }));
+        }
+        calls
+    });
+    let calls = pacer.await.unwrap_or_default();
     let mut outcome = Outcome::default();
+    if calls.len() < ops {
+        outcome.fail("the open loop's pacer thread stopped".to_owned());
+    }
     for call in calls {
         match call.await {
             Ok((Ok(()), latency)) => outcome.latencies.push(latency),
