@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use prost::Message as _;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -817,11 +818,11 @@ struct Losses {
     reason: String,
 }
 
-/// Gathers commands into batches and commits them until every sender is gone.
 /// Commits replay claims: each transaction takes every claim already waiting
 /// (up to [`MAX_CLAIM_BATCH`]) and answers each once it is committed.
 async fn run_claimer(backend: Backend, mut claims: mpsc::Receiver<Claim>) {
     let mut batch: Vec<Claim> = Vec::with_capacity(MAX_CLAIM_BATCH);
+    let mut held: Option<ClaimConnection> = None;
     while let Some(first) = claims.recv().await {
         batch.push(first);
         while batch.len() < MAX_CLAIM_BATCH {
@@ -837,7 +838,22 @@ async fn run_claimer(backend: Backend, mut claims: mpsc::Receiver<Claim>) {
             .iter()
             .filter(|claim| distinct.insert(claim.message_id.as_str()))
             .collect();
-        let inserted = insert_claims(&backend, &ids).await;
+        let inserted = match held.take() {
+            Some(connection) => Ok(connection),
+            None => ClaimConnection::acquire(&backend).await,
+        };
+        let inserted = match inserted {
+            Ok(mut connection) => {
+                let inserted = insert_claims(&mut connection, &ids).await;
+                // A connection whose batch failed may be broken: the next
+                // batch takes a fresh one from the pool.
+                if inserted.is_ok() && backend.lends_one_for_claims() {
+                    held = Some(connection);
+                }
+                inserted
+            }
+            Err(err) => Err(err),
+        };
         let mut answered: std::collections::HashSet<String> =
             std::collections::HashSet::with_capacity(batch.len());
         for claim in batch.drain(..) {
@@ -854,27 +870,58 @@ async fn run_claimer(backend: Backend, mut claims: mpsc::Receiver<Claim>) {
     }
 }
 
+/// The claimer's connection, kept from one batch to the next.
+///
+/// A pooled connection goes back to its pool through a task spawned when it
+/// is dropped, and the next batch's acquire, on the admission's path, could
+/// wait for that task: at half the closed loop's rate it put 0.6–1 ms on the
+/// sender's median.
+enum ClaimConnection {
+    Sqlite(PoolConnection<sqlx::Sqlite>),
+    Postgres(PoolConnection<sqlx::Postgres>),
+}
+
+impl ClaimConnection {
+    async fn acquire(backend: &Backend) -> Result<ClaimConnection, sqlx::Error> {
+        Ok(match backend {
+            Backend::Sqlite(pool) => ClaimConnection::Sqlite(pool.acquire().await?),
+            Backend::Postgres(pool) => ClaimConnection::Postgres(pool.acquire().await?),
+        })
+    }
+}
+
+impl Backend {
+    /// Whether the claimer may keep a connection: not from an in-memory
+    /// database's single connection, which the writer and readers share.
+    fn lends_one_for_claims(&self) -> bool {
+        match self {
+            Backend::Sqlite(pool) => pool.options().get_max_connections() > 1,
+            Backend::Postgres(pool) => pool.options().get_max_connections() > 1,
+        }
+    }
+}
+
 /// Inserts the claims' ids in one transaction; returns those it inserted
 /// (the others were claimed before).
 async fn insert_claims(
-    backend: &Backend,
+    connection: &mut ClaimConnection,
     claims: &[&Claim],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let mut inserted = std::collections::HashSet::with_capacity(claims.len());
-    match backend {
+    match connection {
         // One statement commits on its own: no BEGIN and COMMIT round trips
         // to the connection's thread on the admission's path.
-        Backend::Sqlite(pool) if claims.len() <= ROWS_PER_STATEMENT => {
+        ClaimConnection::Sqlite(connection) if claims.len() <= ROWS_PER_STATEMENT => {
             for row in claim_statement::<sqlx::Sqlite>(claims)
                 .build()
-                .fetch_all(pool)
+                .fetch_all(&mut **connection)
                 .await?
             {
                 inserted.insert(row.try_get::<String, _>(0)?);
             }
         }
-        Backend::Sqlite(pool) => {
-            let mut transaction = pool.begin().await?;
+        ClaimConnection::Sqlite(connection) => {
+            let mut transaction = sqlx::Connection::begin(&mut **connection).await?;
             for chunk in claims.chunks(ROWS_PER_STATEMENT) {
                 for row in claim_statement::<sqlx::Sqlite>(chunk)
                     .build()
@@ -886,8 +933,8 @@ async fn insert_claims(
             }
             transaction.commit().await?;
         }
-        Backend::Postgres(pool) => {
-            let mut transaction = pool.begin().await?;
+        ClaimConnection::Postgres(connection) => {
+            let mut transaction = sqlx::Connection::begin(&mut **connection).await?;
             for chunk in claims.chunks(ROWS_PER_STATEMENT) {
                 for row in claim_statement::<sqlx::Postgres>(chunk)
                     .build()
@@ -922,6 +969,7 @@ where
     builder
 }
 
+/// Gathers commands into batches and commits them until every sender is gone.
 async fn run_writer(backend: Backend, mut commands: mpsc::Receiver<Command>) {
     let mut batch: Vec<LogRecord> = Vec::with_capacity(MAX_BATCH);
     let mut waiters: Vec<oneshot::Sender<Result<(), MessageLogError>>> = Vec::new();
@@ -1580,6 +1628,20 @@ mod tests {
         log.append(kept.clone()).await.unwrap();
         log.flush().await.unwrap();
         assert_eq!(log.by_correlation_id("c1").await.unwrap(), [kept]);
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_log_claims_ids_and_stores_rows_through_its_single_connection() {
+        // The claimer keeps no connection of a pool of one: the writer and
+        // the readers need it between claims.
+        let log = MessageLog::connect("sqlite::memory:").await.unwrap();
+        let at = datetime!(2026-03-02 10:00:00 UTC);
+        assert!(log.claim_message_id("m1", at).await.unwrap());
+        let kept = record("m1", "c1", Direction::Inbound);
+        log.append(kept.clone()).await.unwrap();
+        log.flush().await.unwrap();
+        assert_eq!(log.by_message_id("m1").await.unwrap(), [kept]);
+        assert!(!log.claim_message_id("m1", at).await.unwrap());
     }
 
     #[tokio::test]
