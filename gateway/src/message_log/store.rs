@@ -719,8 +719,8 @@ async fn connect_sqlite(database_url: &str) -> Result<(SqlitePool, SqlitePool), 
 /// every admission waiting for milliseconds and set the gateway's p99. A
 /// passive checkpoint on the pool's other connection waits for no claim and
 /// no claim waits for it; the log stays as durable (every claim is in the
-/// write-ahead log at its commit), and the write-ahead log restarts from its start
-/// once a checkpoint has caught up.
+/// write-ahead log at its commit), and the write-ahead log restarts from its
+/// start once a checkpoint has caught up.
 async fn run_checkpointer(replay: SqlitePool, claimer: mpsc::WeakSender<Claim>) {
     let mut every = tokio::time::interval(REPLAY_CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -823,6 +823,7 @@ struct Losses {
 async fn run_claimer(backend: Backend, mut claims: mpsc::Receiver<Claim>) {
     let mut batch: Vec<Claim> = Vec::with_capacity(MAX_CLAIM_BATCH);
     let mut held: Option<ClaimConnection> = None;
+    let keeps_connection = backend.lends_one_for_claims();
     while let Some(first) = claims.recv().await {
         batch.push(first);
         while batch.len() < MAX_CLAIM_BATCH {
@@ -847,7 +848,7 @@ async fn run_claimer(backend: Backend, mut claims: mpsc::Receiver<Claim>) {
                 let inserted = insert_claims(&mut connection, &ids).await;
                 // A connection whose batch failed may be broken: the next
                 // batch takes a fresh one from the pool.
-                if inserted.is_ok() && backend.lends_one_for_claims() {
+                if inserted.is_ok() && keeps_connection {
                     held = Some(connection);
                 }
                 inserted
@@ -907,46 +908,59 @@ async fn insert_claims(
     connection: &mut ClaimConnection,
     claims: &[&Claim],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    let mut inserted = std::collections::HashSet::with_capacity(claims.len());
     match connection {
         // One statement commits on its own: no BEGIN and COMMIT round trips
         // to the connection's thread on the admission's path.
-        ClaimConnection::Sqlite(connection) if claims.len() <= ROWS_PER_STATEMENT => {
-            for row in claim_statement::<sqlx::Sqlite>(claims)
-                .build()
-                .fetch_all(&mut **connection)
-                .await?
-            {
-                inserted.insert(row.try_get::<String, _>(0)?);
-            }
-        }
         ClaimConnection::Sqlite(connection) => {
-            let mut transaction = sqlx::Connection::begin(&mut **connection).await?;
-            for chunk in claims.chunks(ROWS_PER_STATEMENT) {
-                for row in claim_statement::<sqlx::Sqlite>(chunk)
-                    .build()
-                    .fetch_all(&mut *transaction)
-                    .await?
-                {
-                    inserted.insert(row.try_get::<String, _>(0)?);
-                }
-            }
-            transaction.commit().await?;
+            let one_statement = claims.len() <= ROWS_PER_STATEMENT;
+            insert_claims_on::<sqlx::Sqlite>(connection, claims, one_statement).await
         }
         ClaimConnection::Postgres(connection) => {
-            let mut transaction = sqlx::Connection::begin(&mut **connection).await?;
-            for chunk in claims.chunks(ROWS_PER_STATEMENT) {
-                for row in claim_statement::<sqlx::Postgres>(chunk)
-                    .build()
-                    .fetch_all(&mut *transaction)
-                    .await?
-                {
-                    inserted.insert(row.try_get::<String, _>(0)?);
-                }
-            }
-            transaction.commit().await?;
+            insert_claims_on::<sqlx::Postgres>(connection, claims, false).await
         }
     }
+}
+
+/// Runs the claims' statements on one connection: as one self-committing
+/// statement when `one_statement`, else in a transaction of statements of
+/// at most [`ROWS_PER_STATEMENT`] rows.
+async fn insert_claims_on<DB>(
+    connection: &mut DB::Connection,
+    claims: &[&Claim],
+    one_statement: bool,
+) -> Result<std::collections::HashSet<String>, sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'t> String: Encode<'t, DB> + Decode<'t, DB>,
+    String: Type<DB>,
+    for<'t> i64: Encode<'t, DB>,
+    i64: Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let mut inserted = std::collections::HashSet::with_capacity(claims.len());
+    if one_statement {
+        for row in claim_statement::<DB>(claims)
+            .build()
+            .fetch_all(&mut *connection)
+            .await?
+        {
+            inserted.insert(row.try_get::<String, _>(0)?);
+        }
+        return Ok(inserted);
+    }
+    let mut transaction = sqlx::Connection::begin(connection).await?;
+    for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+        for row in claim_statement::<DB>(chunk)
+            .build()
+            .fetch_all(&mut *transaction)
+            .await?
+        {
+            inserted.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    transaction.commit().await?;
     Ok(inserted)
 }
 
